@@ -1,0 +1,64 @@
+// Package extract defines the contract between the layer walker and the
+// parsers that turn captured files into packages.
+//
+// An extractor is a pure function of one file of one layer: the walker asks
+// every extractor whether it wants a file (Wants: cheap, no I/O), captures the
+// file once, and hands it to each extractor that asked. Cross-layer facts (the
+// distro, whiteouts, which layer introduced a package) are resolved later by
+// inventory.Merge.
+package extract
+
+import (
+	"context"
+	"errors"
+	"io"
+	"io/fs"
+
+	"github.com/drydock-scan/drydock/internal/inventory"
+)
+
+// Extractor parses one kind of file.
+type Extractor interface {
+	// Name is unique and stable, e.g. "os/apk", "lang/npm".
+	Name() string
+	// Version is bumped whenever the output for the same input changes; it is
+	// part of the per-layer cache key.
+	Version() int
+	// Wants reports whether the file at path (absolute, cleaned, e.g.
+	// "/lib/apk/db/installed") should be captured. It must be cheap and do no I/O.
+	Wants(path string, mode fs.FileMode, size int64) bool
+	// Extract parses one captured file. It may return a partial inventory
+	// together with an error: partial results are data. Malformed input yields
+	// an error (wrapped with the path), never a panic.
+	Extract(ctx context.Context, in *Input) (inventory.Inventory, error)
+}
+
+// File is a captured file. Contents are either in memory or spilled to a temp
+// file owned by the walker (removed after extraction).
+type File interface {
+	io.ReaderAt
+	// Size is the file's size in bytes.
+	Size() int64
+	// Open returns a fresh reader from the start of the file.
+	Open() (io.ReadCloser, error)
+	// LocalPath returns a path on the local disk holding the file's contents,
+	// writing a temp file if it was held in memory. For parsers that need a
+	// real file (sqlite, Berkeley DB). The file is removed by the walker.
+	LocalPath() (string, error)
+}
+
+// Input is what an extractor receives for one file.
+type Input struct {
+	// Path is the file's absolute, cleaned path inside the image.
+	Path string
+	Mode fs.FileMode
+	File File
+	// Layer is the layer the file was read from (DiffID may be empty for a
+	// rootfs directory).
+	Layer inventory.Layer
+}
+
+// ErrNotApplicable is returned by an extractor for a wanted file that turns out
+// not to be of its format (e.g. an ELF without Go build info). It is not
+// reported to the user.
+var ErrNotApplicable = errors.New("not applicable")

@@ -1,0 +1,150 @@
+// Package inventory holds drydock's package model: what is installed in an
+// image, where each package was found, and which layer introduced it.
+//
+// The SBOM formats (CycloneDX, SPDX) and drydock's JSON are encodings of this
+// model; it serialises losslessly so that a saved inventory can be matched
+// again without pulling the image.
+package inventory
+
+import (
+	"cmp"
+	"slices"
+)
+
+// Ecosystem names. OS ecosystems are the package manager; matching maps them
+// to the advisory ecosystem of the distro (e.g. apk on Alpine 3.16 → "Alpine:v3.16").
+const (
+	EcoAPK       = "apk"
+	EcoDpkg      = "dpkg"
+	EcoRPM       = "rpm"
+	EcoGo        = "Go"
+	EcoNPM       = "npm"
+	EcoPyPI      = "PyPI"
+	EcoMaven     = "Maven"
+	EcoRubyGems  = "RubyGems"
+	EcoCrates    = "crates.io"
+	EcoPackagist = "Packagist"
+	EcoNuGet     = "NuGet"
+)
+
+// IsOS reports whether eco is an OS package manager ecosystem.
+func IsOS(eco string) bool {
+	return eco == EcoAPK || eco == EcoDpkg || eco == EcoRPM
+}
+
+// Layer describes one layer of an image, in order from the base (Index 0).
+type Layer struct {
+	Index     int    `json:"index"`
+	DiffID    string `json:"diff_id,omitempty"`
+	Digest    string `json:"digest,omitempty"`
+	MediaType string `json:"media_type,omitempty"`
+	Size      int64  `json:"size,omitempty"`
+	CreatedBy string `json:"created_by,omitempty"`
+	Comment   string `json:"comment,omitempty"`
+}
+
+// Distro is the operating system found in the image.
+type Distro struct {
+	// ID is the os-release ID: "alpine", "debian", "ubuntu", "almalinux", "rhel", "rocky", …
+	ID string `json:"id"`
+	// VersionID is the full version, e.g. "3.16.9", "12.15", "9.0".
+	VersionID string `json:"version_id,omitempty"`
+	// Release is the part advisories are keyed by: "v3.16", "12", "9", "22.04".
+	Release    string `json:"release,omitempty"`
+	Codename   string `json:"codename,omitempty"`
+	PrettyName string `json:"pretty_name,omitempty"`
+	IDLike     []string `json:"id_like,omitempty"`
+	// Source is the file the distro was detected from.
+	Source string `json:"source,omitempty"`
+}
+
+// Location is where a package's evidence was found.
+type Location struct {
+	// Path inside the image, absolute, cleaned ("/lib/apk/db/installed").
+	Path string `json:"path"`
+	// LayerDiffID is the layer that holds this version of the file.
+	LayerDiffID string `json:"layer_diff_id,omitempty"`
+}
+
+// Package is one installed (or declared) package.
+type Package struct {
+	// ID is stable across runs: derived from ecosystem, name, version, path.
+	ID        string `json:"id"`
+	Name      string `json:"name"`
+	Version   string `json:"version"`
+	Ecosystem string `json:"ecosystem"`
+	PURL      string `json:"purl,omitempty"`
+
+	// SourceName/SourceVersion: the source package (dpkg Source:, apk origin,
+	// rpm SOURCERPM name). Empty when the same as Name/Version.
+	SourceName    string `json:"source_name,omitempty"`
+	SourceVersion string `json:"source_version,omitempty"`
+
+	Arch     string   `json:"arch,omitempty"`
+	Licenses []string `json:"licenses,omitempty"`
+	Vendor   string   `json:"vendor,omitempty"`
+	// Epoch for rpm (also part of Version for dpkg, as dpkg writes it).
+	Epoch int `json:"epoch,omitempty"`
+
+	// Locations: the file(s) the package was read from; the first is primary.
+	Locations []Location `json:"locations"`
+	// Layer is the layer that introduced this package (set by Merge).
+	Layer *Layer `json:"layer,omitempty"`
+
+	// Declared marks dependencies read from a lockfile rather than installed files.
+	Declared bool `json:"declared,omitempty"`
+	// Owner is the ID of the OS package whose files contain this package, if any.
+	Owner string `json:"owner,omitempty"`
+	// Files is the list of files an OS package owns (kept only when needed for
+	// ownership; not serialised in reports).
+	Files []string `json:"-"`
+
+	// Extractor that produced the package, e.g. "os/apk".
+	FoundBy string `json:"found_by,omitempty"`
+	// Metadata holds extra ecosystem-specific facts (e.g. "main_module": "true",
+	// "go_toolchain": "go1.22.1", "replaced_by": …). Keys are stable.
+	Metadata map[string]string `json:"metadata,omitempty"`
+}
+
+// Note is a non-fatal observation made while building the inventory: a
+// malformed database that was partly read, an OS with no package database…
+type Note struct {
+	Level   string `json:"level"` // "info", "warning"
+	Path    string `json:"path,omitempty"`
+	Layer   string `json:"layer,omitempty"`
+	Message string `json:"message"`
+}
+
+// Inventory is the merged view of an image (or of one layer, before Merge).
+type Inventory struct {
+	Distro   *Distro   `json:"distro,omitempty"`
+	Packages []Package `json:"packages"`
+	Notes    []Note    `json:"notes,omitempty"`
+}
+
+// Sort orders packages deterministically: ecosystem, name, version, path.
+func (inv *Inventory) Sort() {
+	slices.SortStableFunc(inv.Packages, ComparePackages)
+}
+
+// ComparePackages is the canonical package order.
+func ComparePackages(a, b Package) int {
+	if c := cmp.Compare(a.Ecosystem, b.Ecosystem); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.Name, b.Name); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.Version, b.Version); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.PrimaryPath(), b.PrimaryPath())
+}
+
+// PrimaryPath is the path of the first location, or "".
+func (p *Package) PrimaryPath() string {
+	if len(p.Locations) == 0 {
+		return ""
+	}
+	return p.Locations[0].Path
+}
