@@ -1,0 +1,125 @@
+package match
+
+import "time"
+
+// Severity levels, highest first. Vendor words ("Important", "medium"…) are
+// normalised to these; the vendor's own word is kept in VendorSeverity.
+const (
+	SevCritical   = "CRITICAL"
+	SevHigh       = "HIGH"
+	SevMedium     = "MEDIUM"
+	SevLow        = "LOW"
+	SevNegligible = "NEGLIGIBLE"
+	SevUnknown    = "UNKNOWN"
+)
+
+// Severities lists the levels from highest to lowest.
+var Severities = [...]string{SevCritical, SevHigh, SevMedium, SevLow, SevNegligible, SevUnknown}
+
+// SeverityRank orders severities: CRITICAL=5 … NEGLIGIBLE=1, UNKNOWN=0.
+func SeverityRank(s string) int {
+	switch s {
+	case SevCritical:
+		return 5
+	case SevHigh:
+		return 4
+	case SevMedium:
+		return 3
+	case SevLow:
+		return 2
+	case SevNegligible:
+		return 1
+	}
+	return 0
+}
+
+// Status of a finding as the vendor describes it.
+const (
+	StatusFixed    = "fixed"    // a fixed version exists
+	StatusAffected = "affected" // no fix published yet
+	StatusWontFix  = "wont_fix" // the vendor will not fix it
+)
+
+// PackageRef identifies the matched package inside the inventory.
+type PackageRef struct {
+	ID          string `json:"id"`
+	Name        string `json:"name"`
+	Version     string `json:"version"`
+	Ecosystem   string `json:"ecosystem"`
+	PURL        string `json:"purl,omitempty"`
+	SourceName  string `json:"source_name,omitempty"`
+	Path        string `json:"path,omitempty"`
+	LayerIndex  int    `json:"layer_index"`
+	LayerDiffID string `json:"layer_diff_id,omitempty"`
+	Owner       string `json:"owner,omitempty"`
+}
+
+// CVSS is one CVSS assessment.
+type CVSS struct {
+	Version string  `json:"version"` // "3.1", "4.0", "2.0"
+	Vector  string  `json:"vector"`
+	Score   float64 `json:"score"`
+	Source  string  `json:"source"` // "osv", "nvd"
+}
+
+// Evidence records why a package matched an advisory.
+type Evidence struct {
+	Advisory       string    `json:"advisory"`        // the advisory record's ID
+	Ecosystem      string    `json:"ecosystem"`       // advisory ecosystem, e.g. "Alpine:v3.16"
+	MatchedName    string    `json:"matched_name"`    // the name looked up (source/origin or binary)
+	MatchedBy      string    `json:"matched_by"`      // "source-package", "binary-package", "name"
+	Range          string    `json:"range,omitempty"` // e.g. ">=0, <1.35.0-r18"
+	Comparator     string    `json:"comparator"`      // "apk", "rpm", …
+	DataSource     string    `json:"data_source"`     // e.g. "osv/AlmaLinux", "alpine-secdb/v3.16/main"
+	DataSourceDate time.Time `json:"data_source_date,omitempty"`
+}
+
+// Annotation is added by later stages (VEX, ignore rules, reachability…)
+// without rewriting the finding.
+type Annotation struct {
+	Kind    string `json:"kind"`             // "suppressed", "vex", "kev", "reachability"
+	Source  string `json:"source,omitempty"` // file or rule that produced it
+	Status  string `json:"status,omitempty"` // e.g. VEX "not_affected"
+	Reason  string `json:"reason,omitempty"`
+	Expires string `json:"expires,omitempty"`
+}
+
+// Finding is one vulnerability in one package. Aliases of the same flaw (a CVE
+// and its GHSA) are one finding.
+type Finding struct {
+	// ID is what users see first: the advisory ID, or its CVE alias for
+	// sources that publish per-CVE (Alpine secdb).
+	ID               string       `json:"id"`
+	Aliases          []string     `json:"aliases,omitempty"`
+	Package          PackageRef   `json:"package"`
+	InstalledVersion string       `json:"installed_version"`
+	FixedVersion     string       `json:"fixed_version,omitempty"`
+	Status           string       `json:"status"`
+	Severity         string       `json:"severity"`
+	SeveritySource   string       `json:"severity_source"` // "vendor", "osv-cvss", "nvd", "none"
+	VendorSeverity   string       `json:"vendor_severity,omitempty"`
+	CVSS             []CVSS       `json:"cvss,omitempty"`
+	KEV              bool         `json:"kev,omitempty"`
+	Title            string       `json:"title,omitempty"`
+	Description      string       `json:"description,omitempty"`
+	References       []string     `json:"references,omitempty"`
+	Published        time.Time    `json:"published,omitempty"`
+	Modified         time.Time    `json:"modified,omitempty"`
+	Evidence         []Evidence   `json:"evidence"`
+	Annotations      []Annotation `json:"annotations,omitempty"`
+}
+
+// Suppressed reports whether a later stage suppressed the finding.
+func (f *Finding) Suppressed() bool {
+	for _, a := range f.Annotations {
+		if a.Kind == "suppressed" {
+			return true
+		}
+	}
+	return false
+}
+
+// AllIDs returns the ID and aliases.
+func (f *Finding) AllIDs() []string {
+	return append([]string{f.ID}, f.Aliases...)
+}
