@@ -50,9 +50,9 @@ type Distro struct {
 	// VersionID is the full version, e.g. "3.16.9", "12.15", "9.0".
 	VersionID string `json:"version_id,omitempty"`
 	// Release is the part advisories are keyed by: "v3.16", "12", "9", "22.04".
-	Release    string `json:"release,omitempty"`
-	Codename   string `json:"codename,omitempty"`
-	PrettyName string `json:"pretty_name,omitempty"`
+	Release    string   `json:"release,omitempty"`
+	Codename   string   `json:"codename,omitempty"`
+	PrettyName string   `json:"pretty_name,omitempty"`
 	IDLike     []string `json:"id_like,omitempty"`
 	// Source is the file the distro was detected from.
 	Source string `json:"source,omitempty"`

@@ -1,0 +1,229 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"strings"
+
+	"github.com/mattn/go-isatty"
+	"github.com/spf13/cobra"
+
+	"github.com/drydock-scan/drydock/internal/policy"
+	"github.com/drydock-scan/drydock/internal/report"
+)
+
+// version is set at link time: -ldflags "-X main.version=v1.2.3".
+var version = ""
+
+func toolVersion() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}
+
+// env is what the commands share: streams, logger, global flags.
+type env struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	quiet, debug   bool
+	cacheDir       string
+	log            *slog.Logger
+	// exit is the code the command asks for when it returns no error.
+	exit int
+}
+
+// exitError carries an exit code through cobra.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+func usageErr(format string, args ...any) error {
+	return &exitError{code: policy.ExitUsage, err: fmt.Errorf(format, args...)}
+}
+
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	e := &env{stdin: stdin, stdout: stdout, stderr: stderr}
+	root := newRoot(e)
+	root.SetArgs(args)
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return e.exit
+	}
+	fmt.Fprintf(stderr, "drydock: %v\n", err)
+	var xe *exitError
+	if errors.As(err, &xe) {
+		return xe.code
+	}
+	if strings.HasPrefix(err.Error(), "unknown command") || strings.HasPrefix(err.Error(), "unknown flag") ||
+		strings.Contains(err.Error(), "flag needs an argument") || strings.Contains(err.Error(), "accepts ") ||
+		strings.HasPrefix(err.Error(), "invalid argument") || strings.HasPrefix(err.Error(), "unknown shorthand") {
+		return policy.ExitUsage
+	}
+	return policy.ExitScanError
+}
+
+func newRoot(e *env) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "drydock",
+		Short: "Container image scanner: SBOM, vulnerabilities, secrets and misconfigurations",
+		Long: `drydock scans container images — from a registry, a docker-archive or OCI tar, an OCI layout
+directory or an unpacked root filesystem — and reports what is inside them and what is wrong with them.
+It works fully offline once its vulnerability database is built ("drydock db update").
+
+Image references:
+  alpine:3.16, registry.example.com:5000/team/app@sha256:…   a registry (no Docker daemon needed)
+  registry:NAME          force a registry reference
+  docker-archive:PATH    a "docker save" tar
+  oci:DIR[:TAG|@DIGEST]  an OCI image layout directory
+  oci-archive:PATH       a tar of an OCI image layout
+  dir:PATH               an unpacked root filesystem
+A path without a scheme is recognised by its contents.`,
+		Example: `  drydock db update
+  drydock image alpine:3.16
+  drydock image --severity HIGH,CRITICAL --exit-code 1 app.tar
+  drydock image --format sarif -o drydock.sarif registry.example.com/app:1.2
+  drydock sbom --format cyclonedx -o sbom.json docker-archive:app.tar
+  drydock scan-sbom sbom.json`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			level := slog.LevelInfo
+			switch {
+			case e.debug:
+				level = slog.LevelDebug
+			case e.quiet:
+				level = slog.LevelError
+			}
+			e.log = slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))
+			return nil
+		},
+	}
+	root.PersistentFlags().BoolVarP(&e.quiet, "quiet", "q", false, "only print errors on stderr")
+	root.PersistentFlags().BoolVar(&e.debug, "debug", false, "print debug logs on stderr")
+	root.PersistentFlags().StringVar(&e.cacheDir, "cache-dir", "", "cache directory (default $DRYDOCK_CACHE_DIR or the user cache dir)")
+	root.AddCommand(
+		newVersionCmd(e),
+		newSBOMCmd(e),
+		newImageCmd(e),
+		newScanSBOMCmd(e),
+		newDBCmd(e),
+		newPolicyCmd(e),
+	)
+	return root
+}
+
+func newVersionCmd(e *env) *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print drydock's version",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			fmt.Fprintf(e.stdout, "drydock %s (%s, %s/%s)\n", toolVersion(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
+			return nil
+		},
+	}
+}
+
+// cacheRoot is drydock's cache directory.
+func (e *env) cacheRoot() (string, error) {
+	if e.cacheDir != "" {
+		return e.cacheDir, nil
+	}
+	if d := os.Getenv("DRYDOCK_CACHE_DIR"); d != "" {
+		return d, nil
+	}
+	d, err := os.UserCacheDir()
+	if err != nil {
+		return "", fmt.Errorf("finding the user cache dir (set --cache-dir): %w", err)
+	}
+	return filepath.Join(d, "drydock"), nil
+}
+
+// isTerminal reports whether w is a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
+}
+
+// output is one --format value: a format and where it goes.
+type output struct {
+	format string
+	path   string // "" = stdout (or -o)
+}
+
+func parseOutputs(formats []string, outPath string, allowed []string) ([]output, error) {
+	if len(formats) == 0 {
+		formats = []string{"table"}
+	}
+	var outs []output
+	stdout := 0
+	for _, f := range formats {
+		for _, part := range strings.Split(f, ",") {
+			name, path, _ := strings.Cut(part, "=")
+			name = strings.TrimSpace(name)
+			ok := false
+			for _, a := range allowed {
+				if a == name {
+					ok = true
+				}
+			}
+			if !ok {
+				return nil, usageErr("unknown format %q (one of %s)", name, strings.Join(allowed, ", "))
+			}
+			if path == "" {
+				path = outPath
+				stdout++
+			}
+			outs = append(outs, output{format: name, path: path})
+		}
+	}
+	if stdout > 1 {
+		return nil, usageErr("only one --format may go to standard output; give the others a file (--format json=report.json)")
+	}
+	return outs, nil
+}
+
+func writeOutputs(e *env, outs []output, rep *report.Report, opt report.Options) error {
+	for _, o := range outs {
+		w := e.stdout
+		var f *os.File
+		if o.path != "" && o.path != "-" {
+			var err error
+			f, err = os.Create(o.path)
+			if err != nil {
+				return fmt.Errorf("creating %s: %w", o.path, err)
+			}
+			w = f
+		}
+		oo := opt
+		oo.Color = opt.Color && f == nil && isTerminal(e.stdout) && os.Getenv("NO_COLOR") == ""
+		err := report.Write(w, o.format, rep, oo)
+		if f != nil {
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("writing %s report: %w", o.format, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,361 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/drydock-scan/drydock/internal/match"
+	"github.com/drydock-scan/drydock/internal/policy"
+	"github.com/drydock-scan/drydock/internal/report"
+	"github.com/drydock-scan/drydock/internal/sbom"
+	"github.com/drydock-scan/drydock/internal/scan"
+	"github.com/drydock-scan/drydock/internal/source"
+	"github.com/drydock-scan/drydock/internal/vulndb"
+)
+
+// sourceFlags are shared by every command that opens an image.
+type sourceFlags struct {
+	platform string
+	insecure bool
+	parallel int
+}
+
+func (f *sourceFlags) add(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.platform, "platform", "", "platform of a multi-arch image: os/arch[/variant] (default linux/amd64)")
+	cmd.Flags().BoolVar(&f.insecure, "insecure-registry", false, "allow plain-HTTP registries and skip TLS verification")
+	cmd.Flags().IntVar(&f.parallel, "parallel", 0, "layers read at once (default: number of CPUs)")
+}
+
+func (f *sourceFlags) config(e *env, ref string) scan.Config {
+	return scan.Config{
+		Reference:   ref,
+		Source:      source.Options{Platform: f.platform, Insecure: f.insecure, Logger: e.log},
+		Parallel:    f.parallel,
+		Logger:      e.log,
+		ToolVersion: toolVersion(),
+	}
+}
+
+// reportFlags are shared by every command that writes a report.
+type reportFlags struct {
+	formats        []string
+	output         string
+	template       string
+	groupBy        string
+	showSuppressed bool
+}
+
+func (f *reportFlags) add(cmd *cobra.Command, formats []string) {
+	cmd.Flags().StringArrayVarP(&f.formats, "format", "f", nil,
+		"output format, repeatable; FORMAT=FILE writes to a file: "+strings.Join(formats, ", ")+" (default table)")
+	cmd.Flags().StringVarP(&f.output, "output", "o", "", "write the report to this file instead of standard output")
+}
+
+func (f *reportFlags) addScan(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.template, "template", "", "Go template for --format template (@FILE reads it from a file)")
+	cmd.Flags().StringVar(&f.groupBy, "group-by", "package", "table grouping: package or layer")
+	cmd.Flags().BoolVar(&f.showSuppressed, "show-suppressed", false, "show suppressed findings in the table")
+}
+
+func (f *reportFlags) options(mode string) (report.Options, error) {
+	opt := report.Options{Color: true, Width: terminalWidth(), GroupBy: f.groupBy, ShowSuppressed: f.showSuppressed, Mode: mode}
+	if f.groupBy != "" && f.groupBy != "package" && f.groupBy != "layer" {
+		return opt, usageErr("--group-by must be package or layer, not %q", f.groupBy)
+	}
+	if t, ok := strings.CutPrefix(f.template, "@"); ok {
+		b, err := os.ReadFile(t)
+		if err != nil {
+			return opt, usageErr("reading template: %v", err)
+		}
+		opt.Template = string(b)
+	} else {
+		opt.Template = f.template
+	}
+	return opt, nil
+}
+
+var sbomFormats = []string{"table", "json", "cyclonedx", "spdx", "github"}
+var scanFormats = []string{"table", "json", "sarif", "cyclonedx", "spdx", "html", "junit", "markdown", "github", "template"}
+
+func newSBOMCmd(e *env) *cobra.Command {
+	var sf sourceFlags
+	var rf reportFlags
+	cmd := &cobra.Command{
+		Use:   "sbom IMAGE",
+		Short: "List the packages in an image (SBOM): table, JSON, CycloneDX or SPDX",
+		Long: `List every OS and language package in an image with its version, PURL, the file it was read
+from and the layer (and Dockerfile step) that introduced it.`,
+		Example: `  drydock sbom alpine:3.16
+  drydock sbom --format cyclonedx -o sbom.json docker-archive:app.tar
+  drydock sbom --format spdx oci:./layout
+  drydock sbom dir:./rootfs`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			outs, err := parseOutputs(rf.formats, rf.output, sbomFormats)
+			if err != nil {
+				return err
+			}
+			opt, err := rf.options("sbom")
+			if err != nil {
+				return err
+			}
+			cfg := sf.config(e, args[0])
+			rep, err := scan.Run(cmd.Context(), cfg)
+			if err != nil {
+				return err
+			}
+			logNotes(e, rep)
+			return writeOutputs(e, outs, rep, opt)
+		},
+	}
+	sf.add(cmd)
+	rf.add(cmd, sbomFormats)
+	return cmd
+}
+
+// gateFlags configure the policy stage.
+type gateFlags struct {
+	severities    []string
+	exitCode      int
+	ignoreUnfixed bool
+	failOn        string
+	policies      []string
+	ignoreFiles   []string
+	vex           []string
+	matchDeclared bool
+	matchOwned    bool
+	dbPath        string
+	dbMaxAge      time.Duration
+}
+
+func (g *gateFlags) add(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringSliceVarP(&g.severities, "severity", "s", nil, "severities to report and gate on (comma-separated): CRITICAL,HIGH,MEDIUM,LOW,NEGLIGIBLE,UNKNOWN")
+	f.IntVar(&g.exitCode, "exit-code", 0, "exit with this code when findings remain after filtering (Trivy's flag)")
+	f.BoolVar(&g.ignoreUnfixed, "ignore-unfixed", false, "suppress vulnerabilities that have no fixed version")
+	f.StringVar(&g.failOn, "fail-on", "", "fail when a finding of this severity or higher remains (Grype's flag)")
+	f.StringArrayVar(&g.policies, "policy", nil, "policy file (YAML with CEL rules) or builtin:NAME; repeatable")
+	f.StringArrayVar(&g.ignoreFiles, "ignore-file", nil, "ignore file with accepted risks (ids, packages, paths, expiry); repeatable")
+	f.StringArrayVar(&g.vex, "vex", nil, "VEX document (OpenVEX, CycloneDX or CSAF); repeatable")
+	f.BoolVar(&g.matchDeclared, "match-declared", false, "also match dependencies declared in lockfiles (not installed)")
+	f.BoolVar(&g.matchOwned, "match-owned", false, "also match language packages that belong to an OS package against their language advisories")
+	f.StringVar(&g.dbPath, "db", "", "vulnerability database file (default in the cache dir)")
+	f.DurationVar(&g.dbMaxAge, "db-max-age", 7*24*time.Hour, "warn when the database is older than this")
+}
+
+func (g *gateFlags) engine() (*policy.Engine, error) {
+	eng := &policy.Engine{Gate: policy.Gate{
+		Severities: upperAll(g.severities), IgnoreUnfixed: g.ignoreUnfixed, ExitCode: g.exitCode, FailOn: strings.ToUpper(g.failOn),
+	}}
+	for _, s := range eng.Gate.Severities {
+		if match.SeverityRank(s) == 0 && s != match.SevUnknown {
+			return nil, usageErr("unknown severity %q in --severity", s)
+		}
+	}
+	if eng.Gate.FailOn != "" && match.SeverityRank(eng.Gate.FailOn) == 0 && eng.Gate.FailOn != match.SevUnknown {
+		return nil, usageErr("unknown severity %q in --fail-on", g.failOn)
+	}
+	for _, p := range g.policies {
+		pol, err := policy.LoadPolicy(p)
+		if err != nil {
+			return nil, usageErr("%v", err)
+		}
+		eng.Policies = append(eng.Policies, pol)
+	}
+	for _, p := range g.ignoreFiles {
+		ig, err := policy.LoadIgnoreFile(p)
+		if err != nil {
+			return nil, usageErr("%v", err)
+		}
+		eng.Ignores = append(eng.Ignores, ig)
+	}
+	for _, p := range g.vex {
+		v, err := policy.LoadVEX(p)
+		if err != nil {
+			return nil, usageErr("%v", err)
+		}
+		eng.VEX = append(eng.VEX, v)
+	}
+	return eng, nil
+}
+
+func upperAll(s []string) []string {
+	var out []string
+	for _, v := range s {
+		if v = strings.ToUpper(strings.TrimSpace(v)); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// openDB opens the vulnerability database, saying exactly what to run when
+// there is none, and warning (never refusing) when it is old.
+func (g *gateFlags) openDB(e *env, cmd *cobra.Command) (*vulndb.DB, error) {
+	path := g.dbPath
+	if path == "" {
+		root, err := e.cacheRoot()
+		if err != nil {
+			return nil, err
+		}
+		path = dbPathIn(root)
+	}
+	if _, err := os.Stat(path); err != nil {
+		return nil, &exitError{code: policy.ExitScanError, err: fmt.Errorf(
+			"no vulnerability database at %s: run \"drydock db update\" first (or \"drydock db update --source DIR\" offline)", path)}
+	}
+	db, err := vulndb.Open(cmd.Context(), path)
+	if err != nil {
+		return nil, fmt.Errorf("opening vulnerability database: %w", err)
+	}
+	if meta, err := db.Meta(cmd.Context()); err == nil && g.dbMaxAge > 0 {
+		if age := time.Since(meta.BuiltAt); age > g.dbMaxAge {
+			e.log.Warn("vulnerability database is old: run \"drydock db update\"", "built_at", meta.BuiltAt.Format(time.RFC3339), "age", age.Round(time.Hour).String())
+		}
+	}
+	return db, nil
+}
+
+func newImageCmd(e *env) *cobra.Command {
+	var sf sourceFlags
+	var rf reportFlags
+	var gf gateFlags
+	cmd := &cobra.Command{
+		Use:     "image IMAGE",
+		Aliases: []string{"scan"},
+		Short:   "Scan an image for vulnerabilities",
+		Long: `Scan an image: build its inventory, match it against the local vulnerability database, apply
+the policy (severity gate, rules, ignores, VEX) and write the report.
+
+Exit codes: 0 pass, 1 policy failure (or the --exit-code value), 2 usage error, 3 scan error.
+A scan that could not complete never exits 0.`,
+		Example: `  drydock image alpine:3.16
+  drydock image --format json docker-archive:app.tar
+  drydock image --exit-code 1 --severity HIGH,CRITICAL --ignore-unfixed app:1.2
+  drydock image --policy builtin:no-fixable-critical --ignore-file .drydockignore.yaml app:1.2
+  drydock image --format table --format sarif=drydock.sarif --format html=report.html app:1.2`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			outs, err := parseOutputs(rf.formats, rf.output, scanFormats)
+			if err != nil {
+				return err
+			}
+			opt, err := rf.options("vuln")
+			if err != nil {
+				return err
+			}
+			eng, err := gf.engine()
+			if err != nil {
+				return err
+			}
+			db, err := gf.openDB(e, cmd)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			cfg := sf.config(e, args[0])
+			cfg.DB = db
+			cfg.Match = match.Options{MatchDeclared: gf.matchDeclared, MatchOwned: gf.matchOwned}
+			rep, err := scan.Run(cmd.Context(), cfg)
+			if err != nil {
+				return err
+			}
+			return finish(e, cmd, rep, eng, outs, opt)
+		},
+	}
+	sf.add(cmd)
+	rf.add(cmd, scanFormats)
+	rf.addScan(cmd)
+	gf.add(cmd)
+	return cmd
+}
+
+// finish applies the policy, writes the outputs and sets the exit code.
+func finish(e *env, cmd *cobra.Command, rep *report.Report, eng *policy.Engine, outs []output, opt report.Options) error {
+	logNotes(e, rep)
+	verdict, err := eng.Evaluate(cmd.Context(), rep)
+	if err != nil {
+		return fmt.Errorf("evaluating policy: %w", err)
+	}
+	rep.Summarise()
+	if err := writeOutputs(e, outs, rep, opt); err != nil {
+		return err
+	}
+	if !verdict.Pass {
+		for _, f := range verdict.Failures {
+			e.log.Error("policy failed", "rule", f.RuleID, "reason", f.Message)
+		}
+	}
+	e.exit = verdict.ExitCode
+	return nil
+}
+
+func logNotes(e *env, rep *report.Report) {
+	for _, n := range rep.Notes {
+		attrs := []any{}
+		if n.Path != "" {
+			attrs = append(attrs, "path", n.Path)
+		}
+		if n.Layer != "" {
+			attrs = append(attrs, "layer", n.Layer)
+		}
+		if n.Level == "warning" {
+			e.log.Warn(n.Message, attrs...)
+		} else {
+			e.log.Info(n.Message, attrs...)
+		}
+	}
+}
+
+func newScanSBOMCmd(e *env) *cobra.Command {
+	var rf reportFlags
+	var gf gateFlags
+	cmd := &cobra.Command{
+		Use:   "scan-sbom FILE",
+		Short: "Scan an SBOM (CycloneDX or SPDX JSON, from drydock, Syft or Trivy) for vulnerabilities",
+		Example: `  drydock sbom --format cyclonedx -o bom.json app:1.2 && drydock scan-sbom bom.json
+  drydock scan-sbom --format sarif syft-sbom.spdx.json`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			outs, err := parseOutputs(rf.formats, rf.output, scanFormats)
+			if err != nil {
+				return err
+			}
+			opt, err := rf.options("vuln")
+			if err != nil {
+				return err
+			}
+			eng, err := gf.engine()
+			if err != nil {
+				return err
+			}
+			f, err := os.Open(args[0])
+			if err != nil {
+				return &exitError{code: policy.ExitScanError, err: fmt.Errorf("opening SBOM: %w", err)}
+			}
+			defer f.Close()
+			rep, err := sbom.Decode(cmd.Context(), f)
+			if err != nil {
+				return &exitError{code: policy.ExitScanError, err: fmt.Errorf("reading SBOM %s: %w", args[0], err)}
+			}
+			rep.Tool = report.Tool{Name: "drydock", Version: toolVersion()}
+			db, err := gf.openDB(e, cmd)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			if err := scan.MatchReport(cmd.Context(), rep, db, match.Options{MatchDeclared: gf.matchDeclared, MatchOwned: gf.matchOwned}); err != nil {
+				return err
+			}
+			return finish(e, cmd, rep, eng, outs, opt)
+		},
+	}
+	rf.add(cmd, scanFormats)
+	rf.addScan(cmd)
+	gf.add(cmd)
+	return cmd
+}

@@ -1,0 +1,163 @@
+package inventory
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func pkg(name, version string) Package {
+	return Package{Name: name, Version: version, Ecosystem: EcoAPK}
+}
+
+func layerOf(i int, files ...FileResult) LayerResult {
+	return LayerResult{Layer: Layer{Index: i, DiffID: "sha256:l" + string(rune('0'+i))}, Files: files}
+}
+
+const apkDB = "/lib/apk/db/installed"
+
+func apkFile(pkgs ...Package) FileResult {
+	return FileResult{Path: apkDB, Extractor: "os/apk", Packages: pkgs}
+}
+
+// summary is name@version → introducing layer index.
+func summary(inv Inventory) map[string]int {
+	m := map[string]int{}
+	for _, p := range inv.Packages {
+		m[p.Name+"@"+p.Version] = p.Layer.Index
+	}
+	return m
+}
+
+func TestMergeOriginLayer(t *testing.T) {
+	tests := []struct {
+		name   string
+		layers []LayerResult
+		want   map[string]int
+	}{
+		{
+			name:   "single layer",
+			layers: []LayerResult{layerOf(0, apkFile(pkg("musl", "1"), pkg("busybox", "1")))},
+			want:   map[string]int{"musl@1": 0, "busybox@1": 0},
+		},
+		{
+			name: "package added in upper layer keeps lower packages' origin",
+			layers: []LayerResult{
+				layerOf(0, apkFile(pkg("musl", "1"))),
+				layerOf(1),
+				layerOf(2, apkFile(pkg("musl", "1"), pkg("curl", "8"))),
+			},
+			want: map[string]int{"musl@1": 0, "curl@8": 2},
+		},
+		{
+			name: "upgraded package is introduced by the upgrading layer",
+			layers: []LayerResult{
+				layerOf(0, apkFile(pkg("musl", "1"), pkg("zlib", "1"))),
+				layerOf(1, apkFile(pkg("musl", "1"), pkg("zlib", "2"))),
+			},
+			want: map[string]int{"musl@1": 0, "zlib@2": 1},
+		},
+		{
+			name: "package removed in upper layer is gone",
+			layers: []LayerResult{
+				layerOf(0, apkFile(pkg("musl", "1"), pkg("curl", "8"))),
+				layerOf(1, apkFile(pkg("musl", "1"))),
+			},
+			want: map[string]int{"musl@1": 0},
+		},
+		{
+			name: "database whited out",
+			layers: []LayerResult{
+				layerOf(0, apkFile(pkg("musl", "1"))),
+				{Layer: Layer{Index: 1}, Whiteouts: []string{apkDB}},
+			},
+			want: map[string]int{},
+		},
+		{
+			name: "parent directory whited out",
+			layers: []LayerResult{
+				layerOf(0, apkFile(pkg("musl", "1"))),
+				{Layer: Layer{Index: 1}, Whiteouts: []string{"/lib/apk"}},
+			},
+			want: map[string]int{},
+		},
+		{
+			name: "opaque dir hides lower but not same layer",
+			layers: []LayerResult{
+				layerOf(0, apkFile(pkg("musl", "1"))),
+				{Layer: Layer{Index: 1}, OpaqueDirs: []string{"/lib/apk/db"}, Files: []FileResult{apkFile(pkg("musl", "2"))}},
+			},
+			want: map[string]int{"musl@2": 1},
+		},
+		{
+			name: "deleted then re-added restarts origin",
+			layers: []LayerResult{
+				layerOf(0, apkFile(pkg("musl", "1"))),
+				{Layer: Layer{Index: 1}, Whiteouts: []string{apkDB}},
+				layerOf(2, apkFile(pkg("musl", "1"))),
+			},
+			want: map[string]int{"musl@1": 2},
+		},
+		{
+			name: "whiteout of a sibling with a shared prefix does not hide",
+			layers: []LayerResult{
+				layerOf(0, apkFile(pkg("musl", "1"))),
+				{Layer: Layer{Index: 1}, Whiteouts: []string{"/lib/apk/db/installed.bak", "/lib/ap"}},
+			},
+			want: map[string]int{"musl@1": 0},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := summary(Merge(tc.layers, MergeOptions{}))
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("Merge() origin layers (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestMergeDistroAndOwners(t *testing.T) {
+	layers := []LayerResult{
+		layerOf(0,
+			FileResult{Path: "/etc/os-release", Extractor: "os/release", Distro: &Distro{ID: "debian", VersionID: "11", Release: "11"}},
+			FileResult{Path: "/var/lib/dpkg/status", Extractor: "os/dpkg", Packages: []Package{{Name: "python3-yaml", Version: "6.0-3", Ecosystem: EcoDpkg}}},
+			FileResult{Path: "/var/lib/dpkg/info/python3-yaml.list", Extractor: "os/dpkg", Packages: []Package{{
+				Name: "python3-yaml", Ecosystem: EcoDpkg, Metadata: map[string]string{"kind": "filelist"},
+				Files: []string{"/usr/lib/python3/dist-packages/PyYAML-6.0.dist-info/METADATA"},
+			}}},
+		),
+		layerOf(1,
+			FileResult{Path: "/etc/os-release", Extractor: "os/release", Distro: &Distro{ID: "debian", VersionID: "12", Release: "12"}},
+			FileResult{Path: "/usr/lib/python3/dist-packages/PyYAML-6.0.dist-info/METADATA", Extractor: "lang/python", Packages: []Package{{
+				Name: "pyyaml", Version: "6.0", Ecosystem: EcoPyPI,
+				Locations: []Location{{Path: "/usr/lib/python3/dist-packages/PyYAML-6.0.dist-info/METADATA"}},
+			}}},
+		),
+	}
+	inv := Merge(layers, MergeOptions{})
+	if inv.Distro == nil || inv.Distro.Release != "12" {
+		t.Fatalf("Distro = %+v, want the top layer's release 12", inv.Distro)
+	}
+	if len(inv.Packages) != 2 {
+		t.Fatalf("got %d packages, want 2 (the file list folds into its package): %+v", len(inv.Packages), inv.Packages)
+	}
+	var deb, py Package
+	for _, p := range inv.Packages {
+		if p.Ecosystem == EcoDpkg {
+			deb = p
+		} else {
+			py = p
+		}
+	}
+	if py.Owner == "" || py.Owner != deb.ID {
+		t.Errorf("python package owner = %q, want the dpkg package %q", py.Owner, deb.ID)
+	}
+	if py.Layer.Index != 1 || deb.Layer.Index != 0 {
+		t.Errorf("layers: python %d dpkg %d, want 1 and 0", py.Layer.Index, deb.Layer.Index)
+	}
+	again := Merge(layers, MergeOptions{})
+	if diff := cmp.Diff(inv, again); diff != "" {
+		t.Errorf("Merge is not deterministic (-first +second):\n%s", diff)
+	}
+}

@@ -1,0 +1,529 @@
+// Package match turns an inventory and advisories into findings, following
+// each ecosystem's and each vendor's semantics.
+package match
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/drydock-scan/drydock/internal/extract/osrelease"
+	"github.com/drydock-scan/drydock/internal/inventory"
+	"github.com/drydock-scan/drydock/internal/version"
+	"github.com/drydock-scan/drydock/internal/vulndb"
+	"github.com/drydock-scan/drydock/internal/vulndb/cvss"
+)
+
+// Version of the matcher: bump when the findings for the same inventory and
+// database change.
+const Version = 1
+
+// Options tune matching.
+type Options struct {
+	// MatchDeclared also matches packages read from lockfiles.
+	MatchDeclared bool
+	// MatchOwned also matches language packages that belong to an OS package
+	// (by default the distro's advisories cover them, as the vendor may
+	// backport fixes without changing the language package's version).
+	MatchOwned bool
+}
+
+// Matcher matches packages against a vulnerability database.
+type Matcher struct {
+	DB  vulndb.Reader
+	Opt Options
+}
+
+// query is one database lookup for one package.
+type query struct {
+	ecosystem string // advisory ecosystem incl. release
+	name      string
+	version   string
+	matchedBy string
+}
+
+// Result is the output of Match.
+type Result struct {
+	Findings []Finding
+	Notes    []inventory.Note
+}
+
+// Match returns one finding per (package, vulnerability).
+func (m *Matcher) Match(ctx context.Context, inv *inventory.Inventory) (Result, error) {
+	var res Result
+	distroEco := ""
+	if inv.Distro != nil {
+		distroEco = osrelease.AdvisoryEcosystem(inv.Distro)
+	}
+	hasOS := false
+	for i := range inv.Packages {
+		if inventory.IsOS(inv.Packages[i].Ecosystem) {
+			hasOS = true
+			break
+		}
+	}
+	if hasOS && distroEco == "" {
+		d := "unknown"
+		if inv.Distro != nil {
+			d = inv.Distro.ID + " " + inv.Distro.VersionID
+		}
+		res.Notes = append(res.Notes, inventory.Note{Level: "warning",
+			Message: fmt.Sprintf("OS packages found but the distribution (%s) has no advisory source: OS packages were not matched", d)})
+	}
+	cveCache := map[string]*vulndb.CVE{}
+	for i := range inv.Packages {
+		if err := ctx.Err(); err != nil {
+			return res, err
+		}
+		p := &inv.Packages[i]
+		if p.Declared && !m.Opt.MatchDeclared {
+			continue
+		}
+		if p.Owner != "" && !m.Opt.MatchOwned {
+			continue
+		}
+		q, ok := queryFor(p, distroEco)
+		if !ok {
+			continue
+		}
+		cmp, err := version.For(q.ecosystem)
+		if err != nil {
+			res.Notes = append(res.Notes, inventory.Note{Level: "warning", Path: p.PrimaryPath(),
+				Message: fmt.Sprintf("no version comparator for %s: %s %s not matched", q.ecosystem, p.Name, p.Version)})
+			continue
+		}
+		advs, err := m.DB.Advisories(ctx, q.ecosystem, q.name)
+		if err != nil {
+			return res, fmt.Errorf("looking up %s %q: %w", q.ecosystem, q.name, err)
+		}
+		var found []Finding
+		for _, adv := range advs {
+			hit, ok, err := affected(cmp, &adv, q.version)
+			if err != nil {
+				res.Notes = append(res.Notes, inventory.Note{Level: "warning", Path: p.PrimaryPath(),
+					Message: fmt.Sprintf("comparing %s %s with %s: %v", p.Name, q.version, adv.ID, err)})
+				continue
+			}
+			if !ok {
+				continue
+			}
+			f, err := m.finding(ctx, p, &adv, q, cmp.Name(), hit, cveCache)
+			if err != nil {
+				return res, err
+			}
+			found = append(found, f)
+		}
+		res.Findings = append(res.Findings, mergeAliases(found)...)
+	}
+	SortFindings(res.Findings)
+	return res, nil
+}
+
+// queryFor decides which advisory ecosystem and name a package is matched by.
+func queryFor(p *inventory.Package, distroEco string) (query, bool) {
+	switch p.Ecosystem {
+	case inventory.EcoAPK:
+		// Alpine publishes by origin (source) package.
+		name, by := p.Name, "binary-package"
+		if p.SourceName != "" {
+			name, by = p.SourceName, "source-package"
+		}
+		return query{distroEco, name, p.Version, by}, distroEco != ""
+	case inventory.EcoDpkg:
+		// Debian and Ubuntu publish by source package and source version.
+		name, ver, by := p.Name, p.Version, "binary-package"
+		if p.SourceName != "" {
+			name, by = p.SourceName, "source-package"
+			if p.SourceVersion != "" {
+				ver = p.SourceVersion
+			}
+		}
+		return query{distroEco, name, ver, by}, distroEco != ""
+	case inventory.EcoRPM:
+		// Red Hat family OSV data lists binary package names.
+		ver := p.Version
+		if p.Epoch > 0 {
+			ver = strconv.Itoa(p.Epoch) + ":" + ver
+		}
+		return query{distroEco, p.Name, ver, "binary-package"}, distroEco != ""
+	case "":
+		return query{}, false
+	}
+	name := p.Name
+	ver := p.Version
+	if p.Ecosystem == inventory.EcoGo {
+		if ver == "" || ver == "(devel)" {
+			return query{}, false
+		}
+		if p.Name == "stdlib" {
+			ver = strings.TrimPrefix(version.GoToolchainToSemver(ver), "v")
+		}
+	}
+	if ver == "" {
+		return query{}, false
+	}
+	return query{p.Ecosystem, name, ver, "name"}, true
+}
+
+// hit describes how an advisory matched.
+type hit struct {
+	rangeText string
+	fixed     string
+}
+
+// affected evaluates an advisory's ranges and versions for v, per the OSV
+// schema's evaluation rules.
+func affected(c version.Comparator, adv *vulndb.Advisory, v string) (hit, bool, error) {
+	if slices.Contains(adv.Versions, v) {
+		return hit{rangeText: "version " + v + " listed"}, true, nil
+	}
+	var firstErr error
+	for _, r := range adv.Ranges {
+		cmpFn := c.Compare
+		if r.Type == "SEMVER" {
+			cmpFn = version.SemVer().Compare
+		} else if r.Type != "ECOSYSTEM" {
+			continue
+		}
+		h, ok, err := inRange(cmpFn, r.Events, v)
+		if err != nil {
+			if firstErr == nil {
+				firstErr = err
+			}
+			continue
+		}
+		if ok {
+			return h, true, nil
+		}
+	}
+	return hit{}, false, firstErr
+}
+
+func inRange(cmp func(a, b string) (int, error), events []vulndb.Event, v string) (hit, bool, error) {
+	// ge reports v >= bound (introduced "0" is the lowest version).
+	ge := func(bound string) (bool, error) {
+		if bound == "0" {
+			return true, nil
+		}
+		c, err := cmp(v, bound)
+		return c >= 0, err
+	}
+	type interval struct{ lo, fixed, last string }
+	var (
+		ivs    []interval
+		cur    *interval
+		limits []string
+	)
+	for _, e := range events {
+		switch {
+		case e.Introduced != "":
+			ivs = append(ivs, interval{lo: e.Introduced})
+			cur = &ivs[len(ivs)-1]
+		case e.Fixed != "":
+			if cur == nil {
+				ivs = append(ivs, interval{lo: "0"})
+				cur = &ivs[len(ivs)-1]
+			}
+			cur.fixed = e.Fixed
+			cur = nil
+		case e.LastAffected != "":
+			if cur == nil {
+				ivs = append(ivs, interval{lo: "0"})
+				cur = &ivs[len(ivs)-1]
+			}
+			cur.last = e.LastAffected
+			cur = nil
+		case e.Limit != "":
+			limits = append(limits, e.Limit)
+		}
+	}
+	for _, lim := range limits {
+		if lim == "*" {
+			continue
+		}
+		c, err := cmp(v, lim)
+		if err != nil {
+			return hit{}, false, err
+		}
+		if c >= 0 {
+			return hit{}, false, nil
+		}
+	}
+	for _, iv := range ivs {
+		ok, err := ge(iv.lo)
+		if err != nil {
+			return hit{}, false, err
+		}
+		if !ok {
+			continue
+		}
+		text := ">=" + iv.lo
+		switch {
+		case iv.fixed != "":
+			c, err := cmp(v, iv.fixed)
+			if err != nil {
+				return hit{}, false, err
+			}
+			if c >= 0 {
+				continue
+			}
+			return hit{rangeText: text + ", <" + iv.fixed, fixed: iv.fixed}, true, nil
+		case iv.last != "":
+			c, err := cmp(v, iv.last)
+			if err != nil {
+				return hit{}, false, err
+			}
+			if c > 0 {
+				continue
+			}
+			return hit{rangeText: text + ", <=" + iv.last}, true, nil
+		default:
+			return hit{rangeText: text}, true, nil
+		}
+	}
+	return hit{}, false, nil
+}
+
+func (m *Matcher) finding(ctx context.Context, p *inventory.Package, adv *vulndb.Advisory, q query, comparator string, h hit, cveCache map[string]*vulndb.CVE) (Finding, error) {
+	f := Finding{
+		ID:               adv.ID,
+		Aliases:          slices.Clone(adv.Aliases),
+		Package:          refOf(p),
+		InstalledVersion: p.Version,
+		FixedVersion:     h.fixed,
+		Title:            adv.Summary,
+		Description:      adv.Details,
+		References:       adv.References,
+		Published:        adv.Published,
+		Modified:         adv.Modified,
+		VendorSeverity:   adv.VendorSeverity,
+		Evidence: []Evidence{{
+			Advisory:       adv.ID,
+			Ecosystem:      q.ecosystem,
+			MatchedName:    q.name,
+			MatchedBy:      q.matchedBy,
+			Range:          h.rangeText,
+			Comparator:     comparator,
+			DataSource:     adv.Source,
+			DataSourceDate: adv.Modified,
+		}},
+	}
+	switch {
+	case adv.Status == "wont_fix":
+		f.Status = StatusWontFix
+	case h.fixed != "":
+		f.Status = StatusFixed
+	default:
+		f.Status = StatusAffected
+	}
+	for _, s := range adv.Severity {
+		score, _, err := cvss.BaseScore(s.Score)
+		if err != nil {
+			continue
+		}
+		f.CVSS = append(f.CVSS, CVSS{Version: cvssVersion(s), Vector: s.Score, Score: score, Source: "osv"})
+	}
+	// CVE enrichment: NVD and KEV.
+	var nvd *vulndb.CVE
+	for _, id := range f.AllIDs() {
+		if !strings.HasPrefix(id, "CVE-") {
+			continue
+		}
+		c, ok := cveCache[id]
+		if !ok {
+			got, found, err := m.DB.CVE(ctx, id)
+			if err != nil {
+				return f, fmt.Errorf("looking up %s: %w", id, err)
+			}
+			if found {
+				c = &got
+			}
+			cveCache[id] = c
+		}
+		if c == nil {
+			continue
+		}
+		if c.KEV {
+			f.KEV = true
+		}
+		if nvd == nil && c.NVDVector != "" {
+			nvd = c
+		}
+	}
+	if nvd != nil {
+		f.CVSS = append(f.CVSS, CVSS{Version: nvd.NVDVersion, Vector: nvd.NVDVector, Score: nvd.NVDScore, Source: "nvd"})
+	}
+	f.Severity, f.SeveritySource = severity(adv.VendorSeverity, f.CVSS, nvd)
+	return f, nil
+}
+
+func cvssVersion(s vulndb.Severity) string {
+	switch {
+	case strings.HasPrefix(s.Score, "CVSS:3.1"):
+		return "3.1"
+	case strings.HasPrefix(s.Score, "CVSS:3.0"):
+		return "3.0"
+	case strings.HasPrefix(s.Score, "CVSS:4.0"):
+		return "4.0"
+	case s.Type == "CVSS_V2":
+		return "2.0"
+	}
+	return s.Type
+}
+
+// severity chooses vendor severity first, then CVSS from the record, then NVD.
+func severity(vendor string, scores []CVSS, nvd *vulndb.CVE) (sev, source string) {
+	if s := NormalizeSeverity(vendor); s != SevUnknown {
+		return s, "vendor"
+	}
+	for _, c := range scores {
+		if c.Source == "osv" {
+			return FromScore(c.Score), "osv-cvss"
+		}
+	}
+	if nvd != nil {
+		if s := NormalizeSeverity(nvd.NVDSeverity); s != SevUnknown {
+			return s, "nvd"
+		}
+		return FromScore(nvd.NVDScore), "nvd"
+	}
+	return SevUnknown, "none"
+}
+
+// NormalizeSeverity maps vendor words to drydock's levels.
+func NormalizeSeverity(s string) string {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "critical":
+		return SevCritical
+	case "important", "high":
+		return SevHigh
+	case "moderate", "medium":
+		return SevMedium
+	case "low":
+		return SevLow
+	case "negligible", "unimportant":
+		return SevNegligible
+	}
+	return SevUnknown
+}
+
+// FromScore maps a CVSS base score to a level (CVSS v3 qualitative scale).
+func FromScore(score float64) string {
+	switch {
+	case score >= 9.0:
+		return SevCritical
+	case score >= 7.0:
+		return SevHigh
+	case score >= 4.0:
+		return SevMedium
+	case score > 0:
+		return SevLow
+	}
+	return SevUnknown
+}
+
+func refOf(p *inventory.Package) PackageRef {
+	r := PackageRef{
+		ID: p.ID, Name: p.Name, Version: p.Version, Ecosystem: p.Ecosystem, PURL: p.PURL,
+		SourceName: p.SourceName, Path: p.PrimaryPath(), Owner: p.Owner, LayerIndex: -1,
+	}
+	if p.Layer != nil {
+		r.LayerIndex = p.Layer.Index
+		r.LayerDiffID = p.Layer.DiffID
+	}
+	return r
+}
+
+// mergeAliases folds findings of one package that describe the same flaw
+// (sharing an ID or alias) into one.
+func mergeAliases(fs []Finding) []Finding {
+	if len(fs) < 2 {
+		return fs
+	}
+	parent := make([]int, len(fs))
+	for i := range parent {
+		parent[i] = i
+	}
+	var find func(int) int
+	find = func(i int) int {
+		for parent[i] != i {
+			parent[i] = parent[parent[i]]
+			i = parent[i]
+		}
+		return i
+	}
+	owner := map[string]int{}
+	for i := range fs {
+		for _, id := range fs[i].AllIDs() {
+			if j, ok := owner[id]; ok {
+				parent[find(i)] = find(j)
+			} else {
+				owner[id] = i
+			}
+		}
+	}
+	groups := map[int][]int{}
+	var roots []int
+	for i := range fs {
+		r := find(i)
+		if _, ok := groups[r]; !ok {
+			roots = append(roots, r)
+		}
+		groups[r] = append(groups[r], i)
+	}
+	out := make([]Finding, 0, len(roots))
+	for _, r := range roots {
+		idx := groups[r]
+		// Primary: the highest-severity record; ties broken by ID.
+		slices.SortFunc(idx, func(a, b int) int {
+			if d := SeverityRank(fs[b].Severity) - SeverityRank(fs[a].Severity); d != 0 {
+				return d
+			}
+			return strings.Compare(fs[a].ID, fs[b].ID)
+		})
+		f := fs[idx[0]]
+		ids := map[string]bool{}
+		for _, i := range idx {
+			for _, id := range fs[i].AllIDs() {
+				ids[id] = true
+			}
+			if i == idx[0] {
+				continue
+			}
+			f.Evidence = append(f.Evidence, fs[i].Evidence...)
+			f.KEV = f.KEV || fs[i].KEV
+			if f.FixedVersion == "" {
+				f.FixedVersion = fs[i].FixedVersion
+				if f.FixedVersion != "" && f.Status == StatusAffected {
+					f.Status = StatusFixed
+				}
+			}
+		}
+		delete(ids, f.ID)
+		f.Aliases = f.Aliases[:0]
+		for id := range ids {
+			f.Aliases = append(f.Aliases, id)
+		}
+		slices.Sort(f.Aliases)
+		out = append(out, f)
+	}
+	return out
+}
+
+// SortFindings orders findings by severity (highest first), package, ID.
+func SortFindings(fs []Finding) {
+	slices.SortStableFunc(fs, func(a, b Finding) int {
+		if d := SeverityRank(b.Severity) - SeverityRank(a.Severity); d != 0 {
+			return d
+		}
+		if c := strings.Compare(a.Package.Name, b.Package.Name); c != 0 {
+			return c
+		}
+		if c := strings.Compare(a.Package.ID, b.Package.ID); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+}

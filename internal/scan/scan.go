@@ -1,0 +1,335 @@
+// Package scan wires the stages together:
+//
+//	source → walk (per layer, concurrent) → extract → inventory.Merge → match → report
+//
+// It owns concurrency and the per-layer cache. It has no global state: a
+// server can run many scans in one process.
+package scan
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/drydock-scan/drydock/internal/extract"
+	"github.com/drydock-scan/drydock/internal/extract/osrelease"
+	"github.com/drydock-scan/drydock/internal/inventory"
+	"github.com/drydock-scan/drydock/internal/match"
+	"github.com/drydock-scan/drydock/internal/report"
+	"github.com/drydock-scan/drydock/internal/source"
+	"github.com/drydock-scan/drydock/internal/vulndb"
+	"github.com/drydock-scan/drydock/internal/walk"
+)
+
+// LayerCache stores per-layer results. Implementations must be safe for
+// concurrent use by several goroutines and processes.
+type LayerCache interface {
+	Get(ctx context.Context, key string) (*inventory.LayerResult, bool)
+	Put(ctx context.Context, key string, r *inventory.LayerResult) error
+}
+
+// Config is everything one scan needs. The zero value of optional fields
+// means "default".
+type Config struct {
+	Reference  string
+	Source     source.Options
+	Extractors []extract.Extractor // nil: DefaultExtractors()
+	Parallel   int                 // layers walked at once; 0: number of CPUs
+	TempDir    string
+	Logger     *slog.Logger
+	Cache      LayerCache    // nil: no cache
+	DB         vulndb.Reader // nil: inventory only
+	Match      match.Options
+
+	ToolVersion string
+	Now         func() time.Time
+}
+
+func (c *Config) logger() *slog.Logger {
+	if c.Logger != nil {
+		return c.Logger
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+func (c *Config) extractors() []extract.Extractor {
+	if c.Extractors != nil {
+		return c.Extractors
+	}
+	return DefaultExtractors()
+}
+
+// Run scans the image: inventory, then matching if a database is set.
+func Run(ctx context.Context, cfg Config) (*report.Report, error) {
+	img, err := source.Open(ctx, cfg.Reference, cfg.Source)
+	if err != nil {
+		return nil, err
+	}
+	defer img.Close()
+	return RunImage(ctx, img, cfg)
+}
+
+// RunImage scans an already opened image.
+func RunImage(ctx context.Context, img *source.Image, cfg Config) (*report.Report, error) {
+	rep := NewReport(img, cfg)
+	inv, err := Inventory(ctx, img, cfg)
+	if err != nil {
+		return nil, err
+	}
+	rep.Distro = inv.Distro
+	rep.Packages = inv.Packages
+	rep.Notes = inv.Notes
+	rep.Scanners = []string{"sbom"}
+	if cfg.DB != nil {
+		if err := MatchReport(ctx, rep, cfg.DB, cfg.Match); err != nil {
+			return nil, err
+		}
+	}
+	rep.Summarise()
+	return rep, nil
+}
+
+// MatchReport matches the report's packages against db and stores the
+// findings (used for image scans and SBOM re-scans alike).
+func MatchReport(ctx context.Context, rep *report.Report, db vulndb.Reader, opt match.Options) error {
+	m := match.Matcher{DB: db, Opt: opt}
+	inv := inventory.Inventory{Distro: rep.Distro, Packages: rep.Packages}
+	res, err := m.Match(ctx, &inv)
+	if err != nil {
+		return fmt.Errorf("matching: %w", err)
+	}
+	rep.Findings = res.Findings
+	if rep.Findings == nil {
+		rep.Findings = []match.Finding{}
+	}
+	rep.Notes = append(rep.Notes, res.Notes...)
+	if meta, err := db.Meta(ctx); err == nil {
+		d := &report.Database{BuiltAt: meta.BuiltAt}
+		for _, s := range meta.Sources {
+			d.Sources = append(d.Sources, s.Name)
+		}
+		rep.Database = d
+	}
+	rep.Scanners = appendUnique(rep.Scanners, "vuln")
+	rep.Summarise()
+	return nil
+}
+
+func appendUnique(s []string, v string) []string {
+	if slices.Contains(s, v) {
+		return s
+	}
+	return append(s, v)
+}
+
+// Inventory walks every layer once (concurrently), runs the extractors on
+// the files they want and merges the per-layer results.
+func Inventory(ctx context.Context, img *source.Image, cfg Config) (inventory.Inventory, error) {
+	exts := cfg.extractors()
+	results, err := Layers(ctx, img, exts, cfg)
+	if err != nil {
+		return inventory.Inventory{}, err
+	}
+	inv := inventory.Merge(results, inventory.MergeOptions{ResolveDistro: osrelease.Resolve})
+	if inv.Distro == nil && !hasOSPackages(inv) {
+		inv.Notes = append(inv.Notes, inventory.Note{Level: "info",
+			Message: "no OS package database found (no os-release and no apk, dpkg or rpm database): only language packages are reported"})
+	}
+	inventory.Finalize(&inv)
+	return inv, nil
+}
+
+func hasOSPackages(inv inventory.Inventory) bool {
+	for i := range inv.Packages {
+		if inventory.IsOS(inv.Packages[i].Ecosystem) {
+			return true
+		}
+	}
+	return false
+}
+
+// Layers returns the per-layer results, from the cache where possible.
+func Layers(ctx context.Context, img *source.Image, exts []extract.Extractor, cfg Config) ([]inventory.LayerResult, error) {
+	log := cfg.logger()
+	par := cfg.Parallel
+	if par <= 0 {
+		par = runtime.NumCPU()
+	}
+	key := ExtractorKey(exts)
+	results := make([]inventory.LayerResult, len(img.Layers))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(par)
+	for i, l := range img.Layers {
+		g.Go(func() error {
+			ck := ""
+			if cfg.Cache != nil && l.DiffID != "" {
+				ck = l.DiffID + "|" + key
+				if r, ok := cfg.Cache.Get(gctx, ck); ok {
+					r.Layer = l.Layer
+					results[i] = *r
+					log.Debug("layer cache hit", "layer", l.Index, "diff_id", l.DiffID)
+					return nil
+				}
+			}
+			start := time.Now()
+			r, err := walkLayer(gctx, l, exts, cfg)
+			if err != nil {
+				return err
+			}
+			log.Debug("layer walked", "layer", l.Index, "diff_id", l.DiffID, "files", len(r.Files), "took", time.Since(start))
+			results[i] = *r
+			if ck != "" {
+				if err := cfg.Cache.Put(gctx, ck, r); err != nil {
+					log.Warn("could not store layer in cache", "layer", l.DiffID, "err", err)
+				}
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	return results, nil
+}
+
+// ExtractorKey identifies a set of extractors and their versions; it is part
+// of every per-layer cache key.
+func ExtractorKey(exts []extract.Extractor) string {
+	parts := make([]string, len(exts))
+	for i, e := range exts {
+		parts[i] = fmt.Sprintf("%s@%d", e.Name(), e.Version())
+	}
+	slices.Sort(parts)
+	return strings.Join(parts, ",")
+}
+
+type wanter []extract.Extractor
+
+func (w wanter) Wants(path string, mode fs.FileMode, size int64) bool {
+	for _, e := range w {
+		if e.Wants(path, mode, size) {
+			return true
+		}
+	}
+	return false
+}
+
+func layerName(l *source.Layer) string {
+	if l.DiffID != "" {
+		return fmt.Sprintf("%d (%s)", l.Index, l.DiffID)
+	}
+	return fmt.Sprint(l.Index)
+}
+
+func walkLayer(ctx context.Context, l *source.Layer, exts []extract.Extractor, cfg Config) (*inventory.LayerResult, error) {
+	rc, err := l.Open(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("opening layer %s: %w", layerName(l), err)
+	}
+	defer rc.Close()
+	res := &inventory.LayerResult{Layer: l.Layer}
+	fn := func(ctx context.Context, path string, mode fs.FileMode, f extract.File) error {
+		in := &extract.Input{Path: path, Mode: mode, File: f, Layer: l.Layer}
+		for _, e := range exts {
+			if !e.Wants(path, mode, f.Size()) {
+				continue
+			}
+			inv, err := e.Extract(ctx, in)
+			if errors.Is(err, extract.ErrNotApplicable) {
+				continue
+			}
+			if err != nil {
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
+				inv.Notes = append(inv.Notes, inventory.Note{Level: "warning", Path: path, Layer: l.DiffID,
+					Message: fmt.Sprintf("%s: %v", e.Name(), err)})
+			}
+			if len(inv.Packages) == 0 && inv.Distro == nil && len(inv.Notes) == 0 {
+				continue
+			}
+			res.Files = append(res.Files, inventory.FileResult{
+				Path: path, Extractor: e.Name(), Packages: inv.Packages, Distro: inv.Distro, Notes: inv.Notes,
+			})
+		}
+		return nil
+	}
+	wr, err := walk.Layer(ctx, rc, wanter(exts), fn, walk.Options{TempDir: cfg.TempDir})
+	if err != nil {
+		return nil, fmt.Errorf("reading layer %s: %w", layerName(l), err)
+	}
+	res.Whiteouts = wr.Whiteouts
+	res.OpaqueDirs = wr.OpaqueDirs
+	for _, s := range wr.Skipped {
+		res.Notes = append(res.Notes, inventory.Note{Level: "warning", Path: s.Path, Layer: l.DiffID, Message: "not read: " + s.Reason})
+	}
+	return res, nil
+}
+
+// NewReport fills the image part of a report from the source.
+func NewReport(img *source.Image, cfg Config) *report.Report {
+	now := time.Now
+	if cfg.Now != nil {
+		now = cfg.Now
+	}
+	rep := &report.Report{
+		SchemaVersion: report.SchemaVersion,
+		Tool:          report.Tool{Name: "drydock", Version: cfg.ToolVersion},
+		CreatedAt:     now().UTC().Truncate(time.Second),
+		Image: report.Image{
+			Reference:   img.Reference,
+			Kind:        img.Kind,
+			Name:        img.Name,
+			Digest:      img.ManifestDigest,
+			RepoTags:    img.RepoTags,
+			RepoDigests: img.RepoDigests,
+			OS:          img.OS,
+			Arch:        img.Arch,
+			Variant:     img.Variant,
+		},
+		Packages: []inventory.Package{},
+		Findings: []match.Finding{},
+	}
+	for _, l := range img.Layers {
+		rep.Image.Layers = append(rep.Image.Layers, l.Layer)
+	}
+	if img.Manifest != nil {
+		rep.Image.ConfigDigest = img.Manifest.Config.Digest.String()
+	}
+	if c := img.Config; c != nil {
+		rep.Image.Created = c.Created.Time
+		rep.Image.Config = report.ImageConfig{
+			User:       c.Config.User,
+			Env:        c.Config.Env,
+			Entrypoint: c.Config.Entrypoint,
+			Cmd:        c.Config.Cmd,
+			WorkingDir: c.Config.WorkingDir,
+			Labels:     c.Config.Labels,
+		}
+		for p := range c.Config.ExposedPorts {
+			rep.Image.Config.ExposedPorts = append(rep.Image.Config.ExposedPorts, p)
+		}
+		slices.Sort(rep.Image.Config.ExposedPorts)
+		if hc := c.Config.Healthcheck; hc != nil {
+			rep.Image.Config.Healthcheck = hc.Test
+		}
+		li := 0
+		for _, h := range c.History {
+			e := report.History{Created: h.Created.Time, CreatedBy: h.CreatedBy, Comment: h.Comment, EmptyLayer: h.EmptyLayer, LayerIndex: -1}
+			if !h.EmptyLayer {
+				e.LayerIndex = li
+				li++
+			}
+			rep.Image.History = append(rep.Image.History, e)
+		}
+	}
+	return rep
+}
