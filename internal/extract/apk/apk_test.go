@@ -1,0 +1,330 @@
+package apk
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/drydock-scan/drydock/internal/extract"
+	"github.com/drydock-scan/drydock/internal/extract/purl"
+	"github.com/drydock-scan/drydock/internal/inventory"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// memFile is an in-memory extract.File.
+type memFile struct {
+	*bytes.Reader
+	data []byte
+}
+
+func newMemFile(data []byte) memFile { return memFile{bytes.NewReader(data), data} }
+
+func (m memFile) Size() int64                  { return int64(len(m.data)) }
+func (m memFile) Open() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(m.data)), nil }
+func (m memFile) LocalPath() (string, error)   { return "", errors.New("not needed") }
+
+const (
+	dbPath = "/lib/apk/db/installed"
+	diffID = "sha256:1111111111111111111111111111111111111111111111111111111111111111"
+)
+
+func extractData(t *testing.T, data []byte) (inventory.Inventory, error) {
+	t.Helper()
+	in := &extract.Input{Path: dbPath, Mode: 0o644, File: newMemFile(data), Layer: inventory.Layer{DiffID: diffID}}
+	return New().Extract(context.Background(), in)
+}
+
+func loc() []inventory.Location {
+	return []inventory.Location{{Path: dbPath, LayerDiffID: diffID}}
+}
+
+// withID fills the fields every package gets from Extract.
+func withID(p inventory.Package) inventory.Package {
+	p.Ecosystem = inventory.EcoAPK
+	p.Locations = loc()
+	p.FoundBy = Name
+	p.ID = purl.PackageID(&p)
+	return p
+}
+
+// goldenPackage is a package as recorded in the golden file (Files is not
+// serialised by inventory.Package).
+type goldenPackage struct {
+	inventory.Package
+	Files []string `json:"files,omitempty"`
+}
+
+func TestGolden(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("testdata", "alpine-3.16.9-installed"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv, err := extractData(t, data)
+	if err != nil {
+		t.Fatalf("Extract: %v", err)
+	}
+	// Must-pass numbers from /work/shared/data/README.md.
+	if got := len(inv.Packages); got != 14 {
+		t.Errorf("got %d packages, want 14", got)
+	}
+	var got []goldenPackage
+	for _, p := range inv.Packages {
+		got = append(got, goldenPackage{p, p.Files})
+	}
+	gotJSON, err := json.MarshalIndent(got, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gotJSON = append(gotJSON, '\n')
+	golden := filepath.Join("testdata", "alpine-3.16.9-installed.golden.json")
+	if *update {
+		if err := os.WriteFile(golden, gotJSON, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if diff := cmp.Diff(string(want), string(gotJSON)); diff != "" {
+		t.Errorf("golden mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func TestKeyPackages(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("testdata", "alpine-3.16.9-installed"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv, err := extractData(t, data)
+	if err != nil {
+		t.Fatalf("Extract: %v", err)
+	}
+	byName := map[string]inventory.Package{}
+	for _, p := range inv.Packages {
+		byName[p.Name] = p
+	}
+	busyboxFiles := []string{
+		"/bin/busybox", "/bin/sh", "/etc/logrotate.d/acpid", "/etc/network/if-up.d/dad",
+		"/etc/securetty", "/etc/udhcpd.conf", "/usr/share/udhcpc/default.script",
+	}
+	want := []inventory.Package{
+		withID(inventory.Package{
+			Name: "busybox", Version: "1.35.0-r17", Arch: "x86_64",
+			PURL:       "pkg:apk/alpine/busybox@1.35.0-r17?arch=x86_64",
+			SourceName: "busybox", SourceVersion: "1.35.0-r17",
+			Licenses: []string{"GPL-2.0-only"},
+			Metadata: map[string]string{"maintainer": "Sören Tempel <soeren+alpine@soeren-tempel.net>"},
+			Files:    busyboxFiles,
+		}),
+		withID(inventory.Package{
+			Name: "ssl_client", Version: "1.35.0-r17", Arch: "x86_64",
+			PURL:       "pkg:apk/alpine/ssl_client@1.35.0-r17?arch=x86_64",
+			SourceName: "busybox", SourceVersion: "1.35.0-r17",
+			Licenses: []string{"GPL-2.0-only"},
+			Metadata: map[string]string{"maintainer": "Sören Tempel <soeren+alpine@soeren-tempel.net>"},
+			Files:    []string{"/usr/bin/ssl_client"},
+		}),
+	}
+	for _, w := range want {
+		if diff := cmp.Diff(w, byName[w.Name]); diff != "" {
+			t.Errorf("%s mismatch (-want +got):\n%s", w.Name, diff)
+		}
+	}
+	// Spot checks from the data README and licence expressions kept whole.
+	for name, ver := range map[string]string{"musl": "1.2.3-r3", "libcrypto1.1": "1.1.1w-r1", "libssl1.1": "1.1.1w-r1", "zlib": "1.2.12-r3", "apk-tools": "2.12.9-r3"} {
+		if got := byName[name].Version; got != ver {
+			t.Errorf("%s version = %q, want %q", name, got, ver)
+		}
+	}
+	if diff := cmp.Diff([]string{"MPL-2.0 AND MIT"}, byName["ca-certificates-bundle"].Licenses); diff != "" {
+		t.Errorf("ca-certificates-bundle licences (-want +got):\n%s", diff)
+	}
+	if got := byName["libcrypto1.1"].SourceName; got != "openssl" {
+		t.Errorf("libcrypto1.1 SourceName = %q, want openssl", got)
+	}
+}
+
+func TestMalformed(t *testing.T) {
+	tests := []struct {
+		name      string
+		data      string
+		want      []inventory.Package
+		wantErrs  []string // substrings of the error, in addition to the path
+		wantNoErr bool
+	}{
+		{
+			name: "no trailing newline, CRLF, R before any F",
+			data: "P:a\r\nV:1-r0\r\nA:x86_64\r\nR:top\r\nF:usr/bin/\r\nR:x\r\n\r\nP:b\nV:2-r0",
+			want: []inventory.Package{
+				{Name: "a", Version: "1-r0", Arch: "x86_64", SourceName: "a", SourceVersion: "1-r0", PURL: "pkg:apk/alpine/a@1-r0?arch=x86_64", Files: []string{"/top", "/usr/bin/x"}},
+				{Name: "b", Version: "2-r0", SourceName: "b", SourceVersion: "2-r0", PURL: "pkg:apk/alpine/b@2-r0"},
+			},
+			wantNoErr: true,
+		},
+		{
+			name: "several blank lines between records, leading blank lines",
+			data: "\n\nP:a\nV:1\n\n\n\nP:b\nV:2\n\n",
+			want: []inventory.Package{
+				{Name: "a", Version: "1", SourceName: "a", SourceVersion: "1", PURL: "pkg:apk/alpine/a@1"},
+				{Name: "b", Version: "2", SourceName: "b", SourceVersion: "2", PURL: "pkg:apk/alpine/b@2"},
+			},
+			wantNoErr: true,
+		},
+		{
+			name: "record without version is skipped",
+			data: "P:good\nV:1\n\nC:xyz\nP:nover\nA:x86_64\n\nP:good2\nV:2\n",
+			want: []inventory.Package{
+				{Name: "good", Version: "1", SourceName: "good", SourceVersion: "1", PURL: "pkg:apk/alpine/good@1"},
+				{Name: "good2", Version: "2", SourceName: "good2", SourceVersion: "2", PURL: "pkg:apk/alpine/good2@2"},
+			},
+			wantErrs: []string{`line 4: package "nover" without V: (version)`},
+		},
+		{
+			name: "record without name is skipped",
+			data: "V:1\no:x\n\nP:ok\nV:3\n",
+			want: []inventory.Package{
+				{Name: "ok", Version: "3", SourceName: "ok", SourceVersion: "3", PURL: "pkg:apk/alpine/ok@3"},
+			},
+			wantErrs: []string{`line 1: record without P: (name), version "1"`},
+		},
+		{
+			name:     "garbage lines are reported, record kept",
+			data:     "P:a\nthis is not a field\nV:1\n",
+			want:     []inventory.Package{{Name: "a", Version: "1", SourceName: "a", SourceVersion: "1", PURL: "pkg:apk/alpine/a@1"}},
+			wantErrs: []string{`line 2: not a "X:value" field`},
+		},
+		{
+			name: "missing blank line between records",
+			data: "P:a\nV:1\nP:b\nV:2\n",
+			want: []inventory.Package{
+				{Name: "a", Version: "1", SourceName: "a", SourceVersion: "1", PURL: "pkg:apk/alpine/a@1"},
+				{Name: "b", Version: "2", SourceName: "b", SourceVersion: "2", PURL: "pkg:apk/alpine/b@2"},
+			},
+			wantErrs: []string{`line 3: P: "b" starts a new record`},
+		},
+		{
+			name:     "only garbage",
+			data:     "\x00\x01\x02\xff",
+			wantErrs: []string{"line 1: not a"},
+		},
+		{
+			name:      "empty file",
+			data:      "",
+			wantNoErr: true,
+		},
+		{
+			name: "line too long",
+			data: "P:a\nV:1\n\nP:b\nT:" + strings.Repeat("x", maxLine+10) + "\nV:2\n",
+			want: []inventory.Package{
+				{Name: "a", Version: "1", SourceName: "a", SourceVersion: "1", PURL: "pkg:apk/alpine/a@1"},
+			},
+			wantErrs: []string{"line 5: line longer than", `line 4: package "b" without V:`},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			inv, err := extractData(t, []byte(tt.data))
+			var want []inventory.Package
+			for _, p := range tt.want {
+				want = append(want, withID(p))
+			}
+			if diff := cmp.Diff(want, inv.Packages); diff != "" {
+				t.Errorf("packages mismatch (-want +got):\n%s", diff)
+			}
+			if tt.wantNoErr {
+				if err != nil {
+					t.Errorf("Extract error: %v", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatal("Extract: no error")
+			}
+			if !strings.Contains(err.Error(), `"`+dbPath+`"`) {
+				t.Errorf("error %q does not name the file", err)
+			}
+			for _, s := range tt.wantErrs {
+				if !strings.Contains(err.Error(), s) {
+					t.Errorf("error %q does not contain %q", err, s)
+				}
+			}
+		})
+	}
+}
+
+func TestCanceled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	data := strings.Repeat("P:a\nV:1\n\n", 5000)
+	_, err := Parse(ctx, strings.NewReader(data))
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("Parse error = %v, want context.Canceled", err)
+	}
+}
+
+func TestWants(t *testing.T) {
+	e := New()
+	tests := []struct {
+		path string
+		mode fs.FileMode
+		want bool
+	}{
+		{"/lib/apk/db/installed", 0o644, true},
+		{"/usr/lib/apk/db/installed", 0o644, true},
+		{"/lib/apk/db/installed", fs.ModeSymlink | 0o777, false},
+		{"/lib/apk/db/scripts.tar", 0o644, false},
+		{"/var/lib/apk/db/installed", 0o644, false},
+		{"/lib/apk/db/installed.bak", 0o644, false},
+	}
+	for _, tt := range tests {
+		if got := e.Wants(tt.path, tt.mode, 100); got != tt.want {
+			t.Errorf("Wants(%q, %v) = %v, want %v", tt.path, tt.mode, got, tt.want)
+		}
+	}
+	if e.Name() != "os/apk" {
+		t.Errorf("Name() = %q", e.Name())
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	seed, err := os.ReadFile(filepath.Join("testdata", "alpine-3.16.9-installed"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(seed[:2000])
+	f.Add([]byte("P:a\nV:1\nF:x\nR:y\n\nP:b\n"))
+	f.Add([]byte("V:1\r\nP:a\r\nP:b"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		inv, err := extractData(t, data)
+		if err != nil && !strings.Contains(err.Error(), dbPath) {
+			t.Fatalf("error does not name the file: %v", err)
+		}
+		for _, p := range inv.Packages {
+			if p.Name == "" || p.Version == "" || p.ID == "" || p.PURL == "" {
+				t.Fatalf("incomplete package %+v", p)
+			}
+			for _, f := range p.Files {
+				if !strings.HasPrefix(f, "/") {
+					t.Fatalf("relative file %q in %s", f, p.Name)
+				}
+			}
+		}
+		// Deterministic: a second run gives the same result.
+		inv2, err2 := extractData(t, data)
+		if diff := cmp.Diff(inv, inv2); diff != "" || (err == nil) != (err2 == nil) {
+			t.Fatalf("non-deterministic output:\n%s", diff)
+		}
+	})
+}

@@ -1,0 +1,443 @@
+package dpkg
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/drydock-scan/drydock/internal/extract"
+	"github.com/drydock-scan/drydock/internal/extract/purl"
+	"github.com/drydock-scan/drydock/internal/inventory"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// memFile is an in-memory extract.File.
+type memFile struct {
+	*bytes.Reader
+	data []byte
+}
+
+func newMemFile(data []byte) memFile { return memFile{bytes.NewReader(data), data} }
+
+func (m memFile) Size() int64                  { return int64(len(m.data)) }
+func (m memFile) Open() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(m.data)), nil }
+func (m memFile) LocalPath() (string, error)   { return "", errors.New("not needed") }
+
+const diffID = "sha256:2222222222222222222222222222222222222222222222222222222222222222"
+
+func extractData(t testing.TB, path string, data []byte) (inventory.Inventory, error) {
+	t.Helper()
+	in := &extract.Input{Path: path, Mode: 0o644, File: newMemFile(data), Layer: inventory.Layer{DiffID: diffID}}
+	return New().Extract(context.Background(), in)
+}
+
+func readTestdata(t testing.TB, name string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("testdata", filepath.FromSlash(name)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+// withID fills the fields every package gets from Extract.
+func withID(p inventory.Package, path string) inventory.Package {
+	p.Ecosystem = inventory.EcoDpkg
+	p.Locations = []inventory.Location{{Path: path, LayerDiffID: diffID}}
+	p.FoundBy = Name
+	p.ID = purl.PackageID(&p)
+	return p
+}
+
+func TestGolden(t *testing.T) {
+	inv, err := extractData(t, statusPath, readTestdata(t, "debian-12.15-status"))
+	if err != nil {
+		t.Fatalf("Extract: %v", err)
+	}
+	// Must-pass number from /work/shared/data/README.md.
+	if got := len(inv.Packages); got != 88 {
+		t.Errorf("got %d packages, want 88", got)
+	}
+	gotJSON, err := json.MarshalIndent(inv.Packages, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gotJSON = append(gotJSON, '\n')
+	golden := filepath.Join("testdata", "debian-12.15-status.golden.json")
+	if *update {
+		if err := os.WriteFile(golden, gotJSON, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if diff := cmp.Diff(string(want), string(gotJSON)); diff != "" {
+		t.Errorf("golden mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func TestKeyPackages(t *testing.T) {
+	inv, err := extractData(t, statusPath, readTestdata(t, "debian-12.15-status"))
+	if err != nil {
+		t.Fatalf("Extract: %v", err)
+	}
+	byName := map[string]inventory.Package{}
+	for _, p := range inv.Packages {
+		byName[p.Name] = p
+	}
+	want := []inventory.Package{
+		{
+			Name: "libc6", Version: "2.36-9+deb12u14", Arch: "amd64",
+			SourceName: "glibc", SourceVersion: "2.36-9+deb12u14",
+			PURL:     "pkg:deb/debian/libc6@2.36-9%2Bdeb12u14?arch=amd64",
+			Metadata: map[string]string{"maintainer": "GNU Libc Maintainers <debian-glibc@lists.debian.org>", "multi_arch": "same"},
+		},
+		{
+			Name: "zlib1g", Version: "1:1.2.13.dfsg-1", Arch: "amd64",
+			SourceName: "zlib", SourceVersion: "1:1.2.13.dfsg-1",
+			PURL:     "pkg:deb/debian/zlib1g@1:1.2.13.dfsg-1?arch=amd64",
+			Metadata: map[string]string{"maintainer": "Mark Brown <broonie@debian.org>", "multi_arch": "same"},
+		},
+		{
+			// binNMU: "Source: bash (5.2.15-2)".
+			Name: "bash", Version: "5.2.15-2+b13", Arch: "amd64",
+			SourceName: "bash", SourceVersion: "5.2.15-2",
+			PURL:     "pkg:deb/debian/bash@5.2.15-2%2Bb13?arch=amd64",
+			Metadata: map[string]string{"maintainer": "Matthias Klose <doko@debian.org>", "multi_arch": "foreign"},
+		},
+		{
+			// No Source field: the source is the binary package itself.
+			Name: "adduser", Version: "3.134", Arch: "all",
+			SourceName: "adduser", SourceVersion: "3.134",
+			PURL:     "pkg:deb/debian/adduser@3.134?arch=all",
+			Metadata: map[string]string{"maintainer": "Debian Adduser Developers <adduser@packages.debian.org>", "multi_arch": "foreign"},
+		},
+	}
+	for _, w := range want {
+		w = withID(w, statusPath)
+		if diff := cmp.Diff(w, byName[w.Name]); diff != "" {
+			t.Errorf("%s mismatch (-want +got):\n%s", w.Name, diff)
+		}
+	}
+	for name, ver := range map[string]string{"apt": "2.6.1", "perl-base": "5.36.0-7+deb12u3"} {
+		if got := byName[name].Version; got != ver {
+			t.Errorf("%s version = %q, want %q", name, got, ver)
+		}
+	}
+}
+
+func TestFileLists(t *testing.T) {
+	tests := []struct {
+		file, path string
+		want       inventory.Package
+		wantFiles  int
+	}{
+		{
+			file: "info/zlib1g%3Aamd64.list", path: "/var/lib/dpkg/info/zlib1g:amd64.list",
+			want: inventory.Package{
+				Name: "zlib1g", Arch: "amd64", Metadata: map[string]string{"kind": "filelist"},
+				Files: []string{
+					"/lib", "/lib/x86_64-linux-gnu", "/lib/x86_64-linux-gnu/libz.so.1", "/lib/x86_64-linux-gnu/libz.so.1.2.13",
+					"/usr", "/usr/share", "/usr/share/doc", "/usr/share/doc/zlib1g",
+					"/usr/share/doc/zlib1g/changelog.Debian.gz", "/usr/share/doc/zlib1g/changelog.gz", "/usr/share/doc/zlib1g/copyright",
+				},
+			},
+		},
+		{
+			file: "info/libc6%3Aamd64.list", path: "/var/lib/dpkg/info/libc6:amd64.list",
+			want: inventory.Package{Name: "libc6", Arch: "amd64", Metadata: map[string]string{"kind": "filelist"}},
+			// 12564-byte list: every line but "/." is a path.
+			wantFiles: strings.Count(string(readTestdata(t, "info/libc6%3Aamd64.list")), "\n") - 1,
+		},
+		{
+			file: "info/base-files.list", path: "/var/lib/dpkg/info/base-files.list",
+			want:      inventory.Package{Name: "base-files", Metadata: map[string]string{"kind": "filelist"}},
+			wantFiles: strings.Count(string(readTestdata(t, "info/base-files.list")), "\n") - 1,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			inv, err := extractData(t, tt.path, readTestdata(t, tt.file))
+			if err != nil {
+				t.Fatalf("Extract: %v", err)
+			}
+			if len(inv.Packages) != 1 {
+				t.Fatalf("got %d packages, want 1", len(inv.Packages))
+			}
+			got := inv.Packages[0]
+			if tt.wantFiles > 0 {
+				if len(got.Files) != tt.wantFiles {
+					t.Errorf("got %d files, want %d", len(got.Files), tt.wantFiles)
+				}
+				if !contains(got.Files, "/usr/share/doc/"+tt.want.Name+"/copyright") {
+					t.Errorf("files lack the copyright file: %v", got.Files)
+				}
+				got.Files = nil
+			}
+			if diff := cmp.Diff(withID(tt.want, tt.path), got); diff != "" {
+				t.Errorf("file list package mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func contains(s []string, v string) bool {
+	for _, x := range s {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+func TestStatusD(t *testing.T) {
+	// A distroless status.d file: no Status field, may hold several stanzas.
+	const path = "/var/lib/dpkg/status.d/libssl3"
+	data := "Package: libssl3\nVersion: 3.0.15-1~deb12u1\nArchitecture: amd64\nMaintainer: Debian OpenSSL Team <pkg-openssl-devel@alioth-lists.debian.net>\n" +
+		"Installed-Size: 6353\nDepends: libc6 (>= 2.34)\nSection: libs\nPriority: optional\nMulti-Arch: same\nHomepage: https://www.openssl.org/\n" +
+		"Description: Secure Sockets Layer toolkit - shared libraries\n This package is part of the OpenSSL project's implementation.\nSource: openssl\n\n" +
+		"Package: libssl3-extra\nVersion: 1\nArchitecture: amd64\n"
+	inv, err := extractData(t, path, []byte(data))
+	if err != nil {
+		t.Fatalf("Extract: %v", err)
+	}
+	want := []inventory.Package{
+		withID(inventory.Package{
+			Name: "libssl3", Version: "3.0.15-1~deb12u1", Arch: "amd64", SourceName: "openssl", SourceVersion: "3.0.15-1~deb12u1",
+			PURL:     "pkg:deb/debian/libssl3@3.0.15-1~deb12u1?arch=amd64",
+			Metadata: map[string]string{"maintainer": "Debian OpenSSL Team <pkg-openssl-devel@alioth-lists.debian.net>", "multi_arch": "same"},
+		}, path),
+		withID(inventory.Package{
+			Name: "libssl3-extra", Version: "1", Arch: "amd64", SourceName: "libssl3-extra", SourceVersion: "1",
+			PURL: "pkg:deb/debian/libssl3-extra@1?arch=amd64",
+		}, path),
+	}
+	if diff := cmp.Diff(want, inv.Packages); diff != "" {
+		t.Errorf("packages mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func TestStatusEdgeCases(t *testing.T) {
+	pkg := func(name, version string) inventory.Package {
+		return withID(inventory.Package{
+			Name: name, Version: version, SourceName: name, SourceVersion: version,
+			PURL: purl.Build(purl.TypeDebian, "debian", name, version),
+		}, statusPath)
+	}
+	tests := []struct {
+		name     string
+		data     string
+		want     []inventory.Package
+		wantErrs []string // nil: no error expected
+	}{
+		{
+			name: "only installed states are kept",
+			data: "Package: a\nStatus: install ok installed\nVersion: 1\n\n" +
+				"Package: b\nStatus: hold ok installed\nVersion: 2\n\n" +
+				"Package: c\nStatus: deinstall ok config-files\nVersion: 3\n\n" +
+				"Package: d\nStatus: purge ok not-installed\n\n" +
+				"Package: e\nStatus: install ok unpacked\nVersion: 5\n\n" +
+				"Package: f\nStatus: install ok half-configured\nVersion: 6\n\n" +
+				"Package: g\nStatus: install ok triggers-pending\nVersion: 7\n\n" +
+				"Package: h\nStatus: deinstall ok installed\nVersion: 8\n",
+			want: []inventory.Package{pkg("a", "1"), pkg("b", "2"), pkg("g", "7"), pkg("h", "8")},
+		},
+		{
+			name: "CRLF, missing trailing newline, whitespace-only separator, field case",
+			data: "package: a\r\nstatus: install ok installed\r\nVERSION: 1\r\n \t\r\nPackage: b\r\nVersion: 2",
+			want: []inventory.Package{pkg("a", "1"), pkg("b", "2")},
+		},
+		{
+			name: "continuation lines and description blocks",
+			data: "Package: a\nVersion: 1\nDescription: short\n long line\n .\n more\nConffiles:\n /etc/a 0123\n\tinline tab\n",
+			want: []inventory.Package{pkg("a", "1")},
+		},
+		{
+			name: "source with version and extra spaces",
+			data: "Package: a\nVersion: 1+b1\nSource:  src  ( 1 ) \n",
+			want: []inventory.Package{withID(inventory.Package{
+				Name: "a", Version: "1+b1", SourceName: "src", SourceVersion: "1",
+				PURL: "pkg:deb/debian/a@1%2Bb1",
+			}, statusPath)},
+		},
+		{
+			name:     "duplicate field: first wins, reported",
+			data:     "Package: a\nVersion: 1\nVersion: 2\n cont\n",
+			want:     []inventory.Package{pkg("a", "1")},
+			wantErrs: []string{`line 3: duplicate field "Version" (first on line 2)`},
+		},
+		{
+			name:     "stanza without Package is skipped",
+			data:     "Version: 1\nStatus: install ok installed\n\nPackage: b\nVersion: 2\n",
+			want:     []inventory.Package{pkg("b", "2")},
+			wantErrs: []string{"line 1: stanza without Package field"},
+		},
+		{
+			name:     "installed package without version is skipped",
+			data:     "Package: a\nStatus: install ok installed\n\nPackage: b\nVersion: 2\n",
+			want:     []inventory.Package{pkg("b", "2")},
+			wantErrs: []string{`line 1: package "a": missing or malformed Version ""`},
+		},
+		{
+			name:     "malformed status is skipped",
+			data:     "Package: a\nStatus: installed\nVersion: 1\n\nPackage: b\nVersion: 2\n",
+			want:     []inventory.Package{pkg("b", "2")},
+			wantErrs: []string{`line 2: package "a": malformed Status "installed"`},
+		},
+		{
+			name:     "malformed source is skipped",
+			data:     "Package: a\nVersion: 1\nSource: (1)\n\nPackage: b\nVersion: 2\n",
+			want:     []inventory.Package{pkg("b", "2")},
+			wantErrs: []string{`line 3: package "a": malformed Source "(1)"`},
+		},
+		{
+			name:     "garbage line and stray continuation",
+			data:     " stray\nPackage: a\nno colon here\nVersion: 1\n",
+			want:     []inventory.Package{pkg("a", "1")},
+			wantErrs: []string{"line 1: continuation line outside a field", `line 3: not a "Field: value" line`},
+		},
+		{
+			name:     "binary garbage",
+			data:     "\x00\x01\x02\xff\xfe",
+			wantErrs: []string{"not a \"Field: value\" line", "stanza without Package"},
+		},
+		{
+			name:     "line too long keeps what came before",
+			data:     "Package: a\nVersion: 1\n\nPackage: b\nDescription: " + strings.Repeat("x", maxLine) + "\nVersion: 2\n",
+			want:     []inventory.Package{pkg("a", "1")},
+			wantErrs: []string{"line 5: line longer than"},
+		},
+		{
+			name: "comments are ignored",
+			data: "# comment\nPackage: a\n# another\nVersion: 1\n",
+			want: []inventory.Package{pkg("a", "1")},
+		},
+		{name: "empty file", data: ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			inv, err := extractData(t, statusPath, []byte(tt.data))
+			if diff := cmp.Diff(tt.want, inv.Packages); diff != "" {
+				t.Errorf("packages mismatch (-want +got):\n%s", diff)
+			}
+			if tt.wantErrs == nil {
+				if err != nil {
+					t.Errorf("Extract error: %v", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatal("Extract: no error")
+			}
+			if !strings.Contains(err.Error(), `"`+statusPath+`"`) {
+				t.Errorf("error %q does not name the file", err)
+			}
+			for _, s := range tt.wantErrs {
+				if !strings.Contains(err.Error(), s) {
+					t.Errorf("error %q does not contain %q", err, s)
+				}
+			}
+		})
+	}
+}
+
+func TestFileListMalformed(t *testing.T) {
+	const path = "/var/lib/dpkg/info/foo.list"
+	inv, err := extractData(t, path, []byte("/.\r\n/usr\r\nrelative/path\n\n/usr/bin//foo/\n/usr"))
+	want := []inventory.Package{withID(inventory.Package{
+		Name: "foo", Metadata: map[string]string{"kind": "filelist"}, Files: []string{"/usr", "/usr/bin/foo"},
+	}, path)}
+	if diff := cmp.Diff(want, inv.Packages); diff != "" {
+		t.Errorf("packages mismatch (-want +got):\n%s", diff)
+	}
+	if err == nil || !strings.Contains(err.Error(), `"`+path+`"`) || !strings.Contains(err.Error(), `line 3: not an absolute path: "relative/path"`) {
+		t.Errorf("Extract error = %v, want one naming the file and line 3", err)
+	}
+}
+
+func TestCanceled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := ParseStatus(ctx, strings.NewReader(strings.Repeat("Package: a\nVersion: 1\n\n", 5000)))
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("ParseStatus error = %v, want context.Canceled", err)
+	}
+}
+
+func TestWants(t *testing.T) {
+	e := New()
+	tests := []struct {
+		path string
+		mode fs.FileMode
+		want bool
+	}{
+		{"/var/lib/dpkg/status", 0o644, true},
+		{"/var/lib/dpkg/status", fs.ModeSymlink, false},
+		{"/var/lib/dpkg/status-old", 0o644, false},
+		{"/var/lib/dpkg/status.d/base-files", 0o644, true},
+		{"/var/lib/dpkg/status.d/libc6", 0o644, true},
+		{"/var/lib/dpkg/status.d/libc6.md5sums", 0o644, false},
+		{"/var/lib/dpkg/status.d/", 0o644, false},
+		{"/var/lib/dpkg/status.d/sub/x", 0o644, false},
+		{"/var/lib/dpkg/info/libc6:amd64.list", 0o644, true},
+		{"/var/lib/dpkg/info/base-files.list", 0o644, true},
+		{"/var/lib/dpkg/info/base-files.md5sums", 0o644, false},
+		{"/var/lib/dpkg/info/.list", 0o644, false},
+		{"/var/lib/dpkg/info/x/y.list", 0o644, false},
+		{"/usr/var/lib/dpkg/status", 0o644, false},
+	}
+	for _, tt := range tests {
+		if got := e.Wants(tt.path, tt.mode, 100); got != tt.want {
+			t.Errorf("Wants(%q, %v) = %v, want %v", tt.path, tt.mode, got, tt.want)
+		}
+	}
+	if e.Name() != "os/dpkg" {
+		t.Errorf("Name() = %q", e.Name())
+	}
+}
+
+func FuzzExtract(f *testing.F) {
+	status := readTestdata(f, "debian-12.15-status")
+	f.Add(false, status[:3000])
+	f.Add(false, []byte("Package: a\nStatus: install ok installed\nVersion: 1\nSource: s (2)\n\n \nPackage: b\n"))
+	f.Add(true, []byte("/.\n/usr\nrel\n"))
+	f.Fuzz(func(t *testing.T, list bool, data []byte) {
+		path := statusPath
+		if list {
+			path = "/var/lib/dpkg/info/x:amd64.list"
+		}
+		inv, err := extractData(t, path, data)
+		if err != nil && !strings.Contains(err.Error(), path) {
+			t.Fatalf("error does not name the file: %v", err)
+		}
+		for _, p := range inv.Packages {
+			if p.Name == "" || p.ID == "" {
+				t.Fatalf("incomplete package %+v", p)
+			}
+			if !list && (p.Version == "" || p.PURL == "" || p.SourceName == "" || p.SourceVersion == "") {
+				t.Fatalf("incomplete package %+v", p)
+			}
+			for _, f := range p.Files {
+				if !strings.HasPrefix(f, "/") {
+					t.Fatalf("relative file %q", f)
+				}
+			}
+		}
+		if list && len(inv.Packages) != 1 {
+			t.Fatalf("file list gave %d packages", len(inv.Packages))
+		}
+	})
+}

@@ -1,0 +1,3 @@
+module example.com/drydock/local
+
+go 1.21

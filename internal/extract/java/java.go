@@ -1,0 +1,674 @@
+// Package java extracts Maven artifacts from Java archives (jar, war, ear,
+// par, jpi, hpi), including archives nested inside them.
+//
+// Evidence, strongest first, for each archive:
+//  1. every META-INF/maven/<groupId>/<artifactId>/pom.properties is a package
+//     (a shaded or fat jar reports each embedded artifact);
+//  2. only if no pom.properties describes the archive itself: the main
+//     section of META-INF/MANIFEST.MF (Implementation-*, Bundle-*,
+//     Automatic-Module-Name);
+//  3. failing that, the file name ("log4j-core-2.14.1.jar" → artifact
+//     log4j-core, version 2.14.1, groupId unknown).
+//
+// Package names are "groupId:artifactId", or just "artifactId" when the
+// groupId is unknown (Metadata "note" says so). Metadata "evidence" is
+// "pom.properties", "MANIFEST.MF" or "filename".
+//
+// Nested archives (WEB-INF/lib/*.jar, BOOT-INF/lib/*.jar, ear modules, …) are
+// opened from memory, or from an anonymous temp file when large, never
+// extracted under their entry names. Their packages keep the outer file as
+// Locations[0].Path (the only path that exists in the image and in a layer)
+// and get Metadata "nested_path" = "/app/app.ear!/web.war!/WEB-INF/lib/x.jar".
+//
+// Hostile archives are bounded: nesting depth, bytes decompressed in total and
+// per entry, and entries per archive and in total. Hitting a bound gives an
+// error containing "zip bomb guard" together with the packages found so far.
+package java
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"slices"
+	"strings"
+
+	packageurl "github.com/package-url/packageurl-go"
+
+	"github.com/drydock-scan/drydock/internal/extract"
+	"github.com/drydock-scan/drydock/internal/inventory"
+)
+
+const (
+	extractorName    = "lang/java"
+	extractorVersion = 1
+
+	// MaxFileSize is the largest archive Wants accepts.
+	MaxFileSize = 1 << 30
+)
+
+// Limits bound the work done on one outer archive.
+type Limits struct {
+	// MaxDepth is the deepest nesting opened; the outer archive is depth 0.
+	MaxDepth int
+	// MaxTotalBytes is the total of bytes decompressed from all entries.
+	MaxTotalBytes int64
+	// MaxEntryBytes is the largest single entry read.
+	MaxEntryBytes int64
+	// MaxEntries bounds the entries of one archive (checked before its
+	// central directory is loaded) and, times 10, of all archives together.
+	MaxEntries int
+	// MaxInMemory is the largest nested archive held in memory; larger ones
+	// go to a temp file.
+	MaxInMemory int64
+	// MaxMetaFile is the largest pom.properties or MANIFEST.MF read.
+	MaxMetaFile int64
+}
+
+// DefaultLimits are the limits New uses.
+func DefaultLimits() Limits {
+	return Limits{
+		MaxDepth:      8,
+		MaxTotalBytes: 1 << 30,
+		MaxEntryBytes: 256 << 20,
+		MaxEntries:    100_000,
+		MaxInMemory:   32 << 20,
+		MaxMetaFile:   1 << 20,
+	}
+}
+
+// Extractor reads Java archives.
+type Extractor struct {
+	limits Limits
+}
+
+var _ extract.Extractor = (*Extractor)(nil)
+
+// New returns a Java archive extractor with DefaultLimits.
+func New() *Extractor { return &Extractor{limits: DefaultLimits()} }
+
+// NewWithLimits returns a Java archive extractor with custom limits.
+func NewWithLimits(l Limits) *Extractor { return &Extractor{limits: l} }
+
+// Name implements extract.Extractor.
+func (*Extractor) Name() string { return extractorName }
+
+// Version implements extract.Extractor.
+func (*Extractor) Version() int { return extractorVersion }
+
+// Wants accepts regular files with a Java archive extension up to MaxFileSize.
+func (*Extractor) Wants(p string, mode fs.FileMode, size int64) bool {
+	return mode.IsRegular() && size > 0 && size <= MaxFileSize && isArchiveName(p)
+}
+
+// isArchiveName reports whether name ends in a Java archive extension.
+func isArchiveName(name string) bool {
+	switch strings.ToLower(path.Ext(name)) {
+	case ".jar", ".war", ".ear", ".par", ".jpi", ".hpi":
+		return true
+	}
+	return false
+}
+
+// Extract implements extract.Extractor.
+func (e *Extractor) Extract(ctx context.Context, in *extract.Input) (inventory.Inventory, error) {
+	w := &walker{ctx: ctx, in: in, limits: e.limits, budget: e.limits.MaxTotalBytes}
+	err := w.archive(in.File, in.File.Size(), in.Path, 0)
+	inv := inventory.Inventory{Packages: w.pkgs}
+	slices.SortStableFunc(inv.Packages, func(a, b inventory.Package) int {
+		if c := inventory.ComparePackages(a, b); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Metadata["nested_path"], b.Metadata["nested_path"])
+	})
+	if err != nil {
+		// The outer file itself is unreadable.
+		return inv, fmt.Errorf("reading Java archive %q: %w", in.Path, err)
+	}
+	if len(w.errs) > 0 {
+		return inv, fmt.Errorf("reading Java archive %q: %w", in.Path, errors.Join(w.errs...))
+	}
+	return inv, nil
+}
+
+// errGuard marks errors from the limits.
+var errGuard = errors.New("zip bomb guard")
+
+type walker struct {
+	ctx     context.Context
+	in      *extract.Input
+	limits  Limits
+	budget  int64 // bytes still allowed to be decompressed
+	entries int   // entries seen in all archives
+	stopped bool  // a global limit was hit: read nothing more
+	pkgs    []inventory.Package
+	errs    []error
+}
+
+func (w *walker) guard(format string, args ...any) {
+	w.errs = append(w.errs, fmt.Errorf("%w: "+format, append([]any{errGuard}, args...)...))
+}
+
+// archive reads one (possibly nested) archive. display is the path shown
+// to users: in.Path for the outer file, "outer!/entry" for nested ones. The
+// returned error is only for an archive that cannot be opened at all; other
+// problems are appended to w.errs.
+func (w *walker) archive(r io.ReaderAt, size int64, display string, depth int) error {
+	if err := w.ctx.Err(); err != nil {
+		return err
+	}
+	if n, ok := entryCount(r, size); ok && n > uint64(w.limits.MaxEntries) {
+		w.guard("%q has %d entries (limit %d); skipped", display, n, w.limits.MaxEntries)
+		return nil
+	}
+	zr, err := zip.NewReader(r, size)
+	if err != nil {
+		return fmt.Errorf("opening zip: %w", err)
+	}
+	w.entries += len(zr.File)
+	if w.entries > 10*w.limits.MaxEntries {
+		w.guard("more than %d entries in nested archives at %q; stopped", 10*w.limits.MaxEntries, display)
+		w.stopped = true
+		return nil
+	}
+
+	var poms []pomProps
+	var manifest map[string]string
+	var nested []*zip.File
+	for _, f := range zr.File {
+		if w.stopped {
+			break
+		}
+		if err := w.ctx.Err(); err != nil {
+			return err
+		}
+		if f.FileInfo().IsDir() {
+			continue
+		}
+		name := f.Name
+		switch {
+		case isPomProperties(name):
+			b, err := w.readMeta(f, display)
+			if err != nil {
+				w.errs = append(w.errs, err)
+				continue
+			}
+			props := parseProperties(b)
+			poms = append(poms, pomProps{
+				GroupID:    props["groupId"],
+				ArtifactID: props["artifactId"],
+				Version:    props["version"],
+				Path:       name,
+			})
+		case strings.EqualFold(name, "META-INF/MANIFEST.MF"):
+			b, err := w.readMeta(f, display)
+			if err != nil {
+				w.errs = append(w.errs, err)
+				continue
+			}
+			manifest = parseManifest(b)
+		case isArchiveName(name):
+			nested = append(nested, f)
+		}
+	}
+
+	nestedPath := ""
+	if depth > 0 {
+		nestedPath = display
+	}
+	w.identify(display, nestedPath, poms, manifest)
+
+	for _, f := range nested {
+		if w.stopped {
+			break
+		}
+		child := display + "!/" + f.Name
+		if depth+1 > w.limits.MaxDepth {
+			w.guard("%q is nested deeper than %d archives; skipped", child, w.limits.MaxDepth)
+			continue
+		}
+		if err := w.nested(f, child, depth+1); err != nil {
+			if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+				return err
+			}
+			w.errs = append(w.errs, fmt.Errorf("nested archive %q: %w", child, err))
+		}
+	}
+	return nil
+}
+
+// nested opens a nested archive from memory or a temp file and walks it.
+func (w *walker) nested(f *zip.File, display string, depth int) error {
+	if err := w.checkEntry(f, display); err != nil {
+		return err
+	}
+	size := int64(f.UncompressedSize64)
+	rc, err := f.Open()
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	src := io.LimitReader(rc, size)
+	if size <= w.limits.MaxInMemory {
+		b, err := io.ReadAll(src)
+		w.budget -= int64(len(b))
+		if err != nil {
+			return err
+		}
+		return w.archive(bytes.NewReader(b), int64(len(b)), display, depth)
+	}
+	tmp, err := os.CreateTemp("", "drydock-java-*")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		tmp.Close()
+		os.Remove(tmp.Name())
+	}()
+	n, err := io.Copy(tmp, src)
+	w.budget -= n
+	if err != nil {
+		return err
+	}
+	return w.archive(tmp, n, display, depth)
+}
+
+// checkEntry applies the per-entry and total size limits before reading.
+func (w *walker) checkEntry(f *zip.File, display string) error {
+	size := f.UncompressedSize64
+	if size > uint64(w.limits.MaxEntryBytes) {
+		w.guard("%q declares %d bytes uncompressed (limit %d); skipped", display, size, w.limits.MaxEntryBytes)
+		return errSkipped
+	}
+	if int64(size) > w.budget {
+		w.guard("more than %d bytes decompressed from %q; stopped at %q", w.limits.MaxTotalBytes, w.in.Path, display)
+		w.stopped = true
+		return errSkipped
+	}
+	return nil
+}
+
+// errSkipped is returned by checkEntry after it recorded a guard error.
+var errSkipped = errors.New("skipped")
+
+// readMeta reads a small metadata entry.
+func (w *walker) readMeta(f *zip.File, display string) ([]byte, error) {
+	entry := display + "!/" + f.Name
+	if f.UncompressedSize64 > uint64(w.limits.MaxMetaFile) {
+		return nil, fmt.Errorf("%q is %d bytes (limit %d); skipped", entry, f.UncompressedSize64, w.limits.MaxMetaFile)
+	}
+	if err := w.checkEntry(f, entry); err != nil {
+		if errors.Is(err, errSkipped) {
+			return nil, fmt.Errorf("%q not read", entry) // the guard error is already recorded
+		}
+		return nil, err
+	}
+	rc, err := f.Open()
+	if err != nil {
+		return nil, fmt.Errorf("reading %q: %w", entry, err)
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(io.LimitReader(rc, int64(f.UncompressedSize64)))
+	w.budget -= int64(len(b))
+	if err != nil {
+		return nil, fmt.Errorf("reading %q: %w", entry, err)
+	}
+	return b, nil
+}
+
+// entryCount reads the number of entries from the zip end-of-central-directory
+// record (zip64 aware) so that huge directories are refused before
+// archive/zip allocates them. ok is false when no record is found; then
+// zip.NewReader reports the error.
+func entryCount(r io.ReaderAt, size int64) (n uint64, ok bool) {
+	const eocdLen, maxComment = 22, 65535
+	tail := int64(eocdLen + maxComment)
+	if tail > size {
+		tail = size
+	}
+	if tail < eocdLen {
+		return 0, false
+	}
+	buf := make([]byte, tail)
+	if _, err := r.ReadAt(buf, size-tail); err != nil && err != io.EOF {
+		return 0, false
+	}
+	i := bytes.LastIndex(buf, []byte("PK\x05\x06"))
+	if i < 0 || len(buf)-i < eocdLen {
+		return 0, false
+	}
+	n = uint64(binary.LittleEndian.Uint16(buf[i+10:]))
+	if n != 0xffff {
+		return n, true
+	}
+	// zip64: the locator sits just before the EOCD record.
+	if i < 20 || string(buf[i-20:i-16]) != "PK\x06\x07" {
+		return n, true
+	}
+	off := binary.LittleEndian.Uint64(buf[i-20+8:])
+	var rec [56]byte
+	if off > uint64(size) {
+		return 0, false
+	}
+	if _, err := r.ReadAt(rec[:], int64(off)); err != nil || string(rec[:4]) != "PK\x06\x06" {
+		return 0, false
+	}
+	return binary.LittleEndian.Uint64(rec[32:]), true
+}
+
+type pomProps struct {
+	GroupID, ArtifactID, Version string
+	Path                         string // entry path inside the archive
+}
+
+// isPomProperties matches META-INF/maven/<g>/<a>/pom.properties (and, for
+// Spring Boot applications, the same under BOOT-INF/classes/ or
+// WEB-INF/classes/).
+func isPomProperties(name string) bool {
+	if path.Base(name) != "pom.properties" {
+		return false
+	}
+	for _, prefix := range []string{"META-INF/maven/", "BOOT-INF/classes/META-INF/maven/", "WEB-INF/classes/META-INF/maven/"} {
+		if strings.HasPrefix(name, prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+// identify turns the evidence of one archive into packages.
+func (w *walker) identify(display, nestedPath string, poms []pomProps, manifest map[string]string) {
+	base := path.Base(display)
+	fileArtifact, fileVersion := ParseFileName(base)
+
+	self := false
+	seen := map[string]bool{}
+	for _, p := range poms {
+		if p.ArtifactID == "" || p.Version == "" {
+			continue
+		}
+		name := p.ArtifactID
+		if p.GroupID != "" {
+			name = p.GroupID + ":" + p.ArtifactID
+		}
+		key := name + "@" + p.Version
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
+		if describesArchive(p, len(poms), fileArtifact, manifest) {
+			self = true
+		}
+		md := map[string]string{"evidence": "pom.properties", "pom_properties": p.Path}
+		if p.GroupID == "" {
+			md["note"] = "groupId unknown"
+		}
+		w.add(p.GroupID, p.ArtifactID, p.Version, nestedPath, md)
+	}
+	if self {
+		return
+	}
+	if g, a, v, src := fromManifest(manifest, fileArtifact); a != "" && v != "" {
+		md := map[string]string{"evidence": "MANIFEST.MF"}
+		if g == "" {
+			md["note"] = "groupId unknown"
+		} else {
+			md["group_id_source"] = src
+		}
+		w.add(g, a, v, nestedPath, md)
+		return
+	}
+	if fileArtifact != "" && fileVersion != "" {
+		w.add("", fileArtifact, fileVersion, nestedPath, map[string]string{"evidence": "filename", "note": "groupId unknown"})
+	}
+}
+
+func (w *walker) add(group, artifact, version, nestedPath string, md map[string]string) {
+	name := artifact
+	if group != "" {
+		name = group + ":" + artifact
+	}
+	if nestedPath != "" {
+		md["nested_path"] = nestedPath
+	}
+	w.pkgs = append(w.pkgs, inventory.Package{
+		Name:      name,
+		Version:   version,
+		Ecosystem: inventory.EcoMaven,
+		PURL:      packageurl.NewPackageURL(packageurl.TypeMaven, group, artifact, version, nil, "").ToString(),
+		Locations: []inventory.Location{{Path: w.in.Path, LayerDiffID: w.in.Layer.DiffID}},
+		FoundBy:   extractorName,
+		Metadata:  md,
+	})
+}
+
+// describesArchive reports whether a pom.properties is the archive's own
+// (rather than one of a shaded dependency): its artifactId matches the file
+// name or the manifest, or it is the only pom.properties in the archive.
+func describesArchive(p pomProps, n int, fileArtifact string, manifest map[string]string) bool {
+	if n == 1 {
+		return true
+	}
+	a := strings.ToLower(p.ArtifactID)
+	if fa := strings.ToLower(fileArtifact); fa != "" && (fa == a || strings.HasPrefix(fa, a+"-")) {
+		return true
+	}
+	if t := manifestValue(manifest, "Implementation-Title"); strings.EqualFold(t, p.ArtifactID) {
+		return true
+	}
+	bsn := bundleSymbolicName(manifest)
+	if bsn != "" && p.GroupID != "" && strings.EqualFold(bsn, p.GroupID+"."+p.ArtifactID) {
+		return true
+	}
+	return false
+}
+
+// fromManifest derives groupId, artifactId and version from a manifest's
+// main section. fileArtifact (from the archive's name) is preferred as the
+// artifactId because manifest titles are often prose ("Apache Log4j Core").
+// groupSource names the attribute the groupId came from.
+func fromManifest(m map[string]string, fileArtifact string) (group, artifact, version, groupSource string) {
+	if len(m) == 0 {
+		return "", "", "", ""
+	}
+	for _, k := range []string{"Implementation-Version", "Bundle-Version", "Specification-Version"} {
+		if version = manifestValue(m, k); version != "" {
+			break
+		}
+	}
+	bsn := bundleSymbolicName(m)
+	amn := manifestValue(m, "Automatic-Module-Name")
+	artifact = fileArtifact
+	if artifact == "" {
+		if t := manifestValue(m, "Implementation-Title"); t != "" && !strings.ContainsAny(t, " \t") {
+			artifact = t
+		}
+	}
+	if artifact == "" {
+		for _, id := range []string{bsn, amn} {
+			if id != "" {
+				artifact = id[strings.LastIndexByte(id, '.')+1:]
+				break
+			}
+		}
+	}
+	if artifact == "" {
+		return "", "", "", ""
+	}
+	// Bundle-SymbolicName is often "<groupId>.<artifactId>".
+	if suffix := "." + artifact; bsn != "" && strings.HasSuffix(bsn, suffix) && len(bsn) > len(suffix) {
+		return bsn[:len(bsn)-len(suffix)], artifact, version, "Bundle-SymbolicName"
+	}
+	// Or "<groupId>.<last word of artifactId>": log4j-jul →
+	// org.apache.logging.log4j.jul.
+	if i := strings.LastIndexByte(artifact, '-'); i >= 0 && bsn != "" {
+		if suffix := "." + artifact[i+1:]; len(suffix) > 1 && strings.HasSuffix(bsn, suffix) && len(bsn) > len(suffix) {
+			return bsn[:len(bsn)-len(suffix)], artifact, version, "Bundle-SymbolicName"
+		}
+	}
+	if v := manifestValue(m, "Implementation-Vendor-Id"); v != "" && !strings.ContainsAny(v, " \t") {
+		return v, artifact, version, "Implementation-Vendor-Id"
+	}
+	return "", artifact, version, ""
+}
+
+func manifestValue(m map[string]string, key string) string {
+	return strings.TrimSpace(m[strings.ToLower(key)])
+}
+
+// bundleSymbolicName is the OSGi Bundle-SymbolicName without directives
+// ("org.foo.bar;singleton:=true" → "org.foo.bar").
+func bundleSymbolicName(m map[string]string) string {
+	v, _, _ := strings.Cut(manifestValue(m, "Bundle-SymbolicName"), ";")
+	return strings.TrimSpace(v)
+}
+
+// parseManifest reads the main section of a JAR manifest: "Name: value"
+// lines, continuation lines starting with one space, ending at the first
+// blank line. Keys are lower-cased.
+func parseManifest(b []byte) map[string]string {
+	m := map[string]string{}
+	var key string
+	for _, line := range strings.Split(strings.ReplaceAll(string(b), "\r\n", "\n"), "\n") {
+		line = strings.TrimSuffix(line, "\r")
+		if line == "" {
+			break
+		}
+		if line[0] == ' ' {
+			if key != "" {
+				m[key] += line[1:]
+			}
+			continue
+		}
+		k, v, ok := strings.Cut(line, ":")
+		if !ok {
+			key = ""
+			continue
+		}
+		key = strings.ToLower(strings.TrimSpace(k))
+		m[key] = strings.TrimPrefix(v, " ")
+	}
+	return m
+}
+
+// parseProperties reads a Java .properties file (the subset Maven writes:
+// key=value or key:value or "key value", comments with # or !, backslash
+// continuation lines and escapes).
+func parseProperties(b []byte) map[string]string {
+	props := map[string]string{}
+	lines := strings.Split(strings.ReplaceAll(string(b), "\r\n", "\n"), "\n")
+	for i := 0; i < len(lines); i++ {
+		line := strings.TrimLeft(lines[i], " \t\f")
+		if line == "" || line[0] == '#' || line[0] == '!' {
+			continue
+		}
+		for endsWithOddBackslashes(line) && i+1 < len(lines) {
+			i++
+			line = line[:len(line)-1] + strings.TrimLeft(lines[i], " \t\f")
+		}
+		key, val := splitProperty(line)
+		props[unescapeProperty(key)] = unescapeProperty(val)
+	}
+	return props
+}
+
+func endsWithOddBackslashes(s string) bool {
+	n := 0
+	for i := len(s) - 1; i >= 0 && s[i] == '\\'; i-- {
+		n++
+	}
+	return n%2 == 1
+}
+
+func splitProperty(line string) (key, val string) {
+	for i := 0; i < len(line); i++ {
+		switch line[i] {
+		case '\\':
+			i++
+		case '=', ':', ' ', '\t', '\f':
+			key = line[:i]
+			rest := strings.TrimLeft(line[i:], " \t\f")
+			if rest != "" && (rest[0] == '=' || rest[0] == ':') && line[i] != '=' && line[i] != ':' {
+				rest = rest[1:]
+			} else if line[i] == '=' || line[i] == ':' {
+				rest = line[i+1:]
+			}
+			return key, strings.TrimLeft(rest, " \t\f")
+		}
+	}
+	return line, ""
+}
+
+func unescapeProperty(s string) string {
+	if !strings.Contains(s, `\`) {
+		return strings.TrimRight(s, " \t\f")
+	}
+	var sb strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c != '\\' || i+1 >= len(s) {
+			sb.WriteByte(c)
+			continue
+		}
+		i++
+		switch s[i] {
+		case 't':
+			sb.WriteByte('\t')
+		case 'n':
+			sb.WriteByte('\n')
+		case 'r':
+			sb.WriteByte('\r')
+		case 'f':
+			sb.WriteByte('\f')
+		case 'u':
+			var r rune
+			j := i + 1
+			for ; j < len(s) && j < i+5; j++ {
+				d := s[j]
+				switch {
+				case d >= '0' && d <= '9':
+					r = r<<4 | rune(d-'0')
+				case d >= 'a' && d <= 'f':
+					r = r<<4 | rune(d-'a'+10)
+				case d >= 'A' && d <= 'F':
+					r = r<<4 | rune(d-'A'+10)
+				default:
+					j = len(s) + 1 // malformed: stop
+				}
+			}
+			if j != i+5 {
+				sb.WriteString(`\u`)
+				continue
+			}
+			sb.WriteRune(r)
+			i += 4
+		default:
+			sb.WriteByte(s[i])
+		}
+	}
+	return strings.TrimRight(sb.String(), " \t\f")
+}
+
+// ParseFileName splits an archive file name into artifactId and version:
+// "log4j-core-2.14.1.jar" → ("log4j-core", "2.14.1"); "guava-31.1-jre.jar"
+// → ("guava", "31.1-jre"); "log4j-1.2-api-2.19.0.jar" → ("log4j-1.2-api",
+// "2.19.0"); "app.jar" → ("app", ""). The version starts at the last "-"
+// followed by a digit.
+func ParseFileName(name string) (artifact, version string) {
+	name = path.Base(name)
+	if isArchiveName(name) {
+		name = strings.TrimSuffix(name, path.Ext(name))
+	}
+	for i := len(name) - 2; i > 0; i-- {
+		if name[i] == '-' && name[i+1] >= '0' && name[i+1] <= '9' {
+			return name[:i], name[i+1:]
+		}
+	}
+	return name, ""
+}

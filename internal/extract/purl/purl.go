@@ -1,0 +1,81 @@
+// Package purl builds Package URLs and stable package IDs for extractors.
+//
+// It is a thin layer over github.com/package-url/packageurl-go that fixes the
+// details every extractor would otherwise repeat: qualifiers with empty values
+// are dropped, qualifier keys are sorted, and the package ID is derived the
+// same way everywhere.
+package purl
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+
+	packageurl "github.com/package-url/packageurl-go"
+
+	"github.com/drydock-scan/drydock/internal/inventory"
+)
+
+// PURL types used by drydock's extractors, as fixed by the PURL spec (the
+// packageurl-go equivalents are variables, not constants).
+const (
+	TypeApk      = "apk"
+	TypeDebian   = "deb"
+	TypeRPM      = "rpm"
+	TypeGolang   = "golang"
+	TypeNPM      = "npm"
+	TypePyPI     = "pypi"
+	TypeMaven    = "maven"
+	TypeGem      = "gem"
+	TypeCargo    = "cargo"
+	TypeNuGet    = "nuget"
+	TypeComposer = "composer"
+)
+
+// Qualifier is one key=value PURL qualifier. A qualifier whose Value is empty
+// is left out of the PURL (the spec treats it as absent).
+type Qualifier struct {
+	Key   string
+	Value string
+}
+
+// Build returns the canonical string form of a PURL. namespace, version and
+// subpath may be empty. Qualifiers with an empty value are dropped and the
+// rest are sorted by key, so the result does not depend on argument order.
+func Build(typ, namespace, name, version string, quals ...Qualifier) string {
+	return BuildWithSubpath(typ, namespace, name, version, "", quals...)
+}
+
+// BuildWithSubpath is Build with a PURL subpath (e.g. a file inside a jar).
+func BuildWithSubpath(typ, namespace, name, version, subpath string, quals ...Qualifier) string {
+	var qq packageurl.Qualifiers
+	for _, q := range quals {
+		if q.Key == "" || q.Value == "" {
+			continue
+		}
+		qq = append(qq, packageurl.Qualifier{Key: q.Key, Value: q.Value})
+	}
+	// Qualifiers.String sorts by key; ToString encodes every component.
+	return packageurl.NewPackageURL(typ, namespace, name, version, qq, subpath).ToString()
+}
+
+// ID returns a stable package ID: the first 16 hex digits of the SHA-256 of
+// ecosystem, name, version, arch and path, separated by NUL bytes (which none
+// of them can contain, so distinct tuples never collide by concatenation).
+// The same package at the same path gets the same ID in every run and every
+// layer; the layer is deliberately not part of it.
+func ID(ecosystem, name, version, arch, path string) string {
+	h := sha256.New()
+	for i, s := range []string{ecosystem, name, version, arch, path} {
+		if i > 0 {
+			h.Write([]byte{0})
+		}
+		h.Write([]byte(s))
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+// PackageID is ID for a package whose Ecosystem, Name, Version, Arch and
+// Locations are already set; the path is the primary location's.
+func PackageID(p *inventory.Package) string {
+	return ID(p.Ecosystem, p.Name, p.Version, p.Arch, p.PrimaryPath())
+}

@@ -1,0 +1,418 @@
+package policy
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/drydock-scan/drydock/internal/inventory"
+	"github.com/drydock-scan/drydock/internal/match"
+	"github.com/drydock-scan/drydock/internal/report"
+)
+
+// The types below are the values bound to CEL variables. Field names in CEL
+// are the `cel` tags; the CEL type checker rejects unknown fields and
+// mistyped comparisons when a policy is loaded.
+
+// FindingInput is the CEL variable `finding`.
+type FindingInput struct {
+	ID               string       `cel:"id"`
+	Key              string       `cel:"key"` // "<id>@<package id>"
+	Aliases          []string     `cel:"aliases"`
+	Severity         string       `cel:"severity"`
+	VendorSeverity   string       `cel:"vendor_severity"`
+	CVSSScore        float64      `cel:"cvss_score"` // highest score of any CVSS assessment, 0 if none
+	Status           string       `cel:"status"`
+	FixedVersion     string       `cel:"fixed_version"`
+	InstalledVersion string       `cel:"installed_version"`
+	KEV              bool         `cel:"kev"`
+	Title            string       `cel:"title"`
+	Published        time.Time    `cel:"published"`
+	Package          PackageRefIn `cel:"package"`
+	DataSource       string       `cel:"data_source"`
+	VEXStatus        string       `cel:"vex_status"` // status of the VEX statement applied, "" if none
+	Suppressed       bool         `cel:"suppressed"`
+	Filtered         bool         `cel:"filtered"`
+}
+
+// PackageRefIn is `finding.package`.
+type PackageRefIn struct {
+	ID         string `cel:"id"`
+	Name       string `cel:"name"`
+	Version    string `cel:"version"`
+	Ecosystem  string `cel:"ecosystem"`
+	PURL       string `cel:"purl"`
+	SourceName string `cel:"source_name"`
+	LayerIndex int    `cel:"layer_index"`
+	Path       string `cel:"path"`
+}
+
+// PackageInput is the CEL variable `package`.
+type PackageInput struct {
+	ID         string            `cel:"id"`
+	Name       string            `cel:"name"`
+	Version    string            `cel:"version"`
+	Ecosystem  string            `cel:"ecosystem"`
+	PURL       string            `cel:"purl"`
+	SourceName string            `cel:"source_name"`
+	Arch       string            `cel:"arch"`
+	Licenses   []string          `cel:"licenses"`
+	LayerIndex int               `cel:"layer_index"` // -1 when unknown
+	Path       string            `cel:"path"`
+	Declared   bool              `cel:"declared"`
+	FoundBy    string            `cel:"found_by"`
+	Metadata   map[string]string `cel:"metadata"`
+	// Vulnerabilities are the IDs of the package's findings that are neither
+	// suppressed nor filtered.
+	Vulnerabilities []string `cel:"vulnerabilities"`
+}
+
+// ImageInput is the CEL variable `image`.
+type ImageInput struct {
+	Reference string      `cel:"reference"`
+	Name      string      `cel:"name"`
+	Digest    string      `cel:"digest"`
+	RepoTags  []string    `cel:"repo_tags"`
+	OS        string      `cel:"os"`
+	Arch      string      `cel:"arch"`
+	Created   time.Time   `cel:"created"`
+	AgeDays   int         `cel:"age_days"` // -1 when the creation time is unknown
+	Layers    int         `cel:"layers"`
+	Config    ConfigInput `cel:"config"`
+	Distro    DistroInput `cel:"distro"`
+}
+
+// ConfigInput is `image.config`.
+type ConfigInput struct {
+	User         string            `cel:"user"`
+	Env          []string          `cel:"env"`
+	Entrypoint   []string          `cel:"entrypoint"`
+	Cmd          []string          `cel:"cmd"`
+	WorkingDir   string            `cel:"working_dir"`
+	ExposedPorts []string          `cel:"exposed_ports"`
+	Labels       map[string]string `cel:"labels"`
+	Healthcheck  []string          `cel:"healthcheck"`
+}
+
+// DistroInput is `image.distro`; all fields are "" when no OS was detected.
+type DistroInput struct {
+	ID         string `cel:"id"`
+	VersionID  string `cel:"version_id"`
+	Release    string `cel:"release"`
+	PrettyName string `cel:"pretty_name"`
+}
+
+// CountsInput is the CEL variable `counts`: findings, secrets and
+// misconfigurations that are neither suppressed nor filtered.
+type CountsInput struct {
+	Critical   int `cel:"critical"`
+	High       int `cel:"high"`
+	Medium     int `cel:"medium"`
+	Low        int `cel:"low"`
+	Negligible int `cel:"negligible"`
+	Unknown    int `cel:"unknown"`
+	Total      int `cel:"total"`
+	Suppressed int `cel:"suppressed"` // findings suppressed or filtered
+	KEV        int `cel:"kev"`
+	Secrets    int `cel:"secrets"`
+	Misconfigs int `cel:"misconfigs"`
+}
+
+// SecretInput is the CEL variable `secret`.
+type SecretInput struct {
+	RuleID         string `cel:"rule_id"`
+	Title          string `cel:"title"`
+	Severity       string `cel:"severity"`
+	Category       string `cel:"category"`
+	Source         string `cel:"source"`
+	Path           string `cel:"path"`
+	Line           int    `cel:"line"`
+	LayerIndex     int    `cel:"layer_index"`
+	DeletedLater   bool   `cel:"deleted_later"`
+	DeletedInLayer int    `cel:"deleted_in_layer"` // -1 when not deleted
+	Suppressed     bool   `cel:"suppressed"`
+	Filtered       bool   `cel:"filtered"`
+}
+
+// MisconfigInput is the CEL variable `misconfig`.
+type MisconfigInput struct {
+	ID         string   `cel:"id"`
+	Title      string   `cel:"title"`
+	Severity   string   `cel:"severity"`
+	CIS        string   `cel:"cis"`
+	Evidence   []string `cel:"evidence"`
+	Suppressed bool     `cel:"suppressed"`
+	Filtered   bool     `cel:"filtered"`
+}
+
+// Annotation kinds written by the policy stage.
+const (
+	KindSuppressed = "suppressed"
+	KindFiltered   = "filtered"
+	KindVEX        = "vex"
+)
+
+func hasKind(as []match.Annotation, kind string) bool {
+	for _, a := range as {
+		if a.Kind == kind {
+			return true
+		}
+	}
+	return false
+}
+
+// visible reports whether an item counts: neither suppressed nor filtered.
+func visible(as []match.Annotation) bool {
+	return !hasKind(as, KindSuppressed) && !hasKind(as, KindFiltered)
+}
+
+func vexStatus(as []match.Annotation) string {
+	st := ""
+	for _, a := range as {
+		if a.Kind == KindVEX {
+			st = a.Status
+		}
+	}
+	return st
+}
+
+func findingInput(f *match.Finding) FindingInput {
+	in := FindingInput{
+		ID:               f.ID,
+		Key:              report.FindingKey(f),
+		Aliases:          nonNil(f.Aliases),
+		Severity:         f.Severity,
+		VendorSeverity:   f.VendorSeverity,
+		Status:           f.Status,
+		FixedVersion:     f.FixedVersion,
+		InstalledVersion: f.InstalledVersion,
+		KEV:              f.KEV,
+		Title:            f.Title,
+		Published:        f.Published,
+		Package: PackageRefIn{
+			ID:         f.Package.ID,
+			Name:       f.Package.Name,
+			Version:    f.Package.Version,
+			Ecosystem:  f.Package.Ecosystem,
+			PURL:       f.Package.PURL,
+			SourceName: f.Package.SourceName,
+			LayerIndex: f.Package.LayerIndex,
+			Path:       f.Package.Path,
+		},
+		VEXStatus:  vexStatus(f.Annotations),
+		Suppressed: hasKind(f.Annotations, KindSuppressed),
+		Filtered:   hasKind(f.Annotations, KindFiltered),
+	}
+	for _, c := range f.CVSS {
+		in.CVSSScore = max(in.CVSSScore, c.Score)
+	}
+	if len(f.Evidence) > 0 {
+		in.DataSource = f.Evidence[0].DataSource
+	}
+	return in
+}
+
+func packageInput(p *inventory.Package, vulns []string) PackageInput {
+	in := PackageInput{
+		ID:              p.ID,
+		Name:            p.Name,
+		Version:         p.Version,
+		Ecosystem:       p.Ecosystem,
+		PURL:            p.PURL,
+		SourceName:      p.SourceName,
+		Arch:            p.Arch,
+		Licenses:        nonNil(p.Licenses),
+		LayerIndex:      -1,
+		Path:            p.PrimaryPath(),
+		Declared:        p.Declared,
+		FoundBy:         p.FoundBy,
+		Metadata:        p.Metadata,
+		Vulnerabilities: nonNil(vulns),
+	}
+	if p.Layer != nil {
+		in.LayerIndex = p.Layer.Index
+	}
+	if in.Metadata == nil {
+		in.Metadata = map[string]string{}
+	}
+	return in
+}
+
+func imageInput(r *report.Report, now time.Time) ImageInput {
+	img := &r.Image
+	in := ImageInput{
+		Reference: img.Reference,
+		Name:      img.Name,
+		Digest:    img.Digest,
+		RepoTags:  nonNil(img.RepoTags),
+		OS:        img.OS,
+		Arch:      img.Arch,
+		Created:   img.Created,
+		AgeDays:   -1,
+		Layers:    len(img.Layers),
+		Config: ConfigInput{
+			User:         img.Config.User,
+			Env:          nonNil(img.Config.Env),
+			Entrypoint:   nonNil(img.Config.Entrypoint),
+			Cmd:          nonNil(img.Config.Cmd),
+			WorkingDir:   img.Config.WorkingDir,
+			ExposedPorts: nonNil(img.Config.ExposedPorts),
+			Labels:       img.Config.Labels,
+			Healthcheck:  nonNil(img.Config.Healthcheck),
+		},
+	}
+	if in.Config.Labels == nil {
+		in.Config.Labels = map[string]string{}
+	}
+	if !img.Created.IsZero() {
+		in.AgeDays = max(0, int(now.Sub(img.Created).Hours()/24))
+	}
+	if d := r.Distro; d != nil {
+		in.Distro = DistroInput{ID: d.ID, VersionID: d.VersionID, Release: d.Release, PrettyName: d.PrettyName}
+	}
+	return in
+}
+
+func secretInput(s *report.Secret) SecretInput {
+	in := SecretInput{
+		RuleID:         s.RuleID,
+		Title:          s.Title,
+		Severity:       s.Severity,
+		Category:       s.Category,
+		Source:         s.Source,
+		Path:           s.Path,
+		Line:           s.Line,
+		LayerIndex:     s.LayerIndex,
+		DeletedInLayer: -1,
+		Suppressed:     hasKind(s.Annotations, KindSuppressed),
+		Filtered:       hasKind(s.Annotations, KindFiltered),
+	}
+	if s.DeletedInLayer != nil {
+		in.DeletedLater = true
+		in.DeletedInLayer = *s.DeletedInLayer
+	}
+	return in
+}
+
+func misconfigInput(m *report.Misconfig) MisconfigInput {
+	return MisconfigInput{
+		ID:         m.ID,
+		Title:      m.Title,
+		Severity:   m.Severity,
+		CIS:        m.CIS,
+		Evidence:   nonNil(m.Evidence),
+		Suppressed: hasKind(m.Annotations, KindSuppressed),
+		Filtered:   hasKind(m.Annotations, KindFiltered),
+	}
+}
+
+func countsInput(r *report.Report) CountsInput {
+	var c CountsInput
+	for i := range r.Findings {
+		f := &r.Findings[i]
+		if !visible(f.Annotations) {
+			c.Suppressed++
+			continue
+		}
+		c.Total++
+		if f.KEV {
+			c.KEV++
+		}
+		switch f.Severity {
+		case match.SevCritical:
+			c.Critical++
+		case match.SevHigh:
+			c.High++
+		case match.SevMedium:
+			c.Medium++
+		case match.SevLow:
+			c.Low++
+		case match.SevNegligible:
+			c.Negligible++
+		default:
+			c.Unknown++
+		}
+	}
+	for i := range r.Secrets {
+		if visible(r.Secrets[i].Annotations) {
+			c.Secrets++
+		}
+	}
+	for i := range r.Misconfigs {
+		if visible(r.Misconfigs[i].Annotations) {
+			c.Misconfigs++
+		}
+	}
+	return c
+}
+
+// SecretKey is the target key of a secret in a verdict:
+// "<rule id>@<path>:<line>", or "<rule id>@<source>" for secrets found in the
+// image configuration or history.
+func SecretKey(s *report.Secret) string {
+	loc := s.Path
+	if loc == "" {
+		loc = s.Source
+	}
+	if s.Line > 0 {
+		loc += ":" + strconv.Itoa(s.Line)
+	}
+	return s.RuleID + "@" + loc
+}
+
+// templateFields returns the {{name}} values available to messages per target kind.
+func findingFields(in *FindingInput) map[string]string {
+	return map[string]string{
+		"id": in.ID, "key": in.Key, "aliases": strings.Join(in.Aliases, ", "),
+		"severity": in.Severity, "vendor_severity": in.VendorSeverity,
+		"cvss_score": strconv.FormatFloat(in.CVSSScore, 'f', -1, 64),
+		"status":     in.Status, "fixed_version": in.FixedVersion,
+		"installed_version": in.InstalledVersion, "version": in.InstalledVersion,
+		"package": in.Package.Name, "purl": in.Package.PURL, "ecosystem": in.Package.Ecosystem,
+		"path": in.Package.Path, "layer_index": strconv.Itoa(in.Package.LayerIndex),
+		"title": in.Title, "data_source": in.DataSource,
+	}
+}
+
+func packageFields(in *PackageInput) map[string]string {
+	return map[string]string{
+		"id": in.ID, "name": in.Name, "package": in.Name, "version": in.Version,
+		"ecosystem": in.Ecosystem, "purl": in.PURL, "path": in.Path,
+		"licenses": strings.Join(in.Licenses, ", "), "layer_index": strconv.Itoa(in.LayerIndex),
+		"vulnerabilities": strings.Join(in.Vulnerabilities, ", "),
+	}
+}
+
+func imageFields(in *ImageInput) map[string]string {
+	created := ""
+	if !in.Created.IsZero() {
+		created = in.Created.UTC().Format(time.RFC3339)
+	}
+	return map[string]string{
+		"reference": in.Reference, "name": in.Name, "digest": in.Digest, "os": in.OS, "arch": in.Arch,
+		"user": in.Config.User, "age_days": strconv.Itoa(in.AgeDays), "layers": strconv.Itoa(in.Layers),
+		"created": created, "distro": strings.TrimSpace(in.Distro.ID + " " + in.Distro.VersionID),
+	}
+}
+
+func secretFields(in *SecretInput) map[string]string {
+	return map[string]string{
+		"id": in.RuleID, "rule_id": in.RuleID, "title": in.Title, "severity": in.Severity,
+		"category": in.Category, "source": in.Source, "path": in.Path, "line": strconv.Itoa(in.Line),
+		"layer_index": strconv.Itoa(in.LayerIndex),
+	}
+}
+
+func misconfigFields(in *MisconfigInput) map[string]string {
+	return map[string]string{
+		"id": in.ID, "title": in.Title, "severity": in.Severity, "cis": in.CIS,
+		"evidence": strings.Join(in.Evidence, "; "),
+	}
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}

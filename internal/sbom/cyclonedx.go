@@ -1,0 +1,537 @@
+package sbom
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	cdx "github.com/CycloneDX/cyclonedx-go"
+	"github.com/github/go-spdx/v2/spdxexp"
+	packageurl "github.com/package-url/packageurl-go"
+
+	"github.com/drydock-scan/drydock/internal/inventory"
+	"github.com/drydock-scan/drydock/internal/match"
+	"github.com/drydock-scan/drydock/internal/report"
+)
+
+// CycloneDXSchema is the JSON schema URL of the CycloneDX version written.
+const CycloneDXSchema = "http://cyclonedx.org/schema/bom-1.6.schema.json"
+
+// CycloneDX converts r into a CycloneDX 1.6 BOM: the image as
+// metadata.component, the distro as an operating-system component, one
+// component per package (bom-ref = package ID) and, with withVulns, one
+// vulnerability per finding. r is not modified.
+func CycloneDX(r *report.Report, withVulns bool) *cdx.BOM {
+	r = r.Normalized()
+	bom := cdx.NewBOM()
+	bom.JSONSchema = CycloneDXSchema
+	bom.SpecVersion = cdx.SpecVersion1_6
+	bom.SerialNumber = "urn:uuid:" + docUUID(r, "cyclonedx").String()
+
+	tool := r.Tool
+	if tool.Name == "" {
+		tool.Name = "drydock"
+	}
+	image := imageComponent(r)
+	bom.Metadata = &cdx.Metadata{
+		Timestamp: timestamp(r.CreatedAt),
+		Tools: &cdx.ToolsChoice{Components: &[]cdx.Component{{
+			Type:    cdx.ComponentTypeApplication,
+			Name:    tool.Name,
+			Version: tool.Version,
+			ExternalReferences: &[]cdx.ExternalReference{{
+				Type: cdx.ERTypeWebsite, URL: InformationURI,
+			}},
+		}}},
+		Component: image,
+	}
+
+	var comps []cdx.Component
+	var imageDeps []string
+	if r.Distro != nil {
+		osc := osComponent(r.Distro)
+		comps = append(comps, osc)
+		imageDeps = append(imageDeps, osc.BOMRef)
+	}
+	refs := bomRefs(r.Packages)
+	owned := map[string][]string{}
+	for i := range r.Packages {
+		p := &r.Packages[i]
+		comps = append(comps, packageComponent(p, refs[i]))
+		imageDeps = append(imageDeps, refs[i])
+		if p.Owner != "" {
+			owned[p.Owner] = append(owned[p.Owner], refs[i])
+		}
+	}
+	if len(comps) > 0 {
+		bom.Components = &comps
+	}
+
+	// Dependencies: the image depends on everything in it; an OS package
+	// depends on (contains) the language packages in its files.
+	deps := []cdx.Dependency{{Ref: image.BOMRef, Dependencies: ptrIfAny(imageDeps)}}
+	if r.Distro != nil {
+		deps = append(deps, cdx.Dependency{Ref: imageDeps[0]})
+	}
+	for i := range r.Packages {
+		d := cdx.Dependency{Ref: refs[i]}
+		if o := owned[r.Packages[i].ID]; len(o) > 0 {
+			d.Dependencies = &o
+		}
+		deps = append(deps, d)
+	}
+	bom.Dependencies = &deps
+
+	if withVulns {
+		byID := map[string]string{}
+		for i := range r.Packages {
+			byID[r.Packages[i].ID] = refs[i]
+		}
+		var vulns []cdx.Vulnerability
+		for i := range r.Findings {
+			vulns = append(vulns, vulnerability(&r.Findings[i], byID, tool))
+		}
+		if len(vulns) > 0 {
+			bom.Vulnerabilities = &vulns
+		}
+	}
+	return bom
+}
+
+// WriteCycloneDX encodes CycloneDX(r, withVulns) as indented JSON.
+func WriteCycloneDX(w io.Writer, r *report.Report, withVulns bool) error {
+	enc := cdx.NewBOMEncoder(w, cdx.BOMFileFormatJSON).SetPretty(true).SetEscapeHTML(false)
+	if err := enc.EncodeVersion(CycloneDX(r, withVulns), cdx.SpecVersion1_6); err != nil {
+		return fmt.Errorf("encoding CycloneDX: %w", err)
+	}
+	return nil
+}
+
+// bomRefs returns a unique bom-ref per package: its ID, suffixed in the
+// (should-not-happen) case of two packages with one ID.
+func bomRefs(pkgs []inventory.Package) []string {
+	seen := map[string]int{}
+	out := make([]string, len(pkgs))
+	for i := range pkgs {
+		id := pkgs[i].ID
+		if id == "" {
+			id = "package"
+		}
+		seen[id]++
+		if n := seen[id]; n > 1 {
+			id = fmt.Sprintf("%s-%d", id, n)
+		}
+		out[i] = id
+	}
+	return out
+}
+
+func imageComponent(r *report.Report) *cdx.Component {
+	img := &r.Image
+	c := &cdx.Component{
+		Type:       cdx.ComponentTypeContainer,
+		Name:       r.ImageName(),
+		PackageURL: imagePURL(img),
+	}
+	if c.Name == "" {
+		c.Name = "image"
+	}
+	c.Version = img.Digest
+	if c.Version == "" {
+		c.Version = img.ConfigDigest
+	}
+	switch {
+	case c.PackageURL != "":
+		c.BOMRef = c.PackageURL
+	case c.Version != "":
+		c.BOMRef = "image:" + c.Name + "@" + c.Version
+	default:
+		c.BOMRef = "image:" + c.Name
+	}
+	c.Properties = cdxProps(imageFacts(img))
+	return c
+}
+
+func osComponent(d *inventory.Distro) cdx.Component {
+	return cdx.Component{
+		BOMRef:      "os:" + d.ID + "@" + d.VersionID,
+		Type:        cdx.ComponentTypeOS,
+		Name:        d.ID,
+		Version:     d.VersionID,
+		Description: d.PrettyName,
+		Properties:  cdxProps(distroFacts(d)),
+	}
+}
+
+func packageComponent(p *inventory.Package, ref string) cdx.Component {
+	c := cdx.Component{
+		BOMRef:     ref,
+		Type:       cdx.ComponentTypeLibrary,
+		Name:       p.Name,
+		Version:    p.Version,
+		PackageURL: p.PURL,
+		Publisher:  p.Vendor,
+		Properties: cdxProps(packageFacts(p)),
+	}
+	if p.Metadata["main_module"] == "true" {
+		c.Type = cdx.ComponentTypeApplication
+	}
+	if l := cdxLicenses(p.Licenses); l != nil {
+		c.Licenses = l
+	}
+	if len(p.Locations) > 0 {
+		var occ []cdx.EvidenceOccurrence
+		for _, l := range p.Locations {
+			occ = append(occ, cdx.EvidenceOccurrence{Location: l.Path})
+		}
+		c.Evidence = &cdx.Evidence{Occurrences: &occ}
+	}
+	return c
+}
+
+// cdxLicenses writes one licence string as an SPDX expression when it is a
+// compound one, else each as an SPDX license id when it is one and as a
+// named licence otherwise. The original strings are kept verbatim either way.
+func cdxLicenses(ls []string) *cdx.Licenses {
+	if len(ls) == 0 {
+		return nil
+	}
+	if len(ls) == 1 && isCompound(ls[0]) && validSPDX(ls[0]) {
+		return &cdx.Licenses{{Expression: ls[0]}}
+	}
+	out := cdx.Licenses{}
+	for _, l := range ls {
+		if ok, id := spdxexp.ActiveLicense(l); ok && id == l {
+			out = append(out, cdx.LicenseChoice{License: &cdx.License{ID: l}})
+		} else {
+			out = append(out, cdx.LicenseChoice{License: &cdx.License{Name: l}})
+		}
+	}
+	return &out
+}
+
+func isCompound(l string) bool {
+	for _, op := range []string{" AND ", " OR ", " WITH ", " and ", " or ", " with "} {
+		if strings.Contains(l, op) {
+			return true
+		}
+	}
+	return false
+}
+
+func validSPDX(l string) bool {
+	ok, _ := spdxexp.ValidateLicenses([]string{l})
+	return ok
+}
+
+func cdxProps(ps []prop) *[]cdx.Property {
+	if len(ps) == 0 {
+		return nil
+	}
+	out := make([]cdx.Property, len(ps))
+	for i, p := range ps {
+		out[i] = cdx.Property{Name: p.name, Value: p.value}
+	}
+	return &out
+}
+
+func ptrIfAny(s []string) *[]string {
+	if len(s) == 0 {
+		return nil
+	}
+	return &s
+}
+
+// vulnerability converts one finding; its bom-ref is the finding key.
+func vulnerability(f *match.Finding, refs map[string]string, tool report.Tool) cdx.Vulnerability {
+	v := cdx.Vulnerability{
+		BOMRef:      report.FindingKey(f),
+		ID:          f.ID,
+		Source:      vulnSource(f.ID, f),
+		Description: f.Description,
+		Detail:      f.Title,
+	}
+	if v.Description == "" {
+		v.Description, v.Detail = f.Title, ""
+	}
+	if !f.Published.IsZero() {
+		v.Published = timestamp(f.Published)
+	}
+	if !f.Modified.IsZero() {
+		v.Updated = timestamp(f.Modified)
+	}
+	var refsOut []cdx.VulnerabilityReference
+	for _, a := range f.Aliases {
+		refsOut = append(refsOut, cdx.VulnerabilityReference{ID: a, Source: vulnSource(a, nil)})
+	}
+	if len(refsOut) > 0 {
+		v.References = &refsOut
+	}
+
+	var ratings []cdx.VulnerabilityRating
+	for _, c := range f.CVSS {
+		score := c.Score
+		ratings = append(ratings, cdx.VulnerabilityRating{
+			Source:   &cdx.Source{Name: c.Source},
+			Score:    &score,
+			Severity: cvssSeverity(c.Version, c.Score),
+			Method:   cvssMethod(c.Version),
+			Vector:   c.Vector,
+		})
+	}
+	sevSource := f.SeveritySource
+	if sevSource == "vendor" && len(f.Evidence) > 0 {
+		sevSource = f.Evidence[0].DataSource
+	}
+	rating := cdx.VulnerabilityRating{Severity: cdxSeverity(f.Severity), Method: cdx.ScoringMethodOther}
+	if sevSource != "" {
+		rating.Source = &cdx.Source{Name: sevSource}
+	}
+	if f.VendorSeverity != "" {
+		rating.Justification = "vendor severity: " + f.VendorSeverity
+	}
+	ratings = append(ratings, rating)
+	v.Ratings = &ratings
+
+	var adv []cdx.Advisory
+	for _, u := range f.References {
+		adv = append(adv, cdx.Advisory{URL: u})
+	}
+	if len(adv) > 0 {
+		v.Advisories = &adv
+	}
+	v.Tools = &cdx.ToolsChoice{Components: &[]cdx.Component{{
+		Type: cdx.ComponentTypeApplication, Name: tool.Name, Version: tool.Version,
+	}}}
+
+	v.Analysis = analysis(f)
+	status := cdx.VulnerabilityStatusAffected
+	if v.Analysis != nil && (v.Analysis.State == cdx.IASNotAffected || v.Analysis.State == cdx.IASFalsePositive) {
+		status = cdx.VulnerabilityStatusNotAffected
+	}
+	versions := []cdx.AffectedVersions{{Version: f.InstalledVersion, Status: status}}
+	if rng := versRange(f); rng != "" {
+		versions = append(versions, cdx.AffectedVersions{Range: rng, Status: cdx.VulnerabilityStatusAffected})
+	}
+	ref := refs[f.Package.ID]
+	if ref == "" {
+		ref = f.Package.ID
+	}
+	v.Affects = &[]cdx.Affects{{Ref: ref, Range: &versions}}
+
+	var props []prop
+	if f.KEV {
+		props = append(props, prop{PropKEV, "true"})
+	}
+	if f.FixedVersion != "" {
+		props = append(props, prop{PropFixedVersion, f.FixedVersion})
+	}
+	props = append(props, prop{PropStatus, f.Status})
+	if f.SeveritySource != "" {
+		props = append(props, prop{PropSeveritySource, f.SeveritySource})
+	}
+	if f.VendorSeverity != "" {
+		props = append(props, prop{PropVendorSeverity, f.VendorSeverity})
+	}
+	props = append(props, prop{PropPackageID, f.Package.ID})
+	v.Properties = cdxProps(props)
+	return v
+}
+
+// vulnSource names the database an ID comes from, with its page when the
+// ID's form makes it known.
+func vulnSource(id string, f *match.Finding) *cdx.Source {
+	switch {
+	case strings.HasPrefix(id, "CVE-"):
+		return &cdx.Source{Name: "NVD", URL: "https://nvd.nist.gov/vuln/detail/" + id}
+	case strings.HasPrefix(id, "GHSA-"):
+		return &cdx.Source{Name: "GitHub", URL: "https://github.com/advisories/" + id}
+	case strings.HasPrefix(id, "GO-"):
+		return &cdx.Source{Name: "Go Vulnerability Database", URL: "https://pkg.go.dev/vuln/" + id}
+	case strings.HasPrefix(id, "ALSA-"):
+		return &cdx.Source{Name: "AlmaLinux", URL: "https://errata.almalinux.org/" + almaRelease(f) + strings.ReplaceAll(id, ":", "-") + ".html"}
+	}
+	if f != nil && len(f.Evidence) > 0 && f.Evidence[0].DataSource != "" {
+		return &cdx.Source{Name: f.Evidence[0].DataSource}
+	}
+	return nil
+}
+
+func almaRelease(f *match.Finding) string {
+	if f == nil {
+		return ""
+	}
+	for _, e := range f.Evidence {
+		if rel, ok := strings.CutPrefix(e.Ecosystem, "AlmaLinux:"); ok && rel != "" {
+			return rel + "/"
+		}
+	}
+	return ""
+}
+
+func cvssMethod(version string) cdx.ScoringMethod {
+	switch version {
+	case "3.1":
+		return cdx.ScoringMethodCVSSv31
+	case "3.0", "3":
+		return cdx.ScoringMethodCVSSv3
+	case "4.0", "4":
+		return cdx.ScoringMethodCVSSv4
+	case "2.0", "2":
+		return cdx.ScoringMethodCVSSv2
+	}
+	return cdx.ScoringMethodOther
+}
+
+// cvssSeverity is the qualitative rating of a CVSS score.
+func cvssSeverity(version string, score float64) cdx.Severity {
+	if strings.HasPrefix(version, "2") {
+		switch {
+		case score >= 7:
+			return cdx.SeverityHigh
+		case score >= 4:
+			return cdx.SeverityMedium
+		}
+		return cdx.SeverityLow
+	}
+	switch {
+	case score >= 9:
+		return cdx.SeverityCritical
+	case score >= 7:
+		return cdx.SeverityHigh
+	case score >= 4:
+		return cdx.SeverityMedium
+	case score > 0:
+		return cdx.SeverityLow
+	}
+	return cdx.SeverityNone
+}
+
+func cdxSeverity(s string) cdx.Severity {
+	switch s {
+	case match.SevCritical:
+		return cdx.SeverityCritical
+	case match.SevHigh:
+		return cdx.SeverityHigh
+	case match.SevMedium:
+		return cdx.SeverityMedium
+	case match.SevLow:
+		return cdx.SeverityLow
+	case match.SevNegligible:
+		return cdx.SeverityInfo
+	}
+	return cdx.SeverityUnknown
+}
+
+// versRange turns the matched range (">=0, <1.35.0-r18") into a vers string
+// ("vers:apk/<1.35.0-r18").
+func versRange(f *match.Finding) string {
+	if len(f.Evidence) == 0 || f.Evidence[0].Range == "" {
+		return ""
+	}
+	scheme := ""
+	if p, err := packageurl.FromString(f.Package.PURL); err == nil {
+		scheme = p.Type
+	}
+	if scheme == "" {
+		scheme = f.Evidence[0].Comparator
+	}
+	if scheme == "" {
+		return ""
+	}
+	var cons []string
+	for _, c := range strings.Split(f.Evidence[0].Range, ",") {
+		c = strings.Join(strings.Fields(c), "")
+		if c == "" || c == ">=0" {
+			continue
+		}
+		cons = append(cons, c)
+	}
+	if len(cons) == 0 {
+		return "vers:" + scheme + "/*"
+	}
+	return "vers:" + scheme + "/" + strings.Join(cons, "|")
+}
+
+// vexJustification maps an OpenVEX (or CycloneDX) justification to the
+// CycloneDX one, or "" when it is neither.
+func vexJustification(j string) cdx.ImpactAnalysisJustification {
+	switch j {
+	case "component_not_present", "vulnerable_code_not_present":
+		return cdx.IAJCodeNotPresent
+	case "vulnerable_code_not_in_execute_path":
+		return cdx.IAJCodeNotReachable
+	case "vulnerable_code_cannot_be_controlled_by_adversary":
+		return cdx.IAJRequiresEnvironment
+	case "inline_mitigations_already_exist":
+		return cdx.IAJProtectedByMitigatingControl
+	}
+	switch c := cdx.ImpactAnalysisJustification(j); c {
+	case cdx.IAJCodeNotPresent, cdx.IAJCodeNotReachable, cdx.IAJRequiresConfiguration, cdx.IAJRequiresDependency,
+		cdx.IAJRequiresEnvironment, cdx.IAJProtectedByCompiler, cdx.IAJProtectedAtRuntime,
+		cdx.IAJProtectedAtPerimeter, cdx.IAJProtectedByMitigatingControl:
+		return c
+	}
+	return ""
+}
+
+// analysis derives the CycloneDX impact analysis from the annotations: a VEX
+// statement wins; a suppression without one is a false positive when its
+// reason says so and otherwise an accepted ("resolved", will not fix) risk.
+func analysis(f *match.Finding) *cdx.VulnerabilityAnalysis {
+	var supp *match.Annotation
+	for i := range f.Annotations {
+		a := &f.Annotations[i]
+		switch a.Kind {
+		case "vex":
+			an := &cdx.VulnerabilityAnalysis{Detail: annotationDetail(a)}
+			switch strings.ToLower(a.Status) {
+			case "not_affected":
+				an.State = cdx.IASNotAffected
+				an.Justification = vexJustification(strings.ToLower(a.Reason))
+			case "fixed":
+				an.State = cdx.IASResolved
+			case "affected":
+				an.State = cdx.IASExploitable
+			case "under_investigation":
+				an.State = cdx.IASInTriage
+			default:
+				continue
+			}
+			return an
+		case "suppressed":
+			if supp == nil {
+				supp = a
+			}
+		}
+	}
+	if supp == nil {
+		return nil
+	}
+	an := &cdx.VulnerabilityAnalysis{Detail: annotationDetail(supp)}
+	text := strings.ToLower(supp.Status + " " + supp.Reason)
+	switch {
+	case strings.Contains(text, "not_affected") || strings.Contains(text, "not affected"):
+		an.State = cdx.IASNotAffected
+	case strings.Contains(text, "false positive") || strings.Contains(text, "false_positive"):
+		an.State = cdx.IASFalsePositive
+	default:
+		an.State = cdx.IASResolved
+		an.Response = &[]cdx.ImpactAnalysisResponse{cdx.IARWillNotFix}
+	}
+	return an
+}
+
+func annotationDetail(a *match.Annotation) string {
+	var parts []string
+	if a.Reason != "" {
+		parts = append(parts, a.Reason)
+	}
+	if a.Source != "" {
+		parts = append(parts, "source: "+a.Source)
+	}
+	if a.Expires != "" {
+		parts = append(parts, "expires: "+a.Expires)
+	}
+	return strings.Join(parts, "; ")
+}

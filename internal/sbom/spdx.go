@@ -1,0 +1,249 @@
+package sbom
+
+import (
+	"fmt"
+	"io"
+	"regexp"
+	"strings"
+
+	"github.com/github/go-spdx/v2/spdxexp"
+	spdxjson "github.com/spdx/tools-golang/json"
+	"github.com/spdx/tools-golang/spdx"
+	"github.com/spdx/tools-golang/spdx/v2/common"
+
+	"github.com/drydock-scan/drydock/internal/inventory"
+	"github.com/drydock-scan/drydock/internal/report"
+)
+
+// SPDX element IDs (without the "SPDXRef-" prefix the library adds).
+const (
+	spdxImageID  = "DocumentRoot-Image"
+	spdxOSID     = "OperatingSystem"
+	spdxPkgIDPfx = "Package-"
+	noAssertion  = "NOASSERTION"
+)
+
+// SPDX converts r into an SPDX 2.3 document: the image as the root package
+// the document DESCRIBES, the distro as an OPERATING-SYSTEM package, one
+// package per drydock package (SPDXID from its ID, purl external reference,
+// licenseDeclared) that the image CONTAINS, and OS packages CONTAINing the
+// language packages in their files. drydock facts are package annotations
+// whose comment is "drydock:<name>=<value>". r is not modified.
+func SPDX(r *report.Report) *spdx.Document {
+	r = r.Normalized()
+	created := timestamp(r.CreatedAt)
+	annotator := spdx.Annotator{Annotator: toolName(r.Tool), AnnotatorType: "Tool"}
+	annotate := func(ps []prop) []spdx.Annotation {
+		var out []spdx.Annotation
+		for _, p := range ps {
+			out = append(out, spdx.Annotation{
+				Annotator: annotator, AnnotationDate: created, AnnotationType: "OTHER",
+				AnnotationComment: p.name + "=" + p.value,
+			})
+		}
+		return out
+	}
+
+	name := r.ImageName()
+	if name == "" {
+		name = "image"
+	}
+	doc := &spdx.Document{
+		SPDXVersion:       spdx.Version,
+		DataLicense:       spdx.DataLicense,
+		SPDXIdentifier:    "DOCUMENT",
+		DocumentName:      name,
+		DocumentNamespace: InformationURI + "/spdx/" + sanitizeNamespace(name) + "-" + docUUID(r, "spdx").String(),
+		CreationInfo: &spdx.CreationInfo{
+			Creators: []common.Creator{{Creator: toolName(r.Tool), CreatorType: "Tool"}},
+			Created:  created,
+		},
+	}
+
+	root := &spdx.Package{
+		PackageName:             name,
+		PackageSPDXIdentifier:   spdxImageID,
+		PackageVersion:          r.Image.Digest,
+		PackageDownloadLocation: noAssertion,
+		PackageLicenseConcluded: noAssertion,
+		PackageLicenseDeclared:  noAssertion,
+		PackageCopyrightText:    noAssertion,
+		PrimaryPackagePurpose:   "CONTAINER",
+		Annotations:             annotate(imageFacts(&r.Image)),
+	}
+	if root.PackageVersion == "" {
+		root.PackageVersion = r.Image.ConfigDigest
+	}
+	if purl := imagePURL(&r.Image); purl != "" {
+		root.PackageExternalReferences = []*spdx.PackageExternalReference{{
+			Category: "PACKAGE-MANAGER", RefType: "purl", Locator: purl,
+		}}
+	}
+	doc.Packages = append(doc.Packages, root)
+	rel := func(a, typ, b string) *spdx.Relationship {
+		return &spdx.Relationship{
+			RefA:         common.MakeDocElementID("", a),
+			RefB:         common.MakeDocElementID("", b),
+			Relationship: typ,
+		}
+	}
+	doc.Relationships = append(doc.Relationships, rel("DOCUMENT", "DESCRIBES", spdxImageID))
+
+	if d := r.Distro; d != nil {
+		doc.Packages = append(doc.Packages, &spdx.Package{
+			PackageName:             d.ID,
+			PackageSPDXIdentifier:   spdxOSID,
+			PackageVersion:          d.VersionID,
+			PackageDescription:      d.PrettyName,
+			PackageDownloadLocation: noAssertion,
+			PackageLicenseConcluded: noAssertion,
+			PackageLicenseDeclared:  noAssertion,
+			PackageCopyrightText:    noAssertion,
+			PrimaryPackagePurpose:   "OPERATING-SYSTEM",
+			Annotations:             annotate(distroFacts(d)),
+		})
+		doc.Relationships = append(doc.Relationships, rel(spdxImageID, "CONTAINS", spdxOSID))
+	}
+
+	lic := newLicenseRefs()
+	refs := bomRefs(r.Packages)
+	ids := map[string]string{}
+	for i := range r.Packages {
+		ids[r.Packages[i].ID] = spdxPkgIDPfx + sanitizeID(refs[i])
+	}
+	for i := range r.Packages {
+		p := &r.Packages[i]
+		id := ids[p.ID]
+		sp := &spdx.Package{
+			PackageName:             p.Name,
+			PackageSPDXIdentifier:   common.ElementID(id),
+			PackageVersion:          p.Version,
+			PackageSupplier:         &common.Supplier{Supplier: noAssertion},
+			PackageDownloadLocation: noAssertion,
+			PackageLicenseConcluded: noAssertion,
+			PackageLicenseDeclared:  lic.expression(p.Licenses),
+			PackageCopyrightText:    noAssertion,
+			PrimaryPackagePurpose:   "LIBRARY",
+		}
+		if p.Vendor != "" {
+			sp.PackageSupplier = &common.Supplier{Supplier: p.Vendor, SupplierType: "Organization"}
+		}
+		if p.Metadata["main_module"] == "true" {
+			sp.PrimaryPackagePurpose = "APPLICATION"
+		}
+		if p.PURL != "" {
+			sp.PackageExternalReferences = []*spdx.PackageExternalReference{{
+				Category: "PACKAGE-MANAGER", RefType: "purl", Locator: p.PURL,
+			}}
+		}
+		if paths := locationPaths(p); paths != "" {
+			src := p.FoundBy
+			if src == "" {
+				src = "drydock"
+			}
+			sp.PackageSourceInfo = "acquired package info from " + src + ": " + paths
+		}
+		facts := append(packageFacts(p), prop{PropPackageID, p.ID})
+		for _, l := range p.Licenses {
+			facts = append(facts, prop{PropLicense, l})
+		}
+		sp.Annotations = annotate(facts)
+		doc.Packages = append(doc.Packages, sp)
+		doc.Relationships = append(doc.Relationships, rel(spdxImageID, "CONTAINS", id))
+	}
+	for i := range r.Packages {
+		p := &r.Packages[i]
+		if owner, ok := ids[p.Owner]; ok && p.Owner != "" {
+			doc.Relationships = append(doc.Relationships, rel(owner, "CONTAINS", ids[p.ID]))
+		}
+	}
+	doc.OtherLicenses = lic.others
+	return doc
+}
+
+// WriteSPDX encodes SPDX(r) as indented JSON.
+func WriteSPDX(w io.Writer, r *report.Report) error {
+	if err := spdxjson.Write(SPDX(r), w, spdxjson.Indent("  "), spdxjson.EscapeHTML(false)); err != nil {
+		return fmt.Errorf("encoding SPDX: %w", err)
+	}
+	return nil
+}
+
+func locationPaths(p *inventory.Package) string {
+	var paths []string
+	for _, l := range p.Locations {
+		paths = append(paths, l.Path)
+	}
+	return strings.Join(paths, ", ")
+}
+
+var (
+	notIDChar = regexp.MustCompile(`[^A-Za-z0-9.-]+`)
+	notNSChar = regexp.MustCompile(`[^A-Za-z0-9._~-]+`)
+)
+
+// sanitizeID keeps the characters an SPDX element ID may hold.
+func sanitizeID(s string) string {
+	s = strings.Trim(notIDChar.ReplaceAllString(s, "-"), "-")
+	if s == "" {
+		return "x"
+	}
+	return s
+}
+
+func sanitizeNamespace(s string) string {
+	return strings.Trim(notNSChar.ReplaceAllString(s, "-"), "-")
+}
+
+// licenseRefs turns licence strings into an SPDX expression, declaring a
+// LicenseRef for every string that is not valid SPDX.
+type licenseRefs struct {
+	byText map[string]string
+	used   map[string]bool
+	others []*spdx.OtherLicense
+}
+
+func newLicenseRefs() *licenseRefs {
+	return &licenseRefs{byText: map[string]string{}, used: map[string]bool{}}
+}
+
+func (l *licenseRefs) expression(ls []string) string {
+	var parts []string
+	for _, s := range ls {
+		s = strings.TrimSpace(s)
+		if s == "" {
+			continue
+		}
+		if ok, _ := spdxexp.ValidateLicenses([]string{s}); ok && !strings.Contains(s, "LicenseRef-") {
+			if len(ls) > 1 && isCompound(s) {
+				s = "(" + s + ")"
+			}
+			parts = append(parts, s)
+			continue
+		}
+		parts = append(parts, l.ref(s))
+	}
+	if len(parts) == 0 {
+		return noAssertion
+	}
+	return strings.Join(parts, " AND ")
+}
+
+func (l *licenseRefs) ref(text string) string {
+	if id, ok := l.byText[text]; ok {
+		return id
+	}
+	base := "LicenseRef-" + sanitizeID(text)
+	id := base
+	for n := 2; l.used[id]; n++ {
+		id = fmt.Sprintf("%s-%d", base, n)
+	}
+	l.used[id] = true
+	l.byText[text] = id
+	l.others = append(l.others, &spdx.OtherLicense{
+		LicenseIdentifier: id,
+		ExtractedText:     text,
+		LicenseName:       text,
+	})
+	return id
+}
