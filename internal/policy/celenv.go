@@ -60,6 +60,15 @@ func kindType(kind string) (reflect.Type, bool) {
 	return nil, false
 }
 
+// varName is the CEL variable of a rule kind: the kind itself, except
+// "package", which CEL reserves, and is "pkg".
+func varName(kind string) string {
+	if kind == OnPackage {
+		return "pkg"
+	}
+	return kind
+}
+
 // newEnv returns the CEL environment for rules of one kind: `image`,
 // `counts` and `now` everywhere, plus the kind's own variable.
 func newEnv(kind string) (*cel.Env, error) {
@@ -73,7 +82,7 @@ func newEnv(kind string) (*cel.Env, error) {
 	}
 	if t, ok := kindType(kind); ok {
 		nativeTypes = append([]any{t}, nativeTypes...)
-		opts = append(opts, cel.Variable(kind, cel.ObjectType(celTypeName(t))))
+		opts = append(opts, cel.Variable(varName(kind), cel.ObjectType(celTypeName(t))))
 	} else if kind != OnImage {
 		return nil, fmt.Errorf("unknown rule target %q", kind)
 	}

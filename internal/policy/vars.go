@@ -47,7 +47,7 @@ type PackageRefIn struct {
 	Path       string `cel:"path"`
 }
 
-// PackageInput is the CEL variable `package`.
+// PackageInput is the CEL variable `pkg` (CEL reserves the word package).
 type PackageInput struct {
 	ID         string            `cel:"id"`
 	Name       string            `cel:"name"`

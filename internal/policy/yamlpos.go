@@ -62,7 +62,11 @@ func newScalarMap(data []byte, n *yaml.Node) *scalarMap {
 				found = true
 				cur = position{rl, rc}
 				r += sz
-				rc++
+				if c == '\n' {
+					rl, rc = rl+1, 1
+				} else {
+					rc++
+				}
 				break
 			}
 			if !unicode.IsSpace(c) {
@@ -107,7 +111,12 @@ func (m *scalarMap) at(celLine, celCol int) position {
 	case off < 0:
 		off = 0
 	case off >= len(m.pos):
-		off = len(m.pos) - 1
+		// Just past the end (e.g. a syntax error at end of input).
+		last := m.pos[len(m.pos)-1]
+		if m.value[len(m.value)-1] != '\n' {
+			last.col++
+		}
+		return last
 	}
 	return m.pos[off]
 }

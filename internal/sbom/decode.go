@@ -38,6 +38,7 @@ const (
 	trivyDiffID      = trivyPrefix + "DiffID"
 	trivyRepoTag     = trivyPrefix + "RepoTag"
 	trivyRepoDigest  = trivyPrefix + "RepoDigest"
+	trivyClass       = trivyPrefix + "Class"
 	syftFoundBy      = "syft:package:foundBy"
 	syftLocation     = "syft:location:"
 	syftOrigin       = "syft:metadata:originPackage"
@@ -96,6 +97,9 @@ type decoder struct {
 	own     bool // written by drydock: trust drydock properties fully
 	skipped map[string]int
 	layerBy map[string]inventory.Layer
+	// osDistro is set once an operating-system component gave the distro;
+	// it wins over one guessed from PURL qualifiers.
+	osDistro bool
 }
 
 func newDecoder() *decoder {
@@ -112,8 +116,11 @@ func newDecoder() *decoder {
 // rawPackage is one component or SPDX package, format-neutral.
 type rawPackage struct {
 	ref, name, version, purl, vendor, sourceInfo string
-	licenses                                     []string
-	facts                                        facts
+	// parentPath is the file of the application that contains the package
+	// (Trivy lists language packages under an application component).
+	parentPath string
+	licenses   []string
+	facts      facts
 }
 
 func decodeCycloneDX(ctx context.Context, data []byte, spec string) (*report.Report, error) {
@@ -170,6 +177,22 @@ func decodeCycloneDX(ctx context.Context, data []byte, spec string) (*report.Rep
 	if image != nil {
 		walk(image.Components)
 	}
+	appPath := map[string]string{}
+	for _, c := range comps {
+		if cdxFacts(c.Properties).get(trivyClass) == "lang-pkgs" && c.BOMRef != "" {
+			appPath[c.BOMRef] = c.Name
+		}
+	}
+	parentPath := map[string]string{}
+	if bom.Dependencies != nil {
+		for _, dep := range *bom.Dependencies {
+			if path, ok := appPath[dep.Ref]; ok && dep.Dependencies != nil {
+				for _, child := range *dep.Dependencies {
+					parentPath[child] = path
+				}
+			}
+		}
+	}
 	for i, c := range comps {
 		if i%256 == 0 {
 			if err := ctx.Err(); err != nil {
@@ -177,6 +200,9 @@ func decodeCycloneDX(ctx context.Context, data []byte, spec string) (*report.Rep
 			}
 		}
 		fs := cdxFacts(c.Properties)
+		if fs.get(trivyClass) != "" && c.Type != cdx.ComponentTypeOS {
+			continue // Trivy's grouping of packages by application or OS
+		}
 		if c.Type == cdx.ComponentTypeOS {
 			d.distro(c.Name, c.Version, c.Description, fs)
 			continue
@@ -184,7 +210,7 @@ func decodeCycloneDX(ctx context.Context, data []byte, spec string) (*report.Rep
 		if c.Type == cdx.ComponentTypeContainer {
 			continue
 		}
-		raw := rawPackage{ref: c.BOMRef, name: c.Name, version: c.Version, purl: c.PackageURL, facts: fs}
+		raw := rawPackage{ref: c.BOMRef, name: c.Name, version: c.Version, purl: c.PackageURL, facts: fs, parentPath: parentPath[c.BOMRef]}
 		if d.own {
 			raw.name = c.Name
 		} else if c.Group != "" && c.PackageURL == "" {
@@ -255,10 +281,15 @@ func decodeSPDX(ctx context.Context, data []byte) (*report.Report, error) {
 			c := a.AnnotationComment
 			if strings.HasPrefix(c, PropPrefix) {
 				if n, v, ok := strings.Cut(c, "="); ok {
-					fs = append(fs, prop{n, v})
+					fs = append(fs, prop{unescapeName(n), v})
 				}
 				continue
 			}
+			if m := trivyAnnotation.FindStringSubmatch(c); m != nil {
+				fs = append(fs, prop{trivyPrefix + m[1], m[2]})
+			}
+		}
+		for _, c := range p.PackageAttributionTexts {
 			if m := trivyAnnotation.FindStringSubmatch(c); m != nil {
 				fs = append(fs, prop{trivyPrefix + m[1], m[2]})
 			}
@@ -300,6 +331,21 @@ func decodeSPDX(ctx context.Context, data []byte) (*report.Report, error) {
 		}
 		others[o.LicenseIdentifier] = text
 	}
+	appPath := map[string]string{}
+	for _, p := range doc.Packages {
+		if p != nil && annFacts(p).get(trivyClass) == "lang-pkgs" {
+			appPath[string(p.PackageSPDXIdentifier)] = p.PackageName
+		}
+	}
+	parentPath := map[string]string{}
+	for _, rel := range doc.Relationships {
+		if rel == nil || !strings.EqualFold(rel.Relationship, "CONTAINS") {
+			continue
+		}
+		if path, ok := appPath[string(rel.RefA.ElementRefID)]; ok {
+			parentPath[string(rel.RefB.ElementRefID)] = path
+		}
+	}
 	for i, p := range doc.Packages {
 		if i%256 == 0 {
 			if err := ctx.Err(); err != nil {
@@ -310,6 +356,9 @@ func decodeSPDX(ctx context.Context, data []byte) (*report.Report, error) {
 			continue
 		}
 		fs := annFacts(p)
+		if fs.get(trivyClass) != "" && p.PrimaryPackagePurpose != "OPERATING-SYSTEM" {
+			continue // Trivy's grouping of packages by application
+		}
 		if p.PrimaryPackagePurpose == "OPERATING-SYSTEM" || fs.has("drydock:distro:") {
 			d.distro(p.PackageName, p.PackageVersion, p.PackageDescription, fs)
 			continue
@@ -320,6 +369,7 @@ func decodeSPDX(ctx context.Context, data []byte) (*report.Report, error) {
 		raw := rawPackage{
 			ref: string(p.PackageSPDXIdentifier), name: p.PackageName, version: p.PackageVersion,
 			purl: purlOf(p), sourceInfo: p.PackageSourceInfo, facts: fs,
+			parentPath: parentPath[string(p.PackageSPDXIdentifier)],
 		}
 		if s := p.PackageSupplier; s != nil && s.Supplier != noAssertion && s.SupplierType == "Organization" {
 			raw.vendor = s.Supplier
@@ -435,7 +485,7 @@ func (d *decoder) image(name, version, purl string, fs facts) error {
 
 // distro fills the report's distro from an operating-system component.
 func (d *decoder) distro(name, version, description string, fs facts) {
-	if d.r.Distro != nil {
+	if d.osDistro {
 		return
 	}
 	di := &inventory.Distro{
@@ -448,7 +498,7 @@ func (d *decoder) distro(name, version, description string, fs facts) {
 		Source:     fs.get(PropDistroSource),
 	}
 	if !fs.has("drydock:distro:") {
-		di.ID = strings.ToLower(name)
+		di.ID = normalizeDistroID(name)
 		di.VersionID = version
 		di.PrettyName = description
 		di.Release = releaseOf(di.ID, di.VersionID)
@@ -457,6 +507,7 @@ func (d *decoder) distro(name, version, description string, fs facts) {
 		return
 	}
 	d.r.Distro = di
+	d.osDistro = true
 }
 
 // add converts one component or SPDX package into an inventory package.
@@ -519,7 +570,8 @@ func (d *decoder) add(raw rawPackage) {
 		p.ID = inventory.StableID(&p)
 	}
 	if hasPURL && d.r.Distro == nil && pf.distroID != "" && inventory.IsOS(eco) {
-		d.r.Distro = &inventory.Distro{ID: pf.distroID, VersionID: pf.distroVersion, Release: releaseOf(pf.distroID, pf.distroVersion)}
+		id := normalizeDistroID(pf.distroID)
+		d.r.Distro = &inventory.Distro{ID: id, VersionID: pf.distroVersion, Release: releaseOf(id, pf.distroVersion)}
 	}
 	d.r.Packages = append(d.r.Packages, p)
 }
@@ -602,6 +654,8 @@ func (d *decoder) foreign(p *inventory.Package, raw rawPackage, pf purlFacts, ha
 			paths = []string{fp}
 		} else if occ := fs.all("cdx:occurrence"); len(occ) > 0 {
 			paths = occ
+		} else if raw.parentPath != "" {
+			paths = []string{raw.parentPath}
 		} else if _, list, ok := strings.Cut(raw.sourceInfo, ": "); ok && strings.HasPrefix(raw.sourceInfo, "acquired package info from") {
 			for _, s := range strings.Split(list, ",") {
 				if s = strings.TrimSpace(s); strings.HasPrefix(s, "/") {
@@ -654,4 +708,37 @@ func (d *decoder) finish() *report.Report {
 	}
 	r.Summarise()
 	return r
+}
+
+// normalizeDistroID maps other tools' OS family names (Trivy: "alma",
+// "redhat", "amazon", "oracle") to os-release IDs.
+func normalizeDistroID(name string) string {
+	name = strings.ToLower(strings.TrimSpace(name))
+	switch name {
+	case "alma":
+		return "almalinux"
+	case "redhat":
+		return "rhel"
+	case "amazon":
+		return "amzn"
+	case "oracle":
+		return "ol"
+	case "opensuse.leap":
+		return "opensuse-leap"
+	case "opensuse.tumbleweed":
+		return "opensuse-tumbleweed"
+	case "suse linux enterprise server":
+		return "sles"
+	}
+	return name
+}
+
+// escapeName makes a fact name safe before the "=" of an SPDX annotation
+// comment; unescapeName reverses it.
+func escapeName(n string) string {
+	return strings.NewReplacer("%", "%25", "=", "%3D").Replace(n)
+}
+
+func unescapeName(n string) string {
+	return strings.NewReplacer("%3D", "=", "%25", "%").Replace(n)
 }

@@ -35,7 +35,7 @@ func fixtures() map[string]*report.Report {
 		},
 		Layer:    &inventory.Layer{Index: 7, DiffID: "sha256:1111"},
 		FoundBy:  "os/dpkg",
-		Metadata: map[string]string{"a=b": "c=d", "multi": "line\nvalue"},
+		Metadata: map[string]string{"a=b%3D": "c=d", "multi": "line\nvalue"},
 	}, inventory.Package{
 		ID: "00000000cafef00d", Name: "@scope/left-pad", Version: "1.3.0", Ecosystem: inventory.EcoNPM,
 		Locations: []inventory.Location{{Path: "/app/node_modules/@scope/left-pad/package.json"}},
@@ -87,7 +87,7 @@ func TestCycloneDXContent(t *testing.T) {
 	if bom.Metadata.Component.Type != cdx.ComponentTypeContainer {
 		t.Errorf("metadata.component.type = %q", bom.Metadata.Component.Type)
 	}
-	wantPURL := "pkg:oci/server@" + strings.Replace(reporttest.AlmaLinux().Image.Digest, ":", "%3A", 1) +
+	wantPURL := "pkg:oci/server@" + reporttest.AlmaLinux().Image.Digest +
 		"?arch=arm64&repository_url=registry.example.com%2Fshop%2Fserver&tag=1.4.2"
 	if diff := cmp.Diff(wantPURL, bom.Metadata.Component.PackageURL); diff != "" {
 		t.Errorf("image purl (-want +got):\n%s", diff)
@@ -207,68 +207,91 @@ func TestRoundTrip(t *testing.T) {
 	}
 }
 
+// decodedPkg is what TestDecodeOtherProducers checks of a package.
+type decodedPkg struct {
+	Name, Version, Ecosystem, Source, SourceVersion, Arch, Path, LayerDiffID string
+	LayerIndex                                                               int
+	Epoch                                                                    int
+	Licenses                                                                 []string
+}
+
 // TestDecodeOtherProducers reads small Syft and Trivy documents (written by
 // hand for these tests in the shape those tools produce, see testdata/README.md).
 func TestDecodeOtherProducers(t *testing.T) {
-	type pkg struct {
-		Name, Version, Ecosystem, Source, SourceVersion, Arch, Path, LayerDiffID string
-		Epoch                                                                    int
-		Licenses                                                                 []string
+	const alpineDiff = "sha256:d4fc045c9e3a848011de66f34b81f052d4f2c15a17bb196d637e526349601820"
+	const almaBase = "sha256:5b9c2e1a7f3d4c8b9a0e1f2d3c4b5a6978877665544332211000ffeeddccbbaa"
+	const almaApp = "sha256:0a1b2c3d4e5f60718293a4b5c6d7e8f90112233445566778899aabbccddeeff0"
+	apk := func(name, source string, layerIndex int, diff, path string, lic ...string) decodedPkg {
+		v := "1.35.0-r17"
+		if name == "musl-utils" {
+			v = "1.2.3-r3"
+		}
+		return decodedPkg{Name: name, Version: v, Ecosystem: "apk", Source: source, Arch: "x86_64", Path: path,
+			LayerDiffID: diff, LayerIndex: layerIndex, Licenses: lic}
 	}
-	alpineDiff := "sha256:d4fc045c9e3a848011de66f34b81f052d4f2c15a17bb196d637e526349601820"
-	alpine := []pkg{
-		{Name: "busybox", Version: "1.35.0-r17", Ecosystem: "apk", Arch: "x86_64", Path: "/lib/apk/db/installed", LayerDiffID: alpineDiff, Licenses: []string{"GPL-2.0-only"}},
-		{Name: "musl-utils", Version: "1.2.3-r3", Ecosystem: "apk", Source: "musl", Arch: "x86_64", Path: "/lib/apk/db/installed", LayerDiffID: alpineDiff, Licenses: []string{"MIT BSD GPL2+"}},
-		{Name: "ssl_client", Version: "1.35.0-r17", Ecosystem: "apk", Source: "busybox", Arch: "x86_64", Path: "/lib/apk/db/installed", LayerDiffID: alpineDiff, Licenses: []string{"GPL-2.0-only"}},
-	}
-	// Trivy does not record the OS package database's path.
-	trivyAlpine := make([]pkg, len(alpine))
-	for i, p := range alpine {
-		p.Path = ""
-		trivyAlpine[i] = p
-	}
-	almaDiff := "sha256:5b9c2e1a7f3d4c8b9a0e1f2d3c4b5a6978877665544332211000ffeeddccbbaa"
-	alma := []pkg{
-		{Name: "golang.org/x/net", Version: "v0.15.0", Ecosystem: "Go", Path: "/app/bin/server", LayerDiffID: almaDiff},
-		{Name: "openssl-libs", Version: "3.0.1-20.el9_0", Ecosystem: "rpm", Source: "openssl", Arch: "aarch64", Epoch: 1, Path: "/var/lib/rpm/rpmdb.sqlite", LayerDiffID: almaDiff, Licenses: []string{"ASL 2.0"}},
-		{Name: "org.apache.logging.log4j:log4j-core", Version: "2.14.1", Ecosystem: "Maven", Path: "/app/lib/log4j-core-2.14.1.jar", LayerDiffID: almaDiff, Licenses: []string{"Apache-2.0"}},
-	}
+	const db = "/lib/apk/db/installed"
 	tests := []struct {
-		file           string
-		distro         inventory.Distro
-		tool           report.Tool
-		imageRef       string
-		imageDigest    string
-		layers         int
-		pkgs           []pkg
-		skippedMessage string
+		file        string
+		distro      inventory.Distro
+		tool        report.Tool
+		imageRef    string
+		imageName   string
+		imageDigest string
+		layers      int
+		pkgs        []decodedPkg
+		notes       []string
 	}{
 		{
 			file: "syft-alpine.cdx.json", distro: inventory.Distro{ID: "alpine", VersionID: "3.16.9", Release: "v3.16", PrettyName: "Alpine Linux v3.16"},
 			tool: report.Tool{Name: "syft", Version: "1.18.1"}, imageRef: "alpine:3.16.9",
-			imageDigest: "sha256:1f8ea3c1a0e2b0a9d7b0f0c0b6fa3bb2a3c3c1b0e0a0c0f0e0d0c0b0a0908070", pkgs: alpine,
-			skippedMessage: "1 SBOM components skipped: no supported package URL type: binary (1)",
+			imageDigest: "sha256:1f8ea3c1a0e2b0a9d7b0f0c0b6fa3bb2a3c3c1b0e0a0c0f0e0d0c0b0a0908070",
+			pkgs: []decodedPkg{
+				apk("busybox", "", -1, alpineDiff, db, "GPL-2.0-only"),
+				apk("musl-utils", "musl", -1, alpineDiff, db, "MIT", "BSD", "GPL2+"),
+				apk("ssl_client", "busybox", -1, alpineDiff, db, "GPL-2.0-only"),
+			},
+			notes: []string{"1 SBOM components skipped: no supported package URL type: generic (1)"},
 		},
 		{
 			file: "trivy-alpine.cdx.json", distro: inventory.Distro{ID: "alpine", VersionID: "3.16.9", Release: "v3.16"},
-			tool: report.Tool{Name: "trivy", Version: "0.58.1"}, imageRef: "alpine:3.16.9",
-			imageDigest: "sha256:452e7292acee0ee16c332324d7de05fa2c99f9994ecc9f0779c602916a672ae4", layers: 1, pkgs: trivyAlpine,
+			tool: report.Tool{Name: "trivy", Version: "0.58.1"}, imageRef: "alpine:3.16.9", imageName: "index.docker.io/library/alpine",
+			imageDigest: "sha256:452e7292acee0ee16c332324d7de05fa2c99f9994ecc9f0779c602916a672ae4", layers: 1,
+			pkgs: []decodedPkg{
+				apk("busybox", "", 0, alpineDiff, "", "GPL-2.0-only"),
+				apk("musl-utils", "musl", 0, alpineDiff, "", "MIT", "BSD", "GPL2+"),
+				apk("ssl_client", "busybox", 0, alpineDiff, "", "GPL-2.0-only"),
+			},
 		},
 		{
 			file: "syft-alpine.spdx.json", distro: inventory.Distro{ID: "alpine", VersionID: "3.16.9", Release: "v3.16"},
 			tool: report.Tool{Name: "syft", Version: "1.18.1"}, imageRef: "alpine",
-			imageDigest: "sha256:1f8ea3c1a0e2b0a9d7b0f0c0b6fa3bb2a3c3c1b0e0a0c0f0e0d0c0b0a0908070", pkgs: withoutLayers(alpine),
+			imageDigest: "sha256:1f8ea3c1a0e2b0a9d7b0f0c0b6fa3bb2a3c3c1b0e0a0c0f0e0d0c0b0a0908070",
+			pkgs: []decodedPkg{
+				apk("busybox", "", 0, "", db, "GPL-2.0-only"),
+				apk("musl-utils", "musl", 0, "", db, "MIT AND LicenseRef-BSD AND LicenseRef-GPL2-"),
+				apk("ssl_client", "busybox", 0, "", db, "GPL-2.0-only"),
+			},
 		},
 		{
 			file: "trivy-almalinux.spdx.json", distro: inventory.Distro{ID: "almalinux", VersionID: "9.0", Release: "9"},
 			tool: report.Tool{Name: "trivy", Version: "0.58.1"}, imageRef: "registry.example.com/shop/server:1.4.2",
+			imageName:   "registry.example.com/shop/server",
 			imageDigest: "sha256:9d1bcb3c4be6a4aa8e4f5c0b3b2d8e1f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d", layers: 2,
-			pkgs: withoutOSPaths(alma),
+			pkgs: []decodedPkg{
+				{Name: "golang.org/x/net", Version: "v0.15.0", Ecosystem: "Go", Path: "/app/bin/server", LayerDiffID: almaApp, LayerIndex: 1},
+				{Name: "org.apache.logging.log4j:log4j-core", Version: "2.14.1", Ecosystem: "Maven", Path: "/app/lib/log4j-core-2.14.1.jar", LayerDiffID: almaApp, LayerIndex: 1, Licenses: []string{"Apache-2.0"}},
+				{Name: "openssl-libs", Version: "3.0.1-20.el9_0", Ecosystem: "rpm", Source: "openssl", Arch: "aarch64", Epoch: 1, LayerDiffID: almaBase, Licenses: []string{"Apache-2.0"}},
+			},
 		},
 		{
 			file: "syft-almalinux.cdx.json", distro: inventory.Distro{ID: "almalinux", VersionID: "9.0", Release: "9", PrettyName: "AlmaLinux 9.0 Beta (Emerald Puma)"},
 			tool: report.Tool{Name: "syft", Version: "1.18.1"}, imageRef: "registry.example.com/shop/server:1.4.2",
-			imageDigest: "sha256:9d1bcb3c4be6a4aa8e4f5c0b3b2d8e1f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d", pkgs: alma,
+			imageDigest: "sha256:9d1bcb3c4be6a4aa8e4f5c0b3b2d8e1f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d",
+			pkgs: []decodedPkg{
+				{Name: "golang.org/x/net", Version: "v0.15.0", Ecosystem: "Go", Path: "/app/bin/server", LayerDiffID: almaBase, LayerIndex: -1},
+				{Name: "org.apache.logging.log4j:log4j-core", Version: "2.14.1", Ecosystem: "Maven", Path: "/app/lib/log4j-core-2.14.1.jar", LayerDiffID: almaBase, LayerIndex: -1, Licenses: []string{"Apache-2.0"}},
+				{Name: "openssl-libs", Version: "3.0.1-20.el9_0", Ecosystem: "rpm", Source: "openssl", Arch: "aarch64", Epoch: 1, Path: "/var/lib/rpm/rpmdb.sqlite", LayerDiffID: almaBase, LayerIndex: -1, Licenses: []string{"ASL 2.0"}},
+			},
 		},
 	}
 	for _, tt := range tests {
@@ -282,15 +305,15 @@ func TestDecodeOtherProducers(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var got []pkg
+			var got []decodedPkg
 			for _, p := range r.Packages {
-				g := pkg{Name: p.Name, Version: p.Version, Ecosystem: p.Ecosystem, Source: p.SourceName,
+				g := decodedPkg{Name: p.Name, Version: p.Version, Ecosystem: p.Ecosystem, Source: p.SourceName,
 					SourceVersion: p.SourceVersion, Arch: p.Arch, Path: p.PrimaryPath(), Epoch: p.Epoch, Licenses: p.Licenses}
 				if p.Layer != nil {
-					g.LayerDiffID = p.Layer.DiffID
+					g.LayerDiffID, g.LayerIndex = p.Layer.DiffID, p.Layer.Index
 				}
-				if p.ID == "" {
-					t.Errorf("package %s has no ID", p.Name)
+				if p.ID == "" || p.PURL == "" {
+					t.Errorf("package %s has no ID or PURL", p.Name)
 				}
 				got = append(got, g)
 			}
@@ -303,8 +326,9 @@ func TestDecodeOtherProducers(t *testing.T) {
 			if diff := cmp.Diff(tt.tool, r.Tool); diff != "" {
 				t.Errorf("tool (-want +got):\n%s", diff)
 			}
-			if r.Image.Reference != tt.imageRef || r.Image.Digest != tt.imageDigest || r.Image.Kind != "sbom" {
-				t.Errorf("image = %q %q %q, want %q %q sbom", r.Image.Reference, r.Image.Digest, r.Image.Kind, tt.imageRef, tt.imageDigest)
+			gotImg := []string{r.Image.Reference, r.Image.Name, r.Image.Digest, r.Image.Kind}
+			if diff := cmp.Diff([]string{tt.imageRef, tt.imageName, tt.imageDigest, "sbom"}, gotImg); diff != "" {
+				t.Errorf("image reference, name, digest, kind (-want +got):\n%s", diff)
 			}
 			if len(r.Image.Layers) != tt.layers {
 				t.Errorf("got %d image layers, want %d", len(r.Image.Layers), tt.layers)
@@ -313,49 +337,14 @@ func TestDecodeOtherProducers(t *testing.T) {
 			for _, n := range r.Notes {
 				notes = append(notes, n.Message)
 			}
-			var wantNotes []string
-			if tt.skippedMessage != "" {
-				wantNotes = []string{tt.skippedMessage}
-			}
-			if diff := cmp.Diff(wantNotes, notes); diff != "" {
+			if diff := cmp.Diff(tt.notes, notes); diff != "" {
 				t.Errorf("notes (-want +got):\n%s", diff)
+			}
+			if r.Summary.Packages != len(r.Packages) {
+				t.Errorf("summary counts %d packages, report has %d", r.Summary.Packages, len(r.Packages))
 			}
 		})
 	}
-}
-
-func withoutLayers(ps []struct {
-	Name, Version, Ecosystem, Source, SourceVersion, Arch, Path, LayerDiffID string
-	Epoch                                                                    int
-	Licenses                                                                 []string
-}) []struct {
-	Name, Version, Ecosystem, Source, SourceVersion, Arch, Path, LayerDiffID string
-	Epoch                                                                    int
-	Licenses                                                                 []string
-} {
-	out := append(ps[:0:0], ps...)
-	for i := range out {
-		out[i].LayerDiffID = ""
-	}
-	return out
-}
-
-func withoutOSPaths(ps []struct {
-	Name, Version, Ecosystem, Source, SourceVersion, Arch, Path, LayerDiffID string
-	Epoch                                                                    int
-	Licenses                                                                 []string
-}) []struct {
-	Name, Version, Ecosystem, Source, SourceVersion, Arch, Path, LayerDiffID string
-	Epoch                                                                    int
-	Licenses                                                                 []string
-} {
-	out := append(ps[:0:0], ps...)
-	for i := range out {
-		if inventory.IsOS(out[i].Ecosystem) {
-			out[i].Path = ""
-		}
-	}
-	return out
 }
 
 func TestDecodeErrors(t *testing.T) {

@@ -38,7 +38,7 @@ func SPDX(r *report.Report) *spdx.Document {
 		for _, p := range ps {
 			out = append(out, spdx.Annotation{
 				Annotator: annotator, AnnotationDate: created, AnnotationType: "OTHER",
-				AnnotationComment: p.name + "=" + p.value,
+				AnnotationComment: escapeName(p.name) + "=" + p.value,
 			})
 		}
 		return out

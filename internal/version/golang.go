@@ -51,8 +51,13 @@ func goSemver(v string) (string, error) {
 	if semver.IsValid(s) {
 		return s, nil
 	}
-	if s := GoToolchainToSemver(v); s != "" {
-		return s, nil
+	// "1.21rc2": a toolchain version as OSV's stdlib records write it. The
+	// text after white space that GoToolchainToSemver drops is only
+	// tolerated after a "go" prefix, where buildinfo puts it.
+	if !strings.ContainsAny(v, " \t") {
+		if s := GoToolchainToSemver(v); s != "" {
+			return s, nil
+		}
 	}
 	return "", invalid(name, v, "not a semantic version")
 }

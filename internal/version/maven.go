@@ -1,6 +1,8 @@
 package version
 
 import (
+	"strings"
+
 	mvnversion "github.com/masahiro331/go-mvn-version"
 )
 
@@ -47,9 +49,29 @@ func parseMaven(v string) (mvnversion.Version, error) {
 	if longestDigitRun(v) > maxDigits {
 		return mvnversion.Version{}, invalid(name, v, "number too large")
 	}
-	mv, err := mvnversion.NewVersion(v)
+	mv, err := mvnversion.NewVersion(mavenDotQualifier(v))
 	if err != nil {
 		return mvnversion.Version{}, invalid(name, v, err.Error())
 	}
 	return mv, nil
+}
+
+// mavenDotQualifier rewrites a trailing ".qualifier" as "-qualifier"
+// made of letters only ("1.0.SNAPSHOT" → "1.0-SNAPSHOT"), as Maven's
+// ComparableVersion does (checked against Maven 3.8.7, which prints the
+// canonical form "1.0-snapshot" for both). go-mvn-version keeps the '.' form
+// apart and orders it first, so "10.9.SNAPSHOT" < "10.9-SNAPSHOT" there.
+// Maven keeps a '.' before a qualifier that is followed by more items
+// ("1.alpha.1"), so only the last segment is rewritten.
+func mavenDotQualifier(v string) string {
+	i := strings.LastIndexAny(v, ".-")
+	if i <= 0 || v[i] != '.' || i+1 >= len(v) {
+		return v
+	}
+	for j := i + 1; j < len(v); j++ {
+		if c := v[j] | 0x20; c < 'a' || c > 'z' {
+			return v // a digit follows: Maven splits there anyway
+		}
+	}
+	return v[:i] + "-" + v[i+1:]
 }

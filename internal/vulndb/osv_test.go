@@ -64,12 +64,14 @@ func TestParseOSV(t *testing.T) {
 	tests := []struct {
 		name      string
 		record    string
+		source    string // default "osv/test"
 		want      []Advisory
 		withdrawn bool
 	}{
 		{
 			name:   "AlmaLinux: one advisory per package, CVEs from related, severity from summary",
 			record: almaRecord,
+			source: "osv/AlmaLinux",
 			want:   []Advisory{alma, almaCommon},
 		},
 		{
@@ -145,9 +147,9 @@ func TestParseOSV(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			source := "osv/test"
-			if strings.HasPrefix(tt.record, "{\n  \"id\": \"ALSA") {
-				source = "osv/AlmaLinux"
+			source := tt.source
+			if source == "" {
+				source = "osv/test"
 			}
 			got, withdrawn, err := ParseOSV([]byte(tt.record), source)
 			if err != nil {
@@ -225,12 +227,12 @@ func zipOf(t testing.TB, files map[string]string) []byte {
 
 func TestReadOSVZip(t *testing.T) {
 	ctx := context.Background()
-	data, err := os.ReadFile("testdata/osv/Go/all.zip")
+	data, err := os.ReadFile("testdata/mirror/Go/all.zip")
 	if err != nil {
 		t.Fatal(err)
 	}
 	var ids []string
-	st, err := ReadOSVZip(ctx, bytes.NewReader(data), int64(len(data)), "testdata/osv/Go/all.zip", "osv/Go", func(advs []Advisory) error {
+	st, err := ReadOSVZip(ctx, bytes.NewReader(data), int64(len(data)), "testdata/mirror/Go/all.zip", "osv/Go", func(advs []Advisory) error {
 		for _, a := range advs {
 			if a.Ecosystem != "Go" || a.Source != "osv/Go" {
 				t.Errorf("%s: ecosystem %q source %q", a.ID, a.Ecosystem, a.Source)

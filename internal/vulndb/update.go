@@ -96,8 +96,8 @@ type UpdateResult struct {
 	// database was kept as it is.
 	UpToDate bool
 	Metadata Metadata
-	// Downloaded counts files transferred; NotModified files answered with
-	// 304 or read unchanged from a local mirror.
+	// Downloaded counts files transferred over HTTP; NotModified files
+	// answered with 304 Not Modified. Local mirror files count in neither.
 	Downloaded  int
 	NotModified int
 	// Warnings are non-fatal problems, e.g. an ecosystem no mirror publishes.

@@ -423,7 +423,7 @@ func TestLockfileErrors(t *testing.T) {
 			data: "lockfileVersion: '6.0'\npackages:\n  /react-dom@18.2.0(react@18.2.0):\n    dev: false\n" +
 				"  '@registry.example.com/foo/-/foo-1.0.0.tgz':\n    name: foo\n    version: 1.0.0\n" +
 				"  github.com/user/repo/abc123:\n    dev: true\n" +
-				"  /@babel/core@7.22.0:\n    dev: true\n",
+				"  /@babel/core@7.22.0:\n    dev: true\n  /local@file:../local:\n    dev: false\n",
 			want:    []string{"@babel/core@7.22.0 dev", "foo@1.0.0", "react-dom@18.2.0"},
 			wantErr: `parsing lockfile "/a/pnpm-lock.yaml": package "github.com/user/repo/abc123" has no version`,
 		},

@@ -87,6 +87,9 @@ func (e *Extractor) parsePnpmLock(data []byte, in *extract.Input) ([]inventory.P
 		if p.Version != "" {
 			version = p.Version
 		}
+		if strings.HasPrefix(version, "file:") || strings.HasPrefix(version, "link:") {
+			continue // a local directory, not a published package
+		}
 		if name == "" || version == "" || strings.ContainsAny(version, ":/") {
 			// Tarball, git and directory dependencies carry name and version
 			// fields; without them there is no version to report.

@@ -1,0 +1,196 @@
+package writer
+
+import (
+	"encoding/xml"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/drydock-scan/drydock/internal/match"
+	"github.com/drydock-scan/drydock/internal/report"
+)
+
+type junitSuites struct {
+	XMLName  xml.Name     `xml:"testsuites"`
+	Name     string       `xml:"name,attr"`
+	Tests    int          `xml:"tests,attr"`
+	Failures int          `xml:"failures,attr"`
+	Errors   int          `xml:"errors,attr"`
+	Suites   []junitSuite `xml:"testsuite"`
+}
+
+type junitSuite struct {
+	Name       string          `xml:"name,attr"`
+	Tests      int             `xml:"tests,attr"`
+	Failures   int             `xml:"failures,attr"`
+	Errors     int             `xml:"errors,attr"`
+	Skipped    int             `xml:"skipped,attr"`
+	Timestamp  string          `xml:"timestamp,attr,omitempty"`
+	Properties []junitProperty `xml:"properties>property,omitempty"`
+	Cases      []junitCase     `xml:"testcase"`
+}
+
+type junitProperty struct {
+	Name  string `xml:"name,attr"`
+	Value string `xml:"value,attr"`
+}
+
+type junitCase struct {
+	Name      string        `xml:"name,attr"`
+	Classname string        `xml:"classname,attr"`
+	Failure   *junitFailure `xml:"failure,omitempty"`
+	Skipped   *junitSkipped `xml:"skipped,omitempty"`
+}
+
+type junitFailure struct {
+	Message string `xml:"message,attr"`
+	Type    string `xml:"type,attr"`
+	Text    string `xml:",chardata"`
+}
+
+type junitSkipped struct {
+	Message string `xml:"message,attr,omitempty"`
+}
+
+// JUnit writes JUnit XML for CI test reports: one test suite per package
+// with a failing test case per vulnerability (suppressed ones skipped) and a
+// passing case for clean packages; suites for secrets and
+// misconfigurations; and a "policy" suite whose failed rules are failures.
+func JUnit(w io.Writer, r *report.Report, opt Options) error {
+	r = r.Normalized()
+	ts := r.CreatedAt.UTC().Format("2006-01-02T15:04:05")
+	out := junitSuites{Name: "drydock " + r.ImageName()}
+
+	byPkg := map[string][]match.Finding{}
+	for _, f := range r.Findings {
+		if f.Suppressed() && !opt.ShowSuppressed {
+			continue
+		}
+		byPkg[f.Package.ID] = append(byPkg[f.Package.ID], f)
+	}
+	for i := range r.Packages {
+		p := &r.Packages[i]
+		class := p.Ecosystem + "." + p.Name
+		s := junitSuite{
+			Name:      fmt.Sprintf("%s %s (%s)", p.Name, p.Version, p.Ecosystem),
+			Timestamp: ts,
+		}
+		if path := p.PrimaryPath(); path != "" {
+			s.Properties = append(s.Properties, junitProperty{"path", path})
+		}
+		if p.PURL != "" {
+			s.Properties = append(s.Properties, junitProperty{"purl", p.PURL})
+		}
+		fs := byPkg[p.ID]
+		for _, f := range fs {
+			c := junitCase{Name: f.ID, Classname: class}
+			if f.Suppressed() {
+				c.Skipped = &junitSkipped{Message: statusText(&f)}
+				s.Skipped++
+			} else {
+				c.Failure = &junitFailure{
+					Message: findingSummary(&f),
+					Type:    severityOf(f.Severity),
+					Text:    findingDetail(&f),
+				}
+				s.Failures++
+			}
+			s.Cases = append(s.Cases, c)
+		}
+		if len(fs) == 0 {
+			s.Cases = append(s.Cases, junitCase{Name: "no known vulnerabilities", Classname: class})
+		}
+		s.Tests = len(s.Cases)
+		out.Suites = append(out.Suites, s)
+	}
+
+	if len(r.Secrets) > 0 {
+		s := junitSuite{Name: "secrets", Timestamp: ts}
+		for _, x := range r.Secrets {
+			s.Cases = append(s.Cases, junitCase{
+				Name: x.RuleID + " " + secretWhere(&x), Classname: "secrets." + x.RuleID,
+				Failure: &junitFailure{Message: x.Title, Type: severityOf(x.Severity), Text: "Match: " + x.Match},
+			})
+			s.Failures++
+		}
+		s.Tests = len(s.Cases)
+		out.Suites = append(out.Suites, s)
+	}
+	if len(r.Misconfigs) > 0 {
+		s := junitSuite{Name: "misconfigurations", Timestamp: ts}
+		for _, m := range r.Misconfigs {
+			detail := m.Description
+			if len(m.Evidence) > 0 {
+				detail += "\nEvidence: " + strings.Join(m.Evidence, "; ")
+			}
+			if m.Fix != "" {
+				detail += "\nFix: " + m.Fix
+			}
+			s.Cases = append(s.Cases, junitCase{
+				Name: m.ID + " " + m.Title, Classname: "misconfigurations." + m.ID,
+				Failure: &junitFailure{Message: m.Title, Type: severityOf(m.Severity), Text: strings.TrimSpace(detail)},
+			})
+			s.Failures++
+		}
+		s.Tests = len(s.Cases)
+		out.Suites = append(out.Suites, s)
+	}
+	if v := r.Verdict; v != nil {
+		s := junitSuite{Name: "policy", Timestamp: ts}
+		for _, f := range v.Failures {
+			s.Cases = append(s.Cases, junitCase{
+				Name: f.RuleID, Classname: "policy." + f.RuleID,
+				Failure: &junitFailure{Message: f.Message, Type: f.Action, Text: strings.Join(f.Targets, "\n")},
+			})
+			s.Failures++
+		}
+		if v.Pass {
+			s.Cases = append(s.Cases, junitCase{Name: "policy passed", Classname: "policy"})
+		}
+		s.Tests = len(s.Cases)
+		out.Suites = append(out.Suites, s)
+	}
+	for _, s := range out.Suites {
+		out.Tests += s.Tests
+		out.Failures += s.Failures
+	}
+
+	ew := &errWriter{w: w}
+	ew.printf("%s", xml.Header)
+	enc := xml.NewEncoder(ew)
+	enc.Indent("", "  ")
+	if err := enc.Encode(out); err != nil {
+		return fmt.Errorf("writing JUnit report: %w", err)
+	}
+	ew.printf("\n")
+	return wrapErr("JUnit", ew.err)
+}
+
+func findingSummary(f *match.Finding) string {
+	s := fmt.Sprintf("%s %s in %s %s", severityOf(f.Severity), f.ID, f.Package.Name, f.InstalledVersion)
+	if f.FixedVersion != "" {
+		s += ", fixed in " + f.FixedVersion
+	}
+	if f.KEV {
+		s += " (known exploited)"
+	}
+	return s
+}
+
+func findingDetail(f *match.Finding) string {
+	var b strings.Builder
+	if f.Title != "" {
+		b.WriteString(f.Title + "\n")
+	}
+	if f.Description != "" {
+		b.WriteString(f.Description + "\n")
+	}
+	if len(f.Aliases) > 0 {
+		b.WriteString("Aliases: " + strings.Join(f.Aliases, ", ") + "\n")
+	}
+	if f.Package.Path != "" {
+		b.WriteString("Path: " + f.Package.Path + "\n")
+	}
+	b.WriteString("Link: " + primaryURL(f))
+	return b.String()
+}

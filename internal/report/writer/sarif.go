@@ -1,0 +1,458 @@
+package writer
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/google/uuid"
+	"github.com/owenrumney/go-sarif/v2/sarif"
+
+	"github.com/drydock-scan/drydock/internal/inventory"
+	"github.com/drydock-scan/drydock/internal/match"
+	"github.com/drydock-scan/drydock/internal/report"
+	"github.com/drydock-scan/drydock/internal/sbom"
+)
+
+// sarifBaseID is the uriBaseId of artifact locations: paths are relative to
+// the image's root filesystem.
+const sarifBaseID = "ROOTPATH"
+
+// fingerprintKey names drydock's partial fingerprint.
+const fingerprintKey = "drydockFindingHash/v1"
+
+// sarifLevel maps a severity to a SARIF result level.
+func sarifLevel(sev string) string {
+	switch sev {
+	case match.SevCritical, match.SevHigh:
+		return "error"
+	case match.SevMedium:
+		return "warning"
+	}
+	return "note"
+}
+
+// securitySeverity is GitHub's numeric severity: the CVSS score when there
+// is one, else a score typical of the level.
+func securitySeverity(sev string, cvss float64) string {
+	if cvss > 0 {
+		return strconv.FormatFloat(cvss, 'f', 1, 64)
+	}
+	switch sev {
+	case match.SevCritical:
+		return "9.5"
+	case match.SevHigh:
+		return "8.0"
+	case match.SevMedium:
+		return "5.5"
+	case match.SevLow:
+		return "2.0"
+	case match.SevNegligible:
+		return "0.5"
+	}
+	return ""
+}
+
+// sarifURI turns an absolute image path into a relative URI reference
+// (GitHub rejects absolute paths), each segment percent-escaped.
+func sarifURI(path string) string {
+	segs := strings.Split(strings.Trim(path, "/"), "/")
+	for i, s := range segs {
+		segs[i] = url.PathEscape(s)
+	}
+	return strings.Join(segs, "/")
+}
+
+// imageURI is the location of findings that have no file: the image's
+// repository name as a relative path.
+func imageURI(r *report.Report) string {
+	name := r.Image.Name
+	if name == "" {
+		name = r.ImageName()
+	}
+	if i := strings.Index(name, "@"); i >= 0 {
+		name = name[:i]
+	}
+	if i := strings.LastIndex(name, ":"); i > strings.LastIndex(name, "/") {
+		name = name[:i]
+	}
+	if name == "" {
+		return "image"
+	}
+	return sarifURI(name)
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func sarifLocation(uri string, line int) *sarif.Location {
+	if line < 1 {
+		line = 1
+	}
+	return &sarif.Location{PhysicalLocation: &sarif.PhysicalLocation{
+		ArtifactLocation: &sarif.ArtifactLocation{URI: ptr(uri), URIBaseId: ptr(sarifBaseID)},
+		Region:           &sarif.Region{StartLine: ptr(line), StartColumn: ptr(1), EndLine: ptr(line), EndColumn: ptr(1)},
+	}}
+}
+
+func text(s string) *sarif.MultiformatMessageString { return &sarif.MultiformatMessageString{Text: ptr(s)} }
+
+func fingerprint(parts ...string) string {
+	h := sha256.Sum256([]byte(strings.Join(parts, "\x00")))
+	return hex.EncodeToString(h[:16])
+}
+
+// mdCell escapes a Markdown table cell.
+func mdCell(s string) string {
+	s = strings.ReplaceAll(s, "|", `\|`)
+	return strings.Join(strings.Fields(s), " ")
+}
+
+// SARIF writes SARIF 2.1.0 for GitHub code scanning and other viewers: one
+// rule per vulnerability ID, secret rule and misconfiguration; one result
+// per finding located at the package's file (relative to ROOTPATH, the image
+// root), with a stable partial fingerprint; the policy verdict in
+// run.properties and invocation.executionSuccessful.
+func SARIF(w io.Writer, r *report.Report, opt Options) error {
+	r = r.Normalized()
+	tool := r.Tool
+	if tool.Name == "" {
+		tool.Name = "drydock"
+	}
+	driver := &sarif.ToolComponent{
+		Name:           tool.Name,
+		FullName:       ptr(tool.Name + " container image scanner"),
+		InformationURI: ptr(sbom.InformationURI),
+		Rules:          []*sarif.ReportingDescriptor{},
+	}
+	if tool.Version != "" {
+		driver.Version = ptr(tool.Version)
+		driver.SemanticVersion = ptr(strings.TrimPrefix(tool.Version, "v"))
+	}
+	run := &sarif.Run{
+		Tool:               sarif.Tool{Driver: driver},
+		Results:            []*sarif.Result{},
+		OriginalUriBaseIDs: map[string]*sarif.ArtifactLocation{sarifBaseID: {URI: ptr("file:///")}},
+	}
+	ruleIndex := map[string]int{}
+	rule := func(id string, mk func() *sarif.ReportingDescriptor) int {
+		if i, ok := ruleIndex[id]; ok {
+			return i
+		}
+		ruleIndex[id] = len(driver.Rules)
+		driver.Rules = append(driver.Rules, mk())
+		return ruleIndex[id]
+	}
+
+	findings := visible(r, opt)
+	// Group the packages each vulnerability affects, for the rule's help.
+	byID := map[string][]match.Finding{}
+	for _, f := range findings {
+		byID[f.ID] = append(byID[f.ID], f)
+	}
+	for _, f := range findings {
+		sev := severityOf(f.Severity)
+		idx := rule(f.ID, func() *sarif.ReportingDescriptor { return vulnRule(f, byID[f.ID]) })
+		res := &sarif.Result{
+			RuleID:    ptr(f.ID),
+			RuleIndex: ptr(uint(idx)),
+			Level:     ptr(sarifLevel(sev)),
+			Message:   sarif.Message{Text: ptr(vulnMessage(&f))},
+		}
+		uri := imageURI(r)
+		if f.Package.Path != "" {
+			uri = sarifURI(f.Package.Path)
+		}
+		loc := sarifLocation(uri, 1)
+		res.Locations = []*sarif.Location{loc}
+		res.PartialFingerprints = map[string]any{fingerprintKey: fingerprint(f.ID, f.Package.PURL, f.Package.Path, f.Package.Name, f.InstalledVersion)}
+		props := sarif.Properties{
+			"severity":        sev,
+			"packageName":     f.Package.Name,
+			"installedVersion": f.InstalledVersion,
+			"layerIndex":      f.Package.LayerIndex,
+		}
+		if ss := securitySeverity(sev, maxCVSS(&f)); ss != "" {
+			props["security-severity"] = ss
+		}
+		if f.FixedVersion != "" {
+			props["fixedVersion"] = f.FixedVersion
+		}
+		if f.Package.PURL != "" {
+			props["purl"] = f.Package.PURL
+		}
+		if f.KEV {
+			props["kev"] = true
+		}
+		res.Properties = props
+		if f.Suppressed() {
+			res.Suppressions = []*sarif.Suppression{suppression(&f, loc)}
+		}
+		run.Results = append(run.Results, res)
+	}
+
+	for _, s := range r.Secrets {
+		sev := severityOf(s.Severity)
+		idx := rule(s.RuleID, func() *sarif.ReportingDescriptor {
+			d := &sarif.ReportingDescriptor{
+				ID:               s.RuleID,
+				Name:             ptr("Secret"),
+				ShortDescription: text(s.Title),
+				FullDescription:  text(s.Title),
+				Help: &sarif.MultiformatMessageString{
+					Text:     ptr("Secret " + s.Title + ": remove it from the image (and from every layer) and rotate it."),
+					Markdown: ptr("**Secret: " + mdCell(s.Title) + "**\n\nRemove it from the image — from every layer, since a later deletion does not remove it from earlier ones — and rotate it."),
+				},
+				Properties: sarif.Properties{"tags": []string{"secret", "security", sev}, "precision": "high"},
+			}
+			if ss := securitySeverity(sev, 0); ss != "" {
+				d.Properties["security-severity"] = ss
+			}
+			return d
+		})
+		uri := imageURI(r)
+		if s.Path != "" {
+			uri = sarifURI(s.Path)
+		}
+		msg := fmt.Sprintf("%s (%s) in %s", s.Title, s.RuleID, secretWhere(&s))
+		if s.Match != "" {
+			msg += "\nMatch: " + s.Match
+		}
+		res := &sarif.Result{
+			RuleID:              ptr(s.RuleID),
+			RuleIndex:           ptr(uint(idx)),
+			Level:               ptr(sarifLevel(sev)),
+			Message:             sarif.Message{Text: ptr(msg)},
+			Locations:           []*sarif.Location{sarifLocation(uri, s.Line)},
+			PartialFingerprints: map[string]any{fingerprintKey: fingerprint(s.RuleID, s.Source, s.Path, strconv.Itoa(s.Line), s.Match)},
+		}
+		res.Properties = sarif.Properties{"severity": sev, "layerIndex": s.LayerIndex, "source": s.Source}
+		run.Results = append(run.Results, res)
+	}
+
+	for _, m := range r.Misconfigs {
+		sev := severityOf(m.Severity)
+		idx := rule(m.ID, func() *sarif.ReportingDescriptor {
+			help := m.Title
+			if m.Fix != "" {
+				help += "\nFix: " + m.Fix
+			}
+			md := "**" + mdCell(m.Title) + "**"
+			if m.Description != "" {
+				md += "\n\n" + m.Description
+			}
+			if m.Fix != "" {
+				md += "\n\n**Fix:** " + m.Fix
+			}
+			if m.CIS != "" {
+				md += "\n\nCIS Docker Benchmark " + m.CIS
+			}
+			full := m.Description
+			if full == "" {
+				full = m.Title
+			}
+			d := &sarif.ReportingDescriptor{
+				ID:               m.ID,
+				Name:             ptr("Misconfiguration"),
+				ShortDescription: text(m.Title),
+				FullDescription:  text(full),
+				Help:             &sarif.MultiformatMessageString{Text: ptr(help), Markdown: ptr(md)},
+				Properties:       sarif.Properties{"tags": []string{"misconfiguration", "security", sev}, "precision": "very-high"},
+			}
+			if ss := securitySeverity(sev, 0); ss != "" {
+				d.Properties["security-severity"] = ss
+			}
+			return d
+		})
+		msg := m.Title
+		if len(m.Evidence) > 0 {
+			msg += "\nEvidence: " + strings.Join(m.Evidence, "; ")
+		}
+		res := &sarif.Result{
+			RuleID:              ptr(m.ID),
+			RuleIndex:           ptr(uint(idx)),
+			Level:               ptr(sarifLevel(sev)),
+			Message:             sarif.Message{Text: ptr(msg)},
+			Locations:           []*sarif.Location{sarifLocation(imageURI(r), 1)},
+			PartialFingerprints: map[string]any{fingerprintKey: fingerprint(m.ID, r.Image.Name)},
+		}
+		res.Properties = sarif.Properties{"severity": sev}
+		run.Results = append(run.Results, res)
+	}
+
+	// The policy verdict.
+	inv := &sarif.Invocation{ExecutionSuccessful: ptr(true)}
+	props := sarif.Properties{
+		"imageName":      r.ImageName(),
+		"imageReference": r.Image.Reference,
+	}
+	if r.Image.Digest != "" {
+		props["imageDigest"] = r.Image.Digest
+	}
+	if r.Distro != nil {
+		props["distro"] = strings.TrimSpace(r.Distro.ID + " " + r.Distro.VersionID)
+	}
+	if v := r.Verdict; v != nil {
+		inv.ExecutionSuccessful = ptr(v.Pass)
+		inv.ExitCode = ptr(v.ExitCode)
+		for _, f := range v.Failures {
+			inv.ToolExecutionNotifications = append(inv.ToolExecutionNotifications, &sarif.Notification{
+				Level: "error", Message: &sarif.Message{Text: ptr("policy " + f.RuleID + ": " + f.Message)},
+			})
+		}
+		for _, wr := range v.Warnings {
+			inv.ToolExecutionNotifications = append(inv.ToolExecutionNotifications, &sarif.Notification{
+				Level: "warning", Message: &sarif.Message{Text: ptr("policy " + wr.RuleID + ": " + wr.Message)},
+			})
+		}
+		props["verdict"] = v
+	}
+	run.Invocations = []*sarif.Invocation{inv}
+	run.Properties = props
+
+	rep, err := sarif.New(sarif.Version210)
+	if err != nil {
+		return fmt.Errorf("writing SARIF report: %w", err)
+	}
+	rep.AddRun(run)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(rep); err != nil {
+		return fmt.Errorf("writing SARIF report: %w", err)
+	}
+	return nil
+}
+
+func secretWhere(s *report.Secret) string {
+	where := s.Path
+	if s.Line > 0 {
+		where += ":" + strconv.Itoa(s.Line)
+	}
+	if where == "" {
+		where = "the image " + strings.TrimPrefix(s.Source, "config-")
+	}
+	where += fmt.Sprintf(" (layer %d)", s.LayerIndex)
+	if s.DeletedInLayer != nil {
+		where += fmt.Sprintf(", deleted in layer %d but still readable in the image", *s.DeletedInLayer)
+	}
+	return where
+}
+
+// vulnRule describes a vulnerability ID; fs are its findings (every affected
+// package).
+func vulnRule(f match.Finding, fs []match.Finding) *sarif.ReportingDescriptor {
+	sev, cvss := match.SevUnknown, 0.0
+	for i := range fs {
+		if match.SeverityRank(fs[i].Severity) > match.SeverityRank(sev) {
+			sev = severityOf(fs[i].Severity)
+		}
+		cvss = max(cvss, maxCVSS(&fs[i]))
+	}
+	short := f.Title
+	if short == "" {
+		short = f.ID
+	}
+	full := f.Description
+	if full == "" {
+		full = short
+	}
+	link := primaryURL(&f)
+	var tb, mb strings.Builder
+	fmt.Fprintf(&tb, "Vulnerability %s\nSeverity: %s\n", f.ID, sev)
+	if len(f.Aliases) > 0 {
+		fmt.Fprintf(&tb, "Aliases: %s\n", strings.Join(f.Aliases, ", "))
+	}
+	fmt.Fprintf(&mb, "**Vulnerability %s**\n", f.ID)
+	if len(f.Aliases) > 0 {
+		fmt.Fprintf(&mb, "\nAliases: %s\n", strings.Join(f.Aliases, ", "))
+	}
+	if f.KEV {
+		tb.WriteString("Known to be exploited (CISA KEV)\n")
+		mb.WriteString("\n**Known to be exploited (CISA KEV)**\n")
+	}
+	mb.WriteString("\n| Severity | Package | Installed Version | Fixed Version | Link |\n| --- | --- | --- | --- | --- |\n")
+	for i := range fs {
+		x := &fs[i]
+		fixed := x.FixedVersion
+		if fixed == "" {
+			fixed = "(none)"
+		}
+		fmt.Fprintf(&tb, "Package: %s %s, fixed in %s\n", x.Package.Name, x.InstalledVersion, fixed)
+		fmt.Fprintf(&mb, "| %s | %s | %s | %s | [%s](%s) |\n", severityOf(x.Severity), mdCell(x.Package.Name),
+			mdCell(x.InstalledVersion), mdCell(fixed), x.ID, link)
+	}
+	fmt.Fprintf(&tb, "Link: %s", link)
+	if f.Description != "" {
+		fmt.Fprintf(&mb, "\n%s\n", f.Description)
+	}
+	name := "LanguagePackageVulnerability"
+	if inventory.IsOS(f.Package.Ecosystem) {
+		name = "OSPackageVulnerability"
+	}
+	tags := []string{"vulnerability", "security", sev}
+	if f.KEV {
+		tags = append(tags, "kev")
+	}
+	d := &sarif.ReportingDescriptor{
+		ID:               f.ID,
+		Name:             ptr(name),
+		ShortDescription: text(short),
+		FullDescription:  text(full),
+		HelpURI:          ptr(link),
+		Help:             &sarif.MultiformatMessageString{Text: ptr(tb.String()), Markdown: ptr(mb.String())},
+		Properties:       sarif.Properties{"tags": tags, "precision": "very-high"},
+	}
+	if ss := securitySeverity(sev, cvss); ss != "" {
+		d.Properties["security-severity"] = ss
+	}
+	return d
+}
+
+func vulnMessage(f *match.Finding) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Package: %s\nInstalled Version: %s\nVulnerability: %s\nSeverity: %s\n",
+		f.Package.Name, f.InstalledVersion, f.ID, severityOf(f.Severity))
+	if f.FixedVersion != "" {
+		fmt.Fprintf(&b, "Fixed Version: %s\n", f.FixedVersion)
+	} else {
+		fmt.Fprintf(&b, "Fixed Version: none (%s)\n", f.Status)
+	}
+	if f.KEV {
+		b.WriteString("Known exploited: yes (CISA KEV)\n")
+	}
+	fmt.Fprintf(&b, "Link: [%s](%s)", f.ID, primaryURL(f))
+	return b.String()
+}
+
+// suppression records why a finding is suppressed (VEX or ignore rule).
+func suppression(f *match.Finding, loc *sarif.Location) *sarif.Suppression {
+	just := "suppressed"
+	for _, a := range f.Annotations {
+		if a.Kind == "vex" || a.Kind == "suppressed" {
+			parts := []string{a.Kind}
+			if a.Status != "" {
+				parts = append(parts, a.Status)
+			}
+			if a.Reason != "" {
+				parts = append(parts, a.Reason)
+			}
+			if a.Source != "" {
+				parts = append(parts, "("+a.Source+")")
+			}
+			just = strings.Join(parts, ": ")
+			break
+		}
+	}
+	return &sarif.Suppression{
+		Kind:          "external",
+		Status:        ptr("accepted"),
+		Location:      loc,
+		Guid:          ptr(uuid.NewSHA1(uuid.NameSpaceOID, []byte(report.FindingKey(f))).String()),
+		Justification: ptr(just),
+	}
+}

@@ -1,0 +1,406 @@
+package writer
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/drydock-scan/drydock/internal/inventory"
+	"github.com/drydock-scan/drydock/internal/match"
+	"github.com/drydock-scan/drydock/internal/report"
+)
+
+// ANSI styles of the table.
+const (
+	ansiReset  = "\x1b[0m"
+	ansiBold   = "\x1b[1m"
+	ansiDim    = "\x1b[2m"
+	ansiRed    = "\x1b[31m"
+	ansiBRed   = "\x1b[1;31m"
+	ansiYellow = "\x1b[33m"
+	ansiBlue   = "\x1b[34m"
+	ansiGreen  = "\x1b[32m"
+	ansiCyan   = "\x1b[36m"
+)
+
+func ansiSeverity(sev string) string {
+	switch sev {
+	case match.SevCritical:
+		return ansiBRed
+	case match.SevHigh:
+		return ansiRed
+	case match.SevMedium:
+		return ansiYellow
+	case match.SevLow:
+		return ansiBlue
+	}
+	return ansiDim
+}
+
+// cell is one table cell; style is an ANSI style used only with colour.
+type cell struct{ text, style string }
+
+// table renders aligned columns separated by two spaces. The last column is
+// not padded and is cut to fit width (when width > 0).
+type table struct {
+	headers []string
+	rows    [][]cell
+}
+
+func (t *table) add(cells ...cell) { t.rows = append(t.rows, cells) }
+
+func (t *table) render(ew *errWriter, color bool, width int) {
+	n := len(t.headers)
+	widths := make([]int, n)
+	for i, h := range t.headers {
+		widths[i] = utf8.RuneCountInString(h)
+	}
+	for _, row := range t.rows {
+		for i, c := range row {
+			widths[i] = max(widths[i], utf8.RuneCountInString(c.text))
+		}
+	}
+	last := -1
+	if width > 0 {
+		used := 0
+		for i := 0; i < n-1; i++ {
+			used += widths[i] + 2
+		}
+		last = max(width-used, 12)
+	}
+	line := func(cells []cell, header bool) {
+		var b strings.Builder
+		for i, c := range cells {
+			text := c.text
+			if i == n-1 {
+				if last > 0 {
+					text = truncate(text, last)
+				}
+			}
+			style := c.style
+			if header {
+				style = ansiBold
+			}
+			if color && style != "" && text != "" {
+				b.WriteString(style + text + ansiReset)
+			} else {
+				b.WriteString(text)
+			}
+			if i < n-1 {
+				b.WriteString(strings.Repeat(" ", widths[i]-utf8.RuneCountInString(text)+2))
+			}
+		}
+		ew.printf("%s\n", strings.TrimRight(b.String(), " "))
+	}
+	hdr := make([]cell, n)
+	for i, h := range t.headers {
+		hdr[i] = cell{text: h}
+	}
+	line(hdr, true)
+	for _, row := range t.rows {
+		line(row, false)
+	}
+}
+
+// truncate cuts s to n runes, ending with "…" when cut.
+func truncate(s string, n int) string {
+	if n <= 0 || utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	if n == 1 {
+		return "…"
+	}
+	r := []rune(s)
+	return strings.TrimRight(string(r[:n-1]), " ") + "…"
+}
+
+// Table writes a human-readable report: a package list in sbom mode; in vuln
+// mode a summary line, the findings grouped by package (or by layer) and
+// sorted by severity, then secrets, misconfigurations, the policy verdict and
+// notes.
+func Table(w io.Writer, r *report.Report, opt Options) error {
+	r = r.Normalized()
+	ew := &errWriter{w: w}
+	style := func(s string) string {
+		if opt.Color {
+			return s
+		}
+		return ""
+	}
+	heading := r.ImageName()
+	if r.Distro != nil {
+		d := r.Distro.PrettyName
+		if d == "" {
+			d = strings.TrimSpace(r.Distro.ID + " " + r.Distro.VersionID)
+		}
+		heading += " (" + d + ")"
+	}
+	if opt.Color {
+		ew.printf("%s%s%s\n", ansiBold, heading, ansiReset)
+	} else {
+		ew.printf("%s\n", heading)
+	}
+	ew.printf("%s\n", strings.Repeat("=", min(max(utf8.RuneCountInString(heading), 10), 120)))
+
+	if mode(r, opt) == "sbom" {
+		ew.printf("Packages: %d\n\n", len(r.Packages))
+		if len(r.Packages) > 0 {
+			t := &table{headers: []string{"NAME", "VERSION", "TYPE", "LAYER", "PATH"}}
+			for i := range r.Packages {
+				p := &r.Packages[i]
+				t.add(cell{text: p.Name}, cell{text: p.Version}, cell{text: p.Ecosystem},
+					cell{text: layerText(p.Layer)}, cell{text: p.PrimaryPath()})
+			}
+			t.render(ew, opt.Color, opt.Width)
+		}
+		writeNotes(ew, r, opt)
+		return wrapErr("table", ew.err)
+	}
+
+	bySev, total, suppressed := counts(r)
+	var parts []string
+	for _, s := range []string{match.SevCritical, match.SevHigh, match.SevMedium, match.SevLow} {
+		parts = append(parts, colorize(opt.Color, ansiSeverity(s), s)+": "+strconv.Itoa(bySev[s]))
+	}
+	if bySev[match.SevNegligible] > 0 {
+		parts = append(parts, "NEGLIGIBLE: "+strconv.Itoa(bySev[match.SevNegligible]))
+	}
+	parts = append(parts, "UNKNOWN: "+strconv.Itoa(bySev[match.SevUnknown]))
+	ew.printf("Total: %d (%s)\n", total, strings.Join(parts, ", "))
+	if suppressed > 0 {
+		hint := " (shown below)"
+		if !opt.ShowSuppressed {
+			hint = " (use --show-suppressed to list them)"
+		}
+		ew.printf("Suppressed: %d%s\n", suppressed, hint)
+	}
+	if kev := kevCount(r); kev > 0 {
+		ew.printf("%sKnown exploited (CISA KEV): %d%s\n", style(ansiBRed), kev, style(ansiReset))
+	}
+
+	findings := visible(r, opt)
+	if len(findings) > 0 {
+		if opt.GroupBy == "layer" {
+			writeFindingsByLayer(ew, r, findings, opt)
+		} else {
+			ew.printf("\n")
+			findingsTable(findings).render(ew, opt.Color, opt.Width)
+		}
+	} else {
+		ew.printf("\nNo vulnerabilities found.\n")
+	}
+
+	if len(r.Secrets) > 0 {
+		ew.printf("\nSecrets: %d\n\n", len(r.Secrets))
+		t := &table{headers: []string{"SEVERITY", "RULE", "LOCATION", "LAYER", "MATCH"}}
+		for _, s := range r.Secrets {
+			loc := s.Path
+			if s.Line > 0 {
+				loc += ":" + strconv.Itoa(s.Line)
+			}
+			if loc == "" {
+				loc = s.Source
+			}
+			layer := strconv.Itoa(s.LayerIndex)
+			if s.DeletedInLayer != nil {
+				layer += fmt.Sprintf(" (deleted in %d)", *s.DeletedInLayer)
+			}
+			sev := severityOf(s.Severity)
+			t.add(cell{text: sev, style: ansiSeverity(sev)}, cell{text: s.RuleID}, cell{text: loc},
+				cell{text: layer}, cell{text: s.Match})
+		}
+		t.render(ew, opt.Color, opt.Width)
+	}
+	if len(r.Misconfigs) > 0 {
+		ew.printf("\nMisconfigurations: %d\n\n", len(r.Misconfigs))
+		t := &table{headers: []string{"ID", "SEVERITY", "CIS", "TITLE"}}
+		for _, m := range r.Misconfigs {
+			sev := severityOf(m.Severity)
+			t.add(cell{text: m.ID}, cell{text: sev, style: ansiSeverity(sev)}, cell{text: m.CIS}, cell{text: m.Title})
+		}
+		t.render(ew, opt.Color, opt.Width)
+	}
+	writeVerdict(ew, r, opt)
+	writeNotes(ew, r, opt)
+	return wrapErr("table", ew.err)
+}
+
+func wrapErr(format string, err error) error {
+	if err != nil {
+		return fmt.Errorf("writing %s report: %w", format, err)
+	}
+	return nil
+}
+
+func colorize(on bool, style, s string) string {
+	if !on || style == "" {
+		return s
+	}
+	return style + s + ansiReset
+}
+
+func kevCount(r *report.Report) int {
+	n := 0
+	for i := range r.Findings {
+		if r.Findings[i].KEV && !r.Findings[i].Suppressed() {
+			n++
+		}
+	}
+	return n
+}
+
+func layerText(l *inventory.Layer) string {
+	if l == nil || l.Index < 0 {
+		return "-"
+	}
+	return strconv.Itoa(l.Index)
+}
+
+// groupByPackage orders findings (already severity-sorted) into groups per
+// package, the groups in order of their most severe finding.
+func groupByPackage(fs []match.Finding) [][]match.Finding {
+	idx := map[string]int{}
+	var groups [][]match.Finding
+	for _, f := range fs {
+		key := f.Package.ID + "\x00" + f.Package.Name
+		i, ok := idx[key]
+		if !ok {
+			i = len(groups)
+			idx[key] = i
+			groups = append(groups, nil)
+		}
+		groups[i] = append(groups[i], f)
+	}
+	return groups
+}
+
+func findingsTable(fs []match.Finding) *table {
+	t := &table{headers: []string{"PACKAGE", "INSTALLED", "FIXED", "VULNERABILITY", "SEVERITY", "STATUS", "LAYER", "TITLE"}}
+	for _, g := range groupByPackage(fs) {
+		for i, f := range g {
+			name := ""
+			if i == 0 {
+				name = f.Package.Name
+			}
+			id := cell{text: f.ID}
+			if f.KEV {
+				id = cell{text: f.ID + " [KEV]", style: ansiBRed}
+			}
+			sev := severityOf(f.Severity)
+			title := f.Title
+			if title == "" {
+				title = firstLine(f.Description)
+			}
+			layer := "-"
+			if f.Package.LayerIndex >= 0 {
+				layer = strconv.Itoa(f.Package.LayerIndex)
+			}
+			status := statusText(&f)
+			statusStyle := ""
+			if f.Suppressed() {
+				statusStyle = ansiDim
+			} else if f.Status == match.StatusFixed {
+				statusStyle = ansiGreen
+			}
+			t.add(cell{text: name, style: ansiCyan}, cell{text: f.InstalledVersion}, cell{text: f.FixedVersion, style: ansiGreen},
+				id, cell{text: sev, style: ansiSeverity(sev)}, cell{text: status, style: statusStyle},
+				cell{text: layer}, cell{text: title})
+		}
+	}
+	return t
+}
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")
+	return s
+}
+
+func writeFindingsByLayer(ew *errWriter, r *report.Report, fs []match.Finding, opt Options) {
+	byLayer := map[int][]match.Finding{}
+	for _, f := range fs {
+		byLayer[f.Package.LayerIndex] = append(byLayer[f.Package.LayerIndex], f)
+	}
+	known := map[int]bool{}
+	for _, l := range r.Image.Layers {
+		known[l.Index] = true
+		lf := byLayer[l.Index]
+		if len(lf) == 0 {
+			continue
+		}
+		created := l.CreatedBy
+		if created == "" {
+			created = l.Comment
+		}
+		ew.printf("\n%s\n", colorize(opt.Color, ansiBold, fmt.Sprintf("Layer %d  %s  (%d findings)", l.Index, shortDigest(l.DiffID), len(lf))))
+		if created != "" {
+			ew.printf("  created by: %s\n", truncate(strings.Join(strings.Fields(created), " "), max(opt.Width-14, 40)))
+		}
+		ew.printf("\n")
+		findingsTable(lf).render(ew, opt.Color, opt.Width)
+	}
+	var rest []match.Finding
+	for _, f := range fs {
+		if !known[f.Package.LayerIndex] {
+			rest = append(rest, f)
+		}
+	}
+	if len(rest) > 0 {
+		ew.printf("\n%s\n\n", colorize(opt.Color, ansiBold, fmt.Sprintf("Unknown layer  (%d findings)", len(rest))))
+		findingsTable(rest).render(ew, opt.Color, opt.Width)
+	}
+}
+
+// shortDigest shortens "sha256:abcdef…" to "sha256:abcdef123456".
+func shortDigest(d string) string {
+	algo, hex, ok := strings.Cut(d, ":")
+	if !ok {
+		return truncate(d, 19)
+	}
+	if len(hex) > 12 {
+		hex = hex[:12]
+	}
+	return algo + ":" + hex
+}
+
+func writeVerdict(ew *errWriter, r *report.Report, opt Options) {
+	v := r.Verdict
+	if v == nil {
+		return
+	}
+	if v.Pass {
+		ew.printf("\nPolicy: %s (exit code %d)\n", colorize(opt.Color, ansiGreen+ansiBold, "PASS"), v.ExitCode)
+	} else {
+		ew.printf("\nPolicy: %s (exit code %d)\n", colorize(opt.Color, ansiBRed, "FAIL"), v.ExitCode)
+	}
+	rule := func(tag, style string, rr report.RuleResult) {
+		ew.printf("  %s %s: %s\n", colorize(opt.Color, style, tag), rr.RuleID, rr.Message)
+		if len(rr.Targets) > 0 {
+			ew.printf("      targets: %s\n", strings.Join(rr.Targets, ", "))
+		}
+	}
+	for _, f := range v.Failures {
+		rule("[deny]", ansiRed, f)
+	}
+	for _, wr := range v.Warnings {
+		rule("[warn]", ansiYellow, wr)
+	}
+	for _, e := range v.Expired {
+		ew.printf("  %s %s\n", colorize(opt.Color, ansiYellow, "[expired]"), e)
+	}
+}
+
+func writeNotes(ew *errWriter, r *report.Report, opt Options) {
+	if len(r.Notes) == 0 {
+		return
+	}
+	ew.printf("\nNotes:\n")
+	for _, n := range r.Notes {
+		where := ""
+		if n.Path != "" {
+			where = n.Path + ": "
+		}
+		ew.printf("  %s %s%s\n", colorize(opt.Color, ansiDim, n.Level+":"), where, n.Message)
+	}
+}

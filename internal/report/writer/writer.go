@@ -1,0 +1,219 @@
+// Package writer encodes a drydock report in the output formats: table,
+// json, sarif, cyclonedx, spdx, html, junit, markdown, github (dependency
+// snapshot) and template.
+//
+// Every writer is deterministic: the same report gives the same bytes. None
+// of them modifies the report.
+package writer
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/drydock-scan/drydock/internal/match"
+	"github.com/drydock-scan/drydock/internal/report"
+	"github.com/drydock-scan/drydock/internal/sbom"
+)
+
+// Options tunes the writers. The zero value is valid.
+type Options struct {
+	// Color enables ANSI colours in the table (the caller decides: a
+	// terminal, and NO_COLOR unset).
+	Color bool
+	// Width is the terminal width the table fits titles into; 0 = no limit.
+	Width int
+	// GroupBy groups the table's findings by "package" (default) or "layer".
+	GroupBy string
+	// ShowSuppressed lists suppressed findings (VEX, ignore rules) too.
+	ShowSuppressed bool
+	// Template is the text/template source for the "template" format.
+	Template string
+	// Mode is "sbom" (inventory only) or "vuln" (findings); "" derives it
+	// from the scanners that ran.
+	Mode string
+	// Getenv reads the CI environment for the "github" format (GITHUB_SHA,
+	// GITHUB_REF, GITHUB_JOB, GITHUB_RUN_ID, GITHUB_WORKFLOW); nil means
+	// os.Getenv.
+	Getenv func(string) string
+}
+
+// Func is the signature every writer has.
+type Func func(w io.Writer, r *report.Report, opt Options) error
+
+// Formats lists the format names Write accepts, in documentation order.
+func Formats() []string {
+	return []string{"table", "json", "sarif", "cyclonedx", "spdx", "html", "junit", "markdown", "github", "template"}
+}
+
+// Lookup returns the writer of a format.
+func Lookup(format string) (Func, bool) {
+	switch strings.ToLower(format) {
+	case "table":
+		return Table, true
+	case "json":
+		return JSON, true
+	case "sarif":
+		return SARIF, true
+	case "cyclonedx":
+		return CycloneDX, true
+	case "spdx":
+		return SPDX, true
+	case "html":
+		return HTML, true
+	case "junit":
+		return JUnit, true
+	case "markdown":
+		return Markdown, true
+	case "github":
+		return GitHub, true
+	case "template":
+		return Template, true
+	}
+	return nil, false
+}
+
+// Write encodes r in format.
+func Write(w io.Writer, format string, r *report.Report, opt Options) error {
+	f, ok := Lookup(format)
+	if !ok {
+		return fmt.Errorf("unknown output format %q (want one of %s)", format, strings.Join(Formats(), ", "))
+	}
+	if r == nil {
+		return fmt.Errorf("writing %s: no report", format)
+	}
+	return f(w, r, opt)
+}
+
+// CycloneDX writes a CycloneDX 1.6 JSON SBOM; in vuln mode it lists the
+// findings as vulnerabilities.
+func CycloneDX(w io.Writer, r *report.Report, opt Options) error {
+	return sbom.WriteCycloneDX(w, r, mode(r, opt) == "vuln")
+}
+
+// SPDX writes an SPDX 2.3 JSON SBOM.
+func SPDX(w io.Writer, r *report.Report, opt Options) error {
+	return sbom.WriteSPDX(w, r)
+}
+
+// mode resolves Options.Mode.
+func mode(r *report.Report, opt Options) string {
+	switch opt.Mode {
+	case "sbom", "vuln":
+		return opt.Mode
+	}
+	return r.Mode()
+}
+
+// visible returns the findings a writer shows: all of them with
+// ShowSuppressed, else the unsuppressed ones. r must be normalised.
+func visible(r *report.Report, opt Options) []match.Finding {
+	if opt.ShowSuppressed {
+		return r.Findings
+	}
+	out := make([]match.Finding, 0, len(r.Findings))
+	for _, f := range r.Findings {
+		if !f.Suppressed() {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// counts tallies unsuppressed findings by severity.
+func counts(r *report.Report) (bySev map[string]int, total, suppressed int) {
+	bySev = map[string]int{}
+	for _, s := range match.Severities {
+		bySev[s] = 0
+	}
+	for i := range r.Findings {
+		if r.Findings[i].Suppressed() {
+			suppressed++
+			continue
+		}
+		bySev[r.Findings[i].Severity]++
+		total++
+	}
+	return bySev, total, suppressed
+}
+
+// statusText describes a finding's status, with the reason it is suppressed.
+func statusText(f *match.Finding) string {
+	for _, a := range f.Annotations {
+		if a.Kind == "vex" && a.Status != "" {
+			return "vex:" + a.Status
+		}
+	}
+	if f.Suppressed() {
+		return "suppressed"
+	}
+	return f.Status
+}
+
+// severityOf normalises an empty severity to UNKNOWN.
+func severityOf(s string) string {
+	if s == "" {
+		return match.SevUnknown
+	}
+	return strings.ToUpper(s)
+}
+
+// maxCVSS returns the highest CVSS score of a finding, or 0.
+func maxCVSS(f *match.Finding) float64 {
+	best := 0.0
+	for _, c := range f.CVSS {
+		best = max(best, c.Score)
+	}
+	return best
+}
+
+// primaryURL is the first reference of a finding, or a well-known page for
+// its ID.
+func primaryURL(f *match.Finding) string {
+	if len(f.References) > 0 {
+		return f.References[0]
+	}
+	return idURL(f.ID)
+}
+
+func idURL(id string) string {
+	switch {
+	case strings.HasPrefix(id, "CVE-"):
+		return "https://nvd.nist.gov/vuln/detail/" + id
+	case strings.HasPrefix(id, "GHSA-"):
+		return "https://github.com/advisories/" + id
+	case strings.HasPrefix(id, "GO-"):
+		return "https://pkg.go.dev/vuln/" + id
+	}
+	return "https://osv.dev/vulnerability/" + id
+}
+
+func getenv(opt Options) func(string) string {
+	if opt.Getenv != nil {
+		return opt.Getenv
+	}
+	return os.Getenv
+}
+
+// errWriter remembers the first write error so that writers can print
+// freely and check once.
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) Write(p []byte) (int, error) {
+	if e.err != nil {
+		return 0, e.err
+	}
+	n, err := e.w.Write(p)
+	if err != nil {
+		e.err = err
+	}
+	return n, err
+}
+
+func (e *errWriter) printf(format string, args ...any) {
+	fmt.Fprintf(e, format, args...)
+}

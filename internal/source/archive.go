@@ -1,0 +1,279 @@
+package source
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"strings"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/drydock-scan/drydock/internal/inventory"
+)
+
+// tarEntry is a regular file inside a tar archive.
+type tarEntry struct {
+	size int64
+}
+
+// cleanTarName normalises an entry name: "./blobs/x" → "blobs/x".
+func cleanTarName(n string) string {
+	return strings.TrimPrefix(path.Clean("/"+n), "/")
+}
+
+// scanTar lists the regular files of the tar at p (cleaned names), reading
+// only headers: the contents are skipped by seeking.
+func scanTar(p string) (map[string]tarEntry, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var magic [4]byte
+	if n, _ := io.ReadFull(f, magic[:]); n >= 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		return nil, fmt.Errorf("%q is gzip-compressed: decompress it first (gunzip)", p)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return nil, err
+	}
+	entries := map[string]tarEntry{}
+	tr := tar.NewReader(f)
+	for {
+		hdr, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("reading tar %q: %w", p, err)
+		}
+		if hdr.Typeflag == tar.TypeReg || hdr.Typeflag == tar.TypeRegA {
+			entries[cleanTarName(hdr.Name)] = tarEntry{size: hdr.Size}
+		}
+	}
+	return entries, nil
+}
+
+// sniffArchive detects the kind of a tar file: docker-archive (manifest.json)
+// or oci-archive (oci-layout).
+func sniffArchive(p string) (string, error) {
+	entries, err := scanTar(p)
+	if err != nil {
+		return "", fmt.Errorf("detecting the kind of %q: %w", p, err)
+	}
+	if _, ok := entries["manifest.json"]; ok {
+		return KindDockerArchive, nil
+	}
+	if _, ok := entries["oci-layout"]; ok {
+		return KindOCIArchive, nil
+	}
+	return "", fmt.Errorf("%q is neither a docker archive (no manifest.json) nor an OCI archive (no oci-layout)", p)
+}
+
+// splitPathSelector splits "PATH:SEL" when PATH exists and the whole string
+// does not (a colon in a file name wins).
+func splitPathSelector(s string) (p, sel string) {
+	if _, err := os.Stat(s); err == nil {
+		return s, ""
+	}
+	slash := strings.LastIndex(s, "/")
+	if i := strings.Index(s[slash+1:], ":"); i >= 0 {
+		return s[:slash+1+i], s[slash+1+i+1:]
+	}
+	return s, ""
+}
+
+// openDockerArchive opens a `docker save` tarball in place (ggcr's tarball
+// package reads entries by seeking). PATH:TAG chooses among several images.
+func openDockerArchive(ref string, opt Options) (*Image, error) {
+	p, tagStr := splitPathSelector(ref)
+	entries, err := scanTar(p)
+	if err != nil {
+		return nil, fmt.Errorf("opening docker archive: %w", err)
+	}
+	opener := func() (io.ReadCloser, error) { return os.Open(p) }
+	mf, err := tarball.LoadManifest(opener)
+	if err != nil {
+		return nil, fmt.Errorf("reading manifest.json of %q: %w", p, err)
+	}
+	var tag *name.Tag
+	if tagStr != "" {
+		t, err := name.NewTag(tagStr)
+		if err != nil {
+			return nil, fmt.Errorf("parsing tag %q: %w", tagStr, err)
+		}
+		tag = &t
+	} else if len(mf) > 1 {
+		var tags []string
+		for _, d := range mf {
+			tags = append(tags, d.RepoTags...)
+		}
+		return nil, fmt.Errorf("docker archive %q holds %d images: choose one with docker-archive:%s:TAG (tags: %s)", p, len(mf), p, strings.Join(tags, ", "))
+	}
+	img, err := tarball.Image(opener, tag)
+	if err != nil {
+		return nil, fmt.Errorf("reading docker archive %q: %w", p, err)
+	}
+	var desc tarball.Descriptor
+	for _, d := range mf {
+		if tag == nil || hasTag(d.RepoTags, *tag) {
+			desc = d
+			break
+		}
+	}
+
+	compressed, err := firstLayerCompressed(p, desc)
+	if err != nil {
+		return nil, fmt.Errorf("reading docker archive %q: %w", p, err)
+	}
+	var out *Image
+	if compressed {
+		// The manifest is computed by hashing the compressed layers.
+		out, err = fromV1(img, func(_ int, l v1.Layer) func(context.Context) (io.ReadCloser, error) {
+			return dockerArchiveOpener(l, -1)
+		})
+	} else {
+		out, err = uncompressedDockerArchive(img, desc, entries)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading docker archive %q: %w", p, err)
+	}
+	if err := checkPlatform(out, opt.Platform); err != nil {
+		return nil, fmt.Errorf("%q: %w", p, err)
+	}
+	out.Name = p
+	out.RepoTags = sortedUnique(append([]string(nil), desc.RepoTags...))
+	if len(out.RepoTags) > 0 {
+		out.Name = repoOf(out.RepoTags[0])
+	}
+	return out, nil
+}
+
+func hasTag(tags []string, want name.Tag) bool {
+	for _, s := range tags {
+		if t, err := name.NewTag(s); err == nil && t.Name() == want.Name() {
+			return true
+		}
+	}
+	return false
+}
+
+// firstLayerCompressed peeks at the first layer of desc.
+func firstLayerCompressed(p string, desc tarball.Descriptor) (bool, error) {
+	if len(desc.Layers) == 0 {
+		return false, nil
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		return false, err
+	}
+	defer f.Close()
+	want := cleanTarName(desc.Layers[0])
+	tr := tar.NewReader(f)
+	for {
+		hdr, err := tr.Next()
+		if err == io.EOF {
+			return false, fmt.Errorf("layer %q not found in the archive", desc.Layers[0])
+		}
+		if err != nil {
+			return false, err
+		}
+		if cleanTarName(hdr.Name) != want {
+			continue
+		}
+		var magic [4]byte
+		n, _ := io.ReadFull(tr, magic[:])
+		m := magic[:n]
+		return bytes.HasPrefix(m, []byte{0x1f, 0x8b}) || bytes.HasPrefix(m, []byte{0x28, 0xb5, 0x2f, 0xfd}), nil
+	}
+}
+
+// dockerArchiveOpener streams the uncompressed layer and verifies its DiffID.
+func dockerArchiveOpener(l v1.Layer, size int64) func(context.Context) (io.ReadCloser, error) {
+	return func(context.Context) (io.ReadCloser, error) {
+		diffID, err := l.DiffID()
+		if err != nil {
+			return nil, err
+		}
+		rc, err := l.Uncompressed()
+		if err != nil {
+			return nil, err
+		}
+		return newVerifyReader(rc, diffID, size, "diff_id"), nil
+	}
+}
+
+// uncompressedDockerArchive describes an archive of plain-tar layers (what
+// docker save writes) without hashing anything: docker save keeps no
+// manifest, and ggcr would gzip every layer to synthesise one. The manifest
+// here lists the layers as uncompressed blobs whose digests are their
+// DiffIDs, as Docker does in its own OCI export.
+func uncompressedDockerArchive(img v1.Image, desc tarball.Descriptor, entries map[string]tarEntry) (*Image, error) {
+	cfg, err := img.ConfigFile()
+	if err != nil {
+		return nil, fmt.Errorf("reading image config: %w", err)
+	}
+	rawCfg, err := img.RawConfigFile()
+	if err != nil {
+		return nil, fmt.Errorf("reading image config: %w", err)
+	}
+	if len(cfg.RootFS.DiffIDs) != len(desc.Layers) {
+		return nil, fmt.Errorf("config lists %d diff_ids but manifest.json %d layers", len(cfg.RootFS.DiffIDs), len(desc.Layers))
+	}
+	m := &v1.Manifest{
+		SchemaVersion: 2,
+		MediaType:     types.DockerManifestSchema2,
+		Config: v1.Descriptor{
+			MediaType: types.DockerConfigJSON,
+			Size:      int64(len(rawCfg)),
+			Digest:    v1.Hash{Algorithm: "sha256", Hex: fmt.Sprintf("%x", sha256.Sum256(rawCfg))},
+		},
+	}
+	hist := layerHistory(cfg, len(desc.Layers))
+	out := &Image{
+		OS:       cfg.OS,
+		Arch:     cfg.Architecture,
+		Variant:  cfg.Variant,
+		Config:   cfg,
+		Manifest: m,
+		V1:       img,
+	}
+	for i, lp := range desc.Layers {
+		e, ok := entries[cleanTarName(lp)]
+		if !ok {
+			return nil, fmt.Errorf("layer %q listed in manifest.json is not in the archive", lp)
+		}
+		diffID := cfg.RootFS.DiffIDs[i]
+		m.Layers = append(m.Layers, v1.Descriptor{MediaType: types.DockerUncompressedLayer, Size: e.size, Digest: diffID})
+		l, err := img.LayerByDiffID(diffID)
+		if err != nil {
+			return nil, fmt.Errorf("finding layer %s: %w", diffID, err)
+		}
+		il := inventory.Layer{
+			Index:     i,
+			DiffID:    diffID.String(),
+			Digest:    diffID.String(),
+			MediaType: string(types.DockerUncompressedLayer),
+			Size:      e.size,
+		}
+		if hist != nil {
+			il.CreatedBy, il.Comment = hist[i].CreatedBy, hist[i].Comment
+		}
+		out.Layers = append(out.Layers, &Layer{Layer: il, open: dockerArchiveOpener(l, e.size)})
+	}
+	raw, err := json.Marshal(m)
+	if err != nil {
+		return nil, errors.New("encoding the synthesised manifest")
+	}
+	out.ManifestDigest = fmt.Sprintf("sha256:%x", sha256.Sum256(raw))
+	return out, nil
+}

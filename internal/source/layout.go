@@ -1,0 +1,285 @@
+package source
+
+import (
+	"archive/tar"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/layout"
+)
+
+// Annotations naming an image in an OCI layout's index.json.
+const (
+	annRefName        = "org.opencontainers.image.ref.name"
+	annContainerdName = "io.containerd.image.name"
+)
+
+// splitLayoutRef splits "DIR@sha256:…" or "DIR:TAG".
+func splitLayoutRef(ref string) (dir, sel string) {
+	if i := strings.LastIndex(ref, "@"); i >= 0 && strings.Contains(ref[i:], ":") {
+		if _, err := os.Stat(ref); err != nil {
+			return ref[:i], ref[i:]
+		}
+	}
+	return splitPathSelector(ref)
+}
+
+func openLayoutRef(ref string, opt Options) (*Image, error) {
+	dir, sel := splitLayoutRef(ref)
+	img, err := openLayout(dir, sel, opt)
+	if err != nil {
+		return nil, err
+	}
+	if img.Name == "" {
+		img.Name = dir
+	}
+	return img, nil
+}
+
+// openLayout opens the image of the OCI layout at dir chosen by sel:
+// "@sha256:…" (a manifest digest), "TAG" (a ref.name annotation), or ""
+// (the only image, or the one for the platform).
+func openLayout(dir, sel string, opt Options) (*Image, error) {
+	lp, err := layout.FromPath(dir)
+	if err != nil {
+		return nil, fmt.Errorf("opening OCI layout %q: %w", dir, err)
+	}
+	idx, err := lp.ImageIndex()
+	if err != nil {
+		return nil, fmt.Errorf("reading index.json of %q: %w", dir, err)
+	}
+	im, err := idx.IndexManifest()
+	if err != nil {
+		return nil, fmt.Errorf("reading index.json of %q: %w", dir, err)
+	}
+
+	cands := im.Manifests
+	switch {
+	case strings.HasPrefix(sel, "@"):
+		h, err := v1.NewHash(sel[1:])
+		if err != nil {
+			return nil, fmt.Errorf("parsing digest %q: %w", sel[1:], err)
+		}
+		cands = nil
+		for _, d := range im.Manifests {
+			if d.Digest == h {
+				cands = append(cands, d)
+			}
+		}
+		if len(cands) == 0 {
+			// A manifest inside a nested index: ask ggcr directly.
+			img, err := idx.Image(h)
+			if err != nil {
+				return nil, fmt.Errorf("no manifest %s in OCI layout %q: %w", h, dir, err)
+			}
+			return fromLayoutImage(img, dir, nil, opt)
+		}
+	case sel != "":
+		cands = nil
+		for _, d := range im.Manifests {
+			if refMatches(d.Annotations, sel) {
+				cands = append(cands, d)
+			}
+		}
+		if len(cands) == 0 {
+			return nil, fmt.Errorf("no image tagged %q in OCI layout %q; available: %s", sel, dir, refNames(im.Manifests))
+		}
+	}
+
+	chosen, err := chooseFrom(cands, opt.Platform)
+	if err != nil {
+		return nil, fmt.Errorf("choosing an image in OCI layout %q: %w", dir, err)
+	}
+	if isIndex(chosen.MediaType) {
+		sub, err := idx.ImageIndex(chosen.Digest)
+		if err != nil {
+			return nil, fmt.Errorf("reading index %s in %q: %w", chosen.Digest, dir, err)
+		}
+		sim, err := sub.IndexManifest()
+		if err != nil {
+			return nil, fmt.Errorf("reading index %s in %q: %w", chosen.Digest, dir, err)
+		}
+		d, err := choosePlatform(sim.Manifests, opt.Platform)
+		if err != nil {
+			return nil, fmt.Errorf("choosing a platform in OCI layout %q: %w", dir, err)
+		}
+		img, err := sub.Image(d.Digest)
+		if err != nil {
+			return nil, fmt.Errorf("reading image %s in %q: %w", d.Digest, dir, err)
+		}
+		return fromLayoutImage(img, dir, chosen.Annotations, opt)
+	}
+	img, err := idx.Image(chosen.Digest)
+	if err != nil {
+		return nil, fmt.Errorf("reading image %s in %q: %w", chosen.Digest, dir, err)
+	}
+	return fromLayoutImage(img, dir, chosen.Annotations, opt)
+}
+
+// chooseFrom picks among index.json entries: a single entry is taken as is
+// (it may be an index); among several images, the platform decides.
+func chooseFrom(cands []v1.Descriptor, platform string) (v1.Descriptor, error) {
+	switch len(cands) {
+	case 0:
+		return v1.Descriptor{}, errors.New("index.json lists no manifests")
+	case 1:
+		return cands[0], nil
+	}
+	d, err := choosePlatform(cands, platform)
+	if err != nil {
+		return v1.Descriptor{}, fmt.Errorf("%w (or choose by tag: %s)", err, refNames(cands))
+	}
+	return d, nil
+}
+
+func refMatches(ann map[string]string, tag string) bool {
+	for _, k := range []string{annRefName, annContainerdName} {
+		v := ann[k]
+		if v == "" {
+			continue
+		}
+		if v == tag || strings.HasSuffix(v, ":"+tag) {
+			return true
+		}
+	}
+	return false
+}
+
+func refNames(ds []v1.Descriptor) string {
+	var names []string
+	for _, d := range ds {
+		if n := d.Annotations[annRefName]; n != "" {
+			names = append(names, n)
+		}
+	}
+	if len(names) == 0 {
+		return "(no ref.name annotations)"
+	}
+	return strings.Join(sortedUnique(names), ", ")
+}
+
+// fromLayoutImage describes an image of a layout. Blobs are verified against
+// their digests as they are read (ggcr's layout does not).
+func fromLayoutImage(img v1.Image, dir string, ann map[string]string, opt Options) (*Image, error) {
+	out, err := fromV1(img, func(_ int, l v1.Layer) func(context.Context) (io.ReadCloser, error) {
+		return func(context.Context) (io.ReadCloser, error) {
+			d, err := l.Digest()
+			if err != nil {
+				return nil, err
+			}
+			size, err := l.Size()
+			if err != nil {
+				return nil, err
+			}
+			rc, err := l.Compressed()
+			if err != nil {
+				return nil, err
+			}
+			return newVerifyReader(rc, d, size, "digest"), nil
+		}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reading OCI layout %q: %w", dir, err)
+	}
+	if err := checkPlatform(out, opt.Platform); err != nil {
+		return nil, fmt.Errorf("OCI layout %q: %w", dir, err)
+	}
+	var tags []string
+	if n := ann[annContainerdName]; n != "" {
+		tags = append(tags, n)
+	}
+	if n := ann[annRefName]; strings.ContainsAny(n, ":/") {
+		tags = append(tags, n)
+	}
+	if len(tags) > 0 {
+		out.RepoTags = sortedUnique(tags)
+		out.Name = repoOf(out.RepoTags[0])
+	}
+	return out, nil
+}
+
+// openOCIArchive extracts a tar of an OCI layout into a temp dir (removed by
+// Image.Close) and opens it. Only regular files and directories are
+// extracted, at cleaned paths inside the temp dir.
+func openOCIArchive(ctx context.Context, ref string, opt Options) (*Image, error) {
+	p, sel := splitLayoutRef(ref)
+	tmp, err := os.MkdirTemp("", "drydock-oci-")
+	if err != nil {
+		return nil, fmt.Errorf("creating temp dir: %w", err)
+	}
+	remove := func() error { return os.RemoveAll(tmp) }
+	if err := extractTar(ctx, p, tmp); err != nil {
+		_ = remove()
+		return nil, fmt.Errorf("extracting OCI archive %q: %w", p, err)
+	}
+	img, err := openLayout(tmp, sel, opt)
+	if err != nil {
+		_ = remove()
+		return nil, fmt.Errorf("OCI archive %q: %w", p, err)
+	}
+	if img.Name == "" {
+		img.Name = p
+	}
+	img.cleanup = append(img.cleanup, remove)
+	return img, nil
+}
+
+// extractTar writes the regular files and directories of the tar at p under
+// dst. Names are cleaned so that nothing lands outside dst; links and special
+// files are ignored (a layout holds plain files).
+func extractTar(ctx context.Context, p, dst string) error {
+	f, err := os.Open(p)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	tr := tar.NewReader(f)
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		hdr, err := tr.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		rel := cleanTarName(hdr.Name)
+		if rel == "" {
+			continue
+		}
+		target := filepath.Join(dst, filepath.FromSlash(rel))
+		switch hdr.Typeflag {
+		case tar.TypeDir:
+			if err := os.MkdirAll(target, 0o755); err != nil {
+				return err
+			}
+		case tar.TypeReg, tar.TypeRegA:
+			if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
+				return err
+			}
+			if err := writeFile(target, tr); err != nil {
+				return fmt.Errorf("extracting %q: %w", hdr.Name, err)
+			}
+		}
+	}
+}
+
+func writeFile(target string, r io.Reader) error {
+	out, err := os.OpenFile(target, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, r); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}

@@ -1,0 +1,243 @@
+// Package source turns an image reference or a local path into an Image that
+// drydock can walk: its config, manifest and layers, each layer openable as
+// a stream.
+//
+// Supported references:
+//
+//	registry:NAME          an image in a registry (also docker://NAME)
+//	docker-archive:PATH    a `docker save` tar (PATH:TAG chooses among several images)
+//	oci:DIR                an OCI image layout (DIR@sha256:… or DIR:TAG to choose)
+//	oci-archive:PATH       a tar of an OCI image layout (same selectors)
+//	dir:PATH               an unpacked root filesystem
+//
+// Without a scheme, an existing path is detected (a directory with an
+// oci-layout file is an OCI layout, another directory a rootfs, a tar with
+// manifest.json a docker archive, a tar with oci-layout an OCI archive);
+// anything else is parsed as a registry reference ("alpine:3.16").
+package source
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"strings"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/drydock-scan/drydock/internal/inventory"
+)
+
+// Kinds of source.
+const (
+	KindRegistry      = "registry"
+	KindDockerArchive = "docker-archive"
+	KindOCILayout     = "oci-layout"
+	KindOCIArchive    = "oci-archive"
+	KindDir           = "dir"
+)
+
+// Options tunes Open. The zero value is usable.
+type Options struct {
+	// Platform is "os/arch[/variant]". For a multi-platform index the default
+	// is linux/amd64, falling back to the only (or first) linux image; with no
+	// match the error lists the available platforms. For a single image an
+	// explicit Platform that contradicts the image's config is an error.
+	Platform string
+	// Insecure allows plain-HTTP registries and skips TLS verification.
+	Insecure bool
+	// Keychain resolves registry credentials (default authn.DefaultKeychain:
+	// the Docker config file and its credential helpers).
+	Keychain authn.Keychain
+	// Transport is the HTTP transport for registries (default
+	// remote.DefaultTransport, whose TLS roots are the system's; Go reads
+	// SSL_CERT_FILE / SSL_CERT_DIR for them on Linux).
+	Transport http.RoundTripper
+	// Logger receives debug messages (default: discarded).
+	Logger *slog.Logger
+
+	// noRetry disables the registry client's retries (tests of 5xx errors).
+	noRetry bool
+}
+
+// Image is an opened image.
+type Image struct {
+	// Reference is the reference as given to Open.
+	Reference string
+	// Kind is one of the Kind* constants.
+	Kind string
+	// Name is the repository name if known, else the path.
+	Name string
+	// ManifestDigest is the digest of the image manifest ("" for dir). For a
+	// docker-archive with uncompressed layers, docker save keeps no manifest,
+	// so the manifest is synthesised (layers described by their DiffIDs).
+	ManifestDigest string
+	// RepoTags and RepoDigests are the names the image is known by.
+	RepoTags    []string
+	RepoDigests []string
+	// OS, Arch and Variant are the image's platform.
+	OS, Arch, Variant string
+	// Config and Manifest are nil for dir.
+	Config   *v1.ConfigFile
+	Manifest *v1.Manifest
+	// Layers are in order, base first.
+	Layers []*Layer
+	// V1 is the underlying image, nil for dir; kept so that later stages
+	// (signatures, referrers) can use it.
+	V1 v1.Image
+
+	cleanup []func() error
+}
+
+// Layer is one layer of an Image.
+type Layer struct {
+	inventory.Layer
+	open func(ctx context.Context) (io.ReadCloser, error)
+}
+
+// Open returns the layer's blob stream: compressed as stored, or a plain tar
+// (walk.Layer sniffs the compression). Where the source allows, reading
+// verifies the digest (registry, OCI layout: the blob digest; docker archive:
+// the DiffID), and a mismatch is a read error naming the layer. Cancelling
+// ctx aborts reads. The caller must Close the stream.
+func (l *Layer) Open(ctx context.Context) (io.ReadCloser, error) {
+	if l.open == nil {
+		return nil, fmt.Errorf("opening layer %s: no content", l.id())
+	}
+	rc, err := l.open(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("opening layer %s: %w", l.id(), err)
+	}
+	return newLayerReader(ctx, rc, l.id()), nil
+}
+
+// id names the layer in errors: its index and DiffID (or digest).
+func (l *Layer) id() string {
+	switch {
+	case l.DiffID != "":
+		return fmt.Sprintf("%d (%s)", l.Index, l.DiffID)
+	case l.Digest != "":
+		return fmt.Sprintf("%d (%s)", l.Index, l.Digest)
+	}
+	return fmt.Sprintf("%d", l.Index)
+}
+
+// Close removes anything Open created (an extracted archive). It is safe to
+// call more than once.
+func (img *Image) Close() error {
+	var errs []error
+	for _, f := range img.cleanup {
+		errs = append(errs, f())
+	}
+	img.cleanup = nil
+	return errors.Join(errs...)
+}
+
+// Open resolves ref (see the package documentation) into an Image. For a
+// registry image, ctx is also used by the lazily loaded parts of img.V1, so it
+// should outlive the Image; layers use the ctx given to Layer.Open.
+func Open(ctx context.Context, ref string, opt Options) (*Image, error) {
+	if opt.Logger == nil {
+		opt.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opt.Keychain == nil {
+		opt.Keychain = authn.DefaultKeychain
+	}
+	if opt.Transport == nil {
+		opt.Transport = remote.DefaultTransport
+		if opt.Insecure {
+			t := remote.DefaultTransport.(*http.Transport).Clone()
+			t.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // asked for with Insecure
+			opt.Transport = t
+		}
+	}
+	if opt.Platform != "" {
+		if _, err := parsePlatform(opt.Platform); err != nil {
+			return nil, err
+		}
+	}
+
+	kind, rest, err := detect(ref)
+	if err != nil {
+		return nil, err
+	}
+	opt.Logger.Debug("opening image", "reference", ref, "kind", kind)
+	var img *Image
+	switch kind {
+	case KindRegistry:
+		img, err = openRegistry(ctx, rest, opt)
+	case KindDockerArchive:
+		img, err = openDockerArchive(rest, opt)
+	case KindOCILayout:
+		img, err = openLayoutRef(rest, opt)
+	case KindOCIArchive:
+		img, err = openOCIArchive(ctx, rest, opt)
+	case KindDir:
+		img, err = openDir(rest)
+	}
+	if err != nil {
+		return nil, err
+	}
+	img.Reference = ref
+	img.Kind = kind
+	return img, nil
+}
+
+// schemes maps a reference prefix to a kind.
+func schemes() []struct{ prefix, kind string } {
+	return []struct{ prefix, kind string }{
+		{"registry:", KindRegistry},
+		{"docker://", KindRegistry},
+		{"docker-archive:", KindDockerArchive},
+		{"oci-archive:", KindOCIArchive},
+		{"oci:", KindOCILayout},
+		{"dir:", KindDir},
+	}
+}
+
+// detect splits a scheme off ref, or detects the kind of an existing path.
+func detect(ref string) (kind, rest string, err error) {
+	for _, s := range schemes() {
+		if strings.HasPrefix(ref, s.prefix) {
+			rest = strings.TrimPrefix(ref, s.prefix)
+			if rest == "" {
+				return "", "", fmt.Errorf("empty %s reference %q", s.kind, ref)
+			}
+			return s.kind, rest, nil
+		}
+	}
+	if ref == "" {
+		return "", "", errors.New("empty image reference")
+	}
+	fi, err := os.Stat(ref)
+	if err != nil {
+		// Not a path: a registry reference.
+		return KindRegistry, ref, nil
+	}
+	if fi.IsDir() {
+		if _, err := os.Stat(ref + "/oci-layout"); err == nil {
+			return KindOCILayout, ref, nil
+		}
+		return KindDir, ref, nil
+	}
+	kind, err = sniffArchive(ref)
+	if err != nil {
+		return "", "", err
+	}
+	return kind, ref, nil
+}
+
+// parsePlatform parses "os/arch[/variant]".
+func parsePlatform(s string) (*v1.Platform, error) {
+	p, err := v1.ParsePlatform(s)
+	if err != nil || p.OS == "" || p.Architecture == "" {
+		return nil, fmt.Errorf("invalid platform %q: want os/arch[/variant], e.g. linux/arm64", s)
+	}
+	return p, nil
+}
