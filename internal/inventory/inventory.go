@@ -115,11 +115,56 @@ type Note struct {
 	Message string `json:"message"`
 }
 
+// SecretHit is a secret found in one file of one layer by a secret rule.
+// Match is already redacted: a secret is never stored whole.
+type SecretHit struct {
+	RuleID   string `json:"rule_id"`
+	Title    string `json:"title"`
+	Severity string `json:"severity"`
+	Category string `json:"category,omitempty"`
+	Line     int    `json:"line,omitempty"`
+	Match    string `json:"match"`
+}
+
+// Secret is a SecretHit placed in the image: the file, the layer that holds
+// it and, if a later layer deleted or replaced the file, that layer (the
+// secret is still readable by anyone who pulls the image).
+type Secret struct {
+	SecretHit
+	Path           string `json:"path"`
+	Layer          Layer  `json:"layer"`
+	DeletedInLayer *int   `json:"deleted_in_layer,omitempty"`
+}
+
 // Inventory is the merged view of an image (or of one layer, before Merge).
 type Inventory struct {
 	Distro   *Distro   `json:"distro,omitempty"`
 	Packages []Package `json:"packages"`
 	Notes    []Note    `json:"notes,omitempty"`
+	// Secrets found by secret rules (an extractor of one file returns
+	// SecretHits in Hits; Merge places them in Secrets).
+	Hits    []SecretHit `json:"hits,omitempty"`
+	Secrets []Secret    `json:"secrets,omitempty"`
+	// Facts about the final filesystem that configuration checks need.
+	Facts Facts `json:"facts,omitzero"`
+}
+
+// FileFact is a file with a notable mode.
+type FileFact struct {
+	Path       string `json:"path"`
+	Mode       uint32 `json:"mode"` // fs.FileMode bits
+	LayerIndex int    `json:"layer_index"`
+}
+
+// Facts are filesystem facts gathered during the walk from tar headers alone.
+type Facts struct {
+	// Setuid and setgid regular files.
+	Setuid []FileFact `json:"setuid,omitempty"`
+	// WorldWritable regular files outside /tmp and /var/tmp.
+	WorldWritable []FileFact `json:"world_writable,omitempty"`
+	// CacheBytes is the size of package-manager caches left in the image,
+	// by directory ("/var/lib/apt/lists", "/var/cache/apk", …).
+	CacheBytes map[string]int64 `json:"cache_bytes,omitempty"`
 }
 
 // Sort orders packages deterministically: ecosystem, name, version, path.

@@ -9,11 +9,12 @@ import (
 
 // FileResult is what one extractor produced from one file of one layer.
 type FileResult struct {
-	Path      string    `json:"path"`
-	Extractor string    `json:"extractor"`
-	Packages  []Package `json:"packages,omitempty"`
-	Distro    *Distro   `json:"distro,omitempty"`
-	Notes     []Note    `json:"notes,omitempty"`
+	Path      string      `json:"path"`
+	Extractor string      `json:"extractor"`
+	Packages  []Package   `json:"packages,omitempty"`
+	Distro    *Distro     `json:"distro,omitempty"`
+	Notes     []Note      `json:"notes,omitempty"`
+	Hits      []SecretHit `json:"hits,omitempty"`
 }
 
 // LayerResult is the per-layer unit of work and of caching: everything the
@@ -24,9 +25,23 @@ type LayerResult struct {
 	Whiteouts  []string     `json:"whiteouts,omitempty"`
 	OpaqueDirs []string     `json:"opaque_dirs,omitempty"`
 	Files      []FileResult `json:"files,omitempty"`
-	// Removed lists files of this layer that exist as regular files but were
-	// not captured; kept only for paths that matter to secrets (see walk).
-	Notes []Note `json:"notes,omitempty"`
+	Notes      []Note       `json:"notes,omitempty"`
+	// Facts gathered from this layer's tar headers.
+	Facts Facts `json:"facts,omitzero"`
+	// PathHashes holds PathHash of every regular file in the layer, sorted:
+	// enough to tell that an upper layer replaced a lower layer's file
+	// without keeping the file tree.
+	PathHashes []uint64 `json:"path_hashes,omitempty"`
+}
+
+// PathHash is a 64-bit FNV-1a hash of a path.
+func PathHash(p string) uint64 {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(p); i++ {
+		h ^= uint64(p[i])
+		h *= 1099511628211
+	}
+	return h
 }
 
 // MergeOptions tunes Merge.
@@ -134,7 +149,83 @@ func Merge(layers []LayerResult, opt MergeOptions) Inventory {
 	}
 	inv.Sort()
 	assignOwners(&inv)
+	inv.Secrets = placeSecrets(layers)
+	inv.Facts = mergeFacts(layers)
 	return inv
+}
+
+// removedIn returns the index of the first layer above li that deletes or
+// replaces path, or -1.
+func removedIn(layers []LayerResult, li int, path string) int {
+	h := PathHash(path)
+	for j := li + 1; j < len(layers); j++ {
+		u := &layers[j]
+		if hidden(path, u.Whiteouts, false) || hidden(path, u.OpaqueDirs, true) {
+			return j
+		}
+		if _, ok := slices.BinarySearch(u.PathHashes, h); ok {
+			return j
+		}
+	}
+	return -1
+}
+
+// placeSecrets reports every secret of every layer: a secret in a file that a
+// later layer deleted or replaced is still in the image.
+func placeSecrets(layers []LayerResult) []Secret {
+	var out []Secret
+	for li := range layers {
+		for _, fr := range layers[li].Files {
+			if len(fr.Hits) == 0 {
+				continue
+			}
+			del := removedIn(layers, li, fr.Path)
+			for _, h := range fr.Hits {
+				s := Secret{SecretHit: h, Path: fr.Path, Layer: layers[li].Layer}
+				if del >= 0 {
+					d := layers[del].Layer.Index
+					s.DeletedInLayer = &d
+				}
+				out = append(out, s)
+			}
+		}
+	}
+	return out
+}
+
+// mergeFacts keeps the facts of files still present in the final filesystem.
+func mergeFacts(layers []LayerResult) Facts {
+	var f Facts
+	for li := range layers {
+		lf := &layers[li].Facts
+		for _, x := range lf.Setuid {
+			if removedIn(layers, li, x.Path) < 0 {
+				f.Setuid = append(f.Setuid, x)
+			}
+		}
+		for _, x := range lf.WorldWritable {
+			if removedIn(layers, li, x.Path) < 0 {
+				f.WorldWritable = append(f.WorldWritable, x)
+			}
+		}
+		for dir, n := range lf.CacheBytes {
+			gone := false
+			for j := li + 1; j < len(layers); j++ {
+				if hidden(dir, layers[j].Whiteouts, false) || hidden(dir, layers[j].OpaqueDirs, false) || anyBelow(dir, layers[j].Whiteouts) {
+					gone = true
+					break
+				}
+			}
+			if gone {
+				continue
+			}
+			if f.CacheBytes == nil {
+				f.CacheBytes = map[string]int64{}
+			}
+			f.CacheBytes[dir] += n
+		}
+	}
+	return f
 }
 
 // hidden reports whether path is removed by one of dirs: exactly (whiteout)
@@ -208,4 +299,15 @@ func Finalize(inv *Inventory) {
 		}
 		p.PURL = withDistro(p.PURL, inv.Distro)
 	}
+}
+
+// anyBelow reports whether one of paths is inside dir (an upper layer's
+// "rm -rf dir/*" whites out each entry, not the directory).
+func anyBelow(dir string, paths []string) bool {
+	for _, p := range paths {
+		if strings.HasPrefix(p, dir+"/") {
+			return true
+		}
+	}
+	return false
 }

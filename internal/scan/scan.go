@@ -211,10 +211,35 @@ func ExtractorKey(exts []extract.Extractor) string {
 	return strings.Join(parts, ",")
 }
 
-type wanter []extract.Extractor
+// layerWanter asks every extractor about each file, and records, from the
+// tar header alone, the facts configuration checks need.
+type layerWanter struct {
+	exts   []extract.Extractor
+	index  int
+	facts  inventory.Facts
+	hashes []uint64
+}
 
-func (w wanter) Wants(path string, mode fs.FileMode, size int64) bool {
-	for _, e := range w {
+// cacheDirs are package-manager caches worth reporting when left in an image.
+var cacheDirs = [...]string{"/var/lib/apt/lists", "/var/cache/apt", "/var/cache/apk", "/var/cache/yum", "/var/cache/dnf", "/root/.cache/pip", "/root/.npm"}
+
+func (w *layerWanter) Wants(path string, mode fs.FileMode, size int64) bool {
+	w.hashes = append(w.hashes, inventory.PathHash(path))
+	if mode&(fs.ModeSetuid|fs.ModeSetgid) != 0 {
+		w.facts.Setuid = append(w.facts.Setuid, inventory.FileFact{Path: path, Mode: uint32(mode), LayerIndex: w.index})
+	}
+	if mode.Perm()&0o002 != 0 && mode&fs.ModeSticky == 0 && !strings.HasPrefix(path, "/tmp/") && !strings.HasPrefix(path, "/var/tmp/") {
+		w.facts.WorldWritable = append(w.facts.WorldWritable, inventory.FileFact{Path: path, Mode: uint32(mode), LayerIndex: w.index})
+	}
+	for _, d := range cacheDirs {
+		if strings.HasPrefix(path, d+"/") {
+			if w.facts.CacheBytes == nil {
+				w.facts.CacheBytes = map[string]int64{}
+			}
+			w.facts.CacheBytes[d] += size
+		}
+	}
+	for _, e := range w.exts {
 		if e.Wants(path, mode, size) {
 			return true
 		}
@@ -253,21 +278,25 @@ func walkLayer(ctx context.Context, l *source.Layer, exts []extract.Extractor, c
 				inv.Notes = append(inv.Notes, inventory.Note{Level: "warning", Path: path, Layer: l.DiffID,
 					Message: fmt.Sprintf("%s: %v", e.Name(), err)})
 			}
-			if len(inv.Packages) == 0 && inv.Distro == nil && len(inv.Notes) == 0 {
+			if len(inv.Packages) == 0 && inv.Distro == nil && len(inv.Notes) == 0 && len(inv.Hits) == 0 {
 				continue
 			}
 			res.Files = append(res.Files, inventory.FileResult{
-				Path: path, Extractor: e.Name(), Packages: inv.Packages, Distro: inv.Distro, Notes: inv.Notes,
+				Path: path, Extractor: e.Name(), Packages: inv.Packages, Distro: inv.Distro, Notes: inv.Notes, Hits: inv.Hits,
 			})
 		}
 		return nil
 	}
-	wr, err := walk.Layer(ctx, rc, wanter(exts), fn, walk.Options{TempDir: cfg.TempDir})
+	lw := &layerWanter{exts: exts, index: l.Index}
+	wr, err := walk.Layer(ctx, rc, lw, fn, walk.Options{TempDir: cfg.TempDir})
 	if err != nil {
 		return nil, fmt.Errorf("reading layer %s: %w", layerName(l), err)
 	}
 	res.Whiteouts = wr.Whiteouts
 	res.OpaqueDirs = wr.OpaqueDirs
+	res.Facts = lw.facts
+	slices.Sort(lw.hashes)
+	res.PathHashes = slices.Compact(lw.hashes)
 	for _, s := range wr.Skipped {
 		res.Notes = append(res.Notes, inventory.Note{Level: "warning", Path: s.Path, Layer: l.DiffID, Message: "not read: " + s.Reason})
 	}

@@ -1,8 +1,6 @@
 package version
 
 import (
-	"strings"
-
 	mvnversion "github.com/masahiro331/go-mvn-version"
 )
 
@@ -56,22 +54,19 @@ func parseMaven(v string) (mvnversion.Version, error) {
 	return mv, nil
 }
 
-// mavenDotQualifier rewrites a trailing ".qualifier" as "-qualifier"
-// made of letters only ("1.0.SNAPSHOT" → "1.0-SNAPSHOT"), as Maven's
-// ComparableVersion does (checked against Maven 3.8.7, which prints the
-// canonical form "1.0-snapshot" for both). go-mvn-version keeps the '.' form
-// apart and orders it first, so "10.9.SNAPSHOT" < "10.9-SNAPSHOT" there.
-// Maven keeps a '.' before a qualifier that is followed by more items
-// ("1.alpha.1"), so only the last segment is rewritten.
+// mavenDotQualifier rewrites ".qualifier" after a number as "-qualifier"
+// ("1.0.SNAPSHOT" → "1.0-SNAPSHOT", "3.0.0.RC1" → "3.0.0-RC1"). Maven's
+// ComparableVersion reads them alike (Maven 3.8.7 prints the canonical form
+// "3-rc-1" for both "3.0.0.RC1" and "3.0.0-RC1"), but go-mvn-version keeps a
+// '.'-separated qualifier in the numeric list, which orders "3.0.0.RC1" after
+// "3.0.0.RELEASE" and "10.9.SNAPSHOT" before "10.9-SNAPSHOT".
 func mavenDotQualifier(v string) string {
-	i := strings.LastIndexAny(v, ".-")
-	if i <= 0 || v[i] != '.' || i+1 >= len(v) {
-		return v
-	}
-	for j := i + 1; j < len(v); j++ {
-		if c := v[j] | 0x20; c < 'a' || c > 'z' {
-			return v // a digit follows: Maven splits there anyway
+	b := []byte(v)
+	for i := 1; i+1 < len(b); i++ {
+		next := b[i+1] | 0x20 // ASCII lower case
+		if b[i] == '.' && b[i-1] >= '0' && b[i-1] <= '9' && next >= 'a' && next <= 'z' {
+			b[i] = '-'
 		}
 	}
-	return v[:i] + "-" + v[i+1:]
+	return string(b)
 }

@@ -311,6 +311,18 @@ func TestMaven(t *testing.T) {
 		{"1.0-foo", "1.0-sp", 1}, // unknown qualifiers after all known ones
 		{"31.1-jre", "31.1-android", 1},
 		{"2.12.2", "2.12.3", -1},
+		{"10.9.SNAPSHOT", "10.9-SNAPSHOT", 0}, // go-mvn-version alone says <
+		// JBoss, Spring and Jetty styles (answers from Maven 3.8.7)
+		{"5.1.0.Final", "5.1.0.SP1", -1},
+		{"5.1.0.SP1", "5.1.1.Final", -1},
+		{"3.0.0.M1", "3.0.0.RC1", -1},
+		{"3.0.0.RC1", "3.0.0.RELEASE", -1},
+		{"3.0.0.M1", "3.0.0-M1", 0},
+		{"9.4.43", "9.4.43.v20210629", -1},
+		{"9.4.43.v20210629", "9.4.44.v20210927", -1},
+		{"2.0.0.Alpha1", "2.0.0.Beta1", -1},
+		{"2.0.0.Beta1", "2.0.0.CR1", -1},
+		{"2.0.0.CR1", "2.0.0.Final", -1},
 	})
 	runInvalid(t, Maven(), "1.0", []string{"", "1.0 beta", "1.0é", "1.0\t", "1.1234567890123456789"})
 }

@@ -196,7 +196,7 @@ func (w *walker) archive(r io.ReaderAt, size int64, display string, depth int) e
 		case isPomProperties(name):
 			b, err := w.readMeta(f, display)
 			if err != nil {
-				w.errs = append(w.errs, err)
+				w.metaErr(err)
 				continue
 			}
 			props := parseProperties(b)
@@ -209,7 +209,7 @@ func (w *walker) archive(r io.ReaderAt, size int64, display string, depth int) e
 		case strings.EqualFold(name, "META-INF/MANIFEST.MF"):
 			b, err := w.readMeta(f, display)
 			if err != nil {
-				w.errs = append(w.errs, err)
+				w.metaErr(err)
 				continue
 			}
 			manifest = parseManifest(b)
@@ -236,6 +236,9 @@ func (w *walker) archive(r io.ReaderAt, size int64, display string, depth int) e
 		if err := w.nested(f, child, depth+1); err != nil {
 			if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 				return err
+			}
+			if errors.Is(err, errSkipped) {
+				continue // the guard error is already recorded
 			}
 			w.errs = append(w.errs, fmt.Errorf("nested archive %q: %w", child, err))
 		}
@@ -297,6 +300,14 @@ func (w *walker) checkEntry(f *zip.File, display string) error {
 // errSkipped is returned by checkEntry after it recorded a guard error.
 var errSkipped = errors.New("skipped")
 
+// metaErr records an error reading a metadata entry, unless a guard error
+// was already recorded for it.
+func (w *walker) metaErr(err error) {
+	if !errors.Is(err, errSkipped) {
+		w.errs = append(w.errs, err)
+	}
+}
+
 // readMeta reads a small metadata entry.
 func (w *walker) readMeta(f *zip.File, display string) ([]byte, error) {
 	entry := display + "!/" + f.Name
@@ -304,9 +315,6 @@ func (w *walker) readMeta(f *zip.File, display string) ([]byte, error) {
 		return nil, fmt.Errorf("%q is %d bytes (limit %d); skipped", entry, f.UncompressedSize64, w.limits.MaxMetaFile)
 	}
 	if err := w.checkEntry(f, entry); err != nil {
-		if errors.Is(err, errSkipped) {
-			return nil, fmt.Errorf("%q not read", entry) // the guard error is already recorded
-		}
 		return nil, err
 	}
 	rc, err := f.Open()

@@ -473,10 +473,42 @@ func TestExtractLimits(t *testing.T) {
 			if !strings.Contains(msg, tt.wantErr) || !strings.Contains(msg, `"/app/bomb.jar`) {
 				t.Errorf("error %q does not contain %q and the file name", msg, tt.wantErr)
 			}
+			t.Logf("error: %s", msg)
+			if n := strings.Count(msg, "\n") + 1; n != 1 {
+				t.Errorf("got %d errors, want 1: %s", n, msg)
+			}
 			if got := strings.Contains(msg, "zip bomb guard"); got != tt.wantGuard {
 				t.Errorf("zip bomb guard in error = %v, want %v: %s", got, tt.wantGuard, msg)
 			}
 		})
+	}
+}
+
+// TestExtractDeclaredBomb: with the default limits, an entry whose header
+// declares 5 GiB is refused before any byte is inflated.
+func TestExtractDeclaredBomb(t *testing.T) {
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	pom := pomEntry("com.example", "app", "1.0")
+	w, err := zw.Create(pom.name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write(pom.data)
+	fw, err := zw.CreateRaw(&zip.FileHeader{Name: "lib/bomb.jar", Method: zip.Deflate, CompressedSize64: 2, UncompressedSize64: 5 << 30})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fw.Write([]byte{3, 0}) // an empty deflate stream
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	inv, err := New().Extract(context.Background(), input("/app/app.jar", buf.Bytes()))
+	if err == nil || !strings.Contains(err.Error(), `zip bomb guard: "/app/app.jar!/lib/bomb.jar" declares 5368709120 bytes`) {
+		t.Errorf("error = %v, want a zip bomb guard error", err)
+	}
+	if len(inv.Packages) != 1 || inv.Packages[0].Name != "com.example:app" {
+		t.Errorf("partial results not kept: %+v", inv.Packages)
 	}
 }
 

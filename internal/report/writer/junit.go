@@ -53,19 +53,17 @@ type junitSkipped struct {
 }
 
 // JUnit writes JUnit XML for CI test reports: one test suite per package
-// with a failing test case per vulnerability (suppressed ones skipped) and a
+// with a failing test case per vulnerability (suppressed ones, VEX or ignore
+// rules, as skipped cases whatever ShowSuppressed says) and a
 // passing case for clean packages; suites for secrets and
 // misconfigurations; and a "policy" suite whose failed rules are failures.
-func JUnit(w io.Writer, r *report.Report, opt Options) error {
+func JUnit(w io.Writer, r *report.Report, _ Options) error {
 	r = r.Normalized()
 	ts := r.CreatedAt.UTC().Format("2006-01-02T15:04:05")
 	out := junitSuites{Name: "drydock " + r.ImageName()}
 
 	byPkg := map[string][]match.Finding{}
 	for _, f := range r.Findings {
-		if f.Suppressed() && !opt.ShowSuppressed {
-			continue
-		}
 		byPkg[f.Package.ID] = append(byPkg[f.Package.ID], f)
 	}
 	for i := range r.Packages {

@@ -63,7 +63,8 @@ func securitySeverity(sev string, cvss float64) string {
 func sarifURI(path string) string {
 	segs := strings.Split(strings.Trim(path, "/"), "/")
 	for i, s := range segs {
-		segs[i] = url.PathEscape(s)
+		// A colon in the first segment would read as a URI scheme.
+		segs[i] = strings.ReplaceAll(url.PathEscape(s), ":", "%3A")
 	}
 	return strings.Join(segs, "/")
 }

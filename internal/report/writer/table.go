@@ -335,7 +335,11 @@ func writeFindingsByLayer(ew *errWriter, r *report.Report, fs []match.Finding, o
 		}
 		ew.printf("\n%s\n", colorize(opt.Color, ansiBold, fmt.Sprintf("Layer %d  %s  (%d findings)", l.Index, shortDigest(l.DiffID), len(lf))))
 		if created != "" {
-			ew.printf("  created by: %s\n", truncate(strings.Join(strings.Fields(created), " "), max(opt.Width-14, 40)))
+			created = strings.Join(strings.Fields(created), " ")
+			if opt.Width > 0 {
+				created = truncate(created, max(opt.Width-14, 40))
+			}
+			ew.printf("  created by: %s\n", created)
 		}
 		ew.printf("\n")
 		findingsTable(lf).render(ew, opt.Color, opt.Width)
