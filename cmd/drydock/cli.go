@@ -17,6 +17,7 @@ import (
 
 	"github.com/drydock-scan/drydock/internal/policy"
 	"github.com/drydock-scan/drydock/internal/report"
+	"github.com/drydock-scan/drydock/internal/report/writer"
 )
 
 // version is set at link time: -ldflags "-X main.version=v1.2.3".
@@ -201,7 +202,7 @@ func parseOutputs(formats []string, outPath string, allowed []string) ([]output,
 	return outs, nil
 }
 
-func writeOutputs(e *env, outs []output, rep *report.Report, opt report.Options) error {
+func writeOutputs(e *env, outs []output, rep *report.Report, opt writer.Options) error {
 	for _, o := range outs {
 		w := e.stdout
 		var f *os.File
@@ -215,7 +216,7 @@ func writeOutputs(e *env, outs []output, rep *report.Report, opt report.Options)
 		}
 		oo := opt
 		oo.Color = opt.Color && f == nil && isTerminal(e.stdout) && os.Getenv("NO_COLOR") == ""
-		err := report.Write(w, o.format, rep, oo)
+		err := writer.Write(w, o.format, rep, oo)
 		if f != nil {
 			if cerr := f.Close(); err == nil {
 				err = cerr

@@ -63,7 +63,19 @@ A --source may be a URL or a local directory laid out like the public OSV bucket
 			if err != nil {
 				return err
 			}
-			fmt.Fprintln(e.stderr, res.String())
+			for _, w := range res.Warnings {
+				e.log.Warn(w)
+			}
+			if res.UpToDate {
+				fmt.Fprintf(e.stderr, "vulnerability database is up to date (%s)\n", res.Path)
+				return nil
+			}
+			total := 0
+			for _, n := range res.Metadata.Counts {
+				total += n
+			}
+			fmt.Fprintf(e.stderr, "vulnerability database built: %d advisories from %d sources (%d downloaded, %d unchanged) → %s\n",
+				total, len(res.Metadata.Sources), res.Downloaded, res.NotModified, res.Path)
 			return nil
 		},
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"github.com/drydock-scan/drydock/internal/match"
 	"github.com/drydock-scan/drydock/internal/policy"
 	"github.com/drydock-scan/drydock/internal/report"
+	"github.com/drydock-scan/drydock/internal/report/writer"
 	"github.com/drydock-scan/drydock/internal/sbom"
 	"github.com/drydock-scan/drydock/internal/scan"
 	"github.com/drydock-scan/drydock/internal/source"
@@ -61,8 +63,8 @@ func (f *reportFlags) addScan(cmd *cobra.Command) {
 	cmd.Flags().BoolVar(&f.showSuppressed, "show-suppressed", false, "show suppressed findings in the table")
 }
 
-func (f *reportFlags) options(mode string) (report.Options, error) {
-	opt := report.Options{Color: true, Width: terminalWidth(), GroupBy: f.groupBy, ShowSuppressed: f.showSuppressed, Mode: mode}
+func (f *reportFlags) options(mode string) (writer.Options, error) {
+	opt := writer.Options{Color: true, Width: terminalWidth(), GroupBy: f.groupBy, ShowSuppressed: f.showSuppressed, Mode: mode}
 	if f.groupBy != "" && f.groupBy != "package" && f.groupBy != "layer" {
 		return opt, usageErr("--group-by must be package or layer, not %q", f.groupBy)
 	}
@@ -160,7 +162,7 @@ func (g *gateFlags) engine() (*policy.Engine, error) {
 		return nil, usageErr("unknown severity %q in --fail-on", g.failOn)
 	}
 	for _, p := range g.policies {
-		pol, err := policy.LoadPolicy(p)
+		pol, err := policy.LoadPolicy(context.Background(), p)
 		if err != nil {
 			return nil, usageErr("%v", err)
 		}
@@ -275,7 +277,7 @@ A scan that could not complete never exits 0.`,
 }
 
 // finish applies the policy, writes the outputs and sets the exit code.
-func finish(e *env, cmd *cobra.Command, rep *report.Report, eng *policy.Engine, outs []output, opt report.Options) error {
+func finish(e *env, cmd *cobra.Command, rep *report.Report, eng *policy.Engine, outs []output, opt writer.Options) error {
 	logNotes(e, rep)
 	verdict, err := eng.Evaluate(cmd.Context(), rep)
 	if err != nil {

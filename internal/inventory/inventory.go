@@ -76,7 +76,8 @@ type Package struct {
 	PURL      string `json:"purl,omitempty"`
 
 	// SourceName/SourceVersion: the source package (dpkg Source:, apk origin,
-	// rpm SOURCERPM name). Empty when the same as Name/Version.
+	// rpm SOURCERPM name). OS extractors always fill them (falling back to
+	// Name/Version); language packages leave them empty.
 	SourceName    string `json:"source_name,omitempty"`
 	SourceVersion string `json:"source_version,omitempty"`
 

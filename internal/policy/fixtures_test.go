@@ -85,8 +85,8 @@ func alpineReport() *report.Report {
 		l := layer
 		p := inventory.Package{
 			ID: pkgID("apk", a[0], a[1]), Name: a[0], Version: a[1], Ecosystem: inventory.EcoAPK,
-			PURL:     "pkg:apk/alpine/" + a[0] + "@" + a[1] + "?arch=x86_64&distro=alpine-3.16.9",
-			Arch:     "x86_64", Licenses: []string{a[3]},
+			PURL: "pkg:apk/alpine/" + a[0] + "@" + a[1] + "?arch=x86_64&distro=alpine-3.16.9",
+			Arch: "x86_64", Licenses: []string{a[3]},
 			Locations: []inventory.Location{{Path: db, LayerDiffID: layer.DiffID}}, Layer: &l, FoundBy: "os/apk",
 		}
 		if a[2] != a[0] {

@@ -125,14 +125,14 @@ func (r *Report) Mode() string {
 	return "sbom"
 }
 
-// ImageName is the best human name of the scanned image: its name, else its
-// first tag, else the reference given by the user.
+// ImageName is the best human name of the scanned image: its first tag
+// ("alpine:3.16.9"), else its name, else the reference given by the user.
 func (r *Report) ImageName() string {
 	switch {
+	case len(r.Image.RepoTags) > 0 && r.Image.RepoTags[0] != "":
+		return r.Image.RepoTags[0]
 	case r.Image.Name != "":
 		return r.Image.Name
-	case len(r.Image.RepoTags) > 0:
-		return r.Image.RepoTags[0]
 	}
 	return strings.TrimSpace(r.Image.Reference)
 }

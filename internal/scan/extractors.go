@@ -3,6 +3,9 @@ package scan
 import (
 	"github.com/drydock-scan/drydock/internal/extract"
 	"github.com/drydock-scan/drydock/internal/extract/apk"
+	"github.com/drydock-scan/drydock/internal/extract/cargo"
+	"github.com/drydock-scan/drydock/internal/extract/composer"
+	"github.com/drydock-scan/drydock/internal/extract/dotnet"
 	"github.com/drydock-scan/drydock/internal/extract/dpkg"
 	"github.com/drydock-scan/drydock/internal/extract/gem"
 	"github.com/drydock-scan/drydock/internal/extract/gobinary"
@@ -25,5 +28,8 @@ func DefaultExtractors() []extract.Extractor {
 		python.New(),
 		npm.New(),
 		gem.New(),
+		composer.New(),
+		cargo.New(),
+		dotnet.New(),
 	}
 }

@@ -113,6 +113,11 @@ func walkLayerFrom(t testing.TB, rc io.Reader, symlink func(p, target string)) (
 	got := map[string]string{}
 	res, err := walk.Layer(ctx, rc, walk.WantFunc(func(string, fs.FileMode, int64) bool { return true }),
 		func(_ context.Context, p string, _ fs.FileMode, f extract.File) error {
+			if f.Size() > 64<<10 {
+				// Big binaries (busybox and its hundreds of hardlinks): note the size only.
+				got[p] = fmt.Sprintf("<%d bytes>", f.Size())
+				return nil
+			}
 			r, err := f.Open()
 			if err != nil {
 				return err
@@ -217,7 +222,7 @@ func keys(m map[string]string) []string {
 	return out
 }
 
-func digestOf(t testing.TB, img v1.Image) string {
+func digestOf(t testing.TB, img interface{ Digest() (v1.Hash, error) }) string {
 	t.Helper()
 	d, err := img.Digest()
 	if err != nil {

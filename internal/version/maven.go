@@ -51,6 +51,9 @@ func parseMaven(v string) (mvnversion.Version, error) {
 	if err != nil {
 		return mvnversion.Version{}, invalid(name, v, err.Error())
 	}
+	if nestedListFirst(mv.Items, true) {
+		return mvnversion.Version{}, invalid(name, v, "a '-' part that starts with a null item (0, ga, final, release) and is followed by more '-' parts")
+	}
 	return mv, nil
 }
 
@@ -69,4 +72,26 @@ func mavenDotQualifier(v string) string {
 		}
 	}
 	return string(b)
+}
+
+// nestedListFirst reports whether a sub-list of items starts with another
+// sub-list. go-mvn-version builds that when a '-' part starts with a null item
+// (0, ga, final, release) and more '-' parts follow ("1-final-SNAPSHOT",
+// "1-0-sp1", "1-GA-1"), and the order is then not transitive (list-versus-
+// string and list-versus-null comparisons disagree): 99.9 < 99.9-sp1 <
+// 99.9-final-SNAPSHOT < 99.9, and 3-sp1 < 3-0-0 = 3.0 < 3-sp1. Such versions
+// are refused rather than answered inconsistently. A top-level list may start
+// with a list ("0-SNAPSHOT"); that is ordinary and compares consistently.
+func nestedListFirst(items mvnversion.ListItem, top bool) bool {
+	if !top && len(items) > 0 {
+		if _, ok := items[0].(mvnversion.ListItem); ok {
+			return true
+		}
+	}
+	for _, it := range items {
+		if l, ok := it.(mvnversion.ListItem); ok && nestedListFirst(l, false) {
+			return true
+		}
+	}
+	return false
 }

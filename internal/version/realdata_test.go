@@ -69,7 +69,7 @@ func TestOracle(t *testing.T) {
 					skip[l] = true
 				}
 			}
-			bad := 0
+			bad, refused := 0, 0
 			for _, l := range lines {
 				if skip[l] {
 					continue
@@ -79,6 +79,10 @@ func TestOracle(t *testing.T) {
 					t.Fatalf("%s: bad line %q", file, l)
 				}
 				got, err := c.Compare(f[0], f[2])
+				if err != nil && c.Name() == "maven" && errors.Is(err, ErrInvalidVersion) {
+					refused++ // shapes refused on purpose, see nestedListFirst
+					continue
+				}
 				if err != nil {
 					t.Errorf("%q %s %q: %v", f[0], f[1], f[2], err)
 				} else if opSym(got) != f[1] {
@@ -90,6 +94,26 @@ func TestOracle(t *testing.T) {
 					t.Fatal("too many failures")
 				}
 			}
+			if refused > len(lines)/6 { // the generator favours such shapes
+				t.Errorf("%d of %d pairs refused", refused, len(lines))
+			}
+			// The oracle's versions are near-misses of each other: a good
+			// place to look for an ordering that is not total.
+			seen := map[string]bool{}
+			var vs []string
+			for _, l := range lines {
+				f := strings.Split(l, "\t")
+				for _, v := range []string{f[0], f[2]} {
+					if _, err := c.Compare(v, v); err != nil {
+						continue
+					}
+					if !seen[v] {
+						seen[v] = true
+						vs = append(vs, v)
+					}
+				}
+			}
+			checkSortConsistent(t, c, vs)
 		})
 	}
 }

@@ -324,7 +324,11 @@ func TestMaven(t *testing.T) {
 		{"2.0.0.Beta1", "2.0.0.CR1", -1},
 		{"2.0.0.CR1", "2.0.0.Final", -1},
 	})
-	runInvalid(t, Maven(), "1.0", []string{"", "1.0 beta", "1.0é", "1.0\t", "1.1234567890123456789"})
+	runInvalid(t, Maven(), "1.0", []string{
+		"", "1.0 beta", "1.0é", "1.0\t", "1.1234567890123456789",
+		// orders go-mvn-version cannot keep transitive (see nestedListFirst)
+		"99.9-final-SNAPSHOT", "20180224.99.3-0-0", "1.11-0-sp1", "10.11.3.2-GA-1",
+	})
 }
 
 func TestGem(t *testing.T) {
@@ -441,4 +445,22 @@ func TestCommonLimits(t *testing.T) {
 // allComparators lists every comparator, in Name order.
 func allComparators() []Comparator {
 	return []Comparator{APK(), Deb(), Gem(), Go(), Maven(), NuGet(), PEP440(), RPM(), SemVer()}
+}
+
+// TestRegressionTriples replays triples on which a library's order was not
+// transitive (found by TestOracle's sort check and the fuzz targets); each
+// must now be consistent, usually because one version is refused.
+func TestRegressionTriples(t *testing.T) {
+	for _, tc := range []struct {
+		c       Comparator
+		a, b, x string
+	}{
+		{Maven(), "99.9", "99.9-sp1", "99.9-final-SNAPSHOT"},
+		{Maven(), "20180224.99.3-sp1", "20180224.99.3-0-0", "20180224.99.3.0"},
+		{Maven(), "0-foo", "0.RELEASE-0-0", "0.RELEASE"},
+		{Maven(), "9", "9.ga.1", "9b2"}, // go-mvn-version alone: 9 <= 9.ga.1 <= 9b2 < 9
+		{Maven(), "99", "99-sp1", "99.0.a1"},
+	} {
+		checkProperties(t, tc.c, tc.a, tc.b, tc.x)
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"time"
 
@@ -78,8 +79,10 @@ func (db *DB) checkSchema() error {
 }
 
 // view runs fn in a read transaction, turning a panic from bbolt on a
-// corrupt file into an error.
+// corrupt file, or a fault reading past the end of a truncated one, into an
+// error.
 func (db *DB) view(fn func(*bbolt.Tx) error) (err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("vulnerability database %q is corrupt (%v): run \"drydock db update\"", db.path, r)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -386,11 +387,9 @@ func TestCVSSBaseScore(t *testing.T) {
 	}
 }
 
-// sharedData finds a file of the project's shared test data: beside the
-// repository (CI's layout) or at /work/shared/data. It skips the test when
-// the data is absent, except under CI, where that is a failure.
-func sharedData(t testing.TB, rel string) string {
-	t.Helper()
+// findShared finds a file of the project's shared test data: beside the
+// repository (CI's layout), at $DRYDOCK_SHARED_DATA or at /work/shared/data.
+func findShared(rel string) (string, []string) {
 	var candidates []string
 	if d := os.Getenv("DRYDOCK_SHARED_DATA"); d != "" {
 		candidates = append(candidates, d)
@@ -410,11 +409,22 @@ func sharedData(t testing.TB, rel string) string {
 	for _, c := range candidates {
 		p := filepath.Join(c, filepath.FromSlash(rel))
 		if _, err := os.Stat(p); err == nil {
-			return p
+			return p, candidates
 		}
 	}
+	return "", candidates
+}
+
+// sharedData returns the path of a shared test data file. It skips the test
+// when the data is absent, except under CI, where that is a failure.
+func sharedData(t testing.TB, rel string) string {
+	t.Helper()
+	p, looked := findShared(rel)
+	if p != "" {
+		return p
+	}
 	if os.Getenv("CI") != "" {
-		t.Fatalf("shared test data %s not found (looked in %v)", rel, candidates)
+		t.Fatalf("shared test data %s not found (looked in %v)", rel, looked)
 	}
 	t.Skipf("shared test data %s not found", rel)
 	return ""
@@ -469,5 +479,68 @@ func TestAlmaLinuxShared(t *testing.T) {
 	el8, _ := db.Advisories(ctx, "AlmaLinux:8", "glibc")
 	if !slices.Contains(ids(el8), "ALSA-2023:5455") {
 		t.Errorf("AlmaLinux:8 glibc lacks ALSA-2023:5455: %v", ids(el8))
+	}
+}
+
+// TestCorruptDatabase damages a built database: reads must fail with an
+// error naming the file, never crash.
+func TestCorruptDatabase(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "drydock.db")
+	b, err := NewBuilder(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3000 {
+		name := fmt.Sprintf("pkg-%04d", i)
+		if err := b.Add(Advisory{ID: "X-" + name, Ecosystem: "npm", Package: name, Details: strings.Repeat("d", 500), Versions: []string{"1"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := b.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	cases := map[string][]byte{
+		"truncated":   data[:len(data)/2],
+		"zeroed tail": append(slices.Clone(data[:len(data)/2]), make([]byte, len(data)-len(data)/2)...),
+	}
+	flipped := slices.Clone(data)
+	for i := 16 << 10; i < len(flipped); i += 97 {
+		flipped[i] ^= 0x5a
+	}
+	cases["bit flips"] = flipped
+	for name, bad := range cases {
+		t.Run(name, func(t *testing.T) {
+			p := filepath.Join(dir, strings.ReplaceAll(name, " ", "-")+".db")
+			if err := os.WriteFile(p, bad, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			db, err := Open(ctx, p)
+			if err != nil {
+				if !strings.Contains(err.Error(), p) {
+					t.Errorf("open error %v does not name the file", err)
+				}
+				return
+			}
+			defer db.Close()
+			failed := false
+			for i := 0; i < 3000; i += 7 {
+				if _, err := db.Advisories(ctx, "npm", fmt.Sprintf("pkg-%04d", i)); err != nil {
+					failed = true
+					if !strings.Contains(err.Error(), p) {
+						t.Fatalf("error %v does not name the file", err)
+					}
+				}
+			}
+			if !failed {
+				t.Errorf("no read failed on a damaged database")
+			}
+		})
 	}
 }

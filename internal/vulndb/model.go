@@ -6,8 +6,10 @@ import (
 	"time"
 )
 
-// SchemaVersion is the layout version of the database file. Bump it when the
-// buckets or the stored encoding change; Open refuses other versions.
+// SchemaVersion is the version of the database file. Bump it when the
+// buckets, the stored encoding or the import rules change: Open refuses
+// other versions, and Update rebuilds a database of another version even
+// when its sources are unchanged.
 const SchemaVersion = 1
 
 // Advisory is one advisory for one package in one ecosystem. An OSV record

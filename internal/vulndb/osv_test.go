@@ -306,3 +306,24 @@ func FuzzParseOSV(f *testing.F) {
 		}
 	})
 }
+
+func FuzzReadOSVZip(f *testing.F) {
+	f.Add(zipOf(f, map[string]string{"ALSA-2023:5453.json": almaRecord, "dir/": "", "README": "x"}))
+	f.Add(zipOf(f, map[string]string{"X.json": `{"id": "X", "withdrawn": "2020-01-01T00:00:00Z"}`}))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var n int
+		st, err := ReadOSVZip(context.Background(), bytes.NewReader(data), int64(len(data)), "fuzz.zip", "osv/fuzz", func(advs []Advisory) error {
+			n += len(advs)
+			return nil
+		})
+		if err != nil {
+			if !strings.Contains(err.Error(), `"fuzz.zip"`) {
+				t.Fatalf("error %v does not name the zip", err)
+			}
+			return
+		}
+		if n != st.Advisories {
+			t.Fatalf("stats %+v, %d advisories passed on", st, n)
+		}
+	})
+}

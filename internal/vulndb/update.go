@@ -100,7 +100,8 @@ type UpdateResult struct {
 	// answered with 304 Not Modified. Local mirror files count in neither.
 	Downloaded  int
 	NotModified int
-	// Warnings are non-fatal problems, e.g. an ecosystem no mirror publishes.
+	// Warnings are non-fatal problems, e.g. an ecosystem no mirror
+	// publishes. Update does not log them itself.
 	Warnings []string
 }
 
@@ -234,10 +235,10 @@ func Update(ctx context.Context, opt UpdateOptions) (UpdateResult, error) {
 	return res, nil
 }
 
+// warn records a non-fatal problem. It is returned in UpdateResult.Warnings
+// for the caller to report, not logged here (that would report it twice).
 func (u *updater) warn(msg string) {
 	u.res.Warnings = append(u.res.Warnings, msg)
-	u.log.Warn(msg)
-	u.progress("warning: %s", msg)
 }
 
 func (u *updater) progress(format string, args ...any) {
@@ -396,8 +397,10 @@ func (u *updater) nativeIndex(ctx context.Context) ([]string, error) {
 		} else {
 			d, status, err := u.getSmall(ctx, base+"/"+NativeIndexFile)
 			if err != nil || status != http.StatusOK {
-				if err == nil && status != http.StatusNotFound && status != http.StatusForbidden {
-					u.log.Debug("native index not available", "mirror", m, "status", status)
+				// Optional: a mirror without native feeds answers 404 (GCS
+				// may answer 403); anything else is noted, not fatal.
+				if err != nil || (status != http.StatusNotFound && status != http.StatusForbidden) {
+					u.log.Debug("native index not available", "mirror", m, "status", status, "err", err)
 				}
 				continue
 			}

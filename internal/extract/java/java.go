@@ -485,14 +485,22 @@ func fromManifest(m map[string]string, fileArtifact string) (group, artifact, ve
 	if len(m) == 0 {
 		return "", "", "", ""
 	}
-	for _, k := range []string{"Implementation-Version", "Bundle-Version", "Specification-Version"} {
+	for _, k := range []string{"Implementation-Version", "Bundle-Version", "Plugin-Version", "Specification-Version"} {
 		if version = manifestValue(m, k); version != "" {
 			break
 		}
 	}
 	bsn := bundleSymbolicName(m)
 	amn := manifestValue(m, "Automatic-Module-Name")
+	// Jenkins plugins (.hpi/.jpi) name themselves with Short-Name and Group-Id.
+	shortName := manifestValue(m, "Short-Name")
 	artifact = fileArtifact
+	if shortName != "" {
+		artifact = shortName
+	}
+	if g := manifestValue(m, "Group-Id"); g != "" && shortName != "" && version != "" {
+		return g, artifact, version, "Group-Id"
+	}
 	if artifact == "" {
 		if t := manifestValue(m, "Implementation-Title"); t != "" && !strings.ContainsAny(t, " \t") {
 			artifact = t

@@ -193,6 +193,16 @@ func TestExtract(t *testing.T) {
 			},
 		},
 		{
+			name: "Jenkins plugin manifest",
+			path: "/var/jenkins_home/plugins/git.jpi",
+			data: buildZip(t, manifestEntry("Group-Id: org.jenkins-ci.plugins", "Short-Name: git", "Long-Name: Jenkins Git plugin",
+				"Plugin-Version: 4.11.0", "Implementation-Title: git")),
+			want: []inventory.Package{
+				mavenPkg("/var/jenkins_home/plugins/git.jpi", "org.jenkins-ci.plugins:git", "4.11.0", "pkg:maven/org.jenkins-ci.plugins/git@4.11.0",
+					map[string]string{"evidence": "MANIFEST.MF", "group_id_source": "Group-Id"}),
+			},
+		},
+		{
 			name: "file name only",
 			path: "/app/lib/log4j-core-2.14.1.jar",
 			data: buildZip(t, classEntry("org/apache/logging/log4j/core/Logger.class")),

@@ -324,7 +324,7 @@ func AlmaLinux() *report.Report {
 			ID: "ALSA-2023:5453", Aliases: []string{"CVE-2023-4911"}, Package: ref(glibc),
 			InstalledVersion: glibc.Version, FixedVersion: "2.34-60.el9_2.7", Status: match.StatusFixed,
 			Severity: match.SevHigh, SeveritySource: "vendor", VendorSeverity: "Important",
-			CVSS: []match.CVSS{{Version: "3.1", Vector: "CVSS:3.1/AV:L/AC:L/PR:L/UI:N/S:U/C:H/I:H/A:H", Score: 7.8, Source: "nvd"}},
+			CVSS:  []match.CVSS{{Version: "3.1", Vector: "CVSS:3.1/AV:L/AC:L/PR:L/UI:N/S:U/C:H/I:H/A:H", Score: 7.8, Source: "nvd"}},
 			KEV:   true,
 			Title: "Important: glibc security update",
 			Description: "A buffer overflow was discovered in the GNU C Library's dynamic loader ld.so while processing the " +

@@ -100,7 +100,9 @@ func sarifLocation(uri string, line int) *sarif.Location {
 	}}
 }
 
-func text(s string) *sarif.MultiformatMessageString { return &sarif.MultiformatMessageString{Text: ptr(s)} }
+func text(s string) *sarif.MultiformatMessageString {
+	return &sarif.MultiformatMessageString{Text: ptr(s)}
+}
 
 func fingerprint(parts ...string) string {
 	h := sha256.Sum256([]byte(strings.Join(parts, "\x00")))
@@ -172,10 +174,10 @@ func SARIF(w io.Writer, r *report.Report, opt Options) error {
 		res.Locations = []*sarif.Location{loc}
 		res.PartialFingerprints = map[string]any{fingerprintKey: fingerprint(f.ID, f.Package.PURL, f.Package.Path, f.Package.Name, f.InstalledVersion)}
 		props := sarif.Properties{
-			"severity":        sev,
-			"packageName":     f.Package.Name,
+			"severity":         sev,
+			"packageName":      f.Package.Name,
 			"installedVersion": f.InstalledVersion,
-			"layerIndex":      f.Package.LayerIndex,
+			"layerIndex":       f.Package.LayerIndex,
 		}
 		if ss := securitySeverity(sev, maxCVSS(&f)); ss != "" {
 			props["security-severity"] = ss
