@@ -356,10 +356,10 @@ func decodeSPDX(ctx context.Context, data []byte) (*report.Report, error) {
 			continue
 		}
 		fs := annFacts(p)
-		if fs.get(trivyClass) != "" && p.PrimaryPackagePurpose != "OPERATING-SYSTEM" {
+		if fs.get(trivyClass) != "" && !isOSPurpose(p.PrimaryPackagePurpose) {
 			continue // Trivy's grouping of packages by application
 		}
-		if p.PrimaryPackagePurpose == "OPERATING-SYSTEM" || fs.has("drydock:distro:") {
+		if isOSPurpose(p.PrimaryPackagePurpose) || fs.has("drydock:distro:") {
 			d.distro(p.PackageName, p.PackageVersion, p.PackageDescription, fs)
 			continue
 		}
@@ -741,4 +741,10 @@ func escapeName(n string) string {
 
 func unescapeName(n string) string {
 	return strings.NewReplacer("%3D", "=", "%25", "%").Replace(n)
+}
+
+// isOSPurpose accepts both spellings of the operating-system purpose (JSON
+// schema: OPERATING_SYSTEM; tag-value and some producers: OPERATING-SYSTEM).
+func isOSPurpose(p string) bool {
+	return p == "OPERATING_SYSTEM" || p == "OPERATING-SYSTEM"
 }

@@ -12,6 +12,7 @@ import (
 	cdx "github.com/CycloneDX/cyclonedx-go"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+	spdxjson "github.com/spdx/tools-golang/json"
 
 	"github.com/drydock-scan/drydock/internal/inventory"
 	"github.com/drydock-scan/drydock/internal/report"
@@ -79,6 +80,41 @@ func TestCycloneDXValidatesAgainstSchema(t *testing.T) {
 	bad := `{"bomFormat":"CycloneDX","specVersion":"1.6","version":1,"components":[{"type":"nonsense","name":"x"}]}`
 	if err := schema.Validate([]byte(bad)); err == nil {
 		t.Error("schema accepted a component of type nonsense")
+	}
+}
+
+func TestSPDXValidatesAgainstSchema(t *testing.T) {
+	const id = "http://spdx.org/rdf/terms/2.3"
+	schema, err := reporttest.CompileSchema(id, map[string]string{id: "testdata/schema/spdx-2.3.schema.json"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, r := range fixtures() {
+		var buf bytes.Buffer
+		if err := WriteSPDX(&buf, r); err != nil {
+			t.Fatal(err)
+		}
+		if err := schema.Validate(buf.Bytes()); err != nil {
+			t.Errorf("%s: SPDX output does not validate:\n%v", name, err)
+		}
+		// The official library reads it back (its own structural check).
+		if _, err := spdxjson.Read(bytes.NewReader(buf.Bytes())); err != nil {
+			t.Errorf("%s: tools-golang cannot read the SPDX output: %v", name, err)
+		}
+	}
+	// The sample documents of other producers validate too (they are realistic).
+	for _, f := range []string{"testdata/syft-alpine.spdx.json", "testdata/trivy-almalinux.spdx.json"} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := schema.Validate(b); err != nil {
+			t.Errorf("%s does not validate:\n%v", f, err)
+		}
+	}
+	bad := `{"spdxVersion":"SPDX-2.3","SPDXID":"SPDXRef-DOCUMENT","dataLicense":"CC0-1.0","name":"x","documentNamespace":"x","creationInfo":{"created":"2026-01-01T00:00:00Z","creators":["Tool: x"]},"packages":[{"SPDXID":"SPDXRef-a","name":"a","downloadLocation":"NONE","primaryPackagePurpose":"OPERATING-SYSTEM"}]}`
+	if err := schema.Validate([]byte(bad)); err == nil {
+		t.Error("schema accepted primaryPackagePurpose OPERATING-SYSTEM (the JSON spelling is OPERATING_SYSTEM)")
 	}
 }
 
@@ -344,6 +380,24 @@ func TestDecodeOtherProducers(t *testing.T) {
 				t.Errorf("summary counts %d packages, report has %d", r.Summary.Packages, len(r.Packages))
 			}
 		})
+	}
+}
+
+func TestDecodeOlderCycloneDX(t *testing.T) {
+	b, err := os.ReadFile("testdata/trivy-alpine.cdx.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []string{"1.4", "1.5"} {
+		doc := strings.ReplaceAll(string(b), `"1.6"`, `"`+v+`"`)
+		doc = strings.ReplaceAll(doc, "bom-1.6.schema.json", "bom-"+v+".schema.json")
+		r, err := Decode(context.Background(), strings.NewReader(doc))
+		if err != nil {
+			t.Fatalf("CycloneDX %s: %v", v, err)
+		}
+		if len(r.Packages) != 3 || r.Distro == nil || r.Distro.ID != "alpine" {
+			t.Errorf("CycloneDX %s: %d packages, distro %+v", v, len(r.Packages), r.Distro)
+		}
 	}
 }
 

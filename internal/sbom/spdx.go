@@ -24,7 +24,7 @@ const (
 )
 
 // SPDX converts r into an SPDX 2.3 document: the image as the root package
-// the document DESCRIBES, the distro as an OPERATING-SYSTEM package, one
+// the document DESCRIBES, the distro as an OPERATING_SYSTEM package, one
 // package per drydock package (SPDXID from its ID, purl external reference,
 // licenseDeclared) that the image CONTAINS, and OS packages CONTAINing the
 // language packages in their files. drydock facts are package annotations
@@ -99,7 +99,7 @@ func SPDX(r *report.Report) *spdx.Document {
 			PackageLicenseConcluded: noAssertion,
 			PackageLicenseDeclared:  noAssertion,
 			PackageCopyrightText:    noAssertion,
-			PrimaryPackagePurpose:   "OPERATING-SYSTEM",
+			PrimaryPackagePurpose:   "OPERATING_SYSTEM", // the JSON schema's spelling (tag-value uses a dash)
 			Annotations:             annotate(distroFacts(d)),
 		})
 		doc.Relationships = append(doc.Relationships, rel(spdxImageID, "CONTAINS", spdxOSID))

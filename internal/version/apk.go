@@ -3,14 +3,14 @@ package version
 import "strings"
 
 // apkComparator implements the version rules of current apk-tools
-// (src/version.c since its token_first/token_next rewrite) rather than
+// (src/version.c after its token_first/token_next rewrite) rather than
 // wrapping github.com/knqyf263/go-apk-version. That library ports the older
 // algorithm, whose leading-zero handling leaves the next token unread, so a
-// pre-release suffix after a ".0" component sorts AFTER the release:
-// "1.0.0_rc95-r0" > "1.0.0-r0" (a real Alpine secfix for runc), which would
-// report every runc 1.0.0 as vulnerable. The old parser also accepts "a1.0",
-// "1.0-r" and "-x1" for "-r1", and reads numbers into an int without overflow
-// checks (see TestAPKLibraryDiffers). The rules are short:
+// pre-release suffix after a ".0" component sorts AFTER the release when no
+// revision follows: "1.0.0_rc10" > "1.0.0" (Alpine's secdb lists runc fixes
+// such as "1.0.0_rc10" without a revision). The old parser also accepts
+// "a1.0", "1.0-r" and "-x1" for "-r1", and reads numbers into an int without
+// overflow checks (see TestAPKLibraryDiffers). The rules are short:
 //
 //	version  = digits {"." digits} [letter [digits]] {"_" suffix [digits]} ["~" hex] ["-r" digits]
 //

@@ -35,9 +35,9 @@ var (
 // package database) from costing quadratic time in regexp-based parsers.
 const maxVersionLen = 512
 
-// ecosystems maps the lower-cased base name (the part before the first ':')
-// of drydock inventory ecosystems and OSV ecosystem strings to a comparator
-// constructor. It is a function, not a package-level map, so that there is no
+// comparatorFor maps the lower-cased base name (the part before the first
+// ':') of drydock inventory ecosystems and OSV ecosystem strings to a
+// comparator. It is a switch, not a package-level map, so that there is no
 // package-level mutable state.
 func comparatorFor(base string) Comparator {
 	switch base {
