@@ -454,13 +454,22 @@ func mergeAliases(fs []Finding) []Finding {
 		}
 		return i
 	}
-	owner := map[string]int{}
+	// Two records are the same flaw when one's ID is the other's ID or
+	// alias (a GHSA aliasing a CVE record). Sharing only an alias is not
+	// enough: two vendor errata (ALSA-2023:5453 and a later ALSA) may both
+	// cite one CVE and are distinct advisories with distinct fixes.
+	primary := map[string]int{}
 	for i := range fs {
-		for _, id := range fs[i].AllIDs() {
-			if j, ok := owner[id]; ok {
+		if j, ok := primary[fs[i].ID]; ok {
+			parent[find(i)] = find(j)
+		} else {
+			primary[fs[i].ID] = i
+		}
+	}
+	for i := range fs {
+		for _, id := range fs[i].Aliases {
+			if j, ok := primary[id]; ok {
 				parent[find(i)] = find(j)
-			} else {
-				owner[id] = i
 			}
 		}
 	}

@@ -85,10 +85,17 @@ func TestMatchVendorSemantics(t *testing.T) {
 				// The same flaw published again under its CVE: one finding.
 				{ID: "CVE-2021-23337", Ranges: []vulndb.Range{{Type: "SEMVER", Events: ev("0", "4.17.21")}}},
 			},
-			"AlmaLinux:9\x00glibc": {{
-				ID: "ALSA-2023:5453", Aliases: []string{"CVE-2023-4911"}, VendorSeverity: "Important",
-				Ranges: []vulndb.Range{{Type: "ECOSYSTEM", Events: ev("0", "2.34-60.el9_2.7")}},
-			}},
+			"AlmaLinux:9\x00glibc": {
+				{
+					ID: "ALSA-2023:5453", Aliases: []string{"CVE-2023-4911"}, VendorSeverity: "Important",
+					Ranges: []vulndb.Range{{Type: "ECOSYSTEM", Events: ev("0", "2.34-60.el9_2.7")}},
+				},
+				// A later erratum citing the same CVE is a distinct advisory.
+				{
+					ID: "ALSA-2023:9999", Aliases: []string{"CVE-2023-4911"}, VendorSeverity: "Moderate",
+					Ranges: []vulndb.Range{{Type: "ECOSYSTEM", Events: ev("0", "2.34-61.el9_2")}},
+				},
+			},
 		},
 		cves: map[string]vulndb.CVE{
 			"CVE-2023-42366": {ID: "CVE-2023-42366", NVDScore: 5.5, NVDSeverity: "MEDIUM", NVDVector: "CVSS:3.1/AV:L/AC:L/PR:L/UI:N/S:U/C:N/I:N/A:H", NVDVersion: "3.1"},
@@ -131,7 +138,10 @@ func TestMatchVendorSemantics(t *testing.T) {
 				Distro:   &inventory.Distro{ID: "almalinux", VersionID: "9.0", Release: "9"},
 				Packages: []inventory.Package{{ID: "g", Name: "glibc", Version: "2.34-28.el9_0", SourceName: "glibc", Ecosystem: inventory.EcoRPM}},
 			},
-			want: []row{{"glibc", "ALSA-2023:5453", "2.34-60.el9_2.7", StatusFixed, SevHigh, "vendor", true, []string{"CVE-2023-4911"}}},
+			want: []row{
+				{"glibc", "ALSA-2023:5453", "2.34-60.el9_2.7", StatusFixed, SevHigh, "vendor", true, []string{"CVE-2023-4911"}},
+				{"glibc", "ALSA-2023:9999", "2.34-61.el9_2", StatusFixed, SevMedium, "vendor", true, []string{"CVE-2023-4911"}},
+			},
 		},
 		{
 			name: "no distro: OS packages not matched",

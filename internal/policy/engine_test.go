@@ -405,26 +405,26 @@ rules:
 // TestRuntimeErrorFails checks that a rule failing at run time fires (fails
 // closed) instead of passing.
 func TestRuntimeErrorFails(t *testing.T) {
-	const src = `apiVersion: drydock.dev/v1
-kind: Policy
-metadata: {name: labels}
-rules:
-  - id: needs-owner
-    action: deny
-    on: image
-    expr: image.config.labels["owner"] == ""
-`
-	p, err := ParsePolicy("labels.yaml", []byte(src))
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := (&Engine{Policies: []*Policy{p}, Now: fixedNow}).Evaluate(context.Background(), alpineReport())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got.Pass || got.ExitCode != ExitFail || len(got.Failures) != 1 ||
-		!strings.Contains(got.Failures[0].Message, `rule "needs-owner" could not be evaluated: no such key: owner`) {
-		t.Errorf("verdict = %+v, want a failure naming the missing key", got)
+	ten := "[0,1,2,3,4,5,6,7,8,9]"
+	for _, tt := range []struct{ expr, want string }{
+		{`image.config.labels["owner"] == ""`, `rule "x" could not be evaluated: no such key: owner`},
+		{ten + ".all(a, " + ten + ".all(b, " + ten + ".all(c, " + ten + ".all(d, " + ten + ".all(e, " + ten + ".all(f, true))))))",
+			`rule "x" could not be evaluated: operation cancelled: actual cost limit exceeded`},
+	} {
+		src := header + "  - id: x\n    action: deny\n    on: image\n    expr: '" + tt.expr + "'\n"
+		p, err := ParsePolicy("p.yaml", []byte(src))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := (&Engine{Policies: []*Policy{p}, Now: fixedNow}).Evaluate(context.Background(), alpineReport())
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := &report.Verdict{ExitCode: ExitFail, Failures: []report.RuleResult{{
+			RuleID: "x", Action: ActionDeny, Message: tt.want, Targets: []string{"image"}}}}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("%s: verdict (-want +got):\n%s", tt.expr, diff)
+		}
 	}
 }
 
@@ -537,4 +537,19 @@ func mustRead(t *testing.T, path string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+func TestEvaluateCancelled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := (&Engine{Policies: []*Policy{mustPolicy(t, "builtin:kev")}}).Evaluate(ctx, almaReport()); err == nil {
+		t.Error("Evaluate with a cancelled context: no error")
+	}
+	if _, err := (&Engine{}).Evaluate(context.Background(), nil); err == nil {
+		t.Error("Evaluate(nil): no error")
+	}
+	if _, err := LoadPolicy(context.Background(), "testdata/policy/missing.yaml"); err == nil ||
+		!strings.Contains(err.Error(), `"testdata/policy/missing.yaml"`) {
+		t.Errorf("LoadPolicy(missing) = %v, want an error naming the file", err)
+	}
 }

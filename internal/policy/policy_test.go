@@ -261,3 +261,22 @@ func TestTemplate(t *testing.T) {
 		t.Errorf("render = %q, want %q", got, want)
 	}
 }
+
+// TestExpressionLimits checks that long rule chains are accepted and that
+// hostile nesting is refused at load time.
+func TestExpressionLimits(t *testing.T) {
+	rule := func(expr string) []byte {
+		return []byte(header + "  - id: x\n    action: deny\n    on: finding\n    expr: '" + expr + "'\n")
+	}
+	var parts []string
+	for range 150 {
+		parts = append(parts, `finding.id == "CVE-1"`)
+	}
+	if _, err := ParsePolicy("p.yaml", rule(strings.Join(parts, " || "))); err != nil {
+		t.Errorf("150-term chain: %v", err)
+	}
+	deep := strings.Repeat("(", 300) + "true" + strings.Repeat(")", 300)
+	if _, err := ParsePolicy("p.yaml", rule(deep)); err == nil || !strings.Contains(err.Error(), "recursion limit exceeded") {
+		t.Errorf("300 nested parentheses: err = %v, want a recursion limit error", err)
+	}
+}
