@@ -360,7 +360,8 @@ func SecretKey(s *report.Secret) string {
 	return s.RuleID + "@" + loc
 }
 
-// templateFields returns the {{name}} values available to messages per target kind.
+// findingFields returns the {{name}} values of a finding's messages; the
+// other *Fields functions do the same for the other kinds.
 func findingFields(in *FindingInput) map[string]string {
 	return map[string]string{
 		"id": in.ID, "key": in.Key, "aliases": strings.Join(in.Aliases, ", "),

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/drydock-scan/drydock/internal/match"
 	"github.com/drydock-scan/drydock/internal/report"
@@ -280,5 +281,39 @@ func TestExpiry(t *testing.T) {
 	}
 	if e, _ := parseExpiry(""); e.expired(time.Now()) {
 		t.Errorf("no expiry expired")
+	}
+}
+
+func TestVEXCycloneDXXML(t *testing.T) {
+	const doc = `<?xml version="1.0" encoding="UTF-8"?>
+<bom xmlns="http://cyclonedx.org/schema/bom/1.5" serialNumber="urn:uuid:3e671687-395b-41f5-a30f-a58921a69b79" version="1">
+  <components>
+    <component type="library" bom-ref="glibc">
+      <name>glibc</name>
+      <version>2.34-28.el9_0</version>
+      <purl>pkg:rpm/almalinux/glibc@2.34-28.el9_0?arch=aarch64</purl>
+    </component>
+  </components>
+  <vulnerabilities>
+    <vulnerability>
+      <id>CVE-2023-4911</id>
+      <analysis>
+        <state>resolved</state>
+        <detail>patched in our rebuild</detail>
+      </analysis>
+      <affects>
+        <target><ref>glibc</ref></target>
+      </affects>
+    </vulnerability>
+  </vulnerabilities>
+</bom>`
+	v, err := ParseVEX("glibc.cdx.xml", []byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []VEXStatement{{Vulnerabilities: []string{"CVE-2023-4911"}, Status: VEXFixed, Impact: "patched in our rebuild",
+		Products: []VEXProduct{{PURL: "pkg:rpm/almalinux/glibc@2.34-28.el9_0?arch=aarch64"}}}}
+	if diff := cmp.Diff(want, v.Statements, cmpopts.IgnoreUnexported(VEXProduct{})); diff != "" {
+		t.Errorf("statements (-want +got):\n%s", diff)
 	}
 }

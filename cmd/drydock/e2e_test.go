@@ -1,0 +1,564 @@
+package main
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"flag"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/drydock-scan/drydock/internal/report"
+	"github.com/drydock-scan/drydock/internal/testimage"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+const (
+	alpineImage = "../../testdata/images/alpine-3.16.9.tar"
+	mirrorDir   = "../../testdata/mirror"
+)
+
+// testDB is built once per test binary from the mirror the repo carries.
+var testDB string
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	dir, err := os.MkdirTemp("", "drydock-e2e-")
+	if err != nil {
+		panic(err)
+	}
+	testDB = filepath.Join(dir, "drydock.db")
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{"-q", "--cache-dir", dir, "db", "update", "--source", mirrorDir, "--db", testDB}, nil, &out, &errb); code != 0 {
+		os.Stderr.WriteString("building the test database failed: " + errb.String())
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+func drydock(t *testing.T, args ...string) result {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(context.Background(), append([]string{"--cache-dir", t.TempDir()}, args...), nil, &out, &errb)
+	return result{code, out.String(), errb.String()}
+}
+
+func scanJSON(t *testing.T, args ...string) (*report.Report, result) {
+	t.Helper()
+	res := drydock(t, append([]string{"image", "--db", testDB, "--format", "json"}, args...)...)
+	var rep report.Report
+	if err := json.Unmarshal([]byte(res.stdout), &rep); err != nil {
+		t.Fatalf("drydock %v: exit %d, output is not JSON: %v\nstderr: %s", args, res.code, err, res.stderr)
+	}
+	return &rep, res
+}
+
+func sbomJSON(t *testing.T, ref string) *report.Report {
+	t.Helper()
+	res := drydock(t, "sbom", "--format", "json", ref)
+	if res.code != 0 {
+		t.Fatalf("drydock sbom %s: exit %d\n%s", ref, res.code, res.stderr)
+	}
+	var rep report.Report
+	if err := json.Unmarshal([]byte(res.stdout), &rep); err != nil {
+		t.Fatal(err)
+	}
+	return &rep
+}
+
+// pairs lists "package advisory" for every finding.
+func pairs(rep *report.Report) []string {
+	var out []string
+	for _, f := range rep.Findings {
+		out = append(out, f.Package.Name+" "+f.ID)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func TestAlpineFindings(t *testing.T) {
+	rep, res := scanJSON(t, alpineImage)
+	if res.code != 0 {
+		t.Fatalf("exit %d: %s", res.code, res.stderr)
+	}
+	if got, want := len(rep.Packages), 14; got != want {
+		t.Errorf("packages = %d, want %d", got, want)
+	}
+	type row struct{ Pkg, ID, Installed, Fixed, Severity, Source, Eco string }
+	var got []row
+	for _, f := range rep.Findings {
+		got = append(got, row{f.Package.Name, f.ID, f.InstalledVersion, f.FixedVersion, f.Severity, f.SeveritySource, f.Evidence[0].Ecosystem})
+	}
+	want := []row{
+		{"busybox", "CVE-2023-42366", "1.35.0-r17", "1.35.0-r18", "MEDIUM", "nvd", "Alpine:v3.16"},
+		{"ssl_client", "CVE-2023-42366", "1.35.0-r17", "1.35.0-r18", "MEDIUM", "nvd", "Alpine:v3.16"},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("findings (-want +got):\n%s", diff)
+	}
+	for _, f := range rep.Findings {
+		if len(f.CVSS) == 0 || f.CVSS[0].Score != 5.5 {
+			t.Errorf("%s: CVSS = %+v, want NVD 5.5", f.Package.Name, f.CVSS)
+		}
+	}
+	if rep.Image.Kind != "docker-archive" || rep.Distro == nil || rep.Distro.Release != "v3.16" {
+		t.Errorf("image kind %q distro %+v", rep.Image.Kind, rep.Distro)
+	}
+}
+
+func TestAlpineTableGolden(t *testing.T) {
+	res := drydock(t, "image", "--db", testDB, alpineImage)
+	if res.code != 0 {
+		t.Fatalf("exit %d: %s", res.code, res.stderr)
+	}
+	golden(t, "testdata/alpine-3.16.9.table.golden", res.stdout)
+}
+
+func golden(t *testing.T, path, got string) {
+	t.Helper()
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("reading golden file (run with -update): %v", err)
+	}
+	if diff := cmp.Diff(string(want), got); diff != "" {
+		t.Errorf("%s mismatch (-want +got):\n%s", path, diff)
+	}
+}
+
+// almaImage builds a one-layer image holding a real AlmaLinux rpm database
+// and os-release, as an OCI layout.
+func almaImage(t *testing.T, release, dbName, dbFile string) string {
+	t.Helper()
+	osRelease, err := os.ReadFile(filepath.Join("../../internal/extract/osrelease/testdata", "almalinux-"+release, "usr/lib/os-release"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := gunzip(t, filepath.Join("../../internal/extract/rpm/testdata", dbFile))
+	img, err := testimage.Build(testimage.Config{}, testimage.Layer{
+		Files:     map[string][]byte{"usr/lib/os-release": osRelease, "var/lib/rpm/" + dbName: db},
+		CreatedBy: "COPY rootfs /",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "layout")
+	if err := testimage.WriteOCILayout(dir, "almalinux:"+release, img); err != nil {
+		t.Fatal(err)
+	}
+	return "oci:" + dir
+}
+
+func gunzip(t *testing.T, path string) []byte {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestAlmaLinuxFindings(t *testing.T) {
+	tests := []struct {
+		release, db, file string
+		packages, pairs   int
+		glibcAdvisory     string
+	}{
+		{"9.0", "rpmdb.sqlite", "almalinux-9.0-rpmdb.sqlite.gz", 22, 36, "ALSA-2023:5453"},
+		// 20 headers, one of them the gpg-pubkey pseudo-package.
+		{"8.8", "Packages", "almalinux-8.8-Packages.gz", 19, 39, "ALSA-2023:5455"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.release, func(t *testing.T) {
+			rep, res := scanJSON(t, almaImage(t, tc.release, tc.db, tc.file))
+			if res.code != 0 {
+				t.Fatalf("exit %d: %s", res.code, res.stderr)
+			}
+			if len(rep.Packages) != tc.packages {
+				t.Errorf("packages = %d, want %d", len(rep.Packages), tc.packages)
+			}
+			if got := pairs(rep); len(got) != tc.pairs {
+				t.Errorf("(package, advisory) pairs = %d, want %d:\n%s", len(got), tc.pairs, strings.Join(got, "\n"))
+			}
+			found := false
+			for _, f := range rep.Findings {
+				if f.Package.Name == "glibc" && f.ID == tc.glibcAdvisory {
+					found = true
+					if !f.KEV || !slices.Contains(f.Aliases, "CVE-2023-4911") || f.Severity != "HIGH" || f.SeveritySource != "vendor" {
+						t.Errorf("glibc %s: kev=%v aliases=%v severity=%s (%s), want KEV, CVE-2023-4911, HIGH from vendor",
+							f.ID, f.KEV, f.Aliases, f.Severity, f.SeveritySource)
+					}
+				}
+			}
+			if !found {
+				t.Errorf("no glibc %s (CVE-2023-4911, Looney Tunables) finding", tc.glibcAdvisory)
+			}
+		})
+	}
+}
+
+// extractTar unpacks the Alpine fixture's layer into a directory, for the
+// dir: source.
+func alpineRootfs(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	f, err := os.Open("../../../shared/data/rootfs/alpine-minirootfs-3.16.9-x86_64.tar.gz")
+	if err != nil {
+		// The layer inside the repo's docker-archive is the same tarball.
+		f = layerFromArchive(t, alpineImage)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := tar.NewReader(zr)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(dir, filepath.Clean("/"+h.Name))
+		switch h.Typeflag {
+		case tar.TypeDir:
+			os.MkdirAll(p, 0o755)
+		case tar.TypeReg:
+			os.MkdirAll(filepath.Dir(p), 0o755)
+			b, err := io.ReadAll(tr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(p, b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		case tar.TypeSymlink:
+			os.MkdirAll(filepath.Dir(p), 0o755)
+			os.Symlink(h.Linkname, p)
+		}
+	}
+	return dir
+}
+
+func layerFromArchive(t *testing.T, archive string) *os.File {
+	t.Helper()
+	f, err := os.Open(archive)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	tr := tar.NewReader(f)
+	for {
+		h, err := tr.Next()
+		if err != nil {
+			t.Fatalf("no layer in %s: %v", archive, err)
+		}
+		if strings.HasSuffix(h.Name, ".tar.gz") {
+			tmp, err := os.CreateTemp(t.TempDir(), "layer")
+			if err != nil {
+				t.Fatal(err)
+			}
+			io.Copy(tmp, tr)
+			tmp.Seek(0, 0)
+			return tmp
+		}
+	}
+}
+
+func TestSourcesAgree(t *testing.T) {
+	base := sbomJSON(t, alpineImage)
+	want := packageSet(base)
+
+	img, err := testimage.Build(testimage.Config{Config: v1.Config{Cmd: []string{"/bin/sh"}}},
+		testimage.Layer{Tar: gunzipFile(t, layerFromArchive(t, alpineImage)), CreatedBy: "ADD rootfs /"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	layout := filepath.Join(t.TempDir(), "layout")
+	if err := testimage.WriteOCILayout(layout, "3.16.9", img); err != nil {
+		t.Fatal(err)
+	}
+	plainArchive := filepath.Join(t.TempDir(), "plain.tar")
+	if err := testimage.WriteDockerArchive(plainArchive, "alpine:plain", img); err != nil {
+		t.Fatal(err)
+	}
+	rootfs := alpineRootfs(t)
+	for _, ref := range []string{"docker-archive:" + alpineImage, "oci:" + layout, layout, plainArchive, "dir:" + rootfs, rootfs} {
+		t.Run(ref, func(t *testing.T) {
+			got := packageSet(sbomJSON(t, ref))
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("packages differ from the docker-archive scan (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func gunzipFile(t *testing.T, f *os.File) []byte {
+	t.Helper()
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func packageSet(rep *report.Report) []string {
+	var out []string
+	for _, p := range rep.Packages {
+		out = append(out, p.Ecosystem+" "+p.Name+" "+p.Version+" "+p.PURL)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// TestLayers checks origin layers, history and deletions across layers.
+func TestLayers(t *testing.T) {
+	base := gunzipFile(t, layerFromArchive(t, alpineImage))
+	installed := readTarFile(t, base, "lib/apk/db/installed")
+	extra := "C:Q1abc=\nP:curl\nV:7.83.1-r6\nA:x86_64\nS:1\nI:1\nT:URL retrival utility\nU:https://curl.se/\nL:MIT\no:curl\nm:Natanael Copa <ncopa@alpinelinux.org>\nt:1\nc:abc\n\n"
+	withCurl := append(append([]byte{}, installed...), []byte(extra)...)
+
+	tests := []struct {
+		name   string
+		layers []testimage.Layer
+		want   map[string]int // package → layer index; nil: no packages at all
+	}{
+		{
+			name: "package added by second layer",
+			layers: []testimage.Layer{
+				{Tar: base, CreatedBy: "ADD rootfs /"},
+				{Files: map[string][]byte{"lib/apk/db/installed": withCurl}, CreatedBy: "RUN apk add curl"},
+			},
+			want: map[string]int{"busybox": 0, "curl": 1, "musl": 0},
+		},
+		{
+			name: "database deleted by upper layer",
+			layers: []testimage.Layer{
+				{Tar: base, CreatedBy: "ADD rootfs /"},
+				{Files: map[string][]byte{"lib/apk/db/installed": testimage.Whiteout}, CreatedBy: "RUN rm /lib/apk/db/installed"},
+			},
+			want: nil,
+		},
+		{
+			name: "package removed by upper layer",
+			layers: []testimage.Layer{
+				{Tar: base, CreatedBy: "ADD rootfs /"},
+				{Files: map[string][]byte{"lib/apk/db/installed": withCurl}, CreatedBy: "RUN apk add curl"},
+				{Files: map[string][]byte{"lib/apk/db/installed": installed}, CreatedBy: "RUN apk del curl"},
+			},
+			want: map[string]int{"busybox": 0, "musl": 0},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			img, err := testimage.Build(testimage.Config{}, tc.layers...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join(t.TempDir(), "img.tar")
+			if err := testimage.WriteDockerArchive(path, "test:layers", img); err != nil {
+				t.Fatal(err)
+			}
+			rep := sbomJSON(t, path)
+			got := map[string]int{}
+			for _, p := range rep.Packages {
+				if _, ok := tc.want[p.Name]; ok || p.Name == "curl" {
+					got[p.Name] = p.Layer.Index
+					if p.Layer.CreatedBy != tc.layers[p.Layer.Index].CreatedBy {
+						t.Errorf("%s: created_by %q, want %q", p.Name, p.Layer.CreatedBy, tc.layers[p.Layer.Index].CreatedBy)
+					}
+				}
+			}
+			if tc.want == nil {
+				if len(rep.Packages) != 0 {
+					t.Errorf("got %d packages, want none", len(rep.Packages))
+				}
+				return
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("origin layers (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func readTarFile(t *testing.T, tarball []byte, name string) []byte {
+	t.Helper()
+	tr := tar.NewReader(bytes.NewReader(tarball))
+	for {
+		h, err := tr.Next()
+		if err != nil {
+			t.Fatalf("%s not in tar: %v", name, err)
+		}
+		if strings.TrimPrefix(h.Name, "./") == name {
+			b, err := io.ReadAll(tr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return b
+		}
+	}
+}
+
+func TestExitCodes(t *testing.T) {
+	tests := []struct {
+		name     string
+		args     []string
+		code     int
+		inStderr string
+	}{
+		{"clean gate", []string{"image", "--db", testDB, "--severity", "CRITICAL", "--exit-code", "1", alpineImage}, 0, ""},
+		{"failing gate", []string{"image", "--db", testDB, "--severity", "MEDIUM,HIGH", "--exit-code", "1", alpineImage}, 1, "CVE-2023-42366"},
+		{"custom exit code", []string{"image", "--db", testDB, "--exit-code", "9", alpineImage}, 9, ""},
+		{"fail-on", []string{"image", "--db", testDB, "--fail-on", "medium", alpineImage}, 1, ""},
+		{"fail-on above", []string{"image", "--db", testDB, "--fail-on", "high", alpineImage}, 0, ""},
+		{"ignore-unfixed keeps fixed findings", []string{"image", "--db", testDB, "--ignore-unfixed", "--exit-code", "1", alpineImage}, 1, ""},
+		{"no database", []string{"image", "--db", filepath.Join(t.TempDir(), "none.db"), alpineImage}, 3, "drydock db update"},
+		{"unknown severity", []string{"image", "--db", testDB, "--severity", "SEVERE", alpineImage}, 2, "SEVERE"},
+		{"unknown format", []string{"sbom", "--format", "xml", alpineImage}, 2, "xml"},
+		{"missing image", []string{"sbom", filepath.Join(t.TempDir(), "nope.tar")}, 3, "nope.tar"},
+		{"unknown flag", []string{"sbom", "--frobnicate", alpineImage}, 2, "frobnicate"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			res := drydock(t, tc.args...)
+			if res.code != tc.code {
+				t.Errorf("exit %d, want %d\nstderr: %s", res.code, tc.code, res.stderr)
+			}
+			if !strings.Contains(res.stderr+res.stdout, tc.inStderr) {
+				t.Errorf("output does not mention %q:\n%s", tc.inStderr, res.stderr)
+			}
+		})
+	}
+}
+
+// TestBadInput: every bad image is an error naming the layer or file, never
+// a panic and never an empty success.
+func TestBadInput(t *testing.T) {
+	good := gunzipFile(t, layerFromArchive(t, alpineImage))
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write(good)
+	zw.Close()
+	truncatedGzip := gz.Bytes()[:gz.Len()/2]
+	corruptTar := append([]byte{}, good[:4096]...)
+	for i := 0; i < 512; i++ {
+		corruptTar[1024+i] ^= 0xff
+	}
+
+	dir := t.TempDir()
+	write := func(name string, b []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	tests := []struct {
+		name    string
+		layer   string // path of the layer file
+		mention string
+	}{
+		{"truncated gzip", write("trunc.tar.gz", truncatedGzip), "layer 0"},
+		{"corrupt tar", write("corrupt.tar", corruptTar), "layer 0"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			img, err := testimage.Build(testimage.Config{}, testimage.Layer{TarPath: tc.layer})
+			if err != nil {
+				// go-containerregistry reads the layer to compute its digests;
+				// a layer it cannot read cannot be built into a test image.
+				t.Skipf("cannot build the image: %v", err)
+			}
+			layout := filepath.Join(t.TempDir(), "layout")
+			if err := testimage.WriteOCILayout(layout, "bad", img); err != nil {
+				t.Skipf("cannot write the image: %v", err)
+			}
+			res := drydock(t, "sbom", "--format", "json", "oci:"+layout)
+			if res.code != 3 {
+				t.Errorf("exit %d, want 3 (scan error)\nstdout: %.200s\nstderr: %s", res.code, res.stdout, res.stderr)
+			}
+			if !strings.Contains(res.stderr, tc.mention) {
+				t.Errorf("error does not name %q: %s", tc.mention, res.stderr)
+			}
+		})
+	}
+}
+
+// TestHostilePaths: a layer with "../" and absolute names is read with the
+// names confined to the image root; nothing is written outside the temp dir.
+func TestHostilePaths(t *testing.T) {
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	installed := readTarFile(t, gunzipFile(t, layerFromArchive(t, alpineImage)), "lib/apk/db/installed")
+	for _, name := range []string{"../../../lib/apk/db/installed", "/../etc/os-release"} {
+		b := installed
+		if strings.HasSuffix(name, "os-release") {
+			b = []byte("ID=alpine\nVERSION_ID=3.16.9\n")
+		}
+		tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(b)), Typeflag: tar.TypeReg})
+		tw.Write(b)
+	}
+	tw.WriteHeader(&tar.Header{Name: "../../evil-link", Typeflag: tar.TypeSymlink, Linkname: "/etc/passwd"})
+	tw.Close()
+	img, err := testimage.Build(testimage.Config{}, testimage.Layer{Tar: buf.Bytes()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "hostile.tar")
+	if err := testimage.WriteDockerArchive(path, "hostile:1", img); err != nil {
+		t.Fatal(err)
+	}
+	rep := sbomJSON(t, path)
+	if len(rep.Packages) != 14 {
+		t.Errorf("packages = %d, want the 14 of the apk database at the cleaned path", len(rep.Packages))
+	}
+	for _, p := range rep.Packages {
+		if p.PrimaryPath() != "/lib/apk/db/installed" {
+			t.Errorf("%s found at %q, want the cleaned path", p.Name, p.PrimaryPath())
+		}
+	}
+	if _, err := os.Lstat(filepath.Join(filepath.Dir(filepath.Dir(path)), "evil-link")); err == nil {
+		t.Error("a file named by the tar was written outside the temp dir")
+	}
+}
