@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"sort"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -63,8 +64,16 @@ A --source may be a URL or a local directory laid out like the public OSV bucket
 			if err != nil {
 				return err
 			}
+			var unpublished []string
 			for _, w := range res.Warnings {
+				if eco, ok := strings.CutSuffix(w, ": not published by any mirror"); ok {
+					unpublished = append(unpublished, strings.TrimPrefix(eco, "osv/"))
+					continue
+				}
 				e.log.Warn(w)
+			}
+			if len(unpublished) > 0 {
+				e.log.Info("ecosystems not published by any mirror (skipped)", "ecosystems", strings.Join(unpublished, ", "))
 			}
 			if res.UpToDate {
 				fmt.Fprintf(e.stderr, "vulnerability database is up to date (%s)\n", res.Path)

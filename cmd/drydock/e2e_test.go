@@ -5,12 +5,15 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"flag"
 	"io"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -501,22 +504,21 @@ func TestBadInput(t *testing.T) {
 	}{
 		{"truncated gzip", write("trunc.tar.gz", truncatedGzip), "layer 0"},
 		{"corrupt tar", write("corrupt.tar", corruptTar), "layer 0"},
+		{"not a tar at all", write("garbage", bytes.Repeat([]byte("garbage!"), 300)), "layer 0"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			img, err := testimage.Build(testimage.Config{}, testimage.Layer{TarPath: tc.layer})
+			layer, err := os.ReadFile(tc.layer)
 			if err != nil {
-				// go-containerregistry reads the layer to compute its digests;
-				// a layer it cannot read cannot be built into a test image.
-				t.Skipf("cannot build the image: %v", err)
+				t.Fatal(err)
 			}
-			layout := filepath.Join(t.TempDir(), "layout")
-			if err := testimage.WriteOCILayout(layout, "bad", img); err != nil {
-				t.Skipf("cannot write the image: %v", err)
-			}
+			layout := rawLayout(t, layer, "application/vnd.oci.image.layer.v1.tar+gzip")
 			res := drydock(t, "sbom", "--format", "json", "oci:"+layout)
 			if res.code != 3 {
 				t.Errorf("exit %d, want 3 (scan error)\nstdout: %.200s\nstderr: %s", res.code, res.stdout, res.stderr)
+			}
+			if testing.Verbose() {
+				t.Logf("stderr: %s", res.stderr)
 			}
 			if !strings.Contains(res.stderr, tc.mention) {
 				t.Errorf("error does not name %q: %s", tc.mention, res.stderr)
@@ -524,6 +526,43 @@ func TestBadInput(t *testing.T) {
 		})
 	}
 }
+
+// rawLayout writes an OCI layout by hand around one layer blob, so that a
+// broken layer (which go-containerregistry would refuse to build) can be
+// scanned. The blob's digest is right; its content is not.
+func rawLayout(t *testing.T, layer []byte, mediaType string) string {
+	t.Helper()
+	dir := t.TempDir()
+	blobs := filepath.Join(dir, "blobs", "sha256")
+	if err := os.MkdirAll(blobs, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	put := func(b []byte) string {
+		h := sha256.Sum256(b)
+		d := hex.EncodeToString(h[:])
+		if err := os.WriteFile(filepath.Join(blobs, d), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return "sha256:" + d
+	}
+	layerDigest := put(layer)
+	config := []byte(`{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":["sha256:` + strings.Repeat("0", 64) + `"]},"history":[{"created_by":"ADD broken /"}]}`)
+	configDigest := put(config)
+	manifest := []byte(`{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json",` +
+		`"config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"` + configDigest + `","size":` + itoa(len(config)) + `},` +
+		`"layers":[{"mediaType":"` + mediaType + `","digest":"` + layerDigest + `","size":` + itoa(len(layer)) + `}]}`)
+	manifestDigest := put(manifest)
+	index := `{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"` + manifestDigest + `","size":` + itoa(len(manifest)) + `}]}`
+	if err := os.WriteFile(filepath.Join(dir, "index.json"), []byte(index), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "oci-layout"), []byte(`{"imageLayoutVersion":"1.0.0"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
 
 // TestHostilePaths: a layer with "../" and absolute names is read with the
 // names confined to the image root; nothing is written outside the temp dir.

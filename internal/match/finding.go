@@ -109,10 +109,12 @@ type Finding struct {
 	Annotations      []Annotation `json:"annotations,omitempty"`
 }
 
-// Suppressed reports whether a later stage suppressed the finding.
+// Suppressed reports whether a later stage suppressed the finding (ignore
+// rule, VEX, --ignore-unfixed) or filtered it out (--severity). Such findings
+// stay in the JSON with their annotations but do not count.
 func (f *Finding) Suppressed() bool {
 	for _, a := range f.Annotations {
-		if a.Kind == "suppressed" {
+		if a.Kind == "suppressed" || a.Kind == "filtered" {
 			return true
 		}
 	}

@@ -25,7 +25,7 @@ func (f *fakeDB) CVE(_ context.Context, id string) (vulndb.CVE, bool, error) {
 	return c, ok, nil
 }
 func (f *fakeDB) Meta(context.Context) (vulndb.Metadata, error) { return vulndb.Metadata{}, nil }
-func (f *fakeDB) Close() error                                   { return nil }
+func (f *fakeDB) Close() error                                  { return nil }
 
 func ev(intro, fixed string) []vulndb.Event {
 	e := []vulndb.Event{{Introduced: intro}}
@@ -102,7 +102,11 @@ func TestMatchVendorSemantics(t *testing.T) {
 			"CVE-2023-4911":  {ID: "CVE-2023-4911", KEV: true},
 		},
 	}
-	type row struct{ Pkg, ID, Fixed, Status, Severity, SevSource string; KEV bool; Aliases []string }
+	type row struct {
+		Pkg, ID, Fixed, Status, Severity, SevSource string
+		KEV                                         bool
+		Aliases                                     []string
+	}
 	tests := []struct {
 		name string
 		inv  inventory.Inventory

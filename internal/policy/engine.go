@@ -270,13 +270,13 @@ type target struct {
 
 // targets builds the CEL inputs of a report once per kind, on demand.
 type targets struct {
-	r     *report.Report
-	base  map[string]any
-	byKin map[string][]target
+	r      *report.Report
+	base   map[string]any
+	byKind map[string][]target
 }
 
 func newTargets(r *report.Report, now time.Time) *targets {
-	return &targets{r: r, byKin: map[string][]target{}, base: map[string]any{
+	return &targets{r: r, byKind: map[string][]target{}, base: map[string]any{
 		"image":  imageInput(r, now),
 		"counts": countsInput(r),
 		"now":    now,
@@ -290,7 +290,7 @@ func (t *targets) with(name string, v any) map[string]any {
 }
 
 func (t *targets) of(kind string) []target {
-	if ts, ok := t.byKin[kind]; ok {
+	if ts, ok := t.byKind[kind]; ok {
 		return ts
 	}
 	var ts []target
@@ -331,7 +331,7 @@ func (t *targets) of(kind string) []target {
 				vars: t.with(OnMisconfig, in), fields: misconfigFields(&in)})
 		}
 	}
-	t.byKin[kind] = ts
+	t.byKind[kind] = ts
 	return ts
 }
 
