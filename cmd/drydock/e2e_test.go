@@ -601,3 +601,50 @@ func TestHostilePaths(t *testing.T) {
 		t.Error("a file named by the tar was written outside the temp dir")
 	}
 }
+
+// TestSBOMRoundTrip: image → SBOM → scan-sbom finds exactly what the image
+// scan found, for CycloneDX and SPDX.
+func TestSBOMRoundTrip(t *testing.T) {
+	images := map[string]string{
+		"alpine":    alpineImage,
+		"almalinux": almaImage(t, "9.0", "rpmdb.sqlite", "almalinux-9.0-rpmdb.sqlite.gz"),
+	}
+	for name, ref := range images {
+		direct, res := scanJSON(t, ref)
+		if res.code != 0 {
+			t.Fatalf("%s: exit %d: %s", name, res.code, res.stderr)
+		}
+		if len(direct.Findings) == 0 {
+			t.Fatalf("%s: the image scan found nothing: the round trip would prove nothing", name)
+		}
+		for _, format := range []string{"cyclonedx", "spdx"} {
+			t.Run(name+"/"+format, func(t *testing.T) {
+				bom := filepath.Join(t.TempDir(), "bom.json")
+				if res := drydock(t, "sbom", "--format", format, "-o", bom, ref); res.code != 0 {
+					t.Fatalf("sbom: exit %d: %s", res.code, res.stderr)
+				}
+				res := drydock(t, "scan-sbom", "--db", testDB, "--format", "json", bom)
+				if res.code != 0 {
+					t.Fatalf("scan-sbom: exit %d: %s", res.code, res.stderr)
+				}
+				var again report.Report
+				if err := json.Unmarshal([]byte(res.stdout), &again); err != nil {
+					t.Fatal(err)
+				}
+				if diff := cmp.Diff(findingRows(direct), findingRows(&again)); diff != "" {
+					t.Errorf("re-scan of the %s SBOM differs from the image scan (-image +sbom):\n%s", format, diff)
+				}
+			})
+		}
+	}
+}
+
+func findingRows(rep *report.Report) []string {
+	var out []string
+	for _, f := range rep.Findings {
+		out = append(out, strings.Join([]string{f.Package.Name, f.Package.Version, f.ID, f.FixedVersion, f.Severity, f.Status,
+			strconv.FormatBool(f.KEV), strings.Join(f.Aliases, ","), f.Package.PURL, strconv.Itoa(f.Package.LayerIndex)}, " "))
+	}
+	slices.Sort(out)
+	return out
+}

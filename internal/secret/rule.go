@@ -28,8 +28,6 @@ type Rule struct {
 	Title    string `yaml:"title" json:"title"`
 	Severity string `yaml:"severity" json:"severity"` // CRITICAL, HIGH, MEDIUM or LOW
 	// Category groups rules by provider ("AWS", "GitHub") or kind ("generic").
-	// Rules of category "generic" lose to any other rule matching the same
-	// bytes and get the generic placeholder checks (see docs/secrets.md).
 	Category string `yaml:"category" json:"category,omitempty"`
 	// Keywords (matched case-insensitively) gate the regex: it runs only on
 	// lines holding one of them. A rule without keywords runs on every file.
@@ -47,6 +45,11 @@ type Rule struct {
 	// Multiline rules may match across lines (private key blocks): the regex
 	// runs from the keyword's line over the next 32 KiB instead of on one line.
 	Multiline bool `yaml:"multiline" json:"multiline,omitempty"`
+	// Generic rules match by context (a name, then a value) rather than by a
+	// token format: any other rule matching the same bytes wins over them,
+	// and their values get the stricter placeholder checks (words,
+	// identifiers, variable references and paths are not secrets).
+	Generic bool `yaml:"generic" json:"generic,omitempty"`
 }
 
 // Allow marks matches that are not secrets. Every field that is set must
@@ -147,7 +150,7 @@ func compile(r Rule, index int) (*compiledRule, error) {
 	if err != nil {
 		return nil, wrap("invalid regex: %w", err)
 	}
-	c := &compiledRule{Rule: r, index: index, re: re, secretIdx: re.SubexpIndex("secret"), generic: r.Category == "generic"}
+	c := &compiledRule{Rule: r, index: index, re: re, secretIdx: re.SubexpIndex("secret"), generic: r.Generic}
 	if c.secretIdx < 0 {
 		c.secretIdx = 0
 	}
