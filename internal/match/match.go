@@ -36,6 +36,30 @@ type Matcher struct {
 	Opt Options
 }
 
+// prefixDistro reports whether the distro's advisory ecosystem is a prefix
+// (see osrelease.AdvisoryEcosystem).
+func prefixDistro(id string) bool {
+	switch id {
+	case "rhel", "sles", "sled", "sle-micro":
+		return true
+	}
+	return false
+}
+
+// extendingEcosystems returns prefix itself and every ecosystem in counts
+// that extends it ("Red Hat:enterprise_linux:9::baseos",
+// "SUSE:Linux Enterprise Server 15 SP5-LTSS"), sorted.
+func extendingEcosystems(prefix string, counts map[string]int) []string {
+	out := []string{prefix}
+	for eco := range counts {
+		if eco != prefix && (strings.HasPrefix(eco, prefix+":") || strings.HasPrefix(eco, prefix+"-")) {
+			out = append(out, eco)
+		}
+	}
+	slices.Sort(out[1:])
+	return out
+}
+
 // query is one database lookup for one package.
 type query struct {
 	ecosystem string // advisory ecosystem incl. release
@@ -72,6 +96,20 @@ func (m *Matcher) Match(ctx context.Context, inv *inventory.Inventory) (Result, 
 		res.Notes = append(res.Notes, inventory.Note{Level: "warning",
 			Message: fmt.Sprintf("OS packages found but the distribution (%s) has no advisory source: OS packages were not matched", d)})
 	}
+	// Red Hat and SUSE publish under several ecosystems per release (per
+	// repository or module): query every ecosystem the database holds that
+	// extends the distro's.
+	var distroEcos []string
+	if distroEco != "" {
+		distroEcos = []string{distroEco}
+		if inv.Distro != nil && prefixDistro(inv.Distro.ID) {
+			meta, err := m.DB.Meta(ctx)
+			if err != nil {
+				return res, fmt.Errorf("reading database metadata: %w", err)
+			}
+			distroEcos = extendingEcosystems(distroEco, meta.Counts)
+		}
+	}
 	cveCache := map[string]*vulndb.CVE{}
 	for i := range inv.Packages {
 		if err := ctx.Err(); err != nil {
@@ -94,9 +132,17 @@ func (m *Matcher) Match(ctx context.Context, inv *inventory.Inventory) (Result, 
 				Message: fmt.Sprintf("no version comparator for %s: %s %s not matched", q.ecosystem, p.Name, p.Version)})
 			continue
 		}
-		advs, err := m.DB.Advisories(ctx, q.ecosystem, q.name)
-		if err != nil {
-			return res, fmt.Errorf("looking up %s %q: %w", q.ecosystem, q.name, err)
+		ecos := []string{q.ecosystem}
+		if inventory.IsOS(p.Ecosystem) {
+			ecos = distroEcos
+		}
+		var advs []vulndb.Advisory
+		for _, eco := range ecos {
+			a, err := m.DB.Advisories(ctx, eco, q.name)
+			if err != nil {
+				return res, fmt.Errorf("looking up %s %q: %w", eco, q.name, err)
+			}
+			advs = append(advs, a...)
 		}
 		var found []Finding
 		for _, adv := range advs {

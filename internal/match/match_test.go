@@ -170,3 +170,18 @@ func TestMatchVendorSemantics(t *testing.T) {
 		})
 	}
 }
+
+func TestExtendingEcosystems(t *testing.T) {
+	counts := map[string]int{
+		"Red Hat:enterprise_linux:9::baseos":    3,
+		"Red Hat:enterprise_linux:9::appstream": 2,
+		"Red Hat:enterprise_linux:8::baseos":    1,
+		"Red Hat:enterprise_linux:90":           1,
+		"AlmaLinux:9":                           5,
+	}
+	got := extendingEcosystems("Red Hat:enterprise_linux:9", counts)
+	want := []string{"Red Hat:enterprise_linux:9", "Red Hat:enterprise_linux:9::appstream", "Red Hat:enterprise_linux:9::baseos"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("extendingEcosystems (-want +got):\n%s", diff)
+	}
+}
