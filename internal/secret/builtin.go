@@ -78,7 +78,7 @@ func dburl(id, title, schemes string, keywords []string) Rule {
 func generic(id, title, sev string, keywords []string, name string, minLen string, ent float64) Rule {
 	return Rule{
 		ID: id, Title: title, Severity: sev, Category: "generic", Keywords: keywords,
-		Regex:   `(?i)(?:^|[^A-Za-z0-9])[A-Za-z0-9_.\-]{0,40}?` + name + `[A-Za-z0-9_.\-]{0,20}` + `["']?\s*(?::=|=>|==|=|:)\s*` + genericValue + `{` + minLen + `,256})`,
+		Regex:   `(?i)(?:^|[^A-Za-z0-9])(?P<name>[A-Za-z0-9_.\-]{0,40}?` + name + `[A-Za-z0-9_.\-]{0,20})` + `["']?\s*(?::=|=>|==|=|:)\s*` + genericValue + `{` + minLen + `,256})`,
 		Entropy: ent,
 		Generic: true,
 	}
@@ -504,14 +504,14 @@ func Builtin() []Rule {
 		{
 			ID: "authorization-bearer", Title: "Bearer token in an Authorization header", Severity: med, Category: "generic",
 			Keywords: []string{"bearer"},
-			Regex:    `(?i)\bauthorization["']?\s*[:=]\s*["']?bearer\s+(?P<secret>[A-Za-z0-9._~+/\-]{20,}=*)`,
+			Regex:    `(?i)\bauthorization["']?\s*[:=]?\s*["']?bearer\s+(?P<secret>[A-Za-z0-9._~+/\-]{20,}=*)`,
 			Entropy:  3.5,
 			Generic:  true,
 		},
 		{
 			ID: "authorization-basic", Title: "Basic credentials in an Authorization header", Severity: med, Category: "generic",
 			Keywords: []string{"basic"},
-			Regex:    `(?i)\bauthorization["']?\s*[:=]\s*["']?basic\s+(?P<secret>[A-Za-z0-9+/]{12,}={0,2})`,
+			Regex:    `(?i)\bauthorization["']?\s*[:=]?\s*["']?basic\s+(?P<secret>[A-Za-z0-9+/]{12,}={0,2})`,
 			Entropy:  3.0,
 			Generic:  true,
 		},

@@ -91,10 +91,34 @@ func isPlaceholder(v string, generic bool) bool {
 		// Variable references, templates, paths, flags, operators.
 		return true
 	}
-	if strings.ContainsAny(v, "()") {
+	if strings.ContainsAny(v, "()") || strings.Contains(v, "::") || strings.Contains(v, "->") {
 		return true
 	}
 	return reIdentifier.MatchString(v) || reVersionLike.MatchString(v)
+}
+
+// ignoredNameSuffixes end variable names that hold metadata about a secret
+// rather than the secret: "private_key_id", "password_file", "token_url",
+// "secret_name", "password_min_length".
+var ignoredNameSuffixes = [...]string{
+	"id", "ids", "file", "path", "dir", "name", "type", "url", "uri", "length", "len", "size",
+	"field", "label", "prompt", "pattern", "regex", "policy", "header", "param", "env", "var",
+	"version", "algorithm", "mode", "format", "location", "provider", "enabled", "required",
+	"expiry", "expires", "ttl", "timeout", "endpoint", "count", "hint",
+}
+
+// ignoredName reports whether an assigned variable's name says it holds
+// metadata about a secret (compared in lower case, after a separator or
+// camel-case boundary is not required: "tokenUrl" and "token_url" both end
+// in "url").
+func ignoredName(name []byte) bool {
+	n := strings.ToLower(strings.Trim(string(name), `"'`))
+	for _, suf := range ignoredNameSuffixes {
+		if strings.HasSuffix(n, suf) {
+			return true
+		}
+	}
+	return false
 }
 
 // lowVariety reports whether v (8 bytes or more) uses at most 3 distinct

@@ -42,11 +42,42 @@ func excerpt(data []byte, anchor int, f found, all []found) string {
 	}
 	from := max(lineStart, anchor-excerptBefore)
 	to := min(lineEnd, from+excerptLen)
+	return scrub(redactRange(data, from, to, all), string(data[f.sStart:f.sEnd]))
+}
 
-	// Redaction intervals, in excerpt order.
+// scrub removes every whole occurrence of secret from s; if redacting makes
+// the secret appear again, s is dropped.
+func scrub(s, secret string) string {
+	if len(secret) <= keepPrefix || !strings.Contains(s, secret) {
+		return s
+	}
+	s = strings.ReplaceAll(s, secret, Redact(secret))
+	if strings.Contains(s, secret) {
+		return ""
+	}
+	return s
+}
+
+// clean makes an excerpt printable: valid UTF-8, tabs and other control
+// characters as spaces, trimmed.
+func clean(s string) string {
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "?")
+	}
+	s = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return ' '
+		}
+		return r
+	}, s)
+	return strings.TrimSpace(s)
+}
+
+// redactRange returns data[from:to] with every secret of fs in it masked.
+func redactRange(data []byte, from, to int, fs []found) string {
 	type cut struct{ lo, hi, keep int }
 	var cuts []cut
-	for _, x := range all {
+	for _, x := range fs {
 		if x.sStart >= to || x.sEnd <= from {
 			continue
 		}
@@ -78,41 +109,11 @@ func excerpt(data []byte, anchor int, f found, all []found) string {
 		b.Write(data[pos:to])
 	}
 	out := clean(b.String())
-
-	// Whatever the excerpt's bounds, a secret must never appear whole.
-	for _, x := range all {
+	for _, x := range fs {
 		if x.sStart >= to || x.sEnd <= from {
 			continue
 		}
 		out = scrub(out, string(data[x.sStart:x.sEnd]))
 	}
-	return scrub(out, string(data[f.sStart:f.sEnd]))
-}
-
-// scrub removes every whole occurrence of secret from s; if redacting makes
-// the secret appear again, s is dropped.
-func scrub(s, secret string) string {
-	if len(secret) <= keepPrefix || !strings.Contains(s, secret) {
-		return s
-	}
-	s = strings.ReplaceAll(s, secret, Redact(secret))
-	if strings.Contains(s, secret) {
-		return ""
-	}
-	return s
-}
-
-// clean makes an excerpt printable: valid UTF-8, tabs and other control
-// characters as spaces, trimmed.
-func clean(s string) string {
-	if !utf8.ValidString(s) {
-		s = strings.ToValidUTF8(s, "?")
-	}
-	s = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return ' '
-		}
-		return r
-	}, s)
-	return strings.TrimSpace(s)
+	return out
 }

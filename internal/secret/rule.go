@@ -34,6 +34,9 @@ type Rule struct {
 	Keywords []string `yaml:"keywords" json:"keywords,omitempty"`
 	// Regex is a Go RE2 expression. The capture group named "secret" is the
 	// part redacted and checked; without one, the whole match is the secret.
+	// An optional group named "name" holds the variable name of an
+	// assignment: names of metadata about a secret (…_id, …_file, …_path,
+	// …_url, …_length, see ignoredNameSuffixes) are not secrets.
 	Regex string `yaml:"regex" json:"regex"`
 	// Entropy is the minimum Shannon entropy, in bits per byte, of the secret.
 	Entropy float64 `yaml:"entropy" json:"entropy,omitempty"`
@@ -73,6 +76,7 @@ type compiledRule struct {
 	index     int // position in the scanner's list: earlier wins ties
 	re        *regexp.Regexp
 	secretIdx int // submatch index of the "secret" group, 0 for the whole match
+	nameIdx   int // submatch index of the "name" group, -1 if none
 	paths     []*regexp.Regexp
 	allow     []compiledAllow
 	generic   bool
@@ -154,6 +158,7 @@ func compile(r Rule, index int) (*compiledRule, error) {
 	if c.secretIdx < 0 {
 		c.secretIdx = 0
 	}
+	c.nameIdx = re.SubexpIndex("name")
 	kws := make([]string, 0, len(r.Keywords))
 	for _, k := range r.Keywords {
 		if k == "" {

@@ -192,6 +192,12 @@ func (s *Scanner) scan(path string, data []byte, active []bool) []found {
 					continue
 				}
 				f := found{rule: r, start: m[0] + sp.lo, end: m[1] + sp.lo, sStart: ss + sp.lo, sEnd: se + sp.lo}
+				if r.generic && f.sEnd < len(data) && data[f.sEnd] == '(' {
+					continue // a function call: password = get_password()
+				}
+				if r.nameIdx > 0 && m[2*r.nameIdx] >= 0 && ignoredName(data[m[2*r.nameIdx]+sp.lo:m[2*r.nameIdx+1]+sp.lo]) {
+					continue
+				}
 				if s.accept(r, path, string(data[f.sStart:f.sEnd]), data[f.start:f.end]) {
 					out = append(out, f)
 				}
