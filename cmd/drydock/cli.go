@@ -127,6 +127,7 @@ A path without a scheme is recognised by its contents.`,
 		newScanSBOMCmd(e),
 		newDBCmd(e),
 		newPolicyCmd(e),
+		newCacheCmd(e),
 	)
 	return root
 }

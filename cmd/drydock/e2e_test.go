@@ -450,17 +450,19 @@ func TestExitCodes(t *testing.T) {
 		code     int
 		inStderr string
 	}{
-		{"clean gate", []string{"image", "--db", testDB, "--severity", "CRITICAL", "--exit-code", "1", alpineImage}, 0, ""},
+		{"clean gate", []string{"image", "--scanners", "vuln", "--db", testDB, "--severity", "CRITICAL", "--exit-code", "1", alpineImage}, 0, ""},
 		{"failing gate", []string{"image", "--db", testDB, "--severity", "MEDIUM,HIGH", "--exit-code", "1", alpineImage}, 1, "CVE-2023-42366"},
-		{"custom exit code", []string{"image", "--db", testDB, "--exit-code", "9", alpineImage}, 9, ""},
+		{"custom exit code", []string{"image", "--scanners", "vuln", "--db", testDB, "--exit-code", "9", alpineImage}, 9, ""},
 		{"fail-on", []string{"image", "--db", testDB, "--fail-on", "medium", alpineImage}, 1, ""},
-		{"fail-on above", []string{"image", "--db", testDB, "--fail-on", "high", alpineImage}, 0, ""},
+		{"fail-on above", []string{"image", "--scanners", "vuln", "--db", testDB, "--fail-on", "high", alpineImage}, 0, ""},
 		{"ignore-unfixed keeps fixed findings", []string{"image", "--db", testDB, "--ignore-unfixed", "--exit-code", "1", alpineImage}, 1, ""},
 		{"no database", []string{"image", "--db", filepath.Join(t.TempDir(), "none.db"), alpineImage}, 3, "drydock db update"},
 		{"unknown severity", []string{"image", "--db", testDB, "--severity", "SEVERE", alpineImage}, 2, "SEVERE"},
 		{"unknown format", []string{"sbom", "--format", "xml", alpineImage}, 2, "xml"},
 		{"missing image", []string{"sbom", filepath.Join(t.TempDir(), "nope.tar")}, 3, "nope.tar"},
 		{"unknown flag", []string{"sbom", "--frobnicate", alpineImage}, 2, "frobnicate"},
+		{"unknown scanner", []string{"image", "--db", testDB, "--scanners", "vuln,malware", alpineImage}, 2, "malware"},
+		{"misconfig alone needs no database", []string{"image", "--scanners", "misconfig", "--db", filepath.Join(t.TempDir(), "none.db"), alpineImage}, 0, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -15,6 +15,7 @@ import (
 	"github.com/drydock-scan/drydock/internal/report/writer"
 	"github.com/drydock-scan/drydock/internal/sbom"
 	"github.com/drydock-scan/drydock/internal/scan"
+	"github.com/drydock-scan/drydock/internal/secret"
 	"github.com/drydock-scan/drydock/internal/source"
 	"github.com/drydock-scan/drydock/internal/vulndb"
 )
@@ -24,22 +25,33 @@ type sourceFlags struct {
 	platform string
 	insecure bool
 	parallel int
+	noCache  bool
 }
 
 func (f *sourceFlags) add(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.platform, "platform", "", "platform of a multi-arch image: os/arch[/variant] (default linux/amd64)")
 	cmd.Flags().BoolVar(&f.insecure, "insecure-registry", false, "allow plain-HTTP registries and skip TLS verification")
 	cmd.Flags().IntVar(&f.parallel, "parallel", 0, "layers read at once (default: number of CPUs)")
+	cmd.Flags().BoolVar(&f.noCache, "no-cache", false, "do not read or write the per-layer cache")
 }
 
-func (f *sourceFlags) config(e *env, ref string) scan.Config {
-	return scan.Config{
+func (f *sourceFlags) config(e *env, ref string) (scan.Config, error) {
+	cfg := scan.Config{
 		Reference:   ref,
 		Source:      source.Options{Platform: f.platform, Insecure: f.insecure, Logger: e.log},
 		Parallel:    f.parallel,
 		Logger:      e.log,
 		ToolVersion: toolVersion(),
 	}
+	if !f.noCache {
+		c, err := e.layerCache()
+		if err != nil {
+			e.log.Warn("layer cache unavailable; scanning without it", "err", err)
+		} else {
+			cfg.Cache = c
+		}
+	}
+	return cfg, nil
 }
 
 // reportFlags are shared by every command that writes a report.
@@ -105,7 +117,10 @@ from and the layer (and Dockerfile step) that introduced it.`,
 			if err != nil {
 				return err
 			}
-			cfg := sf.config(e, args[0])
+			cfg, err := sf.config(e, args[0])
+			if err != nil {
+				return err
+			}
 			rep, err := scan.Run(cmd.Context(), cfg)
 			if err != nil {
 				return err
@@ -132,6 +147,8 @@ type gateFlags struct {
 	matchOwned    bool
 	dbPath        string
 	dbMaxAge      time.Duration
+	scanners      []string
+	secretConfig  string
 }
 
 func (g *gateFlags) add(cmd *cobra.Command) {
@@ -147,6 +164,47 @@ func (g *gateFlags) add(cmd *cobra.Command) {
 	f.BoolVar(&g.matchOwned, "match-owned", false, "also match language packages that belong to an OS package against their language advisories")
 	f.StringVar(&g.dbPath, "db", "", "vulnerability database file (default in the cache dir)")
 	f.DurationVar(&g.dbMaxAge, "db-max-age", 7*24*time.Hour, "warn when the database is older than this")
+}
+
+func (g *gateFlags) addScanners(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringSliceVar(&g.scanners, "scanners", []string{"vuln", "secret", "misconfig"}, "what to look for (comma-separated): vuln, secret, misconfig")
+	f.StringVar(&g.secretConfig, "secret-config", "", "secret rules file: custom rules, allow rules, disabled rules (YAML)")
+}
+
+// applyScanners sets the scan up for the chosen scanners; it reports whether
+// vulnerability matching is on.
+func (g *gateFlags) applyScanners(cfg *scan.Config) (bool, error) {
+	vuln := false
+	for _, s := range g.scanners {
+		switch strings.ToLower(strings.TrimSpace(s)) {
+		case "vuln":
+			vuln = true
+		case "secret":
+			var sc *secret.Config
+			if g.secretConfig != "" {
+				c, err := secret.LoadConfig(g.secretConfig)
+				if err != nil {
+					return false, usageErr("%v", err)
+				}
+				sc = c
+			}
+			s, err := secret.New(sc)
+			if err != nil {
+				return false, usageErr("%v", err)
+			}
+			cfg.Secrets = s
+		case "misconfig":
+			cfg.Misconfig = misconfigCheck
+		case "":
+		default:
+			return false, usageErr("unknown scanner %q in --scanners (vuln, secret, misconfig)", s)
+		}
+	}
+	if g.secretConfig != "" && cfg.Secrets == nil {
+		return false, usageErr("--secret-config needs the secret scanner (--scanners …,secret)")
+	}
+	return vuln, nil
 }
 
 func (g *gateFlags) engine() (*policy.Engine, error) {
@@ -230,13 +288,16 @@ func newImageCmd(e *env) *cobra.Command {
 		Use:     "image IMAGE",
 		Aliases: []string{"scan"},
 		Short:   "Scan an image for vulnerabilities",
-		Long: `Scan an image: build its inventory, match it against the local vulnerability database, apply
-the policy (severity gate, rules, ignores, VEX) and write the report.
+		Long: `Scan an image: build its inventory, match it against the local vulnerability database, look
+for secrets in every layer (also in files a later layer deleted: they are still in the image) and in
+the image config, check the image configuration (CIS Docker Benchmark), apply the policy (severity
+gate, rules, ignores, VEX) and write the report. --scanners chooses among vuln, secret, misconfig.
 
 Exit codes: 0 pass, 1 policy failure (or the --exit-code value), 2 usage error, 3 scan error.
 A scan that could not complete never exits 0.`,
 		Example: `  drydock image alpine:3.16
-  drydock image --format json docker-archive:app.tar
+  drydock image --scanners vuln --format json docker-archive:app.tar
+  drydock image --secret-config .drydock/secrets.yaml app:1.2
   drydock image --exit-code 1 --severity HIGH,CRITICAL --ignore-unfixed app:1.2
   drydock image --policy builtin:no-fixable-critical --ignore-file .drydockignore.yaml app:1.2
   drydock image --format table --format sarif=drydock.sarif --format html=report.html app:1.2`,
@@ -254,14 +315,23 @@ A scan that could not complete never exits 0.`,
 			if err != nil {
 				return err
 			}
-			db, err := gf.openDB(e, cmd)
+			cfg, err := sf.config(e, args[0])
 			if err != nil {
 				return err
 			}
-			defer db.Close()
-			cfg := sf.config(e, args[0])
-			cfg.DB = db
-			cfg.Match = match.Options{MatchDeclared: gf.matchDeclared, MatchOwned: gf.matchOwned}
+			vuln, err := gf.applyScanners(&cfg)
+			if err != nil {
+				return err
+			}
+			if vuln {
+				db, err := gf.openDB(e, cmd)
+				if err != nil {
+					return err
+				}
+				defer db.Close()
+				cfg.DB = db
+				cfg.Match = match.Options{MatchDeclared: gf.matchDeclared, MatchOwned: gf.matchOwned}
+			}
 			rep, err := scan.Run(cmd.Context(), cfg)
 			if err != nil {
 				return err
@@ -273,6 +343,7 @@ A scan that could not complete never exits 0.`,
 	rf.add(cmd, scanFormats)
 	rf.addScan(cmd)
 	gf.add(cmd)
+	gf.addScanners(cmd)
 	return cmd
 }
 

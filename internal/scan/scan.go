@@ -24,6 +24,7 @@ import (
 	"github.com/drydock-scan/drydock/internal/inventory"
 	"github.com/drydock-scan/drydock/internal/match"
 	"github.com/drydock-scan/drydock/internal/report"
+	"github.com/drydock-scan/drydock/internal/secret"
 	"github.com/drydock-scan/drydock/internal/source"
 	"github.com/drydock-scan/drydock/internal/vulndb"
 	"github.com/drydock-scan/drydock/internal/walk"
@@ -48,6 +49,13 @@ type Config struct {
 	Cache      LayerCache    // nil: no cache
 	DB         vulndb.Reader // nil: inventory only
 	Match      match.Options
+
+	// Secrets, if set, scans every text file of every layer (in the same
+	// pass) and the image config for secrets.
+	Secrets *secret.Scanner
+	// Misconfig, if set, runs the image configuration checks on the image
+	// and the merged inventory (its filesystem facts).
+	Misconfig func(report.Image, *inventory.Inventory) []report.Misconfig
 
 	ToolVersion string
 	Now         func() time.Time
@@ -88,6 +96,15 @@ func RunImage(ctx context.Context, img *source.Image, cfg Config) (*report.Repor
 	rep.Packages = inv.Packages
 	rep.Notes = inv.Notes
 	rep.Scanners = []string{"sbom"}
+	if cfg.Secrets != nil {
+		rep.Secrets = append(cfg.Secrets.ToReport(inv.Secrets), cfg.Secrets.ScanImage(rep.Image)...)
+		rep.Scanners = append(rep.Scanners, "secret")
+	}
+	redactImage(rep, cfg.Secrets)
+	if cfg.Misconfig != nil {
+		rep.Misconfigs = cfg.Misconfig(rep.Image, &inv)
+		rep.Scanners = append(rep.Scanners, "misconfig")
+	}
 	if cfg.DB != nil {
 		if err := MatchReport(ctx, rep, cfg.DB, cfg.Match); err != nil {
 			return nil, err
@@ -134,6 +151,9 @@ func appendUnique(s []string, v string) []string {
 // the files they want and merges the per-layer results.
 func Inventory(ctx context.Context, img *source.Image, cfg Config) (inventory.Inventory, error) {
 	exts := cfg.extractors()
+	if cfg.Secrets != nil {
+		exts = append(slices.Clone(exts), cfg.Secrets)
+	}
 	results, err := Layers(ctx, img, exts, cfg)
 	if err != nil {
 		return inventory.Inventory{}, err
@@ -301,6 +321,47 @@ func walkLayer(ctx context.Context, l *source.Layer, exts []extract.Extractor, c
 		res.Notes = append(res.Notes, inventory.Note{Level: "warning", Path: s.Path, Layer: l.DiffID, Message: "not read: " + s.Reason})
 	}
 	return res, nil
+}
+
+// redactImage masks secrets in the config and history the report carries:
+// the report is often published (CI logs, code scanning) and must not leak
+// what it found.
+func redactImage(rep *report.Report, s *secret.Scanner) {
+	if s == nil {
+		var err error
+		if s, err = secret.New(nil); err != nil {
+			return
+		}
+	}
+	for i, e := range rep.Image.Config.Env {
+		if name, value, ok := strings.Cut(e, "="); ok && value != "" && secret.IsSecretName(name) {
+			rep.Image.Config.Env[i] = name + "=" + secret.Redact(value)
+		} else {
+			rep.Image.Config.Env[i] = s.RedactCommand(e)
+		}
+	}
+	memo := map[string]string{}
+	redact := func(cmd string) string {
+		if r, ok := memo[cmd]; ok {
+			return r
+		}
+		r := s.RedactCommand(cmd)
+		memo[cmd] = r
+		return r
+	}
+	for i := range rep.Image.History {
+		rep.Image.History[i].CreatedBy = redact(rep.Image.History[i].CreatedBy)
+	}
+	for i := range rep.Image.Layers {
+		rep.Image.Layers[i].CreatedBy = redact(rep.Image.Layers[i].CreatedBy)
+	}
+	for i := range rep.Packages {
+		if l := rep.Packages[i].Layer; l != nil && redact(l.CreatedBy) != l.CreatedBy {
+			c := *l
+			c.CreatedBy = redact(c.CreatedBy)
+			rep.Packages[i].Layer = &c
+		}
+	}
 }
 
 // NewReport fills the image part of a report from the source.
