@@ -5,6 +5,7 @@ package match
 import (
 	"context"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -111,6 +112,7 @@ func (m *Matcher) Match(ctx context.Context, inv *inventory.Inventory) (Result, 
 		}
 	}
 	cveCache := map[string]*vulndb.CVE{}
+	scores := map[string]float64{} // CVSS vector → base score; NaN: unparseable
 	for i := range inv.Packages {
 		if err := ctx.Err(); err != nil {
 			return res, err
@@ -155,7 +157,7 @@ func (m *Matcher) Match(ctx context.Context, inv *inventory.Inventory) (Result, 
 			if !ok {
 				continue
 			}
-			f, err := m.finding(ctx, p, &adv, q, cmp.Name(), hit, cveCache)
+			f, err := m.finding(ctx, p, &adv, q, cmp.Name(), hit, cveCache, scores)
 			if err != nil {
 				return res, err
 			}
@@ -332,7 +334,7 @@ func inRange(cmp func(a, b string) (int, error), events []vulndb.Event, v string
 	return hit{}, false, nil
 }
 
-func (m *Matcher) finding(ctx context.Context, p *inventory.Package, adv *vulndb.Advisory, q query, comparator string, h hit, cveCache map[string]*vulndb.CVE) (Finding, error) {
+func (m *Matcher) finding(ctx context.Context, p *inventory.Package, adv *vulndb.Advisory, q query, comparator string, h hit, cveCache map[string]*vulndb.CVE, scores map[string]float64) (Finding, error) {
 	f := Finding{
 		ID:               adv.ID,
 		Aliases:          slices.Clone(adv.Aliases),
@@ -365,8 +367,15 @@ func (m *Matcher) finding(ctx context.Context, p *inventory.Package, adv *vulndb
 		f.Status = StatusAffected
 	}
 	for _, s := range adv.Severity {
-		score, _, err := cvss.BaseScore(s.Score)
-		if err != nil {
+		score, ok := scores[s.Score]
+		if !ok {
+			sc, _, err := cvss.BaseScore(s.Score)
+			if err != nil {
+				sc = math.NaN()
+			}
+			scores[s.Score], score = sc, sc
+		}
+		if math.IsNaN(score) {
 			continue
 		}
 		f.CVSS = append(f.CVSS, CVSS{Version: cvssVersion(s), Vector: s.Score, Score: score, Source: "osv"})

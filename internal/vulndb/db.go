@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/klauspost/compress/zstd"
@@ -27,6 +28,45 @@ type DB struct {
 	path string
 	bolt *bbolt.DB
 	dec  *zstd.Decoder
+
+	// records caches decoded shared records (summary, details, severity…):
+	// one record is shared by many packages (an ALSA by every glibc
+	// subpackage), and a scan or a server looks them up again and again.
+	mu      sync.Mutex
+	records map[string]*storedRecord
+	// entries caches decoded per-package entries, keyed ecosystem\x00name.
+	entries map[string][]storedEntry
+}
+
+// maxCachedRecords bounds the record cache (a few KB each).
+const maxCachedRecords = 20000
+
+func (db *DB) record(recs *bbolt.Bucket, id string) (*storedRecord, error) {
+	db.mu.Lock()
+	rec, ok := db.records[id]
+	db.mu.Unlock()
+	if ok {
+		return rec, nil
+	}
+	rec = &storedRecord{}
+	if recs != nil {
+		if rraw := recs.Get([]byte(id)); rraw != nil {
+			rdata, err := db.dec.DecodeAll(rraw, nil)
+			if err != nil {
+				return nil, fmt.Errorf("record %s: %w", id, err)
+			}
+			if err := json.Unmarshal(rdata, rec); err != nil {
+				return nil, fmt.Errorf("record %s: %w", id, err)
+			}
+		}
+	}
+	db.mu.Lock()
+	if db.records == nil || len(db.records) >= maxCachedRecords {
+		db.records = map[string]*storedRecord{}
+	}
+	db.records[id] = rec
+	db.mu.Unlock()
+	return rec, nil
 }
 
 var _ Reader = (*DB)(nil)
@@ -109,6 +149,8 @@ func (db *DB) Close() error {
 // Advisories returns the advisories for one package, sorted by id.
 // ecosystem is exact including the release; name is normalised with
 // NormalizeName. An unknown ecosystem or package gives no advisories.
+// Ranges, Versions and Severity are shared with the handle's cache of
+// decoded entries: callers must treat them as read-only.
 func (db *DB) Advisories(ctx context.Context, ecosystem, name string) ([]Advisory, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -123,34 +165,37 @@ func (db *DB) Advisories(ctx context.Context, ecosystem, name string) ([]Advisor
 		if eb == nil {
 			return nil
 		}
-		raw := eb.Get([]byte(NormalizeName(ecosystem, name)))
-		if raw == nil {
-			return nil
-		}
-		data, err := db.dec.DecodeAll(raw, nil)
-		if err != nil {
-			return fmt.Errorf("%s %q: %w", ecosystem, name, err)
-		}
-		var entries []storedEntry
-		if err := json.Unmarshal(data, &entries); err != nil {
-			return fmt.Errorf("%s %q: %w", ecosystem, name, err)
+		key := ecosystem + "\x00" + NormalizeName(ecosystem, name)
+		db.mu.Lock()
+		entries, cached := db.entries[key]
+		db.mu.Unlock()
+		if !cached {
+			raw := eb.Get([]byte(NormalizeName(ecosystem, name)))
+			if raw == nil {
+				return nil
+			}
+			data, err := db.dec.DecodeAll(raw, nil)
+			if err != nil {
+				return fmt.Errorf("%s %q: %w", ecosystem, name, err)
+			}
+			if err := json.Unmarshal(data, &entries); err != nil {
+				return fmt.Errorf("%s %q: %w", ecosystem, name, err)
+			}
+			db.mu.Lock()
+			if db.entries == nil || len(db.entries) >= maxCachedRecords {
+				db.entries = map[string][]storedEntry{}
+			}
+			db.entries[key] = entries
+			db.mu.Unlock()
 		}
 		recs := tx.Bucket([]byte(bucketRecords))
 		out = make([]Advisory, 0, len(entries))
 		for i := range entries {
-			var rec storedRecord
-			if recs != nil {
-				if rraw := recs.Get([]byte(entries[i].ID)); rraw != nil {
-					rdata, err := db.dec.DecodeAll(rraw, nil)
-					if err != nil {
-						return fmt.Errorf("record %s: %w", entries[i].ID, err)
-					}
-					if err := json.Unmarshal(rdata, &rec); err != nil {
-						return fmt.Errorf("record %s: %w", entries[i].ID, err)
-					}
-				}
+			rec, err := db.record(recs, entries[i].ID)
+			if err != nil {
+				return err
 			}
-			out = append(out, joinAdvisory(ecosystem, &rec, &entries[i]))
+			out = append(out, joinAdvisory(ecosystem, rec, &entries[i]))
 		}
 		return nil
 	})

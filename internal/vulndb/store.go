@@ -2,6 +2,7 @@ package vulndb
 
 import (
 	"encoding/json"
+	"slices"
 	"time"
 )
 
@@ -75,7 +76,7 @@ func splitAdvisory(a *Advisory) (storedRecord, storedEntry) {
 func joinAdvisory(eco string, r *storedRecord, e *storedEntry) Advisory {
 	return Advisory{
 		ID:                e.ID,
-		Aliases:           r.Aliases,
+		Aliases:           slices.Clone(r.Aliases),
 		Summary:           r.Summary,
 		Details:           r.Details,
 		Published:         r.Published,
@@ -88,7 +89,7 @@ func joinAdvisory(eco string, r *storedRecord, e *storedEntry) Advisory {
 		Severity:          e.Severity,
 		VendorSeverity:    e.VendorSeverity,
 		Status:            e.Status,
-		References:        r.References,
+		References:        slices.Clone(r.References),
 		Source:            e.Source,
 		EcosystemSpecific: e.EcosystemSpecific,
 	}
