@@ -42,6 +42,14 @@ type env struct {
 	log            *slog.Logger
 	// exit is the code the command asks for when it returns no error.
 	exit int
+	// progress draws layer progress on a terminal (nil otherwise).
+	progress *layerProgress
+}
+
+func (e *env) endProgress() {
+	if e.progress != nil {
+		e.progress.finish()
+	}
 }
 
 // exitError carries an exit code through cobra.

@@ -43,6 +43,11 @@ func (f *sourceFlags) config(e *env, ref string) (scan.Config, error) {
 		Logger:      e.log,
 		ToolVersion: toolVersion(),
 	}
+	if isTerminal(e.stderr) && !e.quiet && !e.debug {
+		p := newLayerProgress(e.stderr)
+		cfg.Progress = p.update
+		e.progress = p
+	}
 	if !f.noCache {
 		c, err := e.layerCache()
 		if err != nil {
@@ -122,6 +127,7 @@ from and the layer (and Dockerfile step) that introduced it.`,
 				return err
 			}
 			rep, err := scan.Run(cmd.Context(), cfg)
+			e.endProgress()
 			if err != nil {
 				return err
 			}
@@ -333,6 +339,7 @@ A scan that could not complete never exits 0.`,
 				cfg.Match = match.Options{MatchDeclared: gf.matchDeclared, MatchOwned: gf.matchOwned}
 			}
 			rep, err := scan.Run(cmd.Context(), cfg)
+			e.endProgress()
 			if err != nil {
 				return err
 			}

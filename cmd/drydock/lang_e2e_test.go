@@ -285,7 +285,8 @@ func goBinary(t *testing.T) (bin []byte, goVersion string) {
 }
 
 // dpkgStatusWith returns the Debian minbase status file with extra stanzas
-// inserted in package-name order, as dpkg writes it.
+// inserted in package-name order, as dpkg writes it: stanzas separated by
+// a blank line, and a blank line at the end.
 func dpkgStatusWith(t *testing.T, base, extra []byte) []byte {
 	t.Helper()
 	split := func(b []byte) []string {
@@ -301,7 +302,7 @@ func dpkgStatusWith(t *testing.T, base, extra []byte) []byte {
 		return strings.TrimPrefix(first, "Package: ")
 	}
 	slices.SortStableFunc(stanzas, func(a, b string) int { return strings.Compare(name(a), name(b)) })
-	return []byte(strings.Join(stanzas, "\n"))
+	return []byte(strings.Join(stanzas, "\n") + "\n")
 }
 
 // langSteps returns the seven steps of the test image; goBin is the Go
@@ -405,15 +406,21 @@ func zipBomb(t *testing.T) []byte {
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)
 	pom := pomProperties("com.example", "bomb", "1.0")
-	w, _ := zw.Create(pom.name)
-	w.Write(pom.data)
-	w, err := zw.Create("lib/zeros.jar")
+	w, err := zw.Create(pom.name)
 	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write(pom.data); err != nil {
+		t.Fatal(err)
+	}
+	if w, err = zw.Create("lib/zeros.jar"); err != nil {
 		t.Fatal(err)
 	}
 	zeros := make([]byte, 1<<20)
 	for range 300 {
-		w.Write(zeros)
+		if _, err := w.Write(zeros); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if err := zw.Close(); err != nil {
 		t.Fatal(err)

@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"runtime"
@@ -57,8 +58,23 @@ type Config struct {
 	// and the merged inventory (its filesystem facts).
 	Misconfig func(report.Image, *inventory.Inventory) []report.Misconfig
 
+	// Progress, if set, is called (from several goroutines, serialised by
+	// the caller's own locking) as layers are read: bytes so far for one
+	// layer, and done=true when the layer is finished.
+	Progress func(ev Progress)
+
 	ToolVersion string
 	Now         func() time.Time
+}
+
+// Progress is one progress event.
+type Progress struct {
+	Layer  int   // layer index
+	Layers int   // number of layers
+	Bytes  int64 // bytes of the layer blob read so far
+	Size   int64 // blob size if known, else 0
+	Done   bool
+	Cached bool
 }
 
 func (c *Config) logger() *slog.Logger {
@@ -195,12 +211,15 @@ func Layers(ctx context.Context, img *source.Image, exts []extract.Extractor, cf
 				if r, ok := cfg.Cache.Get(gctx, ck); ok {
 					r.Layer = l.Layer
 					results[i] = *r
+					if cfg.Progress != nil {
+						cfg.Progress(Progress{Layer: l.Index, Layers: len(img.Layers), Size: l.Size, Bytes: l.Size, Done: true, Cached: true})
+					}
 					log.Debug("layer cache hit", "layer", l.Index, "diff_id", l.DiffID)
 					return nil
 				}
 			}
 			start := time.Now()
-			r, err := walkLayer(gctx, l, exts, cfg)
+			r, err := walkLayer(gctx, l, len(img.Layers), exts, cfg)
 			if err != nil {
 				return err
 			}
@@ -229,6 +248,23 @@ func ExtractorKey(exts []extract.Extractor) string {
 	}
 	slices.Sort(parts)
 	return strings.Join(parts, ",")
+}
+
+// progressReader reports bytes read, at most every 4 MiB.
+type progressReader struct {
+	r       io.Reader
+	n, last int64
+	fn      func(int64)
+}
+
+func (p *progressReader) Read(b []byte) (int, error) {
+	n, err := p.r.Read(b)
+	p.n += int64(n)
+	if p.n-p.last >= 4<<20 {
+		p.last = p.n
+		p.fn(p.n)
+	}
+	return n, err
 }
 
 // layerWanter asks every extractor about each file, and records, from the
@@ -274,12 +310,22 @@ func layerName(l *source.Layer) string {
 	return fmt.Sprint(l.Index)
 }
 
-func walkLayer(ctx context.Context, l *source.Layer, exts []extract.Extractor, cfg Config) (*inventory.LayerResult, error) {
+func walkLayer(ctx context.Context, l *source.Layer, total int, exts []extract.Extractor, cfg Config) (*inventory.LayerResult, error) {
 	rc, err := l.Open(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("opening layer %s: %w", layerName(l), err)
 	}
 	defer rc.Close()
+	var r io.Reader = rc
+	if cfg.Progress != nil {
+		pr := &progressReader{r: rc, fn: func(n int64) {
+			cfg.Progress(Progress{Layer: l.Index, Layers: total, Bytes: n, Size: l.Size})
+		}}
+		r = pr
+		defer func() {
+			cfg.Progress(Progress{Layer: l.Index, Layers: total, Bytes: pr.n, Size: l.Size, Done: true})
+		}()
+	}
 	res := &inventory.LayerResult{Layer: l.Layer}
 	fn := func(ctx context.Context, path string, mode fs.FileMode, f extract.File) error {
 		in := &extract.Input{Path: path, Mode: mode, File: f, Layer: l.Layer}
@@ -308,7 +354,7 @@ func walkLayer(ctx context.Context, l *source.Layer, exts []extract.Extractor, c
 		return nil
 	}
 	lw := &layerWanter{exts: exts, index: l.Index}
-	wr, err := walk.Layer(ctx, rc, lw, fn, walk.Options{TempDir: cfg.TempDir})
+	wr, err := walk.Layer(ctx, r, lw, fn, walk.Options{TempDir: cfg.TempDir})
 	if err != nil {
 		return nil, fmt.Errorf("reading layer %s: %w", layerName(l), err)
 	}
