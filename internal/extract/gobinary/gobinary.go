@@ -26,6 +26,7 @@ import (
 	"bytes"
 	"context"
 	"debug/buildinfo"
+	"debug/elf"
 	"fmt"
 	"io/fs"
 	"path"
@@ -83,9 +84,10 @@ func (*Extractor) Wants(_ string, mode fs.FileMode, size int64) bool {
 }
 
 // Extract implements extract.Extractor. Files that are not executables, or
-// executables without Go build info (including truncated or corrupt ones
-// whose headers cannot be parsed), give an error wrapping
-// extract.ErrNotApplicable.
+// executables without Go build info, give an error wrapping
+// extract.ErrNotApplicable. An ELF file of at least 64 bytes whose headers
+// cannot be parsed (truncated, corrupt) is a real error, reported as a
+// warning naming the file.
 func (e *Extractor) Extract(ctx context.Context, in *extract.Input) (inventory.Inventory, error) {
 	if err := ctx.Err(); err != nil {
 		return inventory.Inventory{}, err
@@ -100,6 +102,14 @@ func (e *Extractor) Extract(ctx context.Context, in *extract.Input) (inventory.I
 		// debug/buildinfo does not export these errors; Trivy matches the
 		// same strings. Unparseable headers mean "not something we can read",
 		// not "a broken Go binary".
+		if strings.HasSuffix(msg, "unrecognized file format") && bytes.HasPrefix(magic[:], []byte("\x7fELF")) && in.File.Size() >= 64 {
+			// An ELF header whose sections cannot be read: a truncated or
+			// corrupt executable (a cut file loses its section headers,
+			// which sit at its end). Say so once, rather than skip silently.
+			if _, eerr := elf.NewFile(in.File); eerr != nil {
+				return inventory.Inventory{}, fmt.Errorf("reading executable %q: truncated or corrupt ELF: %v", in.Path, eerr)
+			}
+		}
 		if strings.HasSuffix(msg, "not a Go executable") || strings.HasSuffix(msg, "unrecognized file format") {
 			return inventory.Inventory{}, fmt.Errorf("reading Go build info of %q: %w (%s)", in.Path, extract.ErrNotApplicable, msg)
 		}

@@ -505,10 +505,18 @@ func TestExtractTruncated(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, n := range []int{4096, 64, 20} {
-		_, err := New().Extract(context.Background(), input("/bin/cut", b[:n]))
-		if !errors.Is(err, extract.ErrNotApplicable) {
-			t.Errorf("truncated to %d bytes: error = %v, want ErrNotApplicable", n, err)
+	// 4 KiB and 64 bytes keep a whole ELF header: a truncated executable,
+	// reported. 20 bytes is too short to be taken for an executable at all.
+	for _, tc := range []struct {
+		n          int
+		applicable bool
+	}{{4096, true}, {64, true}, {20, false}} {
+		_, err := New().Extract(context.Background(), input("/bin/cut", b[:tc.n]))
+		if errors.Is(err, extract.ErrNotApplicable) == tc.applicable {
+			t.Errorf("truncated to %d bytes: error = %v, want a real error: %v", tc.n, err, tc.applicable)
+		}
+		if tc.applicable && (err == nil || !strings.Contains(err.Error(), "/bin/cut") || !strings.Contains(err.Error(), "truncated")) {
+			t.Errorf("truncated to %d bytes: error %v does not name the file and say truncated", tc.n, err)
 		}
 	}
 }
