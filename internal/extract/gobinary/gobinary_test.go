@@ -231,6 +231,16 @@ func minimalELF() []byte {
 	return append(b, make([]byte, 600)...)
 }
 
+// TestExtractCorruptELF: an ELF magic followed by garbage is a corrupt
+// executable, reported (not silently skipped).
+func TestExtractCorruptELF(t *testing.T) {
+	data := append([]byte("\x7fELF"), bytes.Repeat([]byte{0xff}, 2000)...)
+	_, err := New().Extract(context.Background(), input("/bin/x", data))
+	if err == nil || errors.Is(err, extract.ErrNotApplicable) || !strings.Contains(err.Error(), `"/bin/x"`) {
+		t.Fatalf("Extract error = %v, want an error naming the file", err)
+	}
+}
+
 func TestExtractNotApplicable(t *testing.T) {
 	tests := []struct {
 		name string
@@ -239,7 +249,6 @@ func TestExtractNotApplicable(t *testing.T) {
 		{"empty", nil},
 		{"shell script", []byte("#!/bin/sh\necho hello\n")},
 		{"elf magic only", []byte("\x7fELF")},
-		{"elf garbage header", append([]byte("\x7fELF"), bytes.Repeat([]byte{0xff}, 2000)...)},
 		{"non-Go elf", minimalELF()},
 		{"pe garbage", append([]byte("MZ"), bytes.Repeat([]byte{0x41}, 2000)...)},
 		{"java class file (cafebabe)", append([]byte("\xca\xfe\xba\xbe\x00\x00\x00\x34"), make([]byte, 1000)...)},
