@@ -462,6 +462,7 @@ func TestExitCodes(t *testing.T) {
 		{"missing image", []string{"sbom", filepath.Join(t.TempDir(), "nope.tar")}, 3, "nope.tar"},
 		{"unknown flag", []string{"sbom", "--frobnicate", alpineImage}, 2, "frobnicate"},
 		{"unknown scanner", []string{"image", "--db", testDB, "--scanners", "vuln,malware", alpineImage}, 2, "malware"},
+		{"root user fails a HIGH gate by default", []string{"image", "--db", testDB, "--fail-on", "high", alpineImage}, 1, "DD-IMG-001"},
 		{"misconfig alone needs no database", []string{"image", "--scanners", "misconfig", "--db", filepath.Join(t.TempDir(), "none.db"), alpineImage}, 0, ""},
 	}
 	for _, tc := range tests {
@@ -649,4 +650,93 @@ func findingRows(rep *report.Report) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// TestSecretsAcrossLayers: secrets planted in several layers, one of them
+// deleted by an upper layer (still readable in the image), and in the image
+// config; each found with its layer, none printed whole.
+func TestSecretsAcrossLayers(t *testing.T) {
+	// Realistic-looking but fake tokens, assembled so that no real secret
+	// and no scanner-triggering literal sits in this source file.
+	aws := "AKIA" + "Q3XJ5T7Z2LMN4PRW"
+	awsSecret := "wJalrXUtnFEMI" + "K7MDENGbPxRfiCYzq9Lm3VbT2Nd8"
+	gh := "ghp_" + "r8Vq2LmN5kTz9XwYb4Hc7JdF3sPq6GaE1uKo"
+	pemKey := "-----BEGIN OPENSSH PRIVATE KEY-----\n" +
+		"b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\n" +
+		"QyNTUxOQAAACDd9V0kzN4vbq7V3ZoYp0u7lT1WmKcQx2rYl9Vb8sJq3gAAAJgq4kUyKuJF\n" +
+		"-----END OPENSSH PRIVATE KEY-----\n"
+	dbPass := "Zq7" + "rT2vLx9pWm4Ks"
+	base := gunzipFile(t, layerFromArchive(t, alpineImage))
+	img, err := testimage.Build(testimage.Config{Config: v1.Config{
+		Env: []string{"PATH=/usr/bin:/bin", "DB_PASSWORD=" + dbPass},
+	}},
+		testimage.Layer{Tar: base, CreatedBy: "ADD rootfs /"},
+		testimage.Layer{Files: map[string][]byte{
+			"app/.env":             []byte("AWS_ACCESS_KEY_ID=" + aws + "\nAWS_SECRET_ACCESS_KEY=" + awsSecret + "\n"),
+			"app/config/deploy.sh": []byte("#!/bin/sh\ncurl -H 'Authorization: token " + gh + "' https://api.github.com/user\n"),
+		}, CreatedBy: "COPY . /app"},
+		testimage.Layer{Files: map[string][]byte{"root/.ssh/id_ed25519": []byte(pemKey)}, CreatedBy: "COPY id_ed25519 /root/.ssh/"},
+		testimage.Layer{Files: map[string][]byte{"app/.env": testimage.Whiteout}, CreatedBy: "RUN rm /app/.env"},
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "secrets.tar")
+	if err := testimage.WriteDockerArchive(path, "secrets:1", img); err != nil {
+		t.Fatal(err)
+	}
+	rep, res := scanJSON(t, "--scanners", "secret", path)
+	if res.code != 0 {
+		t.Fatalf("exit %d: %s", res.code, res.stderr)
+	}
+	type row struct {
+		Path    string
+		Layer   int
+		Deleted int // -1: still present
+	}
+	got := map[string]row{}
+	for _, s := range rep.Secrets {
+		d := -1
+		if s.DeletedInLayer != nil {
+			d = *s.DeletedInLayer
+		}
+		key := s.Source + " " + s.Path
+		if s.Source != "file" {
+			key = s.Source
+		}
+		got[key] = row{s.Path, s.LayerIndex, d}
+		for _, whole := range []string{aws, awsSecret, gh, dbPass, "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ"} {
+			if strings.Contains(s.Match, whole) {
+				t.Errorf("secret %s printed whole in %q", s.RuleID, s.Match)
+			}
+		}
+	}
+	want := map[string]row{
+		"file /app/.env":             {"/app/.env", 1, 3},
+		"file /app/config/deploy.sh": {"/app/config/deploy.sh", 1, -1},
+		"file /root/.ssh/id_ed25519": {"/root/.ssh/id_ed25519", 2, -1},
+		"config-env":                 {"", -1, -1},
+	}
+	for k, w := range want {
+		g, ok := got[k]
+		if !ok {
+			t.Errorf("no secret found for %s; got %+v", k, got)
+			continue
+		}
+		if k == "config-env" {
+			continue
+		}
+		if g != w {
+			t.Errorf("%s: got %+v, want %+v", k, g, w)
+		}
+	}
+	// Nothing leaks through the other outputs either.
+	for _, format := range []string{"table", "sarif", "html"} {
+		out := drydock(t, "image", "--scanners", "secret", "--format", format, path)
+		for _, whole := range []string{aws, awsSecret, gh, dbPass} {
+			if strings.Contains(out.stdout, whole) {
+				t.Errorf("%s output contains a whole secret", format)
+			}
+		}
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/drydock-scan/drydock/internal/match"
+	"github.com/drydock-scan/drydock/internal/misconfig"
 	"github.com/drydock-scan/drydock/internal/policy"
 	"github.com/drydock-scan/drydock/internal/report"
 	"github.com/drydock-scan/drydock/internal/report/writer"
@@ -201,7 +202,7 @@ func (g *gateFlags) applyScanners(cfg *scan.Config) (bool, error) {
 			}
 			cfg.Secrets = s
 		case "misconfig":
-			cfg.Misconfig = misconfigCheck
+			cfg.Misconfig = misconfig.Check
 		case "":
 		default:
 			return false, usageErr("unknown scanner %q in --scanners (vuln, secret, misconfig)", s)
