@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 
 	"github.com/dustin/go-humanize"
@@ -17,7 +18,15 @@ func (e *env) layerCache() (*cache.Cache, error) {
 	if err != nil {
 		return nil, err
 	}
-	return cache.Open(filepath.Join(root, "layers"), cache.Options{Logger: e.log})
+	opt := cache.Options{Logger: e.log}
+	if s := os.Getenv("DRYDOCK_CACHE_MAX_SIZE"); s != "" {
+		n, err := humanize.ParseBytes(s)
+		if err != nil {
+			return nil, fmt.Errorf("DRYDOCK_CACHE_MAX_SIZE: %w", err)
+		}
+		opt.MaxBytes = int64(n)
+	}
+	return cache.Open(filepath.Join(root, "layers"), opt)
 }
 
 func newCacheCmd(e *env) *cobra.Command {
@@ -27,7 +36,7 @@ func newCacheCmd(e *env) *cobra.Command {
 		Long: `drydock caches what it extracted from each layer, keyed by the layer's diffID and the
 extractors' names and versions, so an image whose layers were seen before is scanned without
 reading them again. The cache is safe for several scans at once and bounded in size (least
-recently used entries are evicted).`,
+recently used entries are evicted; DRYDOCK_CACHE_MAX_SIZE sets the bound, default 2GiB).`,
 	}
 	var asJSON bool
 	stats := &cobra.Command{
@@ -69,6 +78,33 @@ recently used entries are evicted).`,
 			return nil
 		},
 	}
-	cmd.AddCommand(stats, clean)
+	var maxSize string
+	prune := &cobra.Command{
+		Use:   "prune",
+		Short: "Evict the least recently used layer results until the cache fits --max-size",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			n, err := humanize.ParseBytes(maxSize)
+			if err != nil {
+				return usageErr("--max-size: %v", err)
+			}
+			c, err := e.layerCache()
+			if err != nil {
+				return err
+			}
+			removed, err := c.Prune(cmd.Context(), int64(n))
+			if err != nil {
+				return err
+			}
+			st, err := c.Stats(cmd.Context())
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(e.stderr, "removed %d entries; %d left, %s\n", removed, st.Entries, humanize.IBytes(uint64(st.Bytes)))
+			return nil
+		},
+	}
+	prune.Flags().StringVar(&maxSize, "max-size", "1GiB", "size to prune down to")
+	cmd.AddCommand(stats, clean, prune)
 	return cmd
 }
