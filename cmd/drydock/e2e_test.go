@@ -730,6 +730,21 @@ func TestSecretsAcrossLayers(t *testing.T) {
 			t.Errorf("%s: got %+v, want %+v", k, g, w)
 		}
 	}
+	// The misconfiguration check sees the password in ENV, and does not
+	// print it either.
+	mrep, _ := scanJSON(t, "--scanners", "misconfig", path)
+	found := false
+	for _, m := range mrep.Misconfigs {
+		if m.ID == "DD-IMG-007" {
+			found = true
+			if strings.Contains(strings.Join(m.Evidence, " "), dbPass) {
+				t.Errorf("DD-IMG-007 evidence prints the password: %v", m.Evidence)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("no DD-IMG-007 (secret in ENV) misconfiguration; got %+v", mrep.Misconfigs)
+	}
 	// Nothing leaks through the other outputs either.
 	for _, format := range []string{"table", "sarif", "html"} {
 		out := drydock(t, "image", "--scanners", "secret", "--format", format, path)

@@ -116,11 +116,13 @@ func RunImage(ctx context.Context, img *source.Image, cfg Config) (*report.Repor
 		rep.Secrets = append(cfg.Secrets.ToReport(inv.Secrets), cfg.Secrets.ScanImage(rep.Image)...)
 		rep.Scanners = append(rep.Scanners, "secret")
 	}
-	redactImage(rep, cfg.Secrets)
+	// The checks see the raw config (they redact their own evidence); the
+	// report keeps only the redacted one.
 	if cfg.Misconfig != nil {
 		rep.Misconfigs = cfg.Misconfig(rep.Image, &inv)
 		rep.Scanners = append(rep.Scanners, "misconfig")
 	}
+	redactImage(rep, cfg.Secrets)
 	if cfg.DB != nil {
 		if err := MatchReport(ctx, rep, cfg.DB, cfg.Match); err != nil {
 			return nil, err
@@ -375,17 +377,11 @@ func walkLayer(ctx context.Context, l *source.Layer, total int, exts []extract.E
 func redactImage(rep *report.Report, s *secret.Scanner) {
 	if s == nil {
 		var err error
-		if s, err = secret.New(nil); err != nil {
+		if s, err = secret.Default(); err != nil {
 			return
 		}
 	}
-	for i, e := range rep.Image.Config.Env {
-		if name, value, ok := strings.Cut(e, "="); ok && value != "" && secret.IsSecretName(name) {
-			rep.Image.Config.Env[i] = name + "=" + secret.Redact(value)
-		} else {
-			rep.Image.Config.Env[i] = s.RedactCommand(e)
-		}
-	}
+	rep.Image.Config.Env = s.RedactEnv(rep.Image.Config.Env)
 	memo := map[string]string{}
 	redact := func(cmd string) string {
 		if r, ok := memo[cmd]; ok {

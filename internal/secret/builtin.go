@@ -32,6 +32,10 @@ const (
 	// genericValue is the value of a "name = value" assignment; quotes,
 	// brackets and separators end it.
 	genericValue = `["'\x60]?(?P<secret>[^\s"'\x60,;<>(){}\[\]]`
+	// namePrefix starts the regex of an assignment rule: a boundary, then
+	// the variable name (group "name") holding the keyword; such a rule can
+	// use AnchorName.
+	namePrefix = `(?:^|[^A-Za-z0-9])(?P<name>[A-Za-z0-9_.\-]*`
 )
 
 // token builds a rule for a token with a literal prefix: the prefix is the
@@ -42,6 +46,7 @@ func token(id, title, sev, cat, prefix, rest string) Rule {
 		ID: id, Title: title, Severity: sev, Category: cat,
 		Keywords: []string{strings.ToLower(prefix)},
 		Regex:    `\b(?P<secret>` + regexp.QuoteMeta(prefix) + rest + `)` + end,
+		Anchor:   AnchorKeyword,
 	}
 }
 
@@ -68,20 +73,38 @@ func named(id, title, sev, cat string, keywords []string, name, value string) Ru
 func dburl(id, title, schemes string, keywords []string) Rule {
 	return Rule{
 		ID: id, Title: title, Severity: match.SevHigh, Category: "Database", Keywords: keywords,
-		Regex:   `(?i)\b(?:` + schemes + `)(?:\+[a-z0-9]+)?` + dbURL,
+		Regex:   `\b(?i:` + schemes + `)(?:\+[a-z0-9]+)?` + dbURL,
+		Anchor:  AnchorKeyword,
 		Generic: true,
 	}
 }
 
 // generic builds a "name = value" rule gated by entropy and the generic
-// placeholder checks.
+// placeholder checks. name is matched case-insensitively; the value is at
+// least minLen bytes.
 func generic(id, title, sev string, keywords []string, name string, minLen string, ent float64) Rule {
 	return Rule{
 		ID: id, Title: title, Severity: sev, Category: "generic", Keywords: keywords,
-		Regex:   `(?i)(?:^|[^A-Za-z0-9])(?P<name>[A-Za-z0-9_.\-]{0,40}?` + name + `[A-Za-z0-9_.\-]{0,20})` + `["']?\s*(?::=|=>|==|=|:)\s*` + genericValue + `{` + minLen + `,256})`,
+		Anchor:  AnchorName,
+		Regex:   namePrefix + `(?i:` + name + `)[A-Za-z0-9_.\-]*)["']?\s*(?::=|=>|==|=|:)\s*` + genericValue + `{` + minLen + `,})`,
 		Entropy: ent,
 		Generic: true,
 	}
+}
+
+// builtinAllow are global allow rules for known public test material that
+// ships in common images outside any test directory.
+func builtinAllow() []Allow {
+	return []Allow{{
+		Description: "the test key of Go's crypto/x509 platform tests, in every golang image",
+		Path:        `/src/crypto/x509/platform_root_key\.pem$`,
+	}}
+}
+
+// allowing returns r with more allow rules.
+func allowing(r Rule, a ...Allow) Rule {
+	r.Allow = append(r.Allow, a...)
+	return r
 }
 
 // Builtin returns drydock's built-in rules, in priority order: when two
@@ -94,6 +117,12 @@ func Builtin() []Rule {
 		med  = match.SevMedium
 		low  = match.SevLow
 	)
+	// The example client credentials and tokens of RFC 6749 (OAuth 2.0),
+	// copied into many libraries' documentation.
+	rfc6749 := Allow{
+		Description: "RFC 6749 examples",
+		Secret:      `^(?:czZCaGRSa3F0MzpnWDFmQmF0M2JW|2YotnFZFEjr1zCsicMWpAA|tGzv3JOkF0XG5Qx2TlKWIA|SplxlOBeZQQYbYS6WxSbIA)`,
+	}
 	hex := func(n string) string { return `[a-f0-9]{` + n + `}` }
 	rules := []Rule{
 		// --- Cloud providers ---
@@ -109,12 +138,22 @@ func Builtin() []Rule {
 			Entropy:  3.5,
 		},
 		{
+			// The secret key written right after its key ID: the console's
+			// credentials.csv ("AKIA…,wJal…"), "aws configure" transcripts,
+			// code passing both. The ID is reported by aws-access-key-id.
+			ID: "aws-credentials-pair", Title: "AWS secret access key next to its access key ID", Severity: crit, Category: "AWS",
+			Keywords: []string{"akia", "asia", "abia", "acca", "a3t"},
+			Regex:    `\b(?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16}["']?[ \t]*[,;:|\t ][ \t]*["']?(?P<secret>[A-Za-z0-9/+]{40})(?:[^A-Za-z0-9/+=]|$)`,
+			Entropy:  3.5,
+			Anchor:   AnchorKeyword,
+		},
+		{
 			ID: "aws-session-token", Title: "AWS temporary session token", Severity: high, Category: "AWS",
 			Keywords: []string{"iqojb3jpz2lu", "fwogzxivyxdz"},
 			Regex:    `(?P<secret>(?:IQoJb3JpZ2lu|FwoGZXIvYXdz)[A-Za-z0-9/+=]{100,})`,
 		},
 		token("aws-mws-auth-token", "Amazon MWS auth token", high, "AWS", "amzn.mws.", hex("8")+`-`+hex("4")+`-`+hex("4")+`-`+hex("4")+`-`+hex("12")),
-		token("aws-bedrock-api-key", "Amazon Bedrock API key", high, "AWS", "ABSK", `[A-Za-z0-9+/]{100,270}={0,2}`),
+		token("aws-bedrock-api-key", "Amazon Bedrock API key", high, "AWS", "ABSK", `[A-Za-z0-9+/]{100,}={0,2}`),
 		{
 			ID: "gcp-service-account-key", Title: "Google Cloud service account key (JSON)", Severity: crit, Category: "GCP",
 			Keywords:  []string{"service_account"},
@@ -132,7 +171,7 @@ func Builtin() []Rule {
 		{
 			ID: "azure-sas-token", Title: "Azure shared access signature", Severity: high, Category: "Azure",
 			Keywords: []string{"sv=20"},
-			Regex:    `\bsv=\d{4}-\d{2}-\d{2}&[^\s"'<>]{0,400}?\bsig=(?P<secret>[A-Za-z0-9%+/]{40,}={0,2})`,
+			Regex:    `\bsv=\d{4}-\d{2}-\d{2}&[^\s"'<>]*?\bsig=(?P<secret>[A-Za-z0-9%+/]{40,}={0,2})`,
 		},
 		{
 			ID: "azure-ad-client-secret", Title: "Azure AD (Entra ID) client secret", Severity: high, Category: "Azure",
@@ -357,8 +396,8 @@ func Builtin() []Rule {
 		},
 		token("sentry-org-token", "Sentry organization auth token", high, "Sentry", "sntrys_", `eyJ[A-Za-z0-9+/=_\-]{50,}`),
 		token("sentry-user-token", "Sentry user auth token", high, "Sentry", "sntryu_", hex("64")),
-		token("grafana-api-key", "Grafana API key", high, "Grafana", "eyJrIjoi", `[A-Za-z0-9+/=]{60,400}`),
-		token("grafana-cloud-token", "Grafana Cloud API token", high, "Grafana", "glc_", `[A-Za-z0-9+/]{32,400}={0,2}`),
+		token("grafana-api-key", "Grafana API key", high, "Grafana", "eyJrIjoi", `[A-Za-z0-9+/=]{60,}`),
+		token("grafana-cloud-token", "Grafana Cloud API token", high, "Grafana", "glc_", `[A-Za-z0-9+/]{32,}={0,2}`),
 		token("grafana-service-account-token", "Grafana service account token", high, "Grafana", "glsa_", `[A-Za-z0-9]{32}_[A-Fa-f0-9]{8}`),
 		token("dynatrace-api-token", "Dynatrace API token", high, "Dynatrace", "dt0c01.", `[A-Z0-9]{24}\.[A-Z0-9]{64}`),
 
@@ -366,7 +405,7 @@ func Builtin() []Rule {
 		{
 			ID: "openai-api-key", Title: "OpenAI API key", Severity: crit, Category: "OpenAI",
 			Keywords: []string{"t3blbkfj"},
-			Regex:    `\b(?P<secret>sk-(?:(?:proj|svcacct|admin)-)?[A-Za-z0-9_\-]{20,}T3BlbkFJ[A-Za-z0-9_\-]{20,})` + end,
+			Regex:    `\b(?P<secret>sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{20,}T3BlbkFJ[A-Za-z0-9_\-]{20,})` + end,
 		},
 		token("openai-project-key", "OpenAI project API key", crit, "OpenAI", "sk-proj-", `[A-Za-z0-9_\-]{40,}`),
 		token("anthropic-api-key", "Anthropic API key", crit, "Anthropic", "sk-ant-", `(?:api|admin|sid)\d{2}-[A-Za-z0-9_\-]{80,120}`),
@@ -460,19 +499,19 @@ func Builtin() []Rule {
 		{
 			ID: "curl-user-password", Title: "Password passed to curl -u", Severity: high, Category: "generic",
 			Keywords: []string{"curl"},
-			Regex:    `\bcurl\b[^\n]{0,200}?\s(?:-u|--user)[ =]?["']?[^\s:"']+:(?P<secret>[^\s"']{4,})`,
+			Regex:    `\bcurl\b[^\n]*?\s(?:-u|--user)[ =]?["']?[^\s:"']+:(?P<secret>[^\s"']{4,})`,
 			Generic:  true,
 		},
 		{
 			ID: "registry-login-password", Title: "Password passed to a registry login command", Severity: high, Category: "generic",
 			Keywords: []string{"login"},
-			Regex:    `\b(?:docker|podman|buildah|skopeo|nerdctl|helm registry|oras)\s+login\b[^\n]{0,200}?\s(?:-p|--password)(?:\s+|=)["']?(?P<secret>[^\s"']{4,})`,
+			Regex:    `\b(?:docker|podman|buildah|skopeo|nerdctl|helm registry|oras)\s+login\b[^\n]*?\s(?:-p|--password)(?:\s+|=)["']?(?P<secret>[^\s"']{4,})`,
 			Generic:  true,
 		},
 		{
 			ID: "mysql-cli-password", Title: "Password passed to a MySQL client with -p", Severity: high, Category: "generic",
 			Keywords: []string{"mysql", "mariadb"},
-			Regex:    `\b(?:mysql|mysqldump|mysqladmin|mysqlimport|mysqlcheck|mariadb|mariadb-dump)\b[^\n]{0,200}?\s-p(?P<secret>[^\s"'\-][^\s"']{3,})`,
+			Regex:    `\b(?:mysql|mysqldump|mysqladmin|mysqlimport|mysqlcheck|mariadb|mariadb-dump)\b[^\n]*?\s-p(?P<secret>[^\s"'\-][^\s"']{3,})`,
 			Generic:  true,
 		},
 		{
@@ -514,6 +553,7 @@ func Builtin() []Rule {
 			Regex:    `(?i)\bauthorization["']?\s*[:=]?\s*["']?basic\s+(?P<secret>[A-Za-z0-9+/]{12,}={0,2})`,
 			Entropy:  3.0,
 			Generic:  true,
+			Allow:    []Allow{rfc6749},
 		},
 
 		// --- Generic assignments, last: any rule above wins over these ---
@@ -525,8 +565,8 @@ func Builtin() []Rule {
 		generic("generic-api-key", "API key assigned in code or configuration", med,
 			[]string{"api_key", "api-key", "apikey", "api_secret", "api-secret", "apisecret", "access_key", "access-key", "accesskey", "app_key", "app-key", "appkey", "client_key", "client-key", "clientkey"},
 			`(?:api[_\-]?key|api[_\-]?secret|access[_\-]?key|app[_\-]?key|client[_\-]?key)`, "16", 3.5),
-		generic("generic-token", "Token assigned in code or configuration", med,
-			[]string{"token", "auth_key", "auth-key", "authkey"}, `(?:token|auth[_\-]?key)`, "20", 3.5),
+		allowing(generic("generic-token", "Token assigned in code or configuration", med,
+			[]string{"token", "auth_key", "auth-key", "authkey"}, `(?:token|auth[_\-]?key)`, "20", 3.5), rfc6749),
 	}
 	return rules
 }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"slices"
+	"sync"
 
 	aho "github.com/petar-dambovaliev/aho-corasick"
 	"gopkg.in/yaml.v3"
@@ -46,6 +47,14 @@ func LoadConfig(path string) (*Config, error) {
 	}
 	return &cfg, nil
 }
+
+// builtinScanner compiles the built-in rules once. Like a package-level
+// regexp, the Scanner is immutable after New: sharing it is safe.
+var builtinScanner = sync.OnceValues(func() (*Scanner, error) { return New(nil) })
+
+// Default returns the scanner with the built-in rules, compiled on first use
+// and shared (a Scanner is immutable and safe for concurrent use).
+func Default() (*Scanner, error) { return builtinScanner() }
 
 // New builds a scanner from the built-in rules and cfg (nil: built-ins only).
 // Errors name the offending rule or setting.
@@ -94,6 +103,13 @@ func New(cfg *Config) (*Scanner, error) {
 	}
 	if cfg.MaxFileSize > 0 {
 		s.maxSize = cfg.MaxFileSize
+	}
+	for _, a := range builtinAllow() {
+		ca, err := compileAllow(a)
+		if err != nil {
+			return nil, fmt.Errorf("built-in allow rule %q: %w", a.Description, err)
+		}
+		s.allow = append(s.allow, ca)
 	}
 	for i, a := range cfg.Allow {
 		ca, err := compileAllow(a)

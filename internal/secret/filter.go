@@ -59,6 +59,9 @@ var (
 	// ("Authentication", "PASSWORD_FILE", "self.password", "db-pass"): what
 	// follows "password:" in prose and code far more often than a password.
 	reIdentifier = regexp.MustCompile(`^[A-Za-z_.\-]+$`)
+	// reReference matches qualified names in code: "exports2.TOKEN",
+	// "ed25519.Ed25519PrivateKey", "$config->{db}".
+	reReference = regexp.MustCompile(`^[A-Za-z_$][A-Za-z0-9_$]*(?:\.[A-Za-z_$][A-Za-z0-9_$]*)+$`)
 	// reVersionLike matches version numbers and dates.
 	reVersionLike = regexp.MustCompile(`^v?[0-9][0-9.\-:+~]*$`)
 )
@@ -94,7 +97,7 @@ func isPlaceholder(v string, generic bool) bool {
 	if strings.ContainsAny(v, "()") || strings.Contains(v, "::") || strings.Contains(v, "->") {
 		return true
 	}
-	return reIdentifier.MatchString(v) || reVersionLike.MatchString(v)
+	return reIdentifier.MatchString(v) || reReference.MatchString(v) || reVersionLike.MatchString(v)
 }
 
 // ignoredNameSuffixes end variable names that hold metadata about a secret

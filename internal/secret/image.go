@@ -73,7 +73,7 @@ func (s *Scanner) nameRule() *compiledRule {
 // ScanImage scans the image configuration with the built-in rules: see
 // Scanner.ScanImage.
 func ScanImage(img report.Image) []report.Secret {
-	s, err := New(nil)
+	s, err := Default()
 	if err != nil {
 		return nil // the built-in rules compile: TestBuiltinCompiles
 	}
@@ -92,29 +92,8 @@ func (s *Scanner) ScanImage(img report.Image) []report.Secret {
 	nr := s.nameRule()
 	var out []report.Secret
 	add := func(source, text string, pairs []pair, layer int) {
-		fs := s.scanText(text, active)
-		for _, p := range pairs {
-			if p.valueStart < 0 || !IsSecretName(p.name) || nameValueIgnored(text[p.valueStart:p.valueEnd]) {
-				continue
-			}
-			if overlapsAny(fs, p.valueStart, p.valueEnd) {
-				continue
-			}
-			fs = append(fs, found{rule: nr, start: p.nameStart, end: p.valueEnd, sStart: p.valueStart, sEnd: p.valueEnd})
-		}
-		fs = resolve(fs)
-		createdBy := ""
-		if source == SourceHistory && len(fs) > 0 {
-			createdBy = truncate(redactRange([]byte(text), 0, len(text), fs), maxCreatedBy)
-		}
-		data := []byte(text)
-		for _, f := range fs {
-			anchor := f.sStart
-			out = append(out, report.Secret{
-				RuleID: f.rule.ID, Title: f.rule.Title, Severity: f.rule.Severity, Category: f.rule.Category,
-				Source: source, Match: excerpt(data, anchor, f, fs), LayerIndex: layer, CreatedBy: createdBy,
-			})
-		}
+		_, secrets := s.entry(active, nr, source, text, pairs, layer)
+		out = append(out, secrets...)
 	}
 	for _, e := range img.Config.Env {
 		name, _, ok := strings.Cut(e, "=")
@@ -135,6 +114,35 @@ func (s *Scanner) ScanImage(img report.Image) []report.Secret {
 		add(SourceHistory, h.CreatedBy, historyPairs(h.CreatedBy), h.LayerIndex)
 	}
 	return out
+}
+
+// entry scans one config entry or created_by text, whose assignments are
+// pairs, and returns what was found and the report secrets.
+func (s *Scanner) entry(active []bool, nr *compiledRule, source, text string, pairs []pair, layer int) ([]found, []report.Secret) {
+	fs := s.scanText(text, active)
+	for _, p := range pairs {
+		if p.valueStart < 0 || !IsSecretName(p.name) || nameValueIgnored(text[p.valueStart:p.valueEnd]) {
+			continue
+		}
+		if overlapsAny(fs, p.valueStart, p.valueEnd) {
+			continue
+		}
+		fs = append(fs, found{rule: nr, start: p.nameStart, end: p.valueEnd, sStart: p.valueStart, sEnd: p.valueEnd})
+	}
+	fs = resolve(fs)
+	createdBy := ""
+	if source == SourceHistory && len(fs) > 0 {
+		createdBy = truncate(redactRange([]byte(text), 0, len(text), fs), maxCreatedBy)
+	}
+	data := []byte(text)
+	var out []report.Secret
+	for _, f := range fs {
+		out = append(out, report.Secret{
+			RuleID: f.rule.ID, Title: f.rule.Title, Severity: f.rule.Severity, Category: f.rule.Category,
+			Source: source, Match: excerpt(data, f.sStart, f, fs), LayerIndex: layer, CreatedBy: createdBy,
+		})
+	}
+	return fs, out
 }
 
 // scanText scans a short text (one config entry or command) in one window.
@@ -277,11 +285,45 @@ func (s *Scanner) RedactCommand(text string) string {
 	return redactRange([]byte(text), 0, len(text), resolve(fs))
 }
 
+// RedactEnv returns env ("NAME=value" entries) with the values of
+// secret-looking names and every secret the rules find masked, for showing
+// the image configuration in a report. Scan the original with ScanImage.
+func (s *Scanner) RedactEnv(env []string) []string {
+	if env == nil {
+		return nil
+	}
+	out := make([]string, len(env))
+	for i, e := range env {
+		name, value, ok := strings.Cut(e, "=")
+		if ok && IsSecretName(name) && !nameValueIgnored(value) {
+			out[i] = name + "=" + Redact(value)
+			continue
+		}
+		out[i] = s.RedactCommand(e)
+	}
+	return out
+}
+
+// RedactEnv is Scanner.RedactEnv with the built-in rules; if they cannot
+// be compiled every value is masked.
+func RedactEnv(env []string) []string {
+	s, err := Default()
+	if err != nil {
+		out := make([]string, len(env))
+		for i, e := range env {
+			name, _, _ := strings.Cut(e, "=")
+			out[i] = name + "=" + mask
+		}
+		return out
+	}
+	return s.RedactEnv(env)
+}
+
 // ToReport converts placed file secrets to the report model (Source
 // "file"), with the layer's created_by redacted, sorted by path, line, rule
 // and layer.
 func ToReport(secrets []inventory.Secret) []report.Secret {
-	s, err := New(nil)
+	s, err := Default()
 	if err != nil {
 		s = nil
 	}

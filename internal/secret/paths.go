@@ -42,8 +42,11 @@ var binaryExts = map[string]bool{
 // thirdPartyDirs are roots of installed third-party code (language package
 // managers, vendored trees, interpreter standard libraries). Inside them,
 // tests, examples and documentation are skipped: they are published on a
-// public registry and full of sample keys. An application's own tests (e.g.
-// /app/tests/) are scanned: an image that ships them ships their secrets.
+// public registry and full of sample keys. Generic rules do not run there
+// either (library code and docstrings are full of "password='geheim'"
+// samples); rules for token formats and private keys do. An application's
+// own tests (e.g. /app/tests/) are scanned: an image that ships them ships
+// their secrets.
 var thirdPartyDirs = [...]string{
 	"/node_modules/", "/site-packages/", "/dist-packages/", "/gems/", "/vendor/",
 	"/go/pkg/mod/", "/usr/local/go/", "/usr/lib/go/", "/.cargo/registry/", "/.m2/repository/",
@@ -60,6 +63,10 @@ var thirdPartyNoiseDirs = [...]string{
 // thirdPartyNoiseExts are documentation, type declarations and source maps.
 var thirdPartyNoiseExts = map[string]bool{".md": true, ".markdown": true, ".rst": true, ".map": true, ".txt": true, ".html": true}
 
+// thirdPartyNoiseFiles are package metadata files that embed the package's
+// README (Python's PKG-INFO and METADATA).
+var thirdPartyNoiseFiles = map[string]bool{"PKG-INFO": true, "METADATA": true}
+
 // skipPath reports whether the file at p (absolute, cleaned) is noise that is
 // never scanned.
 func skipPath(p string) bool {
@@ -73,13 +80,8 @@ func skipPath(p string) bool {
 	if binaryExts[ext] || strings.Contains(base, ".so.") {
 		return true
 	}
-	for _, d := range thirdPartyDirs {
-		i := strings.Index(p, d)
-		if i < 0 {
-			continue
-		}
-		rest := p[i+len(d):]
-		if thirdPartyNoiseExts[ext] || strings.HasSuffix(base, ".d.ts") || isTestFile(base) {
+	if rest, ok := thirdPartyRest(p); ok {
+		if thirdPartyNoiseExts[ext] || thirdPartyNoiseFiles[base] || strings.HasSuffix(base, ".d.ts") || isTestFile(base) {
 			return true
 		}
 		for _, n := range thirdPartyNoiseDirs {
@@ -87,9 +89,19 @@ func skipPath(p string) bool {
 				return true
 			}
 		}
-		return false
 	}
 	return false
+}
+
+// thirdPartyRest reports whether p is inside a third-party code directory,
+// and returns the part of p below that directory.
+func thirdPartyRest(p string) (string, bool) {
+	for _, d := range thirdPartyDirs {
+		if i := strings.Index(p, d); i >= 0 {
+			return p[i+len(d):], true
+		}
+	}
+	return "", false
 }
 
 // isTestFile reports whether a file name follows a test naming convention.

@@ -131,12 +131,13 @@ func (s *Scanner) Extract(ctx context.Context, in *extract.Input) (inventory.Inv
 // if none does.
 func (s *Scanner) activeRules(path string) []bool {
 	active := make([]bool, len(s.rules))
-	any := false
+	some := false
+	_, thirdParty := thirdPartyRest(path)
 	for i, r := range s.rules {
-		active[i] = r.appliesTo(path)
-		any = any || active[i]
+		active[i] = r.appliesTo(path) && !(thirdParty && r.generic)
+		some = some || active[i]
 	}
-	if !any {
+	if !some {
 		return nil
 	}
 	return active
@@ -162,12 +163,31 @@ func (s *Scanner) scan(path string, data []byte, active []bool) []found {
 				if !active[ri] {
 					continue
 				}
-				sp := spans[ri]
-				if n := len(sp); n > 0 && m.Start() >= sp[n-1].lo && m.End() <= sp[n-1].hi {
+				r, sp := s.rules[ri], spans[ri]
+				n := len(sp)
+				if r.anchored != nil {
+					// One anchored attempt per keyword (or per variable
+					// name holding keywords).
+					var lo, hi int
+					if r.Anchor == AnchorName {
+						lo, hi = nameAround(data, m.Start(), m.End())
+					} else {
+						if m.Start() > 0 && isWordChar(data[m.Start()-1]) {
+							continue
+						}
+						_, hi = around(data, m.Start(), m.End(), false)
+						lo = m.Start()
+					}
+					if n == 0 || sp[n-1].lo != lo {
+						spans[ri] = append(sp, span{lo, hi})
+					}
+					continue
+				}
+				if n > 0 && m.Start() >= sp[n-1].lo && m.End() <= sp[n-1].hi {
 					continue // already covered
 				}
-				lo, hi := around(data, m.Start(), m.End(), s.rules[ri].Multiline)
-				if n := len(sp); n > 0 && lo <= sp[n-1].hi {
+				lo, hi := around(data, m.Start(), m.End(), r.Multiline)
+				if n > 0 && lo <= sp[n-1].hi {
 					sp[n-1].lo = min(sp[n-1].lo, lo)
 					sp[n-1].hi = max(sp[n-1].hi, hi)
 				} else {
@@ -186,7 +206,15 @@ func (s *Scanner) scan(path string, data []byte, active []bool) []found {
 	for ri, sps := range spans {
 		r := s.rules[ri]
 		for _, sp := range sps {
-			for _, m := range r.re.FindAllSubmatchIndex(data[sp.lo:sp.hi], -1) {
+			var ms [][]int
+			if r.anchored != nil {
+				if m := r.anchored.FindSubmatchIndex(data[sp.lo:sp.hi]); m != nil {
+					ms = [][]int{m}
+				}
+			} else {
+				ms = r.re.FindAllSubmatchIndex(data[sp.lo:sp.hi], -1)
+			}
+			for _, m := range ms {
 				ss, se := m[2*r.secretIdx], m[2*r.secretIdx+1]
 				if ss < 0 || se <= ss {
 					continue
@@ -225,6 +253,31 @@ func around(data []byte, ks, ke int, multiline bool) (int, int) {
 		hi = ke + i
 	}
 	return lo, hi
+}
+
+// nameAround returns where an assignment rule is tried for a keyword at
+// [ks, ke): from the character before the variable name holding the keyword
+// (or the line start) to the end of the line, clipped like around. A
+// regex starting with NamePrefix that matches with this keyword in its name
+// matches leftmost exactly there (AnchorName).
+func nameAround(data []byte, ks, ke int) (int, int) {
+	lineLo, hi := around(data, ks, ke, false)
+	lo := ks
+	for lo > lineLo && isNameChar(data[lo-1]) {
+		lo--
+	}
+	if lo > lineLo {
+		lo-- // the boundary character
+	}
+	return lo, hi
+}
+
+func isWordChar(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_'
+}
+
+func isNameChar(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '.' || c == '-'
 }
 
 // accept applies the entropy floor, the placeholder checks and the allow

@@ -448,7 +448,7 @@ func AlmaLinux() *report.Report {
 				Evidence:    []string{`config.User is ""`}, Fix: "Add a USER instruction with a non-root user to the Dockerfile.",
 			},
 			{
-				ID: "DD-IMG-006", Title: "No HEALTHCHECK defined", Severity: match.SevLow, CIS: "4.6",
+				ID: "DD-IMG-002", Title: "No HEALTHCHECK instruction", Severity: match.SevLow, CIS: "4.6",
 				Description: "The image defines no HEALTHCHECK, so orchestrators cannot tell a hung container from a healthy one.",
 				Evidence:    []string{"config.Healthcheck is empty"}, Fix: "Add a HEALTHCHECK instruction.",
 			},
