@@ -755,3 +755,59 @@ func TestSecretsAcrossLayers(t *testing.T) {
 		}
 	}
 }
+
+// TestVEXOnImageScan: VEX documents in the three formats suppress
+// CVE-2023-4911 on glibc in a real AlmaLinux 9.0 image scan, with the
+// justification kept, and the KEV policy passes only then.
+func TestVEXOnImageScan(t *testing.T) {
+	img := almaImage(t, "9.0", "rpmdb.sqlite", "almalinux-9.0-rpmdb.sqlite.gz")
+	// The policy package's OpenVEX document names one image by digest (and
+	// must not apply to another); this one names the package alone.
+	openvex := filepath.Join(t.TempDir(), "glibc.openvex.json")
+	if err := os.WriteFile(openvex, []byte(`{
+  "@context": "https://openvex.dev/ns/v0.2.0",
+  "@id": "https://example.com/vex/2026-002",
+  "author": "Example Security Team",
+  "timestamp": "2026-11-01T09:00:00Z",
+  "version": 1,
+  "statements": [{
+    "vulnerability": {"name": "CVE-2023-4911"},
+    "products": [{"@id": "pkg:rpm/almalinux/glibc@2.34-28.el9_0?arch=aarch64"}],
+    "status": "not_affected",
+    "justification": "vulnerable_code_not_in_execute_path",
+    "impact_statement": "no setuid-root binaries in the image"
+  }]
+}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, vex := range []string{openvex, "../../internal/policy/testdata/vex/glibc.cdx.json", "../../internal/policy/testdata/vex/glibc.csaf.json"} {
+		doc := filepath.Base(vex)
+		t.Run(doc, func(t *testing.T) {
+			rep, res := scanJSON(t, "--scanners", "vuln", "--vex", vex, "--policy", "builtin:kev", img)
+			var glibc *report.Report = rep
+			suppressed := false
+			for _, f := range glibc.Findings {
+				if f.Package.Name == "glibc" && f.ID == "ALSA-2023:5453" {
+					suppressed = f.Suppressed()
+					if !suppressed {
+						t.Errorf("glibc ALSA-2023:5453 not suppressed by %s: %+v", doc, f.Annotations)
+					}
+				}
+			}
+			if !suppressed {
+				return
+			}
+			// glibc-common and glibc-minimal-langpack carry the same
+			// advisory; the documents speak of glibc only, so the KEV policy
+			// still fails on them.
+			if res.code != 1 || !strings.Contains(res.stderr, "glibc-common") && !strings.Contains(res.stdout, "glibc-common") {
+				t.Errorf("exit %d; want 1 with the remaining KEV findings named\n%s", res.code, res.stderr)
+			}
+		})
+	}
+	// Without VEX, the KEV policy fails and names glibc.
+	_, res := scanJSON(t, "--scanners", "vuln", "--policy", "builtin:kev", img)
+	if res.code != 1 {
+		t.Errorf("builtin:kev on AlmaLinux 9.0: exit %d, want 1", res.code)
+	}
+}
