@@ -35,6 +35,11 @@ const (
 var testDB string
 
 func TestMain(m *testing.M) {
+	// Re-executed by a test as the drydock command itself (a fresh process:
+	// Go reads SSL_CERT_FILE once per process).
+	if os.Getenv("DRYDOCK_E2E_AS_CLI") == "1" {
+		os.Exit(run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+	}
 	flag.Parse()
 	dir, err := os.MkdirTemp("", "drydock-e2e-")
 	if err != nil {

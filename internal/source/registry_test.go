@@ -5,241 +5,42 @@ package source
 // TLS from a CA made here and htpasswd basic auth.
 
 import (
-	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/base64"
-	"encoding/pem"
-	"fmt"
-	"math/big"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
-	"golang.org/x/crypto/bcrypt"
+
+	"github.com/drydock-scan/drydock/internal/testimage"
 )
-
-const (
-	regUser = "alice"
-	regPass = "correct horse battery staple"
-)
-
-// registryBinary finds docker-registry; without it the test is skipped
-// locally but fails in CI.
-func registryBinary(t *testing.T) string {
-	t.Helper()
-	p, err := exec.LookPath("docker-registry")
-	if err != nil {
-		if os.Getenv("CI") == "" {
-			t.Skip("docker-registry not installed (apt-get install docker-registry)")
-		}
-		t.Fatalf("docker-registry is required in CI: %v", err)
-	}
-	return p
-}
-
-// testCA is a CA and a server certificate for 127.0.0.1, as PEM files.
-type testCA struct {
-	caFile, certFile, keyFile string
-	pool                      *x509.CertPool
-}
-
-func makeCA(t *testing.T, dir string) testCA {
-	t.Helper()
-	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	now := time.Now()
-	caTmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "drydock test CA"},
-		NotBefore:             now.Add(-time.Hour),
-		NotAfter:              now.Add(24 * time.Hour),
-		IsCA:                  true,
-		BasicConstraintsValid: true,
-		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
-	}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	caCert, err := x509.ParseCertificate(caDER)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srvKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srvTmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(2),
-		Subject:      pkix.Name{CommonName: "127.0.0.1"},
-		NotBefore:    now.Add(-time.Hour),
-		NotAfter:     now.Add(24 * time.Hour),
-		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
-		DNSNames:     []string{"localhost"},
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	srvDER, err := x509.CreateCertificate(rand.Reader, srvTmpl, caCert, &srvKey.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, err := x509.MarshalECPrivateKey(srvKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ca := testCA{
-		caFile:   filepath.Join(dir, "ca.pem"),
-		certFile: filepath.Join(dir, "server.pem"),
-		keyFile:  filepath.Join(dir, "server-key.pem"),
-		pool:     x509.NewCertPool(),
-	}
-	ca.pool.AddCert(caCert)
-	writePEM(t, ca.caFile, "CERTIFICATE", caDER)
-	writePEM(t, ca.certFile, "CERTIFICATE", srvDER)
-	writePEM(t, ca.keyFile, "EC PRIVATE KEY", keyDER)
-	return ca
-}
-
-func writePEM(t *testing.T, p, typ string, der []byte) {
-	t.Helper()
-	if err := os.WriteFile(p, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// freePort asks the kernel for a free port on 127.0.0.1.
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-// startRegistry runs docker-registry with storage, config and (if ca is set)
-// TLS and htpasswd auth under t.TempDir(), waits until /v2/ answers and
-// kills it when the test ends. It returns "127.0.0.1:PORT".
-func startRegistry(t *testing.T, bin string, ca *testCA) string {
-	t.Helper()
-	dir := t.TempDir()
-	port := freePort(t)
-	host := fmt.Sprintf("127.0.0.1:%d", port)
-	cfg := fmt.Sprintf(`version: 0.1
-log:
-  level: warn
-  accesslog:
-    disabled: true
-storage:
-  filesystem:
-    rootdirectory: %s
-http:
-  addr: %s
-  secret: drydock-test-secret
-`, filepath.Join(dir, "storage"), host)
-	if ca != nil {
-		hash, err := bcrypt.GenerateFromPassword([]byte(regPass), bcrypt.MinCost)
-		if err != nil {
-			t.Fatal(err)
-		}
-		htpasswd := filepath.Join(dir, "htpasswd")
-		if err := os.WriteFile(htpasswd, []byte(regUser+":"+string(hash)+"\n"), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		cfg += fmt.Sprintf(`  tls:
-    certificate: %s
-    key: %s
-auth:
-  htpasswd:
-    realm: drydock-test
-    path: %s
-`, ca.certFile, ca.keyFile, htpasswd)
-	}
-	cfgPath := filepath.Join(dir, "config.yml")
-	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
-
-	var logs bytes.Buffer
-	cmd := exec.Command(bin, "serve", cfgPath)
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	cmd.Env = append(os.Environ(), "OTEL_TRACES_EXPORTER=none")
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting %s: %v", bin, err)
-	}
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-exited
-		if t.Failed() {
-			t.Logf("docker-registry output:\n%s", logs.String())
-		}
-	})
-
-	// Wait for /v2/ to answer (401 with auth, 200 without).
-	scheme, tr := "http", &http.Transport{}
-	if ca != nil {
-		scheme, tr = "https", &http.Transport{TLSClientConfig: &tls.Config{RootCAs: ca.pool}}
-	}
-	client := &http.Client{Transport: tr, Timeout: 2 * time.Second}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		resp, err := client.Get(scheme + "://" + host + "/v2/")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK || resp.StatusCode == http.StatusUnauthorized {
-				return host
-			}
-		}
-		select {
-		case <-exited:
-			t.Fatalf("docker-registry exited early:\n%s", logs.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("docker-registry did not answer on %s within 30s (last error %v):\n%s", host, err, logs.String())
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
 
 // trusting returns a transport that trusts the test CA.
-func trusting(ca testCA) http.RoundTripper {
+func trusting(ca testimage.TestCA) http.RoundTripper {
 	tr := remote.DefaultTransport.(*http.Transport).Clone()
-	tr.TLSClientConfig = &tls.Config{RootCAs: ca.pool}
+	tr.TLSClientConfig = &tls.Config{RootCAs: ca.Pool}
 	return tr
 }
 
 func TestRealRegistryTLSAuth(t *testing.T) {
-	bin := registryBinary(t)
-	ca := makeCA(t, t.TempDir())
-	host := startRegistry(t, bin, &ca)
+	bin := testimage.RegistryBinary(t)
+	ca := testimage.MakeCA(t, t.TempDir())
+	host := testimage.StartRegistry(t, bin, &ca)
 	tr := trusting(ca)
 
 	idx, amd, arm := multiArch(t)
 	ref := host + "/drydock/multi:1.0"
-	push(t, ref, idx, nil, remote.WithAuth(&authn.Basic{Username: regUser, Password: regPass}), remote.WithTransport(tr))
+	push(t, ref, idx, nil, remote.WithAuth(&authn.Basic{Username: testimage.RegistryUser, Password: testimage.RegistryPassword}), remote.WithTransport(tr))
 
 	// Credentials from a Docker config file, through the default keychain.
 	dockerCfg := t.TempDir()
-	auth := base64.StdEncoding.EncodeToString([]byte(regUser + ":" + regPass))
+	auth := base64.StdEncoding.EncodeToString([]byte(testimage.RegistryUser + ":" + testimage.RegistryPassword))
 	if err := os.WriteFile(filepath.Join(dockerCfg, "config.json"), []byte(`{"auths":{"`+host+`":{"auth":"`+auth+`"}}}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -252,8 +53,8 @@ func TestRealRegistryTLSAuth(t *testing.T) {
 		wantArch string
 		want     string
 	}{
-		{name: "static keychain, default platform", keychain: staticKeychain{regUser, regPass}, wantArch: "amd64", want: digestOf(t, amd)},
-		{name: "static keychain, arm64", keychain: staticKeychain{regUser, regPass}, platform: "linux/arm64", wantArch: "arm64", want: digestOf(t, arm)},
+		{name: "static keychain, default platform", keychain: staticKeychain{testimage.RegistryUser, testimage.RegistryPassword}, wantArch: "amd64", want: digestOf(t, amd)},
+		{name: "static keychain, arm64", keychain: staticKeychain{testimage.RegistryUser, testimage.RegistryPassword}, platform: "linux/arm64", wantArch: "arm64", want: digestOf(t, arm)},
 		{name: "docker config, default platform", wantArch: "amd64", want: digestOf(t, amd)},
 		{name: "docker config, arm64", platform: "linux/arm64/v8", wantArch: "arm64", want: digestOf(t, arm)},
 	}
@@ -283,7 +84,7 @@ func TestRealRegistryTLSAuth(t *testing.T) {
 	}
 
 	t.Run("wrong password", func(t *testing.T) {
-		_, err := Open(context.Background(), ref, Options{Keychain: staticKeychain{regUser, "wrong"}, Transport: tr})
+		_, err := Open(context.Background(), ref, Options{Keychain: staticKeychain{testimage.RegistryUser, "wrong"}, Transport: tr})
 		want := `pulling "` + ref + `": access denied (HTTP 401)`
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("got %v, want an error containing %q", err, want)
@@ -321,7 +122,7 @@ func TestRealRegistryTLSAuth(t *testing.T) {
 		// Go reads SSL_CERT_FILE once per process, so check the default
 		// transport in a child process of this test binary.
 		cmd := exec.Command(os.Args[0], "-test.run=^TestSSLCertFileChild$", "-test.v")
-		cmd.Env = append(os.Environ(), "SSL_CERT_FILE="+ca.caFile, "SSL_CERT_DIR=/nonexistent", "DRYDOCK_CHILD_REF="+ref)
+		cmd.Env = append(os.Environ(), "SSL_CERT_FILE="+ca.CAFile, "SSL_CERT_DIR=/nonexistent", "DRYDOCK_CHILD_REF="+ref)
 		out, err := cmd.CombinedOutput()
 		if err != nil || !strings.Contains(string(out), "--- PASS: TestSSLCertFileChild") {
 			t.Errorf("child with SSL_CERT_FILE failed: %v\n%s", err, out)
@@ -346,8 +147,8 @@ func TestSSLCertFileChild(t *testing.T) {
 }
 
 func TestRealRegistryPlainHTTP(t *testing.T) {
-	bin := registryBinary(t)
-	host := startRegistry(t, bin, nil)
+	bin := testimage.RegistryBinary(t)
+	host := testimage.StartRegistry(t, bin, nil)
 	idx, _, arm := multiArch(t)
 	ref := host + "/plain/multi:1"
 	push(t, ref, idx, nil)
