@@ -49,7 +49,7 @@ const DefaultMaxBytes int64 = 2 << 30
 
 // FormatVersion is the entry format written by this package. Entries of any
 // other version are treated as misses and deleted.
-const FormatVersion = 1
+const FormatVersion = 2
 
 // Limits on what an entry may claim, so that a hostile or corrupt file can
 // never make a read allocate much.
@@ -311,7 +311,12 @@ func writeAtomic(p string, b []byte) error {
 		return fmt.Errorf("creating layer cache entry in %q: %w", dir, err)
 	}
 	tmp := f.Name()
-	_, err = f.Write(b)
+	// CreateTemp makes the file 0600; entries are as readable as the
+	// directory (a cache shared by a CI group).
+	err = f.Chmod(0o644)
+	if err == nil {
+		_, err = f.Write(b)
+	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
@@ -550,10 +555,14 @@ func (c *Cache) Clean(ctx context.Context) error {
 
 // payload is what an entry's JSON holds. Package.Files is not marshalled
 // (json:"-") but Merge needs it (dpkg file lists, ownership), so it is
-// carried beside the result.
+// carried beside the result. PathHashes (one per regular file: tens of
+// thousands for a large layer) are stored as little-endian bytes, which
+// JSON carries as base64: a third of the size of decimal numbers, and
+// decoded without parsing each one.
 type payload struct {
 	Result       *inventory.LayerResult `json:"result"`
 	PackageFiles []packageFiles         `json:"package_files,omitempty"`
+	PathHashes   []byte                 `json:"path_hashes_le,omitempty"`
 }
 
 type packageFiles struct {
@@ -563,7 +572,15 @@ type packageFiles struct {
 }
 
 func encodeResult(r *inventory.LayerResult) ([]byte, error) {
-	p := payload{Result: r}
+	res := *r // shallow copy: r is not changed
+	res.PathHashes = nil
+	p := payload{Result: &res}
+	if len(r.PathHashes) > 0 {
+		p.PathHashes = make([]byte, 8*len(r.PathHashes))
+		for i, h := range r.PathHashes {
+			binary.LittleEndian.PutUint64(p.PathHashes[8*i:], h)
+		}
+	}
 	for fi := range r.Files {
 		for pi := range r.Files[fi].Packages {
 			if f := r.Files[fi].Packages[pi].Files; f != nil {
@@ -587,6 +604,18 @@ func decodeResult(js []byte) (*inventory.LayerResult, error) {
 			return nil, fmt.Errorf("decoding JSON: file list for package %d of file %d out of range", pf.Package, pf.File)
 		}
 		p.Result.Files[pf.File].Packages[pf.Package].Files = pf.Files
+	}
+	if len(p.PathHashes) > 0 {
+		if len(p.Result.PathHashes) > 0 {
+			return nil, errors.New("decoding JSON: path hashes stored twice")
+		}
+		if len(p.PathHashes)%8 != 0 {
+			return nil, fmt.Errorf("decoding JSON: path hashes of %d bytes, not a multiple of 8", len(p.PathHashes))
+		}
+		p.Result.PathHashes = make([]uint64, len(p.PathHashes)/8)
+		for i := range p.Result.PathHashes {
+			p.Result.PathHashes[i] = binary.LittleEndian.Uint64(p.PathHashes[8*i:])
+		}
 	}
 	return p.Result, nil
 }

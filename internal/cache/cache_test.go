@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/drydock-scan/drydock/internal/inventory"
 )
@@ -614,4 +615,66 @@ func FuzzRead(f *testing.F) {
 
 func debugLogger(w *bytes.Buffer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+func TestPutLeavesResultAlone(t *testing.T) {
+	c := open(t, t.TempDir(), Options{})
+	r := sample(5)
+	if err := c.Put(context.Background(), "k", r); err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(sample(5), r); d != "" {
+		t.Errorf("Put changed its argument (-before +after):\n%s", d)
+	}
+}
+
+func TestDecodeResultErrors(t *testing.T) {
+	tests := []struct{ name, js, want string }{
+		{"not JSON", `{`, "decoding JSON"},
+		{"no result", `{}`, "no result"},
+		{"file list out of range", `{"result":{"layer":{"index":0}},"package_files":[{"file":3,"package":0,"files":["/x"]}]}`, "out of range"},
+		{"negative index", `{"result":{"files":[{"path":"/a","extractor":"x","packages":[{"id":"","name":"p","version":"1","ecosystem":"npm","locations":null}]}]},"package_files":[{"file":0,"package":-1}]}`, "out of range"},
+		{"hashes not 8-byte", `{"result":{},"path_hashes_le":"AAAA"}`, "not a multiple of 8"},
+		{"hashes twice", `{"result":{"path_hashes":[1]},"path_hashes_le":"AAAAAAAAAAA="}`, "stored twice"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := decodeResult([]byte(tt.js))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("decodeResult(%s) = %v, want an error containing %q", tt.js, err, tt.want)
+			}
+		})
+	}
+}
+
+// FuzzDecodeResult feeds arbitrary JSON to the payload decoder: an error or
+// a result, never a panic; a result re-encodes and decodes to itself.
+func FuzzDecodeResult(f *testing.F) {
+	for _, r := range []*inventory.LayerResult{sample(1), {}} {
+		js, err := encodeResult(r)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(js)
+	}
+	f.Add([]byte(`{"result":{},"package_files":[{"file":0,"package":0}]}`))
+	f.Fuzz(func(t *testing.T, js []byte) {
+		r, err := decodeResult(js)
+		if err != nil {
+			return
+		}
+		again, err := encodeResult(r)
+		if err != nil {
+			t.Fatalf("re-encoding a decoded result: %v", err)
+		}
+		r2, err := decodeResult(again)
+		if err != nil {
+			t.Fatalf("decoding a re-encoded result: %v", err)
+		}
+		// omitempty fields lose the difference between nil and empty,
+		// as they do in every JSON report.
+		if d := cmp.Diff(r, r2, cmpopts.EquateEmpty()); d != "" {
+			t.Errorf("decode/encode/decode differs:\n%s", d)
+		}
+	})
 }
