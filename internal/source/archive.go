@@ -139,7 +139,7 @@ func openDockerArchive(ref string, opt Options) (*Image, error) {
 	if compressed {
 		// The manifest is computed by hashing the compressed layers.
 		out, err = fromV1(img, func(_ int, l v1.Layer) func(context.Context) (io.ReadCloser, error) {
-			return dockerArchiveOpener(l, -1)
+			return compressedArchiveOpener(l, -1)
 		})
 	} else {
 		out, err = uncompressedDockerArchive(img, desc, entries)
@@ -197,7 +197,25 @@ func firstLayerCompressed(p string, desc tarball.Descriptor) (bool, error) {
 	}
 }
 
-// dockerArchiveOpener streams the uncompressed layer and verifies its DiffID.
+// compressedArchiveOpener streams a compressed layer as stored (walk
+// decompresses it, once, with klauspost's gzip/zstd) and verifies the
+// blob's digest as it is read. Decompressing here to check the DiffID would
+// decompress every layer twice, with the slower standard-library gzip.
+func compressedArchiveOpener(l v1.Layer, size int64) func(context.Context) (io.ReadCloser, error) {
+	return func(context.Context) (io.ReadCloser, error) {
+		digest, err := l.Digest()
+		if err != nil {
+			return nil, err
+		}
+		rc, err := l.Compressed()
+		if err != nil {
+			return nil, err
+		}
+		return newVerifyReader(rc, digest, size, "digest"), nil
+	}
+}
+
+// dockerArchiveOpener streams a plain-tar layer and verifies its DiffID.
 func dockerArchiveOpener(l v1.Layer, size int64) func(context.Context) (io.ReadCloser, error) {
 	return func(context.Context) (io.ReadCloser, error) {
 		diffID, err := l.DiffID()
