@@ -241,13 +241,25 @@ func Layers(ctx context.Context, img *source.Image, exts []extract.Extractor, cf
 	return results, nil
 }
 
+// PipelineVersion is bumped when what a layer walk records changes for the
+// same extractors (it is part of every per-layer cache key).
+const PipelineVersion = 1
+
+// layerLinkCache bounds the captured content kept per layer for later
+// hardlinks to the same file (rare in images; the walker's default of 64 MiB
+// per layer weighs on memory once secret scanning captures most text files).
+const layerLinkCache = 8 << 20
+
 // ExtractorKey identifies a set of extractors and their versions; it is part
 // of every per-layer cache key.
 func ExtractorKey(exts []extract.Extractor) string {
-	parts := make([]string, len(exts))
+	parts := make([]string, len(exts), len(exts)+1)
 	for i, e := range exts {
 		parts[i] = fmt.Sprintf("%s@%d", e.Name(), e.Version())
 	}
+	// What the walk records besides extractor output (whiteouts, facts,
+	// path hashes) is versioned too.
+	parts = append(parts, fmt.Sprintf("pipeline@%d", PipelineVersion))
 	slices.Sort(parts)
 	return strings.Join(parts, ",")
 }
@@ -356,7 +368,7 @@ func walkLayer(ctx context.Context, l *source.Layer, total int, exts []extract.E
 		return nil
 	}
 	lw := &layerWanter{exts: exts, index: l.Index}
-	wr, err := walk.Layer(ctx, r, lw, fn, walk.Options{TempDir: cfg.TempDir})
+	wr, err := walk.Layer(ctx, r, lw, fn, walk.Options{TempDir: cfg.TempDir, LinkCache: layerLinkCache})
 	if err != nil {
 		return nil, fmt.Errorf("reading layer %s: %w", layerName(l), err)
 	}

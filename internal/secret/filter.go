@@ -97,6 +97,16 @@ func isPlaceholder(v string, generic bool) bool {
 	if strings.ContainsAny(v, "()") || strings.Contains(v, "::") || strings.Contains(v, "->") {
 		return true
 	}
+	if choices := strings.Split(v, "|"); len(choices) > 1 {
+		// A list of allowed values in documentation: "true|false".
+		all := true
+		for _, c := range choices {
+			all = all && reIdentifier.MatchString(c)
+		}
+		if all {
+			return true
+		}
+	}
 	return reIdentifier.MatchString(v) || reReference.MatchString(v) || reVersionLike.MatchString(v)
 }
 

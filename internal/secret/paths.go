@@ -81,7 +81,8 @@ func skipPath(p string) bool {
 		return true
 	}
 	if rest, ok := thirdPartyRest(p); ok {
-		if thirdPartyNoiseExts[ext] || thirdPartyNoiseFiles[base] || strings.HasSuffix(base, ".d.ts") || isTestFile(base) {
+		if thirdPartyNoiseExts[ext] || thirdPartyNoiseFiles[base] || strings.HasSuffix(base, ".d.ts") || isTestFile(base) ||
+			strings.Contains(strings.ToLower(base), "example") {
 			return true
 		}
 		for _, n := range thirdPartyNoiseDirs {
