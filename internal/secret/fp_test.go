@@ -59,7 +59,7 @@ func scanCorpus(t *testing.T, s *Scanner, st *fpStats, p string, mode fs.FileMod
 	if err != nil {
 		t.Fatalf("reading %s: %v", p, err)
 	}
-	inv, err := s.Extract(context.Background(), &extract.Input{Path: p, Mode: mode, File: newMemFile(b)})
+	inv, err := s.Extract(context.Background(), &extract.Input{Path: p, Mode: mode, File: extract.NewMemFile(b)})
 	if errors.Is(err, extract.ErrNotApplicable) {
 		return nil
 	}
@@ -166,7 +166,7 @@ func scanDir(t *testing.T, s *Scanner, root, at string, viaWants bool) ([]string
 		if err != nil {
 			return err
 		}
-		inv, err := s.Extract(context.Background(), &extract.Input{Path: p, Mode: info.Mode(), File: newMemFile(b), Layer: inventory.Layer{}})
+		inv, err := s.Extract(context.Background(), &extract.Input{Path: p, Mode: info.Mode(), File: extract.NewMemFile(b), Layer: inventory.Layer{}})
 		if errors.Is(err, extract.ErrNotApplicable) {
 			return nil
 		}

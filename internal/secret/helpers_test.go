@@ -1,11 +1,9 @@
 package secret
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"errors"
-	"io"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -14,19 +12,8 @@ import (
 	"github.com/drydock-scan/drydock/internal/inventory"
 )
 
-// memFile is an in-memory extract.File.
-type memFile struct {
-	*bytes.Reader
-	data []byte
-}
-
-func newMemFile(data []byte) *memFile { return &memFile{Reader: bytes.NewReader(data), data: data} }
-
-func (m *memFile) Open() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(m.data)), nil }
-func (m *memFile) LocalPath() (string, error)   { return "", errors.New("not on disk") }
-
 func input(p string, data []byte) *extract.Input {
-	return &extract.Input{Path: p, Mode: 0o644, File: newMemFile(data), Layer: inventory.Layer{Index: 1, DiffID: "sha256:0123"}}
+	return &extract.Input{Path: p, Mode: 0o644, File: extract.NewMemFile(data), Layer: inventory.Layer{Index: 1, DiffID: "sha256:0123"}}
 }
 
 func newScanner(t testing.TB, cfg *Config) *Scanner {

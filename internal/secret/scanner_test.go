@@ -119,11 +119,11 @@ func TestExtractBinaryAndEmpty(t *testing.T) {
 }
 
 // shortFile claims a size larger than its data: reads fail.
-type shortFile struct{ *memFile }
+type shortFile struct{ *extract.MemFile }
 
-func (f shortFile) Size() int64 { return int64(len(f.data)) + 100 }
+func (f shortFile) Size() int64 { return f.MemFile.Size() + 100 }
 func (f shortFile) ReadAt(p []byte, off int64) (int, error) {
-	n, err := f.memFile.ReadAt(p, off)
+	n, err := f.MemFile.ReadAt(p, off)
 	if err == nil && n < len(p) {
 		err = io.EOF
 	}
@@ -133,7 +133,7 @@ func (f shortFile) ReadAt(p []byte, off int64) (int, error) {
 func TestExtractReadError(t *testing.T) {
 	s := newScanner(t, nil)
 	in := input("/app/truncated.env", []byte("A=1\n"))
-	in.File = shortFile{newMemFile([]byte("A=1\n"))}
+	in.File = shortFile{extract.NewMemFile([]byte("A=1\n"))}
 	_, err := s.Extract(context.Background(), in)
 	if err == nil || !strings.Contains(err.Error(), `"/app/truncated.env"`) {
 		t.Errorf("err = %v, want an error naming the file", err)
@@ -414,7 +414,7 @@ func TestMaxFileSize(t *testing.T) {
 		t.Errorf("Wants a file over the limit")
 	}
 	// Extract called anyway reads no more than the limit.
-	inv, err := s.Extract(context.Background(), &extract.Input{Path: "/app/.env", File: newMemFile(data), Layer: inventory.Layer{}})
+	inv, err := s.Extract(context.Background(), &extract.Input{Path: "/app/.env", File: extract.NewMemFile(data), Layer: inventory.Layer{}})
 	if err != nil || len(inv.Hits) != 0 {
 		t.Errorf("hits %+v, err %v: want none (the token is past the limit)", inv.Hits, err)
 	}

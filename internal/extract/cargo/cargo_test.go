@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
-	"io"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -25,17 +24,10 @@ import (
 
 var update = flag.Bool("update", false, "rewrite golden files")
 
-type memFile struct{ *bytes.Reader }
-
-func (m memFile) Open() (io.ReadCloser, error) {
-	return io.NopCloser(io.NewSectionReader(m.Reader, 0, m.Size())), nil
-}
-func (m memFile) LocalPath() (string, error) { return "", errors.New("not on disk") }
-
 const testLayer = "sha256:00000000000000000000000000000000000000000000000000000000000000cc"
 
 func input(path string, b []byte) *extract.Input {
-	return &extract.Input{Path: path, Mode: 0o755, File: memFile{bytes.NewReader(b)}, Layer: inventory.Layer{DiffID: testLayer}}
+	return &extract.Input{Path: path, Mode: 0o755, File: extract.NewMemFile(b), Layer: inventory.Layer{DiffID: testLayer}}
 }
 
 func crate(path, name, version string, declared bool, md map[string]string) inventory.Package {

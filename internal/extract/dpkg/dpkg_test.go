@@ -1,12 +1,10 @@
 package dpkg
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"flag"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -22,23 +20,11 @@ import (
 
 var update = flag.Bool("update", false, "rewrite golden files")
 
-// memFile is an in-memory extract.File.
-type memFile struct {
-	*bytes.Reader
-	data []byte
-}
-
-func newMemFile(data []byte) memFile { return memFile{bytes.NewReader(data), data} }
-
-func (m memFile) Size() int64                  { return int64(len(m.data)) }
-func (m memFile) Open() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(m.data)), nil }
-func (m memFile) LocalPath() (string, error)   { return "", errors.New("not needed") }
-
 const diffID = "sha256:2222222222222222222222222222222222222222222222222222222222222222"
 
 func extractData(t testing.TB, path string, data []byte) (inventory.Inventory, error) {
 	t.Helper()
-	in := &extract.Input{Path: path, Mode: 0o644, File: newMemFile(data), Layer: inventory.Layer{DiffID: diffID}}
+	in := &extract.Input{Path: path, Mode: 0o644, File: extract.NewMemFile(data), Layer: inventory.Layer{DiffID: diffID}}
 	return New().Extract(context.Background(), in)
 }
 

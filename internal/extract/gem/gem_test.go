@@ -1,10 +1,8 @@
 package gem
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -17,21 +15,10 @@ import (
 	"github.com/drydock-scan/drydock/internal/inventory"
 )
 
-// memFile is an in-memory extract.File.
-type memFile struct {
-	*bytes.Reader
-	data []byte
-}
-
-func newMemFile(data []byte) *memFile { return &memFile{Reader: bytes.NewReader(data), data: data} }
-
-func (m *memFile) Open() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(m.data)), nil }
-func (m *memFile) LocalPath() (string, error)   { return "", errors.New("not on disk") }
-
 const layerID = "sha256:0123456789abcdef"
 
 func input(p string, data []byte) *extract.Input {
-	return &extract.Input{Path: p, Mode: 0o644, File: newMemFile(data), Layer: inventory.Layer{Index: 3, DiffID: layerID}}
+	return &extract.Input{Path: p, Mode: 0o644, File: extract.NewMemFile(data), Layer: inventory.Layer{Index: 3, DiffID: layerID}}
 }
 
 func readTestdata(t testing.TB, rel string) []byte {

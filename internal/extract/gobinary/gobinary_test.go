@@ -6,7 +6,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -23,20 +22,10 @@ import (
 	"github.com/drydock-scan/drydock/internal/inventory"
 )
 
-// memFile is an in-memory extract.File.
-type memFile struct{ *bytes.Reader }
-
-func newMemFile(b []byte) memFile { return memFile{bytes.NewReader(b)} }
-
-func (m memFile) Open() (io.ReadCloser, error) {
-	return io.NopCloser(io.NewSectionReader(m.Reader, 0, m.Size())), nil
-}
-func (m memFile) LocalPath() (string, error) { return "", errors.New("not on disk") }
-
 const testLayer = "sha256:0000000000000000000000000000000000000000000000000000000000000001"
 
 func input(path string, b []byte) *extract.Input {
-	return &extract.Input{Path: path, Mode: 0o755, File: newMemFile(b), Layer: inventory.Layer{Index: 1, DiffID: testLayer}}
+	return &extract.Input{Path: path, Mode: 0o755, File: extract.NewMemFile(b), Layer: inventory.Layer{Index: 1, DiffID: testLayer}}
 }
 
 func loc(path string) []inventory.Location {

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -23,17 +22,10 @@ import (
 
 var update = flag.Bool("update", false, "rewrite golden files")
 
-type memFile struct{ *bytes.Reader }
-
-func (m memFile) Open() (io.ReadCloser, error) {
-	return io.NopCloser(io.NewSectionReader(m.Reader, 0, m.Size())), nil
-}
-func (m memFile) LocalPath() (string, error) { return "", errors.New("not on disk") }
-
 const testLayer = "sha256:00000000000000000000000000000000000000000000000000000000000000aa"
 
 func input(path string, b []byte) *extract.Input {
-	return &extract.Input{Path: path, Mode: 0o644, File: memFile{bytes.NewReader(b)}, Layer: inventory.Layer{DiffID: testLayer}}
+	return &extract.Input{Path: path, Mode: 0o644, File: extract.NewMemFile(b), Layer: inventory.Layer{DiffID: testLayer}}
 }
 
 func loc(path string) []inventory.Location {

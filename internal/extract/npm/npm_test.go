@@ -1,12 +1,10 @@
 package npm
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"flag"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -21,21 +19,10 @@ import (
 
 var update = flag.Bool("update", false, "rewrite golden files in testdata/golden")
 
-// memFile is an in-memory extract.File.
-type memFile struct {
-	*bytes.Reader
-	data []byte
-}
-
-func newMemFile(data []byte) *memFile { return &memFile{Reader: bytes.NewReader(data), data: data} }
-
-func (m *memFile) Open() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(m.data)), nil }
-func (m *memFile) LocalPath() (string, error)   { return "", errors.New("not on disk") }
-
 const layerID = "sha256:0123456789abcdef"
 
 func input(p string, data []byte) *extract.Input {
-	return &extract.Input{Path: p, Mode: 0o644, File: newMemFile(data), Layer: inventory.Layer{Index: 2, DiffID: layerID}}
+	return &extract.Input{Path: p, Mode: 0o644, File: extract.NewMemFile(data), Layer: inventory.Layer{Index: 2, DiffID: layerID}}
 }
 
 func readTestdata(t testing.TB, rel string) []byte {

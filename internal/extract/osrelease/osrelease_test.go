@@ -1,10 +1,8 @@
 package osrelease
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -17,21 +15,9 @@ import (
 	"github.com/drydock-scan/drydock/internal/inventory"
 )
 
-// memFile is an in-memory extract.File.
-type memFile struct {
-	*bytes.Reader
-	data []byte
-}
-
-func newMemFile(data []byte) memFile { return memFile{bytes.NewReader(data), data} }
-
-func (m memFile) Size() int64                  { return int64(len(m.data)) }
-func (m memFile) Open() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(m.data)), nil }
-func (m memFile) LocalPath() (string, error)   { return "", errors.New("not needed") }
-
 func extractFile(t *testing.T, path string, data []byte) (inventory.Inventory, error) {
 	t.Helper()
-	in := &extract.Input{Path: path, Mode: 0o644, File: newMemFile(data), Layer: inventory.Layer{DiffID: "sha256:abc"}}
+	in := &extract.Input{Path: path, Mode: 0o644, File: extract.NewMemFile(data), Layer: inventory.Layer{DiffID: "sha256:abc"}}
 	return New().Extract(context.Background(), in)
 }
 
