@@ -816,3 +816,19 @@ func TestVEXOnImageScan(t *testing.T) {
 		t.Errorf("builtin:kev on AlmaLinux 9.0: exit %d, want 1", res.code)
 	}
 }
+
+// TestNoPackageDatabase: the real busybox OCI archive has no package
+// database: no packages, a clear note, not an error.
+func TestNoPackageDatabase(t *testing.T) {
+	rep := sbomJSON(t, "../../internal/source/testdata/busybox-1.38.0-musl-amd64.oci.tar")
+	if len(rep.Packages) != 0 {
+		t.Errorf("packages = %d, want 0", len(rep.Packages))
+	}
+	found := false
+	for _, n := range rep.Notes {
+		found = found || strings.Contains(n.Message, "no OS package database found")
+	}
+	if !found || rep.Image.Kind != "oci-archive" {
+		t.Errorf("kind %q, notes %+v; want oci-archive and a \"no OS package database found\" note", rep.Image.Kind, rep.Notes)
+	}
+}
