@@ -161,3 +161,19 @@ func TestMergeDistroAndOwners(t *testing.T) {
 		t.Errorf("Merge is not deterministic (-first +second):\n%s", diff)
 	}
 }
+
+func TestStableID(t *testing.T) {
+	a := Package{Ecosystem: EcoAPK, Name: "ab", Version: "c", Locations: []Location{{Path: "/p"}}}
+	b := Package{Ecosystem: EcoAPK, Name: "a", Version: "bc", Locations: []Location{{Path: "/p"}}}
+	if StableID(&a) == StableID(&b) {
+		t.Errorf("StableID(ab|c) == StableID(a|bc) == %s", StableID(&a))
+	}
+	if got := len(StableID(&a)); got != 16 {
+		t.Errorf("len(StableID) = %d, want 16", got)
+	}
+	before := StableID(&a)
+	a.Locations[0].LayerDiffID = "sha256:bb"
+	if StableID(&a) != before {
+		t.Error("StableID depends on the layer")
+	}
+}

@@ -7,9 +7,6 @@
 package purl
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-
 	packageurl "github.com/package-url/packageurl-go"
 
 	"github.com/drydock-scan/drydock/internal/inventory"
@@ -58,24 +55,9 @@ func BuildWithSubpath(typ, namespace, name, version, subpath string, quals ...Qu
 	return packageurl.NewPackageURL(typ, namespace, name, version, qq, subpath).ToString()
 }
 
-// ID returns a stable package ID: the first 16 hex digits of the SHA-256 of
-// ecosystem, name, version, arch and path, separated by NUL bytes (which none
-// of them can contain, so distinct tuples never collide by concatenation).
-// The same package at the same path gets the same ID in every run and every
-// layer; the layer is deliberately not part of it.
-func ID(ecosystem, name, version, arch, path string) string {
-	h := sha256.New()
-	for i, s := range []string{ecosystem, name, version, arch, path} {
-		if i > 0 {
-			h.Write([]byte{0})
-		}
-		h.Write([]byte(s))
-	}
-	return hex.EncodeToString(h.Sum(nil))[:16]
-}
-
-// PackageID is ID for a package whose Ecosystem, Name, Version, Arch and
-// Locations are already set; the path is the primary location's.
+// PackageID is the ID inventory.Merge gives a package whose Ecosystem, Name,
+// Version, Arch and Locations are set (see inventory.StableID): the same
+// package at the same path gets the same ID in every run and every layer.
 func PackageID(p *inventory.Package) string {
-	return ID(p.Ecosystem, p.Name, p.Version, p.Arch, p.PrimaryPath())
+	return inventory.StableID(p)
 }
