@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strings"
 
 	"github.com/mattn/go-isatty"
@@ -189,13 +190,7 @@ func parseOutputs(formats []string, outPath string, allowed []string) ([]output,
 		for _, part := range strings.Split(f, ",") {
 			name, path, _ := strings.Cut(part, "=")
 			name = strings.TrimSpace(name)
-			ok := false
-			for _, a := range allowed {
-				if a == name {
-					ok = true
-				}
-			}
-			if !ok {
+			if !slices.Contains(allowed, name) {
 				return nil, usageErr("unknown format %q (one of %s)", name, strings.Join(allowed, ", "))
 			}
 			if path == "" {

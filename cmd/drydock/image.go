@@ -36,7 +36,7 @@ func (f *sourceFlags) add(cmd *cobra.Command) {
 	cmd.Flags().BoolVar(&f.noCache, "no-cache", false, "do not read or write the per-layer cache")
 }
 
-func (f *sourceFlags) config(e *env, ref string) (scan.Config, error) {
+func (f *sourceFlags) config(e *env, ref string) scan.Config {
 	cfg := scan.Config{
 		Reference:   ref,
 		Source:      source.Options{Platform: f.platform, Insecure: f.insecure, Logger: e.log},
@@ -57,7 +57,7 @@ func (f *sourceFlags) config(e *env, ref string) (scan.Config, error) {
 			cfg.Cache = c
 		}
 	}
-	return cfg, nil
+	return cfg
 }
 
 // reportFlags are shared by every command that writes a report.
@@ -123,10 +123,7 @@ from and the layer (and Dockerfile step) that introduced it.`,
 			if err != nil {
 				return err
 			}
-			cfg, err := sf.config(e, args[0])
-			if err != nil {
-				return err
-			}
+			cfg := sf.config(e, args[0])
 			rep, err := scan.Run(cmd.Context(), cfg)
 			e.endProgress()
 			if err != nil {
@@ -322,10 +319,7 @@ A scan that could not complete never exits 0.`,
 			if err != nil {
 				return err
 			}
-			cfg, err := sf.config(e, args[0])
-			if err != nil {
-				return err
-			}
+			cfg := sf.config(e, args[0])
 			vuln, err := gf.applyScanners(&cfg)
 			if err != nil {
 				return err

@@ -37,16 +37,6 @@ type Matcher struct {
 	Opt Options
 }
 
-// prefixDistro reports whether the distro's advisory ecosystem is a prefix
-// (see osrelease.AdvisoryEcosystem).
-func prefixDistro(id string) bool {
-	switch id {
-	case "rhel", "sles", "sled", "sle-micro":
-		return true
-	}
-	return false
-}
-
 // extendingEcosystems returns prefix itself and every ecosystem in counts
 // that extends it ("Red Hat:enterprise_linux:9::baseos",
 // "SUSE:Linux Enterprise Server 15 SP5-LTSS"), sorted.
@@ -103,7 +93,7 @@ func (m *Matcher) Match(ctx context.Context, inv *inventory.Inventory) (Result, 
 	var distroEcos []string
 	if distroEco != "" {
 		distroEcos = []string{distroEco}
-		if inv.Distro != nil && prefixDistro(inv.Distro.ID) {
+		if osrelease.AdvisoryEcosystemIsPrefix(inv.Distro) {
 			meta, err := m.DB.Meta(ctx)
 			if err != nil {
 				return res, fmt.Errorf("reading database metadata: %w", err)

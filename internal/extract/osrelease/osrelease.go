@@ -485,6 +485,20 @@ func Resolve(cands []inventory.Distro) *inventory.Distro {
 // No OSV ecosystem (returns ""): centos, ol (Oracle), amzn (Amazon), fedora,
 // and anything unknown. CentOS is binary-compatible with RHEL, but advisories
 // for RHEL do not apply version-for-version, so no mapping is made here.
+// AdvisoryEcosystemIsPrefix reports whether AdvisoryEcosystem(d) is a
+// prefix (Red Hat, SUSE: see AdvisoryEcosystem) rather than an exact
+// ecosystem.
+func AdvisoryEcosystemIsPrefix(d *inventory.Distro) bool {
+	if d == nil {
+		return false
+	}
+	switch d.ID {
+	case "rhel", "sles", "sled":
+		return true
+	}
+	return false
+}
+
 func AdvisoryEcosystem(d *inventory.Distro) string {
 	if d == nil {
 		return ""
