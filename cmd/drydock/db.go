@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/drydock-scan/drydock/internal/vulndb"
+	dbupdate "github.com/drydock-scan/drydock/internal/vulndb/update" // not "update": the e2e tests declare var update
 )
 
 func dbPathIn(cacheRoot string) string { return filepath.Join(cacheRoot, "db", "drydock.db") }
@@ -50,7 +51,7 @@ A --source may be a URL or a local directory laid out like the public OSV bucket
 			if dbPath == "" {
 				dbPath = dbPathIn(root)
 			}
-			opt := vulndb.UpdateOptions{
+			opt := dbupdate.Options{
 				Mirrors:    sources,
 				Ecosystems: ecosystems,
 				Path:       dbPath,
@@ -60,7 +61,7 @@ A --source may be a URL or a local directory laid out like the public OSV bucket
 			if isTerminal(e.stderr) && !e.quiet {
 				opt.Progress = e.stderr
 			}
-			res, err := vulndb.Update(cmd.Context(), opt)
+			res, err := dbupdate.Run(cmd.Context(), opt)
 			if err != nil {
 				return err
 			}

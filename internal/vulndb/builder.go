@@ -283,6 +283,12 @@ func (b *Builder) putSorted(bucketPath []string, keys []string, value func(strin
 	return nil
 }
 
+// SetNow sets the clock that stamps Metadata.BuiltAt at Commit; the default
+// is time.Now.
+func (b *Builder) SetNow(now func() time.Time) {
+	b.now = now
+}
+
 // Commit writes the index and metadata, syncs the file and renames it over
 // the target path. It returns the metadata written.
 func (b *Builder) Commit(ctx context.Context) (Metadata, error) {

@@ -1,6 +1,11 @@
 // Package vulndb is drydock's local vulnerability database: the advisory
-// model, the importers (OSV, Alpine secdb, NVD, CISA KEV), the embedded store
-// and its update from mirrors.
+// model, the importers (OSV, Alpine secdb, NVD, CISA KEV), the builder and
+// the embedded store. It reads files and never touches the network.
+//
+// Fetching the sources from mirrors lives in internal/vulndb/update
+// (update.Run), which imports this package and is the only one with an HTTP
+// client: a scan links the reader, not the updater (TestReaderDoesNoNetworkIO
+// guards this). The mirror layout is documented there.
 //
 // # Store
 //
@@ -58,38 +63,4 @@
 // NVD (API 2.0 cve objects, 2.0 bulk feeds, 1.1 feed items and feeds,
 // optionally gzipped) and the CISA KEV catalog fill the cves bucket. The NVD
 // score is the first Primary metric in the order CVSS v4.0, v3.1, v3.0, v2.
-//
-// # Mirror layout
-//
-// Update reads mirrors: http(s) base URLs or local directories (also as
-// file:// URLs), tried in order for every file. The layout is the public OSV
-// bucket's, with optional native feeds beside it:
-//
-//	<base>/<Ecosystem>/all.zip                          OSV, e.g. "Rocky Linux/all.zip"
-//	                                                    (URL-escaped over http)
-//	<base>/alpine-secdb/<branch>/main.json              Alpine secdb, branch "v3.16" or "edge"
-//	<base>/alpine-secdb/<branch>/community.json
-//	<base>/cisa-kev/known_exploited_vulnerabilities.json
-//	<base>/nvd/<name>.json or <name>.json.gz            NVD files of any shape ParseNVD reads
-//	<base>/drydock-native.json                          index of the native files
-//
-// drydock-native.json lists the native files by path relative to the base:
-//
-//	{"files": ["alpine-secdb/v3.16/main.json", "cisa-kev/known_exploited_vulnerabilities.json", "nvd/nvdcve-2.0-2024.json.gz"]}
-//
-// An http mirror carries native files only through this index (a directory
-// cannot be listed over http). A local directory without an index is
-// listed instead. The native files are taken from the first mirror that has
-// an index (or, locally, any native file); each listed file is then fetched
-// with the same fallback over all mirrors. Native sources can also be given
-// explicitly (UpdateOptions.Native), which replaces a mirror's file of the
-// same name.
-//
-// A file that every mirror answers with 404 is a warning ("not published by
-// any mirror"); an error on one mirror moves on to the next; a file that no
-// mirror serves because of errors fails the update. Downloads are kept in
-// the cache directory with their ETag and Last-Modified and re-fetched
-// conditionally; when every source has the digest recorded in the existing
-// database, the database is left alone ("up to date"). Old downloads of URLs
-// no longer used are not pruned.
 package vulndb

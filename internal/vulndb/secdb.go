@@ -33,6 +33,10 @@ type SecDBStats struct {
 
 var alpineBranch = regexp.MustCompile(`^(v[0-9]+\.[0-9]+|edge)$`)
 
+// ValidAlpineBranch reports whether branch names an Alpine secdb branch:
+// "v<major>.<minor>" or "edge".
+func ValidAlpineBranch(branch string) bool { return alpineBranch.MatchString(branch) }
+
 // maxNativeSize bounds a native JSON file read whole (secdb, KEV, single NVD
 // records); real files are a few MB.
 const maxNativeSize = 256 << 20

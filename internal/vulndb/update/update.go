@@ -1,4 +1,4 @@
-package vulndb
+package update
 
 import (
 	"cmp"
@@ -19,6 +19,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/drydock-scan/drydock/internal/vulndb"
 )
 
 // DefaultMirror is the public OSV bucket.
@@ -35,7 +37,7 @@ const (
 // native files it carries (see doc.go).
 const NativeIndexFile = "drydock-native.json"
 
-// DefaultEcosystems are the OSV ecosystems fetched when UpdateOptions does
+// DefaultEcosystems are the OSV ecosystems fetched when Options does
 // not name any: distributions first, then languages.
 func DefaultEcosystems() []string {
 	return []string{
@@ -64,8 +66,8 @@ type NativeSource struct {
 	Branches []string
 }
 
-// UpdateOptions configure Update.
-type UpdateOptions struct {
+// Options configure Run.
+type Options struct {
 	// Mirrors are base URLs or local directories in the OSV bucket layout,
 	// tried in order for each file; default DefaultMirror.
 	Mirrors []string
@@ -80,7 +82,7 @@ type UpdateOptions struct {
 	// caller decides, e.g. only when stderr is a terminal).
 	Progress io.Writer
 	Logger   *slog.Logger
-	// Path is the database file; default DefaultPath().
+	// Path is the database file; default vulndb.DefaultPath().
 	Path string
 	// CacheDir keeps downloaded files for conditional re-fetching; default
 	// "downloads" next to Path.
@@ -89,25 +91,25 @@ type UpdateOptions struct {
 	Now func() time.Time
 }
 
-// UpdateResult reports what Update did.
-type UpdateResult struct {
+// Result reports what Run did.
+type Result struct {
 	Path string
 	// UpToDate is true when every source was unchanged and the existing
 	// database was kept as it is.
 	UpToDate bool
-	Metadata Metadata
+	Metadata vulndb.Metadata
 	// Downloaded counts files transferred over HTTP; NotModified files
 	// answered with 304 Not Modified. Local mirror files count in neither.
 	Downloaded  int
 	NotModified int
 	// Warnings are non-fatal problems, e.g. an ecosystem no mirror
-	// publishes. Update does not log them itself.
+	// publishes. Run does not log them itself.
 	Warnings []string
 }
 
 // fetchJob is one file to fetch.
 type fetchJob struct {
-	name   string   // SourceInfo.Name
+	name   string   // vulndb.SourceInfo.Name
 	kind   string   // "osv" or a Native kind
 	branch string   // Alpine branch
 	locs   []string // candidate URLs or local paths, in order
@@ -117,7 +119,7 @@ type fetchJob struct {
 type fetched struct {
 	job       fetchJob
 	file      string // local file to import
-	info      SourceInfo
+	info      vulndb.SourceInfo
 	notFound  bool
 	cacheMeta string // cache metadata file to drop if the import fails
 }
@@ -132,23 +134,23 @@ type cacheMeta struct {
 }
 
 type updater struct {
-	opt    UpdateOptions
+	opt    Options
 	log    *slog.Logger
 	client *http.Client
-	res    *UpdateResult
+	res    *Result
 }
 
-// Update fetches the sources and builds a new database at opt.Path. Each file
+// Run fetches the sources and builds a new database at opt.Path. Each file
 // is tried on every mirror in order: a 404 on all of them is a warning ("not
 // published by any mirror"), other errors move on to the next mirror, and
 // only a file that no mirror could serve fails the update. Downloads are
 // conditional (ETag / Last-Modified); when every source is unchanged and the
 // database exists, it is left as it is and the result says UpToDate. Any
 // failure leaves the existing database untouched.
-func Update(ctx context.Context, opt UpdateOptions) (UpdateResult, error) {
-	var res UpdateResult
+func Run(ctx context.Context, opt Options) (Result, error) {
+	var res Result
 	if opt.Path == "" {
-		p, err := DefaultPath()
+		p, err := vulndb.DefaultPath()
 		if err != nil {
 			return res, err
 		}
@@ -200,18 +202,18 @@ func Update(ctx context.Context, opt UpdateOptions) (UpdateResult, error) {
 		return res, errors.New("updating vulnerability database: no source could be fetched")
 	}
 
-	if old, err := Status(ctx, opt.Path); err == nil && sameSources(old.Sources, got) {
+	if old, err := vulndb.Status(ctx, opt.Path); err == nil && sameSources(old.Sources, got) {
 		res.UpToDate = true
 		res.Metadata = old
 		u.progress("%s is up to date", opt.Path)
 		return res, nil
 	}
 
-	b, err := NewBuilder(opt.Path)
+	b, err := vulndb.NewBuilder(opt.Path)
 	if err != nil {
 		return res, err
 	}
-	b.now = opt.Now
+	b.SetNow(opt.Now)
 	for _, f := range got {
 		if err := u.importOne(ctx, b, f); err != nil {
 			b.Abort()
@@ -235,7 +237,7 @@ func Update(ctx context.Context, opt UpdateOptions) (UpdateResult, error) {
 	return res, nil
 }
 
-// warn records a non-fatal problem. It is returned in UpdateResult.Warnings
+// warn records a non-fatal problem. It is returned in Result.Warnings
 // for the caller to report, not logged here (that would report it twice).
 func (u *updater) warn(msg string) {
 	u.res.Warnings = append(u.res.Warnings, msg)
@@ -325,7 +327,7 @@ func (u *updater) jobs(ctx context.Context) ([]fetchJob, error) {
 				branches = DefaultAlpineBranches()
 			}
 			for _, br := range branches {
-				if !alpineBranch.MatchString(br) {
+				if !vulndb.ValidAlpineBranch(br) {
 					return nil, fmt.Errorf("alpine secdb: invalid branch %q", br)
 				}
 				for _, repo := range []string{"main", "community"} {
@@ -358,7 +360,7 @@ func nativeJob(rel string) (fetchJob, bool) {
 	}
 	parts := strings.Split(rel, "/")
 	switch {
-	case len(parts) == 3 && parts[0] == NativeAlpineSecDB && alpineBranch.MatchString(parts[1]) &&
+	case len(parts) == 3 && parts[0] == NativeAlpineSecDB && vulndb.ValidAlpineBranch(parts[1]) &&
 		(parts[2] == "main.json" || parts[2] == "community.json"):
 		return fetchJob{name: "alpine-secdb/" + parts[1] + "/" + strings.TrimSuffix(parts[2], ".json"), kind: NativeAlpineSecDB, branch: parts[1]}, true
 	case rel == "cisa-kev/known_exploited_vulnerabilities.json":
@@ -509,7 +511,7 @@ func (u *updater) fetchLocal(j fetchJob, p string) (fetched, error) {
 		abs = p
 	}
 	u.progress("%s: %s", j.name, abs)
-	return fetched{job: j, file: p, info: SourceInfo{
+	return fetched{job: j, file: p, info: vulndb.SourceInfo{
 		Name:         j.name,
 		URL:          abs,
 		LastModified: st.ModTime().UTC().Format(http.TimeFormat),
@@ -588,7 +590,7 @@ func (u *updater) fetchHTTP(ctx context.Context, j fetchJob, loc string) (fetche
 		return fetched{}, fmt.Errorf("fetching %s: %w", loc, err)
 	}
 	defer resp.Body.Close()
-	info := SourceInfo{Name: j.name, URL: loc}
+	info := vulndb.SourceInfo{Name: j.name, URL: loc}
 	switch {
 	case resp.StatusCode == http.StatusNotModified && haveMeta:
 		u.res.NotModified++
@@ -642,7 +644,7 @@ func (u *updater) fetchHTTP(ctx context.Context, j fetchJob, loc string) (fetche
 
 // sameSources reports whether the fetched files are exactly those the
 // existing database was built from.
-func sameSources(old []SourceInfo, got []fetched) bool {
+func sameSources(old []vulndb.SourceInfo, got []fetched) bool {
 	if len(old) != len(got) {
 		return false
 	}
@@ -662,7 +664,7 @@ func sameSources(old []SourceInfo, got []fetched) bool {
 }
 
 // importOne imports one fetched file into the builder.
-func (u *updater) importOne(ctx context.Context, b *Builder, f fetched) error {
+func (u *updater) importOne(ctx context.Context, b *vulndb.Builder, f fetched) error {
 	name := f.info.URL
 	if name == "" {
 		name = f.file

@@ -1,4 +1,4 @@
-package vulndb
+package update
 
 import (
 	"bytes"
@@ -119,7 +119,7 @@ func TestUpdateHTTP(t *testing.T) {
 	good := newMirrorServer(t, testMirror, false)
 	dir := t.TempDir()
 	var progress bytes.Buffer
-	opt := UpdateOptions{
+	opt := Options{
 		Mirrors:    []string{down.URL, good.URL + "/"},
 		Ecosystems: []string{"npm", "Maven"},
 		Path:       filepath.Join(dir, "db", "drydock.db"),
@@ -129,7 +129,7 @@ func TestUpdateHTTP(t *testing.T) {
 	}
 
 	// 1. First run: everything comes from the second mirror.
-	res, err := Update(ctx, opt)
+	res, err := Run(ctx, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,7 +159,7 @@ func TestUpdateHTTP(t *testing.T) {
 
 	// 2. Second run: every file answers 304, nothing is rebuilt.
 	dbInfo, _ := os.Stat(opt.Path)
-	res, err = Update(ctx, opt)
+	res, err = Run(ctx, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,7 +176,7 @@ func TestUpdateHTTP(t *testing.T) {
 
 	// 3. A corrupt zip: clear error naming the URL; the old database stays.
 	good.setOverride("/npm/all.zip", []byte("PK\x03\x04 this is not really a zip"))
-	_, err = Update(ctx, opt)
+	_, err = Run(ctx, opt)
 	if err == nil || !strings.Contains(err.Error(), good.URL+"/npm/all.zip") || !strings.Contains(err.Error(), "zip") {
 		t.Fatalf("corrupt zip: error %v", err)
 	}
@@ -192,7 +192,7 @@ func TestUpdateHTTP(t *testing.T) {
 	// 4. Fixed upstream: the bad download is not reused through a 304.
 	good.setOverride("/npm/all.zip", nil)
 	good.snapshot()
-	res, err = Update(ctx, opt)
+	res, err = Run(ctx, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,7 +202,7 @@ func TestUpdateHTTP(t *testing.T) {
 
 	// 5. A changed file rebuilds the database.
 	good.setOverride("/Maven/all.zip", zipOf(t, map[string]string{"GHSA-x.json": `{"id": "GHSA-x", "affected": [{"package": {"ecosystem": "Maven", "name": "g:a"}, "versions": ["1"]}]}`}))
-	res, err = Update(ctx, opt)
+	res, err = Run(ctx, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -221,7 +221,7 @@ func TestUpdateHTTP(t *testing.T) {
 func TestUpdateNotPublished(t *testing.T) {
 	good := newMirrorServer(t, testMirror, false)
 	dir := t.TempDir()
-	res, err := Update(context.Background(), UpdateOptions{
+	res, err := Run(context.Background(), Options{
 		Mirrors:    []string{good.URL},
 		Ecosystems: []string{"npm", "Rocky Linux"},
 		Path:       filepath.Join(dir, "drydock.db"),
@@ -243,18 +243,18 @@ func TestUpdateAllMirrorsFail(t *testing.T) {
 	down := newMirrorServer(t, testMirror, true)
 	good := newMirrorServer(t, testMirror, false)
 	dir := t.TempDir()
-	opt := UpdateOptions{
+	opt := Options{
 		Mirrors:    []string{down.URL, good.URL},
 		Ecosystems: []string{"npm", "Debian"}, // 500 on one mirror, 404 on the other: not a plain "not published"
 		Path:       filepath.Join(dir, "drydock.db"),
 		Client:     good.Client(),
 	}
-	_, err := Update(context.Background(), opt)
+	_, err := Run(context.Background(), opt)
 	if err == nil || !strings.Contains(err.Error(), "osv/Debian: every mirror failed") || !strings.Contains(err.Error(), "500") {
 		t.Errorf("error %v", err)
 	}
 	opt.Mirrors, opt.Ecosystems = []string{down.URL}, []string{"npm"}
-	if _, err := Update(context.Background(), opt); err == nil {
+	if _, err := Run(context.Background(), opt); err == nil {
 		t.Errorf("all mirrors down: no error")
 	}
 	if _, err := os.Stat(opt.Path); !errors.Is(err, fs.ErrNotExist) {
@@ -279,8 +279,8 @@ func TestUpdateLocalMirror(t *testing.T) {
 		}
 	}
 	os.WriteFile(filepath.Join(mirror, "nvd", "README"), []byte("not a feed"), 0o644)
-	opt := UpdateOptions{Mirrors: []string{"file://" + mirror}, Ecosystems: []string{"npm"}, Path: filepath.Join(t.TempDir(), "drydock.db")}
-	res, err := Update(ctx, opt)
+	opt := Options{Mirrors: []string{"file://" + mirror}, Ecosystems: []string{"npm"}, Path: filepath.Join(t.TempDir(), "drydock.db")}
+	res, err := Run(ctx, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -292,13 +292,13 @@ func TestUpdateLocalMirror(t *testing.T) {
 	if diff := cmp.Diff(want, names); diff != "" {
 		t.Errorf("sources (-want +got):\n%s", diff)
 	}
-	res, err = Update(ctx, opt)
+	res, err = Run(ctx, opt)
 	if err != nil || !res.UpToDate {
 		t.Errorf("second run: %+v, %v", res, err)
 	}
 	// A changed local file is picked up.
 	os.WriteFile(filepath.Join(mirror, "npm", "all.zip"), zipOf(t, map[string]string{"X.json": `{"id": "X", "affected": [{"package": {"ecosystem": "npm", "name": "x"}, "versions": ["1"]}]}`}), 0o644)
-	res, err = Update(ctx, opt)
+	res, err = Run(ctx, opt)
 	if err != nil || res.UpToDate || res.Metadata.Counts["npm"] != 1 {
 		t.Errorf("after a change: %+v, %v", res, err)
 	}
@@ -313,7 +313,7 @@ func TestUpdateNative(t *testing.T) {
 	npm, _ := os.ReadFile(filepath.Join(testMirror, "npm", "all.zip"))
 	os.MkdirAll(filepath.Join(mirror, "npm"), 0o755)
 	os.WriteFile(filepath.Join(mirror, "npm", "all.zip"), npm, 0o644)
-	res, err := Update(ctx, UpdateOptions{
+	res, err := Run(ctx, Options{
 		Mirrors:    []string{mirror},
 		Ecosystems: []string{"npm"},
 		Native: []NativeSource{
@@ -340,7 +340,7 @@ func TestUpdateNative(t *testing.T) {
 
 func TestUpdateOptionErrors(t *testing.T) {
 	dir := t.TempDir()
-	for i, opt := range []UpdateOptions{
+	for i, opt := range []Options{
 		{Mirrors: []string{"ftp://example.com"}},
 		{Mirrors: []string{testMirror}, Ecosystems: []string{"../etc"}},
 		{Mirrors: []string{testMirror}, Ecosystems: []string{"npm"}, Native: []NativeSource{{Kind: "bogus", URL: "x"}}},
@@ -348,7 +348,7 @@ func TestUpdateOptionErrors(t *testing.T) {
 		{Mirrors: []string{t.TempDir()}, Ecosystems: []string{"Debian"}}, // nothing to import
 	} {
 		opt.Path = filepath.Join(dir, fmt.Sprint(i), "drydock.db")
-		if _, err := Update(context.Background(), opt); err == nil {
+		if _, err := Run(context.Background(), opt); err == nil {
 			t.Errorf("options %d: no error", i)
 		}
 	}
