@@ -12,6 +12,7 @@ import (
 	"os"
 	"path"
 	"strings"
+	"sync/atomic"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -33,7 +34,7 @@ func cleanTarName(n string) string {
 
 // scanTar lists the regular files of the tar at p (cleaned names), reading
 // only headers: the contents are skipped by seeking.
-func scanTar(p string) (map[string]tarEntry, error) {
+func scanTar(ctx context.Context, p string) (map[string]tarEntry, error) {
 	f, err := os.Open(p)
 	if err != nil {
 		return nil, err
@@ -49,6 +50,9 @@ func scanTar(p string) (map[string]tarEntry, error) {
 	entries := map[string]tarEntry{}
 	tr := tar.NewReader(f)
 	for {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		hdr, err := tr.Next()
 		if err == io.EOF {
 			break
@@ -65,8 +69,8 @@ func scanTar(p string) (map[string]tarEntry, error) {
 
 // sniffArchive detects the kind of a tar file: docker-archive (manifest.json)
 // or oci-archive (oci-layout).
-func sniffArchive(p string) (string, error) {
-	entries, err := scanTar(p)
+func sniffArchive(ctx context.Context, p string) (string, error) {
+	entries, err := scanTar(ctx, p)
 	if err != nil {
 		return "", fmt.Errorf("detecting the kind of %q: %w", p, err)
 	}
@@ -94,13 +98,30 @@ func splitPathSelector(s string) (p, sel string) {
 
 // openDockerArchive opens a `docker save` tarball in place (ggcr's tarball
 // package reads entries by seeking). PATH:TAG chooses among several images.
-func openDockerArchive(ref string, opt Options) (*Image, error) {
+func openDockerArchive(ctx context.Context, ref string, want *platform) (*Image, error) {
+	img, err := openDockerArchiveCtx(ctx, ref, want)
+	return img, withCtxErr(ctx, err)
+}
+
+func openDockerArchiveCtx(ctx context.Context, ref string, want *platform) (*Image, error) {
 	p, tagStr := splitPathSelector(ref)
-	entries, err := scanTar(p)
+	entries, err := scanTar(ctx, p)
 	if err != nil {
 		return nil, fmt.Errorf("opening docker archive: %w", err)
 	}
-	opener := func() (io.ReadCloser, error) { return os.Open(p) }
+	// ggcr reads the archive through opener: during Open (manifest.json, the
+	// config, and hashing every compressed layer to compute the manifest)
+	// those reads honour ctx; later layer reads honour the ctx given to
+	// Layer.Open instead.
+	scope := newOpenScope(ctx)
+	defer scope.end()
+	opener := func() (io.ReadCloser, error) {
+		f, err := os.Open(p)
+		if err != nil {
+			return nil, err
+		}
+		return &scopedFile{f: f, scope: scope}, nil
+	}
 	mf, err := tarball.LoadManifest(opener)
 	if err != nil {
 		return nil, fmt.Errorf("reading manifest.json of %q: %w", p, err)
@@ -131,7 +152,7 @@ func openDockerArchive(ref string, opt Options) (*Image, error) {
 		}
 	}
 
-	compressed, err := firstLayerCompressed(p, desc)
+	compressed, err := firstLayerCompressed(ctx, p, desc)
 	if err != nil {
 		return nil, fmt.Errorf("reading docker archive %q: %w", p, err)
 	}
@@ -147,8 +168,11 @@ func openDockerArchive(ref string, opt Options) (*Image, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading docker archive %q: %w", p, err)
 	}
-	if err := checkPlatform(out, opt.Platform); err != nil {
+	if err := checkPlatform(out, want); err != nil {
 		return nil, fmt.Errorf("%q: %w", p, err)
+	}
+	if tag != nil {
+		out.Ref = *tag
 	}
 	out.Name = p
 	out.RepoTags = sortedUnique(append([]string(nil), desc.RepoTags...))
@@ -168,7 +192,7 @@ func hasTag(tags []string, want name.Tag) bool {
 }
 
 // firstLayerCompressed peeks at the first layer of desc.
-func firstLayerCompressed(p string, desc tarball.Descriptor) (bool, error) {
+func firstLayerCompressed(ctx context.Context, p string, desc tarball.Descriptor) (bool, error) {
 	if len(desc.Layers) == 0 {
 		return false, nil
 	}
@@ -180,6 +204,9 @@ func firstLayerCompressed(p string, desc tarball.Descriptor) (bool, error) {
 	want := cleanTarName(desc.Layers[0])
 	tr := tar.NewReader(f)
 	for {
+		if err := ctx.Err(); err != nil {
+			return false, err
+		}
 		hdr, err := tr.Next()
 		if err == io.EOF {
 			return false, fmt.Errorf("layer %q not found in the archive", desc.Layers[0])
@@ -202,7 +229,10 @@ func firstLayerCompressed(p string, desc tarball.Descriptor) (bool, error) {
 // blob's digest as it is read. Decompressing here to check the DiffID would
 // decompress every layer twice, with the slower standard-library gzip.
 func compressedArchiveOpener(l v1.Layer, size int64) func(context.Context) (io.ReadCloser, error) {
-	return func(context.Context) (io.ReadCloser, error) {
+	return func(ctx context.Context) (io.ReadCloser, error) {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		digest, err := l.Digest()
 		if err != nil {
 			return nil, err
@@ -217,7 +247,10 @@ func compressedArchiveOpener(l v1.Layer, size int64) func(context.Context) (io.R
 
 // dockerArchiveOpener streams a plain-tar layer and verifies its DiffID.
 func dockerArchiveOpener(l v1.Layer, size int64) func(context.Context) (io.ReadCloser, error) {
-	return func(context.Context) (io.ReadCloser, error) {
+	return func(ctx context.Context) (io.ReadCloser, error) {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		diffID, err := l.DiffID()
 		if err != nil {
 			return nil, err
@@ -294,4 +327,63 @@ func uncompressedDockerArchive(img v1.Image, desc tarball.Descriptor, entries ma
 	}
 	out.ManifestDigest = fmt.Sprintf("sha256:%x", sha256.Sum256(raw))
 	return out, nil
+}
+
+// openScope hands Open's ctx to the archive reads made while opening, and
+// nothing after end: reads of an opened image run under the ctx of the call
+// that makes them (Layer.Open), not the one that opened it.
+type openScope struct {
+	ctx atomic.Pointer[context.Context]
+}
+
+func newOpenScope(ctx context.Context) *openScope {
+	s := &openScope{}
+	s.ctx.Store(&ctx)
+	return s
+}
+
+// err is the ctx's error while the scope lasts.
+func (s *openScope) err() error {
+	if ctx := s.ctx.Load(); ctx != nil {
+		return (*ctx).Err()
+	}
+	return nil
+}
+
+func (s *openScope) end() { s.ctx.Store(nil) }
+
+// scopedFile is an archive file whose reads and seeks fail once the scope's
+// ctx is done. It keeps Seek so that tar readers still skip entries without
+// reading them, and offers nothing else (no WriteTo that would bypass Read).
+type scopedFile struct {
+	f     *os.File
+	scope *openScope
+}
+
+func (f *scopedFile) Read(p []byte) (int, error) {
+	if err := f.scope.err(); err != nil {
+		return 0, err
+	}
+	return f.f.Read(p)
+}
+
+func (f *scopedFile) Seek(off int64, whence int) (int64, error) {
+	if err := f.scope.err(); err != nil {
+		return 0, err
+	}
+	return f.f.Seek(off, whence)
+}
+
+func (f *scopedFile) Close() error { return f.f.Close() }
+
+// withCtxErr makes an error caused by cancelling ctx match ctx.Err() with
+// errors.Is, also where a library flattened the cause to text.
+func withCtxErr(ctx context.Context, err error) error {
+	if err == nil {
+		return nil
+	}
+	if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
+		return fmt.Errorf("%w: %w", err, cerr)
+	}
+	return err
 }

@@ -14,7 +14,10 @@ import (
 
 // openDir describes an unpacked root filesystem as one synthetic layer whose
 // stream is a tar produced on the fly from a walk of the directory.
-func openDir(p string) (*Image, error) {
+func openDir(ctx context.Context, p string) (*Image, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("opening directory %q: %w", p, err)
+	}
 	root, err := filepath.Abs(p)
 	if err != nil {
 		return nil, fmt.Errorf("resolving %q: %w", p, err)

@@ -86,7 +86,7 @@ func layerHistory(cfg *v1.ConfigFile, n int) []v1.History {
 	return hist
 }
 
-// platformOf is the platform of a descriptor as "os/arch[/variant]".
+// platformString is the platform of a descriptor as "os/arch[/variant]".
 func platformString(p *v1.Platform) string {
 	if p == nil {
 		return "unknown"
@@ -144,9 +144,9 @@ func isAttestation(d v1.Descriptor) bool {
 }
 
 // choosePlatform picks the image manifest for the wanted platform among the
-// manifests of an index. want "" means linux/amd64, else the only or first
+// manifests of an index. want nil means linux/amd64, else the only or first
 // linux image.
-func choosePlatform(manifests []v1.Descriptor, want string) (v1.Descriptor, error) {
+func choosePlatform(manifests []v1.Descriptor, want *platform) (v1.Descriptor, error) {
 	var cands []v1.Descriptor
 	for _, d := range manifests {
 		if (isImageManifest(d.MediaType) || d.MediaType == "") && !isAttestation(d) {
@@ -157,19 +157,15 @@ func choosePlatform(manifests []v1.Descriptor, want string) (v1.Descriptor, erro
 		return v1.Descriptor{}, errors.New("the index holds no image manifest")
 	}
 	spec := v1.Platform{OS: "linux", Architecture: "amd64"}
-	if want != "" {
-		p, err := parsePlatform(want)
-		if err != nil {
-			return v1.Descriptor{}, err
-		}
-		spec = *p
+	if want != nil {
+		spec = want.spec
 	}
 	for _, d := range cands {
 		if d.Platform != nil && platformMatches(*d.Platform, spec) {
 			return d, nil
 		}
 	}
-	if want == "" {
+	if want == nil {
 		if len(cands) == 1 && (cands[0].Platform == nil || cands[0].Platform.OS == "linux") {
 			return cands[0], nil
 		}
@@ -183,28 +179,45 @@ func choosePlatform(manifests []v1.Descriptor, want string) (v1.Descriptor, erro
 	for _, d := range cands {
 		avail = append(avail, platformString(d.Platform))
 	}
-	shown := want
-	if shown == "" {
-		shown = "linux/amd64 (or any linux)"
+	shown := "linux/amd64 (or any linux)"
+	if want != nil {
+		shown = want.String()
 	}
 	return v1.Descriptor{}, fmt.Errorf("no image for platform %s; available: %s", shown, strings.Join(avail, ", "))
 }
 
 // checkPlatform fails when an explicitly requested platform contradicts a
 // single image's config.
-func checkPlatform(img *Image, want string) error {
-	if want == "" || img.OS == "" || img.Arch == "" {
+func checkPlatform(img *Image, want *platform) error {
+	if want == nil || img.OS == "" || img.Arch == "" {
 		return nil
 	}
-	spec, err := parsePlatform(want)
-	if err != nil {
-		return err
-	}
 	have := v1.Platform{OS: img.OS, Architecture: img.Arch, Variant: img.Variant}
-	if !platformMatches(have, *spec) {
+	if !platformMatches(have, want.spec) {
 		return fmt.Errorf("image is for platform %s, not %s", platformString(&have), want)
 	}
 	return nil
+}
+
+// configPlatform is the platform of img's config, nil if it names none.
+func configPlatform(img *Image) *v1.Platform {
+	if img.OS == "" && img.Arch == "" {
+		return nil
+	}
+	return &v1.Platform{OS: img.OS, Architecture: img.Arch, Variant: img.Variant}
+}
+
+// ctxReader fails reads once ctx is done (copies of archive entries).
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (r ctxReader) Read(p []byte) (int, error) {
+	if err := r.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return r.r.Read(p)
 }
 
 // layerReader aborts reads when ctx is done and names the layer in errors.

@@ -30,9 +30,9 @@ func splitLayoutRef(ref string) (dir, sel string) {
 	return splitPathSelector(ref)
 }
 
-func openLayoutRef(ref string, opt Options) (*Image, error) {
+func openLayoutRef(ctx context.Context, ref string, want *platform) (*Image, error) {
 	dir, sel := splitLayoutRef(ref)
-	img, err := openLayout(dir, sel, opt)
+	img, err := openLayout(ctx, dir, sel, want)
 	if err != nil {
 		return nil, err
 	}
@@ -44,8 +44,13 @@ func openLayoutRef(ref string, opt Options) (*Image, error) {
 
 // openLayout opens the image of the OCI layout at dir chosen by sel:
 // "@sha256:…" (a manifest digest), "TAG" (a ref.name annotation), or ""
-// (the only image, or the one for the platform).
-func openLayout(dir, sel string, opt Options) (*Image, error) {
+// (the only image, or the one for the platform). When sel or the only
+// entry names an index, the platform decides within it and the Image's
+// IndexDigest is that index's digest.
+func openLayout(ctx context.Context, dir, sel string, want *platform) (*Image, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("opening OCI layout %q: %w", dir, err)
+	}
 	lp, err := layout.FromPath(dir)
 	if err != nil {
 		return nil, fmt.Errorf("opening OCI layout %q: %w", dir, err)
@@ -78,7 +83,7 @@ func openLayout(dir, sel string, opt Options) (*Image, error) {
 			if err != nil {
 				return nil, fmt.Errorf("no manifest %s in OCI layout %q: %w", h, dir, err)
 			}
-			return fromLayoutImage(img, dir, nil, opt)
+			return fromLayoutImage(img, dir, nil, want)
 		}
 	case sel != "":
 		cands = nil
@@ -92,7 +97,7 @@ func openLayout(dir, sel string, opt Options) (*Image, error) {
 		}
 	}
 
-	chosen, err := chooseFrom(cands, opt.Platform)
+	chosen, err := chooseFrom(cands, want)
 	if err != nil {
 		return nil, fmt.Errorf("choosing an image in OCI layout %q: %w", dir, err)
 	}
@@ -105,7 +110,7 @@ func openLayout(dir, sel string, opt Options) (*Image, error) {
 		if err != nil {
 			return nil, fmt.Errorf("reading index %s in %q: %w", chosen.Digest, dir, err)
 		}
-		d, err := choosePlatform(sim.Manifests, opt.Platform)
+		d, err := choosePlatform(sim.Manifests, want)
 		if err != nil {
 			return nil, fmt.Errorf("choosing a platform in OCI layout %q: %w", dir, err)
 		}
@@ -113,25 +118,30 @@ func openLayout(dir, sel string, opt Options) (*Image, error) {
 		if err != nil {
 			return nil, fmt.Errorf("reading image %s in %q: %w", d.Digest, dir, err)
 		}
-		return fromLayoutImage(img, dir, chosen.Annotations, opt)
+		out, err := fromLayoutImage(img, dir, chosen.Annotations, want)
+		if err != nil {
+			return nil, err
+		}
+		out.IndexDigest = chosen.Digest.String()
+		return out, nil
 	}
 	img, err := idx.Image(chosen.Digest)
 	if err != nil {
 		return nil, fmt.Errorf("reading image %s in %q: %w", chosen.Digest, dir, err)
 	}
-	return fromLayoutImage(img, dir, chosen.Annotations, opt)
+	return fromLayoutImage(img, dir, chosen.Annotations, want)
 }
 
 // chooseFrom picks among index.json entries: a single entry is taken as is
 // (it may be an index); among several images, the platform decides.
-func chooseFrom(cands []v1.Descriptor, platform string) (v1.Descriptor, error) {
+func chooseFrom(cands []v1.Descriptor, want *platform) (v1.Descriptor, error) {
 	switch len(cands) {
 	case 0:
 		return v1.Descriptor{}, errors.New("index.json lists no manifests")
 	case 1:
 		return cands[0], nil
 	}
-	d, err := choosePlatform(cands, platform)
+	d, err := choosePlatform(cands, want)
 	if err != nil {
 		return v1.Descriptor{}, fmt.Errorf("%w (or choose by tag: %s)", err, refNames(cands))
 	}
@@ -166,9 +176,12 @@ func refNames(ds []v1.Descriptor) string {
 
 // fromLayoutImage describes an image of a layout. Blobs are verified against
 // their digests as they are read (ggcr's layout does not).
-func fromLayoutImage(img v1.Image, dir string, ann map[string]string, opt Options) (*Image, error) {
+func fromLayoutImage(img v1.Image, dir string, ann map[string]string, want *platform) (*Image, error) {
 	out, err := fromV1(img, func(_ int, l v1.Layer) func(context.Context) (io.ReadCloser, error) {
-		return func(context.Context) (io.ReadCloser, error) {
+		return func(ctx context.Context) (io.ReadCloser, error) {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
 			d, err := l.Digest()
 			if err != nil {
 				return nil, err
@@ -187,7 +200,7 @@ func fromLayoutImage(img v1.Image, dir string, ann map[string]string, opt Option
 	if err != nil {
 		return nil, fmt.Errorf("reading OCI layout %q: %w", dir, err)
 	}
-	if err := checkPlatform(out, opt.Platform); err != nil {
+	if err := checkPlatform(out, want); err != nil {
 		return nil, fmt.Errorf("OCI layout %q: %w", dir, err)
 	}
 	var tags []string
@@ -207,7 +220,7 @@ func fromLayoutImage(img v1.Image, dir string, ann map[string]string, opt Option
 // openOCIArchive extracts a tar of an OCI layout into a temp dir (removed by
 // Image.Close) and opens it. Only regular files and directories are
 // extracted, at cleaned paths inside the temp dir.
-func openOCIArchive(ctx context.Context, ref string, opt Options) (*Image, error) {
+func openOCIArchive(ctx context.Context, ref string, want *platform) (*Image, error) {
 	p, sel := splitLayoutRef(ref)
 	tmp, err := os.MkdirTemp("", "drydock-oci-")
 	if err != nil {
@@ -218,7 +231,7 @@ func openOCIArchive(ctx context.Context, ref string, opt Options) (*Image, error
 		_ = remove()
 		return nil, fmt.Errorf("extracting OCI archive %q: %w", p, err)
 	}
-	img, err := openLayout(tmp, sel, opt)
+	img, err := openLayout(ctx, tmp, sel, want)
 	if err != nil {
 		_ = remove()
 		return nil, fmt.Errorf("OCI archive %q: %w", p, err)
@@ -232,7 +245,8 @@ func openOCIArchive(ctx context.Context, ref string, opt Options) (*Image, error
 
 // extractTar writes the regular files and directories of the tar at p under
 // dst. Names are cleaned so that nothing lands outside dst; links and special
-// files are ignored (a layout holds plain files).
+// files are ignored (a layout holds plain files). Cancelling ctx stops it
+// between entries and within a copy.
 func extractTar(ctx context.Context, p, dst string) error {
 	f, err := os.Open(p)
 	if err != nil {
@@ -265,7 +279,7 @@ func extractTar(ctx context.Context, p, dst string) error {
 			if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
 				return err
 			}
-			if err := writeFile(target, tr); err != nil {
+			if err := writeFile(target, ctxReader{ctx: ctx, r: tr}); err != nil {
 				return fmt.Errorf("extracting %q: %w", hdr.Name, err)
 			}
 		}

@@ -142,17 +142,23 @@ func TestMemRegistry(t *testing.T) {
 	}
 }
 
-func TestMemRegistryAuth(t *testing.T) {
-	host := memRegistry(t, func(h http.Handler) http.Handler {
+// basicAuth wraps a registry with HTTP basic authentication (a memRegistry
+// wrap function).
+func basicAuth(user, pass string) func(http.Handler) http.Handler {
+	return func(h http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if u, p, ok := r.BasicAuth(); !ok || u != "alice" || p != "s3cret" {
+			if u, p, ok := r.BasicAuth(); !ok || u != user || p != pass {
 				w.Header().Set("WWW-Authenticate", `Basic realm="test"`)
 				http.Error(w, `{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}`, http.StatusUnauthorized)
 				return
 			}
 			h.ServeHTTP(w, r)
 		})
-	})
+	}
+}
+
+func TestMemRegistryAuth(t *testing.T) {
+	host := memRegistry(t, basicAuth("alice", "s3cret"))
 	img := imageOf(t, "linux", "amd64", "", layerOf(t, file{name: "a", body: "a"}))
 	push(t, host+"/private/app:1", nil, img, remote.WithAuth(&authn.Basic{Username: "alice", Password: "s3cret"}))
 

@@ -15,8 +15,9 @@ import (
 )
 
 // openRegistry resolves ref in its registry. Manifests and the config are
-// fetched now; layers are streamed when opened.
-func openRegistry(ctx context.Context, ref string, opt Options) (*Image, error) {
+// fetched now; layers are streamed when opened. The authenticated client is
+// kept on the Image (Image.Remote).
+func openRegistry(ctx context.Context, ref string, want *platform, opt Options) (*Image, error) {
 	var nameOpts []name.Option
 	if opt.Insecure {
 		nameOpts = append(nameOpts, name.Insecure)
@@ -29,7 +30,6 @@ func openRegistry(ctx context.Context, ref string, opt Options) (*Image, error) 
 		remote.WithAuthFromKeychain(opt.Keychain),
 		remote.WithTransport(opt.Transport),
 		remote.WithUserAgent("drydock"),
-		remote.WithContext(ctx),
 	}
 	if opt.noRetry {
 		ropts = append(ropts, remote.WithRetryBackoff(remote.Backoff{Duration: time.Millisecond, Factor: 1, Steps: 1}))
@@ -43,7 +43,10 @@ func openRegistry(ctx context.Context, ref string, opt Options) (*Image, error) 
 		return nil, registryError(ref, err)
 	}
 
-	var img v1.Image
+	var (
+		img         v1.Image
+		indexDigest string
+	)
 	switch {
 	case isIndex(desc.MediaType):
 		idx, err := desc.ImageIndex()
@@ -54,7 +57,7 @@ func openRegistry(ctx context.Context, ref string, opt Options) (*Image, error) 
 		if err != nil {
 			return nil, registryError(ref, err)
 		}
-		chosen, err := choosePlatform(im.Manifests, opt.Platform)
+		chosen, err := choosePlatform(im.Manifests, want)
 		if err != nil {
 			return nil, fmt.Errorf("choosing a platform of %q: %w", ref, err)
 		}
@@ -63,6 +66,7 @@ func openRegistry(ctx context.Context, ref string, opt Options) (*Image, error) 
 		if err != nil {
 			return nil, registryError(ref, err)
 		}
+		indexDigest = desc.Digest.String()
 	default:
 		img, err = desc.Image()
 		if err != nil {
@@ -94,8 +98,15 @@ func openRegistry(ctx context.Context, ref string, opt Options) (*Image, error) 
 	if err != nil {
 		return nil, registryError(ref, err)
 	}
-	if err := checkPlatform(out, opt.Platform); err != nil {
+	if err := checkPlatform(out, want); err != nil {
 		return nil, fmt.Errorf("%q: %w", ref, err)
+	}
+	out.Ref = r
+	out.IndexDigest = indexDigest
+	out.handle = &Remote{
+		Puller:   puller,
+		Digest:   repo.Digest(out.ManifestDigest),
+		Platform: configPlatform(out),
 	}
 	out.Name = repoOf(ref)
 	if t, ok := r.(name.Tag); ok {

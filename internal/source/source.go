@@ -14,6 +14,16 @@
 // oci-layout file is an OCI layout, another directory a rootfs, a tar with
 // manifest.json a docker archive, a tar with oci-layout an OCI archive);
 // anything else is parsed as a registry reference ("alpine:3.16").
+//
+// The opened Image keeps what later stages (signatures, attestations,
+// referrers, base-image lookups) need to address exactly the scanned image
+// without resolving a tag again: the parsed reference (Image.Ref), the
+// manifest and index digests (Image.ManifestDigest, Image.IndexDigest),
+// repository@digest (Image.Digest) and, for registry images, the
+// authenticated registry client (Image.Remote).
+//
+// Open's ctx reaches every opener: cancelling it aborts scanning, hashing or
+// extracting a large archive with an error matching context.Canceled.
 package source
 
 import (
@@ -28,6 +38,7 @@ import (
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
@@ -74,10 +85,21 @@ type Image struct {
 	Kind string
 	// Name is the repository name if known, else the path.
 	Name string
+	// Ref is the parsed reference: for a registry image the reference given
+	// to Open, with the defaults filled in ("alpine" is
+	// index.docker.io/library/alpine:latest); for a docker archive opened as
+	// PATH:TAG, that tag. Nil for other sources.
+	Ref name.Reference
 	// ManifestDigest is the digest of the image manifest ("" for dir). For a
 	// docker-archive with uncompressed layers, docker save keeps no manifest,
 	// so the manifest is synthesised (layers described by their DiffIDs).
 	ManifestDigest string
+	// IndexDigest is the digest of the image index (manifest list) that Open
+	// resolved to ManifestDigest by platform: an index in a registry or inside
+	// an OCI layout (oci, oci-archive). It is "" when the source named a
+	// single manifest (by tag or digest), and when the image was chosen among
+	// the entries of an OCI layout's own index.json, which has no digest.
+	IndexDigest string
 	// RepoTags and RepoDigests are the names the image is known by.
 	RepoTags    []string
 	RepoDigests []string
@@ -92,7 +114,53 @@ type Image struct {
 	// (signatures, referrers) can use it.
 	V1 v1.Image
 
+	handle  *Remote // registry images only
 	cleanup []func() error
+}
+
+// Remote is the registry handle of an image opened from a registry: the
+// client Open authenticated (credentials from Options.Keychain, the
+// Options.Transport, the retry policy), so that a later stage can fetch
+// signature tags (sha256-<hex>.sig), attestations or referrers of exactly
+// the scanned digest without resolving the tag again.
+type Remote struct {
+	// Puller is the authenticated client; its Get, Head, Layer and List
+	// reuse its token exchanges. Each call takes its own ctx.
+	Puller *remote.Puller
+	// Digest is repository@ManifestDigest: the exact scanned manifest.
+	Digest name.Digest
+	// Platform is the scanned image's platform (from its config), nil if the
+	// config names none.
+	Platform *v1.Platform
+}
+
+// Options returns options for the go-containerregistry functions that take
+// them rather than a Puller (remote.Referrers, remote.Get, remote.Image…):
+// they reuse Puller, carry ctx and select the scanned image's platform in
+// an index.
+func (r *Remote) Options(ctx context.Context) []remote.Option {
+	opts := []remote.Option{remote.Reuse(r.Puller), remote.WithContext(ctx)}
+	if r.Platform != nil {
+		opts = append(opts, remote.WithPlatform(*r.Platform))
+	}
+	return opts
+}
+
+// Remote returns the registry handle of a registry image; ok is false for
+// the other sources.
+func (img *Image) Remote() (r *Remote, ok bool) {
+	return img.handle, img.handle != nil
+}
+
+// Digest returns repository@ManifestDigest, the reference to exactly the
+// scanned manifest, for a registry image. ok is false for the other sources:
+// their manifest digest is not one a registry is known to hold (a docker
+// archive's manifest is computed, an OCI layout names no repository).
+func (img *Image) Digest() (d name.Digest, ok bool) {
+	if img.handle == nil {
+		return name.Digest{}, false
+	}
+	return img.handle.Digest, true
 }
 
 // Layer is one layer of an Image.
@@ -139,10 +207,14 @@ func (img *Image) Close() error {
 	return errors.Join(errs...)
 }
 
-// Open resolves ref (see the package documentation) into an Image. For a
-// registry image, ctx is also used by the lazily loaded parts of img.V1, so it
-// should outlive the Image; layers use the ctx given to Layer.Open.
+// Open resolves ref (see the package documentation) into an Image. Cancelling
+// ctx aborts opening (an error matching ctx.Err()). For a registry image, ctx
+// is also used by the lazily loaded parts of img.V1, so it should outlive the
+// Image; layers use the ctx given to Layer.Open.
 func Open(ctx context.Context, ref string, opt Options) (*Image, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("opening %q: %w", ref, err)
+	}
 	if opt.Logger == nil {
 		opt.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -157,13 +229,12 @@ func Open(ctx context.Context, ref string, opt Options) (*Image, error) {
 			opt.Transport = t
 		}
 	}
-	if opt.Platform != "" {
-		if _, err := parsePlatform(opt.Platform); err != nil {
-			return nil, err
-		}
+	want, err := parsePlatform(opt.Platform)
+	if err != nil {
+		return nil, err
 	}
 
-	kind, rest, err := detect(ref)
+	kind, rest, err := detect(ctx, ref)
 	if err != nil {
 		return nil, err
 	}
@@ -171,15 +242,15 @@ func Open(ctx context.Context, ref string, opt Options) (*Image, error) {
 	var img *Image
 	switch kind {
 	case KindRegistry:
-		img, err = openRegistry(ctx, rest, opt)
+		img, err = openRegistry(ctx, rest, want, opt)
 	case KindDockerArchive:
-		img, err = openDockerArchive(rest, opt)
+		img, err = openDockerArchive(ctx, rest, want)
 	case KindOCILayout:
-		img, err = openLayoutRef(rest, opt)
+		img, err = openLayoutRef(ctx, rest, want)
 	case KindOCIArchive:
-		img, err = openOCIArchive(ctx, rest, opt)
+		img, err = openOCIArchive(ctx, rest, want)
 	case KindDir:
-		img, err = openDir(rest)
+		img, err = openDir(ctx, rest)
 	}
 	if err != nil {
 		return nil, err
@@ -202,7 +273,7 @@ func schemes() []struct{ prefix, kind string } {
 }
 
 // detect splits a scheme off ref, or detects the kind of an existing path.
-func detect(ref string) (kind, rest string, err error) {
+func detect(ctx context.Context, ref string) (kind, rest string, err error) {
 	for _, s := range schemes() {
 		if strings.HasPrefix(ref, s.prefix) {
 			rest = strings.TrimPrefix(ref, s.prefix)
@@ -226,18 +297,31 @@ func detect(ref string) (kind, rest string, err error) {
 		}
 		return KindDir, ref, nil
 	}
-	kind, err = sniffArchive(ref)
+	kind, err = sniffArchive(ctx, ref)
 	if err != nil {
 		return "", "", err
 	}
 	return kind, ref, nil
 }
 
-// parsePlatform parses "os/arch[/variant]".
-func parsePlatform(s string) (*v1.Platform, error) {
+// platform is the Platform option, parsed once by Open. A nil *platform
+// means none was asked for.
+type platform struct {
+	spec v1.Platform
+	text string // as given, for messages
+}
+
+// String is the platform as given.
+func (p *platform) String() string { return p.text }
+
+// parsePlatform parses "os/arch[/variant]"; "" gives nil.
+func parsePlatform(s string) (*platform, error) {
+	if s == "" {
+		return nil, nil
+	}
 	p, err := v1.ParsePlatform(s)
 	if err != nil || p.OS == "" || p.Architecture == "" {
 		return nil, fmt.Errorf("invalid platform %q: want os/arch[/variant], e.g. linux/arm64", s)
 	}
-	return p, nil
+	return &platform{spec: *p, text: s}, nil
 }
