@@ -18,6 +18,7 @@ import (
 	"github.com/drydock-scan/drydock/internal/scan"
 	"github.com/drydock-scan/drydock/internal/secret"
 	"github.com/drydock-scan/drydock/internal/source"
+	"github.com/drydock-scan/drydock/internal/vocab"
 	"github.com/drydock-scan/drydock/internal/vulndb"
 )
 
@@ -216,11 +217,11 @@ func (g *gateFlags) engine() (*policy.Engine, error) {
 		Severities: upperAll(g.severities), IgnoreUnfixed: g.ignoreUnfixed, ExitCode: g.exitCode, FailOn: strings.ToUpper(g.failOn),
 	}}
 	for _, s := range eng.Gate.Severities {
-		if match.SeverityRank(s) == 0 && s != match.SevUnknown {
+		if vocab.SeverityRank(s) == 0 && s != vocab.SevUnknown {
 			return nil, usageErr("unknown severity %q in --severity", s)
 		}
 	}
-	if eng.Gate.FailOn != "" && match.SeverityRank(eng.Gate.FailOn) == 0 && eng.Gate.FailOn != match.SevUnknown {
+	if eng.Gate.FailOn != "" && vocab.SeverityRank(eng.Gate.FailOn) == 0 && eng.Gate.FailOn != vocab.SevUnknown {
 		return nil, usageErr("unknown severity %q in --fail-on", g.failOn)
 	}
 	for _, p := range g.policies {

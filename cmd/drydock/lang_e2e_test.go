@@ -26,8 +26,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/drydock-scan/drydock/internal/finding"
 	"github.com/drydock-scan/drydock/internal/inventory"
-	"github.com/drydock-scan/drydock/internal/match"
 	"github.com/drydock-scan/drydock/internal/report"
 	"github.com/drydock-scan/drydock/internal/testimage"
 )
@@ -789,7 +789,7 @@ func TestLanguagePackages(t *testing.T) {
 				t.Errorf("docker-registry (go1.19.8): %d stdlib findings, want 80", registry)
 			}
 			for _, id := range []string{"GO-2023-1751", "GO-2026-6218"} {
-				if !slices.ContainsFunc(r.Findings, func(f match.Finding) bool { return f.ID == id && f.Package.Name == "stdlib" }) {
+				if !slices.ContainsFunc(r.Findings, func(f finding.Finding) bool { return f.ID == id && f.Package.Name == "stdlib" }) {
 					t.Errorf("no stdlib finding %s", id)
 				}
 			}

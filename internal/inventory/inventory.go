@@ -9,28 +9,28 @@ package inventory
 import (
 	"cmp"
 	"slices"
+
+	"github.com/drydock-scan/drydock/internal/vocab"
 )
 
 // Ecosystem names. OS ecosystems are the package manager; matching maps them
 // to the advisory ecosystem of the distro (e.g. apk on Alpine 3.16 → "Alpine:v3.16").
 const (
-	EcoAPK       = "apk"
-	EcoDpkg      = "dpkg"
-	EcoRPM       = "rpm"
-	EcoGo        = "Go"
-	EcoNPM       = "npm"
-	EcoPyPI      = "PyPI"
-	EcoMaven     = "Maven"
-	EcoRubyGems  = "RubyGems"
-	EcoCrates    = "crates.io"
-	EcoPackagist = "Packagist"
-	EcoNuGet     = "NuGet"
+	EcoAPK       = vocab.EcoAPK
+	EcoDpkg      = vocab.EcoDpkg
+	EcoRPM       = vocab.EcoRPM
+	EcoGo        = vocab.EcoGo
+	EcoNPM       = vocab.EcoNPM
+	EcoPyPI      = vocab.EcoPyPI
+	EcoMaven     = vocab.EcoMaven
+	EcoRubyGems  = vocab.EcoRubyGems
+	EcoCrates    = vocab.EcoCrates
+	EcoPackagist = vocab.EcoPackagist
+	EcoNuGet     = vocab.EcoNuGet
 )
 
 // IsOS reports whether eco is an OS package manager ecosystem.
-func IsOS(eco string) bool {
-	return eco == EcoAPK || eco == EcoDpkg || eco == EcoRPM
-}
+func IsOS(eco string) bool { return vocab.IsOSEcosystem(eco) }
 
 // Layer describes one layer of an image, in order from the base (Index 0).
 type Layer struct {

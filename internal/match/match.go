@@ -10,9 +10,11 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/drydock-scan/drydock/internal/extract/osrelease"
+	"github.com/drydock-scan/drydock/internal/distro"
+	"github.com/drydock-scan/drydock/internal/finding"
 	"github.com/drydock-scan/drydock/internal/inventory"
 	"github.com/drydock-scan/drydock/internal/version"
+	"github.com/drydock-scan/drydock/internal/vocab"
 	"github.com/drydock-scan/drydock/internal/vulndb"
 	"github.com/drydock-scan/drydock/internal/vulndb/cvss"
 )
@@ -61,7 +63,7 @@ type query struct {
 
 // Result is the output of Match.
 type Result struct {
-	Findings []Finding
+	Findings []finding.Finding
 	Notes    []inventory.Note
 }
 
@@ -70,7 +72,7 @@ func (m *Matcher) Match(ctx context.Context, inv *inventory.Inventory) (Result, 
 	var res Result
 	distroEco := ""
 	if inv.Distro != nil {
-		distroEco = osrelease.AdvisoryEcosystem(inv.Distro)
+		distroEco = distro.AdvisoryEcosystem(inv.Distro)
 	}
 	hasOS := false
 	for i := range inv.Packages {
@@ -93,7 +95,7 @@ func (m *Matcher) Match(ctx context.Context, inv *inventory.Inventory) (Result, 
 	var distroEcos []string
 	if distroEco != "" {
 		distroEcos = []string{distroEco}
-		if osrelease.AdvisoryEcosystemIsPrefix(inv.Distro) {
+		if distro.AdvisoryEcosystemIsPrefix(inv.Distro) {
 			meta, err := m.DB.Meta(ctx)
 			if err != nil {
 				return res, fmt.Errorf("reading database metadata: %w", err)
@@ -136,7 +138,7 @@ func (m *Matcher) Match(ctx context.Context, inv *inventory.Inventory) (Result, 
 			}
 			advs = append(advs, a...)
 		}
-		var found []Finding
+		var found []finding.Finding
 		for _, adv := range advs {
 			hit, ok, err := affected(cmp, &adv, q.version)
 			if err != nil {
@@ -147,7 +149,7 @@ func (m *Matcher) Match(ctx context.Context, inv *inventory.Inventory) (Result, 
 			if !ok {
 				continue
 			}
-			f, err := m.finding(ctx, p, &adv, q, cmp.Name(), hit, cveCache, scores)
+			f, err := m.newFinding(ctx, p, &adv, q, cmp.Name(), hit, cveCache, scores)
 			if err != nil {
 				return res, err
 			}
@@ -324,8 +326,8 @@ func inRange(cmp func(a, b string) (int, error), events []vulndb.Event, v string
 	return hit{}, false, nil
 }
 
-func (m *Matcher) finding(ctx context.Context, p *inventory.Package, adv *vulndb.Advisory, q query, comparator string, h hit, cveCache map[string]*vulndb.CVE, scores map[string]float64) (Finding, error) {
-	f := Finding{
+func (m *Matcher) newFinding(ctx context.Context, p *inventory.Package, adv *vulndb.Advisory, q query, comparator string, h hit, cveCache map[string]*vulndb.CVE, scores map[string]float64) (finding.Finding, error) {
+	f := finding.Finding{
 		ID:               adv.ID,
 		Aliases:          slices.Clone(adv.Aliases),
 		Package:          refOf(p),
@@ -337,7 +339,7 @@ func (m *Matcher) finding(ctx context.Context, p *inventory.Package, adv *vulndb
 		Published:        adv.Published,
 		Modified:         adv.Modified,
 		VendorSeverity:   adv.VendorSeverity,
-		Evidence: []Evidence{{
+		Evidence: []finding.Evidence{{
 			Advisory:       adv.ID,
 			Ecosystem:      q.ecosystem,
 			MatchedName:    q.name,
@@ -350,11 +352,11 @@ func (m *Matcher) finding(ctx context.Context, p *inventory.Package, adv *vulndb
 	}
 	switch {
 	case adv.Status == "wont_fix":
-		f.Status = StatusWontFix
+		f.Status = vocab.StatusWontFix
 	case h.fixed != "":
-		f.Status = StatusFixed
+		f.Status = vocab.StatusFixed
 	default:
-		f.Status = StatusAffected
+		f.Status = vocab.StatusAffected
 	}
 	for _, s := range adv.Severity {
 		score, ok := scores[s.Score]
@@ -368,7 +370,7 @@ func (m *Matcher) finding(ctx context.Context, p *inventory.Package, adv *vulndb
 		if math.IsNaN(score) {
 			continue
 		}
-		f.CVSS = append(f.CVSS, CVSS{Version: cvssVersion(s), Vector: s.Score, Score: score, Source: "osv"})
+		f.CVSS = append(f.CVSS, finding.CVSS{Version: cvssVersion(s), Vector: s.Score, Score: score, Source: "osv"})
 	}
 	// CVE enrichment: NVD and KEV.
 	var nvd *vulndb.CVE
@@ -398,7 +400,7 @@ func (m *Matcher) finding(ctx context.Context, p *inventory.Package, adv *vulndb
 		}
 	}
 	if nvd != nil {
-		f.CVSS = append(f.CVSS, CVSS{Version: nvd.NVDVersion, Vector: nvd.NVDVector, Score: nvd.NVDScore, Source: "nvd"})
+		f.CVSS = append(f.CVSS, finding.CVSS{Version: nvd.NVDVersion, Vector: nvd.NVDVector, Score: nvd.NVDScore, Source: "nvd"})
 	}
 	f.Severity, f.SeveritySource = severity(adv.VendorSeverity, f.CVSS, nvd)
 	return f, nil
@@ -419,58 +421,26 @@ func cvssVersion(s vulndb.Severity) string {
 }
 
 // severity chooses vendor severity first, then CVSS from the record, then NVD.
-func severity(vendor string, scores []CVSS, nvd *vulndb.CVE) (sev, source string) {
-	if s := NormalizeSeverity(vendor); s != SevUnknown {
+func severity(vendor string, scores []finding.CVSS, nvd *vulndb.CVE) (sev, source string) {
+	if s := vocab.NormalizeSeverity(vendor); s != vocab.SevUnknown {
 		return s, "vendor"
 	}
 	for _, c := range scores {
 		if c.Source == "osv" {
-			return FromScore(c.Score), "osv-cvss"
+			return vocab.SeverityFromScore(c.Score), "osv-cvss"
 		}
 	}
 	if nvd != nil {
-		if s := NormalizeSeverity(nvd.NVDSeverity); s != SevUnknown {
+		if s := vocab.NormalizeSeverity(nvd.NVDSeverity); s != vocab.SevUnknown {
 			return s, "nvd"
 		}
-		return FromScore(nvd.NVDScore), "nvd"
+		return vocab.SeverityFromScore(nvd.NVDScore), "nvd"
 	}
-	return SevUnknown, "none"
+	return vocab.SevUnknown, "none"
 }
 
-// NormalizeSeverity maps vendor words to drydock's levels.
-func NormalizeSeverity(s string) string {
-	switch strings.ToLower(strings.TrimSpace(s)) {
-	case "critical":
-		return SevCritical
-	case "important", "high":
-		return SevHigh
-	case "moderate", "medium":
-		return SevMedium
-	case "low":
-		return SevLow
-	case "negligible", "unimportant":
-		return SevNegligible
-	}
-	return SevUnknown
-}
-
-// FromScore maps a CVSS base score to a level (CVSS v3 qualitative scale).
-func FromScore(score float64) string {
-	switch {
-	case score >= 9.0:
-		return SevCritical
-	case score >= 7.0:
-		return SevHigh
-	case score >= 4.0:
-		return SevMedium
-	case score > 0:
-		return SevLow
-	}
-	return SevUnknown
-}
-
-func refOf(p *inventory.Package) PackageRef {
-	r := PackageRef{
+func refOf(p *inventory.Package) finding.PackageRef {
+	r := finding.PackageRef{
 		ID: p.ID, Name: p.Name, Version: p.Version, Ecosystem: p.Ecosystem, PURL: p.PURL,
 		SourceName: p.SourceName, Path: p.PrimaryPath(), Owner: p.Owner, LayerIndex: -1,
 	}
@@ -483,7 +453,7 @@ func refOf(p *inventory.Package) PackageRef {
 
 // mergeAliases folds findings of one package that describe the same flaw
 // (sharing an ID or alias) into one.
-func mergeAliases(fs []Finding) []Finding {
+func mergeAliases(fs []finding.Finding) []finding.Finding {
 	if len(fs) < 2 {
 		return fs
 	}
@@ -527,12 +497,12 @@ func mergeAliases(fs []Finding) []Finding {
 		}
 		groups[r] = append(groups[r], i)
 	}
-	out := make([]Finding, 0, len(roots))
+	out := make([]finding.Finding, 0, len(roots))
 	for _, r := range roots {
 		idx := groups[r]
 		// Primary: the highest-severity record; ties broken by ID.
 		slices.SortFunc(idx, func(a, b int) int {
-			if d := SeverityRank(fs[b].Severity) - SeverityRank(fs[a].Severity); d != 0 {
+			if d := vocab.SeverityRank(fs[b].Severity) - vocab.SeverityRank(fs[a].Severity); d != 0 {
 				return d
 			}
 			return strings.Compare(fs[a].ID, fs[b].ID)
@@ -550,8 +520,8 @@ func mergeAliases(fs []Finding) []Finding {
 			f.KEV = f.KEV || fs[i].KEV
 			if f.FixedVersion == "" {
 				f.FixedVersion = fs[i].FixedVersion
-				if f.FixedVersion != "" && f.Status == StatusAffected {
-					f.Status = StatusFixed
+				if f.FixedVersion != "" && f.Status == vocab.StatusAffected {
+					f.Status = vocab.StatusFixed
 				}
 			}
 		}
@@ -567,9 +537,9 @@ func mergeAliases(fs []Finding) []Finding {
 }
 
 // SortFindings orders findings by severity (highest first), package, ID.
-func SortFindings(fs []Finding) {
-	slices.SortStableFunc(fs, func(a, b Finding) int {
-		if d := SeverityRank(b.Severity) - SeverityRank(a.Severity); d != 0 {
+func SortFindings(fs []finding.Finding) {
+	slices.SortStableFunc(fs, func(a, b finding.Finding) int {
+		if d := vocab.SeverityRank(b.Severity) - vocab.SeverityRank(a.Severity); d != 0 {
 			return d
 		}
 		if c := strings.Compare(a.Package.Name, b.Package.Name); c != 0 {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/drydock-scan/drydock/internal/inventory"
 	"github.com/drydock-scan/drydock/internal/version"
+	"github.com/drydock-scan/drydock/internal/vocab"
 	"github.com/drydock-scan/drydock/internal/vulndb"
 )
 
@@ -123,18 +124,18 @@ func TestMatchVendorSemantics(t *testing.T) {
 				},
 			},
 			want: []row{
-				{"busybox", "CVE-2023-42366", "1.35.0-r18", StatusFixed, SevMedium, "nvd", false, nil},
-				{"ssl_client", "CVE-2023-42366", "1.35.0-r18", StatusFixed, SevMedium, "nvd", false, nil},
+				{"busybox", "CVE-2023-42366", "1.35.0-r18", vocab.StatusFixed, vocab.SevMedium, "nvd", false, nil},
+				{"ssl_client", "CVE-2023-42366", "1.35.0-r18", vocab.StatusFixed, vocab.SevMedium, "nvd", false, nil},
 			},
 		},
 		{
-			name: "aliases merged, CVSS from record",
+			name: "aliases merged, finding.CVSS from record",
 			inv: inventory.Inventory{Packages: []inventory.Package{
 				{ID: "l", Name: "lodash", Version: "4.17.15", Ecosystem: inventory.EcoNPM},
 				{ID: "d", Name: "lodash", Version: "4.17.15", Ecosystem: inventory.EcoNPM, Declared: true},
 				{ID: "o", Name: "lodash", Version: "4.17.15", Ecosystem: inventory.EcoNPM, Owner: "x"},
 			}},
-			want: []row{{"lodash", "GHSA-35jh-r3h4-6jhm", "4.17.21", StatusFixed, SevHigh, "osv-cvss", false, []string{"CVE-2021-23337"}}},
+			want: []row{{"lodash", "GHSA-35jh-r3h4-6jhm", "4.17.21", vocab.StatusFixed, vocab.SevHigh, "osv-cvss", false, []string{"CVE-2021-23337"}}},
 		},
 		{
 			name: "rpm by binary name, vendor severity, KEV",
@@ -143,8 +144,8 @@ func TestMatchVendorSemantics(t *testing.T) {
 				Packages: []inventory.Package{{ID: "g", Name: "glibc", Version: "2.34-28.el9_0", SourceName: "glibc", Ecosystem: inventory.EcoRPM}},
 			},
 			want: []row{
-				{"glibc", "ALSA-2023:5453", "2.34-60.el9_2.7", StatusFixed, SevHigh, "vendor", true, []string{"CVE-2023-4911"}},
-				{"glibc", "ALSA-2023:9999", "2.34-61.el9_2", StatusFixed, SevMedium, "vendor", true, []string{"CVE-2023-4911"}},
+				{"glibc", "ALSA-2023:5453", "2.34-60.el9_2.7", vocab.StatusFixed, vocab.SevHigh, "vendor", true, []string{"CVE-2023-4911"}},
+				{"glibc", "ALSA-2023:9999", "2.34-61.el9_2", vocab.StatusFixed, vocab.SevMedium, "vendor", true, []string{"CVE-2023-4911"}},
 			},
 		},
 		{

@@ -20,9 +20,9 @@ import (
 	"github.com/dustin/go-humanize"
 
 	"github.com/drydock-scan/drydock/internal/inventory"
-	"github.com/drydock-scan/drydock/internal/match"
 	"github.com/drydock-scan/drydock/internal/report"
 	"github.com/drydock-scan/drydock/internal/secret"
+	"github.com/drydock-scan/drydock/internal/vocab"
 )
 
 // Check IDs. They are stable: policies and ignore files refer to them.
@@ -97,7 +97,7 @@ func (c *checker) rootUser() *report.Misconfig {
 		return nil
 	}
 	return &report.Misconfig{
-		ID: IDRootUser, Title: "Image runs as root", Severity: match.SevHigh, CIS: "4.1",
+		ID: IDRootUser, Title: "Image runs as root", Severity: vocab.SevHigh, CIS: "4.1",
 		Description: "No USER instruction sets an unprivileged user, so the container's processes run as root. " +
 			"A process that escapes the container, or abuses a mounted volume or socket, does so with root privileges.",
 		Evidence: []string{ev},
@@ -119,7 +119,7 @@ func (c *checker) healthcheck() *report.Misconfig {
 		return nil
 	}
 	return &report.Misconfig{
-		ID: IDNoHealthcheck, Title: "No HEALTHCHECK instruction", Severity: match.SevLow, CIS: "4.6",
+		ID: IDNoHealthcheck, Title: "No HEALTHCHECK instruction", Severity: vocab.SevLow, CIS: "4.6",
 		Description: "Without a health check the runtime only knows whether the process is alive, not whether it works; " +
 			"a hung service keeps receiving traffic.",
 		Evidence: []string{ev},
@@ -148,7 +148,7 @@ func (c *checker) updateAlone() *report.Misconfig {
 		return nil
 	}
 	return &report.Misconfig{
-		ID: IDUpdateAlone, Title: "Package index updated in a step without installing", Severity: match.SevMedium, CIS: "4.7",
+		ID: IDUpdateAlone, Title: "Package index updated in a step without installing", Severity: vocab.SevMedium, CIS: "4.7",
 		Description: "A RUN step refreshes the package index (apt-get update, apk update…) but installs nothing. The build cache keeps " +
 			"that layer, so later steps install from a stale index and miss security updates; the index also stays in the image.",
 		Evidence: capEvidence(ev),
@@ -213,7 +213,7 @@ func (c *checker) setuid() *report.Misconfig {
 		ev = append(ev, line+")")
 	}
 	return &report.Misconfig{
-		ID: IDSetuid, Title: "Setuid or setgid files", Severity: match.SevLow, CIS: "4.8",
+		ID: IDSetuid, Title: "Setuid or setgid files", Severity: vocab.SevLow, CIS: "4.8",
 		Description: fmt.Sprintf("%d file(s) run with the privileges of their owner or group whatever the calling user. "+
 			"Distributions ship several (su, passwd, mount…); in a container they are rarely needed and are a path "+
 			"to privilege escalation for a non-root user. Reported for information: the list includes distribution defaults.", len(facts)),
@@ -382,7 +382,7 @@ func (c *checker) addRemote() *report.Misconfig {
 		return nil
 	}
 	return &report.Misconfig{
-		ID: IDAddRemote, Title: "ADD fetches a remote URL without a checksum", Severity: match.SevMedium, CIS: "4.9",
+		ID: IDAddRemote, Title: "ADD fetches a remote URL without a checksum", Severity: vocab.SevMedium, CIS: "4.9",
 		Description: "ADD downloads the URL at build time and puts whatever the server returns into the image, unverified " +
 			"(and extracts nothing: the file is kept as is).",
 		Evidence: capEvidence(ev),
@@ -418,7 +418,7 @@ func (c *checker) addLocal() *report.Misconfig {
 		return nil
 	}
 	return &report.Misconfig{
-		ID: IDAddLocal, Title: "ADD used where COPY serves", Severity: match.SevLow, CIS: "4.9",
+		ID: IDAddLocal, Title: "ADD used where COPY serves", Severity: vocab.SevLow, CIS: "4.9",
 		Description: "ADD copies local files like COPY but also extracts archives and fetches URLs; using it for plain files " +
 			"hides those side effects (a file that happens to be an archive gets unpacked).",
 		Evidence: capEvidence(ev),
@@ -447,7 +447,7 @@ func (c *checker) secrets() *report.Misconfig {
 		return nil
 	}
 	return &report.Misconfig{
-		ID: IDSecretInConfig, Title: "Secrets in the image configuration or build history", Severity: match.SevHigh, CIS: "4.10",
+		ID: IDSecretInConfig, Title: "Secrets in the image configuration or build history", Severity: vocab.SevHigh, CIS: "4.10",
 		Description: "Values of ENV, ARG, LABEL and build arguments are stored in the image configuration and history: " +
 			"anyone who can pull the image can read them with `docker history` or `docker inspect`.",
 		Evidence: capEvidence(ev),
@@ -476,7 +476,7 @@ func (c *checker) ssh() *report.Misconfig {
 		return nil
 	}
 	return &report.Misconfig{
-		ID: IDSSH, Title: "SSH server in the image", Severity: match.SevMedium, CIS: "5.6",
+		ID: IDSSH, Title: "SSH server in the image", Severity: vocab.SevMedium, CIS: "5.6",
 		Description: "An SSH daemon in a container is another network service with its own keys, passwords and updates to manage; " +
 			"`docker exec` / `kubectl exec` give shell access without it.",
 		Evidence: ev,
@@ -508,7 +508,7 @@ func (c *checker) caches() *report.Misconfig {
 		ev = append(ev, fmt.Sprintf("%s: %s", d, humanize.Bytes(uint64(c.inv.Facts.CacheBytes[d]))))
 	}
 	return &report.Misconfig{
-		ID: IDPackageCache, Title: "Package manager caches left in the image", Severity: match.SevLow,
+		ID: IDPackageCache, Title: "Package manager caches left in the image", Severity: vocab.SevLow,
 		Description: fmt.Sprintf("%s of package indexes and downloaded packages ship with the image: a bigger image, and stale "+
 			"indexes for anyone installing packages in it later.", humanize.Bytes(uint64(total))),
 		Evidence: ev,
@@ -528,7 +528,7 @@ func (c *checker) worldWritable() *report.Misconfig {
 		ev = append(ev, fmt.Sprintf("%s (%s, layer %d)", f.Path, lsMode(fs.FileMode(f.Mode)), f.LayerIndex))
 	}
 	return &report.Misconfig{
-		ID: IDWorldWritable, Title: "World-writable files", Severity: match.SevMedium,
+		ID: IDWorldWritable, Title: "World-writable files", Severity: vocab.SevMedium,
 		Description: fmt.Sprintf("%d regular file(s) outside /tmp and /var/tmp can be modified by any user in the container: "+
 			"a non-root process can tamper with programs or configuration other users run.", len(facts)),
 		Evidence: capEvidence(ev),
@@ -548,7 +548,7 @@ func (c *checker) sudo() *report.Misconfig {
 		return nil
 	}
 	return &report.Misconfig{
-		ID: IDSudo, Title: "sudo installed", Severity: match.SevLow, CIS: "4.3",
+		ID: IDSudo, Title: "sudo installed", Severity: vocab.SevLow, CIS: "4.3",
 		Description: "sudo lets a process become root; in a container the user is chosen at build or run time, so sudo is " +
 			"an unnecessary package and, with a permissive sudoers, a privilege escalation path.",
 		Evidence: ev,

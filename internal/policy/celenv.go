@@ -5,12 +5,11 @@ import (
 	"reflect"
 	"strings"
 
+	"github.com/drydock-scan/drydock/internal/vocab"
 	"github.com/google/cel-go/cel"
 	"github.com/google/cel-go/common/types"
 	"github.com/google/cel-go/common/types/ref"
 	"github.com/google/cel-go/ext"
-
-	"github.com/drydock-scan/drydock/internal/match"
 )
 
 // Rule targets ("on:").
@@ -105,7 +104,7 @@ func severityRank(v ref.Val) ref.Val {
 	if !ok {
 		return types.MaybeNoSuchOverloadErr(v)
 	}
-	return types.Int(match.SeverityRank(strings.ToUpper(string(s))))
+	return types.Int(vocab.SeverityRank(strings.ToUpper(string(s))))
 }
 
 func newProgram(env *cel.Env, ast *cel.Ast) (cel.Program, error) {

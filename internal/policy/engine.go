@@ -11,8 +11,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/drydock-scan/drydock/internal/match"
+	"github.com/drydock-scan/drydock/internal/finding"
 	"github.com/drydock-scan/drydock/internal/report"
+	"github.com/drydock-scan/drydock/internal/vocab"
 )
 
 // Rule IDs of warnings the engine itself adds to a verdict.
@@ -71,13 +72,13 @@ func (e *Engine) Evaluate(ctx context.Context, r *report.Report) (*report.Verdic
 		for i := range r.Findings {
 			f := &r.Findings[i]
 			if f.FixedVersion == "" {
-				f.Annotations = addAnnotation(f.Annotations, match.Annotation{
-					Kind: KindSuppressed, Source: SourceIgnoreUnfixedFlag, Reason: "unfixed"})
+				f.Annotations = addAnnotation(f.Annotations, finding.Annotation{
+					Kind: vocab.AnnotationSuppressed, Source: SourceIgnoreUnfixedFlag, Reason: "unfixed"})
 			}
 		}
 	}
 	if selected != nil {
-		filtered := match.Annotation{Kind: KindFiltered, Source: SourceSeverityFlag, Reason: "severity not selected"}
+		filtered := finding.Annotation{Kind: vocab.AnnotationFiltered, Source: SourceSeverityFlag, Reason: "severity not selected"}
 		isSel := func(sev string) bool { return slices.Contains(selected, strings.ToUpper(sev)) }
 		for i := range r.Findings {
 			if !isSel(r.Findings[i].Severity) {
@@ -153,7 +154,7 @@ func (e *Engine) applyIgnores(r *report.Report, now time.Time, v *report.Verdict
 			if ent.Reason == "" {
 				noReason = append(noReason, fmt.Sprintf("%s:%d", file.Source, ent.Line))
 			}
-			a := match.Annotation{Kind: KindSuppressed, Source: file.Source, Reason: ent.Reason, Expires: ent.Expires}
+			a := finding.Annotation{Kind: vocab.AnnotationSuppressed, Source: file.Source, Reason: ent.Reason, Expires: ent.Expires}
 			for j := range r.Findings {
 				if ent.matchFinding(&r.Findings[j], purls) {
 					r.Findings[j].Annotations = addAnnotation(r.Findings[j].Annotations, a)
@@ -182,11 +183,11 @@ func (e *Engine) applyIgnores(r *report.Report, now time.Time, v *report.Verdict
 func gateResults(r *report.Report, exitCode int, selected []string, failOn string) []report.RuleResult {
 	var remain, above []string
 	var nf, ns, nm int
-	failRank := match.SeverityRank(failOn)
+	failRank := vocab.SeverityRank(failOn)
 	consider := func(key, sev string, n *int) {
 		remain = append(remain, key)
 		*n++
-		if failOn != "" && match.SeverityRank(strings.ToUpper(sev)) >= failRank {
+		if failOn != "" && vocab.SeverityRank(strings.ToUpper(sev)) >= failRank {
 			above = append(above, key)
 		}
 	}

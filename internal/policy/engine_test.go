@@ -12,8 +12,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/drydock-scan/drydock/internal/match"
+	"github.com/drydock-scan/drydock/internal/finding"
 	"github.com/drydock-scan/drydock/internal/report"
+	"github.com/drydock-scan/drydock/internal/vocab"
 )
 
 func mustPolicy(t *testing.T, path string) *Policy {
@@ -101,7 +102,7 @@ func TestGate(t *testing.T) {
 			report: func() *report.Report {
 				r := alpineReport()
 				for i := range r.Findings {
-					r.Findings[i].FixedVersion, r.Findings[i].Status = "", match.StatusAffected
+					r.Findings[i].FixedVersion, r.Findings[i].Status = "", vocab.StatusAffected
 				}
 				return r
 			},
@@ -136,7 +137,7 @@ func TestGate(t *testing.T) {
 			}
 			n := 0
 			for i := range r.Findings {
-				if hasKind(r.Findings[i].Annotations, KindFiltered) {
+				if hasKind(r.Findings[i].Annotations, vocab.AnnotationFiltered) {
 					n++
 				}
 			}
@@ -203,8 +204,8 @@ func TestBuiltins(t *testing.T) {
 		{"no-fixable-critical", func() *report.Report {
 			r := almaAppReport()
 			for i := range r.Findings {
-				if r.Findings[i].Severity == match.SevCritical {
-					r.Findings[i].FixedVersion, r.Findings[i].Status = "", match.StatusAffected
+				if r.Findings[i].Severity == vocab.SevCritical {
+					r.Findings[i].FixedVersion, r.Findings[i].Status = "", vocab.StatusAffected
 				}
 			}
 			return r
@@ -517,7 +518,7 @@ func TestEvaluateTwice(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	first := append([]match.Annotation(nil), r.Findings[0].Annotations...)
+	first := append([]finding.Annotation(nil), r.Findings[0].Annotations...)
 	v2, err := e.Evaluate(context.Background(), r)
 	if err != nil {
 		t.Fatal(err)

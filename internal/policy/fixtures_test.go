@@ -5,9 +5,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/drydock-scan/drydock/internal/finding"
 	"github.com/drydock-scan/drydock/internal/inventory"
-	"github.com/drydock-scan/drydock/internal/match"
 	"github.com/drydock-scan/drydock/internal/report"
+	"github.com/drydock-scan/drydock/internal/vocab"
 )
 
 // The reports below are built from the real fixtures in shared/data (see
@@ -24,8 +25,8 @@ func fixedNow() time.Time { return testNow }
 
 func pkgID(eco, name, version string) string { return eco + "/" + name + "@" + version }
 
-func pkgRef(p *inventory.Package) match.PackageRef {
-	r := match.PackageRef{ID: p.ID, Name: p.Name, Version: p.Version, Ecosystem: p.Ecosystem, PURL: p.PURL,
+func pkgRef(p *inventory.Package) finding.PackageRef {
+	r := finding.PackageRef{ID: p.ID, Name: p.Name, Version: p.Version, Ecosystem: p.Ecosystem, PURL: p.PURL,
 		SourceName: p.SourceName, Path: p.PrimaryPath()}
 	if p.Layer != nil {
 		r.LayerIndex = p.Layer.Index
@@ -97,12 +98,12 @@ func alpineReport() *report.Report {
 	slices.SortStableFunc(r.Packages, inventory.ComparePackages)
 	for _, name := range []string{"busybox", "ssl_client"} {
 		p := findPkg(r, name)
-		r.Findings = append(r.Findings, match.Finding{
+		r.Findings = append(r.Findings, finding.Finding{
 			ID: "CVE-2023-42366", Package: pkgRef(p), InstalledVersion: p.Version, FixedVersion: "1.35.0-r18",
-			Status: match.StatusFixed, Severity: match.SevMedium, SeveritySource: "nvd",
-			CVSS:  []match.CVSS{{Version: "3.1", Vector: "CVSS:3.1/AV:L/AC:L/PR:N/UI:R/S:U/C:N/I:N/A:H", Score: 5.5, Source: "nvd"}},
+			Status: vocab.StatusFixed, Severity: vocab.SevMedium, SeveritySource: "nvd",
+			CVSS:  []finding.CVSS{{Version: "3.1", Vector: "CVSS:3.1/AV:L/AC:L/PR:N/UI:R/S:U/C:N/I:N/A:H", Score: 5.5, Source: "nvd"}},
 			Title: "BusyBox: heap-buffer-overflow in next_token() of awk.c",
-			Evidence: []match.Evidence{{Advisory: "CVE-2023-42366", Ecosystem: "Alpine:v3.16", MatchedName: "busybox",
+			Evidence: []finding.Evidence{{Advisory: "CVE-2023-42366", Ecosystem: "Alpine:v3.16", MatchedName: "busybox",
 				MatchedBy: "source-package", Range: "<1.35.0-r18", Comparator: "apk", DataSource: "alpine-secdb/v3.16/main"}},
 		})
 	}
@@ -173,22 +174,22 @@ func almaReport() *report.Report {
 	}
 	add := func(pkg, id string, aliases []string, sev, vendor, fixed, title string, kev bool) {
 		p := findPkg(r, pkg)
-		r.Findings = append(r.Findings, match.Finding{
+		r.Findings = append(r.Findings, finding.Finding{
 			ID: id, Aliases: aliases, Package: pkgRef(p), InstalledVersion: p.Version, FixedVersion: fixed,
-			Status: match.StatusFixed, Severity: sev, SeveritySource: "vendor", VendorSeverity: vendor, KEV: kev,
+			Status: vocab.StatusFixed, Severity: sev, SeveritySource: "vendor", VendorSeverity: vendor, KEV: kev,
 			Title: title,
-			Evidence: []match.Evidence{{Advisory: id, Ecosystem: "AlmaLinux:9", MatchedName: pkg, MatchedBy: "binary-package",
+			Evidence: []finding.Evidence{{Advisory: id, Ecosystem: "AlmaLinux:9", MatchedName: pkg, MatchedBy: "binary-package",
 				Range: ">=0, <" + fixed, Comparator: "rpm", DataSource: "osv/AlmaLinux"}},
 		})
 	}
 	glibcCVEs := []string{"CVE-2023-4911", "CVE-2023-4527", "CVE-2023-4806", "CVE-2023-4813"}
 	for _, n := range []string{"glibc", "glibc-common", "glibc-minimal-langpack"} {
-		add(n, "ALSA-2023:5453", glibcCVEs, match.SevHigh, "Important", "2.34-60.el9_2.7", "Important: glibc security update", true)
+		add(n, "ALSA-2023:5453", glibcCVEs, vocab.SevHigh, "Important", "2.34-60.el9_2.7", "Important: glibc security update", true)
 	}
-	add("libcap", "ALSA-2023:5071", []string{"CVE-2023-2603", "CVE-2023-2602"}, match.SevMedium, "Moderate", "2.48-9.el9_2",
+	add("libcap", "ALSA-2023:5071", []string{"CVE-2023-2603", "CVE-2023-2602"}, vocab.SevMedium, "Moderate", "2.48-9.el9_2",
 		"Moderate: libcap security update", false)
 	for _, n := range []string{"ncurses-base", "ncurses-libs"} {
-		add(n, "ALSA-2023:6698", []string{"CVE-2023-29491"}, match.SevMedium, "Moderate", "6.2-10.20210508.el9",
+		add(n, "ALSA-2023:6698", []string{"CVE-2023-29491"}, vocab.SevMedium, "Moderate", "6.2-10.20210508.el9",
 			"Moderate: ncurses security and bug fix update", false)
 	}
 	r.Summarise()
@@ -222,31 +223,31 @@ func almaAppReport() *report.Report {
 		Locations: []inventory.Location{{Path: jar, LayerDiffID: app.DiffID}}, Layer: &app, FoundBy: "lang/java-archive",
 	})
 	p := &r.Packages[len(r.Packages)-1]
-	ghsa := func(id, cve, sev string, score float64, fixed, title string, kev bool) match.Finding {
-		return match.Finding{
+	ghsa := func(id, cve, sev string, score float64, fixed, title string, kev bool) finding.Finding {
+		return finding.Finding{
 			ID: id, Aliases: []string{cve}, Package: pkgRef(p), InstalledVersion: p.Version, FixedVersion: fixed,
-			Status: match.StatusFixed, Severity: sev, SeveritySource: "osv-cvss", KEV: kev, Title: title,
-			CVSS:      []match.CVSS{{Version: "3.1", Score: score, Source: "osv"}},
+			Status: vocab.StatusFixed, Severity: sev, SeveritySource: "osv-cvss", KEV: kev, Title: title,
+			CVSS:      []finding.CVSS{{Version: "3.1", Score: score, Source: "osv"}},
 			Published: time.Date(2021, 12, 10, 0, 40, 56, 0, time.UTC),
-			Evidence: []match.Evidence{{Advisory: id, Ecosystem: "Maven", MatchedName: p.Name, MatchedBy: "name",
+			Evidence: []finding.Evidence{{Advisory: id, Ecosystem: "Maven", MatchedName: p.Name, MatchedBy: "name",
 				Comparator: "maven", DataSource: "osv/Maven"}},
 		}
 	}
 	r.Findings = append(r.Findings,
-		ghsa("GHSA-jfh8-c2jp-5v3q", "CVE-2021-44228", match.SevCritical, 10.0, "2.15.0", "Remote code injection in Log4j", true),
-		ghsa("GHSA-p6xc-xr62-6r2g", "CVE-2021-45105", match.SevHigh, 7.5, "2.17.0",
+		ghsa("GHSA-jfh8-c2jp-5v3q", "CVE-2021-44228", vocab.SevCritical, 10.0, "2.15.0", "Remote code injection in Log4j", true),
+		ghsa("GHSA-p6xc-xr62-6r2g", "CVE-2021-45105", vocab.SevHigh, 7.5, "2.17.0",
 			"Apache Log4j2 vulnerable to Improper Input Validation and Uncontrolled Recursion", false),
 	)
 	deleted := 2
 	r.Secrets = []report.Secret{{
-		RuleID: "aws-access-key-id", Title: "AWS Access Key ID", Severity: match.SevCritical, Category: "AWS",
+		RuleID: "aws-access-key-id", Title: "AWS Access Key ID", Severity: vocab.SevCritical, Category: "AWS",
 		Source: "file", Path: "/app/.env", Line: 3, Match: "AWS_ACCESS_KEY_ID=AKIA************MPLE",
 		LayerIndex: 1, LayerDiffID: app.DiffID, DeletedInLayer: &deleted,
 	}}
 	r.Misconfigs = []report.Misconfig{
-		{ID: "DD-IMG-004", Title: "Secrets in image layers", Severity: match.SevHigh, CIS: "4.10",
+		{ID: "DD-IMG-004", Title: "Secrets in image layers", Severity: vocab.SevHigh, CIS: "4.10",
 			Evidence: []string{"/app/.env in layer 1"}},
-		{ID: "DD-IMG-006", Title: "No HEALTHCHECK defined", Severity: match.SevLow, CIS: "4.6",
+		{ID: "DD-IMG-006", Title: "No HEALTHCHECK defined", Severity: vocab.SevLow, CIS: "4.6",
 			Evidence: []string{"config.Healthcheck is empty"}},
 	}
 	r.Scanners = []string{"vuln", "secret", "misconfig"}

@@ -5,7 +5,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/drydock-scan/drydock/internal/match"
+	"github.com/drydock-scan/drydock/internal/vocab"
 )
 
 // Exit codes of drydock commands that produce a verdict.
@@ -58,8 +58,8 @@ func (g *Gate) normalized() (selected []string, failOn string, err error) {
 			if s == "" {
 				continue
 			}
-			if !slices.Contains(match.Severities[:], s) {
-				return nil, "", fmt.Errorf("unknown severity %q (want one of %s)", s, strings.Join(match.Severities[:], ", "))
+			if !slices.Contains(vocab.Severities()[:], s) {
+				return nil, "", fmt.Errorf("unknown severity %q (want one of %s)", s, strings.Join(vocab.Severities()[:], ", "))
 			}
 			if !slices.Contains(selected, s) {
 				selected = append(selected, s)
@@ -68,8 +68,8 @@ func (g *Gate) normalized() (selected []string, failOn string, err error) {
 	}
 	if g.FailOn != "" {
 		failOn = strings.ToUpper(strings.TrimSpace(g.FailOn))
-		if !slices.Contains(match.Severities[:], failOn) {
-			return nil, "", fmt.Errorf("unknown --fail-on severity %q (want one of %s)", g.FailOn, strings.Join(match.Severities[:], ", "))
+		if !slices.Contains(vocab.Severities()[:], failOn) {
+			return nil, "", fmt.Errorf("unknown --fail-on severity %q (want one of %s)", g.FailOn, strings.Join(vocab.Severities()[:], ", "))
 		}
 	}
 	if g.ExitCode < 0 || g.ExitCode > 255 {

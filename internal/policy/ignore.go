@@ -12,7 +12,7 @@ import (
 	"github.com/package-url/packageurl-go"
 	"gopkg.in/yaml.v3"
 
-	"github.com/drydock-scan/drydock/internal/match"
+	"github.com/drydock-scan/drydock/internal/finding"
 	"github.com/drydock-scan/drydock/internal/report"
 )
 
@@ -299,7 +299,7 @@ func (e *IgnoreEntry) pathMatches(p string) bool {
 	return false
 }
 
-func (e *IgnoreEntry) matchFinding(f *match.Finding, purls purlCache) bool {
+func (e *IgnoreEntry) matchFinding(f *finding.Finding, purls purlCache) bool {
 	if !e.idMatches(f.AllIDs()...) || !e.pathMatches(f.Package.Path) {
 		return false
 	}

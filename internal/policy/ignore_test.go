@@ -8,8 +8,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/drydock-scan/drydock/internal/match"
+	"github.com/drydock-scan/drydock/internal/finding"
 	"github.com/drydock-scan/drydock/internal/report"
+	"github.com/drydock-scan/drydock/internal/vocab"
 )
 
 func mustIgnore(t *testing.T, path string) *IgnoreFile {
@@ -23,8 +24,8 @@ func mustIgnore(t *testing.T, path string) *IgnoreFile {
 
 // annotationsByKey returns the annotations of every finding, secret and
 // misconfiguration that has any.
-func annotationsByKey(r *report.Report) map[string][]match.Annotation {
-	out := map[string][]match.Annotation{}
+func annotationsByKey(r *report.Report) map[string][]finding.Annotation {
+	out := map[string][]finding.Annotation{}
 	for i := range r.Findings {
 		if a := r.Findings[i].Annotations; len(a) > 0 {
 			out[report.FindingKey(&r.Findings[i])] = a
@@ -46,8 +47,8 @@ func annotationsByKey(r *report.Report) map[string][]match.Annotation {
 func TestIgnoreYAML(t *testing.T) {
 	const path = "testdata/ignore/drydockignore.yaml"
 	ign := mustIgnore(t, path)
-	sup := func(reason, expires string) []match.Annotation {
-		return []match.Annotation{{Kind: KindSuppressed, Source: path, Reason: reason, Expires: expires}}
+	sup := func(reason, expires string) []finding.Annotation {
+		return []finding.Annotation{{Kind: vocab.AnnotationSuppressed, Source: path, Reason: reason, Expires: expires}}
 	}
 	busybox := sup("busybox shell not reachable in this image", "2027-03-01")
 	glibc := sup("glibc-common and the langpack ship no code that reads GLIBC_TUNABLES", "")
@@ -71,7 +72,7 @@ func TestIgnoreYAML(t *testing.T) {
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("verdict (-want +got):\n%s", diff)
 		}
-		wantAnn := map[string][]match.Annotation{keys(r, "CVE-2023-42366", "busybox")[0]: busybox}
+		wantAnn := map[string][]finding.Annotation{keys(r, "CVE-2023-42366", "busybox")[0]: busybox}
 		if diff := cmp.Diff(wantAnn, annotationsByKey(r)); diff != "" {
 			t.Errorf("annotations (-want +got):\n%s", diff)
 		}
@@ -86,7 +87,7 @@ func TestIgnoreYAML(t *testing.T) {
 			t.Fatal(err)
 		}
 		vendored := sup("vendored jars are scanned in their own pipeline", "2025-06-30")
-		wantAnn := map[string][]match.Annotation{
+		wantAnn := map[string][]finding.Annotation{
 			keys(r, "ALSA-2023:5453", "glibc-common")[0]:                           glibc,
 			keys(r, "ALSA-2023:5453", "glibc-minimal-langpack")[0]:                 glibc,
 			"GHSA-jfh8-c2jp-5v3q@Maven/org.apache.logging.log4j:log4j-core@2.14.1": vendored,
@@ -159,7 +160,7 @@ func TestIgnoreText(t *testing.T) {
 	}
 	ann := annotationsByKey(r)
 	for _, k := range []string{keys(r, "CVE-2023-42366", "busybox")[0], keys(r, "CVE-2023-42366", "ssl_client")[0], "aws-access-key-id@/app/.env:3"} {
-		if len(ann[k]) != 1 || ann[k][0].Kind != KindSuppressed || ann[k][0].Source != path {
+		if len(ann[k]) != 1 || ann[k][0].Kind != vocab.AnnotationSuppressed || ann[k][0].Source != path {
 			t.Errorf("%s: annotations %+v, want one suppression from %s", k, ann[k], path)
 		}
 	}

@@ -5,9 +5,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/drydock-scan/drydock/internal/finding"
 	"github.com/drydock-scan/drydock/internal/inventory"
-	"github.com/drydock-scan/drydock/internal/match"
 	"github.com/drydock-scan/drydock/internal/report"
+	"github.com/drydock-scan/drydock/internal/vocab"
 )
 
 // The types below are the values bound to CEL variables. Field names in CEL
@@ -145,14 +146,7 @@ type MisconfigInput struct {
 	Filtered   bool     `cel:"filtered"`
 }
 
-// Annotation kinds written by the policy stage.
-const (
-	KindSuppressed = "suppressed"
-	KindFiltered   = "filtered"
-	KindVEX        = "vex"
-)
-
-func hasKind(as []match.Annotation, kind string) bool {
+func hasKind(as []finding.Annotation, kind string) bool {
 	for _, a := range as {
 		if a.Kind == kind {
 			return true
@@ -162,21 +156,21 @@ func hasKind(as []match.Annotation, kind string) bool {
 }
 
 // visible reports whether an item counts: neither suppressed nor filtered.
-func visible(as []match.Annotation) bool {
-	return !hasKind(as, KindSuppressed) && !hasKind(as, KindFiltered)
+func visible(as []finding.Annotation) bool {
+	return !hasKind(as, vocab.AnnotationSuppressed) && !hasKind(as, vocab.AnnotationFiltered)
 }
 
-func vexStatus(as []match.Annotation) string {
+func vexStatus(as []finding.Annotation) string {
 	st := ""
 	for _, a := range as {
-		if a.Kind == KindVEX {
+		if a.Kind == vocab.AnnotationVEX {
 			st = a.Status
 		}
 	}
 	return st
 }
 
-func findingInput(f *match.Finding) FindingInput {
+func findingInput(f *finding.Finding) FindingInput {
 	in := FindingInput{
 		ID:               f.ID,
 		Key:              report.FindingKey(f),
@@ -200,8 +194,8 @@ func findingInput(f *match.Finding) FindingInput {
 			Path:       f.Package.Path,
 		},
 		VEXStatus:  vexStatus(f.Annotations),
-		Suppressed: hasKind(f.Annotations, KindSuppressed),
-		Filtered:   hasKind(f.Annotations, KindFiltered),
+		Suppressed: hasKind(f.Annotations, vocab.AnnotationSuppressed),
+		Filtered:   hasKind(f.Annotations, vocab.AnnotationFiltered),
 	}
 	for _, c := range f.CVSS {
 		in.CVSSScore = max(in.CVSSScore, c.Score)
@@ -284,8 +278,8 @@ func secretInput(s *report.Secret) SecretInput {
 		Line:           s.Line,
 		LayerIndex:     s.LayerIndex,
 		DeletedInLayer: -1,
-		Suppressed:     hasKind(s.Annotations, KindSuppressed),
-		Filtered:       hasKind(s.Annotations, KindFiltered),
+		Suppressed:     hasKind(s.Annotations, vocab.AnnotationSuppressed),
+		Filtered:       hasKind(s.Annotations, vocab.AnnotationFiltered),
 	}
 	if s.DeletedInLayer != nil {
 		in.DeletedLater = true
@@ -301,8 +295,8 @@ func misconfigInput(m *report.Misconfig) MisconfigInput {
 		Severity:   m.Severity,
 		CIS:        m.CIS,
 		Evidence:   nonNil(m.Evidence),
-		Suppressed: hasKind(m.Annotations, KindSuppressed),
-		Filtered:   hasKind(m.Annotations, KindFiltered),
+		Suppressed: hasKind(m.Annotations, vocab.AnnotationSuppressed),
+		Filtered:   hasKind(m.Annotations, vocab.AnnotationFiltered),
 	}
 }
 
@@ -319,15 +313,15 @@ func countsInput(r *report.Report) CountsInput {
 			c.KEV++
 		}
 		switch f.Severity {
-		case match.SevCritical:
+		case vocab.SevCritical:
 			c.Critical++
-		case match.SevHigh:
+		case vocab.SevHigh:
 			c.High++
-		case match.SevMedium:
+		case vocab.SevMedium:
 			c.Medium++
-		case match.SevLow:
+		case vocab.SevLow:
 			c.Low++
-		case match.SevNegligible:
+		case vocab.SevNegligible:
 			c.Negligible++
 		default:
 			c.Unknown++

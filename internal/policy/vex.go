@@ -9,8 +9,9 @@ import (
 
 	"github.com/package-url/packageurl-go"
 
-	"github.com/drydock-scan/drydock/internal/match"
+	"github.com/drydock-scan/drydock/internal/finding"
 	"github.com/drydock-scan/drydock/internal/report"
+	"github.com/drydock-scan/drydock/internal/vocab"
 )
 
 // VEX formats.
@@ -198,7 +199,7 @@ func (m imageMatcher) matches(p *packageurl.PackageURL) bool {
 }
 
 // statementMatches reports whether statement s covers finding f.
-func statementMatches(s *VEXStatement, f *match.Finding, pkg *packageurl.PackageURL, img imageMatcher) bool {
+func statementMatches(s *VEXStatement, f *finding.Finding, pkg *packageurl.PackageURL, img imageMatcher) bool {
 	idOK := false
 	for _, v := range s.Vulnerabilities {
 		for _, id := range f.AllIDs() {
@@ -264,22 +265,22 @@ func applyVEX(docs []*VEX, r *report.Report, purls purlCache) {
 			}
 			reason += best.Impact
 		}
-		f.Annotations = addAnnotation(f.Annotations, match.Annotation{
-			Kind: KindVEX, Source: bestSrc, Status: best.Status, Reason: reason})
+		f.Annotations = addAnnotation(f.Annotations, finding.Annotation{
+			Kind: vocab.AnnotationVEX, Source: bestSrc, Status: best.Status, Reason: reason})
 		if suppresses(best.Status) {
 			sr := "VEX " + best.Status
 			if reason != "" {
 				sr += ": " + reason
 			}
-			f.Annotations = addAnnotation(f.Annotations, match.Annotation{
-				Kind: KindSuppressed, Source: bestSrc, Status: best.Status, Reason: sr})
+			f.Annotations = addAnnotation(f.Annotations, finding.Annotation{
+				Kind: vocab.AnnotationSuppressed, Source: bestSrc, Status: best.Status, Reason: sr})
 		}
 	}
 }
 
 // addAnnotation appends a unless an identical annotation is already there,
 // so that evaluating a saved report again does not duplicate annotations.
-func addAnnotation(as []match.Annotation, a match.Annotation) []match.Annotation {
+func addAnnotation(as []finding.Annotation, a finding.Annotation) []finding.Annotation {
 	for _, x := range as {
 		if x == a {
 			return as

@@ -9,8 +9,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
-	"github.com/drydock-scan/drydock/internal/match"
+	"github.com/drydock-scan/drydock/internal/finding"
 	"github.com/drydock-scan/drydock/internal/report"
+	"github.com/drydock-scan/drydock/internal/vocab"
 )
 
 func mustVEX(t *testing.T, path string) *VEX {
@@ -24,39 +25,39 @@ func mustVEX(t *testing.T, path string) *VEX {
 
 func TestVEXFormats(t *testing.T) {
 	const impact = "No setuid-root binary in the image: GLIBC_TUNABLES cannot be used to gain privileges."
-	vexAnn := func(src, status, reason string) []match.Annotation {
-		return []match.Annotation{
-			{Kind: KindVEX, Source: src, Status: status, Reason: reason},
-			{Kind: KindSuppressed, Source: src, Status: status, Reason: "VEX " + status + ": " + reason},
+	vexAnn := func(src, status, reason string) []finding.Annotation {
+		return []finding.Annotation{
+			{Kind: vocab.AnnotationVEX, Source: src, Status: status, Reason: reason},
+			{Kind: vocab.AnnotationSuppressed, Source: src, Status: status, Reason: "VEX " + status + ": " + reason},
 		}
 	}
 	tests := []struct {
 		path   string
 		format string
 		// want maps package names to the annotations of their findings.
-		want func(src string) map[string][]match.Annotation
+		want func(src string) map[string][]finding.Annotation
 	}{
 		{
 			path: "testdata/vex/glibc.openvex.json", format: FormatOpenVEX,
-			want: func(src string) map[string][]match.Annotation {
-				return map[string][]match.Annotation{
+			want: func(src string) map[string][]finding.Annotation {
+				return map[string][]finding.Annotation{
 					"glibc": vexAnn(src, VEXNotAffected, "vulnerable_code_not_in_execute_path: The image ships no setuid-root binaries, "+
 						"so GLIBC_TUNABLES cannot be used to gain privileges."),
-					"ncurses-libs": {{Kind: KindVEX, Source: src, Status: VEXUnderInvestigation}},
+					"ncurses-libs": {{Kind: vocab.AnnotationVEX, Source: src, Status: VEXUnderInvestigation}},
 				}
 			},
 		},
 		{
 			path: "testdata/vex/glibc.cdx.json", format: FormatCycloneDX,
-			want: func(src string) map[string][]match.Annotation {
+			want: func(src string) map[string][]finding.Annotation {
 				a := vexAnn(src, VEXNotAffected, "code_not_reachable: "+impact)
-				return map[string][]match.Annotation{"glibc": a, "glibc-common": a}
+				return map[string][]finding.Annotation{"glibc": a, "glibc-common": a}
 			},
 		},
 		{
 			path: "testdata/vex/glibc.csaf.json", format: FormatCSAF,
-			want: func(src string) map[string][]match.Annotation {
-				return map[string][]match.Annotation{"glibc": vexAnn(src, VEXNotAffected, "vulnerable_code_not_in_execute_path: "+impact)}
+			want: func(src string) map[string][]finding.Annotation {
+				return map[string][]finding.Annotation{"glibc": vexAnn(src, VEXNotAffected, "vulnerable_code_not_in_execute_path: "+impact)}
 			},
 		},
 	}
@@ -72,7 +73,7 @@ func TestVEXFormats(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			byPkg := map[string][]match.Annotation{}
+			byPkg := map[string][]finding.Annotation{}
 			for i := range r.Findings {
 				if a := r.Findings[i].Annotations; len(a) > 0 {
 					byPkg[r.Findings[i].Package.Name] = a
@@ -155,7 +156,7 @@ func TestVEXLatestWins(t *testing.T) {
 		if _, err := (&Engine{VEX: order, Now: fixedNow}).Evaluate(context.Background(), r); err != nil {
 			t.Fatal(err)
 		}
-		want := []match.Annotation{{Kind: KindVEX, Source: "affected.json", Status: VEXAffected, Reason: "update glibc"}}
+		want := []finding.Annotation{{Kind: vocab.AnnotationVEX, Source: "affected.json", Status: VEXAffected, Reason: "update glibc"}}
 		if diff := cmp.Diff(want, r.Findings[0].Annotations); diff != "" {
 			t.Errorf("annotations (-want +got):\n%s", diff)
 		}

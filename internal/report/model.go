@@ -5,8 +5,9 @@ package report
 import (
 	"time"
 
+	"github.com/drydock-scan/drydock/internal/finding"
 	"github.com/drydock-scan/drydock/internal/inventory"
-	"github.com/drydock-scan/drydock/internal/match"
+	"github.com/drydock-scan/drydock/internal/vocab"
 )
 
 // SchemaVersion of the JSON report. Bump on incompatible changes.
@@ -21,7 +22,7 @@ type Report struct {
 	Image         Image               `json:"image"`
 	Distro        *inventory.Distro   `json:"distro,omitempty"`
 	Packages      []inventory.Package `json:"packages"`
-	Findings      []match.Finding     `json:"findings"`
+	Findings      []finding.Finding   `json:"findings"`
 	Secrets       []Secret            `json:"secrets,omitempty"`
 	Misconfigs    []Misconfig         `json:"misconfigurations,omitempty"`
 	Summary       Summary             `json:"summary"`
@@ -95,20 +96,20 @@ type Secret struct {
 	CreatedBy   string `json:"created_by,omitempty"`
 	// DeletedInLayer is set when a later layer removes or overwrites the file:
 	// the secret is still readable by anyone who pulls the image.
-	DeletedInLayer *int               `json:"deleted_in_layer,omitempty"`
-	Annotations    []match.Annotation `json:"annotations,omitempty"`
+	DeletedInLayer *int                 `json:"deleted_in_layer,omitempty"`
+	Annotations    []finding.Annotation `json:"annotations,omitempty"`
 }
 
 // Misconfig is a failed image configuration check.
 type Misconfig struct {
-	ID          string             `json:"id"` // e.g. "DD-IMG-001"
-	Title       string             `json:"title"`
-	Severity    string             `json:"severity"`
-	CIS         string             `json:"cis,omitempty"` // CIS Docker Benchmark reference, e.g. "4.1"
-	Description string             `json:"description,omitempty"`
-	Evidence    []string           `json:"evidence,omitempty"`
-	Fix         string             `json:"fix,omitempty"`
-	Annotations []match.Annotation `json:"annotations,omitempty"`
+	ID          string               `json:"id"` // e.g. "DD-IMG-001"
+	Title       string               `json:"title"`
+	Severity    string               `json:"severity"`
+	CIS         string               `json:"cis,omitempty"` // CIS Docker Benchmark reference, e.g. "4.1"
+	Description string               `json:"description,omitempty"`
+	Evidence    []string             `json:"evidence,omitempty"`
+	Fix         string               `json:"fix,omitempty"`
+	Annotations []finding.Annotation `json:"annotations,omitempty"`
 }
 
 // Summary counts findings by severity (suppressed findings excluded).
@@ -151,7 +152,7 @@ type Database struct {
 // Summarise recomputes r.Summary from the findings.
 func (r *Report) Summarise() {
 	s := Summary{Packages: len(r.Packages), BySeverity: map[string]int{}}
-	for _, sev := range match.Severities {
+	for _, sev := range vocab.Severities() {
 		s.BySeverity[sev] = 0
 	}
 	for i := range r.Findings {
@@ -169,6 +170,6 @@ func (r *Report) Summarise() {
 
 // FindingKey is the stable key of a finding used by policy targets and SARIF
 // fingerprints: "<id>@<package id>".
-func FindingKey(f *match.Finding) string {
+func FindingKey(f *finding.Finding) string {
 	return f.ID + "@" + f.Package.ID
 }

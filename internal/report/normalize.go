@@ -5,15 +5,16 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/drydock-scan/drydock/internal/finding"
 	"github.com/drydock-scan/drydock/internal/inventory"
-	"github.com/drydock-scan/drydock/internal/match"
+	"github.com/drydock-scan/drydock/internal/vocab"
 )
 
 // CompareFindings is the canonical finding order of every output: severity
 // (highest first), package name, vulnerability ID, then package ID and
 // installed version so that no two distinct findings compare equal.
-func CompareFindings(a, b match.Finding) int {
-	if c := cmp.Compare(match.SeverityRank(b.Severity), match.SeverityRank(a.Severity)); c != 0 {
+func CompareFindings(a, b finding.Finding) int {
+	if c := cmp.Compare(vocab.SeverityRank(b.Severity), vocab.SeverityRank(a.Severity)); c != 0 {
 		return c
 	}
 	if c := cmp.Compare(a.Package.Name, b.Package.Name); c != 0 {
@@ -30,7 +31,7 @@ func CompareFindings(a, b match.Finding) int {
 
 // CompareSecrets orders secrets by severity (highest first), path, line, rule.
 func CompareSecrets(a, b Secret) int {
-	if c := cmp.Compare(match.SeverityRank(b.Severity), match.SeverityRank(a.Severity)); c != 0 {
+	if c := cmp.Compare(vocab.SeverityRank(b.Severity), vocab.SeverityRank(a.Severity)); c != 0 {
 		return c
 	}
 	if c := cmp.Compare(a.Source, b.Source); c != 0 {
@@ -50,7 +51,7 @@ func CompareSecrets(a, b Secret) int {
 
 // CompareMisconfigs orders misconfigurations by severity (highest first), ID.
 func CompareMisconfigs(a, b Misconfig) int {
-	if c := cmp.Compare(match.SeverityRank(b.Severity), match.SeverityRank(a.Severity)); c != 0 {
+	if c := cmp.Compare(vocab.SeverityRank(b.Severity), vocab.SeverityRank(a.Severity)); c != 0 {
 		return c
 	}
 	return cmp.Compare(a.ID, b.ID)
@@ -79,11 +80,11 @@ func (r *Report) Normalized() *Report {
 
 	out.Findings = slices.Clone(r.Findings)
 	if out.Findings == nil {
-		out.Findings = []match.Finding{}
+		out.Findings = []finding.Finding{}
 	}
 	for i := range out.Findings {
 		if out.Findings[i].Evidence == nil {
-			out.Findings[i].Evidence = []match.Evidence{}
+			out.Findings[i].Evidence = []finding.Evidence{}
 		}
 	}
 	slices.SortStableFunc(out.Findings, CompareFindings)

@@ -9,9 +9,10 @@ import (
 	"github.com/github/go-spdx/v2/spdxexp"
 	packageurl "github.com/package-url/packageurl-go"
 
+	"github.com/drydock-scan/drydock/internal/finding"
 	"github.com/drydock-scan/drydock/internal/inventory"
-	"github.com/drydock-scan/drydock/internal/match"
 	"github.com/drydock-scan/drydock/internal/report"
+	"github.com/drydock-scan/drydock/internal/vocab"
 )
 
 // CycloneDXSchema is the JSON schema URL of the CycloneDX version written.
@@ -243,7 +244,7 @@ func ptrIfAny(s []string) *[]string {
 }
 
 // vulnerability converts one finding; its bom-ref is the finding key.
-func vulnerability(f *match.Finding, refs map[string]string, tool report.Tool) cdx.Vulnerability {
+func vulnerability(f *finding.Finding, refs map[string]string, tool report.Tool) cdx.Vulnerability {
 	v := cdx.Vulnerability{
 		BOMRef:      report.FindingKey(f),
 		ID:          f.ID,
@@ -340,7 +341,7 @@ func vulnerability(f *match.Finding, refs map[string]string, tool report.Tool) c
 
 // vulnSource names the database an ID comes from, with its page when the
 // ID's form makes it known.
-func vulnSource(id string, f *match.Finding) *cdx.Source {
+func vulnSource(id string, f *finding.Finding) *cdx.Source {
 	switch {
 	case strings.HasPrefix(id, "CVE-"):
 		return &cdx.Source{Name: "NVD", URL: "https://nvd.nist.gov/vuln/detail/" + id}
@@ -357,7 +358,7 @@ func vulnSource(id string, f *match.Finding) *cdx.Source {
 	return nil
 }
 
-func almaRelease(f *match.Finding) string {
+func almaRelease(f *finding.Finding) string {
 	if f == nil {
 		return ""
 	}
@@ -409,15 +410,15 @@ func cvssSeverity(version string, score float64) cdx.Severity {
 
 func cdxSeverity(s string) cdx.Severity {
 	switch s {
-	case match.SevCritical:
+	case vocab.SevCritical:
 		return cdx.SeverityCritical
-	case match.SevHigh:
+	case vocab.SevHigh:
 		return cdx.SeverityHigh
-	case match.SevMedium:
+	case vocab.SevMedium:
 		return cdx.SeverityMedium
-	case match.SevLow:
+	case vocab.SevLow:
 		return cdx.SeverityLow
-	case match.SevNegligible:
+	case vocab.SevNegligible:
 		return cdx.SeverityInfo
 	}
 	return cdx.SeverityUnknown
@@ -425,7 +426,7 @@ func cdxSeverity(s string) cdx.Severity {
 
 // versRange turns the matched range (">=0, <1.35.0-r18") into a vers string
 // ("vers:apk/<1.35.0-r18").
-func versRange(f *match.Finding) string {
+func versRange(f *finding.Finding) string {
 	if len(f.Evidence) == 0 || f.Evidence[0].Range == "" {
 		return ""
 	}
@@ -478,12 +479,12 @@ func vexJustification(j string) cdx.ImpactAnalysisJustification {
 // analysis derives the CycloneDX impact analysis from the annotations: a VEX
 // statement wins; a suppression without one is a false positive when its
 // reason says so and otherwise an accepted ("resolved", will not fix) risk.
-func analysis(f *match.Finding) *cdx.VulnerabilityAnalysis {
-	var supp *match.Annotation
+func analysis(f *finding.Finding) *cdx.VulnerabilityAnalysis {
+	var supp *finding.Annotation
 	for i := range f.Annotations {
 		a := &f.Annotations[i]
 		switch a.Kind {
-		case "vex":
+		case vocab.AnnotationVEX:
 			an := &cdx.VulnerabilityAnalysis{Detail: annotationDetail(a)}
 			switch strings.ToLower(a.Status) {
 			case "not_affected":
@@ -499,7 +500,7 @@ func analysis(f *match.Finding) *cdx.VulnerabilityAnalysis {
 				continue
 			}
 			return an
-		case "suppressed":
+		case vocab.AnnotationSuppressed:
 			if supp == nil {
 				supp = a
 			}
@@ -522,7 +523,7 @@ func analysis(f *match.Finding) *cdx.VulnerabilityAnalysis {
 	return an
 }
 
-func annotationDetail(a *match.Annotation) string {
+func annotationDetail(a *finding.Annotation) string {
 	var parts []string
 	if a.Reason != "" {
 		parts = append(parts, a.Reason)

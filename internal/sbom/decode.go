@@ -19,6 +19,7 @@ import (
 	spdxjson "github.com/spdx/tools-golang/json"
 	"github.com/spdx/tools-golang/spdx"
 
+	"github.com/drydock-scan/drydock/internal/distro"
 	"github.com/drydock-scan/drydock/internal/inventory"
 	"github.com/drydock-scan/drydock/internal/report"
 )
@@ -501,7 +502,7 @@ func (d *decoder) distro(name, version, description string, fs facts) {
 		di.ID = normalizeDistroID(name)
 		di.VersionID = version
 		di.PrettyName = description
-		di.Release = releaseOf(di.ID, di.VersionID)
+		di.Release = distro.Release(di)
 	}
 	if di.ID == "" {
 		return
@@ -571,7 +572,8 @@ func (d *decoder) add(raw rawPackage) {
 	}
 	if hasPURL && d.r.Distro == nil && pf.distroID != "" && inventory.IsOS(eco) {
 		id := normalizeDistroID(pf.distroID)
-		d.r.Distro = &inventory.Distro{ID: id, VersionID: pf.distroVersion, Release: releaseOf(id, pf.distroVersion)}
+		d.r.Distro = &inventory.Distro{ID: id, VersionID: pf.distroVersion}
+		d.r.Distro.Release = distro.Release(d.r.Distro)
 	}
 	d.r.Packages = append(d.r.Packages, p)
 }

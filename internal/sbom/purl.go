@@ -7,36 +7,11 @@ import (
 	packageurl "github.com/package-url/packageurl-go"
 
 	"github.com/drydock-scan/drydock/internal/inventory"
+	"github.com/drydock-scan/drydock/internal/vocab"
 )
 
 // ecosystemOf maps a PURL type to the inventory ecosystem, or "".
-func ecosystemOf(purlType string) string {
-	switch strings.ToLower(purlType) {
-	case "apk":
-		return inventory.EcoAPK
-	case "deb":
-		return inventory.EcoDpkg
-	case "rpm":
-		return inventory.EcoRPM
-	case "golang":
-		return inventory.EcoGo
-	case "npm":
-		return inventory.EcoNPM
-	case "pypi":
-		return inventory.EcoPyPI
-	case "maven":
-		return inventory.EcoMaven
-	case "gem":
-		return inventory.EcoRubyGems
-	case "cargo":
-		return inventory.EcoCrates
-	case "composer":
-		return inventory.EcoPackagist
-	case "nuget":
-		return inventory.EcoNuGet
-	}
-	return ""
-}
+func ecosystemOf(purlType string) string { return vocab.EcosystemOfPURLType(purlType) }
 
 // purlFacts is what a package URL tells about a package.
 type purlFacts struct {
@@ -122,24 +97,4 @@ func splitUpstream(up, eco string) (name, version string) {
 		return n, strings.TrimSuffix(v, ")")
 	}
 	return up, ""
-}
-
-// releaseOf derives the advisory release key of a distro version, the way
-// the OS detectors do: "v3.16" for Alpine, the major version for Debian and
-// the Enterprise Linux family, the full version for Ubuntu.
-func releaseOf(id, version string) string {
-	if version == "" {
-		return ""
-	}
-	parts := strings.Split(version, ".")
-	switch id {
-	case "alpine":
-		if len(parts) >= 2 {
-			return "v" + parts[0] + "." + parts[1]
-		}
-		return "v" + version
-	case "debian", "almalinux", "rocky", "rhel", "centos", "ol", "oracle", "fedora", "amzn", "redhat":
-		return parts[0]
-	}
-	return version
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,6 +15,8 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 	spdxjson "github.com/spdx/tools-golang/json"
 
+	"github.com/drydock-scan/drydock/internal/distro"
+	"github.com/drydock-scan/drydock/internal/extract/osrelease"
 	"github.com/drydock-scan/drydock/internal/inventory"
 	"github.com/drydock-scan/drydock/internal/report"
 	"github.com/drydock-scan/drydock/internal/report/reporttest"
@@ -459,15 +462,6 @@ func TestSplitHelpers(t *testing.T) {
 			t.Errorf("splitUpstream(%q) = %q, %q; want %q, %q", u.in, n, v, u.name, u.version)
 		}
 	}
-	rels := []struct{ id, version, want string }{
-		{"alpine", "3.16.9", "v3.16"}, {"debian", "12.4", "12"}, {"ubuntu", "22.04", "22.04"},
-		{"almalinux", "9.0", "9"}, {"amzn", "2023", "2023"}, {"wolfi", "20230201", "20230201"}, {"alpine", "", ""},
-	}
-	for _, r := range rels {
-		if got := releaseOf(r.id, r.version); got != r.want {
-			t.Errorf("releaseOf(%q, %q) = %q, want %q", r.id, r.version, got, r.want)
-		}
-	}
 }
 
 func TestSPDXContent(t *testing.T) {
@@ -527,4 +521,72 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("re-encoding a decoded document as SPDX: %v", err)
 		}
 	})
+}
+
+// TestDistroSameAcrossProducers: an image and its SBOMs (drydock's own, Syft's
+// and Trivy's, CycloneDX and SPDX) give the distro the same release and
+// advisory ecosystem as a fresh scan of its os-release, Alpine edge included.
+func TestDistroSameAcrossProducers(t *testing.T) {
+	tests := []struct {
+		name, versionID, prettyName string
+		wantRelease, wantEco        string
+	}{
+		{"alpine 3.16.9", "3.16.9", "Alpine Linux v3.16", "v3.16", "Alpine:v3.16"},
+		{"alpine edge", "3.21.0_alpha20240807", "Alpine Linux edge", "edge", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			osRelease := fmt.Sprintf("NAME=\"Alpine Linux\"\nID=alpine\nVERSION_ID=%s\nPRETTY_NAME=%q\n", tt.versionID, tt.prettyName)
+			fresh, err := osrelease.Parse("/etc/os-release", []byte(osRelease))
+			if err != nil {
+				t.Fatal(err)
+			}
+			fresh = osrelease.Resolve([]inventory.Distro{*fresh})
+			if fresh.Release != tt.wantRelease || distro.AdvisoryEcosystem(fresh) != tt.wantEco {
+				t.Fatalf("fresh scan: release %q ecosystem %q, want %q %q", fresh.Release, distro.AdvisoryEcosystem(fresh), tt.wantRelease, tt.wantEco)
+			}
+			docs := map[string][]byte{}
+			for _, f := range []string{"syft-alpine.cdx.json", "trivy-alpine.cdx.json", "syft-alpine.spdx.json"} {
+				b, err := os.ReadFile(filepath.Join("testdata", f))
+				if err != nil {
+					t.Fatal(err)
+				}
+				docs[f] = bytes.ReplaceAll(b, []byte("3.16.9"), []byte(tt.versionID))
+			}
+			own := reporttest.Alpine()
+			own.Distro = &inventory.Distro{ID: "alpine", VersionID: tt.versionID, PrettyName: tt.prettyName, Release: fresh.Release, Source: "/etc/os-release"}
+			var cdxBuf, spdxBuf bytes.Buffer
+			if err := WriteCycloneDX(&cdxBuf, own, false); err != nil {
+				t.Fatal(err)
+			}
+			if err := WriteSPDX(&spdxBuf, own); err != nil {
+				t.Fatal(err)
+			}
+			docs["drydock.cdx.json"], docs["drydock.spdx.json"] = cdxBuf.Bytes(), spdxBuf.Bytes()
+			for name, doc := range docs {
+				got, err := decodeDistro(t, doc)
+				if err != nil {
+					t.Errorf("%s: %v", name, err)
+					continue
+				}
+				if got == nil {
+					t.Errorf("%s: no distro decoded", name)
+					continue
+				}
+				if got.Release != fresh.Release || distro.AdvisoryEcosystem(got) != distro.AdvisoryEcosystem(fresh) {
+					t.Errorf("%s: release %q ecosystem %q; the fresh scan gives %q %q", name,
+						got.Release, distro.AdvisoryEcosystem(got), fresh.Release, distro.AdvisoryEcosystem(fresh))
+				}
+			}
+		})
+	}
+}
+
+func decodeDistro(t *testing.T, doc []byte) (*inventory.Distro, error) {
+	t.Helper()
+	r, err := Decode(t.Context(), bytes.NewReader(doc))
+	if err != nil {
+		return nil, err
+	}
+	return r.Distro, nil
 }

@@ -22,6 +22,7 @@ import (
 
 	"github.com/drydock-scan/drydock/internal/extract"
 	"github.com/drydock-scan/drydock/internal/extract/osrelease"
+	"github.com/drydock-scan/drydock/internal/finding"
 	"github.com/drydock-scan/drydock/internal/inventory"
 	"github.com/drydock-scan/drydock/internal/match"
 	"github.com/drydock-scan/drydock/internal/report"
@@ -143,7 +144,7 @@ func MatchReport(ctx context.Context, rep *report.Report, db vulndb.Reader, opt 
 	}
 	rep.Findings = res.Findings
 	if rep.Findings == nil {
-		rep.Findings = []match.Finding{}
+		rep.Findings = []finding.Finding{}
 	}
 	rep.Notes = append(rep.Notes, res.Notes...)
 	if meta, err := db.Meta(ctx); err == nil {
@@ -440,7 +441,7 @@ func NewReport(img *source.Image, cfg Config) *report.Report {
 			Variant:     img.Variant,
 		},
 		Packages: []inventory.Package{},
-		Findings: []match.Finding{},
+		Findings: []finding.Finding{},
 	}
 	for _, l := range img.Layers {
 		rep.Image.Layers = append(rep.Image.Layers, l.Layer)

@@ -4,7 +4,7 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/drydock-scan/drydock/internal/match"
+	"github.com/drydock-scan/drydock/internal/vocab"
 )
 
 // RulesVersion is bumped whenever a built-in rule or the engine changes what
@@ -72,7 +72,7 @@ func named(id, title, sev, cat string, keywords []string, name, value string) Ru
 // dburl builds a rule for a connection URL with a password.
 func dburl(id, title, schemes string, keywords []string) Rule {
 	return Rule{
-		ID: id, Title: title, Severity: match.SevHigh, Category: "Database", Keywords: keywords,
+		ID: id, Title: title, Severity: vocab.SevHigh, Category: "Database", Keywords: keywords,
 		Regex:   `\b(?i:` + schemes + `)(?:\+[a-z0-9]+)?` + dbURL,
 		Anchor:  AnchorKeyword,
 		Generic: true,
@@ -112,10 +112,10 @@ func allowing(r Rule, a ...Allow) Rule {
 // a generic one). The slice is new on every call.
 func Builtin() []Rule {
 	const (
-		crit = match.SevCritical
-		high = match.SevHigh
-		med  = match.SevMedium
-		low  = match.SevLow
+		crit = vocab.SevCritical
+		high = vocab.SevHigh
+		med  = vocab.SevMedium
+		low  = vocab.SevLow
 	)
 	// The example client credentials and tokens of RFC 6749 (OAuth 2.0),
 	// copied into many libraries' documentation.

@@ -9,8 +9,8 @@ import (
 	"strings"
 
 	"github.com/drydock-scan/drydock/internal/inventory"
-	"github.com/drydock-scan/drydock/internal/match"
 	"github.com/drydock-scan/drydock/internal/report"
+	"github.com/drydock-scan/drydock/internal/vocab"
 )
 
 // Sources of a report.Secret.
@@ -64,7 +64,7 @@ func nameValueIgnored(v string) bool {
 func (s *Scanner) nameRule() *compiledRule {
 	return &compiledRule{
 		Rule: Rule{
-			ID: NameRuleID, Title: "Secret-looking variable with a value", Severity: match.SevHigh, Category: "config",
+			ID: NameRuleID, Title: "Secret-looking variable with a value", Severity: vocab.SevHigh, Category: "config",
 		},
 		index: len(s.rules),
 	}

@@ -17,7 +17,7 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/drydock-scan/drydock/internal/match"
+	"github.com/drydock-scan/drydock/internal/vocab"
 )
 
 // Rule is one secret detection rule. The same fields are used for built-in
@@ -83,7 +83,7 @@ const (
 )
 
 // Severities a rule may have.
-var severities = map[string]bool{match.SevCritical: true, match.SevHigh: true, match.SevMedium: true, match.SevLow: true}
+var severities = map[string]bool{vocab.SevCritical: true, vocab.SevHigh: true, vocab.SevMedium: true, vocab.SevLow: true}
 
 // compiledRule is a Rule ready to run.
 type compiledRule struct {

@@ -3,8 +3,9 @@
 // debian_version, redhat-release and friends).
 //
 // Each file is parsed on its own into an inventory.Distro; several of them
-// usually exist in one image and Resolve picks the best. AdvisoryEcosystem
-// maps the result to the OSV ecosystem string advisories are keyed by.
+// usually exist in one image and Resolve picks the best. The release key and
+// the advisory ecosystem are derived by package distro, the one place that
+// decides them for fresh scans and SBOM re-scans alike.
 package osrelease
 
 import (
@@ -19,6 +20,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/drydock-scan/drydock/internal/distro"
 	"github.com/drydock-scan/drydock/internal/extract"
 	"github.com/drydock-scan/drydock/internal/inventory"
 )
@@ -136,7 +138,7 @@ func Parse(path string, data []byte) (*inventory.Distro, error) {
 		return nil, fmt.Errorf("parsing %q: %w: %w", path, errUnrecognised, extract.ErrNotApplicable)
 	}
 	d.Source = path
-	d.Release = release(d)
+	d.Release = distro.Release(d)
 	return d, nil
 }
 
@@ -227,15 +229,6 @@ func fromAlpineRelease(data []byte) *inventory.Distro {
 // versionish is a plausible version (starts with a digit, no spaces).
 var versionish = regexp.MustCompile(`^[0-9][0-9A-Za-z._~+-]*$`)
 
-// debianCodenames maps Debian release codenames to their numbers (for
-// debian_version files and OSV ecosystems); sid has none.
-var debianCodenames = map[string]string{
-	"buzz": "1.1", "rex": "1.2", "bo": "1.3", "hamm": "2.0", "slink": "2.1", "potato": "2.2",
-	"woody": "3.0", "sarge": "3.1", "etch": "4", "lenny": "5", "squeeze": "6", "wheezy": "7",
-	"jessie": "8", "stretch": "9", "buster": "10", "bullseye": "11", "bookworm": "12",
-	"trixie": "13", "forky": "14", "duke": "15",
-}
-
 func fromDebianVersion(data []byte) *inventory.Distro {
 	v := firstLine(data)
 	if versionish.MatchString(v) {
@@ -243,7 +236,7 @@ func fromDebianVersion(data []byte) *inventory.Distro {
 	}
 	// Testing and unstable write "trixie/sid"; sid alone is possible too.
 	code, _, _ := strings.Cut(v, "/")
-	if _, ok := debianCodenames[code]; ok || code == "sid" {
+	if distro.DebianNumber(code) != "" || code == "sid" {
 		return &inventory.Distro{ID: "debian", Codename: code}
 	}
 	return nil
@@ -335,65 +328,6 @@ func firstLine(data []byte) string {
 	return strings.TrimSpace(strings.TrimSuffix(s, "\r"))
 }
 
-// release derives the part of the version advisories are keyed by.
-//
-//   - alpine: "v<major>.<minor>" ("3.16.9" → "v3.16"); edge snapshots
-//     (VERSION_ID "3.21.0_alpha20240807", PRETTY_NAME "… edge") → "edge".
-//   - debian: the major ("12.15" → "12"); testing/unstable without a
-//     number → the codename ("trixie", "sid").
-//   - ubuntu: VERSION_ID as is ("22.04").
-//   - rhel, centos, almalinux, rocky, ol: the major ("9.0" → "9").
-//   - amzn: "2", "2023"; Amazon Linux 1 ("2018.03") → "1".
-//   - fedora, mageia: VERSION_ID as is.
-//   - sles, sled, opensuse-leap: VERSION_ID ("15.5").
-//   - rolling distributions (wolfi, chainguard, opensuse-tumbleweed, arch):
-//     "".
-//   - anything else: VERSION_ID.
-func release(d *inventory.Distro) string {
-	v := d.VersionID
-	switch d.ID {
-	case "alpine":
-		if strings.Contains(v, "_alpha") || strings.HasSuffix(d.PrettyName, " edge") {
-			return "edge"
-		}
-		if parts := strings.SplitN(v, ".", 3); len(parts) >= 2 && isDigits(parts[0]) && isDigits(parts[1]) {
-			return "v" + parts[0] + "." + parts[1]
-		}
-		return ""
-	case "debian":
-		if major, _, _ := strings.Cut(v, "."); isDigits(major) {
-			return major
-		}
-		return d.Codename
-	case "rhel", "centos", "almalinux", "rocky", "ol":
-		if major, _, _ := strings.Cut(v, "."); isDigits(major) {
-			return major
-		}
-		return ""
-	case "amzn":
-		if strings.Contains(v, ".") {
-			// Amazon Linux 1 is versioned by date: "2018.03".
-			return "1"
-		}
-		return v
-	case "wolfi", "chainguard", "opensuse-tumbleweed", "arch":
-		return ""
-	}
-	return v
-}
-
-func isDigits(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
-
 // sourceRank orders release files by trust: os-release first (/etc over
 // /usr/lib, as os-release(5) says), then the distro's own file, then
 // lsb-release, and debian_version last (Ubuntu ships one too).
@@ -439,137 +373,12 @@ func Resolve(cands []inventory.Distro) *inventory.Distro {
 	}
 	// A codename from another file of the same release fills a gap
 	// (os-release of AlmaLinux has none, almalinux-release does).
-	rel := release(&d)
+	rel := distro.Release(&d)
 	for _, c := range cands {
-		if d.Codename == "" && c.ID == d.ID && c.Codename != "" && release(&c) == rel {
+		if d.Codename == "" && c.ID == d.ID && c.Codename != "" && distro.Release(&c) == rel {
 			d.Codename = c.Codename
 		}
 	}
-	d.Release = release(&d)
+	d.Release = distro.Release(&d)
 	return &d
-}
-
-// AdvisoryEcosystem returns the OSV ecosystem advisories for d are filed
-// under, or "" if OSV has none for it (or d is nil or has no usable release).
-//
-// Exact ecosystems (OSV compares them for equality):
-//
-//	alpine 3.16.9             → "Alpine:v3.16"  (edge → "": OSV has no Alpine:edge)
-//	debian 12 / trixie        → "Debian:12" / "Debian:13" (codenames mapped; sid → "")
-//	ubuntu 22.04              → "Ubuntu:22.04:LTS" (OSV marks LTS releases; an
-//	                            LTS is an even-year April release: YY.04 with YY even)
-//	ubuntu 23.10              → "Ubuntu:23.10"
-//	almalinux 9.x             → "AlmaLinux:9"
-//	rocky 9.x                 → "Rocky Linux:9"
-//	opensuse-leap 15.5        → "openSUSE:Leap 15.5"
-//	opensuse-tumbleweed       → "openSUSE:Tumbleweed"
-//	mageia 9                  → "Mageia:9"
-//	wolfi                     → "Wolfi"
-//	chainguard                → "Chainguard"
-//
-// Prefixes, not exact ecosystems — callers must match advisories whose
-// ecosystem starts with the returned string followed by ":" or "-" or equals it:
-//
-//	rhel 9.x                  → "Red Hat:enterprise_linux:9". Red Hat's OSV
-//	                            records append the repository
-//	                            ("Red Hat:enterprise_linux:9::baseos",
-//	                            "…::appstream").
-//	sles 15.5                 → "SUSE:Linux Enterprise Server 15 SP5" (sled:
-//	                            "…Desktop…"). SUSE files many records under the
-//	                            support-phase spelling ("…15 SP5-LTSS") or under
-//	                            the SLE module that ships the package ("SUSE:Linux
-//	                            Enterprise Module for Basesystem 15 SP5"), which
-//	                            os-release does not tell; exact matching on this
-//	                            string would miss them.
-//
-// No OSV ecosystem (returns ""): centos, ol (Oracle), amzn (Amazon), fedora,
-// and anything unknown. CentOS is binary-compatible with RHEL, but advisories
-// for RHEL do not apply version-for-version, so no mapping is made here.
-// AdvisoryEcosystemIsPrefix reports whether AdvisoryEcosystem(d) is a
-// prefix (Red Hat, SUSE: see AdvisoryEcosystem) rather than an exact
-// ecosystem.
-func AdvisoryEcosystemIsPrefix(d *inventory.Distro) bool {
-	if d == nil {
-		return false
-	}
-	switch d.ID {
-	case "rhel", "sles", "sled":
-		return true
-	}
-	return false
-}
-
-func AdvisoryEcosystem(d *inventory.Distro) string {
-	if d == nil {
-		return ""
-	}
-	rel := d.Release
-	if rel == "" {
-		rel = release(d)
-	}
-	switch d.ID {
-	case "alpine":
-		if strings.HasPrefix(rel, "v") {
-			return "Alpine:" + rel
-		}
-	case "debian":
-		if n, ok := debianCodenames[rel]; ok {
-			rel = n
-		}
-		if isDigits(rel) {
-			return "Debian:" + rel
-		}
-	case "ubuntu":
-		yy, mm, ok := strings.Cut(rel, ".")
-		if !ok || !isDigits(yy) || !isDigits(mm) {
-			return ""
-		}
-		if mm == "04" && (yy[len(yy)-1]-'0')%2 == 0 {
-			return "Ubuntu:" + rel + ":LTS"
-		}
-		return "Ubuntu:" + rel
-	case "almalinux":
-		if isDigits(rel) {
-			return "AlmaLinux:" + rel
-		}
-	case "rocky":
-		if isDigits(rel) {
-			return "Rocky Linux:" + rel
-		}
-	case "rhel":
-		if isDigits(rel) {
-			return "Red Hat:enterprise_linux:" + rel
-		}
-	case "sles", "sled":
-		product := "Linux Enterprise Server"
-		if d.ID == "sled" {
-			product = "Linux Enterprise Desktop"
-		}
-		major, sp, _ := strings.Cut(rel, ".")
-		if !isDigits(major) {
-			return ""
-		}
-		if sp == "" || sp == "0" {
-			return "SUSE:" + product + " " + major
-		}
-		if !isDigits(sp) {
-			return ""
-		}
-		return "SUSE:" + product + " " + major + " SP" + sp
-	case "opensuse-leap":
-		if rel != "" {
-			return "openSUSE:Leap " + rel
-		}
-	case "opensuse-tumbleweed":
-		return "openSUSE:Tumbleweed"
-	case "mageia":
-		if rel != "" {
-			return "Mageia:" + rel
-		}
-	case "wolfi":
-		return "Wolfi"
-	case "chainguard":
-		return "Chainguard"
-	}
-	return ""
 }

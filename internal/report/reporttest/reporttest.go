@@ -14,9 +14,10 @@ import (
 	"encoding/hex"
 	"time"
 
+	"github.com/drydock-scan/drydock/internal/finding"
 	"github.com/drydock-scan/drydock/internal/inventory"
-	"github.com/drydock-scan/drydock/internal/match"
 	"github.com/drydock-scan/drydock/internal/report"
+	"github.com/drydock-scan/drydock/internal/vocab"
 )
 
 // CreatedAt is the fixed creation time of every fixture report.
@@ -41,8 +42,8 @@ func digest(seed string) string {
 	return "sha256:" + hex.EncodeToString(h[:])
 }
 
-func ref(p *inventory.Package) match.PackageRef {
-	r := match.PackageRef{
+func ref(p *inventory.Package) finding.PackageRef {
+	r := finding.PackageRef{
 		ID: p.ID, Name: p.Name, Version: p.Version, Ecosystem: p.Ecosystem, PURL: p.PURL,
 		SourceName: p.SourceName, Path: p.PrimaryPath(), Owner: p.Owner,
 	}
@@ -115,16 +116,16 @@ func Alpine() *report.Report {
 
 	published := time.Date(2023, 11, 27, 23, 15, 7, 0, time.UTC)
 	modified := time.Date(2024, 11, 21, 8, 22, 14, 0, time.UTC)
-	finding := func(p *inventory.Package) match.Finding {
-		return match.Finding{
+	alpineFinding := func(p *inventory.Package) finding.Finding {
+		return finding.Finding{
 			ID:               "CVE-2023-42366",
 			Package:          ref(p),
 			InstalledVersion: p.Version,
 			FixedVersion:     "1.35.0-r18",
-			Status:           match.StatusFixed,
-			Severity:         match.SevMedium,
+			Status:           vocab.StatusFixed,
+			Severity:         vocab.SevMedium,
 			SeveritySource:   "nvd",
-			CVSS: []match.CVSS{{
+			CVSS: []finding.CVSS{{
 				Version: "3.1", Vector: "CVSS:3.1/AV:L/AC:L/PR:N/UI:R/S:U/C:N/I:N/A:H", Score: 5.5, Source: "nvd",
 			}},
 			Title:       "BusyBox: heap-buffer-overflow in next_token() of awk.c",
@@ -135,7 +136,7 @@ func Alpine() *report.Report {
 			},
 			Published: published,
 			Modified:  modified,
-			Evidence: []match.Evidence{{
+			Evidence: []finding.Evidence{{
 				Advisory:       "CVE-2023-42366",
 				Ecosystem:      "Alpine:v3.16",
 				MatchedName:    "busybox",
@@ -176,7 +177,7 @@ func Alpine() *report.Report {
 			ID: "alpine", VersionID: "3.16.9", Release: "v3.16", PrettyName: "Alpine Linux v3.16", Source: "/etc/os-release",
 		},
 		Packages: pkgs,
-		Findings: []match.Finding{finding(find(pkgs, "busybox")), finding(find(pkgs, "ssl_client"))},
+		Findings: []finding.Finding{alpineFinding(find(pkgs, "busybox")), alpineFinding(find(pkgs, "ssl_client"))},
 		Database: &report.Database{
 			BuiltAt: time.Date(2026, 1, 14, 6, 0, 0, 0, time.UTC),
 			Sources: []string{"alpine-secdb", "nvd"},
@@ -305,26 +306,26 @@ func AlmaLinux() *report.Report {
 
 	glibc, libcap, ncurses := find(pkgs, "glibc"), find(pkgs, "libcap"), find(pkgs, "ncurses-libs")
 	xnet, stdlib, lodash := find(pkgs, "golang.org/x/net"), find(pkgs, "stdlib"), find(pkgs, "lodash")
-	osvAlma := func(id, pkg, fixed string) []match.Evidence {
-		return []match.Evidence{{
+	osvAlma := func(id, pkg, fixed string) []finding.Evidence {
+		return []finding.Evidence{{
 			Advisory: id, Ecosystem: "AlmaLinux:9", MatchedName: pkg, MatchedBy: "binary-package",
 			Range: ">=0, <" + fixed, Comparator: "rpm", DataSource: "osv/AlmaLinux",
 			DataSourceDate: time.Date(2026, 1, 14, 0, 0, 0, 0, time.UTC),
 		}}
 	}
-	osvGo := func(id, pkg, fixed string) []match.Evidence {
-		return []match.Evidence{{
+	osvGo := func(id, pkg, fixed string) []finding.Evidence {
+		return []finding.Evidence{{
 			Advisory: id, Ecosystem: "Go", MatchedName: pkg, MatchedBy: "name",
 			Range: ">=0, <" + fixed, Comparator: "semver", DataSource: "osv/Go",
 			DataSourceDate: time.Date(2026, 1, 14, 0, 0, 0, 0, time.UTC),
 		}}
 	}
-	findings := []match.Finding{
+	findings := []finding.Finding{
 		{
 			ID: "ALSA-2023:5453", Aliases: []string{"CVE-2023-4911"}, Package: ref(glibc),
-			InstalledVersion: glibc.Version, FixedVersion: "2.34-60.el9_2.7", Status: match.StatusFixed,
-			Severity: match.SevHigh, SeveritySource: "vendor", VendorSeverity: "Important",
-			CVSS:  []match.CVSS{{Version: "3.1", Vector: "CVSS:3.1/AV:L/AC:L/PR:L/UI:N/S:U/C:H/I:H/A:H", Score: 7.8, Source: "nvd"}},
+			InstalledVersion: glibc.Version, FixedVersion: "2.34-60.el9_2.7", Status: vocab.StatusFixed,
+			Severity: vocab.SevHigh, SeveritySource: "vendor", VendorSeverity: "Important",
+			CVSS:  []finding.CVSS{{Version: "3.1", Vector: "CVSS:3.1/AV:L/AC:L/PR:L/UI:N/S:U/C:H/I:H/A:H", Score: 7.8, Source: "nvd"}},
 			KEV:   true,
 			Title: "Important: glibc security update",
 			Description: "A buffer overflow was discovered in the GNU C Library's dynamic loader ld.so while processing the " +
@@ -334,14 +335,14 @@ func AlmaLinux() *report.Report {
 			References: []string{"https://errata.almalinux.org/9/ALSA-2023-5453.html", "https://nvd.nist.gov/vuln/detail/CVE-2023-4911"},
 			Published:  time.Date(2023, 10, 4, 0, 0, 0, 0, time.UTC),
 			Evidence:   osvAlma("ALSA-2023:5453", "glibc", "2.34-60.el9_2.7"),
-			Annotations: []match.Annotation{{
+			Annotations: []finding.Annotation{{
 				Kind: "kev", Source: "cisa-kev", Reason: "added to the CISA KEV catalog on 2023-11-21",
 			}},
 		},
 		{
 			ID: "ALSA-2023:5071", Aliases: []string{"CVE-2023-2602", "CVE-2023-2603"}, Package: ref(libcap),
-			InstalledVersion: libcap.Version, FixedVersion: "2.48-9.el9_2", Status: match.StatusFixed,
-			Severity: match.SevMedium, SeveritySource: "vendor", VendorSeverity: "Moderate",
+			InstalledVersion: libcap.Version, FixedVersion: "2.48-9.el9_2", Status: vocab.StatusFixed,
+			Severity: vocab.SevMedium, SeveritySource: "vendor", VendorSeverity: "Moderate",
 			Title:      "Moderate: libcap security update",
 			References: []string{"https://errata.almalinux.org/9/ALSA-2023-5071.html"},
 			Published:  time.Date(2023, 9, 12, 0, 0, 0, 0, time.UTC),
@@ -349,9 +350,9 @@ func AlmaLinux() *report.Report {
 		},
 		{
 			ID: "ALSA-2023:6698", Aliases: []string{"CVE-2023-29491"}, Package: ref(ncurses),
-			InstalledVersion: ncurses.Version, FixedVersion: "6.2-10.20210508.el9", Status: match.StatusFixed,
-			Severity: match.SevMedium, SeveritySource: "vendor", VendorSeverity: "Moderate",
-			CVSS:       []match.CVSS{{Version: "3.1", Vector: "CVSS:3.1/AV:L/AC:L/PR:L/UI:N/S:U/C:H/I:H/A:H", Score: 7.8, Source: "nvd"}},
+			InstalledVersion: ncurses.Version, FixedVersion: "6.2-10.20210508.el9", Status: vocab.StatusFixed,
+			Severity: vocab.SevMedium, SeveritySource: "vendor", VendorSeverity: "Moderate",
+			CVSS:       []finding.CVSS{{Version: "3.1", Vector: "CVSS:3.1/AV:L/AC:L/PR:L/UI:N/S:U/C:H/I:H/A:H", Score: 7.8, Source: "nvd"}},
 			Title:      "Moderate: ncurses security update",
 			References: []string{"https://errata.almalinux.org/9/ALSA-2023-6698.html"},
 			Published:  time.Date(2023, 11, 7, 0, 0, 0, 0, time.UTC),
@@ -359,9 +360,9 @@ func AlmaLinux() *report.Report {
 		},
 		{
 			ID: "GO-2023-2102", Aliases: []string{"CVE-2023-39325", "GHSA-4374-p667-p6c8"}, Package: ref(xnet),
-			InstalledVersion: xnet.Version, FixedVersion: "0.17.0", Status: match.StatusFixed,
-			Severity: match.SevHigh, SeveritySource: "osv-cvss",
-			CVSS:        []match.CVSS{{Version: "3.1", Vector: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H", Score: 7.5, Source: "osv"}},
+			InstalledVersion: xnet.Version, FixedVersion: "0.17.0", Status: vocab.StatusFixed,
+			Severity: vocab.SevHigh, SeveritySource: "osv-cvss",
+			CVSS:        []finding.CVSS{{Version: "3.1", Vector: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H", Score: 7.5, Source: "osv"}},
 			Title:       "HTTP/2 rapid reset can cause excessive work in net/http",
 			Description: "A malicious HTTP/2 client which rapidly creates requests and immediately resets them can cause excessive server resource consumption.",
 			References:  []string{"https://pkg.go.dev/vuln/GO-2023-2102", "https://go.dev/issue/63417"},
@@ -370,29 +371,29 @@ func AlmaLinux() *report.Report {
 		},
 		{
 			ID: "GO-2023-2185", Aliases: []string{"CVE-2023-45283"}, Package: ref(stdlib),
-			InstalledVersion: stdlib.Version, FixedVersion: "1.21.4", Status: match.StatusFixed,
-			Severity: match.SevHigh, SeveritySource: "nvd",
-			CVSS:        []match.CVSS{{Version: "3.1", Vector: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:N/A:N", Score: 7.5, Source: "nvd"}},
+			InstalledVersion: stdlib.Version, FixedVersion: "1.21.4", Status: vocab.StatusFixed,
+			Severity: vocab.SevHigh, SeveritySource: "nvd",
+			CVSS:        []finding.CVSS{{Version: "3.1", Vector: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:N/A:N", Score: 7.5, Source: "nvd"}},
 			Title:       "Insecure parsing of Windows paths with a \\??\\ prefix in path/filepath",
 			Description: "The filepath package does not recognize paths with a \\??\\ prefix as special. On Windows, a path beginning with \\??\\ is a Root Local Device path.",
 			References:  []string{"https://pkg.go.dev/vuln/GO-2023-2185"},
 			Published:   time.Date(2023, 11, 9, 17, 4, 0, 0, time.UTC),
 			Evidence:    osvGo("GO-2023-2185", "stdlib", "1.21.4"),
-			Annotations: []match.Annotation{
+			Annotations: []finding.Annotation{
 				{Kind: "vex", Source: ".vex/server.openvex.json", Status: "not_affected", Reason: "vulnerable_code_not_in_execute_path"},
 				{Kind: "suppressed", Source: ".vex/server.openvex.json", Reason: "VEX: not_affected (vulnerable_code_not_in_execute_path)"},
 			},
 		},
 		{
 			ID: "GHSA-35jh-r3h4-6jhm", Aliases: []string{"CVE-2021-23337"}, Package: ref(lodash),
-			InstalledVersion: lodash.Version, FixedVersion: "4.17.21", Status: match.StatusFixed,
-			Severity: match.SevHigh, SeveritySource: "osv-cvss",
-			CVSS:        []match.CVSS{{Version: "3.1", Vector: "CVSS:3.1/AV:N/AC:L/PR:H/UI:N/S:U/C:H/I:H/A:H", Score: 7.2, Source: "osv"}},
+			InstalledVersion: lodash.Version, FixedVersion: "4.17.21", Status: vocab.StatusFixed,
+			Severity: vocab.SevHigh, SeveritySource: "osv-cvss",
+			CVSS:        []finding.CVSS{{Version: "3.1", Vector: "CVSS:3.1/AV:N/AC:L/PR:H/UI:N/S:U/C:H/I:H/A:H", Score: 7.2, Source: "osv"}},
 			Title:       "Command Injection in lodash",
 			Description: "`lodash` versions prior to 4.17.21 are vulnerable to Command Injection via the template function.",
 			References:  []string{"https://github.com/advisories/GHSA-35jh-r3h4-6jhm"},
 			Published:   time.Date(2021, 5, 6, 16, 5, 51, 0, time.UTC),
-			Evidence: []match.Evidence{{
+			Evidence: []finding.Evidence{{
 				Advisory: "GHSA-35jh-r3h4-6jhm", Ecosystem: "npm", MatchedName: "lodash", MatchedBy: "name",
 				Range: ">=0, <4.17.21", Comparator: "npm", DataSource: "osv/npm",
 				DataSourceDate: time.Date(2026, 1, 14, 0, 0, 0, 0, time.UTC),
@@ -437,18 +438,18 @@ func AlmaLinux() *report.Report {
 		Packages: pkgs,
 		Findings: findings,
 		Secrets: []report.Secret{{
-			RuleID: "aws-access-key-id", Title: "AWS Access Key ID", Severity: match.SevCritical, Category: "AWS",
+			RuleID: "aws-access-key-id", Title: "AWS Access Key ID", Severity: vocab.SevCritical, Category: "AWS",
 			Source: "file", Path: "/app/.env", Line: 3, Match: "AWS_ACCESS_KEY_ID=AKIA************MPLE",
 			LayerIndex: 2, LayerDiffID: layers[2].DiffID, CreatedBy: layers[2].CreatedBy,
 		}},
 		Misconfigs: []report.Misconfig{
 			{
-				ID: "DD-IMG-001", Title: "Image runs as root", Severity: match.SevHigh, CIS: "4.1",
+				ID: "DD-IMG-001", Title: "Image runs as root", Severity: vocab.SevHigh, CIS: "4.1",
 				Description: "No USER is set, so the container's processes run as root unless the runtime overrides it.",
 				Evidence:    []string{`config.User is ""`}, Fix: "Add a USER instruction with a non-root user to the Dockerfile.",
 			},
 			{
-				ID: "DD-IMG-002", Title: "No HEALTHCHECK instruction", Severity: match.SevLow, CIS: "4.6",
+				ID: "DD-IMG-002", Title: "No HEALTHCHECK instruction", Severity: vocab.SevLow, CIS: "4.6",
 				Description: "The image defines no HEALTHCHECK, so orchestrators cannot tell a hung container from a healthy one.",
 				Evidence:    []string{"config.Healthcheck is empty"}, Fix: "Add a HEALTHCHECK instruction.",
 			},

@@ -8,8 +8,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/drydock-scan/drydock/internal/match"
 	"github.com/drydock-scan/drydock/internal/report"
+	"github.com/drydock-scan/drydock/internal/vocab"
 )
 
 //go:embed html.tmpl
@@ -151,8 +151,8 @@ func htmlViewOf(r *report.Report, opt Options) *htmlView {
 
 	bySev, _, suppressed := counts(r)
 	v.Suppressed = suppressed
-	for _, s := range match.Severities {
-		if s == match.SevNegligible && bySev[s] == 0 {
+	for _, s := range vocab.Severities() {
+		if s == vocab.SevNegligible && bySev[s] == 0 {
 			continue
 		}
 		c := htmlCard{Label: s, Value: strconv.Itoa(bySev[s]), Class: "sev", Color: severityHex(s)}
@@ -220,8 +220,8 @@ func htmlChartOf(r *report.Report) htmlChart {
 		maxTotal = max(maxTotal, totals[i])
 	}
 	c := htmlChart{Width: width, LabelW: labelW, BarW: barW}
-	for _, s := range match.Severities {
-		if s == match.SevNegligible {
+	for _, s := range vocab.Severities() {
+		if s == vocab.SevNegligible {
 			continue
 		}
 		c.Legend = append(c.Legend, htmlCard{Label: s, Color: severityHex(s)})
@@ -236,7 +236,7 @@ func htmlChartOf(r *report.Report) htmlChart {
 			Sub: truncate(strings.Join(strings.Fields(l.CreatedBy), " "), 34), Total: totals[l.Index],
 		}
 		x := labelW
-		for _, s := range match.Severities {
+		for _, s := range vocab.Severities() {
 			n := perLayer[l.Index][s]
 			if n == 0 {
 				continue
@@ -268,7 +268,7 @@ func htmlHistoryOf(r *report.Report) []htmlHistory {
 			continue
 		}
 		findings[f.Package.LayerIndex]++
-		if match.SeverityRank(f.Severity) > match.SeverityRank(worst[f.Package.LayerIndex]) || worst[f.Package.LayerIndex] == "" {
+		if vocab.SeverityRank(f.Severity) > vocab.SeverityRank(worst[f.Package.LayerIndex]) || worst[f.Package.LayerIndex] == "" {
 			worst[f.Package.LayerIndex] = f.Severity
 		}
 	}

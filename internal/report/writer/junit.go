@@ -6,7 +6,7 @@ import (
 	"io"
 	"strings"
 
-	"github.com/drydock-scan/drydock/internal/match"
+	"github.com/drydock-scan/drydock/internal/finding"
 	"github.com/drydock-scan/drydock/internal/report"
 )
 
@@ -62,7 +62,7 @@ func JUnit(w io.Writer, r *report.Report, _ Options) error {
 	ts := r.CreatedAt.UTC().Format("2006-01-02T15:04:05")
 	out := junitSuites{Name: "drydock " + r.ImageName()}
 
-	byPkg := map[string][]match.Finding{}
+	byPkg := map[string][]finding.Finding{}
 	for _, f := range r.Findings {
 		byPkg[f.Package.ID] = append(byPkg[f.Package.ID], f)
 	}
@@ -164,7 +164,7 @@ func JUnit(w io.Writer, r *report.Report, _ Options) error {
 	return wrapErr("JUnit", ew.err)
 }
 
-func findingSummary(f *match.Finding) string {
+func findingSummary(f *finding.Finding) string {
 	s := fmt.Sprintf("%s %s in %s %s", severityOf(f.Severity), f.ID, f.Package.Name, f.InstalledVersion)
 	if f.FixedVersion != "" {
 		s += ", fixed in " + f.FixedVersion
@@ -175,7 +175,7 @@ func findingSummary(f *match.Finding) string {
 	return s
 }
 
-func findingDetail(f *match.Finding) string {
+func findingDetail(f *finding.Finding) string {
 	var b strings.Builder
 	if f.Title != "" {
 		b.WriteString(f.Title + "\n")

@@ -5,8 +5,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/drydock-scan/drydock/internal/match"
 	"github.com/drydock-scan/drydock/internal/report"
+	"github.com/drydock-scan/drydock/internal/vocab"
 )
 
 // markdownTop is how many findings the Markdown summary lists.
@@ -59,8 +59,8 @@ func Markdown(w io.Writer, r *report.Report, opt Options) error {
 
 	bySev, total, suppressed := counts(r)
 	ew.printf("| Severity | Count |\n| --- | ---: |\n")
-	for _, s := range match.Severities {
-		if s == match.SevNegligible && bySev[s] == 0 {
+	for _, s := range vocab.Severities() {
+		if s == vocab.SevNegligible && bySev[s] == 0 {
 			continue
 		}
 		ew.printf("| %s | %d |\n", sevBadge(s), bySev[s])
@@ -136,15 +136,15 @@ func Markdown(w io.Writer, r *report.Report, opt Options) error {
 
 func sevBadge(s string) string {
 	switch s {
-	case match.SevCritical:
+	case vocab.SevCritical:
 		return "🟥 CRITICAL"
-	case match.SevHigh:
+	case vocab.SevHigh:
 		return "🟧 HIGH"
-	case match.SevMedium:
+	case vocab.SevMedium:
 		return "🟨 MEDIUM"
-	case match.SevLow:
+	case vocab.SevLow:
 		return "🟦 LOW"
-	case match.SevNegligible:
+	case vocab.SevNegligible:
 		return "⬜ NEGLIGIBLE"
 	}
 	return "⬜ UNKNOWN"

@@ -13,10 +13,11 @@ import (
 	"github.com/google/uuid"
 	"github.com/owenrumney/go-sarif/v2/sarif"
 
+	"github.com/drydock-scan/drydock/internal/finding"
 	"github.com/drydock-scan/drydock/internal/inventory"
-	"github.com/drydock-scan/drydock/internal/match"
 	"github.com/drydock-scan/drydock/internal/report"
 	"github.com/drydock-scan/drydock/internal/sbom"
+	"github.com/drydock-scan/drydock/internal/vocab"
 )
 
 // sarifBaseID is the uriBaseId of artifact locations: paths are relative to
@@ -29,9 +30,9 @@ const fingerprintKey = "drydockFindingHash/v1"
 // sarifLevel maps a severity to a SARIF result level.
 func sarifLevel(sev string) string {
 	switch sev {
-	case match.SevCritical, match.SevHigh:
+	case vocab.SevCritical, vocab.SevHigh:
 		return "error"
-	case match.SevMedium:
+	case vocab.SevMedium:
 		return "warning"
 	}
 	return "note"
@@ -44,15 +45,15 @@ func securitySeverity(sev string, cvss float64) string {
 		return strconv.FormatFloat(cvss, 'f', 1, 64)
 	}
 	switch sev {
-	case match.SevCritical:
+	case vocab.SevCritical:
 		return "9.5"
-	case match.SevHigh:
+	case vocab.SevHigh:
 		return "8.0"
-	case match.SevMedium:
+	case vocab.SevMedium:
 		return "5.5"
-	case match.SevLow:
+	case vocab.SevLow:
 		return "2.0"
-	case match.SevNegligible:
+	case vocab.SevNegligible:
 		return "0.5"
 	}
 	return ""
@@ -153,7 +154,7 @@ func SARIF(w io.Writer, r *report.Report, opt Options) error {
 
 	findings := visible(r, opt)
 	// Group the packages each vulnerability affects, for the rule's help.
-	byID := map[string][]match.Finding{}
+	byID := map[string][]finding.Finding{}
 	for _, f := range findings {
 		byID[f.ID] = append(byID[f.ID], f)
 	}
@@ -348,10 +349,10 @@ func secretWhere(s *report.Secret) string {
 
 // vulnRule describes a vulnerability ID; fs are its findings (every affected
 // package).
-func vulnRule(f match.Finding, fs []match.Finding) *sarif.ReportingDescriptor {
-	sev, cvss := match.SevUnknown, 0.0
+func vulnRule(f finding.Finding, fs []finding.Finding) *sarif.ReportingDescriptor {
+	sev, cvss := vocab.SevUnknown, 0.0
 	for i := range fs {
-		if match.SeverityRank(fs[i].Severity) > match.SeverityRank(sev) {
+		if vocab.SeverityRank(fs[i].Severity) > vocab.SeverityRank(sev) {
 			sev = severityOf(fs[i].Severity)
 		}
 		cvss = max(cvss, maxCVSS(&fs[i]))
@@ -416,7 +417,7 @@ func vulnRule(f match.Finding, fs []match.Finding) *sarif.ReportingDescriptor {
 	return d
 }
 
-func vulnMessage(f *match.Finding) string {
+func vulnMessage(f *finding.Finding) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Package: %s\nInstalled Version: %s\nVulnerability: %s\nSeverity: %s\n",
 		f.Package.Name, f.InstalledVersion, f.ID, severityOf(f.Severity))
@@ -433,10 +434,10 @@ func vulnMessage(f *match.Finding) string {
 }
 
 // suppression records why a finding is suppressed (VEX or ignore rule).
-func suppression(f *match.Finding, loc *sarif.Location) *sarif.Suppression {
+func suppression(f *finding.Finding, loc *sarif.Location) *sarif.Suppression {
 	just := "suppressed"
 	for _, a := range f.Annotations {
-		if a.Kind == "vex" || a.Kind == "suppressed" {
+		if a.Kind == vocab.AnnotationVEX || a.Kind == vocab.AnnotationSuppressed {
 			parts := []string{a.Kind}
 			if a.Status != "" {
 				parts = append(parts, a.Status)

@@ -7,9 +7,10 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/drydock-scan/drydock/internal/finding"
 	"github.com/drydock-scan/drydock/internal/inventory"
-	"github.com/drydock-scan/drydock/internal/match"
 	"github.com/drydock-scan/drydock/internal/report"
+	"github.com/drydock-scan/drydock/internal/vocab"
 )
 
 // ANSI styles of the table.
@@ -27,13 +28,13 @@ const (
 
 func ansiSeverity(sev string) string {
 	switch sev {
-	case match.SevCritical:
+	case vocab.SevCritical:
 		return ansiBRed
-	case match.SevHigh:
+	case vocab.SevHigh:
 		return ansiRed
-	case match.SevMedium:
+	case vocab.SevMedium:
 		return ansiYellow
-	case match.SevLow:
+	case vocab.SevLow:
 		return ansiBlue
 	}
 	return ansiDim
@@ -161,13 +162,13 @@ func Table(w io.Writer, r *report.Report, opt Options) error {
 
 	bySev, total, suppressed := counts(r)
 	var parts []string
-	for _, s := range []string{match.SevCritical, match.SevHigh, match.SevMedium, match.SevLow} {
+	for _, s := range []string{vocab.SevCritical, vocab.SevHigh, vocab.SevMedium, vocab.SevLow} {
 		parts = append(parts, colorize(opt.Color, ansiSeverity(s), s)+": "+strconv.Itoa(bySev[s]))
 	}
-	if bySev[match.SevNegligible] > 0 {
-		parts = append(parts, "NEGLIGIBLE: "+strconv.Itoa(bySev[match.SevNegligible]))
+	if bySev[vocab.SevNegligible] > 0 {
+		parts = append(parts, "NEGLIGIBLE: "+strconv.Itoa(bySev[vocab.SevNegligible]))
 	}
-	parts = append(parts, "UNKNOWN: "+strconv.Itoa(bySev[match.SevUnknown]))
+	parts = append(parts, "UNKNOWN: "+strconv.Itoa(bySev[vocab.SevUnknown]))
 	ew.printf("Total: %d (%s)\n", total, strings.Join(parts, ", "))
 	if suppressed > 0 {
 		hint := " (shown below)"
@@ -260,9 +261,9 @@ func layerText(l *inventory.Layer) string {
 
 // groupByPackage orders findings (already severity-sorted) into groups per
 // package, the groups in order of their most severe finding.
-func groupByPackage(fs []match.Finding) [][]match.Finding {
+func groupByPackage(fs []finding.Finding) [][]finding.Finding {
 	idx := map[string]int{}
-	var groups [][]match.Finding
+	var groups [][]finding.Finding
 	for _, f := range fs {
 		key := f.Package.ID + "\x00" + f.Package.Name
 		i, ok := idx[key]
@@ -276,7 +277,7 @@ func groupByPackage(fs []match.Finding) [][]match.Finding {
 	return groups
 }
 
-func findingsTable(fs []match.Finding) *table {
+func findingsTable(fs []finding.Finding) *table {
 	t := &table{headers: []string{"PACKAGE", "INSTALLED", "FIXED", "VULNERABILITY", "SEVERITY", "STATUS", "LAYER", "TITLE"}}
 	for _, g := range groupByPackage(fs) {
 		for i, f := range g {
@@ -301,7 +302,7 @@ func findingsTable(fs []match.Finding) *table {
 			statusStyle := ""
 			if f.Suppressed() {
 				statusStyle = ansiDim
-			} else if f.Status == match.StatusFixed {
+			} else if f.Status == vocab.StatusFixed {
 				statusStyle = ansiGreen
 			}
 			t.add(cell{text: name, style: ansiCyan}, cell{text: f.InstalledVersion}, cell{text: f.FixedVersion, style: ansiGreen},
@@ -317,8 +318,8 @@ func firstLine(s string) string {
 	return s
 }
 
-func writeFindingsByLayer(ew *errWriter, r *report.Report, fs []match.Finding, opt Options) {
-	byLayer := map[int][]match.Finding{}
+func writeFindingsByLayer(ew *errWriter, r *report.Report, fs []finding.Finding, opt Options) {
+	byLayer := map[int][]finding.Finding{}
 	for _, f := range fs {
 		byLayer[f.Package.LayerIndex] = append(byLayer[f.Package.LayerIndex], f)
 	}
@@ -344,7 +345,7 @@ func writeFindingsByLayer(ew *errWriter, r *report.Report, fs []match.Finding, o
 		ew.printf("\n")
 		findingsTable(lf).render(ew, opt.Color, opt.Width)
 	}
-	var rest []match.Finding
+	var rest []finding.Finding
 	for _, f := range fs {
 		if !known[f.Package.LayerIndex] {
 			rest = append(rest, f)

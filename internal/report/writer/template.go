@@ -11,8 +11,9 @@ import (
 	"strings"
 	"text/template"
 
-	"github.com/drydock-scan/drydock/internal/match"
+	"github.com/drydock-scan/drydock/internal/finding"
 	"github.com/drydock-scan/drydock/internal/report"
+	"github.com/drydock-scan/drydock/internal/vocab"
 )
 
 // TemplateFuncs are the helpers templates can call, besides text/template's
@@ -47,13 +48,13 @@ func TemplateFuncs() template.FuncMap {
 			return b.String(), err
 		},
 		"escapeCSV": escapeCSV,
-		"sortBySeverity": func(fs []match.Finding) []match.Finding {
+		"sortBySeverity": func(fs []finding.Finding) []finding.Finding {
 			out := slices.Clone(fs)
 			slices.SortStableFunc(out, report.CompareFindings)
 			return out
 		},
-		"visible": func(fs []match.Finding) []match.Finding {
-			var out []match.Finding
+		"visible": func(fs []finding.Finding) []finding.Finding {
+			var out []finding.Finding
 			for _, f := range fs {
 				if !f.Suppressed() {
 					out = append(out, f)
@@ -61,21 +62,21 @@ func TemplateFuncs() template.FuncMap {
 			}
 			return out
 		},
-		"suppressed": func(f match.Finding) bool { return f.Suppressed() },
+		"suppressed": func(f finding.Finding) bool { return f.Suppressed() },
 	}
 }
 
 func severityHex(s string) string {
 	switch strings.ToUpper(s) {
-	case match.SevCritical:
+	case vocab.SevCritical:
 		return "#b71c1c"
-	case match.SevHigh:
+	case vocab.SevHigh:
 		return "#e65100"
-	case match.SevMedium:
+	case vocab.SevMedium:
 		return "#f9a825"
-	case match.SevLow:
+	case vocab.SevLow:
 		return "#1565c0"
-	case match.SevNegligible:
+	case vocab.SevNegligible:
 		return "#78909c"
 	}
 	return "#9e9e9e"

@@ -12,9 +12,10 @@ import (
 	"os"
 	"strings"
 
-	"github.com/drydock-scan/drydock/internal/match"
+	"github.com/drydock-scan/drydock/internal/finding"
 	"github.com/drydock-scan/drydock/internal/report"
 	"github.com/drydock-scan/drydock/internal/sbom"
+	"github.com/drydock-scan/drydock/internal/vocab"
 )
 
 // Options tunes the writers. The zero value is valid.
@@ -108,11 +109,11 @@ func mode(r *report.Report, opt Options) string {
 
 // visible returns the findings a writer shows: all of them with
 // ShowSuppressed, else the unsuppressed ones. r must be normalised.
-func visible(r *report.Report, opt Options) []match.Finding {
+func visible(r *report.Report, opt Options) []finding.Finding {
 	if opt.ShowSuppressed {
 		return r.Findings
 	}
-	out := make([]match.Finding, 0, len(r.Findings))
+	out := make([]finding.Finding, 0, len(r.Findings))
 	for _, f := range r.Findings {
 		if !f.Suppressed() {
 			out = append(out, f)
@@ -124,7 +125,7 @@ func visible(r *report.Report, opt Options) []match.Finding {
 // counts tallies unsuppressed findings by severity.
 func counts(r *report.Report) (bySev map[string]int, total, suppressed int) {
 	bySev = map[string]int{}
-	for _, s := range match.Severities {
+	for _, s := range vocab.Severities() {
 		bySev[s] = 0
 	}
 	for i := range r.Findings {
@@ -139,9 +140,9 @@ func counts(r *report.Report) (bySev map[string]int, total, suppressed int) {
 }
 
 // statusText describes a finding's status, with the reason it is suppressed.
-func statusText(f *match.Finding) string {
+func statusText(f *finding.Finding) string {
 	for _, a := range f.Annotations {
-		if a.Kind == "vex" && a.Status != "" {
+		if a.Kind == vocab.AnnotationVEX && a.Status != "" {
 			return "vex:" + a.Status
 		}
 	}
@@ -154,13 +155,13 @@ func statusText(f *match.Finding) string {
 // severityOf normalises an empty severity to UNKNOWN.
 func severityOf(s string) string {
 	if s == "" {
-		return match.SevUnknown
+		return vocab.SevUnknown
 	}
 	return strings.ToUpper(s)
 }
 
 // maxCVSS returns the highest CVSS score of a finding, or 0.
-func maxCVSS(f *match.Finding) float64 {
+func maxCVSS(f *finding.Finding) float64 {
 	best := 0.0
 	for _, c := range f.CVSS {
 		best = max(best, c.Score)
@@ -170,7 +171,7 @@ func maxCVSS(f *match.Finding) float64 {
 
 // primaryURL is the first reference of a finding, or a well-known page for
 // its ID.
-func primaryURL(f *match.Finding) string {
+func primaryURL(f *finding.Finding) string {
 	if len(f.References) > 0 {
 		return f.References[0]
 	}

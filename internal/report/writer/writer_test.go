@@ -20,9 +20,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/drydock-scan/drydock/internal/match"
 	"github.com/drydock-scan/drydock/internal/report"
 	"github.com/drydock-scan/drydock/internal/report/reporttest"
+	"github.com/drydock-scan/drydock/internal/vocab"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
@@ -283,12 +283,12 @@ func TestSARIFLevelsAndScores(t *testing.T) {
 		cvss       float64
 		level, sec string
 	}{
-		{match.SevCritical, 0, "error", "9.5"},
-		{match.SevHigh, 0, "error", "8.0"},
-		{match.SevMedium, 5.5, "warning", "5.5"},
-		{match.SevMedium, 0, "warning", "5.5"},
-		{match.SevLow, 0, "note", "2.0"},
-		{match.SevUnknown, 0, "note", ""},
+		{vocab.SevCritical, 0, "error", "9.5"},
+		{vocab.SevHigh, 0, "error", "8.0"},
+		{vocab.SevMedium, 5.5, "warning", "5.5"},
+		{vocab.SevMedium, 0, "warning", "5.5"},
+		{vocab.SevLow, 0, "note", "2.0"},
+		{vocab.SevUnknown, 0, "note", ""},
 	}
 	for _, tt := range tests {
 		if got := sarifLevel(tt.sev); got != tt.level {

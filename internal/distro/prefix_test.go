@@ -1,4 +1,4 @@
-package osrelease
+package distro
 
 import (
 	"testing"

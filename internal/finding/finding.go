@@ -1,43 +1,16 @@
-package match
+// Package finding holds the vulnerability finding model that matching
+// produces and every later stage reads: enrichers add annotations to it,
+// policy decides on it, the report encodes it.
+//
+// It imports only the shared vocabulary, so that policy, the writers and the
+// server need not import the matcher (and through it the database).
+package finding
 
-import "time"
+import (
+	"encoding/json"
+	"time"
 
-// Severity levels, highest first. Vendor words ("Important", "medium"…) are
-// normalised to these; the vendor's own word is kept in VendorSeverity.
-const (
-	SevCritical   = "CRITICAL"
-	SevHigh       = "HIGH"
-	SevMedium     = "MEDIUM"
-	SevLow        = "LOW"
-	SevNegligible = "NEGLIGIBLE"
-	SevUnknown    = "UNKNOWN"
-)
-
-// Severities lists the levels from highest to lowest.
-var Severities = [...]string{SevCritical, SevHigh, SevMedium, SevLow, SevNegligible, SevUnknown}
-
-// SeverityRank orders severities: CRITICAL=5 … NEGLIGIBLE=1, UNKNOWN=0.
-func SeverityRank(s string) int {
-	switch s {
-	case SevCritical:
-		return 5
-	case SevHigh:
-		return 4
-	case SevMedium:
-		return 3
-	case SevLow:
-		return 2
-	case SevNegligible:
-		return 1
-	}
-	return 0
-}
-
-// Status of a finding as the vendor describes it.
-const (
-	StatusFixed    = "fixed"    // a fixed version exists
-	StatusAffected = "affected" // no fix published yet
-	StatusWontFix  = "wont_fix" // the vendor will not fix it
+	"github.com/drydock-scan/drydock/internal/vocab"
 )
 
 // PackageRef identifies the matched package inside the inventory.
@@ -72,13 +45,18 @@ type Evidence struct {
 	Comparator     string    `json:"comparator"`      // "apk", "rpm", …
 	DataSource     string    `json:"data_source"`     // e.g. "osv/AlmaLinux", "alpine-secdb/v3.16/main"
 	DataSourceDate time.Time `json:"data_source_date,omitempty"`
+	// EcosystemSpecific is the advisory's affected[].ecosystem_specific
+	// verbatim (for Go: the vulnerable packages and symbols), kept for
+	// enrichers such as reachability. Not part of the JSON report.
+	EcosystemSpecific json.RawMessage `json:"-"`
 }
 
-// Annotation is added by later stages (VEX, ignore rules, reachability…)
-// without rewriting the finding.
+// Annotation is added by a stage after matching (an enricher, VEX, ignore
+// rules, the severity filter) without rewriting the finding. Kind is one of
+// the vocab.Annotation* words.
 type Annotation struct {
-	Kind    string `json:"kind"`             // "suppressed", "vex", "kev", "reachability"
-	Source  string `json:"source,omitempty"` // file or rule that produced it
+	Kind    string `json:"kind"`             // vocab.Annotation*: "suppressed", "vex", "kev", "reachability"…
+	Source  string `json:"source,omitempty"` // file, rule or enricher that produced it
 	Status  string `json:"status,omitempty"` // e.g. VEX "not_affected"
 	Reason  string `json:"reason,omitempty"`
 	Expires string `json:"expires,omitempty"`
@@ -112,9 +90,13 @@ type Finding struct {
 // Suppressed reports whether a later stage suppressed the finding (ignore
 // rule, VEX, --ignore-unfixed) or filtered it out (--severity). Such findings
 // stay in the JSON with their annotations but do not count.
-func (f *Finding) Suppressed() bool {
-	for _, a := range f.Annotations {
-		if a.Kind == "suppressed" || a.Kind == "filtered" {
+func (f *Finding) Suppressed() bool { return Suppressed(f.Annotations) }
+
+// Suppressed reports whether annotations take their subject (a finding, a
+// secret, a misconfiguration) out of the count.
+func Suppressed(as []Annotation) bool {
+	for _, a := range as {
+		if a.Kind == vocab.AnnotationSuppressed || a.Kind == vocab.AnnotationFiltered {
 			return true
 		}
 	}
@@ -124,4 +106,10 @@ func (f *Finding) Suppressed() bool {
 // AllIDs returns the ID and aliases.
 func (f *Finding) AllIDs() []string {
 	return append([]string{f.ID}, f.Aliases...)
+}
+
+// Key is the stable key of a finding used by policy targets and SARIF
+// fingerprints: "<id>@<package id>".
+func (f *Finding) Key() string {
+	return f.ID + "@" + f.Package.ID
 }

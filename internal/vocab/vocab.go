@@ -1,0 +1,190 @@
+// Package vocab holds the words every stage of drydock shares: severity
+// levels, finding statuses, annotation kinds, ecosystem names and the
+// PURL-type ↔ ecosystem table.
+//
+// It is a leaf: it imports nothing of drydock and holds no mutable state, so
+// the extractors, the matcher, policy, the writers and the server can all
+// speak the same words without importing one another.
+package vocab
+
+import (
+	"strings"
+)
+
+// Severity levels, highest first. Vendor words ("Important", "medium"…) are
+// normalised to these by NormalizeSeverity; the vendor's own word is kept
+// beside them.
+const (
+	SevCritical   = "CRITICAL"
+	SevHigh       = "HIGH"
+	SevMedium     = "MEDIUM"
+	SevLow        = "LOW"
+	SevNegligible = "NEGLIGIBLE"
+	SevUnknown    = "UNKNOWN"
+)
+
+// Severities returns the levels from highest to lowest (a new slice each call).
+func Severities() []string {
+	return []string{SevCritical, SevHigh, SevMedium, SevLow, SevNegligible, SevUnknown}
+}
+
+// SeverityRank orders severities: CRITICAL=5 … NEGLIGIBLE=1, UNKNOWN (and
+// anything else) 0.
+func SeverityRank(s string) int {
+	switch s {
+	case SevCritical:
+		return 5
+	case SevHigh:
+		return 4
+	case SevMedium:
+		return 3
+	case SevLow:
+		return 2
+	case SevNegligible:
+		return 1
+	}
+	return 0
+}
+
+// IsSeverity reports whether s is one of the levels.
+func IsSeverity(s string) bool {
+	return SeverityRank(s) > 0 || s == SevUnknown
+}
+
+// NormalizeSeverity maps vendor words (Red Hat "Important", Debian
+// "unimportant", GHSA "moderate"…) to drydock's levels.
+func NormalizeSeverity(s string) string {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "critical":
+		return SevCritical
+	case "important", "high":
+		return SevHigh
+	case "moderate", "medium":
+		return SevMedium
+	case "low":
+		return SevLow
+	case "negligible", "unimportant":
+		return SevNegligible
+	}
+	return SevUnknown
+}
+
+// SeverityFromScore maps a CVSS base score to a level (the CVSS v3
+// qualitative scale).
+func SeverityFromScore(score float64) string {
+	switch {
+	case score >= 9.0:
+		return SevCritical
+	case score >= 7.0:
+		return SevHigh
+	case score >= 4.0:
+		return SevMedium
+	case score > 0:
+		return SevLow
+	}
+	return SevUnknown
+}
+
+// Status of a finding as the vendor describes it.
+const (
+	StatusFixed    = "fixed"    // a fixed version exists
+	StatusAffected = "affected" // no fix published yet
+	StatusWontFix  = "wont_fix" // the vendor will not fix it
+)
+
+// Annotation kinds: what a stage after matching says about a finding (or a
+// secret or misconfiguration) without rewriting it.
+const (
+	// AnnotationSuppressed: an ignore rule, a VEX statement or
+	// --ignore-unfixed took the finding out of the count.
+	AnnotationSuppressed = "suppressed"
+	// AnnotationFiltered: outside the selected severities (--severity).
+	AnnotationFiltered = "filtered"
+	// AnnotationVEX: a VEX statement about the finding (Status holds the
+	// VEX status).
+	AnnotationVEX = "vex"
+	// AnnotationKEV: listed in the CISA Known Exploited Vulnerabilities
+	// catalog.
+	AnnotationKEV = "kev"
+	// AnnotationReachability: whether the vulnerable code is reachable.
+	AnnotationReachability = "reachability"
+	// AnnotationBaseImage: the package comes from the image's base image.
+	AnnotationBaseImage = "base-image"
+)
+
+// Ecosystem names. OS ecosystems are the package manager; matching maps them
+// to the advisory ecosystem of the distro (apk on Alpine 3.16 →
+// "Alpine:v3.16"). Language ecosystems are OSV's names.
+const (
+	EcoAPK       = "apk"
+	EcoDpkg      = "dpkg"
+	EcoRPM       = "rpm"
+	EcoGo        = "Go"
+	EcoNPM       = "npm"
+	EcoPyPI      = "PyPI"
+	EcoMaven     = "Maven"
+	EcoRubyGems  = "RubyGems"
+	EcoCrates    = "crates.io"
+	EcoPackagist = "Packagist"
+	EcoNuGet     = "NuGet"
+)
+
+// IsOSEcosystem reports whether eco is an OS package manager ecosystem.
+func IsOSEcosystem(eco string) bool {
+	return eco == EcoAPK || eco == EcoDpkg || eco == EcoRPM
+}
+
+// PURL types (https://github.com/package-url/purl-spec types), one per
+// ecosystem.
+const (
+	PURLTypeAPK      = "apk"
+	PURLTypeDeb      = "deb"
+	PURLTypeRPM      = "rpm"
+	PURLTypeGolang   = "golang"
+	PURLTypeNPM      = "npm"
+	PURLTypePyPI     = "pypi"
+	PURLTypeMaven    = "maven"
+	PURLTypeGem      = "gem"
+	PURLTypeCargo    = "cargo"
+	PURLTypeComposer = "composer"
+	PURLTypeNuGet    = "nuget"
+)
+
+// purlTypes is the PURL type of each ecosystem. Read only.
+func purlTypes() [][2]string {
+	return [][2]string{
+		{EcoAPK, PURLTypeAPK},
+		{EcoDpkg, PURLTypeDeb},
+		{EcoRPM, PURLTypeRPM},
+		{EcoGo, PURLTypeGolang},
+		{EcoNPM, PURLTypeNPM},
+		{EcoPyPI, PURLTypePyPI},
+		{EcoMaven, PURLTypeMaven},
+		{EcoRubyGems, PURLTypeGem},
+		{EcoCrates, PURLTypeCargo},
+		{EcoPackagist, PURLTypeComposer},
+		{EcoNuGet, PURLTypeNuGet},
+	}
+}
+
+// EcosystemOfPURLType maps a PURL type (case-insensitive) to the ecosystem,
+// or "" for a type drydock does not know.
+func EcosystemOfPURLType(t string) string {
+	t = strings.ToLower(t)
+	for _, e := range purlTypes() {
+		if e[1] == t {
+			return e[0]
+		}
+	}
+	return ""
+}
+
+// PURLTypeOf maps an ecosystem to its PURL type, or "".
+func PURLTypeOf(eco string) string {
+	for _, e := range purlTypes() {
+		if e[0] == eco {
+			return e[1]
+		}
+	}
+	return ""
+}
