@@ -56,19 +56,19 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-type result struct {
+type cliRun struct {
 	code           int
 	stdout, stderr string
 }
 
-func drydock(t *testing.T, args ...string) result {
+func drydock(t *testing.T, args ...string) cliRun {
 	t.Helper()
 	var out, errb bytes.Buffer
 	code := run(context.Background(), append([]string{"--cache-dir", t.TempDir()}, args...), nil, &out, &errb)
-	return result{code, out.String(), errb.String()}
+	return cliRun{code, out.String(), errb.String()}
 }
 
-func scanJSON(t *testing.T, args ...string) (*report.Report, result) {
+func scanJSON(t *testing.T, args ...string) (*report.Report, cliRun) {
 	t.Helper()
 	res := drydock(t, append([]string{"image", "--db", testDB, "--format", "json"}, args...)...)
 	var rep report.Report

@@ -14,6 +14,7 @@ import (
 	"github.com/drydock-scan/drydock/internal/policy"
 	"github.com/drydock-scan/drydock/internal/report"
 	"github.com/drydock-scan/drydock/internal/report/writer"
+	"github.com/drydock-scan/drydock/internal/result"
 	"github.com/drydock-scan/drydock/internal/sbom"
 	"github.com/drydock-scan/drydock/internal/scan"
 	"github.com/drydock-scan/drydock/internal/secret"
@@ -39,11 +40,10 @@ func (f *sourceFlags) add(cmd *cobra.Command) {
 
 func (f *sourceFlags) config(e *env, ref string) scan.Config {
 	cfg := scan.Config{
-		Reference:   ref,
-		Source:      source.Options{Platform: f.platform, Insecure: f.insecure, Logger: e.log},
-		Parallel:    f.parallel,
-		Logger:      e.log,
-		ToolVersion: toolVersion(),
+		Reference: ref,
+		Source:    source.Options{Platform: f.platform, Insecure: f.insecure, Logger: e.log},
+		Parallel:  f.parallel,
+		Logger:    e.log,
 	}
 	if isTerminal(e.stderr) && !e.quiet && !e.debug {
 		p := newLayerProgress(e.stderr)
@@ -125,13 +125,13 @@ from and the layer (and Dockerfile step) that introduced it.`,
 				return err
 			}
 			cfg := sf.config(e, args[0])
-			rep, err := scan.Run(cmd.Context(), cfg)
+			res, err := scan.Run(cmd.Context(), cfg)
 			e.endProgress()
 			if err != nil {
 				return err
 			}
-			logNotes(e, rep)
-			return writeOutputs(e, outs, rep, opt)
+			logNotes(e, res)
+			return writeOutputs(e, outs, newReport(res, nil), opt)
 		},
 	}
 	sf.add(cmd)
@@ -334,12 +334,12 @@ A scan that could not complete never exits 0.`,
 				cfg.DB = db
 				cfg.Match = match.Options{MatchDeclared: gf.matchDeclared, MatchOwned: gf.matchOwned}
 			}
-			rep, err := scan.Run(cmd.Context(), cfg)
+			res, err := scan.Run(cmd.Context(), cfg)
 			e.endProgress()
 			if err != nil {
 				return err
 			}
-			return finish(e, cmd, rep, eng, outs, opt)
+			return finish(e, cmd, res, eng, outs, opt)
 		},
 	}
 	sf.add(cmd)
@@ -350,15 +350,21 @@ A scan that could not complete never exits 0.`,
 	return cmd
 }
 
-// finish applies the policy, writes the outputs and sets the exit code.
-func finish(e *env, cmd *cobra.Command, rep *report.Report, eng *policy.Engine, outs []output, opt writer.Options) error {
-	logNotes(e, rep)
-	verdict, err := eng.Evaluate(cmd.Context(), rep)
+// newReport builds the output model, once, from the scan result and the
+// verdict.
+func newReport(res *result.Result, v *result.Verdict) *report.Report {
+	return report.New(res, v, report.Tool{Name: "drydock", Version: toolVersion()}, time.Now())
+}
+
+// finish applies the policy, builds the report, writes the outputs and sets
+// the exit code.
+func finish(e *env, cmd *cobra.Command, res *result.Result, eng *policy.Engine, outs []output, opt writer.Options) error {
+	logNotes(e, res)
+	verdict, err := eng.Evaluate(cmd.Context(), res)
 	if err != nil {
 		return fmt.Errorf("evaluating policy: %w", err)
 	}
-	rep.Summarise()
-	if err := writeOutputs(e, outs, rep, opt); err != nil {
+	if err := writeOutputs(e, outs, newReport(res, verdict), opt); err != nil {
 		return err
 	}
 	if !verdict.Pass {
@@ -370,8 +376,8 @@ func finish(e *env, cmd *cobra.Command, rep *report.Report, eng *policy.Engine, 
 	return nil
 }
 
-func logNotes(e *env, rep *report.Report) {
-	for _, n := range rep.Notes {
+func logNotes(e *env, res *result.Result) {
+	for _, n := range res.Notes {
 		attrs := []any{}
 		if n.Path != "" {
 			attrs = append(attrs, "path", n.Path)
@@ -414,20 +420,20 @@ func newScanSBOMCmd(e *env) *cobra.Command {
 				return &exitError{code: policy.ExitScanError, err: fmt.Errorf("opening SBOM: %w", err)}
 			}
 			defer f.Close()
-			rep, err := sbom.Decode(cmd.Context(), f)
+			doc, err := sbom.Decode(cmd.Context(), f)
 			if err != nil {
 				return &exitError{code: policy.ExitScanError, err: fmt.Errorf("reading SBOM %s: %w", args[0], err)}
 			}
-			rep.Tool = report.Tool{Name: "drydock", Version: toolVersion()}
+			res := doc.Result()
 			db, err := gf.openDB(e, cmd)
 			if err != nil {
 				return err
 			}
 			defer db.Close()
-			if err := scan.MatchReport(cmd.Context(), rep, db, match.Options{MatchDeclared: gf.matchDeclared, MatchOwned: gf.matchOwned}); err != nil {
+			if err := scan.MatchAndEnrich(cmd.Context(), res, db, match.Options{MatchDeclared: gf.matchDeclared, MatchOwned: gf.matchOwned}, nil); err != nil {
 				return err
 			}
-			return finish(e, cmd, rep, eng, outs, opt)
+			return finish(e, cmd, res, eng, outs, opt)
 		},
 	}
 	rf.add(cmd, scanFormats)

@@ -756,7 +756,7 @@ func TestLanguagePackages(t *testing.T) {
 		t.Run("findings "+tc.name, func(t *testing.T) {
 			r := rep
 			if tc.flags != nil {
-				var res result
+				var res cliRun
 				r, res = scanJSON(t, append(tc.flags, ref)...)
 				if res.code != 0 {
 					t.Fatalf("exit %d: %s", res.code, res.stderr)

@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/drydock-scan/drydock/internal/policy"
+	"github.com/drydock-scan/drydock/internal/report"
 )
 
 func newPolicyCmd(e *env) *cobra.Command {
@@ -30,7 +31,16 @@ func newPolicyCmd(e *env) *cobra.Command {
 				return usageErr("opening report: %v", err)
 			}
 			defer f.Close()
-			v, err := policy.TestPolicyFile(cmd.Context(), args[0], f)
+			pol, err := policy.LoadPolicy(cmd.Context(), args[0])
+			if err != nil {
+				return usageErr("%v", err)
+			}
+			rep, err := report.ReadJSON(f)
+			if err != nil {
+				return usageErr("%s: %v", input, err)
+			}
+			// Annotations already in the report (earlier suppressions) are kept.
+			v, err := (&policy.Engine{Policies: []*policy.Policy{pol}}).Evaluate(cmd.Context(), rep.Result())
 			if err != nil {
 				return usageErr("%v", err)
 			}

@@ -25,7 +25,7 @@ import (
 
 // cli runs this test binary as the drydock command in a new process with
 // the given extra environment.
-func cli(t *testing.T, env []string, args ...string) result {
+func cli(t *testing.T, env []string, args ...string) cliRun {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], append([]string{"--cache-dir", t.TempDir()}, args...)...)
 	cmd.Env = append(append(os.Environ(), "DRYDOCK_E2E_AS_CLI=1"), env...)
@@ -38,7 +38,7 @@ func cli(t *testing.T, env []string, args ...string) result {
 	} else if err != nil {
 		t.Fatal(err)
 	}
-	return result{code, out.String(), errb.String()}
+	return cliRun{code, out.String(), errb.String()}
 }
 
 // TestRegistryPull: `drydock sbom HOST/REPO:TAG` against the real CNCF

@@ -8,14 +8,13 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 
 	"github.com/drydock-scan/drydock/internal/cache"
 	"github.com/drydock-scan/drydock/internal/inventory"
-	"github.com/drydock-scan/drydock/internal/report"
+	"github.com/drydock-scan/drydock/internal/result"
 	"github.com/drydock-scan/drydock/internal/scan"
 	"github.com/drydock-scan/drydock/internal/testimage"
 )
@@ -95,13 +94,8 @@ func buildImage(t *testing.T) string {
 	return dir
 }
 
-func scanWith(ctx context.Context, ref string, c scan.LayerCache) (*report.Report, error) {
-	return scan.Run(ctx, scan.Config{
-		Reference:   "oci:" + ref,
-		Cache:       c,
-		ToolVersion: "test",
-		Now:         func() time.Time { return time.Date(2024, 2, 1, 0, 0, 0, 0, time.UTC) },
-	})
+func scanWith(ctx context.Context, ref string, c scan.LayerCache) (*result.Result, error) {
+	return scan.Run(ctx, scan.Config{Reference: "oci:" + ref, Cache: c})
 }
 
 // TestConcurrentScansShareCache: two scans of one image at the same time,
@@ -132,7 +126,7 @@ func TestConcurrentScansShareCache(t *testing.T) {
 	}
 
 	var wg sync.WaitGroup
-	reps := make([]*report.Report, 2)
+	reps := make([]*result.Result, 2)
 	errs := make([]error, 2)
 	counters := make([]*counting, 2)
 	for i := range 2 {

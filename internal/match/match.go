@@ -340,14 +340,15 @@ func (m *Matcher) newFinding(ctx context.Context, p *inventory.Package, adv *vul
 		Modified:         adv.Modified,
 		VendorSeverity:   adv.VendorSeverity,
 		Evidence: []finding.Evidence{{
-			Advisory:       adv.ID,
-			Ecosystem:      q.ecosystem,
-			MatchedName:    q.name,
-			MatchedBy:      q.matchedBy,
-			Range:          h.rangeText,
-			Comparator:     comparator,
-			DataSource:     adv.Source,
-			DataSourceDate: adv.Modified,
+			Advisory:          adv.ID,
+			Ecosystem:         q.ecosystem,
+			MatchedName:       q.name,
+			MatchedBy:         q.matchedBy,
+			Range:             h.rangeText,
+			Comparator:        comparator,
+			DataSource:        adv.Source,
+			DataSourceDate:    adv.Modified,
+			EcosystemSpecific: adv.EcosystemSpecific,
 		}},
 	}
 	switch {

@@ -2,6 +2,7 @@ package match
 
 import (
 	"context"
+	"encoding/json"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -184,5 +185,31 @@ func TestExtendingEcosystems(t *testing.T) {
 	want := []string{"Red Hat:enterprise_linux:9", "Red Hat:enterprise_linux:9::appstream", "Red Hat:enterprise_linux:9::baseos"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("extendingEcosystems (-want +got):\n%s", diff)
+	}
+}
+
+// TestFindingKeepsEcosystemSpecific: the advisory's ecosystem_specific data
+// (for Go: the vulnerable packages and symbols) reaches the finding's
+// evidence, for enrichers such as reachability.
+func TestFindingKeepsEcosystemSpecific(t *testing.T) {
+	es := `{"imports":[{"path":"golang.org/x/text/language","symbols":["MatchStrings","Parse"]}]}`
+	db := &fakeDB{advs: map[string][]vulndb.Advisory{
+		"Go\x00golang.org/x/text": {{
+			ID: "GO-2021-0113", Ecosystem: "Go", Package: "golang.org/x/text",
+			Ranges:            []vulndb.Range{{Type: "SEMVER", Events: ev("0", "0.3.7")}},
+			EcosystemSpecific: json.RawMessage(es),
+		}},
+	}}
+	m := Matcher{DB: db}
+	inv := inventory.Inventory{Packages: []inventory.Package{{ID: "x", Name: "golang.org/x/text", Version: "v0.3.5", Ecosystem: inventory.EcoGo}}}
+	res, err := m.Match(context.Background(), &inv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Findings) != 1 || len(res.Findings[0].Evidence) != 1 {
+		t.Fatalf("findings = %+v, want one with one evidence", res.Findings)
+	}
+	if got := string(res.Findings[0].Evidence[0].EcosystemSpecific); got != es {
+		t.Errorf("ecosystem_specific = %s, want %s", got, es)
 	}
 }

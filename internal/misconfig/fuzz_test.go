@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"github.com/drydock-scan/drydock/internal/inventory"
-	"github.com/drydock-scan/drydock/internal/report"
 )
 
 // FuzzCheck feeds random history commands, users and ports to Check: no
@@ -19,9 +18,9 @@ func FuzzCheck(f *testing.F) {
 	f.Add("ADD --checksum=sha256:x", "app", "8080/tcp")
 	f.Add("/bin/sh -c #(nop) ADD file:abc in ", ":", "")
 	f.Fuzz(func(t *testing.T, createdBy, user, port string) {
-		img := report.Image{
-			Config: report.ImageConfig{User: user, ExposedPorts: []string{port}, Env: []string{createdBy}},
-			History: []report.History{
+		img := inventory.Image{
+			Config: inventory.ImageConfig{User: user, ExposedPorts: []string{port}, Env: []string{createdBy}},
+			History: []inventory.History{
 				{CreatedBy: createdBy, LayerIndex: 0},
 				{CreatedBy: createdBy, LayerIndex: 1},
 				{CreatedBy: "RUN " + createdBy + " # buildkit", LayerIndex: -1},

@@ -19,8 +19,8 @@ import (
 
 	"github.com/dustin/go-humanize"
 
+	"github.com/drydock-scan/drydock/internal/finding"
 	"github.com/drydock-scan/drydock/internal/inventory"
-	"github.com/drydock-scan/drydock/internal/report"
 	"github.com/drydock-scan/drydock/internal/secret"
 	"github.com/drydock-scan/drydock/internal/vocab"
 )
@@ -53,7 +53,7 @@ const (
 
 // checker holds one image's inputs.
 type checker struct {
-	img      report.Image
+	img      inventory.Image
 	inv      *inventory.Inventory
 	redactor *secret.Scanner // nil: history commands are not quoted
 	owners   map[string]string
@@ -62,7 +62,7 @@ type checker struct {
 // Check runs every check and returns the failed ones, sorted by ID. inv may
 // be nil (configuration-only scans): the checks that need packages or
 // filesystem facts then find nothing.
-func Check(img report.Image, inv *inventory.Inventory) []report.Misconfig {
+func Check(img inventory.Image, inv *inventory.Inventory) []finding.Misconfig {
 	c := &checker{img: img, inv: inv}
 	if inv == nil {
 		c.inv = &inventory.Inventory{}
@@ -70,8 +70,8 @@ func Check(img report.Image, inv *inventory.Inventory) []report.Misconfig {
 	if s, err := secret.Default(); err == nil {
 		c.redactor = s
 	}
-	var out []report.Misconfig
-	for _, f := range []func() *report.Misconfig{
+	var out []finding.Misconfig
+	for _, f := range []func() *finding.Misconfig{
 		c.rootUser, c.healthcheck, c.updateAlone, c.setuid, c.addRemote, c.addLocal,
 		c.secrets, c.ssh, c.caches, c.worldWritable, c.sudo,
 	} {
@@ -79,12 +79,12 @@ func Check(img report.Image, inv *inventory.Inventory) []report.Misconfig {
 			out = append(out, *m)
 		}
 	}
-	slices.SortStableFunc(out, func(a, b report.Misconfig) int { return cmp.Compare(a.ID, b.ID) })
+	slices.SortStableFunc(out, func(a, b finding.Misconfig) int { return cmp.Compare(a.ID, b.ID) })
 	return out
 }
 
 // DD-IMG-001: the image runs as root.
-func (c *checker) rootUser() *report.Misconfig {
+func (c *checker) rootUser() *finding.Misconfig {
 	u := c.img.Config.User
 	user, _, _ := strings.Cut(u, ":")
 	var ev string
@@ -96,7 +96,7 @@ func (c *checker) rootUser() *report.Misconfig {
 	default:
 		return nil
 	}
-	return &report.Misconfig{
+	return &finding.Misconfig{
 		ID: IDRootUser, Title: "Image runs as root", Severity: vocab.SevHigh, CIS: "4.1",
 		Description: "No USER instruction sets an unprivileged user, so the container's processes run as root. " +
 			"A process that escapes the container, or abuses a mounted volume or socket, does so with root privileges.",
@@ -107,7 +107,7 @@ func (c *checker) rootUser() *report.Misconfig {
 }
 
 // DD-IMG-002: no health check.
-func (c *checker) healthcheck() *report.Misconfig {
+func (c *checker) healthcheck() *finding.Misconfig {
 	hc := c.img.Config.Healthcheck
 	var ev string
 	switch {
@@ -118,7 +118,7 @@ func (c *checker) healthcheck() *report.Misconfig {
 	default:
 		return nil
 	}
-	return &report.Misconfig{
+	return &finding.Misconfig{
 		ID: IDNoHealthcheck, Title: "No HEALTHCHECK instruction", Severity: vocab.SevLow, CIS: "4.6",
 		Description: "Without a health check the runtime only knows whether the process is alive, not whether it works; " +
 			"a hung service keeps receiving traffic.",
@@ -135,7 +135,7 @@ var (
 )
 
 // DD-IMG-003: a RUN step refreshes the package index without installing.
-func (c *checker) updateAlone() *report.Misconfig {
+func (c *checker) updateAlone() *finding.Misconfig {
 	var ev []string
 	for i, h := range c.img.History {
 		cmd, ok := runCommand(h.CreatedBy)
@@ -147,7 +147,7 @@ func (c *checker) updateAlone() *report.Misconfig {
 	if len(ev) == 0 {
 		return nil
 	}
-	return &report.Misconfig{
+	return &finding.Misconfig{
 		ID: IDUpdateAlone, Title: "Package index updated in a step without installing", Severity: vocab.SevMedium, CIS: "4.7",
 		Description: "A RUN step refreshes the package index (apt-get update, apk update…) but installs nothing. The build cache keeps " +
 			"that layer, so later steps install from a stale index and miss security updates; the index also stays in the image.",
@@ -190,7 +190,7 @@ func runCommand(createdBy string) (string, bool) {
 }
 
 // DD-IMG-004: setuid and setgid files.
-func (c *checker) setuid() *report.Misconfig {
+func (c *checker) setuid() *finding.Misconfig {
 	facts := slices.Clone(c.inv.Facts.Setuid)
 	if len(facts) == 0 {
 		return nil
@@ -212,7 +212,7 @@ func (c *checker) setuid() *report.Misconfig {
 		}
 		ev = append(ev, line+")")
 	}
-	return &report.Misconfig{
+	return &finding.Misconfig{
 		ID: IDSetuid, Title: "Setuid or setgid files", Severity: vocab.SevLow, CIS: "4.8",
 		Description: fmt.Sprintf("%d file(s) run with the privileges of their owner or group whatever the calling user. "+
 			"Distributions ship several (su, passwd, mount…); in a container they are rarely needed and are a path "+
@@ -365,7 +365,7 @@ func isArchive(src string) bool {
 }
 
 // DD-IMG-005: ADD downloads a remote file without a checksum.
-func (c *checker) addRemote() *report.Misconfig {
+func (c *checker) addRemote() *finding.Misconfig {
 	var ev []string
 	for _, a := range c.adds() {
 		if a.checksum {
@@ -381,7 +381,7 @@ func (c *checker) addRemote() *report.Misconfig {
 	if len(ev) == 0 {
 		return nil
 	}
-	return &report.Misconfig{
+	return &finding.Misconfig{
 		ID: IDAddRemote, Title: "ADD fetches a remote URL without a checksum", Severity: vocab.SevMedium, CIS: "4.9",
 		Description: "ADD downloads the URL at build time and puts whatever the server returns into the image, unverified " +
 			"(and extracts nothing: the file is kept as is).",
@@ -391,7 +391,7 @@ func (c *checker) addRemote() *report.Misconfig {
 }
 
 // DD-IMG-006: ADD copies local files where COPY would do.
-func (c *checker) addLocal() *report.Misconfig {
+func (c *checker) addLocal() *finding.Misconfig {
 	var ev []string
 	for _, a := range c.adds() {
 		remote, archives, plain := false, 0, 0
@@ -417,7 +417,7 @@ func (c *checker) addLocal() *report.Misconfig {
 	if len(ev) == 0 {
 		return nil
 	}
-	return &report.Misconfig{
+	return &finding.Misconfig{
 		ID: IDAddLocal, Title: "ADD used where COPY serves", Severity: vocab.SevLow, CIS: "4.9",
 		Description: "ADD copies local files like COPY but also extracts archives and fetches URLs; using it for plain files " +
 			"hides those side effects (a file that happens to be an archive gets unpacked).",
@@ -427,8 +427,8 @@ func (c *checker) addLocal() *report.Misconfig {
 }
 
 // DD-IMG-007: secrets in ENV, ARG, LABEL or build arguments.
-func (c *checker) secrets() *report.Misconfig {
-	var found []report.Secret
+func (c *checker) secrets() *finding.Misconfig {
+	var found []finding.Secret
 	if c.redactor != nil {
 		found = c.redactor.ScanImage(c.img)
 	}
@@ -446,7 +446,7 @@ func (c *checker) secrets() *report.Misconfig {
 	if len(ev) == 0 {
 		return nil
 	}
-	return &report.Misconfig{
+	return &finding.Misconfig{
 		ID: IDSecretInConfig, Title: "Secrets in the image configuration or build history", Severity: vocab.SevHigh, CIS: "4.10",
 		Description: "Values of ENV, ARG, LABEL and build arguments are stored in the image configuration and history: " +
 			"anyone who can pull the image can read them with `docker history` or `docker inspect`.",
@@ -460,7 +460,7 @@ func (c *checker) secrets() *report.Misconfig {
 var sshServers = map[string]bool{"openssh-server": true, "openssh-server-pam": true, "dropbear": true, "dropbear-bin": true, "tinysshd": true}
 
 // DD-IMG-008: an SSH server is installed or port 22 exposed.
-func (c *checker) ssh() *report.Misconfig {
+func (c *checker) ssh() *finding.Misconfig {
 	var ev []string
 	for _, p := range c.img.Config.ExposedPorts {
 		if p == "22" || p == "22/tcp" {
@@ -475,7 +475,7 @@ func (c *checker) ssh() *report.Misconfig {
 	if len(ev) == 0 {
 		return nil
 	}
-	return &report.Misconfig{
+	return &finding.Misconfig{
 		ID: IDSSH, Title: "SSH server in the image", Severity: vocab.SevMedium, CIS: "5.6",
 		Description: "An SSH daemon in a container is another network service with its own keys, passwords and updates to manage; " +
 			"`docker exec` / `kubectl exec` give shell access without it.",
@@ -485,7 +485,7 @@ func (c *checker) ssh() *report.Misconfig {
 }
 
 // DD-IMG-009: package-manager caches left in the image.
-func (c *checker) caches() *report.Misconfig {
+func (c *checker) caches() *finding.Misconfig {
 	var total int64
 	dirs := make([]string, 0, len(c.inv.Facts.CacheBytes))
 	for d, n := range c.inv.Facts.CacheBytes {
@@ -507,7 +507,7 @@ func (c *checker) caches() *report.Misconfig {
 	for _, d := range dirs {
 		ev = append(ev, fmt.Sprintf("%s: %s", d, humanize.Bytes(uint64(c.inv.Facts.CacheBytes[d]))))
 	}
-	return &report.Misconfig{
+	return &finding.Misconfig{
 		ID: IDPackageCache, Title: "Package manager caches left in the image", Severity: vocab.SevLow,
 		Description: fmt.Sprintf("%s of package indexes and downloaded packages ship with the image: a bigger image, and stale "+
 			"indexes for anyone installing packages in it later.", humanize.Bytes(uint64(total))),
@@ -517,7 +517,7 @@ func (c *checker) caches() *report.Misconfig {
 }
 
 // DD-IMG-010: world-writable files.
-func (c *checker) worldWritable() *report.Misconfig {
+func (c *checker) worldWritable() *finding.Misconfig {
 	facts := slices.Clone(c.inv.Facts.WorldWritable)
 	if len(facts) == 0 {
 		return nil
@@ -527,7 +527,7 @@ func (c *checker) worldWritable() *report.Misconfig {
 	for _, f := range facts {
 		ev = append(ev, fmt.Sprintf("%s (%s, layer %d)", f.Path, lsMode(fs.FileMode(f.Mode)), f.LayerIndex))
 	}
-	return &report.Misconfig{
+	return &finding.Misconfig{
 		ID: IDWorldWritable, Title: "World-writable files", Severity: vocab.SevMedium,
 		Description: fmt.Sprintf("%d regular file(s) outside /tmp and /var/tmp can be modified by any user in the container: "+
 			"a non-root process can tamper with programs or configuration other users run.", len(facts)),
@@ -537,7 +537,7 @@ func (c *checker) worldWritable() *report.Misconfig {
 }
 
 // DD-IMG-011: sudo (or doas) installed.
-func (c *checker) sudo() *report.Misconfig {
+func (c *checker) sudo() *finding.Misconfig {
 	var ev []string
 	for _, p := range c.osPackages() {
 		if p.Name == "sudo" || p.Name == "sudo-rs" || p.Name == "doas" || p.Name == "opendoas" {
@@ -547,7 +547,7 @@ func (c *checker) sudo() *report.Misconfig {
 	if len(ev) == 0 {
 		return nil
 	}
-	return &report.Misconfig{
+	return &finding.Misconfig{
 		ID: IDSudo, Title: "sudo installed", Severity: vocab.SevLow, CIS: "4.3",
 		Description: "sudo lets a process become root; in a container the user is chosen at build or run time, so sudo is " +
 			"an unnecessary package and, with a permissive sudoers, a privilege escalation path.",

@@ -17,12 +17,12 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/drydock-scan/drydock/internal/extract/apk"
+	"github.com/drydock-scan/drydock/internal/finding"
 	"github.com/drydock-scan/drydock/internal/inventory"
-	"github.com/drydock-scan/drydock/internal/report"
 )
 
 // ids returns the IDs of the failed checks.
-func ids(ms []report.Misconfig) []string {
+func ids(ms []finding.Misconfig) []string {
 	var out []string
 	for _, m := range ms {
 		out = append(out, m.ID)
@@ -30,7 +30,7 @@ func ids(ms []report.Misconfig) []string {
 	return out
 }
 
-func find(ms []report.Misconfig, id string) *report.Misconfig {
+func find(ms []finding.Misconfig, id string) *finding.Misconfig {
 	for i := range ms {
 		if ms[i].ID == id {
 			return &ms[i]
@@ -40,15 +40,15 @@ func find(ms []report.Misconfig, id string) *report.Misconfig {
 }
 
 // hardened is an image that passes every check.
-func hardened() report.Image {
-	return report.Image{
-		Config: report.ImageConfig{
+func hardened() inventory.Image {
+	return inventory.Image{
+		Config: inventory.ImageConfig{
 			User:         "10001",
 			Cmd:          []string{"/app/server"},
 			ExposedPorts: []string{"8080/tcp"},
 			Healthcheck:  []string{"CMD", "/app/server", "-healthcheck"},
 		},
-		History: []report.History{
+		History: []inventory.History{
 			{CreatedBy: "/bin/sh -c #(nop) ADD file:4b03b5f551e3fbdf47ec609712007327828f7530cc3455c43bbcdcaf449a75a9 in / ", LayerIndex: 0},
 			{CreatedBy: `/bin/sh -c #(nop)  CMD ["/bin/sh"]`, EmptyLayer: true, LayerIndex: -1},
 			{CreatedBy: "RUN /bin/sh -c apt-get update && apt-get install -y --no-install-recommends ca-certificates && rm -rf /var/lib/apt/lists/* # buildkit", LayerIndex: 1},
@@ -77,27 +77,27 @@ func TestChecks(t *testing.T) {
 	const passwdMode = uint32(fs.ModeSetuid | 0o755)
 	tests := []struct {
 		name     string
-		edit     func(*report.Image, *inventory.Inventory)
+		edit     func(*inventory.Image, *inventory.Inventory)
 		want     string   // the one failed check
 		evidence []string // its evidence, if set
 	}{
-		{"no user", func(i *report.Image, _ *inventory.Inventory) { i.Config.User = "" }, IDRootUser,
+		{"no user", func(i *inventory.Image, _ *inventory.Inventory) { i.Config.User = "" }, IDRootUser,
 			[]string{"config.User is not set: processes run as root (UID 0)"}},
-		{"user root", func(i *report.Image, _ *inventory.Inventory) { i.Config.User = "root" }, IDRootUser, []string{`config.User is "root"`}},
-		{"user 0:0", func(i *report.Image, _ *inventory.Inventory) { i.Config.User = "0:0" }, IDRootUser, nil},
-		{"no healthcheck", func(i *report.Image, _ *inventory.Inventory) { i.Config.Healthcheck = nil }, IDNoHealthcheck, nil},
-		{"healthcheck none", func(i *report.Image, _ *inventory.Inventory) { i.Config.Healthcheck = []string{"NONE"} }, IDNoHealthcheck,
+		{"user root", func(i *inventory.Image, _ *inventory.Inventory) { i.Config.User = "root" }, IDRootUser, []string{`config.User is "root"`}},
+		{"user 0:0", func(i *inventory.Image, _ *inventory.Inventory) { i.Config.User = "0:0" }, IDRootUser, nil},
+		{"no healthcheck", func(i *inventory.Image, _ *inventory.Inventory) { i.Config.Healthcheck = nil }, IDNoHealthcheck, nil},
+		{"healthcheck none", func(i *inventory.Image, _ *inventory.Inventory) { i.Config.Healthcheck = []string{"NONE"} }, IDNoHealthcheck,
 			[]string{"HEALTHCHECK NONE disables the health check"}},
-		{"apt-get update alone", func(i *report.Image, _ *inventory.Inventory) {
-			i.History = append(i.History, report.History{CreatedBy: "/bin/sh -c apt-get update", LayerIndex: 5})
+		{"apt-get update alone", func(i *inventory.Image, _ *inventory.Inventory) {
+			i.History = append(i.History, inventory.History{CreatedBy: "/bin/sh -c apt-get update", LayerIndex: 5})
 		}, IDUpdateAlone, []string{"history step 8: /bin/sh -c apt-get update"}},
-		{"apk update alone (buildkit)", func(i *report.Image, _ *inventory.Inventory) {
-			i.History = append(i.History, report.History{CreatedBy: "RUN /bin/sh -c apk update # buildkit", LayerIndex: 5})
+		{"apk update alone (buildkit)", func(i *inventory.Image, _ *inventory.Inventory) {
+			i.History = append(i.History, inventory.History{CreatedBy: "RUN /bin/sh -c apk update # buildkit", LayerIndex: 5})
 		}, IDUpdateAlone, nil},
-		{"update alone with a build argument", func(i *report.Image, _ *inventory.Inventory) {
-			i.History = append(i.History, report.History{CreatedBy: "|1 MIRROR=http://deb.internal /bin/sh -c apt-get -q update", LayerIndex: 5})
+		{"update alone with a build argument", func(i *inventory.Image, _ *inventory.Inventory) {
+			i.History = append(i.History, inventory.History{CreatedBy: "|1 MIRROR=http://deb.internal /bin/sh -c apt-get -q update", LayerIndex: 5})
 		}, IDUpdateAlone, []string{"history step 8: |1 MIRROR=http://deb.internal /bin/sh -c apt-get -q update"}},
-		{"setuid", func(_ *report.Image, inv *inventory.Inventory) {
+		{"setuid", func(_ *inventory.Image, inv *inventory.Inventory) {
 			inv.Facts.Setuid = []inventory.FileFact{
 				{Path: "/usr/bin/passwd", Mode: passwdMode, LayerIndex: 0},
 				{Path: "/usr/bin/expiry", Mode: uint32(fs.ModeSetgid | 0o755), LayerIndex: 1},
@@ -107,47 +107,47 @@ func TestChecks(t *testing.T) {
 			"/usr/bin/expiry (setgid, -rwxr-sr-x, layer 1)",
 			"/usr/bin/passwd (setuid, -rwsr-xr-x, layer 0, package passwd 1:4.13+dfsg1-1)",
 		}},
-		{"setuid before the /usr merge", func(_ *report.Image, inv *inventory.Inventory) {
+		{"setuid before the /usr merge", func(_ *inventory.Image, inv *inventory.Inventory) {
 			inv.Facts.Setuid = []inventory.FileFact{{Path: "/usr/bin/su", Mode: passwdMode}}
 			inv.Packages = append(inv.Packages, inventory.Package{Name: "util-linux", Version: "2.38.1-5", Ecosystem: inventory.EcoDpkg, Files: []string{"/bin/su"}})
 		}, IDSetuid, []string{"/usr/bin/su (setuid, -rwsr-xr-x, layer 0, package util-linux 2.38.1-5)"}},
-		{"add url", func(i *report.Image, _ *inventory.Inventory) {
-			i.History = append(i.History, report.History{CreatedBy: "ADD https://example.org/app.jar /app/app.jar # buildkit", LayerIndex: 5})
+		{"add url", func(i *inventory.Image, _ *inventory.Inventory) {
+			i.History = append(i.History, inventory.History{CreatedBy: "ADD https://example.org/app.jar /app/app.jar # buildkit", LayerIndex: 5})
 		}, IDAddRemote, []string{"history step 8: ADD https://example.org/app.jar /app/app.jar # buildkit"}},
-		{"add git", func(i *report.Image, _ *inventory.Inventory) {
-			i.History = append(i.History, report.History{CreatedBy: "ADD git@github.com:acme/app.git /src # buildkit", LayerIndex: 5})
+		{"add git", func(i *inventory.Image, _ *inventory.Inventory) {
+			i.History = append(i.History, inventory.History{CreatedBy: "ADD git@github.com:acme/app.git /src # buildkit", LayerIndex: 5})
 		}, IDAddRemote, nil},
-		{"add local file", func(i *report.Image, _ *inventory.Inventory) {
-			i.History = append(i.History, report.History{CreatedBy: `ADD ["config.yaml", "/etc/app/"] # buildkit`, LayerIndex: 5})
+		{"add local file", func(i *inventory.Image, _ *inventory.Inventory) {
+			i.History = append(i.History, inventory.History{CreatedBy: `ADD ["config.yaml", "/etc/app/"] # buildkit`, LayerIndex: 5})
 		}, IDAddLocal, nil},
-		{"add classic file in a later layer", func(i *report.Image, _ *inventory.Inventory) {
-			i.History = append(i.History, report.History{CreatedBy: "/bin/sh -c #(nop) ADD dir:0a5e8c26e3e8e0b51bc9c3f3e8dbd6f1b6a0f4a33b1e1b7d7fdd1b8b46ac7e0f in /app ", LayerIndex: 5})
+		{"add classic file in a later layer", func(i *inventory.Image, _ *inventory.Inventory) {
+			i.History = append(i.History, inventory.History{CreatedBy: "/bin/sh -c #(nop) ADD dir:0a5e8c26e3e8e0b51bc9c3f3e8dbd6f1b6a0f4a33b1e1b7d7fdd1b8b46ac7e0f in /app ", LayerIndex: 5})
 		}, IDAddLocal, []string{"history step 8: /bin/sh -c #(nop) ADD dir:0a5e8c26e3e8e0b51bc9c3f3e8dbd6f1b6a0f4a33b1e1b7d7fdd1b8b46ac7e0f in /app (the classic builder records local sources by hash: an archive cannot be told apart)"}},
-		{"secret in env", func(i *report.Image, _ *inventory.Inventory) {
+		{"secret in env", func(i *inventory.Image, _ *inventory.Inventory) {
 			i.Config.Env = append(i.Config.Env, "DB_PASSWORD=Sup3rS3cret!2024")
 		}, IDSecretInConfig, nil},
-		{"expose 22", func(i *report.Image, _ *inventory.Inventory) {
+		{"expose 22", func(i *inventory.Image, _ *inventory.Inventory) {
 			i.Config.ExposedPorts = append(i.Config.ExposedPorts, "22/tcp")
 		}, IDSSH, []string{"EXPOSE 22/tcp"}},
-		{"openssh-server", func(_ *report.Image, inv *inventory.Inventory) {
+		{"openssh-server", func(_ *inventory.Image, inv *inventory.Inventory) {
 			inv.Packages = append(inv.Packages, inventory.Package{Name: "openssh-server", Version: "1:9.2p1-2+deb12u3", Ecosystem: inventory.EcoDpkg})
 		}, IDSSH, []string{"package openssh-server 1:9.2p1-2+deb12u3 (dpkg)"}},
-		{"alpine openssh", func(_ *report.Image, inv *inventory.Inventory) {
+		{"alpine openssh", func(_ *inventory.Image, inv *inventory.Inventory) {
 			inv.Packages = append(inv.Packages, inventory.Package{Name: "openssh", Version: "9.0_p1-r5", Ecosystem: inventory.EcoAPK})
 		}, IDSSH, nil},
-		{"dropbear", func(_ *report.Image, inv *inventory.Inventory) {
+		{"dropbear", func(_ *inventory.Image, inv *inventory.Inventory) {
 			inv.Packages = append(inv.Packages, inventory.Package{Name: "dropbear", Version: "2022.83-r0", Ecosystem: inventory.EcoAPK})
 		}, IDSSH, nil},
-		{"caches", func(_ *report.Image, inv *inventory.Inventory) {
+		{"caches", func(_ *inventory.Image, inv *inventory.Inventory) {
 			inv.Facts.CacheBytes = map[string]int64{"/var/lib/apt/lists": 42_000_000, "/var/cache/apt": 31_000_000, "/root/.npm": 0}
 		}, IDPackageCache, []string{"/var/lib/apt/lists: 42 MB", "/var/cache/apt: 31 MB"}},
-		{"world-writable", func(_ *report.Image, inv *inventory.Inventory) {
+		{"world-writable", func(_ *inventory.Image, inv *inventory.Inventory) {
 			inv.Facts.WorldWritable = []inventory.FileFact{{Path: "/app/config.json", Mode: 0o666, LayerIndex: 2}}
 		}, IDWorldWritable, []string{"/app/config.json (-rw-rw-rw-, layer 2)"}},
-		{"sudo", func(_ *report.Image, inv *inventory.Inventory) {
+		{"sudo", func(_ *inventory.Image, inv *inventory.Inventory) {
 			inv.Packages = append(inv.Packages, inventory.Package{Name: "sudo", Version: "1.9.13p3-1+deb12u1", Ecosystem: inventory.EcoDpkg})
 		}, IDSudo, []string{"package sudo 1.9.13p3-1+deb12u1 (dpkg)"}},
-		{"sudo as a language package is not sudo", func(_ *report.Image, inv *inventory.Inventory) {
+		{"sudo as a language package is not sudo", func(_ *inventory.Image, inv *inventory.Inventory) {
 			inv.Packages = append(inv.Packages, inventory.Package{Name: "sudo", Version: "1.0.0", Ecosystem: inventory.EcoNPM})
 		}, "", nil},
 	}
@@ -186,8 +186,8 @@ func TestSecretsRedacted(t *testing.T) {
 	token := "npm_" + strings.Repeat("aB3x", 9)
 	img := hardened()
 	img.History = append(img.History,
-		report.History{CreatedBy: "|1 NPM_TOKEN=" + token + " /bin/sh -c apt-get update", LayerIndex: 5},
-		report.History{CreatedBy: "ADD https://user:" + token + "@example.org/a.tgz /tmp/ # buildkit", LayerIndex: 6},
+		inventory.History{CreatedBy: "|1 NPM_TOKEN=" + token + " /bin/sh -c apt-get update", LayerIndex: 5},
+		inventory.History{CreatedBy: "ADD https://user:" + token + "@example.org/a.tgz /tmp/ # buildkit", LayerIndex: 6},
 	)
 	img.Config.Env = []string{"NPM_TOKEN=" + token}
 	got := Check(img, nil)
@@ -324,12 +324,12 @@ func rootfsInventory(t *testing.T, p string) *inventory.Inventory {
 // health check fail.
 func TestAlpineMinirootfs(t *testing.T) {
 	inv := rootfsInventory(t, alpineRootfs)
-	img := report.Image{
-		Config: report.ImageConfig{
+	img := inventory.Image{
+		Config: inventory.ImageConfig{
 			Env: []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"},
 			Cmd: []string{"/bin/sh"},
 		},
-		History: []report.History{
+		History: []inventory.History{
 			{CreatedBy: "/bin/sh -c #(nop) ADD file:7c9ee7e4e6ab83e0c7e5b0a1e0b6e1bbce1d4f5e4c0a9c3f9c4b6b1e2d8a3f7a in / ", LayerIndex: 0},
 			{CreatedBy: `/bin/sh -c #(nop)  CMD ["/bin/sh"]`, EmptyLayer: true, LayerIndex: -1},
 		},
@@ -342,7 +342,7 @@ func TestAlpineMinirootfs(t *testing.T) {
 		t.Errorf("facts: %+v", inv.Facts)
 	}
 	// The same image built by BuildKit from the official Dockerfile.
-	img.History = []report.History{
+	img.History = []inventory.History{
 		{CreatedBy: "ADD alpine-minirootfs-3.16.9-x86_64.tar.gz / # buildkit", LayerIndex: 0},
 		{CreatedBy: `CMD ["/bin/sh"]`, EmptyLayer: true, LayerIndex: -1},
 	}
@@ -388,8 +388,8 @@ func TestDebianMinbase(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	img := report.Image{Config: report.ImageConfig{Cmd: []string{"bash"}},
-		History: []report.History{{CreatedBy: "# debian.sh --arch 'amd64' out/ 'bookworm' '@1763942400'", LayerIndex: 0}}}
+	img := inventory.Image{Config: inventory.ImageConfig{Cmd: []string{"bash"}},
+		History: []inventory.History{{CreatedBy: "# debian.sh --arch 'amd64' out/ 'bookworm' '@1763942400'", LayerIndex: 0}}}
 	got := Check(img, inv)
 	if diff := cmp.Diff([]string{IDRootUser, IDNoHealthcheck, IDSetuid, IDPackageCache}, ids(got)); diff != "" {
 		t.Errorf("failed checks (-want +got):\n%s", diff)

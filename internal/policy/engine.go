@@ -2,17 +2,15 @@ package policy
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"maps"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/drydock-scan/drydock/internal/finding"
-	"github.com/drydock-scan/drydock/internal/report"
+	"github.com/drydock-scan/drydock/internal/result"
 	"github.com/drydock-scan/drydock/internal/vocab"
 )
 
@@ -36,15 +34,15 @@ type Engine struct {
 
 // Evaluate annotates the findings, secrets and misconfigurations of r — VEX
 // statements, ignore entries, --ignore-unfixed, --severity — without
-// removing any, recomputes r.Summary, evaluates the policies and the gate,
-// and returns the verdict, which it also stores in r.Verdict.
+// removing or rewriting any, evaluates the policies and the gate, and returns
+// the verdict. The report is built afterwards from r and the verdict.
 //
 // Order: VEX, then ignore files, then --ignore-unfixed, then --severity;
 // policy rules see the result (suppressed and filtered targets are skipped
 // unless a rule sets include_suppressed).
-func (e *Engine) Evaluate(ctx context.Context, r *report.Report) (*report.Verdict, error) {
+func (e *Engine) Evaluate(ctx context.Context, r *result.Result) (*result.Verdict, error) {
 	if r == nil {
-		return nil, errors.New("evaluating policy: no report")
+		return nil, errors.New("evaluating policy: no scan result")
 	}
 	selected, failOn, err := e.Gate.normalized()
 	if err != nil {
@@ -57,13 +55,13 @@ func (e *Engine) Evaluate(ctx context.Context, r *report.Report) (*report.Verdic
 	if e.Now != nil {
 		now = e.Now()
 	}
-	v := &report.Verdict{}
+	v := &result.Verdict{}
 	purls := purlCache{}
 
 	applyVEX(e.VEX, r, purls)
 	for _, d := range e.VEX {
 		if d != nil && len(d.Warnings) > 0 {
-			v.Warnings = append(v.Warnings, report.RuleResult{RuleID: WarnVEXNotApplied, Action: ActionWarn,
+			v.Warnings = append(v.Warnings, result.RuleResult{RuleID: WarnVEXNotApplied, Action: ActionWarn,
 				Message: fmt.Sprintf("%s: %s", d.Source, strings.Join(d.Warnings, "; "))})
 		}
 	}
@@ -96,7 +94,6 @@ func (e *Engine) Evaluate(ctx context.Context, r *report.Report) (*report.Verdic
 			}
 		}
 	}
-	r.Summarise()
 
 	v.Failures = append(v.Failures, gateResults(r, e.Gate.ExitCode, selected, failOn)...)
 	t := newTargets(r, now)
@@ -108,7 +105,7 @@ func (e *Engine) Evaluate(ctx context.Context, r *report.Report) (*report.Verdic
 			if rule.expired(now) {
 				exp := fmt.Sprintf("%s: rule %q expired %s", p.Source, rule.ID, rule.Expires)
 				v.Expired = append(v.Expired, exp)
-				v.Warnings = append(v.Warnings, report.RuleResult{RuleID: WarnExpired, Action: ActionWarn,
+				v.Warnings = append(v.Warnings, result.RuleResult{RuleID: WarnExpired, Action: ActionWarn,
 					Message: exp + " and no longer applies", Targets: []string{rule.ID}})
 				continue
 			}
@@ -132,11 +129,10 @@ func (e *Engine) Evaluate(ctx context.Context, r *report.Report) (*report.Verdic
 	default:
 		v.ExitCode = ExitFail
 	}
-	r.Verdict = v
 	return v, nil
 }
 
-func (e *Engine) applyIgnores(r *report.Report, now time.Time, v *report.Verdict, purls purlCache) {
+func (e *Engine) applyIgnores(r *result.Result, now time.Time, v *result.Verdict, purls purlCache) {
 	for _, file := range e.Ignores {
 		if file == nil {
 			continue
@@ -147,7 +143,7 @@ func (e *Engine) applyIgnores(r *report.Report, now time.Time, v *report.Verdict
 			if ent.expires.expired(now) {
 				exp := fmt.Sprintf("%s:%d: ignore %s expired %s", file.Source, ent.Line, ent.describe(), ent.Expires)
 				v.Expired = append(v.Expired, exp)
-				v.Warnings = append(v.Warnings, report.RuleResult{RuleID: WarnExpired, Action: ActionWarn,
+				v.Warnings = append(v.Warnings, result.RuleResult{RuleID: WarnExpired, Action: ActionWarn,
 					Message: exp + " and no longer applies"})
 				continue
 			}
@@ -172,7 +168,7 @@ func (e *Engine) applyIgnores(r *report.Report, now time.Time, v *report.Verdict
 			}
 		}
 		if len(noReason) > 0 {
-			v.Warnings = append(v.Warnings, report.RuleResult{RuleID: WarnIgnoreNoReason, Action: ActionWarn,
+			v.Warnings = append(v.Warnings, result.RuleResult{RuleID: WarnIgnoreNoReason, Action: ActionWarn,
 				Message: fmt.Sprintf("%d ignore entries in %s give no reason", len(noReason), file.Source),
 				Targets: noReason})
 		}
@@ -180,7 +176,7 @@ func (e *Engine) applyIgnores(r *report.Report, now time.Time, v *report.Verdict
 }
 
 // gateResults returns the gate's failures.
-func gateResults(r *report.Report, exitCode int, selected []string, failOn string) []report.RuleResult {
+func gateResults(r *result.Result, exitCode int, selected []string, failOn string) []result.RuleResult {
 	var remain, above []string
 	var nf, ns, nm int
 	failRank := vocab.SeverityRank(failOn)
@@ -194,7 +190,7 @@ func gateResults(r *report.Report, exitCode int, selected []string, failOn strin
 	for i := range r.Findings {
 		f := &r.Findings[i]
 		if visible(f.Annotations) {
-			consider(report.FindingKey(f), f.Severity, &nf)
+			consider(f.Key(), f.Severity, &nf)
 		}
 	}
 	for i := range r.Secrets {
@@ -209,18 +205,18 @@ func gateResults(r *report.Report, exitCode int, selected []string, failOn strin
 			consider(m.ID, m.Severity, &nm)
 		}
 	}
-	var out []report.RuleResult
+	var out []result.RuleResult
 	if exitCode != 0 && len(remain) > 0 {
 		sev := "any severity"
 		if selected != nil {
 			sev = "severity " + strings.Join(selected, ", ")
 		}
-		out = append(out, report.RuleResult{RuleID: GateSeverity, Action: ActionDeny,
+		out = append(out, result.RuleResult{RuleID: GateSeverity, Action: ActionDeny,
 			Message: fmt.Sprintf("%s of %s remain (--exit-code %d)", countPhrase(nf, ns, nm), sev, exitCode),
 			Targets: dedupe(remain)})
 	}
 	if len(above) > 0 {
-		out = append(out, report.RuleResult{RuleID: GateFailOn, Action: ActionDeny,
+		out = append(out, result.RuleResult{RuleID: GateFailOn, Action: ActionDeny,
 			Message: fmt.Sprintf("%d findings, secrets or misconfigurations at or above %s (--fail-on %s)",
 				len(above), failOn, strings.ToLower(failOn)),
 			Targets: dedupe(above)})
@@ -271,12 +267,12 @@ type target struct {
 
 // targets builds the CEL inputs of a report once per kind, on demand.
 type targets struct {
-	r      *report.Report
+	r      *result.Result
 	base   map[string]any
 	byKind map[string][]target
 }
 
-func newTargets(r *report.Report, now time.Time) *targets {
+func newTargets(r *result.Result, now time.Time) *targets {
 	return &targets{r: r, byKind: map[string][]target{}, base: map[string]any{
 		"image":  imageInput(r, now),
 		"counts": countsInput(r),
@@ -340,8 +336,8 @@ func (t *targets) of(kind string) []target {
 // by message. A rule that cannot be evaluated on a target (a runtime error
 // such as a missing map key) fires on it, with the error as message: a
 // broken rule never passes silently.
-func (r *Rule) evaluate(ctx context.Context, ts []target) ([]report.RuleResult, error) {
-	var out []report.RuleResult
+func (r *Rule) evaluate(ctx context.Context, ts []target) ([]result.RuleResult, error) {
+	var out []result.RuleResult
 	index := map[string]int{}
 	for i := range ts {
 		t := &ts[i]
@@ -373,7 +369,7 @@ func (r *Rule) evaluate(ctx context.Context, ts []target) ([]report.RuleResult, 
 			continue
 		}
 		index[msg] = len(out)
-		out = append(out, report.RuleResult{RuleID: r.ID, Action: r.Action, Message: msg, Targets: []string{t.key}})
+		out = append(out, result.RuleResult{RuleID: r.ID, Action: r.Action, Message: msg, Targets: []string{t.key}})
 	}
 	return out, nil
 }
@@ -400,23 +396,4 @@ func (r *Rule) defaultMessage() string {
 		return r.Description
 	}
 	return fmt.Sprintf("rule %q matched", r.ID)
-}
-
-// TestPolicyFile evaluates one policy (a file or "builtin:<name>") against a
-// saved JSON report, for `drydock policy test`. Annotations already in the
-// report (earlier suppressions) are kept.
-func TestPolicyFile(ctx context.Context, policyPath string, reportJSON io.Reader) (*report.Verdict, error) {
-	p, err := LoadPolicy(ctx, policyPath)
-	if err != nil {
-		return nil, err
-	}
-	var r report.Report
-	if err := json.NewDecoder(reportJSON).Decode(&r); err != nil {
-		return nil, fmt.Errorf("decoding report: %w", err)
-	}
-	if r.SchemaVersion != report.SchemaVersion {
-		return nil, fmt.Errorf("decoding report: schema_version %d, want %d", r.SchemaVersion, report.SchemaVersion)
-	}
-	e := &Engine{Policies: []*Policy{p}}
-	return e.Evaluate(ctx, &r)
 }

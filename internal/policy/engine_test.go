@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/drydock-scan/drydock/internal/finding"
 	"github.com/drydock-scan/drydock/internal/report"
+	"github.com/drydock-scan/drydock/internal/result"
 	"github.com/drydock-scan/drydock/internal/vocab"
 )
 
@@ -125,15 +127,12 @@ func TestGate(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			r := tt.report()
 			e := &Engine{Gate: tt.gate, Now: fixedNow}
-			got, err := e.Evaluate(context.Background(), r)
+			got, err := e.Evaluate(context.Background(), r.Result())
 			if err != nil {
 				t.Fatal(err)
 			}
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("verdict (-want +got):\n%s", diff)
-			}
-			if r.Verdict != got {
-				t.Errorf("r.Verdict not set to the returned verdict")
 			}
 			n := 0
 			for i := range r.Findings {
@@ -159,7 +158,7 @@ func TestGateInvalid(t *testing.T) {
 		{ExitCode: -1},
 	} {
 		e := &Engine{Gate: g}
-		if _, err := e.Evaluate(context.Background(), alpineReport()); err == nil {
+		if _, err := e.Evaluate(context.Background(), alpineReport().Result()); err == nil {
 			t.Errorf("Evaluate with gate %+v: no error", g)
 		}
 		if err := g.Validate(); err == nil {
@@ -243,7 +242,7 @@ func TestBuiltins(t *testing.T) {
 		r := tt.report()
 		t.Run(tt.builtin+"/"+r.Image.Reference, func(t *testing.T) {
 			e := &Engine{Policies: []*Policy{mustPolicy(t, BuiltinPrefix+tt.builtin)}, Now: fixedNow}
-			got, err := e.Evaluate(context.Background(), r)
+			got, err := e.Evaluate(context.Background(), r.Result())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -326,7 +325,7 @@ rules:
 		t.Fatal(err)
 	}
 	r := almaAppReport()
-	got, err := (&Engine{Policies: []*Policy{p}, Now: fixedNow}).Evaluate(context.Background(), r)
+	got, err := (&Engine{Policies: []*Policy{p}, Now: fixedNow}).Evaluate(context.Background(), r.Result())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -385,7 +384,7 @@ rules:
 		t.Fatal(err)
 	}
 	r := almaReport()
-	got, err := (&Engine{Policies: []*Policy{p}, Ignores: []*IgnoreFile{ign}, Now: fixedNow}).Evaluate(context.Background(), r)
+	got, err := (&Engine{Policies: []*Policy{p}, Ignores: []*IgnoreFile{ign}, Now: fixedNow}).Evaluate(context.Background(), r.Result())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -398,6 +397,7 @@ rules:
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("verdict (-want +got):\n%s", diff)
 	}
+	r.Summarise()
 	if r.Summary.Suppressed != 3 || r.Summary.Findings != 3 {
 		t.Errorf("summary = %+v, want 3 suppressed and 3 findings", r.Summary)
 	}
@@ -417,7 +417,7 @@ func TestRuntimeErrorFails(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := (&Engine{Policies: []*Policy{p}, Now: fixedNow}).Evaluate(context.Background(), alpineReport())
+		got, err := (&Engine{Policies: []*Policy{p}, Now: fixedNow}).Evaluate(context.Background(), alpineReport().Result())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -460,7 +460,7 @@ rules:
 		}},
 	} {
 		now := parseTime(tt.now)
-		got, err := (&Engine{Policies: []*Policy{p}, Now: func() time.Time { return now }}).Evaluate(context.Background(), alpineReport())
+		got, err := (&Engine{Policies: []*Policy{p}, Now: func() time.Time { return now }}).Evaluate(context.Background(), alpineReport().Result())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -470,13 +470,27 @@ rules:
 	}
 }
 
-func TestPolicyFileCommand(t *testing.T) {
+// policyOnSaved evaluates one policy against a saved JSON report, the way
+// `drydock policy test` does.
+func policyOnSaved(ctx context.Context, policyPath string, saved io.Reader) (*result.Verdict, error) {
+	p, err := LoadPolicy(ctx, policyPath)
+	if err != nil {
+		return nil, err
+	}
+	rep, err := report.ReadJSON(saved)
+	if err != nil {
+		return nil, err
+	}
+	return (&Engine{Policies: []*Policy{p}}).Evaluate(ctx, rep.Result())
+}
+
+func TestPolicyOnSavedReport(t *testing.T) {
 	r := almaReport()
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(r); err != nil {
 		t.Fatal(err)
 	}
-	got, err := TestPolicyFile(context.Background(), "builtin:kev", bytes.NewReader(buf.Bytes()))
+	got, err := policyOnSaved(context.Background(), "builtin:kev", bytes.NewReader(buf.Bytes()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -487,11 +501,11 @@ func TestPolicyFileCommand(t *testing.T) {
 	r.SchemaVersion = report.SchemaVersion + 1
 	buf.Reset()
 	_ = json.NewEncoder(&buf).Encode(r)
-	if _, err := TestPolicyFile(context.Background(), "builtin:kev", &buf); err == nil {
-		t.Error("TestPolicyFile with a future schema_version: no error")
+	if _, err := policyOnSaved(context.Background(), "builtin:kev", &buf); err == nil {
+		t.Error("a future schema_version: no error")
 	}
-	if _, err := TestPolicyFile(context.Background(), "builtin:kev", strings.NewReader("{")); err == nil {
-		t.Error("TestPolicyFile with truncated JSON: no error")
+	if _, err := policyOnSaved(context.Background(), "builtin:kev", strings.NewReader("{")); err == nil {
+		t.Error("truncated JSON: no error")
 	}
 	// A policy file on disk.
 	path := filepath.Join(t.TempDir(), "p.yaml")
@@ -500,8 +514,8 @@ func TestPolicyFileCommand(t *testing.T) {
 	}
 	buf.Reset()
 	_ = json.NewEncoder(&buf).Encode(almaAppReport())
-	if _, err := TestPolicyFile(context.Background(), path, &buf); err != nil {
-		t.Errorf("TestPolicyFile(%q): %v", path, err)
+	if _, err := policyOnSaved(context.Background(), path, &buf); err != nil {
+		t.Errorf("policy %q on a saved report: %v", path, err)
 	}
 }
 
@@ -514,12 +528,12 @@ func TestEvaluateTwice(t *testing.T) {
 	}
 	e := &Engine{Gate: Gate{Severities: []string{"HIGH"}, ExitCode: 1}, Ignores: []*IgnoreFile{ign}, Now: fixedNow}
 	r := alpineReport()
-	v1, err := e.Evaluate(context.Background(), r)
+	v1, err := e.Evaluate(context.Background(), r.Result())
 	if err != nil {
 		t.Fatal(err)
 	}
 	first := append([]finding.Annotation(nil), r.Findings[0].Annotations...)
-	v2, err := e.Evaluate(context.Background(), r)
+	v2, err := e.Evaluate(context.Background(), r.Result())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -543,7 +557,7 @@ func mustRead(t *testing.T, path string) string {
 func TestEvaluateCancelled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := (&Engine{Policies: []*Policy{mustPolicy(t, "builtin:kev")}}).Evaluate(ctx, almaReport()); err == nil {
+	if _, err := (&Engine{Policies: []*Policy{mustPolicy(t, "builtin:kev")}}).Evaluate(ctx, almaReport().Result()); err == nil {
 		t.Error("Evaluate with a cancelled context: no error")
 	}
 	if _, err := (&Engine{}).Evaluate(context.Background(), nil); err == nil {

@@ -268,7 +268,7 @@ func keys(r *report.Report, id string, names ...string) []string {
 		}
 		for _, n := range names {
 			if f.Package.Name == n {
-				out = append(out, report.FindingKey(f))
+				out = append(out, f.Key())
 			}
 		}
 	}

@@ -43,7 +43,7 @@ func FuzzParsePolicy(f *testing.F) {
 			}
 		}
 		e := &Engine{Policies: []*Policy{p}, Now: fixedNow}
-		if _, err := e.Evaluate(context.Background(), almaAppReport()); err != nil {
+		if _, err := e.Evaluate(context.Background(), almaAppReport().Result()); err != nil {
 			t.Fatalf("evaluating an accepted policy: %v", err)
 		}
 	})
@@ -67,7 +67,7 @@ func FuzzParseIgnoreFile(f *testing.F) {
 				}
 			}
 			r := almaAppReport()
-			if _, err := (&Engine{Ignores: []*IgnoreFile{ig}, Now: fixedNow}).Evaluate(context.Background(), r); err != nil {
+			if _, err := (&Engine{Ignores: []*IgnoreFile{ig}, Now: fixedNow}).Evaluate(context.Background(), r.Result()); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -87,7 +87,7 @@ func FuzzParseVEX(f *testing.F) {
 				t.Fatalf("accepted a statement without vulnerability or product: %+v", s)
 			}
 		}
-		if _, err := (&Engine{VEX: []*VEX{v}, Now: fixedNow}).Evaluate(context.Background(), almaReport()); err != nil {
+		if _, err := (&Engine{VEX: []*VEX{v}, Now: fixedNow}).Evaluate(context.Background(), almaReport().Result()); err != nil {
 			t.Fatal(err)
 		}
 	})

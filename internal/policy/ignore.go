@@ -13,7 +13,6 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/drydock-scan/drydock/internal/finding"
-	"github.com/drydock-scan/drydock/internal/report"
 )
 
 // IgnoreFile is a parsed ignore file: either drydock's YAML format
@@ -319,10 +318,10 @@ func (e *IgnoreEntry) matchFinding(f *finding.Finding, purls purlCache) bool {
 	return false
 }
 
-func (e *IgnoreEntry) matchSecret(s *report.Secret) bool {
+func (e *IgnoreEntry) matchSecret(s *finding.Secret) bool {
 	return len(e.Packages) == 0 && e.idMatches(s.RuleID) && e.pathMatches(s.Path)
 }
 
-func (e *IgnoreEntry) matchMisconfig(m *report.Misconfig) bool {
+func (e *IgnoreEntry) matchMisconfig(m *finding.Misconfig) bool {
 	return e.ID != "" && len(e.Packages) == 0 && len(e.Paths) == 0 && e.idMatches(m.ID)
 }

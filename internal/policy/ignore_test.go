@@ -28,7 +28,7 @@ func annotationsByKey(r *report.Report) map[string][]finding.Annotation {
 	out := map[string][]finding.Annotation{}
 	for i := range r.Findings {
 		if a := r.Findings[i].Annotations; len(a) > 0 {
-			out[report.FindingKey(&r.Findings[i])] = a
+			out[r.Findings[i].Key()] = a
 		}
 	}
 	for i := range r.Secrets {
@@ -57,7 +57,7 @@ func TestIgnoreYAML(t *testing.T) {
 	t.Run("alpine", func(t *testing.T) {
 		r := alpineReport()
 		got, err := (&Engine{Gate: Gate{Severities: []string{"MEDIUM"}, ExitCode: 1}, Ignores: []*IgnoreFile{ign}, Now: fixedNow}).
-			Evaluate(context.Background(), r)
+			Evaluate(context.Background(), r.Result())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -82,7 +82,7 @@ func TestIgnoreYAML(t *testing.T) {
 		r := almaAppReport()
 		now := time.Date(2025, 6, 30, 23, 0, 0, 0, time.UTC)
 		got, err := (&Engine{Policies: []*Policy{mustPolicy(t, "builtin:kev")}, Ignores: []*IgnoreFile{ign},
-			Now: func() time.Time { return now }}).Evaluate(context.Background(), r)
+			Now: func() time.Time { return now }}).Evaluate(context.Background(), r.Result())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -118,7 +118,7 @@ func TestIgnoreYAML(t *testing.T) {
 			r := alpineReport()
 			r.Findings = r.Findings[:1] // busybox only
 			got, err := (&Engine{Gate: Gate{ExitCode: 1}, Ignores: []*IgnoreFile{ign}, Now: func() time.Time { return tt.now }}).
-				Evaluate(context.Background(), r)
+				Evaluate(context.Background(), r.Result())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -154,7 +154,7 @@ func TestIgnoreText(t *testing.T) {
 	}
 	r := almaAppReport()
 	r.Findings = append(r.Findings, alpineReport().Findings...)
-	got, err := (&Engine{Gate: Gate{FailOn: "medium"}, Ignores: []*IgnoreFile{ign}, Now: fixedNow}).Evaluate(context.Background(), r)
+	got, err := (&Engine{Gate: Gate{FailOn: "medium"}, Ignores: []*IgnoreFile{ign}, Now: fixedNow}).Evaluate(context.Background(), r.Result())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,7 +183,7 @@ func TestIgnoreMissingReason(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := (&Engine{Ignores: []*IgnoreFile{ign}, Now: fixedNow}).Evaluate(context.Background(), alpineReport())
+	got, err := (&Engine{Ignores: []*IgnoreFile{ign}, Now: fixedNow}).Evaluate(context.Background(), alpineReport().Result())
 	if err != nil {
 		t.Fatal(err)
 	}

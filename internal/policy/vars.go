@@ -7,7 +7,7 @@ import (
 
 	"github.com/drydock-scan/drydock/internal/finding"
 	"github.com/drydock-scan/drydock/internal/inventory"
-	"github.com/drydock-scan/drydock/internal/report"
+	"github.com/drydock-scan/drydock/internal/result"
 	"github.com/drydock-scan/drydock/internal/vocab"
 )
 
@@ -173,7 +173,7 @@ func vexStatus(as []finding.Annotation) string {
 func findingInput(f *finding.Finding) FindingInput {
 	in := FindingInput{
 		ID:               f.ID,
-		Key:              report.FindingKey(f),
+		Key:              f.Key(),
 		Aliases:          nonNil(f.Aliases),
 		Severity:         f.Severity,
 		VendorSeverity:   f.VendorSeverity,
@@ -232,7 +232,7 @@ func packageInput(p *inventory.Package, vulns []string) PackageInput {
 	return in
 }
 
-func imageInput(r *report.Report, now time.Time) ImageInput {
+func imageInput(r *result.Result, now time.Time) ImageInput {
 	img := &r.Image
 	in := ImageInput{
 		Reference: img.Reference,
@@ -267,7 +267,7 @@ func imageInput(r *report.Report, now time.Time) ImageInput {
 	return in
 }
 
-func secretInput(s *report.Secret) SecretInput {
+func secretInput(s *finding.Secret) SecretInput {
 	in := SecretInput{
 		RuleID:         s.RuleID,
 		Title:          s.Title,
@@ -288,7 +288,7 @@ func secretInput(s *report.Secret) SecretInput {
 	return in
 }
 
-func misconfigInput(m *report.Misconfig) MisconfigInput {
+func misconfigInput(m *finding.Misconfig) MisconfigInput {
 	return MisconfigInput{
 		ID:         m.ID,
 		Title:      m.Title,
@@ -300,7 +300,7 @@ func misconfigInput(m *report.Misconfig) MisconfigInput {
 	}
 }
 
-func countsInput(r *report.Report) CountsInput {
+func countsInput(r *result.Result) CountsInput {
 	var c CountsInput
 	for i := range r.Findings {
 		f := &r.Findings[i]
@@ -343,7 +343,7 @@ func countsInput(r *report.Report) CountsInput {
 // SecretKey is the target key of a secret in a verdict:
 // "<rule id>@<path>:<line>", or "<rule id>@<source>" for secrets found in the
 // image configuration or history.
-func SecretKey(s *report.Secret) string {
+func SecretKey(s *finding.Secret) string {
 	loc := s.Path
 	if loc == "" {
 		loc = s.Source

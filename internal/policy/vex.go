@@ -10,7 +10,8 @@ import (
 	"github.com/package-url/packageurl-go"
 
 	"github.com/drydock-scan/drydock/internal/finding"
-	"github.com/drydock-scan/drydock/internal/report"
+	"github.com/drydock-scan/drydock/internal/inventory"
+	"github.com/drydock-scan/drydock/internal/result"
 	"github.com/drydock-scan/drydock/internal/vocab"
 )
 
@@ -142,7 +143,7 @@ type imageMatcher struct {
 	names   []string // repository names, last path element
 }
 
-func newImageMatcher(img *report.Image) imageMatcher {
+func newImageMatcher(img *inventory.Image) imageMatcher {
 	var m imageMatcher
 	add := func(digest string) {
 		if digest != "" {
@@ -232,7 +233,7 @@ func statementMatches(s *VEXStatement, f *finding.Finding, pkg *packageurl.Packa
 // applyVEX annotates the findings of r that a statement of docs covers. The
 // latest statement wins (by timestamp, then by order of documents and
 // statements).
-func applyVEX(docs []*VEX, r *report.Report, purls purlCache) {
+func applyVEX(docs []*VEX, r *result.Result, purls purlCache) {
 	img := newImageMatcher(&r.Image)
 	for i := range r.Findings {
 		f := &r.Findings[i]

@@ -69,7 +69,7 @@ func TestVEXFormats(t *testing.T) {
 			}
 			r := almaReport()
 			got, err := (&Engine{Policies: []*Policy{mustPolicy(t, "builtin:kev")}, VEX: []*VEX{v}, Now: fixedNow}).
-				Evaluate(context.Background(), r)
+				Evaluate(context.Background(), r.Result())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -104,7 +104,7 @@ func TestVEXImageScope(t *testing.T) {
 	v := mustVEX(t, "testdata/vex/glibc.openvex.json")
 	r := almaReport()
 	r.Image.Digest = "sha256:" + repeat("99", 32)
-	if _, err := (&Engine{VEX: []*VEX{v}, Now: fixedNow}).Evaluate(context.Background(), r); err != nil {
+	if _, err := (&Engine{VEX: []*VEX{v}, Now: fixedNow}).Evaluate(context.Background(), r.Result()); err != nil {
 		t.Fatal(err)
 	}
 	if a := r.Findings[0].Annotations; r.Findings[0].Package.Name != "glibc" || len(a) != 0 {
@@ -128,9 +128,10 @@ func TestVEXImageScope(t *testing.T) {
 		t.Fatal(err)
 	}
 	r = almaReport()
-	if _, err := (&Engine{VEX: []*VEX{whole}, Now: fixedNow}).Evaluate(context.Background(), r); err != nil {
+	if _, err := (&Engine{VEX: []*VEX{whole}, Now: fixedNow}).Evaluate(context.Background(), r.Result()); err != nil {
 		t.Fatal(err)
 	}
+	r.Summarise()
 	if r.Summary.Suppressed != 3 {
 		t.Errorf("image-wide statement suppressed %d findings, want the 3 glibc ones", r.Summary.Suppressed)
 	}
@@ -153,7 +154,7 @@ func TestVEXLatestWins(t *testing.T) {
 	newer := doc("2026-06-01T00:00:00Z", VEXAffected)
 	for _, order := range [][]*VEX{{older, newer}, {newer, older}} {
 		r := almaReport()
-		if _, err := (&Engine{VEX: order, Now: fixedNow}).Evaluate(context.Background(), r); err != nil {
+		if _, err := (&Engine{VEX: order, Now: fixedNow}).Evaluate(context.Background(), r.Result()); err != nil {
 			t.Fatal(err)
 		}
 		want := []finding.Annotation{{Kind: vocab.AnnotationVEX, Source: "affected.json", Status: VEXAffected, Reason: "update glibc"}}
@@ -246,7 +247,7 @@ func TestVEXNotApplied(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := (&Engine{VEX: []*VEX{v}, Now: fixedNow}).Evaluate(context.Background(), almaReport())
+	got, err := (&Engine{VEX: []*VEX{v}, Now: fixedNow}).Evaluate(context.Background(), almaReport().Result())
 	if err != nil {
 		t.Fatal(err)
 	}

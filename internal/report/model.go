@@ -3,10 +3,14 @@
 package report
 
 import (
+	"encoding/json"
+	"fmt"
+	"io"
 	"time"
 
 	"github.com/drydock-scan/drydock/internal/finding"
 	"github.com/drydock-scan/drydock/internal/inventory"
+	"github.com/drydock-scan/drydock/internal/result"
 	"github.com/drydock-scan/drydock/internal/vocab"
 )
 
@@ -39,79 +43,6 @@ type Tool struct {
 	Version string `json:"version"`
 }
 
-// Image is what the source stage learned about the image.
-type Image struct {
-	Reference    string            `json:"reference"`
-	Kind         string            `json:"kind"` // registry, docker-archive, oci-layout, oci-archive, dir, sbom
-	Name         string            `json:"name,omitempty"`
-	Digest       string            `json:"digest,omitempty"` // manifest digest
-	ConfigDigest string            `json:"config_digest,omitempty"`
-	RepoTags     []string          `json:"repo_tags,omitempty"`
-	RepoDigests  []string          `json:"repo_digests,omitempty"`
-	OS           string            `json:"os,omitempty"`
-	Arch         string            `json:"architecture,omitempty"`
-	Variant      string            `json:"variant,omitempty"`
-	Created      time.Time         `json:"created,omitempty"`
-	Config       ImageConfig       `json:"config"`
-	Layers       []inventory.Layer `json:"layers"`
-	History      []History         `json:"history,omitempty"`
-}
-
-// ImageConfig is the runtime configuration of the image.
-type ImageConfig struct {
-	User         string            `json:"user,omitempty"`
-	Env          []string          `json:"env,omitempty"` // values of secret-looking names are redacted
-	Entrypoint   []string          `json:"entrypoint,omitempty"`
-	Cmd          []string          `json:"cmd,omitempty"`
-	WorkingDir   string            `json:"working_dir,omitempty"`
-	ExposedPorts []string          `json:"exposed_ports,omitempty"`
-	Labels       map[string]string `json:"labels,omitempty"`
-	Healthcheck  []string          `json:"healthcheck,omitempty"`
-}
-
-// History is one entry of the image history (one Dockerfile step).
-type History struct {
-	Created    time.Time `json:"created,omitempty"`
-	CreatedBy  string    `json:"created_by,omitempty"`
-	Comment    string    `json:"comment,omitempty"`
-	EmptyLayer bool      `json:"empty_layer,omitempty"`
-	// LayerIndex is the layer this step produced, or -1 for empty layers.
-	LayerIndex int `json:"layer_index"`
-}
-
-// Secret is a secret found in a file of a layer or in the image config.
-type Secret struct {
-	RuleID   string `json:"rule_id"`
-	Title    string `json:"title"`
-	Severity string `json:"severity"`
-	Category string `json:"category,omitempty"`
-	// Where: "file", "config-env", "config-label", "history".
-	Source string `json:"source"`
-	Path   string `json:"path,omitempty"`
-	Line   int    `json:"line,omitempty"`
-	// Match is the redacted evidence: never the whole secret.
-	Match       string `json:"match"`
-	LayerIndex  int    `json:"layer_index"`
-	LayerDiffID string `json:"layer_diff_id,omitempty"`
-	CreatedBy   string `json:"created_by,omitempty"`
-	// DeletedInLayer is set when a later layer removes or overwrites the file:
-	// the secret is still readable by anyone who pulls the image.
-	DeletedInLayer *int                 `json:"deleted_in_layer,omitempty"`
-	Annotations    []finding.Annotation `json:"annotations,omitempty"`
-}
-
-// Misconfig is a failed image configuration check.
-type Misconfig struct {
-	ID          string               `json:"id"` // e.g. "DD-IMG-001"
-	Title       string               `json:"title"`
-	Severity    string               `json:"severity"`
-	CIS         string               `json:"cis,omitempty"` // CIS Docker Benchmark reference, e.g. "4.1"
-	Description string               `json:"description,omitempty"`
-	Evidence    []string             `json:"evidence,omitempty"`
-	Fix         string               `json:"fix,omitempty"`
-	Annotations []finding.Annotation `json:"annotations,omitempty"`
-}
-
 // Summary counts findings by severity (suppressed findings excluded).
 type Summary struct {
 	Packages   int            `json:"packages"`
@@ -122,34 +53,8 @@ type Summary struct {
 	Misconfigs int            `json:"misconfigurations,omitempty"`
 }
 
-// Verdict is the policy stage's decision.
-type Verdict struct {
-	Pass     bool         `json:"pass"`
-	ExitCode int          `json:"exit_code"`
-	Failures []RuleResult `json:"failures,omitempty"`
-	Warnings []RuleResult `json:"warnings,omitempty"`
-	// Expired lists ignore rules or policy rules whose expiry has passed.
-	Expired []string `json:"expired,omitempty"`
-}
-
-// RuleResult is one rule that fired.
-type RuleResult struct {
-	RuleID  string `json:"rule_id"`
-	Action  string `json:"action"` // "deny", "warn"
-	Message string `json:"message"`
-	// Targets are the finding IDs ("<vuln id>@<package id>"), package IDs,
-	// secret/misconfig IDs or "image" that the rule fired on.
-	Targets []string `json:"targets,omitempty"`
-}
-
-// Database describes the advisory database used.
-type Database struct {
-	Path    string    `json:"path,omitempty"`
-	BuiltAt time.Time `json:"built_at"`
-	Sources []string  `json:"sources,omitempty"`
-}
-
-// Summarise recomputes r.Summary from the findings.
+// Summarise computes r.Summary from the findings, secrets and
+// misconfigurations (suppressed and filtered ones are not counted).
 func (r *Report) Summarise() {
 	s := Summary{Packages: len(r.Packages), BySeverity: map[string]int{}}
 	for _, sev := range vocab.Severities() {
@@ -168,8 +73,73 @@ func (r *Report) Summarise() {
 	r.Summary = s
 }
 
-// FindingKey is the stable key of a finding used by policy targets and SARIF
-// fingerprints: "<id>@<package id>".
-func FindingKey(f *finding.Finding) string {
-	return f.ID + "@" + f.Package.ID
+// The types the report shares with the stages before it.
+type (
+	Image       = inventory.Image
+	ImageConfig = inventory.ImageConfig
+	History     = inventory.History
+	Secret      = finding.Secret
+	Misconfig   = finding.Misconfig
+	Verdict     = result.Verdict
+	RuleResult  = result.RuleResult
+	Database    = result.Database
+)
+
+// New builds the report of a scan, once, at the end: the result, the
+// policy's verdict (nil when no policy ran: inventory-only commands) and the
+// producer. Nothing is copied back: the report is never a carrier between
+// stages.
+func New(res *result.Result, v *result.Verdict, tool Tool, createdAt time.Time) *Report {
+	r := &Report{
+		SchemaVersion: SchemaVersion,
+		Tool:          tool,
+		CreatedAt:     createdAt.UTC().Truncate(time.Second),
+		Image:         res.Image,
+		Distro:        res.Distro,
+		Packages:      res.Packages,
+		Findings:      res.Findings,
+		Secrets:       res.Secrets,
+		Misconfigs:    res.Misconfigs,
+		Verdict:       v,
+		Database:      res.Database,
+		Notes:         res.Notes,
+		Scanners:      res.Scanners,
+	}
+	if r.Packages == nil {
+		r.Packages = []inventory.Package{}
+	}
+	if r.Findings == nil {
+		r.Findings = []finding.Finding{}
+	}
+	r.Summarise()
+	return r
+}
+
+// Result returns the scan result a saved report holds, for evaluating a
+// policy on it again or matching its packages again.
+func (r *Report) Result() *result.Result {
+	return &result.Result{
+		Image:      r.Image,
+		Distro:     r.Distro,
+		Packages:   r.Packages,
+		Notes:      r.Notes,
+		Findings:   r.Findings,
+		Secrets:    r.Secrets,
+		Misconfigs: r.Misconfigs,
+		Scanners:   r.Scanners,
+		Database:   r.Database,
+	}
+}
+
+// ReadJSON decodes a saved JSON report. A report of another schema version
+// is refused rather than misread.
+func ReadJSON(rd io.Reader) (*Report, error) {
+	var r Report
+	if err := json.NewDecoder(rd).Decode(&r); err != nil {
+		return nil, fmt.Errorf("decoding report: %w", err)
+	}
+	if r.SchemaVersion != SchemaVersion {
+		return nil, fmt.Errorf("decoding report: schema_version %d, want %d", r.SchemaVersion, SchemaVersion)
+	}
+	return &r, nil
 }

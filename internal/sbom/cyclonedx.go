@@ -246,7 +246,7 @@ func ptrIfAny(s []string) *[]string {
 // vulnerability converts one finding; its bom-ref is the finding key.
 func vulnerability(f *finding.Finding, refs map[string]string, tool report.Tool) cdx.Vulnerability {
 	v := cdx.Vulnerability{
-		BOMRef:      report.FindingKey(f),
+		BOMRef:      f.Key(),
 		ID:          f.ID,
 		Source:      vulnSource(f.ID, f),
 		Description: f.Description,

@@ -1,6 +1,9 @@
-// Package scan wires the stages together:
+// Package scan wires the stages that look at an image together:
 //
-//	source → walk (per layer, concurrent) → extract → inventory.Merge → match → report
+//	source → walk (per layer, concurrent) → extract → inventory.Merge → match → enrich
+//
+// and returns a result.Result; policy and the report come after it, in the
+// caller.
 //
 // It owns concurrency and the per-layer cache. It has no global state: a
 // server can run many scans in one process.
@@ -20,12 +23,13 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/drydock-scan/drydock/internal/enrich"
 	"github.com/drydock-scan/drydock/internal/extract"
 	"github.com/drydock-scan/drydock/internal/extract/osrelease"
 	"github.com/drydock-scan/drydock/internal/finding"
 	"github.com/drydock-scan/drydock/internal/inventory"
 	"github.com/drydock-scan/drydock/internal/match"
-	"github.com/drydock-scan/drydock/internal/report"
+	"github.com/drydock-scan/drydock/internal/result"
 	"github.com/drydock-scan/drydock/internal/secret"
 	"github.com/drydock-scan/drydock/internal/source"
 	"github.com/drydock-scan/drydock/internal/vulndb"
@@ -57,15 +61,16 @@ type Config struct {
 	Secrets *secret.Scanner
 	// Misconfig, if set, runs the image configuration checks on the image
 	// and the merged inventory (its filesystem facts).
-	Misconfig func(report.Image, *inventory.Inventory) []report.Misconfig
+	Misconfig func(inventory.Image, *inventory.Inventory) []finding.Misconfig
+
+	// Enrichers run, in order, after matching (only when DB is set); nil:
+	// DefaultEnrichers(DB). An empty, non-nil list runs none.
+	Enrichers []enrich.Enricher
 
 	// Progress, if set, is called (from several goroutines, serialised by
 	// the caller's own locking) as layers are read: bytes so far for one
 	// layer, and done=true when the layer is finished.
 	Progress func(ev Progress)
-
-	ToolVersion string
-	Now         func() time.Time
 }
 
 // Progress is one progress event.
@@ -92,8 +97,23 @@ func (c *Config) extractors() []extract.Extractor {
 	return DefaultExtractors()
 }
 
-// Run scans the image: inventory, then matching if a database is set.
-func Run(ctx context.Context, cfg Config) (*report.Report, error) {
+// extractorsWithSecrets is the list every layer is walked with: the
+// extractors, and the secret scanner when it is on.
+func (c *Config) extractorsWithSecrets() []extract.Extractor {
+	exts := c.extractors()
+	if c.Secrets != nil {
+		exts = append(slices.Clone(exts), c.Secrets)
+	}
+	return exts
+}
+
+// DefaultEnrichers is the enrichment stage's list, in order.
+func DefaultEnrichers(db vulndb.Reader) []enrich.Enricher {
+	return []enrich.Enricher{enrich.KEV{DB: db}}
+}
+
+// Run opens the image and scans it (see RunImage).
+func Run(ctx context.Context, cfg Config) (*result.Result, error) {
 	img, err := source.Open(ctx, cfg.Reference, cfg.Source)
 	if err != nil {
 		return nil, err
@@ -102,78 +122,86 @@ func Run(ctx context.Context, cfg Config) (*report.Report, error) {
 	return RunImage(ctx, img, cfg)
 }
 
-// RunImage scans an already opened image.
-func RunImage(ctx context.Context, img *source.Image, cfg Config) (*report.Report, error) {
-	rep := NewReport(img, cfg)
+// RunImage scans an already opened image: the inventory (with secrets and
+// misconfigurations when configured), then matching and enrichment if a
+// database is set. The result is a plain value; the caller applies the policy
+// and builds the report from both.
+func RunImage(ctx context.Context, img *source.Image, cfg Config) (*result.Result, error) {
+	res := &result.Result{Image: ImageFacts(img), Scanners: []string{"sbom"}}
 	inv, err := Inventory(ctx, img, cfg)
 	if err != nil {
 		return nil, err
 	}
-	rep.Distro = inv.Distro
-	rep.Packages = inv.Packages
-	rep.Notes = inv.Notes
-	rep.Scanners = []string{"sbom"}
+	res.Distro, res.Packages, res.Notes = inv.Distro, inv.Packages, inv.Notes
+	res.Versions.Extractors = ExtractorKey(cfg.extractorsWithSecrets())
 	if cfg.Secrets != nil {
-		rep.Secrets = append(cfg.Secrets.ToReport(inv.Secrets), cfg.Secrets.ScanImage(rep.Image)...)
-		rep.Scanners = append(rep.Scanners, "secret")
+		res.Secrets = append(cfg.Secrets.Findings(inv.Secrets), cfg.Secrets.ScanImage(res.Image)...)
+		res.AddScanner("secret")
 	}
 	// The checks see the raw config (they redact their own evidence); the
-	// report keeps only the redacted one.
+	// result keeps only the redacted one.
 	if cfg.Misconfig != nil {
-		rep.Misconfigs = cfg.Misconfig(rep.Image, &inv)
-		rep.Scanners = append(rep.Scanners, "misconfig")
+		res.Misconfigs = cfg.Misconfig(res.Image, &inv)
+		res.AddScanner("misconfig")
 	}
-	redactImage(rep, cfg.Secrets)
+	redactImage(res, cfg.Secrets)
 	if cfg.DB != nil {
-		if err := MatchReport(ctx, rep, cfg.DB, cfg.Match); err != nil {
+		if err := MatchAndEnrich(ctx, res, cfg.DB, cfg.Match, cfg.Enrichers); err != nil {
 			return nil, err
 		}
 	}
-	rep.Summarise()
-	return rep, nil
+	return res, nil
 }
 
-// MatchReport matches the report's packages against db and stores the
-// findings (used for image scans and SBOM re-scans alike).
-func MatchReport(ctx context.Context, rep *report.Report, db vulndb.Reader, opt match.Options) error {
-	m := match.Matcher{DB: db, Opt: opt}
-	inv := inventory.Inventory{Distro: rep.Distro, Packages: rep.Packages}
-	res, err := m.Match(ctx, &inv)
-	if err != nil {
-		return fmt.Errorf("matching: %w", err)
+// MatchAndEnrich matches the result's packages (Match), then runs the
+// enrichers in order (nil: DefaultEnrichers). Image scans and SBOM re-scans
+// both come through here.
+func MatchAndEnrich(ctx context.Context, res *result.Result, db vulndb.Reader, opt match.Options, enrichers []enrich.Enricher) error {
+	if err := Match(ctx, res, db, opt); err != nil {
+		return err
 	}
-	rep.Findings = res.Findings
-	if rep.Findings == nil {
-		rep.Findings = []finding.Finding{}
+	if enrichers == nil {
+		enrichers = DefaultEnrichers(db)
 	}
-	rep.Notes = append(rep.Notes, res.Notes...)
-	if meta, err := db.Meta(ctx); err == nil {
-		d := &report.Database{BuiltAt: meta.BuiltAt}
-		for _, s := range meta.Sources {
-			d.Sources = append(d.Sources, s.Name)
-		}
-		rep.Database = d
+	if err := enrich.Run(ctx, res, enrichers); err != nil {
+		return fmt.Errorf("enriching findings: %w", err)
 	}
-	rep.Scanners = appendUnique(rep.Scanners, "vuln")
-	rep.Summarise()
 	return nil
 }
 
-func appendUnique(s []string, v string) []string {
-	if slices.Contains(s, v) {
-		return s
+// Match matches the result's packages against db and stores the findings,
+// the notes matching made and the database it used. It serves image scans
+// and SBOM re-scans alike.
+func Match(ctx context.Context, res *result.Result, db vulndb.Reader, opt match.Options) error {
+	m := match.Matcher{DB: db, Opt: opt}
+	inv := res.Inventory()
+	out, err := m.Match(ctx, &inv)
+	if err != nil {
+		return fmt.Errorf("matching: %w", err)
 	}
-	return append(s, v)
+	res.Findings = out.Findings
+	if res.Findings == nil {
+		res.Findings = []finding.Finding{}
+	}
+	res.Notes = append(res.Notes, out.Notes...)
+	meta, err := db.Meta(ctx)
+	if err != nil {
+		return fmt.Errorf("reading database metadata: %w", err)
+	}
+	d := &result.Database{BuiltAt: meta.BuiltAt}
+	for _, s := range meta.Sources {
+		d.Sources = append(d.Sources, s.Name)
+	}
+	res.Database = d
+	res.Versions.Matcher = match.Version
+	res.AddScanner("vuln")
+	return nil
 }
 
 // Inventory walks every layer once (concurrently), runs the extractors on
 // the files they want and merges the per-layer results.
 func Inventory(ctx context.Context, img *source.Image, cfg Config) (inventory.Inventory, error) {
-	exts := cfg.extractors()
-	if cfg.Secrets != nil {
-		exts = append(slices.Clone(exts), cfg.Secrets)
-	}
-	results, err := Layers(ctx, img, exts, cfg)
+	results, err := Layers(ctx, img, cfg.extractorsWithSecrets(), cfg)
 	if err != nil {
 		return inventory.Inventory{}, err
 	}
@@ -387,14 +415,14 @@ func walkLayer(ctx context.Context, l *source.Layer, total int, exts []extract.E
 // redactImage masks secrets in the config and history the report carries:
 // the report is often published (CI logs, code scanning) and must not leak
 // what it found.
-func redactImage(rep *report.Report, s *secret.Scanner) {
+func redactImage(res *result.Result, s *secret.Scanner) {
 	if s == nil {
 		var err error
 		if s, err = secret.Default(); err != nil {
 			return
 		}
 	}
-	rep.Image.Config.Env = s.RedactEnv(rep.Image.Config.Env)
+	res.Image.Config.Env = s.RedactEnv(res.Image.Config.Env)
 	memo := map[string]string{}
 	redact := func(cmd string) string {
 		if r, ok := memo[cmd]; ok {
@@ -404,54 +432,46 @@ func redactImage(rep *report.Report, s *secret.Scanner) {
 		memo[cmd] = r
 		return r
 	}
-	for i := range rep.Image.History {
-		rep.Image.History[i].CreatedBy = redact(rep.Image.History[i].CreatedBy)
+	for i := range res.Image.History {
+		res.Image.History[i].CreatedBy = redact(res.Image.History[i].CreatedBy)
 	}
-	for i := range rep.Image.Layers {
-		rep.Image.Layers[i].CreatedBy = redact(rep.Image.Layers[i].CreatedBy)
+	for i := range res.Image.Layers {
+		res.Image.Layers[i].CreatedBy = redact(res.Image.Layers[i].CreatedBy)
 	}
-	for i := range rep.Packages {
-		if l := rep.Packages[i].Layer; l != nil && redact(l.CreatedBy) != l.CreatedBy {
+	for i := range res.Packages {
+		if l := res.Packages[i].Layer; l != nil && redact(l.CreatedBy) != l.CreatedBy {
 			c := *l
 			c.CreatedBy = redact(c.CreatedBy)
-			rep.Packages[i].Layer = &c
+			res.Packages[i].Layer = &c
 		}
 	}
 }
 
-// NewReport fills the image part of a report from the source.
-func NewReport(img *source.Image, cfg Config) *report.Report {
-	now := time.Now
-	if cfg.Now != nil {
-		now = cfg.Now
-	}
-	rep := &report.Report{
-		SchemaVersion: report.SchemaVersion,
-		Tool:          report.Tool{Name: "drydock", Version: cfg.ToolVersion},
-		CreatedAt:     now().UTC().Truncate(time.Second),
-		Image: report.Image{
-			Reference:   img.Reference,
-			Kind:        img.Kind,
-			Name:        img.Name,
-			Digest:      img.ManifestDigest,
-			RepoTags:    img.RepoTags,
-			RepoDigests: img.RepoDigests,
-			OS:          img.OS,
-			Arch:        img.Arch,
-			Variant:     img.Variant,
-		},
-		Packages: []inventory.Package{},
-		Findings: []finding.Finding{},
+// ImageFacts is what the source stage learned about the image, as the
+// result carries it (config and history not yet redacted).
+func ImageFacts(img *source.Image) inventory.Image {
+	out := inventory.Image{
+		Reference:   img.Reference,
+		Kind:        img.Kind,
+		Name:        img.Name,
+		Digest:      img.ManifestDigest,
+		IndexDigest: img.IndexDigest,
+		RepoTags:    img.RepoTags,
+		RepoDigests: img.RepoDigests,
+		OS:          img.OS,
+		Arch:        img.Arch,
+		Variant:     img.Variant,
+		Layers:      []inventory.Layer{},
 	}
 	for _, l := range img.Layers {
-		rep.Image.Layers = append(rep.Image.Layers, l.Layer)
+		out.Layers = append(out.Layers, l.Layer)
 	}
 	if img.Manifest != nil {
-		rep.Image.ConfigDigest = img.Manifest.Config.Digest.String()
+		out.ConfigDigest = img.Manifest.Config.Digest.String()
 	}
 	if c := img.Config; c != nil {
-		rep.Image.Created = c.Created.Time
-		rep.Image.Config = report.ImageConfig{
+		out.Created = c.Created.Time
+		out.Config = inventory.ImageConfig{
 			User:       c.Config.User,
 			Env:        c.Config.Env,
 			Entrypoint: c.Config.Entrypoint,
@@ -460,21 +480,21 @@ func NewReport(img *source.Image, cfg Config) *report.Report {
 			Labels:     c.Config.Labels,
 		}
 		for p := range c.Config.ExposedPorts {
-			rep.Image.Config.ExposedPorts = append(rep.Image.Config.ExposedPorts, p)
+			out.Config.ExposedPorts = append(out.Config.ExposedPorts, p)
 		}
-		slices.Sort(rep.Image.Config.ExposedPorts)
+		slices.Sort(out.Config.ExposedPorts)
 		if hc := c.Config.Healthcheck; hc != nil {
-			rep.Image.Config.Healthcheck = hc.Test
+			out.Config.Healthcheck = hc.Test
 		}
 		li := 0
 		for _, h := range c.History {
-			e := report.History{Created: h.Created.Time, CreatedBy: h.CreatedBy, Comment: h.Comment, EmptyLayer: h.EmptyLayer, LayerIndex: -1}
+			e := inventory.History{Created: h.Created.Time, CreatedBy: h.CreatedBy, Comment: h.Comment, EmptyLayer: h.EmptyLayer, LayerIndex: -1}
 			if !h.EmptyLayer {
 				e.LayerIndex = li
 				li++
 			}
-			rep.Image.History = append(rep.Image.History, e)
+			out.History = append(out.History, e)
 		}
 	}
-	return rep
+	return out
 }

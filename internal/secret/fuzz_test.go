@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/drydock-scan/drydock/internal/extract"
-	"github.com/drydock-scan/drydock/internal/report"
+	"github.com/drydock-scan/drydock/internal/inventory"
 )
 
 // FuzzScan runs the rule engine on random input: no panic, and no hit's
@@ -62,9 +62,9 @@ func FuzzScan(f *testing.F) {
 				}
 			}
 		}
-		_ = s.ScanImage(report.Image{
-			Config:  report.ImageConfig{Env: []string{text}, Labels: map[string]string{text: text}},
-			History: []report.History{{CreatedBy: text}},
+		_ = s.ScanImage(inventory.Image{
+			Config:  inventory.ImageConfig{Env: []string{text}, Labels: map[string]string{text: text}},
+			History: []inventory.History{{CreatedBy: text}},
 		})
 		_ = s.RedactCommand(text)
 	})

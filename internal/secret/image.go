@@ -8,12 +8,12 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/drydock-scan/drydock/internal/finding"
 	"github.com/drydock-scan/drydock/internal/inventory"
-	"github.com/drydock-scan/drydock/internal/report"
 	"github.com/drydock-scan/drydock/internal/vocab"
 )
 
-// Sources of a report.Secret.
+// Sources of a finding.Secret.
 const (
 	SourceFile    = "file"
 	SourceEnv     = "config-env"
@@ -26,7 +26,7 @@ const (
 // history, when no content rule matched the value.
 const NameRuleID = "secret-variable-name"
 
-// maxCreatedBy bounds the (redacted) created_by kept in a report.Secret.
+// maxCreatedBy bounds the (redacted) created_by kept in a finding.Secret.
 const maxCreatedBy = 300
 
 var (
@@ -72,7 +72,7 @@ func (s *Scanner) nameRule() *compiledRule {
 
 // ScanImage scans the image configuration with the built-in rules: see
 // Scanner.ScanImage.
-func ScanImage(img report.Image) []report.Secret {
+func ScanImage(img inventory.Image) []finding.Secret {
 	s, err := Default()
 	if err != nil {
 		return nil // the built-in rules compile: TestBuiltinCompiles
@@ -87,10 +87,10 @@ func ScanImage(img report.Image) []report.Secret {
 // created_by text; NameRuleID reports a secret-looking name with a value no
 // content rule matched. Everything is redacted; config entries have
 // LayerIndex -1.
-func (s *Scanner) ScanImage(img report.Image) []report.Secret {
+func (s *Scanner) ScanImage(img inventory.Image) []finding.Secret {
 	active := s.activeRules("")
 	nr := s.nameRule()
-	var out []report.Secret
+	var out []finding.Secret
 	add := func(source, text string, pairs []pair, layer int) {
 		_, secrets := s.entry(active, nr, source, text, pairs, layer)
 		out = append(out, secrets...)
@@ -118,7 +118,7 @@ func (s *Scanner) ScanImage(img report.Image) []report.Secret {
 
 // entry scans one config entry or created_by text, whose assignments are
 // pairs, and returns what was found and the report secrets.
-func (s *Scanner) entry(active []bool, nr *compiledRule, source, text string, pairs []pair, layer int) ([]found, []report.Secret) {
+func (s *Scanner) entry(active []bool, nr *compiledRule, source, text string, pairs []pair, layer int) ([]found, []finding.Secret) {
 	fs := s.scanText(text, active)
 	for _, p := range pairs {
 		if p.valueStart < 0 || !IsSecretName(p.name) || nameValueIgnored(text[p.valueStart:p.valueEnd]) {
@@ -135,9 +135,9 @@ func (s *Scanner) entry(active []bool, nr *compiledRule, source, text string, pa
 		createdBy = truncate(redactRange([]byte(text), 0, len(text), fs), maxCreatedBy)
 	}
 	data := []byte(text)
-	var out []report.Secret
+	var out []finding.Secret
 	for _, f := range fs {
-		out = append(out, report.Secret{
+		out = append(out, finding.Secret{
 			RuleID: f.rule.ID, Title: f.rule.Title, Severity: f.rule.Severity, Category: f.rule.Category,
 			Source: source, Match: excerpt(data, f.sStart, f, fs), LayerIndex: layer, CreatedBy: createdBy,
 		})
@@ -319,27 +319,27 @@ func RedactEnv(env []string) []string {
 	return s.RedactEnv(env)
 }
 
-// ToReport converts placed file secrets to the report model (Source
+// Findings converts placed file secrets to the report model (Source
 // "file"), with the layer's created_by redacted, sorted by path, line, rule
 // and layer.
-func ToReport(secrets []inventory.Secret) []report.Secret {
+func Findings(secrets []inventory.Secret) []finding.Secret {
 	s, err := Default()
 	if err != nil {
 		s = nil
 	}
-	return s.ToReport(secrets)
+	return s.Findings(secrets)
 }
 
-// ToReport is the package-level ToReport with this scanner's rules used to
+// Findings is the package-level Findings with this scanner's rules used to
 // redact created_by. A nil scanner drops created_by.
-func (s *Scanner) ToReport(secrets []inventory.Secret) []report.Secret {
+func (s *Scanner) Findings(secrets []inventory.Secret) []finding.Secret {
 	if len(secrets) == 0 {
 		return nil
 	}
-	out := make([]report.Secret, 0, len(secrets))
+	out := make([]finding.Secret, 0, len(secrets))
 	redacted := map[string]string{}
 	for _, x := range secrets {
-		rs := report.Secret{
+		rs := finding.Secret{
 			RuleID: x.RuleID, Title: x.Title, Severity: x.Severity, Category: x.Category,
 			Source: SourceFile, Path: x.Path, Line: x.Line, Match: x.Match,
 			LayerIndex: x.Layer.Index, LayerDiffID: x.Layer.DiffID, DeletedInLayer: x.DeletedInLayer,
@@ -354,7 +354,7 @@ func (s *Scanner) ToReport(secrets []inventory.Secret) []report.Secret {
 		}
 		out = append(out, rs)
 	}
-	slices.SortStableFunc(out, func(a, b report.Secret) int {
+	slices.SortStableFunc(out, func(a, b finding.Secret) int {
 		if c := cmp.Compare(a.Path, b.Path); c != 0 {
 			return c
 		}

@@ -8,8 +8,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/drydock-scan/drydock/internal/finding"
 	"github.com/drydock-scan/drydock/internal/inventory"
-	"github.com/drydock-scan/drydock/internal/report"
 )
 
 func TestHistoryPairs(t *testing.T) {
@@ -66,8 +66,8 @@ func TestScanImage(t *testing.T) {
 	glpat := "glpat-" + g.from(urlSafe, 20)
 	curlPw := g.password(18)
 	secrets := []string{npm, awsKey, ghp, glpat, curlPw, "hunter22", "hunter2000", "abcd1234efgh"}
-	img := report.Image{
-		Config: report.ImageConfig{
+	img := inventory.Image{
+		Config: inventory.ImageConfig{
 			Env: []string{
 				"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
 				"NPM_TOKEN=" + npm,
@@ -83,7 +83,7 @@ func TestScanImage(t *testing.T) {
 				"ci.token":                        glpat,
 			},
 		},
-		History: []report.History{
+		History: []inventory.History{
 			{CreatedBy: "/bin/sh -c #(nop) ADD file:4b03b5f551e3fbdf47ec609712007327828f7530cc3455c43bbcdcaf449a75a9 in / ", LayerIndex: 0},
 			{CreatedBy: "/bin/sh -c #(nop)  ENV AWS_SECRET_ACCESS_KEY=" + awsKey, EmptyLayer: true, LayerIndex: -1},
 			{CreatedBy: "/bin/sh -c #(nop)  ARG NPM_TOKEN", EmptyLayer: true, LayerIndex: -1},
@@ -146,7 +146,7 @@ func TestScanImage(t *testing.T) {
 	if got[4].LayerIndex != 1 || got[5].LayerIndex != 2 || got[3].LayerIndex != -1 {
 		t.Errorf("history layer indexes: %d %d %d", got[3].LayerIndex, got[4].LayerIndex, got[5].LayerIndex)
 	}
-	if len(ScanImage(report.Image{})) != 0 {
+	if len(ScanImage(inventory.Image{})) != 0 {
 		t.Errorf("an empty image has secrets")
 	}
 }
@@ -162,8 +162,8 @@ func TestToReport(t *testing.T) {
 		{SecretHit: inventory.SecretHit{RuleID: "github-pat", Title: "GitHub", Severity: "CRITICAL", Category: "GitHub", Line: 7, Match: "T=ghp_*****"},
 			Path: "/app/.env", Layer: inventory.Layer{Index: 2, DiffID: "sha256:bbb", CreatedBy: "COPY . /app # buildkit"}},
 	}
-	got := ToReport(in)
-	want := []report.Secret{
+	got := Findings(in)
+	want := []finding.Secret{
 		{RuleID: "github-pat", Title: "GitHub", Severity: "CRITICAL", Category: "GitHub", Source: SourceFile, Path: "/app/.env", Line: 7,
 			Match: "T=ghp_*****", LayerIndex: 2, LayerDiffID: "sha256:bbb", CreatedBy: "COPY . /app # buildkit"},
 		{RuleID: "npm-access-token", Title: "npm access token", Severity: "CRITICAL", Category: "npm", Source: SourceFile, Path: "/root/.npmrc", Line: 1,
@@ -171,10 +171,10 @@ func TestToReport(t *testing.T) {
 			CreatedBy: "|1 NPM_TOKEN=npm_***** /bin/sh -c npm ci", DeletedInLayer: &deleted},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("ToReport (-want +got):\n%s", diff)
+		t.Errorf("Findings (-want +got):\n%s", diff)
 	}
-	if ToReport(nil) != nil {
-		t.Errorf("ToReport(nil) != nil")
+	if Findings(nil) != nil {
+		t.Errorf("Findings(nil) != nil")
 	}
 	for _, s := range got {
 		if strings.Contains(fmt.Sprint(s), npm) {

@@ -512,18 +512,19 @@ func (m *measurer) matchAndSecrets(ctx context.Context, base, warmCache string) 
 			if err := json.Unmarshal(raw, &rep); err != nil {
 				return child{}, fmt.Errorf("decoding %q: %w", sbomPath, err)
 			}
-			pkgs = len(rep.Packages)
+			res := rep.Result()
+			pkgs = len(res.Packages)
 			start := time.Now()
-			if err := scan.MatchReport(ctx, &rep, db, match.Options{}); err != nil {
+			if err := scan.Match(ctx, res, db, match.Options{}); err != nil {
 				return child{}, err
 			}
-			findings = len(rep.Findings)
+			findings = len(res.Findings)
 			return child{wall: time.Since(start)}, nil
 		})
 		if err != nil {
 			return err
 		}
-		ms.Note = fmt.Sprintf("%d packages, %d findings, in process (scan.MatchReport)", pkgs, findings)
+		ms.Note = fmt.Sprintf("%d packages, %d findings, in process (scan.Match)", pkgs, findings)
 		m.res.Image.Packages = pkgs
 		m.res.Ratios = append(m.res.Ratios, ratio{Name: "match time, whole inventory", Value: ms.Median * 1000, Unit: "ms", Note: ms.Note})
 	}
@@ -671,7 +672,7 @@ func scanLib(ctx context.Context, args []string) error {
 	if *ref == "" {
 		return errors.New("-ref is required")
 	}
-	cfg := scan.Config{Reference: *ref, ToolVersion: "drybench", Parallel: *parallel}
+	cfg := scan.Config{Reference: *ref, Parallel: *parallel}
 	if *secrets {
 		s, err := secret.New(nil)
 		if err != nil {
@@ -697,9 +698,10 @@ func scanLib(ctx context.Context, args []string) error {
 		}
 		cfg.Cache = c
 	}
-	rep, err := scan.Run(ctx, cfg)
+	res, err := scan.Run(ctx, cfg)
 	if err != nil {
 		return err
 	}
+	rep := report.New(res, nil, report.Tool{Name: "drybench"}, time.Now())
 	return writer.Write(io.Discard, "json", rep, writer.Options{Mode: "sbom"})
 }

@@ -192,7 +192,7 @@ func Alpine() *report.Report {
 			RuleID:  "fixable-medium",
 			Action:  "warn",
 			Message: "2 MEDIUM findings have a fix available: upgrade busybox to 1.35.0-r18",
-			Targets: []string{report.FindingKey(&r.Findings[0]), report.FindingKey(&r.Findings[1])},
+			Targets: []string{r.Findings[0].Key(), r.Findings[1].Key()},
 		}},
 	}
 	r.Summarise()
@@ -471,7 +471,7 @@ func AlmaLinux() *report.Report {
 			{
 				RuleID: "deny-kev", Action: "deny",
 				Message: "ALSA-2023:5453 (CVE-2023-4911) in glibc 2.34-28.el9_0 is known to be exploited (CISA KEV)",
-				Targets: []string{report.FindingKey(&r.Findings[0])},
+				Targets: []string{r.Findings[0].Key()},
 			},
 			{
 				RuleID: "deny-secrets", Action: "deny",

@@ -456,7 +456,7 @@ func suppression(f *finding.Finding, loc *sarif.Location) *sarif.Suppression {
 		Kind:          "external",
 		Status:        ptr("accepted"),
 		Location:      loc,
-		Guid:          ptr(uuid.NewSHA1(uuid.NameSpaceOID, []byte(report.FindingKey(f))).String()),
+		Guid:          ptr(uuid.NewSHA1(uuid.NameSpaceOID, []byte(f.Key())).String()),
 		Justification: ptr(just),
 	}
 }

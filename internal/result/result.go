@@ -1,0 +1,100 @@
+// Package result holds the plain values that pass between drydock's stages
+// after the inventory: what a scan found (Result) and what the policy decided
+// about it (Verdict).
+//
+//	scan.Run ──► Result ──► scan.Match ──► enrich.Run ──► policy ──► Verdict ──► report.New(Result, Verdict)
+//
+// A Result is built by the scan (or decoded from an SBOM), gains findings in
+// matching and annotations in enrichment and policy, and is encoded once, at
+// the end, by package report. It serialises losslessly (JSON), so a server can
+// store it and re-match its packages later without pulling the image again.
+package result
+
+import (
+	"time"
+
+	"github.com/drydock-scan/drydock/internal/finding"
+	"github.com/drydock-scan/drydock/internal/inventory"
+)
+
+// Result is what one scan found.
+type Result struct {
+	// Image is what the source stage learned about the image (config and
+	// history redacted of secrets).
+	Image      inventory.Image     `json:"image"`
+	Distro     *inventory.Distro   `json:"distro,omitempty"`
+	Packages   []inventory.Package `json:"packages"`
+	Notes      []inventory.Note    `json:"notes,omitempty"`
+	Findings   []finding.Finding   `json:"findings,omitempty"`
+	Secrets    []finding.Secret    `json:"secrets,omitempty"`
+	Misconfigs []finding.Misconfig `json:"misconfigurations,omitempty"`
+	// Scanners that ran: "sbom" (the inventory), "vuln", "secret", "misconfig".
+	Scanners []string `json:"scanners,omitempty"`
+	// Database is the advisory database the findings were matched against
+	// (nil when no matching ran).
+	Database *Database `json:"database,omitempty"`
+	// Versions of the code that produced the result: with the database's
+	// built-at time, they tell whether a stored result is stale.
+	Versions Versions `json:"versions"`
+}
+
+// Inventory returns the result's inventory (distro, packages, notes): what
+// matching reads.
+func (r *Result) Inventory() inventory.Inventory {
+	return inventory.Inventory{Distro: r.Distro, Packages: r.Packages, Notes: r.Notes}
+}
+
+// HasScanner reports whether s ran.
+func (r *Result) HasScanner(s string) bool {
+	for _, x := range r.Scanners {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// AddScanner records that s ran (once).
+func (r *Result) AddScanner(s string) {
+	if !r.HasScanner(s) {
+		r.Scanners = append(r.Scanners, s)
+	}
+}
+
+// Versions identifies the code that produced a result.
+type Versions struct {
+	// Extractors is the per-layer cache key part naming every extractor and
+	// its version ("lang/npm@2,os/apk@1,…,pipeline@1").
+	Extractors string `json:"extractors,omitempty"`
+	// Matcher is match.Version when matching ran, else 0.
+	Matcher int `json:"matcher,omitempty"`
+	// Enrichers are the enrichers that ran, in order, as "name@version".
+	Enrichers []string `json:"enrichers,omitempty"`
+}
+
+// Verdict is the policy stage's decision.
+type Verdict struct {
+	Pass     bool         `json:"pass"`
+	ExitCode int          `json:"exit_code"`
+	Failures []RuleResult `json:"failures,omitempty"`
+	Warnings []RuleResult `json:"warnings,omitempty"`
+	// Expired lists ignore rules or policy rules whose expiry has passed.
+	Expired []string `json:"expired,omitempty"`
+}
+
+// RuleResult is one rule that fired.
+type RuleResult struct {
+	RuleID  string `json:"rule_id"`
+	Action  string `json:"action"` // "deny", "warn"
+	Message string `json:"message"`
+	// Targets are the finding IDs ("<vuln id>@<package id>"), package IDs,
+	// secret/misconfig IDs or "image" that the rule fired on.
+	Targets []string `json:"targets,omitempty"`
+}
+
+// Database describes the advisory database used.
+type Database struct {
+	Path    string    `json:"path,omitempty"`
+	BuiltAt time.Time `json:"built_at"`
+	Sources []string  `json:"sources,omitempty"`
+}
