@@ -11,6 +11,7 @@ package extract
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 
@@ -46,6 +47,44 @@ type File interface {
 	// real file (sqlite, Berkeley DB). The file is removed by the walker.
 	LocalPath() (string, error)
 }
+
+// ErrTooLarge is wrapped by ReadAll's error for a file over its limit.
+var ErrTooLarge = errors.New("file too large")
+
+// ReadAll reads the whole file, refusing one larger than limit bytes (by its
+// Size, and by what Open actually yields) with an error that wraps
+// ErrTooLarge. The caller wraps errors with the action and the path.
+func ReadAll(f File, limit int64) ([]byte, error) {
+	if f.Size() > limit {
+		return nil, &tooLargeError{size: f.Size(), limit: limit}
+	}
+	rc, err := f.Open()
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	data, err := io.ReadAll(io.LimitReader(rc, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > limit {
+		return nil, &tooLargeError{size: -1, limit: limit}
+	}
+	return data, nil
+}
+
+// tooLargeError is ReadAll's error; size is -1 when the file yielded more
+// than its Size said.
+type tooLargeError struct{ size, limit int64 }
+
+func (e *tooLargeError) Error() string {
+	if e.size < 0 {
+		return fmt.Sprintf("file is over the %d byte limit", e.limit)
+	}
+	return fmt.Sprintf("file is %d bytes, over the %d byte limit", e.size, e.limit)
+}
+
+func (e *tooLargeError) Is(target error) bool { return target == ErrTooLarge }
 
 // Input is what an extractor receives for one file.
 type Input struct {

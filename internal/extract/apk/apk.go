@@ -9,7 +9,6 @@
 package apk
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -107,66 +106,32 @@ func Parse(ctx context.Context, r io.Reader) ([]inventory.Package, error) {
 		cur = nil
 	}
 
-	br := bufio.NewReaderSize(r, 64<<10)
-	for lineNo := 1; ; lineNo++ {
-		if lineNo%4096 == 0 {
-			if err := ctx.Err(); err != nil {
-				return pkgs, err
+	sr := extract.NewStanzaReader(ctx, r, maxLine)
+	for sr.Next() {
+		for _, l := range sr.Stanza() {
+			line := l.Text
+			if len(line) < 2 || line[1] != ':' {
+				errs = append(errs, fmt.Errorf("line %d: not a \"X:value\" field: %q", l.N, truncate(line)))
+				continue
 			}
+			key, val := line[0], line[2:]
+			if key == 'P' && cur != nil && cur.pkg.Name != "" {
+				// A second name in one record: the blank line between two
+				// records is missing. Keep both packages, but say so.
+				errs = append(errs, fmt.Errorf("line %d: P: %q starts a new record without a blank line", l.N, truncate(val)))
+				flush()
+			}
+			if cur == nil {
+				cur = &record{line: l.N}
+			}
+			cur.apply(key, val)
 		}
-		line, err := readLine(br)
-		if errors.Is(err, io.EOF) && line == "" {
-			break
-		}
-		if err != nil && !errors.Is(err, io.EOF) {
-			flush()
-			errs = append(errs, fmt.Errorf("line %d: %w", lineNo, err))
-			return pkgs, errors.Join(errs...)
-		}
-		if line == "" {
-			flush()
-			continue
-		}
-		if len(line) < 2 || line[1] != ':' {
-			errs = append(errs, fmt.Errorf("line %d: not a \"X:value\" field: %q", lineNo, truncate(line)))
-			continue
-		}
-		key, val := line[0], line[2:]
-		if key == 'P' && cur != nil && cur.pkg.Name != "" {
-			// A second name in one record: the blank line between two
-			// records is missing. Keep both packages, but say so.
-			errs = append(errs, fmt.Errorf("line %d: P: %q starts a new record without a blank line", lineNo, truncate(val)))
-			flush()
-		}
-		if cur == nil {
-			cur = &record{line: lineNo}
-		}
-		cur.apply(key, val)
-		if errors.Is(err, io.EOF) {
-			break
-		}
+		flush()
 	}
-	flush()
+	if err := sr.Err(); err != nil {
+		errs = append(errs, err)
+	}
 	return pkgs, errors.Join(errs...)
-}
-
-// readLine returns the next line without its "\n" or "\r\n". A final line
-// without a newline is returned with io.EOF.
-func readLine(br *bufio.Reader) (string, error) {
-	var sb strings.Builder
-	for {
-		chunk, isPrefix, err := br.ReadLine()
-		sb.Write(chunk)
-		if sb.Len() > maxLine {
-			return "", fmt.Errorf("line longer than %d bytes", maxLine)
-		}
-		if err != nil {
-			return strings.TrimSuffix(sb.String(), "\r"), err
-		}
-		if !isPrefix {
-			return strings.TrimSuffix(sb.String(), "\r"), nil
-		}
-	}
 }
 
 func (r *record) apply(key byte, val string) {

@@ -2,43 +2,30 @@ package apk
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"flag"
 	"io/fs"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/drydock-scan/drydock/internal/extract"
+	"github.com/drydock-scan/drydock/internal/extract/extracttest"
 	"github.com/drydock-scan/drydock/internal/extract/purl"
 	"github.com/drydock-scan/drydock/internal/inventory"
 )
 
-var update = flag.Bool("update", false, "rewrite golden files")
+const dbPath = "/lib/apk/db/installed"
 
-const (
-	dbPath = "/lib/apk/db/installed"
-	diffID = "sha256:1111111111111111111111111111111111111111111111111111111111111111"
-)
+var layer = extracttest.Layer{DiffID: "sha256:1111111111111111111111111111111111111111111111111111111111111111"}
 
-func extractData(t *testing.T, data []byte) (inventory.Inventory, error) {
-	t.Helper()
-	in := &extract.Input{Path: dbPath, Mode: 0o644, File: extract.NewMemFile(data), Layer: inventory.Layer{DiffID: diffID}}
-	return New().Extract(context.Background(), in)
-}
-
-func loc() []inventory.Location {
-	return []inventory.Location{{Path: dbPath, LayerDiffID: diffID}}
+func extractData(data []byte) (inventory.Inventory, error) {
+	return New().Extract(context.Background(), layer.Input(dbPath, data))
 }
 
 // withID fills the fields every package gets from Extract.
 func withID(p inventory.Package) inventory.Package {
 	p.Ecosystem = inventory.EcoAPK
-	p.Locations = loc()
+	p.Locations = layer.Locations(dbPath)
 	p.FoundBy = Name
 	p.ID = purl.PackageID(&p)
 	return p
@@ -52,14 +39,7 @@ type goldenPackage struct {
 }
 
 func TestGolden(t *testing.T) {
-	data, err := os.ReadFile(filepath.Join("testdata", "alpine-3.16.9-installed"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	inv, err := extractData(t, data)
-	if err != nil {
-		t.Fatalf("Extract: %v", err)
-	}
+	inv := extracttest.Extract(t, New(), layer.Input(dbPath, extracttest.Testdata(t, "alpine-3.16.9-installed")))
 	// Must-pass numbers from /work/shared/data/README.md.
 	if got := len(inv.Packages); got != 14 {
 		t.Errorf("got %d packages, want 14", got)
@@ -68,39 +48,12 @@ func TestGolden(t *testing.T) {
 	for _, p := range inv.Packages {
 		got = append(got, goldenPackage{p, p.Files})
 	}
-	gotJSON, err := json.MarshalIndent(got, "", "  ")
-	if err != nil {
-		t.Fatal(err)
-	}
-	gotJSON = append(gotJSON, '\n')
-	golden := filepath.Join("testdata", "alpine-3.16.9-installed.golden.json")
-	if *update {
-		if err := os.WriteFile(golden, gotJSON, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), string(gotJSON)); diff != "" {
-		t.Errorf("golden mismatch (-want +got):\n%s", diff)
-	}
+	extracttest.Golden(t, "testdata/alpine-3.16.9-installed.golden.json", got)
 }
 
 func TestKeyPackages(t *testing.T) {
-	data, err := os.ReadFile(filepath.Join("testdata", "alpine-3.16.9-installed"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	inv, err := extractData(t, data)
-	if err != nil {
-		t.Fatalf("Extract: %v", err)
-	}
-	byName := map[string]inventory.Package{}
-	for _, p := range inv.Packages {
-		byName[p.Name] = p
-	}
+	inv := extracttest.Extract(t, New(), layer.Input(dbPath, extracttest.Testdata(t, "alpine-3.16.9-installed")))
+	byName := extracttest.ByName(inv.Packages)
 	busyboxFiles := []string{
 		"/bin/busybox", "/bin/sh", "/etc/logrotate.d/acpid", "/etc/network/if-up.d/dad",
 		"/etc/securetty", "/etc/udhcpd.conf", "/usr/share/udhcpc/default.script",
@@ -221,7 +174,7 @@ func TestMalformed(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			inv, err := extractData(t, []byte(tt.data))
+			inv, err := extractData([]byte(tt.data))
 			var want []inventory.Package
 			for _, p := range tt.want {
 				want = append(want, withID(p))
@@ -235,17 +188,7 @@ func TestMalformed(t *testing.T) {
 				}
 				return
 			}
-			if err == nil {
-				t.Fatal("Extract: no error")
-			}
-			if !strings.Contains(err.Error(), `"`+dbPath+`"`) {
-				t.Errorf("error %q does not name the file", err)
-			}
-			for _, s := range tt.wantErrs {
-				if !strings.Contains(err.Error(), s) {
-					t.Errorf("error %q does not contain %q", err, s)
-				}
-			}
+			extracttest.CheckFileError(t, err, dbPath, tt.wantErrs...)
 		})
 	}
 }
@@ -262,55 +205,26 @@ func TestCanceled(t *testing.T) {
 
 func TestWants(t *testing.T) {
 	e := New()
-	tests := []struct {
-		path string
-		mode fs.FileMode
-		want bool
-	}{
-		{"/lib/apk/db/installed", 0o644, true},
-		{"/usr/lib/apk/db/installed", 0o644, true},
-		{"/lib/apk/db/installed", fs.ModeSymlink | 0o777, false},
-		{"/lib/apk/db/scripts.tar", 0o644, false},
-		{"/var/lib/apk/db/installed", 0o644, false},
-		{"/lib/apk/db/installed.bak", 0o644, false},
+	tests := []extracttest.WantsCase{
+		{Path: "/lib/apk/db/installed", Mode: 0o644, Size: 100, Want: true},
+		{Path: "/usr/lib/apk/db/installed", Mode: 0o644, Size: 100, Want: true},
+		{Path: "/lib/apk/db/installed", Mode: fs.ModeSymlink | 0o777, Size: 100, Want: false},
+		{Path: "/lib/apk/db/scripts.tar", Mode: 0o644, Size: 100, Want: false},
+		{Path: "/var/lib/apk/db/installed", Mode: 0o644, Size: 100, Want: false},
+		{Path: "/lib/apk/db/installed.bak", Mode: 0o644, Size: 100, Want: false},
 	}
-	for _, tt := range tests {
-		if got := e.Wants(tt.path, tt.mode, 100); got != tt.want {
-			t.Errorf("Wants(%q, %v) = %v, want %v", tt.path, tt.mode, got, tt.want)
-		}
-	}
+	extracttest.CheckWants(t, e, tests)
 	if e.Name() != "os/apk" {
 		t.Errorf("Name() = %q", e.Name())
 	}
 }
 
+// FuzzParse checks the kit's invariants (errors name the file, packages
+// have their location and absolute files, output is deterministic) and that
+// every package is complete, with an ID.
 func FuzzParse(f *testing.F) {
-	seed, err := os.ReadFile(filepath.Join("testdata", "alpine-3.16.9-installed"))
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Add(seed[:2000])
+	f.Add(extracttest.Testdata(f, "alpine-3.16.9-installed")[:2000])
 	f.Add([]byte("P:a\nV:1\nF:x\nR:y\n\nP:b\n"))
 	f.Add([]byte("V:1\r\nP:a\r\nP:b"))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		inv, err := extractData(t, data)
-		if err != nil && !strings.Contains(err.Error(), dbPath) {
-			t.Fatalf("error does not name the file: %v", err)
-		}
-		for _, p := range inv.Packages {
-			if p.Name == "" || p.Version == "" || p.ID == "" || p.PURL == "" {
-				t.Fatalf("incomplete package %+v", p)
-			}
-			for _, f := range p.Files {
-				if !strings.HasPrefix(f, "/") {
-					t.Fatalf("relative file %q in %s", f, p.Name)
-				}
-			}
-		}
-		// Deterministic: a second run gives the same result.
-		inv2, err2 := extractData(t, data)
-		if diff := cmp.Diff(inv, inv2); diff != "" || (err == nil) != (err2 == nil) {
-			t.Fatalf("non-deterministic output:\n%s", diff)
-		}
-	})
+	extracttest.FuzzFile(f, New(), layer.Input(dbPath, nil), extracttest.Complete, extracttest.Identified)
 }

@@ -267,17 +267,9 @@ type lockfile struct {
 }
 
 func extractLock(in *extract.Input) (inventory.Inventory, error) {
-	rc, err := in.File.Open()
-	if err != nil {
-		return inventory.Inventory{}, fmt.Errorf("opening %q: %w", in.Path, err)
-	}
-	defer rc.Close()
-	b, err := io.ReadAll(io.LimitReader(rc, MaxLockSize+1))
+	b, err := extract.ReadAll(in.File, MaxLockSize)
 	if err != nil {
 		return inventory.Inventory{}, fmt.Errorf("reading %q: %w", in.Path, err)
-	}
-	if len(b) > MaxLockSize {
-		return inventory.Inventory{}, fmt.Errorf("reading %q: larger than %d bytes", in.Path, MaxLockSize)
 	}
 	var lf lockfile
 	if _, err := toml.Decode(string(b), &lf); err != nil {

@@ -6,34 +6,26 @@ import (
 	"context"
 	"debug/elf"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
-	"flag"
 	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/drydock-scan/drydock/internal/extract"
+	"github.com/drydock-scan/drydock/internal/extract/extracttest"
 	"github.com/drydock-scan/drydock/internal/inventory"
 )
 
-var update = flag.Bool("update", false, "rewrite golden files")
-
-const testLayer = "sha256:00000000000000000000000000000000000000000000000000000000000000cc"
-
-func input(path string, b []byte) *extract.Input {
-	return &extract.Input{Path: path, Mode: 0o755, File: extract.NewMemFile(b), Layer: inventory.Layer{DiffID: testLayer}}
-}
+var layer = extracttest.Layer{DiffID: "sha256:00000000000000000000000000000000000000000000000000000000000000cc"}
 
 func crate(path, name, version string, declared bool, md map[string]string) inventory.Package {
 	return inventory.Package{
 		Name: name, Version: version, Ecosystem: "crates.io", PURL: "pkg:cargo/" + name + "@" + version,
-		Locations: []inventory.Location{{Path: path, LayerDiffID: testLayer}}, Declared: declared, FoundBy: extractorName, Metadata: md,
+		Locations: layer.Locations(path), Declared: declared, FoundBy: extractorName, Metadata: md,
 	}
 }
 
@@ -142,7 +134,7 @@ func buildELF(t testing.TB, sections map[string][]byte) []byte {
 func TestExtractBinary(t *testing.T) {
 	const p = "/usr/local/bin/hello"
 	bin := buildELF(t, map[string][]byte{".text": {0xc3}, sectionName: zlibBytes(t, []byte(auditJSON))})
-	got, err := New().Extract(context.Background(), input(p, bin))
+	got, err := New().Extract(context.Background(), layer.Executable(p, bin))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,7 +177,7 @@ func TestExtractBinaryObjcopy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := New().Extract(context.Background(), input(p, b))
+	got, err := New().Extract(context.Background(), layer.Executable(p, b))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -207,7 +199,7 @@ func TestExtractBinaryObjcopy(t *testing.T) {
 		if len(b) < 2 || b[0] != 'M' || b[1] != 'Z' {
 			t.Fatalf("objcopy did not write a PE file")
 		}
-		got, err := New().Extract(context.Background(), input(p, b))
+		got, err := New().Extract(context.Background(), layer.Executable(p, b))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -220,7 +212,7 @@ func TestExtractBinaryObjcopy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := New().Extract(context.Background(), input(p, plain)); !errors.Is(err, extract.ErrNotApplicable) {
+	if _, err := New().Extract(context.Background(), layer.Executable(p, plain)); !errors.Is(err, extract.ErrNotApplicable) {
 		t.Errorf("plain gcc binary: error = %v, want ErrNotApplicable", err)
 	}
 }
@@ -248,7 +240,7 @@ func TestExtractBinaryErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			inv, err := New().Extract(context.Background(), input("/bin/x", tt.data))
+			inv, err := New().Extract(context.Background(), layer.Executable("/bin/x", tt.data))
 			if len(inv.Packages) != 0 {
 				t.Errorf("got packages: %v", inv.Packages)
 			}
@@ -258,12 +250,10 @@ func TestExtractBinaryErrors(t *testing.T) {
 				}
 				return
 			}
-			if err == nil || errors.Is(err, extract.ErrNotApplicable) {
+			if errors.Is(err, extract.ErrNotApplicable) {
 				t.Fatalf("error = %v, want a real error", err)
 			}
-			if !strings.Contains(err.Error(), `"/bin/x"`) || !strings.Contains(err.Error(), tt.wantErr) {
-				t.Errorf("error %q does not name the file or lacks %q", err, tt.wantErr)
-			}
+			extracttest.CheckFileError(t, err, "/bin/x", tt.wantErr)
 		})
 	}
 }
@@ -338,7 +328,7 @@ source = "registry+https://github.com/rust-lang/crates.io-index"
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := New().Extract(context.Background(), input(p, []byte(tt.lock)))
+			got, err := New().Extract(context.Background(), layer.Input(p, []byte(tt.lock)))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -352,88 +342,43 @@ source = "registry+https://github.com/rust-lang/crates.io-index"
 // TestExtractLockGolden reads a longer Cargo.lock (testdata/Cargo.lock, see
 // testdata/README.md) and compares with a golden file (-update rewrites it).
 func TestExtractLockGolden(t *testing.T) {
-	b, err := os.ReadFile("testdata/Cargo.lock")
+	inv, err := New().Extract(context.Background(), layer.Input("/src/Cargo.lock", extracttest.Testdata(t, "Cargo.lock")))
 	if err != nil {
 		t.Fatal(err)
 	}
-	inv, err := New().Extract(context.Background(), input("/src/Cargo.lock", b))
-	if err != nil {
-		t.Fatal(err)
-	}
-	checkGolden(t, "testdata/Cargo.lock.golden.json", inv)
+	extracttest.Golden(t, "testdata/Cargo.lock.golden.json", inv)
 }
 
 func TestExtractLockErrors(t *testing.T) {
 	for _, lock := range []string{"[[package]\nname = ", "version = \"3\"\n[[package]]\nname = 5\n", "\x00\xff"} {
-		_, err := New().Extract(context.Background(), input("/src/Cargo.lock", []byte(lock)))
-		if err == nil || !strings.Contains(err.Error(), `"/src/Cargo.lock"`) {
-			t.Errorf("Extract(%q) error = %v, want one naming the file", lock, err)
+		_, err := New().Extract(context.Background(), layer.Input("/src/Cargo.lock", []byte(lock)))
+		if !extracttest.CheckFileError(t, err, "/src/Cargo.lock") {
+			t.Logf("input was %q", lock)
 		}
 	}
 }
 
 func TestWants(t *testing.T) {
 	e := New()
-	tests := []struct {
-		path string
-		mode fs.FileMode
-		size int64
-		want bool
-	}{
-		{"/src/Cargo.lock", 0o644, 1000, true},
-		{"/src/Cargo.lock", 0o644, MaxLockSize + 1, false},
-		{"/src/cargo.lock", 0o644, 1000, false},
-		{"/usr/bin/rg", 0o755, 5 << 20, true},
-		{"/usr/bin/rg", 0o644, 5 << 20, false},
-		{"/usr/bin/rg", 0o755, MaxBinarySize + 1, false},
-		{"/usr/bin/rg", 0o755, 10, false},
-		{"/usr/bin/rg", fs.ModeSymlink | 0o777, 100, false},
-		{"/src/Cargo.lock", fs.ModeDir | 0o755, 100, false},
+	tests := []extracttest.WantsCase{
+		{Path: "/src/Cargo.lock", Mode: 0o644, Size: 1000, Want: true},
+		{Path: "/src/Cargo.lock", Mode: 0o644, Size: MaxLockSize + 1, Want: false},
+		{Path: "/src/cargo.lock", Mode: 0o644, Size: 1000, Want: false},
+		{Path: "/usr/bin/rg", Mode: 0o755, Size: 5 << 20, Want: true},
+		{Path: "/usr/bin/rg", Mode: 0o644, Size: 5 << 20, Want: false},
+		{Path: "/usr/bin/rg", Mode: 0o755, Size: MaxBinarySize + 1, Want: false},
+		{Path: "/usr/bin/rg", Mode: 0o755, Size: 10, Want: false},
+		{Path: "/usr/bin/rg", Mode: fs.ModeSymlink | 0o777, Size: 100, Want: false},
+		{Path: "/src/Cargo.lock", Mode: fs.ModeDir | 0o755, Size: 100, Want: false},
 	}
-	for _, tt := range tests {
-		if got := e.Wants(tt.path, tt.mode, tt.size); got != tt.want {
-			t.Errorf("Wants(%q, %v, %d) = %v, want %v", tt.path, tt.mode, tt.size, got, tt.want)
-		}
-	}
-}
-
-func checkGolden(t *testing.T, path string, v any) {
-	t.Helper()
-	got, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		t.Fatal(err)
-	}
-	got = append(got, '\n')
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("%s mismatch (-want +got):\n%s", path, diff)
-	}
+	extracttest.CheckWants(t, e, tests)
 }
 
 func FuzzExtractBinary(f *testing.F) {
 	f.Add(buildELF(f, map[string][]byte{sectionName: zlibBytes(f, []byte(auditJSON))}))
 	f.Add([]byte("MZ\x90\x00\x03\x00"))
 	f.Add([]byte("\xcf\xfa\xed\xfe\x07\x00\x00\x01"))
-	e := New()
-	f.Fuzz(func(t *testing.T, b []byte) {
-		inv, err := e.Extract(context.Background(), input("/bin/fuzz", b))
-		if err != nil && !errors.Is(err, extract.ErrNotApplicable) && !strings.Contains(err.Error(), `"/bin/fuzz"`) {
-			t.Errorf("error does not name the file: %v", err)
-		}
-		for _, p := range inv.Packages {
-			if p.Name == "" || p.Version == "" {
-				t.Errorf("empty name or version: %+v", p)
-			}
-		}
-	})
+	extracttest.FuzzFile(f, New(), layer.Executable("/bin/fuzz", nil), extracttest.Complete)
 }
 
 func FuzzDecodeAuditData(f *testing.F) {
@@ -450,20 +395,7 @@ func FuzzDecodeAuditData(f *testing.F) {
 }
 
 func FuzzExtractLock(f *testing.F) {
-	if b, err := os.ReadFile("testdata/Cargo.lock"); err == nil {
-		f.Add(b)
-	}
+	f.Add(extracttest.Testdata(f, "Cargo.lock"))
 	f.Add([]byte("version = 3\n[[package]]\nname = \"a\"\nversion = \"1\"\n"))
-	e := New()
-	f.Fuzz(func(t *testing.T, b []byte) {
-		inv, err := e.Extract(context.Background(), input("/Cargo.lock", b))
-		if err != nil && !strings.Contains(err.Error(), `"/Cargo.lock"`) {
-			t.Errorf("error does not name the file: %v", err)
-		}
-		for _, p := range inv.Packages {
-			if !p.Declared {
-				t.Errorf("lockfile package not declared: %+v", p)
-			}
-		}
-	})
+	extracttest.FuzzFile(f, New(), layer.Input("/Cargo.lock", nil), extracttest.Declared)
 }

@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"path"
 	"slices"
@@ -99,7 +98,7 @@ func (e *Extractor) Extract(ctx context.Context, in *extract.Input) (inventory.I
 	case kindInstalled:
 		what = "installed.json"
 	}
-	data, err := readFile(in.File, maxFileSize)
+	data, err := extract.ReadAll(in.File, maxFileSize)
 	if err != nil {
 		return inventory.Inventory{}, fmt.Errorf("reading %s %q: %w", what, in.Path, err)
 	}
@@ -237,24 +236,4 @@ func parseLicenses(raw json.RawMessage) []string {
 func jsonPartial(err error) bool {
 	var te *json.UnmarshalTypeError
 	return errors.As(err, &te)
-}
-
-// readFile reads the whole file, refusing files larger than limit.
-func readFile(f extract.File, limit int64) ([]byte, error) {
-	if f.Size() > limit {
-		return nil, fmt.Errorf("file is %d bytes, over the %d byte limit", f.Size(), limit)
-	}
-	rc, err := f.Open()
-	if err != nil {
-		return nil, err
-	}
-	defer rc.Close()
-	data, err := io.ReadAll(io.LimitReader(rc, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(data)) > limit {
-		return nil, fmt.Errorf("file is over the %d byte limit", limit)
-	}
-	return data, nil
 }

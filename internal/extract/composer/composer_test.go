@@ -9,31 +9,16 @@ import (
 	"context"
 	"errors"
 	"io/fs"
-	"os"
-	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/drydock-scan/drydock/internal/extract"
+	"github.com/drydock-scan/drydock/internal/extract/extracttest"
 	"github.com/drydock-scan/drydock/internal/inventory"
 )
 
-const layerID = "sha256:0123456789abcdef"
-
-func input(p string, data []byte) *extract.Input {
-	return &extract.Input{Path: p, Mode: 0o644, File: extract.NewMemFile(data), Layer: inventory.Layer{Index: 4, DiffID: layerID}}
-}
-
-func readTestdata(t testing.TB, rel string) []byte {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join("testdata", filepath.FromSlash(rel)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return data
-}
+var layer = extracttest.Layer{Index: 4, DiffID: "sha256:0123456789abcdef"}
 
 func pkg(name, version, p, purl string, declared bool, licenses []string, meta map[string]string) inventory.Package {
 	return inventory.Package{
@@ -42,7 +27,7 @@ func pkg(name, version, p, purl string, declared bool, licenses []string, meta m
 		Ecosystem: inventory.EcoPackagist,
 		PURL:      purl,
 		Licenses:  licenses,
-		Locations: []inventory.Location{{Path: p, LayerDiffID: layerID}},
+		Locations: layer.Locations(p),
 		Declared:  declared,
 		FoundBy:   "lang/composer",
 		Metadata:  meta,
@@ -50,34 +35,25 @@ func pkg(name, version, p, purl string, declared bool, licenses []string, meta m
 }
 
 func TestWants(t *testing.T) {
-	tests := []struct {
-		path string
-		mode fs.FileMode
-		size int64
-		want bool
-	}{
-		{"/var/www/html/vendor/composer/installed.json", 0o644, 3000, true},
-		{"/var/www/html/composer.lock", 0o644, 3000, true},
-		{"/app/composer.lock", 0o644, 3000, true},
-		{"/app/vendor/acme/lib/composer.lock", 0o644, 3000, false},
-		{"/app/vendor/composer/composer.lock", 0o644, 3000, false},
-		{"/app/composer/installed.json", 0o644, 3000, false},
-		{"/app/vendor/installed.json", 0o644, 3000, false},
-		{"/app/vendor/composer/installed.php", 0o644, 3000, false},
-		{"/app/composer.json", 0o644, 3000, false},
-		{"/app/vendor-app/composer.lock", 0o644, 3000, true},
-		{"/app/composer.lock", fs.ModeDir | 0o755, 0, false},
-		{"/app/composer.lock", fs.ModeSymlink | 0o777, 10, false},
-		{"/app/composer.lock", 0o644, maxFileSize, true},
-		{"/app/composer.lock", 0o644, maxFileSize + 1, false},
-		{"/app/composer.lock", 0o644, -1, false},
+	tests := []extracttest.WantsCase{
+		{Path: "/var/www/html/vendor/composer/installed.json", Mode: 0o644, Size: 3000, Want: true},
+		{Path: "/var/www/html/composer.lock", Mode: 0o644, Size: 3000, Want: true},
+		{Path: "/app/composer.lock", Mode: 0o644, Size: 3000, Want: true},
+		{Path: "/app/vendor/acme/lib/composer.lock", Mode: 0o644, Size: 3000, Want: false},
+		{Path: "/app/vendor/composer/composer.lock", Mode: 0o644, Size: 3000, Want: false},
+		{Path: "/app/composer/installed.json", Mode: 0o644, Size: 3000, Want: false},
+		{Path: "/app/vendor/installed.json", Mode: 0o644, Size: 3000, Want: false},
+		{Path: "/app/vendor/composer/installed.php", Mode: 0o644, Size: 3000, Want: false},
+		{Path: "/app/composer.json", Mode: 0o644, Size: 3000, Want: false},
+		{Path: "/app/vendor-app/composer.lock", Mode: 0o644, Size: 3000, Want: true},
+		{Path: "/app/composer.lock", Mode: fs.ModeDir | 0o755, Size: 0, Want: false},
+		{Path: "/app/composer.lock", Mode: fs.ModeSymlink | 0o777, Size: 10, Want: false},
+		{Path: "/app/composer.lock", Mode: 0o644, Size: maxFileSize, Want: true},
+		{Path: "/app/composer.lock", Mode: 0o644, Size: maxFileSize + 1, Want: false},
+		{Path: "/app/composer.lock", Mode: 0o644, Size: -1, Want: false},
 	}
 	e := New()
-	for _, tt := range tests {
-		if got := e.Wants(tt.path, tt.mode, tt.size); got != tt.want {
-			t.Errorf("Wants(%q, %v, %d) = %v, want %v", tt.path, tt.mode, tt.size, got, tt.want)
-		}
-	}
+	extracttest.CheckWants(t, e, tests)
 }
 
 func TestExtract(t *testing.T) {
@@ -127,14 +103,7 @@ func TestExtract(t *testing.T) {
 	e := New()
 	for _, tt := range tests {
 		t.Run(tt.rel, func(t *testing.T) {
-			data := readTestdata(t, tt.rel)
-			if !e.Wants(tt.path, 0o644, int64(len(data))) {
-				t.Fatalf("Wants(%q) = false", tt.path)
-			}
-			inv, err := e.Extract(context.Background(), input(tt.path, data))
-			if err != nil {
-				t.Fatal(err)
-			}
+			inv := extracttest.Extract(t, e, layer.Input(tt.path, extracttest.Testdata(t, tt.rel)))
 			if diff := cmp.Diff(tt.want, inv.Packages); diff != "" {
 				t.Errorf("packages (-want +got):\n%s", diff)
 			}
@@ -178,59 +147,34 @@ func TestExtractErrors(t *testing.T) {
 	e := New()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			inv, err := e.Extract(context.Background(), input(tt.path, []byte(tt.data)))
-			got := ""
-			if err != nil {
-				got = err.Error()
-			}
-			if got != tt.wantErr {
-				t.Errorf("error = %q, want %q", got, tt.wantErr)
-			}
-			var nv []string
-			for _, p := range inv.Packages {
-				nv = append(nv, p.Name+"@"+p.Version)
-			}
-			if diff := cmp.Diff(tt.want, nv); diff != "" {
+			inv, err := e.Extract(context.Background(), layer.Input(tt.path, []byte(tt.data)))
+			extracttest.CheckError(t, err, tt.wantErr)
+			if diff := cmp.Diff(tt.want, extracttest.NameVersions(inv.Packages)); diff != "" {
 				t.Errorf("packages (-want +got):\n%s", diff)
 			}
 		})
 	}
 	// A name without a vendor still gets a valid PURL.
-	inv, _ := e.Extract(context.Background(), input(lock, []byte(`{"packages": [{"name": "nodash", "version": "3"}]}`)))
+	inv, _ := e.Extract(context.Background(), layer.Input(lock, []byte(`{"packages": [{"name": "nodash", "version": "3"}]}`)))
 	if len(inv.Packages) != 1 || inv.Packages[0].PURL != "pkg:composer/nodash@3" {
 		t.Errorf("packages = %+v, want one with PURL pkg:composer/nodash@3", inv.Packages)
 	}
 }
 
 func TestNotApplicable(t *testing.T) {
-	_, err := New().Extract(context.Background(), input("/app/composer.json", []byte("{}")))
+	_, err := New().Extract(context.Background(), layer.Input("/app/composer.json", []byte("{}")))
 	if !errors.Is(err, extract.ErrNotApplicable) {
 		t.Errorf("error = %v, want ErrNotApplicable", err)
 	}
 }
 
-func fuzzExtract(f *testing.F, p string, seeds ...string) {
-	for _, s := range seeds {
-		f.Add(readTestdata(f, s))
-	}
-	e := New()
-	f.Fuzz(func(t *testing.T, data []byte) {
-		inv, err := e.Extract(context.Background(), input(p, data))
-		if err != nil && !strings.Contains(err.Error(), `"`+p+`"`) {
-			t.Errorf("error %q does not name the file", err)
-		}
-		for _, pk := range inv.Packages {
-			if pk.Name == "" || pk.Version == "" || pk.PURL == "" {
-				t.Errorf("incomplete package %+v", pk)
-			}
-		}
-	})
-}
-
 func FuzzInstalledJSON(f *testing.F) {
-	fuzzExtract(f, "/app/vendor/composer/installed.json", "app/vendor/composer/installed.json", "legacy/vendor/composer/installed.json")
+	f.Add(extracttest.Testdata(f, "app/vendor/composer/installed.json"))
+	f.Add(extracttest.Testdata(f, "legacy/vendor/composer/installed.json"))
+	extracttest.FuzzFile(f, New(), layer.Input("/app/vendor/composer/installed.json", nil), extracttest.Complete)
 }
 
 func FuzzComposerLock(f *testing.F) {
-	fuzzExtract(f, "/app/composer.lock", "app/composer.lock")
+	f.Add(extracttest.Testdata(f, "app/composer.lock"))
+	extracttest.FuzzFile(f, New(), layer.Input("/app/composer.lock", nil), extracttest.Complete)
 }

@@ -18,7 +18,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"io/fs"
 	"path"
 	"slices"
@@ -69,17 +68,9 @@ func (e *Extractor) Extract(ctx context.Context, in *extract.Input) (inventory.I
 	if err := ctx.Err(); err != nil {
 		return inventory.Inventory{}, err
 	}
-	rc, err := in.File.Open()
-	if err != nil {
-		return inventory.Inventory{}, fmt.Errorf("opening %q: %w", in.Path, err)
-	}
-	defer rc.Close()
-	b, err := io.ReadAll(io.LimitReader(rc, MaxFileSize+1))
+	b, err := extract.ReadAll(in.File, MaxFileSize)
 	if err != nil {
 		return inventory.Inventory{}, fmt.Errorf("reading %q: %w", in.Path, err)
-	}
-	if len(b) > MaxFileSize {
-		return inventory.Inventory{}, fmt.Errorf("reading %q: larger than %d bytes", in.Path, MaxFileSize)
 	}
 	var inv inventory.Inventory
 	if path.Base(in.Path) == lockName {

@@ -2,16 +2,12 @@ package dotnet
 
 import (
 	"context"
-	"encoding/json"
-	"flag"
 	"io/fs"
-	"os"
-	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/drydock-scan/drydock/internal/extract"
+	"github.com/drydock-scan/drydock/internal/extract/extracttest"
 	"github.com/drydock-scan/drydock/internal/inventory"
 )
 
@@ -21,28 +17,18 @@ import (
 // type; testdata/packages.lock.json follows NuGet's lock file format
 // (version 1) with two target frameworks. See testdata/README.md.
 
-var update = flag.Bool("update", false, "rewrite golden files")
-
-const testLayer = "sha256:00000000000000000000000000000000000000000000000000000000000000dd"
-
-func input(path string, b []byte) *extract.Input {
-	return &extract.Input{Path: path, Mode: 0o644, File: extract.NewMemFile(b), Layer: inventory.Layer{DiffID: testLayer}}
-}
+var layer = extracttest.Layer{DiffID: "sha256:00000000000000000000000000000000000000000000000000000000000000dd"}
 
 func nuget(path, name, version string, declared bool, md map[string]string) inventory.Package {
 	return inventory.Package{
 		Name: name, Version: version, Ecosystem: "NuGet", PURL: "pkg:nuget/" + name + "@" + version,
-		Locations: []inventory.Location{{Path: path, LayerDiffID: testLayer}}, Declared: declared, FoundBy: extractorName, Metadata: md,
+		Locations: layer.Locations(path), Declared: declared, FoundBy: extractorName, Metadata: md,
 	}
 }
 
 func TestExtractDepsJSON(t *testing.T) {
 	const p = "/app/WebApp.deps.json"
-	b, err := os.ReadFile("testdata/WebApp.deps.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := New().Extract(context.Background(), input(p, b))
+	got, err := New().Extract(context.Background(), layer.Input(p, extracttest.Testdata(t, "WebApp.deps.json")))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,16 +45,12 @@ func TestExtractDepsJSON(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Extract (-want +got):\n%s", diff)
 	}
-	checkGolden(t, "testdata/WebApp.deps.json.golden.json", got)
+	extracttest.Golden(t, "testdata/WebApp.deps.json.golden.json", got)
 }
 
 func TestExtractPackagesLock(t *testing.T) {
 	const p = "/src/WebApp/packages.lock.json"
-	b, err := os.ReadFile("testdata/packages.lock.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := New().Extract(context.Background(), input(p, b))
+	got, err := New().Extract(context.Background(), layer.Input(p, extracttest.Testdata(t, "packages.lock.json")))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,7 +97,7 @@ func TestExtractSmall(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := New().Extract(context.Background(), input(tt.path, []byte(tt.data)))
+			got, err := New().Extract(context.Background(), layer.Input(tt.path, []byte(tt.data)))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -127,10 +109,7 @@ func TestExtractSmall(t *testing.T) {
 }
 
 func TestExtractBadInput(t *testing.T) {
-	deps, err := os.ReadFile("testdata/WebApp.deps.json")
-	if err != nil {
-		t.Fatal(err)
-	}
+	deps := extracttest.Testdata(t, "WebApp.deps.json")
 	tests := []struct{ path, data string }{
 		{"/app/x.deps.json", ""},
 		{"/app/x.deps.json", "garbage"},
@@ -141,91 +120,35 @@ func TestExtractBadInput(t *testing.T) {
 		{"/src/packages.lock.json", "\xff\xfe"},
 	}
 	for _, tt := range tests {
-		_, err := New().Extract(context.Background(), input(tt.path, []byte(tt.data)))
-		if err == nil || !strings.Contains(err.Error(), `"`+tt.path+`"`) {
-			t.Errorf("Extract(%q, %.20q) error = %v, want one naming the file", tt.path, tt.data, err)
+		_, err := New().Extract(context.Background(), layer.Input(tt.path, []byte(tt.data)))
+		if !extracttest.CheckFileError(t, err, tt.path) {
+			t.Logf("input was %q: %.20q", tt.path, tt.data)
 		}
 	}
 }
 
 func TestWants(t *testing.T) {
 	e := New()
-	tests := []struct {
-		path string
-		mode fs.FileMode
-		size int64
-		want bool
-	}{
-		{"/app/WebApp.deps.json", 0o644, 1000, true},
-		{"/app/.deps.json", 0o644, 1000, false},
-		{"/app/WebApp.runtimeconfig.json", 0o644, 1000, false},
-		{"/src/packages.lock.json", 0o644, 1000, true},
-		{"/src/package-lock.json", 0o644, 1000, false},
-		{"/src/packages.lock.json", 0o644, MaxFileSize + 1, false},
-		{"/src/packages.lock.json", 0o644, 0, false},
-		{"/src/packages.lock.json", fs.ModeDir | 0o755, 10, false},
+	tests := []extracttest.WantsCase{
+		{Path: "/app/WebApp.deps.json", Mode: 0o644, Size: 1000, Want: true},
+		{Path: "/app/.deps.json", Mode: 0o644, Size: 1000, Want: false},
+		{Path: "/app/WebApp.runtimeconfig.json", Mode: 0o644, Size: 1000, Want: false},
+		{Path: "/src/packages.lock.json", Mode: 0o644, Size: 1000, Want: true},
+		{Path: "/src/package-lock.json", Mode: 0o644, Size: 1000, Want: false},
+		{Path: "/src/packages.lock.json", Mode: 0o644, Size: MaxFileSize + 1, Want: false},
+		{Path: "/src/packages.lock.json", Mode: 0o644, Size: 0, Want: false},
+		{Path: "/src/packages.lock.json", Mode: fs.ModeDir | 0o755, Size: 10, Want: false},
 	}
-	for _, tt := range tests {
-		if got := e.Wants(tt.path, tt.mode, tt.size); got != tt.want {
-			t.Errorf("Wants(%q, %v, %d) = %v, want %v", tt.path, tt.mode, tt.size, got, tt.want)
-		}
-	}
-}
-
-func checkGolden(t *testing.T, path string, v any) {
-	t.Helper()
-	got, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		t.Fatal(err)
-	}
-	got = append(got, '\n')
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("%s mismatch (-want +got):\n%s", path, diff)
-	}
+	extracttest.CheckWants(t, e, tests)
 }
 
 func FuzzExtractDeps(f *testing.F) {
-	if b, err := os.ReadFile("testdata/WebApp.deps.json"); err == nil {
-		f.Add(b)
-	}
+	f.Add(extracttest.Testdata(f, "WebApp.deps.json"))
 	f.Add([]byte(`{"libraries":{"A/1":{"type":"package"}}}`))
-	e := New()
-	f.Fuzz(func(t *testing.T, b []byte) {
-		inv, err := e.Extract(context.Background(), input("/app/Fuzz.deps.json", b))
-		if err != nil && !strings.Contains(err.Error(), `"/app/Fuzz.deps.json"`) {
-			t.Errorf("error does not name the file: %v", err)
-		}
-		for _, p := range inv.Packages {
-			if p.Name == "" || p.Version == "" {
-				t.Errorf("empty name or version: %+v", p)
-			}
-		}
-	})
+	extracttest.FuzzFile(f, New(), layer.Input("/app/Fuzz.deps.json", nil), extracttest.Complete)
 }
 
 func FuzzExtractLock(f *testing.F) {
-	if b, err := os.ReadFile("testdata/packages.lock.json"); err == nil {
-		f.Add(b)
-	}
-	e := New()
-	f.Fuzz(func(t *testing.T, b []byte) {
-		inv, err := e.Extract(context.Background(), input("/src/packages.lock.json", b))
-		if err != nil && !strings.Contains(err.Error(), `"/src/packages.lock.json"`) {
-			t.Errorf("error does not name the file: %v", err)
-		}
-		for _, p := range inv.Packages {
-			if !p.Declared || p.Version == "" {
-				t.Errorf("bad lock package: %+v", p)
-			}
-		}
-	})
+	f.Add(extracttest.Testdata(f, "packages.lock.json"))
+	extracttest.FuzzFile(f, New(), layer.Input("/src/packages.lock.json", nil), extracttest.Complete, extracttest.Declared)
 }

@@ -8,7 +8,6 @@
 package dpkg
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -152,62 +151,54 @@ func ParseStatus(ctx context.Context, r io.Reader) ([]inventory.Package, error) 
 		cur = nil
 	}
 
-	br := bufio.NewReaderSize(r, 64<<10)
-	for lineNo := 1; ; lineNo++ {
-		if lineNo%4096 == 0 {
-			if err := ctx.Err(); err != nil {
-				return pkgs, err
+	sr := extract.NewStanzaReader(ctx, r, maxLine)
+	sr.Separator = isBlank
+	for sr.Next() {
+		for _, l := range sr.Stanza() {
+			line, lineNo := l.Text, l.N
+			switch {
+			case line[0] == '#':
+				// deb822 comment; dpkg does not write them but tolerates them.
+			case line[0] == ' ' || line[0] == '\t':
+				if cur == nil || cur.last == nil {
+					errs = append(errs, fmt.Errorf("line %d: continuation line outside a field", lineNo))
+					break
+				}
+				cur.last.value += "\n" + strings.TrimSpace(line)
+			default:
+				if cur == nil {
+					cur = &stanza{line: lineNo, fields: map[string]*field{}}
+				}
+				name, value, ok := strings.Cut(line, ":")
+				name = strings.TrimSpace(name)
+				if !ok || name == "" || strings.ContainsAny(name, " \t") {
+					cur.errs = append(cur.errs, fmt.Errorf("line %d: not a \"Field: value\" line: %q", lineNo, truncate(line)))
+					cur.last = nil
+					break
+				}
+				key := strings.ToLower(name)
+				if prev := cur.fields[key]; prev != nil {
+					// dpkg refuses duplicate fields; keep the first value.
+					cur.errs = append(cur.errs, fmt.Errorf("line %d: duplicate field %q (first on line %d)", lineNo, name, prev.line))
+					cur.last = &field{} // swallow its continuation lines
+					break
+				}
+				f := &field{value: strings.TrimSpace(value), line: lineNo}
+				cur.fields[key] = f
+				cur.last = f
 			}
 		}
-		line, err := readLine(br)
-		if errors.Is(err, io.EOF) && line == "" {
-			break
-		}
-		if err != nil && !errors.Is(err, io.EOF) {
-			flush()
-			errs = append(errs, fmt.Errorf("line %d: %w", lineNo, err))
-			return pkgs, errors.Join(errs...)
-		}
-		switch {
-		case strings.TrimSpace(line) == "":
-			flush()
-		case line[0] == '#':
-			// deb822 comment; dpkg does not write them but tolerates them.
-		case line[0] == ' ' || line[0] == '\t':
-			if cur == nil || cur.last == nil {
-				errs = append(errs, fmt.Errorf("line %d: continuation line outside a field", lineNo))
-				break
-			}
-			cur.last.value += "\n" + strings.TrimSpace(line)
-		default:
-			if cur == nil {
-				cur = &stanza{line: lineNo, fields: map[string]*field{}}
-			}
-			name, value, ok := strings.Cut(line, ":")
-			name = strings.TrimSpace(name)
-			if !ok || name == "" || strings.ContainsAny(name, " \t") {
-				cur.errs = append(cur.errs, fmt.Errorf("line %d: not a \"Field: value\" line: %q", lineNo, truncate(line)))
-				cur.last = nil
-				break
-			}
-			key := strings.ToLower(name)
-			if prev := cur.fields[key]; prev != nil {
-				// dpkg refuses duplicate fields; keep the first value.
-				cur.errs = append(cur.errs, fmt.Errorf("line %d: duplicate field %q (first on line %d)", lineNo, name, prev.line))
-				cur.last = &field{} // swallow its continuation lines
-				break
-			}
-			f := &field{value: strings.TrimSpace(value), line: lineNo}
-			cur.fields[key] = f
-			cur.last = f
-		}
-		if errors.Is(err, io.EOF) {
-			break
-		}
+		flush()
 	}
-	flush()
+	if err := sr.Err(); err != nil {
+		errs = append(errs, err)
+	}
 	return pkgs, errors.Join(errs...)
 }
+
+// isBlank reports whether a line separates stanzas: deb822 counts a line of
+// white space as empty.
+func isBlank(line string) bool { return strings.TrimSpace(line) == "" }
 
 // installedStates are the dpkg package states in which the package's files
 // are on disk and configured (dpkg-query(1) "Status" third word).
@@ -288,51 +279,23 @@ func parseFileList(ctx context.Context, file string, r io.Reader) (inventory.Pac
 		Metadata:  map[string]string{"kind": "filelist"},
 	}
 	var errs []error
-	br := bufio.NewReaderSize(r, 64<<10)
-	for lineNo := 1; ; lineNo++ {
-		if lineNo%4096 == 0 {
-			if err := ctx.Err(); err != nil {
-				return p, err
-			}
-		}
-		line, err := readLine(br)
-		if err != nil && !errors.Is(err, io.EOF) {
-			errs = append(errs, fmt.Errorf("line %d: %w", lineNo, err))
-			break
-		}
+	lr := extract.NewLineReader(ctx, r, maxLine)
+	for lr.Next() {
+		l := lr.Line()
 		switch {
-		case line == "" || line == "/.":
-		case line[0] != '/':
-			errs = append(errs, fmt.Errorf("line %d: not an absolute path: %q", lineNo, truncate(line)))
+		case l.Text == "" || l.Text == "/.":
+		case l.Text[0] != '/':
+			errs = append(errs, fmt.Errorf("line %d: not an absolute path: %q", l.N, truncate(l.Text)))
 		default:
-			p.Files = append(p.Files, path.Clean(line))
+			p.Files = append(p.Files, path.Clean(l.Text))
 		}
-		if err != nil {
-			break
-		}
+	}
+	if err := lr.Err(); err != nil {
+		errs = append(errs, err)
 	}
 	slices.Sort(p.Files)
 	p.Files = slices.Compact(p.Files)
 	return p, errors.Join(errs...)
-}
-
-// readLine returns the next line without its "\n" or "\r\n". A final line
-// without a newline is returned with io.EOF.
-func readLine(br *bufio.Reader) (string, error) {
-	var sb strings.Builder
-	for {
-		chunk, isPrefix, err := br.ReadLine()
-		sb.Write(chunk)
-		if sb.Len() > maxLine {
-			return "", fmt.Errorf("line longer than %d bytes", maxLine)
-		}
-		if err != nil {
-			return strings.TrimSuffix(sb.String(), "\r"), err
-		}
-		if !isPrefix {
-			return strings.TrimSuffix(sb.String(), "\r"), nil
-		}
-	}
 }
 
 func truncate(s string) string {

@@ -2,88 +2,46 @@ package dpkg
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"flag"
 	"io/fs"
-	"os"
-	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/drydock-scan/drydock/internal/extract"
+	"github.com/drydock-scan/drydock/internal/extract/extracttest"
 	"github.com/drydock-scan/drydock/internal/extract/purl"
 	"github.com/drydock-scan/drydock/internal/inventory"
 )
 
-var update = flag.Bool("update", false, "rewrite golden files")
+var layer = extracttest.Layer{DiffID: "sha256:2222222222222222222222222222222222222222222222222222222222222222"}
 
-const diffID = "sha256:2222222222222222222222222222222222222222222222222222222222222222"
-
-func extractData(t testing.TB, path string, data []byte) (inventory.Inventory, error) {
-	t.Helper()
-	in := &extract.Input{Path: path, Mode: 0o644, File: extract.NewMemFile(data), Layer: inventory.Layer{DiffID: diffID}}
-	return New().Extract(context.Background(), in)
-}
-
-func readTestdata(t testing.TB, name string) []byte {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join("testdata", filepath.FromSlash(name)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return data
+func extractData(path string, data []byte) (inventory.Inventory, error) {
+	return New().Extract(context.Background(), layer.Input(path, data))
 }
 
 // withID fills the fields every package gets from Extract.
 func withID(p inventory.Package, path string) inventory.Package {
 	p.Ecosystem = inventory.EcoDpkg
-	p.Locations = []inventory.Location{{Path: path, LayerDiffID: diffID}}
+	p.Locations = layer.Locations(path)
 	p.FoundBy = Name
 	p.ID = purl.PackageID(&p)
 	return p
 }
 
 func TestGolden(t *testing.T) {
-	inv, err := extractData(t, statusPath, readTestdata(t, "debian-12.15-status"))
-	if err != nil {
-		t.Fatalf("Extract: %v", err)
-	}
+	inv := extracttest.Extract(t, New(), layer.Input(statusPath, extracttest.Testdata(t, "debian-12.15-status")))
 	// Must-pass number from /work/shared/data/README.md.
 	if got := len(inv.Packages); got != 88 {
 		t.Errorf("got %d packages, want 88", got)
 	}
-	gotJSON, err := json.MarshalIndent(inv.Packages, "", "  ")
-	if err != nil {
-		t.Fatal(err)
-	}
-	gotJSON = append(gotJSON, '\n')
-	golden := filepath.Join("testdata", "debian-12.15-status.golden.json")
-	if *update {
-		if err := os.WriteFile(golden, gotJSON, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), string(gotJSON)); diff != "" {
-		t.Errorf("golden mismatch (-want +got):\n%s", diff)
-	}
+	extracttest.Golden(t, "testdata/debian-12.15-status.golden.json", inv.Packages)
 }
 
 func TestKeyPackages(t *testing.T) {
-	inv, err := extractData(t, statusPath, readTestdata(t, "debian-12.15-status"))
-	if err != nil {
-		t.Fatalf("Extract: %v", err)
-	}
-	byName := map[string]inventory.Package{}
-	for _, p := range inv.Packages {
-		byName[p.Name] = p
-	}
+	inv := extracttest.Extract(t, New(), layer.Input(statusPath, extracttest.Testdata(t, "debian-12.15-status")))
+	byName := extracttest.ByName(inv.Packages)
 	want := []inventory.Package{
 		{
 			Name: "libc6", Version: "2.36-9+deb12u14", Arch: "amd64",
@@ -146,20 +104,17 @@ func TestFileLists(t *testing.T) {
 			file: "info/libc6%3Aamd64.list", path: "/var/lib/dpkg/info/libc6:amd64.list",
 			want: inventory.Package{Name: "libc6", Arch: "amd64", Metadata: map[string]string{"kind": "filelist"}},
 			// 12564-byte list: every line but "/." is a path.
-			wantFiles: strings.Count(string(readTestdata(t, "info/libc6%3Aamd64.list")), "\n") - 1,
+			wantFiles: strings.Count(string(extracttest.Testdata(t, "info/libc6%3Aamd64.list")), "\n") - 1,
 		},
 		{
 			file: "info/base-files.list", path: "/var/lib/dpkg/info/base-files.list",
 			want:      inventory.Package{Name: "base-files", Metadata: map[string]string{"kind": "filelist"}},
-			wantFiles: strings.Count(string(readTestdata(t, "info/base-files.list")), "\n") - 1,
+			wantFiles: strings.Count(string(extracttest.Testdata(t, "info/base-files.list")), "\n") - 1,
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.path, func(t *testing.T) {
-			inv, err := extractData(t, tt.path, readTestdata(t, tt.file))
-			if err != nil {
-				t.Fatalf("Extract: %v", err)
-			}
+			inv := extracttest.Extract(t, New(), layer.Input(tt.path, extracttest.Testdata(t, tt.file)))
 			if len(inv.Packages) != 1 {
 				t.Fatalf("got %d packages, want 1", len(inv.Packages))
 			}
@@ -168,7 +123,7 @@ func TestFileLists(t *testing.T) {
 				if len(got.Files) != tt.wantFiles {
 					t.Errorf("got %d files, want %d", len(got.Files), tt.wantFiles)
 				}
-				if !contains(got.Files, "/usr/share/doc/"+tt.want.Name+"/copyright") {
+				if !slices.Contains(got.Files, "/usr/share/doc/"+tt.want.Name+"/copyright") {
 					t.Errorf("files lack the copyright file: %v", got.Files)
 				}
 				got.Files = nil
@@ -180,15 +135,6 @@ func TestFileLists(t *testing.T) {
 	}
 }
 
-func contains(s []string, v string) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
-	}
-	return false
-}
-
 func TestStatusD(t *testing.T) {
 	// A distroless status.d file: no Status field, may hold several stanzas.
 	const path = "/var/lib/dpkg/status.d/libssl3"
@@ -196,10 +142,7 @@ func TestStatusD(t *testing.T) {
 		"Installed-Size: 6353\nDepends: libc6 (>= 2.34)\nSection: libs\nPriority: optional\nMulti-Arch: same\nHomepage: https://www.openssl.org/\n" +
 		"Description: Secure Sockets Layer toolkit - shared libraries\n This package is part of the OpenSSL project's implementation.\nSource: openssl\n\n" +
 		"Package: libssl3-extra\nVersion: 1\nArchitecture: amd64\n"
-	inv, err := extractData(t, path, []byte(data))
-	if err != nil {
-		t.Fatalf("Extract: %v", err)
-	}
+	inv := extracttest.Extract(t, New(), layer.Input(path, []byte(data)))
 	want := []inventory.Package{
 		withID(inventory.Package{
 			Name: "libssl3", Version: "3.0.15-1~deb12u1", Arch: "amd64", SourceName: "openssl", SourceVersion: "3.0.15-1~deb12u1",
@@ -315,7 +258,7 @@ func TestStatusEdgeCases(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			inv, err := extractData(t, statusPath, []byte(tt.data))
+			inv, err := extractData(statusPath, []byte(tt.data))
 			if diff := cmp.Diff(tt.want, inv.Packages); diff != "" {
 				t.Errorf("packages mismatch (-want +got):\n%s", diff)
 			}
@@ -325,33 +268,21 @@ func TestStatusEdgeCases(t *testing.T) {
 				}
 				return
 			}
-			if err == nil {
-				t.Fatal("Extract: no error")
-			}
-			if !strings.Contains(err.Error(), `"`+statusPath+`"`) {
-				t.Errorf("error %q does not name the file", err)
-			}
-			for _, s := range tt.wantErrs {
-				if !strings.Contains(err.Error(), s) {
-					t.Errorf("error %q does not contain %q", err, s)
-				}
-			}
+			extracttest.CheckFileError(t, err, statusPath, tt.wantErrs...)
 		})
 	}
 }
 
 func TestFileListMalformed(t *testing.T) {
 	const path = "/var/lib/dpkg/info/foo.list"
-	inv, err := extractData(t, path, []byte("/.\r\n/usr\r\nrelative/path\n\n/usr/bin//foo/\n/usr"))
+	inv, err := extractData(path, []byte("/.\r\n/usr\r\nrelative/path\n\n/usr/bin//foo/\n/usr"))
 	want := []inventory.Package{withID(inventory.Package{
 		Name: "foo", Metadata: map[string]string{"kind": "filelist"}, Files: []string{"/usr", "/usr/bin/foo"},
 	}, path)}
 	if diff := cmp.Diff(want, inv.Packages); diff != "" {
 		t.Errorf("packages mismatch (-want +got):\n%s", diff)
 	}
-	if err == nil || !strings.Contains(err.Error(), `"`+path+`"`) || !strings.Contains(err.Error(), `line 3: not an absolute path: "relative/path"`) {
-		t.Errorf("Extract error = %v, want one naming the file and line 3", err)
-	}
+	extracttest.CheckFileError(t, err, path, `line 3: not an absolute path: "relative/path"`)
 }
 
 func TestCanceled(t *testing.T) {
@@ -365,38 +296,33 @@ func TestCanceled(t *testing.T) {
 
 func TestWants(t *testing.T) {
 	e := New()
-	tests := []struct {
-		path string
-		mode fs.FileMode
-		want bool
-	}{
-		{"/var/lib/dpkg/status", 0o644, true},
-		{"/var/lib/dpkg/status", fs.ModeSymlink, false},
-		{"/var/lib/dpkg/status-old", 0o644, false},
-		{"/var/lib/dpkg/status.d/base-files", 0o644, true},
-		{"/var/lib/dpkg/status.d/libc6", 0o644, true},
-		{"/var/lib/dpkg/status.d/libc6.md5sums", 0o644, false},
-		{"/var/lib/dpkg/status.d/", 0o644, false},
-		{"/var/lib/dpkg/status.d/sub/x", 0o644, false},
-		{"/var/lib/dpkg/info/libc6:amd64.list", 0o644, true},
-		{"/var/lib/dpkg/info/base-files.list", 0o644, true},
-		{"/var/lib/dpkg/info/base-files.md5sums", 0o644, false},
-		{"/var/lib/dpkg/info/.list", 0o644, false},
-		{"/var/lib/dpkg/info/x/y.list", 0o644, false},
-		{"/usr/var/lib/dpkg/status", 0o644, false},
+	tests := []extracttest.WantsCase{
+		{Path: "/var/lib/dpkg/status", Mode: 0o644, Size: 100, Want: true},
+		{Path: "/var/lib/dpkg/status", Mode: fs.ModeSymlink, Size: 100, Want: false},
+		{Path: "/var/lib/dpkg/status-old", Mode: 0o644, Size: 100, Want: false},
+		{Path: "/var/lib/dpkg/status.d/base-files", Mode: 0o644, Size: 100, Want: true},
+		{Path: "/var/lib/dpkg/status.d/libc6", Mode: 0o644, Size: 100, Want: true},
+		{Path: "/var/lib/dpkg/status.d/libc6.md5sums", Mode: 0o644, Size: 100, Want: false},
+		{Path: "/var/lib/dpkg/status.d/", Mode: 0o644, Size: 100, Want: false},
+		{Path: "/var/lib/dpkg/status.d/sub/x", Mode: 0o644, Size: 100, Want: false},
+		{Path: "/var/lib/dpkg/info/libc6:amd64.list", Mode: 0o644, Size: 100, Want: true},
+		{Path: "/var/lib/dpkg/info/base-files.list", Mode: 0o644, Size: 100, Want: true},
+		{Path: "/var/lib/dpkg/info/base-files.md5sums", Mode: 0o644, Size: 100, Want: false},
+		{Path: "/var/lib/dpkg/info/.list", Mode: 0o644, Size: 100, Want: false},
+		{Path: "/var/lib/dpkg/info/x/y.list", Mode: 0o644, Size: 100, Want: false},
+		{Path: "/usr/var/lib/dpkg/status", Mode: 0o644, Size: 100, Want: false},
 	}
-	for _, tt := range tests {
-		if got := e.Wants(tt.path, tt.mode, 100); got != tt.want {
-			t.Errorf("Wants(%q, %v) = %v, want %v", tt.path, tt.mode, got, tt.want)
-		}
-	}
+	extracttest.CheckWants(t, e, tests)
 	if e.Name() != "os/dpkg" {
 		t.Errorf("Name() = %q", e.Name())
 	}
 }
 
+// FuzzExtract checks the kit's invariants (errors name the file, packages
+// have their location and absolute files, output is deterministic), that
+// every package has an ID, and that status packages are complete.
 func FuzzExtract(f *testing.F) {
-	status := readTestdata(f, "debian-12.15-status")
+	status := extracttest.Testdata(f, "debian-12.15-status")
 	f.Add(false, status[:3000])
 	f.Add(false, []byte("Package: a\nStatus: install ok installed\nVersion: 1\nSource: s (2)\n\n \nPackage: b\n"))
 	f.Add(true, []byte("/.\n/usr\nrel\n"))
@@ -405,21 +331,11 @@ func FuzzExtract(f *testing.F) {
 		if list {
 			path = "/var/lib/dpkg/info/x:amd64.list"
 		}
-		inv, err := extractData(t, path, data)
-		if err != nil && !strings.Contains(err.Error(), path) {
-			t.Fatalf("error does not name the file: %v", err)
-		}
+		inv := extracttest.Fuzz(t, New(), layer.Input(path, data))
+		extracttest.Identified(t, inv)
 		for _, p := range inv.Packages {
-			if p.Name == "" || p.ID == "" {
-				t.Fatalf("incomplete package %+v", p)
-			}
 			if !list && (p.Version == "" || p.PURL == "" || p.SourceName == "" || p.SourceVersion == "") {
 				t.Fatalf("incomplete package %+v", p)
-			}
-			for _, f := range p.Files {
-				if !strings.HasPrefix(f, "/") {
-					t.Fatalf("relative file %q", f)
-				}
 			}
 		}
 		if list && len(inv.Packages) != 1 {

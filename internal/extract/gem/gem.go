@@ -11,7 +11,6 @@ package gem
 import (
 	"context"
 	"fmt"
-	"io"
 	"io/fs"
 	"path"
 	"strings"
@@ -109,7 +108,7 @@ func (e *Extractor) Extract(ctx context.Context, in *extract.Input) (inventory.I
 	case kindNone:
 		return inventory.Inventory{}, fmt.Errorf("gem file %q: %w", in.Path, extract.ErrNotApplicable)
 	case kindLockfile:
-		data, err := readFile(in.File, maxLockfileSize)
+		data, err := extract.ReadAll(in.File, maxLockfileSize)
 		if err != nil {
 			return inventory.Inventory{}, fmt.Errorf("reading Gemfile.lock %q: %w", in.Path, err)
 		}
@@ -121,7 +120,7 @@ func (e *Extractor) Extract(ctx context.Context, in *extract.Input) (inventory.I
 		}
 		return inv, nil
 	}
-	data, err := readFile(in.File, maxGemspecSize)
+	data, err := extract.ReadAll(in.File, maxGemspecSize)
 	if err != nil {
 		return inventory.Inventory{}, fmt.Errorf("reading gemspec %q: %w", in.Path, err)
 	}
@@ -142,24 +141,4 @@ func (e *Extractor) newPackage(in *extract.Input, name, version string) inventor
 		Locations: []inventory.Location{{Path: in.Path, LayerDiffID: in.Layer.DiffID}},
 		FoundBy:   e.Name(),
 	}
-}
-
-// readFile reads the whole file, refusing files larger than limit.
-func readFile(f extract.File, limit int64) ([]byte, error) {
-	if f.Size() > limit {
-		return nil, fmt.Errorf("file is %d bytes, over the %d byte limit", f.Size(), limit)
-	}
-	rc, err := f.Open()
-	if err != nil {
-		return nil, err
-	}
-	defer rc.Close()
-	data, err := io.ReadAll(io.LimitReader(rc, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(data)) > limit {
-		return nil, fmt.Errorf("file is over the %d byte limit", limit)
-	}
-	return data, nil
 }

@@ -4,31 +4,16 @@ import (
 	"context"
 	"errors"
 	"io/fs"
-	"os"
-	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/drydock-scan/drydock/internal/extract"
+	"github.com/drydock-scan/drydock/internal/extract/extracttest"
 	"github.com/drydock-scan/drydock/internal/inventory"
 )
 
-const layerID = "sha256:0123456789abcdef"
-
-func input(p string, data []byte) *extract.Input {
-	return &extract.Input{Path: p, Mode: 0o644, File: extract.NewMemFile(data), Layer: inventory.Layer{Index: 3, DiffID: layerID}}
-}
-
-func readTestdata(t testing.TB, rel string) []byte {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join("testdata", filepath.FromSlash(rel)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return data
-}
+var layer = extracttest.Layer{Index: 3, DiffID: "sha256:0123456789abcdef"}
 
 func gem(name, version, p string, licenses []string, meta map[string]string) inventory.Package {
 	return inventory.Package{
@@ -37,7 +22,7 @@ func gem(name, version, p string, licenses []string, meta map[string]string) inv
 		Ecosystem: inventory.EcoRubyGems,
 		PURL:      "pkg:gem/" + name + "@" + version,
 		Licenses:  licenses,
-		Locations: []inventory.Location{{Path: p, LayerDiffID: layerID}},
+		Locations: layer.Locations(p),
 		FoundBy:   "lang/gem",
 		Metadata:  meta,
 	}
@@ -50,47 +35,38 @@ func locked(name, version string, meta map[string]string) inventory.Package {
 }
 
 func TestWants(t *testing.T) {
-	tests := []struct {
-		path string
-		mode fs.FileMode
-		size int64
-		want bool
-	}{
-		{"/usr/share/rubygems-integration/all/specifications/rack-2.2.22.gemspec", 0o644, 2087, true},
-		{"/usr/lib/ruby/gems/3.1.0/specifications/debug-1.6.3.gemspec", 0o644, 1609, true},
-		{"/usr/lib/ruby/gems/3.1.0/specifications/default/json-2.6.1.gemspec", 0o644, 2241, true},
-		{"/usr/local/bundle/specifications/rack-2.2.4.gemspec", 0o644, 100, true},
-		{"/var/lib/gems/3.1.0/specifications/nokogiri-1.13.10-x86_64-linux.gemspec", 0o644, 100, true},
-		{"/app/vendor/bundle/ruby/3.1.0/specifications/puma-6.0.0.gemspec", 0o644, 100, true},
+	tests := []extracttest.WantsCase{
+		{Path: "/usr/share/rubygems-integration/all/specifications/rack-2.2.22.gemspec", Mode: 0o644, Size: 2087, Want: true},
+		{Path: "/usr/lib/ruby/gems/3.1.0/specifications/debug-1.6.3.gemspec", Mode: 0o644, Size: 1609, Want: true},
+		{Path: "/usr/lib/ruby/gems/3.1.0/specifications/default/json-2.6.1.gemspec", Mode: 0o644, Size: 2241, Want: true},
+		{Path: "/usr/local/bundle/specifications/rack-2.2.4.gemspec", Mode: 0o644, Size: 100, Want: true},
+		{Path: "/var/lib/gems/3.1.0/specifications/nokogiri-1.13.10-x86_64-linux.gemspec", Mode: 0o644, Size: 100, Want: true},
+		{Path: "/app/vendor/bundle/ruby/3.1.0/specifications/puma-6.0.0.gemspec", Mode: 0o644, Size: 100, Want: true},
 		// Source gemspecs (in a gem's own directory or a repository) are not
 		// installed specifications.
-		{"/usr/local/bundle/gems/rack-2.2.4/rack.gemspec", 0o644, 100, false},
-		{"/src/rack/rack.gemspec", 0o644, 100, false},
-		{"/usr/lib/ruby/gems/3.1.0/specifications/.gemspec", 0o644, 100, false},
-		{"/usr/lib/ruby/gems/3.1.0/specifications/default/x/y.gemspec", 0o644, 100, false},
-		{"/usr/lib/ruby/gems/3.1.0/specifications/rack-2.2.4.gemspec.bak", 0o644, 100, false},
+		{Path: "/usr/local/bundle/gems/rack-2.2.4/rack.gemspec", Mode: 0o644, Size: 100, Want: false},
+		{Path: "/src/rack/rack.gemspec", Mode: 0o644, Size: 100, Want: false},
+		{Path: "/usr/lib/ruby/gems/3.1.0/specifications/.gemspec", Mode: 0o644, Size: 100, Want: false},
+		{Path: "/usr/lib/ruby/gems/3.1.0/specifications/default/x/y.gemspec", Mode: 0o644, Size: 100, Want: false},
+		{Path: "/usr/lib/ruby/gems/3.1.0/specifications/rack-2.2.4.gemspec.bak", Mode: 0o644, Size: 100, Want: false},
 		// Lockfiles.
-		{"/srv/app/Gemfile.lock", 0o644, 3000, true},
-		{"/srv/app/gems.locked", 0o644, 3000, true},
-		{"/gems/Gemfile.lock", 0o644, 3000, true},
-		{"/usr/local/bundle/gems/rack-2.2.4/Gemfile.lock", 0o644, 3000, false},
-		{"/app/vendor/bundle/ruby/3.1.0/bundler/gems/sinatra-5e6f3e1cbdbb/Gemfile.lock", 0o644, 3000, false},
-		{"/srv/app/Gemfile", 0o644, 300, false},
+		{Path: "/srv/app/Gemfile.lock", Mode: 0o644, Size: 3000, Want: true},
+		{Path: "/srv/app/gems.locked", Mode: 0o644, Size: 3000, Want: true},
+		{Path: "/gems/Gemfile.lock", Mode: 0o644, Size: 3000, Want: true},
+		{Path: "/usr/local/bundle/gems/rack-2.2.4/Gemfile.lock", Mode: 0o644, Size: 3000, Want: false},
+		{Path: "/app/vendor/bundle/ruby/3.1.0/bundler/gems/sinatra-5e6f3e1cbdbb/Gemfile.lock", Mode: 0o644, Size: 3000, Want: false},
+		{Path: "/srv/app/Gemfile", Mode: 0o644, Size: 300, Want: false},
 		// Mode and size.
-		{"/srv/app/Gemfile.lock", fs.ModeDir | 0o755, 0, false},
-		{"/srv/app/Gemfile.lock", fs.ModeSymlink | 0o777, 10, false},
-		{"/srv/app/Gemfile.lock", 0o644, maxLockfileSize, true},
-		{"/srv/app/Gemfile.lock", 0o644, maxLockfileSize + 1, false},
-		{"/x/specifications/a-1.gemspec", 0o644, maxGemspecSize, true},
-		{"/x/specifications/a-1.gemspec", 0o644, maxGemspecSize + 1, false},
-		{"/x/specifications/a-1.gemspec", 0o644, -1, false},
+		{Path: "/srv/app/Gemfile.lock", Mode: fs.ModeDir | 0o755, Size: 0, Want: false},
+		{Path: "/srv/app/Gemfile.lock", Mode: fs.ModeSymlink | 0o777, Size: 10, Want: false},
+		{Path: "/srv/app/Gemfile.lock", Mode: 0o644, Size: maxLockfileSize, Want: true},
+		{Path: "/srv/app/Gemfile.lock", Mode: 0o644, Size: maxLockfileSize + 1, Want: false},
+		{Path: "/x/specifications/a-1.gemspec", Mode: 0o644, Size: maxGemspecSize, Want: true},
+		{Path: "/x/specifications/a-1.gemspec", Mode: 0o644, Size: maxGemspecSize + 1, Want: false},
+		{Path: "/x/specifications/a-1.gemspec", Mode: 0o644, Size: -1, Want: false},
 	}
 	e := New()
-	for _, tt := range tests {
-		if got := e.Wants(tt.path, tt.mode, tt.size); got != tt.want {
-			t.Errorf("Wants(%q, %v, %d) = %v, want %v", tt.path, tt.mode, tt.size, got, tt.want)
-		}
-	}
+	extracttest.CheckWants(t, e, tests)
 }
 
 // TestGemspecDebian reads gemspecs shipped by Debian 12 packages.
@@ -124,15 +100,7 @@ func TestGemspecDebian(t *testing.T) {
 	e := New()
 	for _, tt := range tests {
 		t.Run(tt.rel, func(t *testing.T) {
-			data := readTestdata(t, tt.rel)
-			p := "/" + tt.rel
-			if !e.Wants(p, 0o644, int64(len(data))) {
-				t.Fatalf("Wants(%q) = false", p)
-			}
-			inv, err := e.Extract(context.Background(), input(p, data))
-			if err != nil {
-				t.Fatal(err)
-			}
+			inv := extracttest.Extract(t, e, layer.Input("/"+tt.rel, extracttest.Testdata(t, tt.rel)))
 			if diff := cmp.Diff([]inventory.Package{tt.want}, inv.Packages); diff != "" {
 				t.Errorf("packages (-want +got):\n%s", diff)
 			}
@@ -206,23 +174,12 @@ func TestGemspecForms(t *testing.T) {
 	e := New()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			inv, err := e.Extract(context.Background(), input(dir+tt.file, []byte(tt.src)))
-			checkErr(t, err, tt.wantErr)
+			inv, err := e.Extract(context.Background(), layer.Input(dir+tt.file, []byte(tt.src)))
+			extracttest.CheckError(t, err, tt.wantErr)
 			if diff := cmp.Diff(tt.want, inv.Packages); diff != "" {
 				t.Errorf("packages (-want +got):\n%s", diff)
 			}
 		})
-	}
-}
-
-func checkErr(t *testing.T, err error, want string) {
-	t.Helper()
-	got := ""
-	if err != nil {
-		got = err.Error()
-	}
-	if got != want {
-		t.Errorf("error = %q, want %q", got, want)
 	}
 }
 
@@ -246,8 +203,7 @@ func TestLockfile(t *testing.T) {
 		locked("tilt", "2.0.11", nil),
 	}
 	const p = "/srv/app/Gemfile.lock"
-	data := readTestdata(t, "app/Gemfile.lock")
-	inv, err := New().Extract(context.Background(), input(p, data))
+	inv, err := New().Extract(context.Background(), layer.Input(p, extracttest.Testdata(t, "app/Gemfile.lock")))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -285,8 +241,8 @@ func TestLockfileErrors(t *testing.T) {
 	e := New()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			inv, err := e.Extract(context.Background(), input(p, []byte(tt.data)))
-			checkErr(t, err, tt.wantErr)
+			inv, err := e.Extract(context.Background(), layer.Input(p, []byte(tt.data)))
+			extracttest.CheckError(t, err, tt.wantErr)
 			if diff := cmp.Diff(tt.want, inv.Packages); diff != "" {
 				t.Errorf("packages (-want +got):\n%s", diff)
 			}
@@ -295,36 +251,19 @@ func TestLockfileErrors(t *testing.T) {
 }
 
 func TestNotApplicable(t *testing.T) {
-	_, err := New().Extract(context.Background(), input("/src/rack.gemspec", []byte("")))
+	_, err := New().Extract(context.Background(), layer.Input("/src/rack.gemspec", []byte("")))
 	if !errors.Is(err, extract.ErrNotApplicable) {
 		t.Errorf("error = %v, want ErrNotApplicable", err)
 	}
 }
 
-func fuzzExtract(f *testing.F, p string, seeds ...string) {
-	for _, s := range seeds {
-		f.Add(readTestdata(f, s))
-	}
-	e := New()
-	f.Fuzz(func(t *testing.T, data []byte) {
-		inv, err := e.Extract(context.Background(), input(p, data))
-		if err != nil && !strings.Contains(err.Error(), `"`+p+`"`) {
-			t.Errorf("error %q does not name the file", err)
-		}
-		for _, pk := range inv.Packages {
-			if pk.Name == "" || pk.Version == "" || pk.PURL == "" {
-				t.Errorf("incomplete package %+v", pk)
-			}
-		}
-	})
-}
-
 func FuzzGemspec(f *testing.F) {
-	fuzzExtract(f, "/usr/local/bundle/specifications/x-1.gemspec",
-		"usr/share/rubygems-integration/all/specifications/rack-2.2.22.gemspec",
-		"usr/lib/ruby/gems/3.1.0/specifications/default/json-2.6.1.gemspec")
+	f.Add(extracttest.Testdata(f, "usr/share/rubygems-integration/all/specifications/rack-2.2.22.gemspec"))
+	f.Add(extracttest.Testdata(f, "usr/lib/ruby/gems/3.1.0/specifications/default/json-2.6.1.gemspec"))
+	extracttest.FuzzFile(f, New(), layer.Input("/usr/local/bundle/specifications/x-1.gemspec", nil), extracttest.Complete)
 }
 
 func FuzzGemfileLock(f *testing.F) {
-	fuzzExtract(f, "/srv/app/Gemfile.lock", "app/Gemfile.lock")
+	f.Add(extracttest.Testdata(f, "app/Gemfile.lock"))
+	extracttest.FuzzFile(f, New(), layer.Input("/srv/app/Gemfile.lock", nil), extracttest.Complete)
 }

@@ -19,18 +19,11 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/drydock-scan/drydock/internal/extract"
+	"github.com/drydock-scan/drydock/internal/extract/extracttest"
 	"github.com/drydock-scan/drydock/internal/inventory"
 )
 
-const testLayer = "sha256:0000000000000000000000000000000000000000000000000000000000000001"
-
-func input(path string, b []byte) *extract.Input {
-	return &extract.Input{Path: path, Mode: 0o755, File: extract.NewMemFile(b), Layer: inventory.Layer{Index: 1, DiffID: testLayer}}
-}
-
-func loc(path string) []inventory.Location {
-	return []inventory.Location{{Path: path, LayerDiffID: testLayer}}
-}
+var layer = extracttest.Layer{Index: 1, DiffID: "sha256:0000000000000000000000000000000000000000000000000000000000000001"}
 
 func TestToolchainVersion(t *testing.T) {
 	tests := []struct{ in, want string }{
@@ -109,20 +102,20 @@ build	vcs.revision=0123456789abcdef0123456789abcdef01234567
 build	vcs.modified=false
 `,
 			want: inventory.Inventory{Packages: []inventory.Package{
-				{Name: "../local", Version: "(devel)", Ecosystem: "Go", Locations: loc(p), FoundBy: extractorName,
+				{Name: "../local", Version: "(devel)", Ecosystem: "Go", Locations: layer.Locations(p), FoundBy: extractorName,
 					Metadata: map[string]string{"replaces": "example.com/local@v0.0.0", "local_replace": "true"}},
-				{Name: "example.com/app", Version: "v1.4.0", Ecosystem: "Go", PURL: "pkg:golang/example.com/app@v1.4.0", Locations: loc(p), FoundBy: extractorName,
+				{Name: "example.com/app", Version: "v1.4.0", Ecosystem: "Go", PURL: "pkg:golang/example.com/app@v1.4.0", Locations: layer.Locations(p), FoundBy: extractorName,
 					Metadata: map[string]string{
 						"main_module": "true", "go_toolchain": "go1.21.3",
 						"build.-trimpath": "true", "build.-ldflags": "-s -w -X main.version=1.4.0", "build.CGO_ENABLED": "0",
 						"build.GOARCH": "arm64", "build.GOOS": "linux", "build.vcs": "git",
 						"build.vcs.revision": "0123456789abcdef0123456789abcdef01234567", "build.vcs.modified": "false",
 					}},
-				{Name: "github.com/new/mod", Version: "v1.1.0", Ecosystem: "Go", PURL: "pkg:golang/github.com/new/mod@v1.1.0", Locations: loc(p), FoundBy: extractorName,
+				{Name: "github.com/new/mod", Version: "v1.1.0", Ecosystem: "Go", PURL: "pkg:golang/github.com/new/mod@v1.1.0", Locations: layer.Locations(p), FoundBy: extractorName,
 					Metadata: map[string]string{"replaces": "github.com/old/mod@v1.0.0", "sum": "h1:new="}},
-				{Name: "golang.org/x/text", Version: "v0.3.5", Ecosystem: "Go", PURL: "pkg:golang/golang.org/x/text@v0.3.5", Locations: loc(p), FoundBy: extractorName,
+				{Name: "golang.org/x/text", Version: "v0.3.5", Ecosystem: "Go", PURL: "pkg:golang/golang.org/x/text@v0.3.5", Locations: layer.Locations(p), FoundBy: extractorName,
 					Metadata: map[string]string{"sum": "h1:text="}},
-				{Name: "stdlib", Version: "1.21.3", Ecosystem: "Go", PURL: "pkg:golang/stdlib@1.21.3", Locations: loc(p), FoundBy: extractorName,
+				{Name: "stdlib", Version: "1.21.3", Ecosystem: "Go", PURL: "pkg:golang/stdlib@1.21.3", Locations: layer.Locations(p), FoundBy: extractorName,
 					Metadata: map[string]string{"go_toolchain": "go1.21.3"}},
 			}},
 		},
@@ -134,10 +127,10 @@ mod	example.com/app	(devel)
 dep	github.com/foo/bar/v2	v2.0.1
 `,
 			want: inventory.Inventory{Packages: []inventory.Package{
-				{Name: "example.com/app", Version: "(devel)", Ecosystem: "Go", PURL: "pkg:golang/example.com/app", Locations: loc(p), FoundBy: extractorName,
+				{Name: "example.com/app", Version: "(devel)", Ecosystem: "Go", PURL: "pkg:golang/example.com/app", Locations: layer.Locations(p), FoundBy: extractorName,
 					Metadata: map[string]string{"main_module": "true", "go_toolchain": "go1.22.3 X:boringcrypto"}},
-				{Name: "github.com/foo/bar/v2", Version: "v2.0.1", Ecosystem: "Go", PURL: "pkg:golang/github.com/foo/bar/v2@v2.0.1", Locations: loc(p), FoundBy: extractorName},
-				{Name: "stdlib", Version: "1.22.3", Ecosystem: "Go", PURL: "pkg:golang/stdlib@1.22.3", Locations: loc(p), FoundBy: extractorName,
+				{Name: "github.com/foo/bar/v2", Version: "v2.0.1", Ecosystem: "Go", PURL: "pkg:golang/github.com/foo/bar/v2@v2.0.1", Locations: layer.Locations(p), FoundBy: extractorName},
+				{Name: "stdlib", Version: "1.22.3", Ecosystem: "Go", PURL: "pkg:golang/stdlib@1.22.3", Locations: layer.Locations(p), FoundBy: extractorName,
 					Metadata: map[string]string{"go_toolchain": "go1.22.3 X:boringcrypto"}},
 			}},
 		},
@@ -150,11 +143,11 @@ build	GOOS=linux
 `,
 			want: inventory.Inventory{
 				Packages: []inventory.Package{
-					{Name: "stdlib", Version: "1.19.8", Ecosystem: "Go", PURL: "pkg:golang/stdlib@1.19.8", Locations: loc(p), FoundBy: extractorName,
+					{Name: "stdlib", Version: "1.19.8", Ecosystem: "Go", PURL: "pkg:golang/stdlib@1.19.8", Locations: layer.Locations(p), FoundBy: extractorName,
 						Metadata: map[string]string{"go_toolchain": "go1.19.8", "main_package": "github.com/docker/distribution/cmd/registry",
 							"build.-trimpath": "true", "build.GOOS": "linux"}},
 				},
-				Notes: []inventory.Note{{Level: "info", Path: p, Layer: testLayer,
+				Notes: []inventory.Note{{Level: "info", Path: p, Layer: layer.DiffID,
 					Message: `Go executable "/usr/local/bin/app" has no module information (built in GOPATH mode?); only the Go toolchain is reported`}},
 			},
 		},
@@ -166,7 +159,7 @@ build	GOOS=linux
 				t.Fatal(err)
 			}
 			bi.GoVersion = tt.goVersion // set by debug/buildinfo, not part of the text
-			got := fromBuildInfo(bi, input(p, nil))
+			got := fromBuildInfo(bi, layer.Executable(p, nil))
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("fromBuildInfo (-want +got):\n%s", diff)
 			}
@@ -181,24 +174,20 @@ build	GOOS=linux
 // toolchain version and build settings but no module list.
 func TestExtractDebian(t *testing.T) {
 	const p = "/usr/bin/docker-registry"
-	b, err := os.ReadFile("testdata/debian-docker-registry-buildinfo.elf")
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := New().Extract(context.Background(), input(p, b))
+	got, err := New().Extract(context.Background(), layer.Executable(p, extracttest.Testdata(t, "debian-docker-registry-buildinfo.elf")))
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := inventory.Inventory{
 		Packages: []inventory.Package{{
-			Name: "stdlib", Version: "1.19.8", Ecosystem: "Go", PURL: "pkg:golang/stdlib@1.19.8", Locations: loc(p), FoundBy: extractorName,
+			Name: "stdlib", Version: "1.19.8", Ecosystem: "Go", PURL: "pkg:golang/stdlib@1.19.8", Locations: layer.Locations(p), FoundBy: extractorName,
 			Metadata: map[string]string{
 				"go_toolchain": "go1.19.8", "main_package": "github.com/docker/distribution/cmd/registry",
 				"build.-compiler": "gc", "build.-trimpath": "true", "build.CGO_ENABLED": "1",
 				"build.GOARCH": "amd64", "build.GOOS": "linux", "build.GOAMD64": "v1",
 			},
 		}},
-		Notes: []inventory.Note{{Level: "info", Path: p, Layer: testLayer,
+		Notes: []inventory.Note{{Level: "info", Path: p, Layer: layer.DiffID,
 			Message: `Go executable "/usr/bin/docker-registry" has no module information (built in GOPATH mode?); only the Go toolchain is reported`}},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
@@ -224,10 +213,11 @@ func minimalELF() []byte {
 // executable, reported (not silently skipped).
 func TestExtractCorruptELF(t *testing.T) {
 	data := append([]byte("\x7fELF"), bytes.Repeat([]byte{0xff}, 2000)...)
-	_, err := New().Extract(context.Background(), input("/bin/x", data))
-	if err == nil || errors.Is(err, extract.ErrNotApplicable) || !strings.Contains(err.Error(), `"/bin/x"`) {
+	_, err := New().Extract(context.Background(), layer.Executable("/bin/x", data))
+	if errors.Is(err, extract.ErrNotApplicable) {
 		t.Fatalf("Extract error = %v, want an error naming the file", err)
 	}
+	extracttest.CheckFileError(t, err, "/bin/x")
 }
 
 func TestExtractNotApplicable(t *testing.T) {
@@ -244,7 +234,7 @@ func TestExtractNotApplicable(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			inv, err := New().Extract(context.Background(), input("/bin/x", tt.data))
+			inv, err := New().Extract(context.Background(), layer.Executable("/bin/x", tt.data))
 			if !errors.Is(err, extract.ErrNotApplicable) {
 				t.Fatalf("Extract error = %v, want ErrNotApplicable", err)
 			}
@@ -259,10 +249,7 @@ func TestExtractNotApplicable(t *testing.T) {
 // headers) of the Debian sample: this is a broken Go binary, so the error
 // must be reported, naming the file.
 func TestExtractCorruptBuildInfo(t *testing.T) {
-	b, err := os.ReadFile("testdata/debian-docker-registry-buildinfo.elf")
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := extracttest.Testdata(t, "debian-docker-registry-buildinfo.elf")
 	// "build\t-compiler=gc" without "=" is an invalid build line.
 	i := bytes.Index(b, []byte("-compiler=gc"))
 	if i < 0 {
@@ -270,19 +257,14 @@ func TestExtractCorruptBuildInfo(t *testing.T) {
 	}
 	b = bytes.Clone(b)
 	b[i+len("-compiler")] = '_'
-	_, err = New().Extract(context.Background(), input("/usr/bin/broken", b))
-	if err == nil {
-		t.Fatal("Extract succeeded on corrupt build info")
-	}
-	if !strings.Contains(err.Error(), `"/usr/bin/broken"`) {
-		t.Errorf("error %q does not name the file", err)
-	}
+	_, err := New().Extract(context.Background(), layer.Executable("/usr/bin/broken", b))
+	extracttest.CheckFileError(t, err, "/usr/bin/broken")
 }
 
 func TestExtractCancelled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := New().Extract(ctx, input("/bin/x", minimalELF())); !errors.Is(err, context.Canceled) {
+	if _, err := New().Extract(ctx, layer.Executable("/bin/x", minimalELF())); !errors.Is(err, context.Canceled) {
 		t.Errorf("Extract error = %v, want context.Canceled", err)
 	}
 }
@@ -424,16 +406,16 @@ func TestExtractBuilt(t *testing.T) {
 	const p = "/app/testapp"
 	deps := func() []inventory.Package {
 		return []inventory.Package{
-			{Name: "./local", Version: "(devel)", Ecosystem: "Go", Locations: loc(p), FoundBy: extractorName,
+			{Name: "./local", Version: "(devel)", Ecosystem: "Go", Locations: layer.Locations(p), FoundBy: extractorName,
 				Metadata: map[string]string{"replaces": "example.com/drydock/local@v0.0.0", "local_replace": "true"}},
-			{Name: "github.com/google/go-cmp", Version: "v0.7.0", Ecosystem: "Go", PURL: "pkg:golang/github.com/google/go-cmp@v0.7.0", Locations: loc(p), FoundBy: extractorName,
+			{Name: "github.com/google/go-cmp", Version: "v0.7.0", Ecosystem: "Go", PURL: "pkg:golang/github.com/google/go-cmp@v0.7.0", Locations: layer.Locations(p), FoundBy: extractorName,
 				Metadata: map[string]string{"replaces": "github.com/google/go-cmp@v0.6.0", "sum": "h1:wk8382ETsv4JYUZwIsn6YpYiWiBsYLSJiTsyBybVuN8="}},
-			{Name: "golang.org/x/text", Version: "v0.3.5", Ecosystem: "Go", PURL: "pkg:golang/golang.org/x/text@v0.3.5", Locations: loc(p), FoundBy: extractorName,
+			{Name: "golang.org/x/text", Version: "v0.3.5", Ecosystem: "Go", PURL: "pkg:golang/golang.org/x/text@v0.3.5", Locations: layer.Locations(p), FoundBy: extractorName,
 				Metadata: map[string]string{"sum": "h1:i6eZZ+zk0SOf0xgBpEpPD18qWcJda6q1sxt3S0kzyUQ="}},
 		}
 	}
 	stdlib := inventory.Package{Name: "stdlib", Version: ToolchainVersion(bb.goVersion), Ecosystem: "Go",
-		PURL: "pkg:golang/stdlib@" + ToolchainVersion(bb.goVersion), Locations: loc(p), FoundBy: extractorName,
+		PURL: "pkg:golang/stdlib@" + ToolchainVersion(bb.goVersion), Locations: layer.Locations(p), FoundBy: extractorName,
 		Metadata: map[string]string{"go_toolchain": bb.goVersion}}
 	mainPkg := func(version string, md map[string]string) inventory.Package {
 		md["main_module"] = "true"
@@ -444,7 +426,7 @@ func TestExtractBuilt(t *testing.T) {
 			purl += "@" + version
 		}
 		return inventory.Package{Name: "example.com/drydock/testapp", Version: version, Ecosystem: "Go", PURL: purl,
-			Locations: loc(p), FoundBy: extractorName, Metadata: md}
+			Locations: layer.Locations(p), FoundBy: extractorName, Metadata: md}
 	}
 	tests := []struct {
 		variant string
@@ -467,7 +449,7 @@ func TestExtractBuilt(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := New().Extract(context.Background(), input(p, b))
+			got, err := New().Extract(context.Background(), layer.Executable(p, b))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -509,7 +491,7 @@ func TestExtractTruncated(t *testing.T) {
 		n          int
 		applicable bool
 	}{{4096, true}, {64, true}, {20, false}} {
-		_, err := New().Extract(context.Background(), input("/bin/cut", b[:tc.n]))
+		_, err := New().Extract(context.Background(), layer.Executable("/bin/cut", b[:tc.n]))
 		if errors.Is(err, extract.ErrNotApplicable) == tc.applicable {
 			t.Errorf("truncated to %d bytes: error = %v, want a real error: %v", tc.n, err, tc.applicable)
 		}
@@ -520,20 +502,13 @@ func TestExtractTruncated(t *testing.T) {
 }
 
 func FuzzExtract(f *testing.F) {
-	if b, err := os.ReadFile("testdata/debian-docker-registry-buildinfo.elf"); err == nil {
-		f.Add(b)
-	}
+	f.Add(extracttest.Testdata(f, "debian-docker-registry-buildinfo.elf"))
 	f.Add(minimalELF())
 	f.Add([]byte("MZ\x90\x00"))
 	f.Add([]byte("\xcf\xfa\xed\xfe\x07\x00\x00\x01"))
-	e := New()
-	f.Fuzz(func(t *testing.T, b []byte) {
-		inv, err := e.Extract(context.Background(), input("/fuzz", b))
-		if err != nil && !errors.Is(err, extract.ErrNotApplicable) && !strings.Contains(err.Error(), `"/fuzz"`) {
-			t.Errorf("error does not name the file: %v", err)
-		}
+	extracttest.FuzzFile(f, New(), layer.Executable("/fuzz", nil), func(t *testing.T, inv inventory.Inventory) {
 		for _, p := range inv.Packages {
-			if p.Name == "" || p.Ecosystem != inventory.EcoGo || len(p.Locations) != 1 {
+			if p.Ecosystem != inventory.EcoGo {
 				t.Errorf("malformed package %+v", p)
 			}
 		}

@@ -4,9 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io/fs"
 	"os"
@@ -17,20 +15,11 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/drydock-scan/drydock/internal/extract"
+	"github.com/drydock-scan/drydock/internal/extract/extracttest"
 	"github.com/drydock-scan/drydock/internal/inventory"
 )
 
-var update = flag.Bool("update", false, "rewrite golden files")
-
-const testLayer = "sha256:00000000000000000000000000000000000000000000000000000000000000aa"
-
-func input(path string, b []byte) *extract.Input {
-	return &extract.Input{Path: path, Mode: 0o644, File: extract.NewMemFile(b), Layer: inventory.Layer{DiffID: testLayer}}
-}
-
-func loc(path string) []inventory.Location {
-	return []inventory.Location{{Path: path, LayerDiffID: testLayer}}
-}
+var layer = extracttest.Layer{DiffID: "sha256:00000000000000000000000000000000000000000000000000000000000000aa"}
 
 // entry is one file of a zip built by a test.
 type entry struct {
@@ -91,7 +80,7 @@ func log4jCore2141(t testing.TB) []byte {
 }
 
 func mavenPkg(path, name, version, purl string, md map[string]string) inventory.Package {
-	return inventory.Package{Name: name, Version: version, Ecosystem: "Maven", PURL: purl, Locations: loc(path), FoundBy: extractorName, Metadata: md}
+	return inventory.Package{Name: name, Version: version, Ecosystem: "Maven", PURL: purl, Locations: layer.Locations(path), FoundBy: extractorName, Metadata: md}
 }
 
 func pomMD(group, artifact string, extra ...string) map[string]string {
@@ -218,7 +207,7 @@ func TestExtract(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := New().Extract(context.Background(), input(tt.path, tt.data))
+			got, err := New().Extract(context.Background(), layer.Input(tt.path, tt.data))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -250,7 +239,7 @@ func springBootJar(t testing.TB) []byte {
 
 func TestExtractSpringBoot(t *testing.T) {
 	const p = "/app/demo-0.0.1-SNAPSHOT.jar"
-	got, err := New().Extract(context.Background(), input(p, springBootJar(t)))
+	got, err := New().Extract(context.Background(), layer.Input(p, springBootJar(t)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -287,7 +276,7 @@ func TestExtractEarWarJar(t *testing.T) {
 		entry{name: "shop-ejb-1.2.0.jar", data: buildZip(t, pomEntry("com.example", "shop-ejb", "1.2.0"))},
 		pomEntry("com.example", "shop", "1.2.0"),
 	)
-	got, err := New().Extract(context.Background(), input(p, ear))
+	got, err := New().Extract(context.Background(), layer.Input(p, ear))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -326,20 +315,20 @@ func TestExtractDebianGolden(t *testing.T) {
 			t.Fatal(err)
 		}
 		p := "/usr/share/java/" + filepath.Base(f)
-		inv, err := New().Extract(context.Background(), input(p, b))
+		inv, err := New().Extract(context.Background(), layer.Input(p, b))
 		if err != nil {
 			t.Fatal(err)
 		}
 		results = append(results, result{File: filepath.Base(f), Packages: inv.Packages})
 		// Same jar without META-INF/maven: manifest evidence.
 		stripped := stripEntries(t, b, "META-INF/maven/")
-		inv, err = New().Extract(context.Background(), input(p, stripped))
+		inv, err = New().Extract(context.Background(), layer.Input(p, stripped))
 		if err != nil {
 			t.Fatal(err)
 		}
 		results = append(results, result{File: filepath.Base(f) + " without META-INF/maven", Packages: inv.Packages})
 	}
-	checkGolden(t, "testdata/debian.golden.json", results)
+	extracttest.Golden(t, "testdata/debian.golden.json", results)
 }
 
 // stripEntries copies a zip without the entries under prefix.
@@ -454,12 +443,8 @@ func TestExtractLimits(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			inv, err := NewWithLimits(tt.limits).Extract(context.Background(), input("/app/bomb.jar", tt.data))
-			var got []string
-			for _, p := range inv.Packages {
-				got = append(got, p.Name+"@"+p.Version)
-			}
-			if diff := cmp.Diff(tt.wantPkgs, got); diff != "" {
+			inv, err := NewWithLimits(tt.limits).Extract(context.Background(), layer.Input("/app/bomb.jar", tt.data))
+			if diff := cmp.Diff(tt.wantPkgs, extracttest.NameVersions(inv.Packages)); diff != "" {
 				t.Errorf("packages (-want +got):\n%s", diff)
 			}
 			if tt.wantErr == "" {
@@ -468,13 +453,11 @@ func TestExtractLimits(t *testing.T) {
 				}
 				return
 			}
+			extracttest.CheckFileError(t, err, "/app/bomb.jar", tt.wantErr)
 			if err == nil {
-				t.Fatalf("no error, want %q", tt.wantErr)
+				return
 			}
 			msg := err.Error()
-			if !strings.Contains(msg, tt.wantErr) || !strings.Contains(msg, `"/app/bomb.jar`) {
-				t.Errorf("error %q does not contain %q and the file name", msg, tt.wantErr)
-			}
 			t.Logf("error: %s", msg)
 			if n := strings.Count(msg, "\n") + 1; n != 1 {
 				t.Errorf("got %d errors, want 1: %s", n, msg)
@@ -505,7 +488,7 @@ func TestExtractDeclaredBomb(t *testing.T) {
 	if err := zw.Close(); err != nil {
 		t.Fatal(err)
 	}
-	inv, err := New().Extract(context.Background(), input("/app/app.jar", buf.Bytes()))
+	inv, err := New().Extract(context.Background(), layer.Input("/app/app.jar", buf.Bytes()))
 	if err == nil || !strings.Contains(err.Error(), `zip bomb guard: "/app/app.jar!/lib/bomb.jar" declares 5368709120 bytes`) {
 		t.Errorf("error = %v, want a zip bomb guard error", err)
 	}
@@ -536,7 +519,7 @@ func TestExtractLyingSizes(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The 100 bytes read are a truncated zip: an error, not a crash or an 8 MiB read.
-	inv, err := New().Extract(context.Background(), input("/app/lie.jar", buf.Bytes()))
+	inv, err := New().Extract(context.Background(), layer.Input("/app/lie.jar", buf.Bytes()))
 	if err == nil || !strings.Contains(err.Error(), `"/app/lie.jar!/lib/inner.jar"`) {
 		t.Errorf("error = %v, want one naming the nested jar", err)
 	}
@@ -546,10 +529,7 @@ func TestExtractLyingSizes(t *testing.T) {
 }
 
 func TestExtractBadInput(t *testing.T) {
-	real, err := os.ReadFile("testdata/debian/log4j-jul.jar")
-	if err != nil {
-		t.Fatal(err)
-	}
+	real := extracttest.Testdata(t, "debian/log4j-jul.jar")
 	tests := []struct {
 		name string
 		data []byte
@@ -561,13 +541,8 @@ func TestExtractBadInput(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := New().Extract(context.Background(), input("/usr/share/java/bad.jar", tt.data))
-			if err == nil {
-				t.Fatal("no error")
-			}
-			if !strings.Contains(err.Error(), `"/usr/share/java/bad.jar"`) {
-				t.Errorf("error %q does not name the file", err)
-			}
+			_, err := New().Extract(context.Background(), layer.Input("/usr/share/java/bad.jar", tt.data))
+			extracttest.CheckFileError(t, err, "/usr/share/java/bad.jar")
 			if errors.Is(err, extract.ErrNotApplicable) {
 				t.Errorf("a corrupt .jar is an error, not ErrNotApplicable")
 			}
@@ -578,38 +553,29 @@ func TestExtractBadInput(t *testing.T) {
 func TestExtractCancelled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := New().Extract(ctx, input("/a.jar", log4jCore2141(t))); !errors.Is(err, context.Canceled) {
+	if _, err := New().Extract(ctx, layer.Input("/a.jar", log4jCore2141(t))); !errors.Is(err, context.Canceled) {
 		t.Errorf("error = %v, want context.Canceled", err)
 	}
 }
 
 func TestWants(t *testing.T) {
 	e := New()
-	tests := []struct {
-		path string
-		mode fs.FileMode
-		size int64
-		want bool
-	}{
-		{"/app/a.jar", 0o644, 100, true},
-		{"/app/A.JAR", 0o644, 100, true},
-		{"/app/a.war", 0o644, 100, true},
-		{"/app/a.ear", 0o644, 100, true},
-		{"/app/a.par", 0o644, 100, true},
-		{"/var/jenkins/plugins/git.jpi", 0o644, 100, true},
-		{"/var/jenkins/plugins/git.hpi", 0o644, 100, true},
-		{"/app/a.zip", 0o644, 100, false},
-		{"/app/jar", 0o644, 100, false},
-		{"/app/a.jar", fs.ModeDir | 0o755, 100, false},
-		{"/app/a.jar", fs.ModeSymlink, 100, false},
-		{"/app/a.jar", 0o644, 0, false},
-		{"/app/a.jar", 0o644, MaxFileSize + 1, false},
+	tests := []extracttest.WantsCase{
+		{Path: "/app/a.jar", Mode: 0o644, Size: 100, Want: true},
+		{Path: "/app/A.JAR", Mode: 0o644, Size: 100, Want: true},
+		{Path: "/app/a.war", Mode: 0o644, Size: 100, Want: true},
+		{Path: "/app/a.ear", Mode: 0o644, Size: 100, Want: true},
+		{Path: "/app/a.par", Mode: 0o644, Size: 100, Want: true},
+		{Path: "/var/jenkins/plugins/git.jpi", Mode: 0o644, Size: 100, Want: true},
+		{Path: "/var/jenkins/plugins/git.hpi", Mode: 0o644, Size: 100, Want: true},
+		{Path: "/app/a.zip", Mode: 0o644, Size: 100, Want: false},
+		{Path: "/app/jar", Mode: 0o644, Size: 100, Want: false},
+		{Path: "/app/a.jar", Mode: fs.ModeDir | 0o755, Size: 100, Want: false},
+		{Path: "/app/a.jar", Mode: fs.ModeSymlink, Size: 100, Want: false},
+		{Path: "/app/a.jar", Mode: 0o644, Size: 0, Want: false},
+		{Path: "/app/a.jar", Mode: 0o644, Size: MaxFileSize + 1, Want: false},
 	}
-	for _, tt := range tests {
-		if got := e.Wants(tt.path, tt.mode, tt.size); got != tt.want {
-			t.Errorf("Wants(%q, %v, %d) = %v, want %v", tt.path, tt.mode, tt.size, got, tt.want)
-		}
-	}
+	extracttest.CheckWants(t, e, tests)
 }
 
 func TestParseFileName(t *testing.T) {
@@ -659,41 +625,14 @@ func TestParseManifest(t *testing.T) {
 	}
 }
 
-func checkGolden(t *testing.T, path string, v any) {
-	t.Helper()
-	got, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		t.Fatal(err)
-	}
-	got = append(got, '\n')
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("%s mismatch (-want +got):\n%s", path, diff)
-	}
-}
-
 func FuzzExtract(f *testing.F) {
 	f.Add(buildZip(f, pomEntry("g", "a", "1"), entry{name: "lib/x-1.0.jar", data: buildZip(f, manifestEntry("Implementation-Version: 1"))}))
-	if b, err := os.ReadFile("testdata/debian/log4j-jul.jar"); err == nil {
-		f.Add(b)
-	}
+	f.Add(extracttest.Testdata(f, "debian/log4j-jul.jar"))
 	f.Add([]byte("PK\x05\x06" + strings.Repeat("\x00", 18)))
 	e := NewWithLimits(Limits{MaxDepth: 4, MaxTotalBytes: 4 << 20, MaxEntryBytes: 1 << 20, MaxEntries: 1000, MaxInMemory: 1 << 20, MaxMetaFile: 64 << 10})
-	f.Fuzz(func(t *testing.T, b []byte) {
-		inv, err := e.Extract(context.Background(), input("/fuzz.jar", b))
-		if err != nil && !strings.Contains(err.Error(), `"/fuzz.jar`) {
-			t.Errorf("error does not name the file: %v", err)
-		}
+	extracttest.FuzzFile(f, e, layer.Input("/fuzz.jar", nil), extracttest.Complete, func(t *testing.T, inv inventory.Inventory) {
 		for _, p := range inv.Packages {
-			if p.Version == "" || p.Ecosystem != inventory.EcoMaven || len(p.Locations) != 1 {
+			if p.Ecosystem != inventory.EcoMaven {
 				t.Errorf("malformed package %+v", p)
 			}
 		}

@@ -6,7 +6,6 @@ package npm
 import (
 	"context"
 	"fmt"
-	"io"
 	"io/fs"
 	"path"
 	"strings"
@@ -139,7 +138,7 @@ func (e *Extractor) Extract(ctx context.Context, in *extract.Input) (inventory.I
 	case kindManifest:
 		limit, what = maxManifestSize, "package.json"
 	}
-	data, err := readFile(in.File, limit)
+	data, err := extract.ReadAll(in.File, limit)
 	if err != nil {
 		return inventory.Inventory{}, fmt.Errorf("reading %s %q: %w", what, in.Path, err)
 	}
@@ -249,24 +248,4 @@ func splitNameVersion(s string) (name, version string, ok bool) {
 	}
 	i++
 	return s[:i], s[i+1:], s[:i] != ""
-}
-
-// readFile reads the whole file, refusing files larger than limit.
-func readFile(f extract.File, limit int64) ([]byte, error) {
-	if f.Size() > limit {
-		return nil, fmt.Errorf("file is %d bytes, over the %d byte limit", f.Size(), limit)
-	}
-	rc, err := f.Open()
-	if err != nil {
-		return nil, err
-	}
-	defer rc.Close()
-	data, err := io.ReadAll(io.LimitReader(rc, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(data)) > limit {
-		return nil, fmt.Errorf("file is over the %d byte limit", limit)
-	}
-	return data, nil
 }

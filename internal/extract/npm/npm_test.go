@@ -2,126 +2,64 @@ package npm
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"flag"
 	"io/fs"
-	"os"
-	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/drydock-scan/drydock/internal/extract"
+	"github.com/drydock-scan/drydock/internal/extract/extracttest"
 	"github.com/drydock-scan/drydock/internal/inventory"
 )
 
-var update = flag.Bool("update", false, "rewrite golden files in testdata/golden")
-
-const layerID = "sha256:0123456789abcdef"
-
-func input(p string, data []byte) *extract.Input {
-	return &extract.Input{Path: p, Mode: 0o644, File: extract.NewMemFile(data), Layer: inventory.Layer{Index: 2, DiffID: layerID}}
-}
-
-func readTestdata(t testing.TB, rel string) []byte {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join("testdata", filepath.FromSlash(rel)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return data
-}
+var layer = extracttest.Layer{Index: 2, DiffID: "sha256:0123456789abcdef"}
 
 // extractTestdata runs the extractor on testdata/rel as if it were at p.
 func extractTestdata(t *testing.T, rel, p string) inventory.Inventory {
 	t.Helper()
-	data := readTestdata(t, rel)
-	e := New()
-	if !e.Wants(p, 0o644, int64(len(data))) {
-		t.Fatalf("Wants(%q) = false", p)
-	}
-	inv, err := e.Extract(context.Background(), input(p, data))
-	if err != nil {
-		t.Fatalf("Extract(%q): %v", p, err)
-	}
-	return inv
-}
-
-func checkGolden(t *testing.T, name string, got []inventory.Package) {
-	t.Helper()
-	golden := filepath.Join("testdata", "golden", name+".json")
-	if *update {
-		data, err := json.MarshalIndent(got, "", "  ")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(golden, append(data, '\n'), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	data, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create)", err)
-	}
-	var want []inventory.Package
-	if err := json.Unmarshal(data, &want); err != nil {
-		t.Fatal(err)
-	}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("%s (-want +got):\n%s", golden, diff)
-	}
+	return extracttest.Extract(t, New(), layer.Input(p, extracttest.Testdata(t, rel)))
 }
 
 func TestWants(t *testing.T) {
-	tests := []struct {
-		path string
-		mode fs.FileMode
-		size int64
-		want bool
-	}{
-		{"/app/package.json", 0o644, 300, true},
-		{"/app/node_modules/lodash/package.json", 0o644, 300, true},
-		{"/app/node_modules/@types/ms/package.json", 0o644, 300, true},
-		{"/app/node_modules/debug/node_modules/ms/package.json", 0o644, 300, true},
-		{"/app/node_modules/.pnpm/lodash@4.17.15/node_modules/lodash/package.json", 0o644, 300, true},
-		{"/usr/lib/node_modules/npm/package.json", 0o644, 300, true},
+	tests := []extracttest.WantsCase{
+		{Path: "/app/package.json", Mode: 0o644, Size: 300, Want: true},
+		{Path: "/app/node_modules/lodash/package.json", Mode: 0o644, Size: 300, Want: true},
+		{Path: "/app/node_modules/@types/ms/package.json", Mode: 0o644, Size: 300, Want: true},
+		{Path: "/app/node_modules/debug/node_modules/ms/package.json", Mode: 0o644, Size: 300, Want: true},
+		{Path: "/app/node_modules/.pnpm/lodash@4.17.15/node_modules/lodash/package.json", Mode: 0o644, Size: 300, Want: true},
+		{Path: "/usr/lib/node_modules/npm/package.json", Mode: 0o644, Size: 300, Want: true},
 		// Not package roots.
-		{"/app/node_modules/glob/dist/esm/package.json", 0o644, 23, false},
-		{"/app/node_modules/@types/package.json", 0o644, 23, false},
-		{"/app/node_modules/package.json", 0o644, 23, false},
-		{"/app/node_modules/.cache/package.json", 0o644, 23, false},
-		{"/app/node_modules/@types/ms/lib/package.json", 0o644, 23, false},
-		{"/app/node_modules/@/x/package.json", 0o644, 23, false},
+		{Path: "/app/node_modules/glob/dist/esm/package.json", Mode: 0o644, Size: 23, Want: false},
+		{Path: "/app/node_modules/@types/package.json", Mode: 0o644, Size: 23, Want: false},
+		{Path: "/app/node_modules/package.json", Mode: 0o644, Size: 23, Want: false},
+		{Path: "/app/node_modules/.cache/package.json", Mode: 0o644, Size: 23, Want: false},
+		{Path: "/app/node_modules/@types/ms/lib/package.json", Mode: 0o644, Size: 23, Want: false},
+		{Path: "/app/node_modules/@/x/package.json", Mode: 0o644, Size: 23, Want: false},
 		// A directory merely named like node_modules is not one.
-		{"/app/my_node_modules/a/b/package.json", 0o644, 23, true},
+		{Path: "/app/my_node_modules/a/b/package.json", Mode: 0o644, Size: 23, Want: true},
 		// Lockfiles, but not those shipped inside installed packages.
-		{"/app/package-lock.json", 0o644, 3000, true},
-		{"/app/npm-shrinkwrap.json", 0o644, 3000, true},
-		{"/app/yarn.lock", 0o644, 3000, true},
-		{"/app/pnpm-lock.yaml", 0o644, 3000, true},
-		{"/app/node_modules/.package-lock.json", 0o644, 3000, false},
-		{"/app/node_modules/foo/package-lock.json", 0o644, 3000, false},
-		{"/app/node_modules/foo/yarn.lock", 0o644, 3000, false},
-		{"/app/node_modules/foo/pnpm-lock.yaml", 0o644, 3000, false},
-		{"/app/package.json5", 0o644, 30, false},
-		{"/app/bun.lockb", 0o644, 30, false},
+		{Path: "/app/package-lock.json", Mode: 0o644, Size: 3000, Want: true},
+		{Path: "/app/npm-shrinkwrap.json", Mode: 0o644, Size: 3000, Want: true},
+		{Path: "/app/yarn.lock", Mode: 0o644, Size: 3000, Want: true},
+		{Path: "/app/pnpm-lock.yaml", Mode: 0o644, Size: 3000, Want: true},
+		{Path: "/app/node_modules/.package-lock.json", Mode: 0o644, Size: 3000, Want: false},
+		{Path: "/app/node_modules/foo/package-lock.json", Mode: 0o644, Size: 3000, Want: false},
+		{Path: "/app/node_modules/foo/yarn.lock", Mode: 0o644, Size: 3000, Want: false},
+		{Path: "/app/node_modules/foo/pnpm-lock.yaml", Mode: 0o644, Size: 3000, Want: false},
+		{Path: "/app/package.json5", Mode: 0o644, Size: 30, Want: false},
+		{Path: "/app/bun.lockb", Mode: 0o644, Size: 30, Want: false},
 		// Mode and size.
-		{"/app/package.json", fs.ModeDir | 0o755, 0, false},
-		{"/app/package.json", fs.ModeSymlink | 0o777, 10, false},
-		{"/app/package.json", 0o644, maxManifestSize, true},
-		{"/app/package.json", 0o644, maxManifestSize + 1, false},
-		{"/app/package-lock.json", 0o644, maxLockfileSize, true},
-		{"/app/package-lock.json", 0o644, maxLockfileSize + 1, false},
-		{"/app/yarn.lock", 0o644, -1, false},
+		{Path: "/app/package.json", Mode: fs.ModeDir | 0o755, Size: 0, Want: false},
+		{Path: "/app/package.json", Mode: fs.ModeSymlink | 0o777, Size: 10, Want: false},
+		{Path: "/app/package.json", Mode: 0o644, Size: maxManifestSize, Want: true},
+		{Path: "/app/package.json", Mode: 0o644, Size: maxManifestSize + 1, Want: false},
+		{Path: "/app/package-lock.json", Mode: 0o644, Size: maxLockfileSize, Want: true},
+		{Path: "/app/package-lock.json", Mode: 0o644, Size: maxLockfileSize + 1, Want: false},
+		{Path: "/app/yarn.lock", Mode: 0o644, Size: -1, Want: false},
 	}
 	e := New()
-	for _, tt := range tests {
-		if got := e.Wants(tt.path, tt.mode, tt.size); got != tt.want {
-			t.Errorf("Wants(%q, %v, %d) = %v, want %v", tt.path, tt.mode, tt.size, got, tt.want)
-		}
-	}
+	extracttest.CheckWants(t, e, tests)
 }
 
 func installed(name, version, p string, licenses []string, meta map[string]string) inventory.Package {
@@ -131,7 +69,7 @@ func installed(name, version, p string, licenses []string, meta map[string]strin
 		Ecosystem: inventory.EcoNPM,
 		PURL:      purl(name, version),
 		Licenses:  licenses,
-		Locations: []inventory.Location{{Path: p, LayerDiffID: layerID}},
+		Locations: layer.Locations(p),
 		FoundBy:   "lang/npm",
 		Metadata:  meta,
 	}
@@ -212,8 +150,8 @@ func TestManifest(t *testing.T) {
 	e := New()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			inv, err := e.Extract(context.Background(), input(tt.path, []byte(tt.data)))
-			checkErr(t, err, tt.wantErr)
+			inv, err := e.Extract(context.Background(), layer.Input(tt.path, []byte(tt.data)))
+			extracttest.CheckError(t, err, tt.wantErr)
 			if diff := cmp.Diff(tt.want, inv.Packages); diff != "" {
 				t.Errorf("packages (-want +got):\n%s", diff)
 			}
@@ -221,31 +159,20 @@ func TestManifest(t *testing.T) {
 	}
 }
 
-func checkErr(t *testing.T, err error, want string) {
-	t.Helper()
-	got := ""
-	if err != nil {
-		got = err.Error()
-	}
-	if got != want {
-		t.Errorf("error = %q, want %q", got, want)
-	}
-}
-
-// nameVersions lists name@version[ dev] of packages, for compact comparison.
+// nameVersions lists name@version[ dev][ NOT-DECLARED] of packages, for
+// compact comparison.
 func nameVersions(pkgs []inventory.Package) []string {
-	var out []string
-	for _, p := range pkgs {
-		s := p.Name + "@" + p.Version
+	return extracttest.NameVersions(pkgs, func(p inventory.Package) string {
 		if p.Metadata["dev"] == "true" {
-			s += " dev"
+			return "dev"
 		}
+		return ""
+	}, func(p inventory.Package) string {
 		if !p.Declared {
-			s += " NOT-DECLARED"
+			return "NOT-DECLARED"
 		}
-		out = append(out, s)
-	}
-	return out
+		return ""
+	})
 }
 
 // TestLockfiles reads lockfiles that npm 6 (v1), npm 11 (v2, v3), Yarn
@@ -274,7 +201,7 @@ func TestLockfiles(t *testing.T) {
 			if diff := cmp.Diff(tt.want, nameVersions(inv.Packages)); diff != "" {
 				t.Errorf("packages (-want +got):\n%s", diff)
 			}
-			checkGolden(t, "lock-"+tt.dir, inv.Packages)
+			extracttest.Golden(t, "testdata/golden/lock-"+tt.dir+".json", inv.Packages)
 		})
 	}
 }
@@ -299,7 +226,7 @@ func TestSharedLockfile(t *testing.T) {
 			t.Errorf("%s not among the declared packages", want)
 		}
 	}
-	checkGolden(t, "shared-package-lock", inv.Packages)
+	extracttest.Golden(t, "testdata/golden/shared-package-lock.json", inv.Packages)
 }
 
 func TestLockfileErrors(t *testing.T) {
@@ -436,8 +363,8 @@ func TestLockfileErrors(t *testing.T) {
 	e := New()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			inv, err := e.Extract(context.Background(), input(tt.path, []byte(tt.data)))
-			checkErr(t, err, tt.wantErr)
+			inv, err := e.Extract(context.Background(), layer.Input(tt.path, []byte(tt.data)))
+			extracttest.CheckError(t, err, tt.wantErr)
 			if diff := cmp.Diff(tt.want, nameVersions(inv.Packages)); diff != "" {
 				t.Errorf("packages (-want +got):\n%s", diff)
 			}
@@ -446,7 +373,7 @@ func TestLockfileErrors(t *testing.T) {
 }
 
 func TestNotApplicable(t *testing.T) {
-	_, err := New().Extract(context.Background(), input("/app/node_modules/a/lib/package.json", []byte(`{}`)))
+	_, err := New().Extract(context.Background(), layer.Input("/app/node_modules/a/lib/package.json", []byte(`{}`)))
 	if !errors.Is(err, extract.ErrNotApplicable) {
 		t.Errorf("error = %v, want ErrNotApplicable", err)
 	}
@@ -474,24 +401,13 @@ func TestSplitNameVersion(t *testing.T) {
 	}
 }
 
-// fuzzExtract runs the extractor on arbitrary bytes at path p and checks the
-// invariants: errors name the file, packages are complete.
+// fuzzExtract fuzzes the file at path p, seeded with the testdata files
+// named: the kit's invariants, and complete packages.
 func fuzzExtract(f *testing.F, p string, seeds ...string) {
 	for _, s := range seeds {
-		f.Add(readTestdata(f, s))
+		f.Add(extracttest.Testdata(f, s))
 	}
-	e := New()
-	f.Fuzz(func(t *testing.T, data []byte) {
-		inv, err := e.Extract(context.Background(), input(p, data))
-		if err != nil && !strings.Contains(err.Error(), `"`+p+`"`) {
-			t.Errorf("error %q does not name the file", err)
-		}
-		for _, pk := range inv.Packages {
-			if pk.Name == "" || pk.Version == "" || pk.PURL == "" {
-				t.Errorf("incomplete package %+v", pk)
-			}
-		}
-	})
+	extracttest.FuzzFile(f, New(), layer.Input(p, nil), extracttest.Complete)
 }
 
 func FuzzPackageJSON(f *testing.F) {

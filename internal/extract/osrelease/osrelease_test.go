@@ -13,14 +13,11 @@ import (
 
 	"github.com/drydock-scan/drydock/internal/distro"
 	"github.com/drydock-scan/drydock/internal/extract"
+	"github.com/drydock-scan/drydock/internal/extract/extracttest"
 	"github.com/drydock-scan/drydock/internal/inventory"
 )
 
-func extractFile(t *testing.T, path string, data []byte) (inventory.Inventory, error) {
-	t.Helper()
-	in := &extract.Input{Path: path, Mode: 0o644, File: extract.NewMemFile(data), Layer: inventory.Layer{DiffID: "sha256:abc"}}
-	return New().Extract(context.Background(), in)
-}
+var layer = extracttest.Layer{DiffID: "sha256:abc"}
 
 func TestExtractRealData(t *testing.T) {
 	tests := []struct {
@@ -77,14 +74,7 @@ func TestExtractRealData(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.dir+tt.path, func(t *testing.T) {
-			data, err := os.ReadFile(filepath.Join("testdata", tt.dir, filepath.FromSlash(tt.path)))
-			if err != nil {
-				t.Fatal(err)
-			}
-			inv, err := extractFile(t, tt.path, data)
-			if err != nil {
-				t.Fatalf("Extract: %v", err)
-			}
+			inv := extracttest.Extract(t, New(), layer.Input(tt.path, extracttest.Testdata(t, tt.dir+tt.path)))
 			if len(inv.Packages) != 0 {
 				t.Errorf("Extract returned %d packages, want 0", len(inv.Packages))
 			}
@@ -137,7 +127,7 @@ func TestResolveRealData(t *testing.T) {
 					return err
 				}
 				rel, _ := filepath.Rel(root, p)
-				inv, err := extractFile(t, "/"+filepath.ToSlash(rel), data)
+				inv, err := New().Extract(context.Background(), layer.Input("/"+filepath.ToSlash(rel), data))
 				if err != nil {
 					return err
 				}
@@ -315,10 +305,7 @@ func TestParse(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tt.want.Source = tt.path
-			inv, err := extractFile(t, tt.path, []byte(tt.data))
-			if err != nil {
-				t.Fatalf("Extract: %v", err)
-			}
+			inv := extracttest.Extract(t, New(), layer.Input(tt.path, []byte(tt.data)))
 			if diff := cmp.Diff(&tt.want, inv.Distro); diff != "" {
 				t.Errorf("Distro mismatch (-want +got):\n%s", diff)
 			}
@@ -343,13 +330,11 @@ func TestExtractNotApplicable(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			inv, err := extractFile(t, tt.path, []byte(tt.data))
+			inv, err := New().Extract(context.Background(), layer.Input(tt.path, []byte(tt.data)))
 			if !errors.Is(err, extract.ErrNotApplicable) {
 				t.Fatalf("Extract error = %v, want ErrNotApplicable", err)
 			}
-			if !strings.Contains(err.Error(), `"`+tt.path+`"`) {
-				t.Errorf("error %q does not name %q", err, tt.path)
-			}
+			extracttest.CheckFileError(t, err, tt.path)
 			if inv.Distro != nil {
 				t.Errorf("Distro = %+v, want nil", inv.Distro)
 			}
@@ -359,34 +344,25 @@ func TestExtractNotApplicable(t *testing.T) {
 
 func TestWants(t *testing.T) {
 	e := New()
-	tests := []struct {
-		path string
-		mode fs.FileMode
-		size int64
-		want bool
-	}{
-		{"/etc/os-release", 0o644, 200, true},
-		{"/usr/lib/os-release", 0o644, 200, true},
-		{"/etc/alpine-release", 0o644, 7, true},
-		{"/etc/debian_version", 0o644, 6, true},
-		{"/etc/redhat-release", 0o644, 40, true},
-		{"/etc/centos-release", 0o644, 40, true},
-		{"/etc/almalinux-release", 0o644, 40, true},
-		{"/etc/rocky-release", 0o644, 40, true},
-		{"/etc/system-release", 0o644, 40, true},
-		{"/etc/lsb-release", 0o644, 40, true},
-		{"/etc/SuSE-release", 0o644, 40, true},
-		{"/etc/os-release", fs.ModeSymlink | 0o777, 21, false},
-		{"/etc/os-release", 0o644, maxSize + 1, false},
-		{"/etc/os-release.bak", 0o644, 200, false},
-		{"/usr/local/etc/os-release", 0o644, 200, false},
-		{"/etc/almalinux-release-upstream", 0o644, 40, false},
+	tests := []extracttest.WantsCase{
+		{Path: "/etc/os-release", Mode: 0o644, Size: 200, Want: true},
+		{Path: "/usr/lib/os-release", Mode: 0o644, Size: 200, Want: true},
+		{Path: "/etc/alpine-release", Mode: 0o644, Size: 7, Want: true},
+		{Path: "/etc/debian_version", Mode: 0o644, Size: 6, Want: true},
+		{Path: "/etc/redhat-release", Mode: 0o644, Size: 40, Want: true},
+		{Path: "/etc/centos-release", Mode: 0o644, Size: 40, Want: true},
+		{Path: "/etc/almalinux-release", Mode: 0o644, Size: 40, Want: true},
+		{Path: "/etc/rocky-release", Mode: 0o644, Size: 40, Want: true},
+		{Path: "/etc/system-release", Mode: 0o644, Size: 40, Want: true},
+		{Path: "/etc/lsb-release", Mode: 0o644, Size: 40, Want: true},
+		{Path: "/etc/SuSE-release", Mode: 0o644, Size: 40, Want: true},
+		{Path: "/etc/os-release", Mode: fs.ModeSymlink | 0o777, Size: 21, Want: false},
+		{Path: "/etc/os-release", Mode: 0o644, Size: maxSize + 1, Want: false},
+		{Path: "/etc/os-release.bak", Mode: 0o644, Size: 200, Want: false},
+		{Path: "/usr/local/etc/os-release", Mode: 0o644, Size: 200, Want: false},
+		{Path: "/etc/almalinux-release-upstream", Mode: 0o644, Size: 40, Want: false},
 	}
-	for _, tt := range tests {
-		if got := e.Wants(tt.path, tt.mode, tt.size); got != tt.want {
-			t.Errorf("Wants(%q, %v, %d) = %v, want %v", tt.path, tt.mode, tt.size, got, tt.want)
-		}
-	}
+	extracttest.CheckWants(t, e, tests)
 	if e.Name() != "os/release" {
 		t.Errorf("Name() = %q", e.Name())
 	}

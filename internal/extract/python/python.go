@@ -100,7 +100,7 @@ func (e *Extractor) Extract(ctx context.Context, in *extract.Input) (inventory.I
 	)
 	switch classify(in.Path) {
 	case kindMetadata:
-		data, err = readFile(in.File, maxMetadataSize)
+		data, err = extract.ReadAll(in.File, maxMetadataSize)
 	case kindEgg:
 		data, err = readEgg(in.File)
 	default:
@@ -203,26 +203,6 @@ func licenses(h textproto.MIMEHeader) []string {
 		out = append(out, last)
 	}
 	return out
-}
-
-// readFile reads the whole file, refusing files larger than limit.
-func readFile(f extract.File, limit int64) ([]byte, error) {
-	if f.Size() > limit {
-		return nil, fmt.Errorf("file is %d bytes, over the %d byte limit", f.Size(), limit)
-	}
-	rc, err := f.Open()
-	if err != nil {
-		return nil, err
-	}
-	defer rc.Close()
-	data, err := io.ReadAll(io.LimitReader(rc, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(data)) > limit {
-		return nil, fmt.Errorf("file is over the %d byte limit", limit)
-	}
-	return data, nil
 }
 
 // readEgg returns EGG-INFO/PKG-INFO from a zipped egg.

@@ -6,31 +6,16 @@ import (
 	"context"
 	"errors"
 	"io/fs"
-	"os"
-	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/drydock-scan/drydock/internal/extract"
+	"github.com/drydock-scan/drydock/internal/extract/extracttest"
 	"github.com/drydock-scan/drydock/internal/inventory"
 )
 
-const layerID = "sha256:0123456789abcdef"
-
-func input(p string, data []byte) *extract.Input {
-	return &extract.Input{Path: p, Mode: 0o644, File: extract.NewMemFile(data), Layer: inventory.Layer{Index: 1, DiffID: layerID}}
-}
-
-func readTestdata(t *testing.T, rel string) []byte {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join("testdata", filepath.FromSlash(rel)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return data
-}
+var layer = extracttest.Layer{Index: 1, DiffID: "sha256:0123456789abcdef"}
 
 func pkg(name, orig, version, p string, licenses ...string) inventory.Package {
 	if len(licenses) == 0 {
@@ -42,48 +27,39 @@ func pkg(name, orig, version, p string, licenses ...string) inventory.Package {
 		Ecosystem: inventory.EcoPyPI,
 		PURL:      "pkg:pypi/" + name + "@" + version,
 		Licenses:  licenses,
-		Locations: []inventory.Location{{Path: p, LayerDiffID: layerID}},
+		Locations: layer.Locations(p),
 		FoundBy:   "lang/python",
 		Metadata:  map[string]string{"name": orig},
 	}
 }
 
 func TestWants(t *testing.T) {
-	tests := []struct {
-		path string
-		mode fs.FileMode
-		size int64
-		want bool
-	}{
-		{"/usr/lib/python3/dist-packages/PyYAML-6.0.dist-info/METADATA", 0o644, 2005, true},
-		{"/usr/local/lib/python3.11/site-packages/pip-23.0.dist-info/METADATA", 0o644, 100, true},
-		{"/usr/lib/python3/dist-packages/six-1.16.0.egg-info/PKG-INFO", 0o644, 100, true},
-		{"/usr/lib/python3/dist-packages/python_apt-2.6.0.egg-info", 0o644, 234, true},
-		{"/usr/lib/python3/dist-packages/foo-1.0-py3.11.egg", 0o644, 4096, true},
-		{"/usr/lib/python3/dist-packages/foo-1.0-py3.11.egg/EGG-INFO/PKG-INFO", 0o644, 100, true},
+	tests := []extracttest.WantsCase{
+		{Path: "/usr/lib/python3/dist-packages/PyYAML-6.0.dist-info/METADATA", Mode: 0o644, Size: 2005, Want: true},
+		{Path: "/usr/local/lib/python3.11/site-packages/pip-23.0.dist-info/METADATA", Mode: 0o644, Size: 100, Want: true},
+		{Path: "/usr/lib/python3/dist-packages/six-1.16.0.egg-info/PKG-INFO", Mode: 0o644, Size: 100, Want: true},
+		{Path: "/usr/lib/python3/dist-packages/python_apt-2.6.0.egg-info", Mode: 0o644, Size: 234, Want: true},
+		{Path: "/usr/lib/python3/dist-packages/foo-1.0-py3.11.egg", Mode: 0o644, Size: 4096, Want: true},
+		{Path: "/usr/lib/python3/dist-packages/foo-1.0-py3.11.egg/EGG-INFO/PKG-INFO", Mode: 0o644, Size: 100, Want: true},
 		// Directories, symlinks and other files are not wanted.
-		{"/usr/lib/python3/dist-packages/six-1.16.0.egg-info", fs.ModeDir | 0o755, 0, false},
-		{"/usr/lib/python3/dist-packages/six-1.16.0.egg-info", fs.ModeSymlink | 0o777, 10, false},
-		{"/usr/lib/python3/dist-packages/PyYAML-6.0.dist-info/RECORD", 0o644, 100, false},
-		{"/usr/lib/python3/dist-packages/PyYAML-6.0.dist-info/WHEEL", 0o644, 100, false},
-		{"/srv/METADATA", 0o644, 100, false},
-		{"/srv/PKG-INFO", 0o644, 100, false},
-		{"/srv/EGG-INFO/PKG-INFO", 0o644, 100, false},
-		{"/srv/.egg-info", 0o644, 100, false},
-		{"/srv/.egg", 0o644, 100, false},
+		{Path: "/usr/lib/python3/dist-packages/six-1.16.0.egg-info", Mode: fs.ModeDir | 0o755, Size: 0, Want: false},
+		{Path: "/usr/lib/python3/dist-packages/six-1.16.0.egg-info", Mode: fs.ModeSymlink | 0o777, Size: 10, Want: false},
+		{Path: "/usr/lib/python3/dist-packages/PyYAML-6.0.dist-info/RECORD", Mode: 0o644, Size: 100, Want: false},
+		{Path: "/usr/lib/python3/dist-packages/PyYAML-6.0.dist-info/WHEEL", Mode: 0o644, Size: 100, Want: false},
+		{Path: "/srv/METADATA", Mode: 0o644, Size: 100, Want: false},
+		{Path: "/srv/PKG-INFO", Mode: 0o644, Size: 100, Want: false},
+		{Path: "/srv/EGG-INFO/PKG-INFO", Mode: 0o644, Size: 100, Want: false},
+		{Path: "/srv/.egg-info", Mode: 0o644, Size: 100, Want: false},
+		{Path: "/srv/.egg", Mode: 0o644, Size: 100, Want: false},
 		// Size caps.
-		{"/x/a-1.dist-info/METADATA", 0o644, maxMetadataSize, true},
-		{"/x/a-1.dist-info/METADATA", 0o644, maxMetadataSize + 1, false},
-		{"/x/a-1.egg", 0o644, maxEggSize, true},
-		{"/x/a-1.egg", 0o644, maxEggSize + 1, false},
-		{"/x/a-1.egg", 0o644, -1, false},
+		{Path: "/x/a-1.dist-info/METADATA", Mode: 0o644, Size: maxMetadataSize, Want: true},
+		{Path: "/x/a-1.dist-info/METADATA", Mode: 0o644, Size: maxMetadataSize + 1, Want: false},
+		{Path: "/x/a-1.egg", Mode: 0o644, Size: maxEggSize, Want: true},
+		{Path: "/x/a-1.egg", Mode: 0o644, Size: maxEggSize + 1, Want: false},
+		{Path: "/x/a-1.egg", Mode: 0o644, Size: -1, Want: false},
 	}
 	e := New()
-	for _, tt := range tests {
-		if got := e.Wants(tt.path, tt.mode, tt.size); got != tt.want {
-			t.Errorf("Wants(%q, %v, %d) = %v, want %v", tt.path, tt.mode, tt.size, got, tt.want)
-		}
-	}
+	extracttest.CheckWants(t, e, tests)
 }
 
 // TestExtractDebian reads metadata files shipped by Debian 12 packages.
@@ -129,13 +105,7 @@ func TestExtractDebian(t *testing.T) {
 	e := New()
 	for _, tt := range tests {
 		t.Run(tt.path, func(t *testing.T) {
-			if !e.Wants(tt.path, 0o644, int64(len(readTestdata(t, tt.file)))) {
-				t.Fatalf("Wants(%q) = false", tt.path)
-			}
-			inv, err := e.Extract(context.Background(), input(tt.path, readTestdata(t, tt.file)))
-			if err != nil {
-				t.Fatal(err)
-			}
+			inv := extracttest.Extract(t, e, layer.Input(tt.path, extracttest.Testdata(t, tt.file)))
 			if diff := cmp.Diff([]inventory.Package{tt.want}, inv.Packages); diff != "" {
 				t.Errorf("packages (-want +got):\n%s", diff)
 			}
@@ -215,14 +185,8 @@ func TestExtractHeaders(t *testing.T) {
 	e := New()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			inv, err := e.Extract(context.Background(), input(p, []byte(tt.data)))
-			gotErr := ""
-			if err != nil {
-				gotErr = err.Error()
-			}
-			if gotErr != tt.wantErr {
-				t.Errorf("error = %q, want %q", gotErr, tt.wantErr)
-			}
+			inv, err := e.Extract(context.Background(), layer.Input(p, []byte(tt.data)))
+			extracttest.CheckError(t, err, tt.wantErr)
 			if diff := cmp.Diff(tt.want, inv.Packages); diff != "" {
 				t.Errorf("packages (-want +got):\n%s", diff)
 			}
@@ -256,7 +220,7 @@ func makeZip(t testing.TB, files map[string][]byte) []byte {
 func TestExtractEgg(t *testing.T) {
 	const p = "/usr/lib/python3.11/site-packages/requests-2.28.1-py3.11.egg"
 	// The egg is built here from python3-requests' real PKG-INFO.
-	pkgInfo := readTestdata(t, "usr/lib/python3/dist-packages/requests-2.28.1.egg-info/PKG-INFO")
+	pkgInfo := extracttest.Testdata(t, "usr/lib/python3/dist-packages/requests-2.28.1.egg-info/PKG-INFO")
 	tests := []struct {
 		name    string
 		data    []byte
@@ -282,14 +246,8 @@ func TestExtractEgg(t *testing.T) {
 	e := New()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			inv, err := e.Extract(context.Background(), input(p, tt.data))
-			gotErr := ""
-			if err != nil {
-				gotErr = err.Error()
-			}
-			if gotErr != tt.wantErr {
-				t.Errorf("error = %q, want %q", gotErr, tt.wantErr)
-			}
+			inv, err := e.Extract(context.Background(), layer.Input(p, tt.data))
+			extracttest.CheckError(t, err, tt.wantErr)
 			if diff := cmp.Diff(tt.want, inv.Packages); diff != "" {
 				t.Errorf("packages (-want +got):\n%s", diff)
 			}
@@ -298,7 +256,7 @@ func TestExtractEgg(t *testing.T) {
 }
 
 func TestExtractNotApplicable(t *testing.T) {
-	_, err := New().Extract(context.Background(), input("/etc/passwd", []byte("root:x:0:0")))
+	_, err := New().Extract(context.Background(), layer.Input("/etc/passwd", []byte("root:x:0:0")))
 	if !errors.Is(err, extract.ErrNotApplicable) {
 		t.Errorf("error = %v, want ErrNotApplicable", err)
 	}
@@ -327,16 +285,8 @@ func TestNormalize(t *testing.T) {
 }
 
 func FuzzExtract(f *testing.F) {
-	for _, rel := range []string{
-		"usr/lib/python3/dist-packages/PyYAML-6.0.dist-info/METADATA",
-		"crafted/usr/lib/python3/dist-packages/python_apt-2.6.0.egg-info",
-	} {
-		data, err := os.ReadFile(filepath.Join("testdata", filepath.FromSlash(rel)))
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(data, false)
-	}
+	f.Add(extracttest.Testdata(f, "usr/lib/python3/dist-packages/PyYAML-6.0.dist-info/METADATA"), false)
+	f.Add(extracttest.Testdata(f, "crafted/usr/lib/python3/dist-packages/python_apt-2.6.0.egg-info"), false)
 	f.Add([]byte("Name: a\nVersion: 1\nClassifier: License ::\n"), false)
 	f.Add(makeZip(f, map[string][]byte{"EGG-INFO/PKG-INFO": []byte("Name: a\nVersion: 1\n")}), true)
 	e := New()
@@ -345,14 +295,6 @@ func FuzzExtract(f *testing.F) {
 		if egg {
 			p = "/x/a-1.egg"
 		}
-		inv, err := e.Extract(context.Background(), input(p, data))
-		if err != nil && !strings.Contains(err.Error(), `"`+p+`"`) {
-			t.Errorf("error %q does not name the file", err)
-		}
-		for _, pk := range inv.Packages {
-			if pk.Name == "" || pk.Version == "" || pk.PURL == "" {
-				t.Errorf("incomplete package %+v", pk)
-			}
-		}
+		extracttest.Complete(t, extracttest.Fuzz(t, e, layer.Input(p, data)))
 	})
 }

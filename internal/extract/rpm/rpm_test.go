@@ -5,8 +5,6 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/binary"
-	"encoding/json"
-	"flag"
 	"io"
 	"io/fs"
 	"math/rand/v2"
@@ -22,13 +20,12 @@ import (
 	rpmdb "github.com/erikvarga/go-rpmdb/pkg"
 
 	"github.com/drydock-scan/drydock/internal/extract"
+	"github.com/drydock-scan/drydock/internal/extract/extracttest"
 	"github.com/drydock-scan/drydock/internal/extract/purl"
 	"github.com/drydock-scan/drydock/internal/inventory"
 )
 
-var update = flag.Bool("update", false, "rewrite golden files")
-
-const diffID = "sha256:3333333333333333333333333333333333333333333333333333333333333333"
+var layer = extracttest.Layer{DiffID: "sha256:3333333333333333333333333333333333333333333333333333333333333333"}
 
 // diskFile is an extract.File backed by a file on disk (as the walker's
 // spilled files are).
@@ -53,14 +50,10 @@ func newDiskFile(t testing.TB, data []byte) diskFile {
 	return diskFile{path: p, data: data}
 }
 
+// gunzip returns the decompressed contents of testdata/name.
 func gunzip(t testing.TB, name string) []byte {
 	t.Helper()
-	f, err := os.Open(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
+	zr, err := gzip.NewReader(bytes.NewReader(extracttest.Testdata(t, name)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,10 +64,19 @@ func gunzip(t testing.TB, name string) []byte {
 	return data
 }
 
+// input is the rpm database at path holding data, spilled to disk as the
+// walker does with large files.
+func input(t testing.TB, path string, data []byte) *extract.Input {
+	t.Helper()
+	return &extract.Input{Path: path, Mode: 0o644, File: newDiskFile(t, data), Layer: inventory.Layer(layer)}
+}
+
+// newExtractor returns an extractor whose temp files are removed with t.
+func newExtractor(t testing.TB) *Extractor { return NewWithOptions(Options{TempDir: t.TempDir()}) }
+
 func extractData(t testing.TB, path string, data []byte) (inventory.Inventory, error) {
 	t.Helper()
-	in := &extract.Input{Path: path, Mode: 0o644, File: newDiskFile(t, data), Layer: inventory.Layer{DiffID: diffID}}
-	return NewWithOptions(Options{TempDir: t.TempDir()}).Extract(context.Background(), in)
+	return newExtractor(t).Extract(context.Background(), input(t, path, data))
 }
 
 // The real databases: path in the image, test file, package count.
@@ -112,24 +114,7 @@ func TestGolden(t *testing.T) {
 			for _, p := range inv.Packages {
 				got = append(got, goldenPackage{p, len(p.Files)})
 			}
-			gotJSON, err := json.MarshalIndent(got, "", "  ")
-			if err != nil {
-				t.Fatal(err)
-			}
-			gotJSON = append(gotJSON, '\n')
-			golden := filepath.Join("testdata", db.name+".golden.json")
-			if *update {
-				if err := os.WriteFile(golden, gotJSON, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run with -update to create it)", err)
-			}
-			if diff := cmp.Diff(string(want), string(gotJSON)); diff != "" {
-				t.Errorf("golden mismatch (-want +got):\n%s", diff)
-			}
+			extracttest.Golden(t, "testdata/"+db.name+".golden.json", got)
 		})
 	}
 }
@@ -209,7 +194,7 @@ func TestKeyPackages(t *testing.T) {
 			got := invs[tt.db][i]
 			want := tt.want
 			want.Ecosystem = inventory.EcoRPM
-			want.Locations = []inventory.Location{{Path: db.path, LayerDiffID: diffID}}
+			want.Locations = layer.Locations(db.path)
 			want.FoundBy = Name
 			want.ID = purl.PackageID(&want)
 			if diff := cmp.Diff(want, got, cmpopts.IgnoreFields(inventory.Package{}, "Files")); diff != "" {
@@ -362,12 +347,7 @@ func TestMalformed(t *testing.T) {
 			if err == nil {
 				t.Fatalf("Extract: no error, %d packages", len(inv.Packages))
 			}
-			if !strings.Contains(err.Error(), `reading rpm database "`+tt.path+`"`) {
-				t.Errorf("error %q does not name the file", err)
-			}
-			if !strings.Contains(err.Error(), tt.wantErr) {
-				t.Errorf("error %q does not contain %q", err, tt.wantErr)
-			}
+			extracttest.CheckFileError(t, err, tt.path, `reading rpm database "`+tt.path+`"`, tt.wantErr)
 			if len(inv.Packages) != 0 {
 				t.Errorf("got %d packages from a corrupt database", len(inv.Packages))
 			}
@@ -466,28 +446,20 @@ func TestToPackageBadFileList(t *testing.T) {
 
 func TestWants(t *testing.T) {
 	e := New()
-	tests := []struct {
-		path string
-		mode fs.FileMode
-		want bool
-	}{
-		{"/var/lib/rpm/Packages", 0o644, true},
-		{"/var/lib/rpm/Packages.db", 0o644, true},
-		{"/var/lib/rpm/rpmdb.sqlite", 0o644, true},
-		{"/usr/lib/sysimage/rpm/rpmdb.sqlite", 0o644, true},
-		{"/usr/lib/sysimage/rpm/Packages.db", 0o644, true},
-		{"/usr/share/rpm/Packages", 0o644, true},
-		{"/var/lib/rpm/Packages", fs.ModeSymlink, false},
-		{"/var/lib/rpm/rpmdb.sqlite-wal", 0o644, false},
-		{"/var/lib/rpm/Basenames", 0o644, false},
-		{"/var/lib/rpm/sub/Packages", 0o644, false},
-		{"/opt/var/lib/rpm/Packages", 0o644, false},
+	tests := []extracttest.WantsCase{
+		{Path: "/var/lib/rpm/Packages", Mode: 0o644, Size: 100, Want: true},
+		{Path: "/var/lib/rpm/Packages.db", Mode: 0o644, Size: 100, Want: true},
+		{Path: "/var/lib/rpm/rpmdb.sqlite", Mode: 0o644, Size: 100, Want: true},
+		{Path: "/usr/lib/sysimage/rpm/rpmdb.sqlite", Mode: 0o644, Size: 100, Want: true},
+		{Path: "/usr/lib/sysimage/rpm/Packages.db", Mode: 0o644, Size: 100, Want: true},
+		{Path: "/usr/share/rpm/Packages", Mode: 0o644, Size: 100, Want: true},
+		{Path: "/var/lib/rpm/Packages", Mode: fs.ModeSymlink, Size: 100, Want: false},
+		{Path: "/var/lib/rpm/rpmdb.sqlite-wal", Mode: 0o644, Size: 100, Want: false},
+		{Path: "/var/lib/rpm/Basenames", Mode: 0o644, Size: 100, Want: false},
+		{Path: "/var/lib/rpm/sub/Packages", Mode: 0o644, Size: 100, Want: false},
+		{Path: "/opt/var/lib/rpm/Packages", Mode: 0o644, Size: 100, Want: false},
 	}
-	for _, tt := range tests {
-		if got := e.Wants(tt.path, tt.mode, 100); got != tt.want {
-			t.Errorf("Wants(%q, %v) = %v, want %v", tt.path, tt.mode, got, tt.want)
-		}
-	}
+	extracttest.CheckWants(t, e, tests)
 	if e.Name() != "os/rpm" {
 		t.Errorf("Name() = %q", e.Name())
 	}
@@ -517,12 +489,10 @@ func FuzzExtract(f *testing.F) {
 			db := dbs[int(which)%4]
 			data = corrupt(db, int(off%uint32(len(db))), patch[:min(len(patch), len(db)-int(off%uint32(len(db))))]...)
 		}
-		inv, err := extractData(t, "/var/lib/rpm/Packages", data)
-		if err != nil && !strings.Contains(err.Error(), `"/var/lib/rpm/Packages"`) {
-			t.Fatalf("error does not name the file: %v", err)
-		}
+		inv := extracttest.Fuzz(t, newExtractor(t), input(t, "/var/lib/rpm/Packages", data))
+		extracttest.Identified(t, inv)
 		for _, p := range inv.Packages {
-			if p.ID == "" || p.Ecosystem != inventory.EcoRPM {
+			if p.Ecosystem != inventory.EcoRPM {
 				t.Fatalf("incomplete package %+v", p)
 			}
 		}
