@@ -391,6 +391,14 @@ func logNotes(e *env, res *result.Result) {
 			e.log.Info(n.Message, attrs...)
 		}
 	}
+	for _, c := range res.CoverageGaps() {
+		msg := "incomplete advisory coverage: findings may be missing"
+		attrs := []any{"ecosystem", c.Ecosystem, "status", c.Status, "packages", c.Packages}
+		if len(c.Reasons) > 0 {
+			attrs = append(attrs, "reason", c.Reasons[0])
+		}
+		e.log.Warn(msg, attrs...)
+	}
 }
 
 func newScanSBOMCmd(e *env) *cobra.Command {

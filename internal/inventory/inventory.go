@@ -114,6 +114,10 @@ type Note struct {
 	Path    string `json:"path,omitempty"`
 	Layer   string `json:"layer,omitempty"`
 	Message string `json:"message"`
+	// Extractor that made the note ("os/apk", "lang/npm"), "walk" for a file
+	// the layer walker could not read, "" for the scan itself. Coverage uses
+	// it to tell which ecosystem a warning leaves partly unseen.
+	Extractor string `json:"extractor,omitempty"`
 }
 
 // SecretHit is a secret found in one file of one layer by a secret rule.

@@ -104,6 +104,16 @@ func Merge(layers []LayerResult, opt MergeOptions) Inventory {
 	})
 
 	var inv Inventory
+	// Files a layer walk could not read are reported whatever the upper
+	// layers did with them: secrets are looked for in every layer.
+	for li := range layers {
+		for _, n := range layers[li].Notes {
+			if n.Extractor == "" {
+				n.Extractor = "walk"
+			}
+			inv.Notes = append(inv.Notes, n)
+		}
+	}
 	type distroAt struct {
 		d     Distro
 		layer int
@@ -112,7 +122,12 @@ func Merge(layers []LayerResult, opt MergeOptions) Inventory {
 	fileLists := map[string][]string{} // dpkg package name → files
 	for _, k := range keys {
 		lf := live[k]
-		inv.Notes = append(inv.Notes, lf.res.Notes...)
+		for _, n := range lf.res.Notes {
+			if n.Extractor == "" {
+				n.Extractor = k.extractor
+			}
+			inv.Notes = append(inv.Notes, n)
+		}
 		if lf.res.Distro != nil {
 			distros = append(distros, distroAt{*lf.res.Distro, lf.layer})
 		}

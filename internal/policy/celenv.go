@@ -69,14 +69,16 @@ func varName(kind string) string {
 }
 
 // newEnv returns the CEL environment for rules of one kind: `image`,
-// `counts` and `now` everywhere, plus the kind's own variable.
+// `counts`, `coverage` and `now` everywhere, plus the kind's own variable.
 func newEnv(kind string) (*cel.Env, error) {
 	img := reflect.TypeFor[ImageInput]()
 	counts := reflect.TypeFor[CountsInput]()
-	nativeTypes := []any{img, counts, ext.ParseStructTags(true)}
+	coverage := reflect.TypeFor[CoverageInput]()
+	nativeTypes := []any{img, counts, coverage, reflect.TypeFor[CoverageGapInput](), ext.ParseStructTags(true)}
 	opts := []cel.EnvOption{
 		cel.Variable("image", cel.ObjectType(celTypeName(img))),
 		cel.Variable("counts", cel.ObjectType(celTypeName(counts))),
+		cel.Variable("coverage", cel.ObjectType(celTypeName(coverage))),
 		cel.Variable("now", cel.TimestampType),
 	}
 	if t, ok := kindType(kind); ok {

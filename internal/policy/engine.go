@@ -274,9 +274,10 @@ type targets struct {
 
 func newTargets(r *result.Result, now time.Time) *targets {
 	return &targets{r: r, byKind: map[string][]target{}, base: map[string]any{
-		"image":  imageInput(r, now),
-		"counts": countsInput(r),
-		"now":    now,
+		"image":    imageInput(r, now),
+		"counts":   countsInput(r),
+		"coverage": coverageInput(r),
+		"now":      now,
 	}}
 }
 

@@ -168,7 +168,7 @@ func TestGateInvalid(t *testing.T) {
 }
 
 func TestBuiltins(t *testing.T) {
-	wantNames := []string{"cis-docker", "kev", "no-critical", "no-fixable-critical", "no-root", "no-secrets"}
+	wantNames := []string{"cis-docker", "complete-coverage", "kev", "no-critical", "no-fixable-critical", "no-root", "no-secrets"}
 	if diff := cmp.Diff(wantNames, ListBuiltins()); diff != "" {
 		t.Fatalf("ListBuiltins (-want +got):\n%s", diff)
 	}
@@ -185,6 +185,20 @@ func TestBuiltins(t *testing.T) {
 		want    *report.Verdict
 	}{
 		{"kev", alpineReport, &report.Verdict{Pass: true}},
+		{"complete-coverage", alpineReport, &report.Verdict{Pass: true}},
+		{"complete-coverage", func() *report.Report {
+			r := alpineReport()
+			r.Coverage = []report.Coverage{
+				{Ecosystem: "Alpine:v3.16", OS: true, Packages: 14, Advisories: 5248, Status: vocab.CoverageComplete},
+				{Ecosystem: "npm", Packages: 3, Status: vocab.CoverageNoAdvisories},
+				{Ecosystem: "image files", Status: vocab.CoveragePartial, Reasons: []string{"/big: not read"}},
+			}
+			return r
+		}, &report.Verdict{ExitCode: 1, Failures: []report.RuleResult{{
+			RuleID: "complete-coverage", Action: ActionDeny,
+			Message: "advisory coverage is incomplete: npm (no-advisories), image files (partial)",
+			Targets: []string{"image"},
+		}}}},
 		{"kev", almaReport, &report.Verdict{ExitCode: 1, Failures: []report.RuleResult{
 			kevAlma("glibc"), kevAlma("glibc-common"), kevAlma("glibc-minimal-langpack"),
 		}}},

@@ -117,6 +117,30 @@ type CountsInput struct {
 	KEV        int `cel:"kev"`
 	Secrets    int `cel:"secrets"`
 	Misconfigs int `cel:"misconfigs"`
+	// CoverageGaps is len(coverage.gaps).
+	CoverageGaps int `cel:"coverage_gaps"`
+}
+
+// CoverageInput is the CEL variable `coverage`: whether the advisory
+// database covered everything the scan found.
+type CoverageInput struct {
+	// Complete is true when no ecosystem of the image lacks advisories,
+	// lacks an advisory source, or was read in part. It is also true when
+	// no vulnerability matching ran (an inventory-only scan has no coverage
+	// to judge).
+	Complete bool `cel:"complete"`
+	// Gaps are the ecosystems that are not completely covered.
+	Gaps []CoverageGapInput `cel:"gaps"`
+}
+
+// CoverageGapInput is one element of `coverage.gaps`.
+type CoverageGapInput struct {
+	Ecosystem  string   `cel:"ecosystem"`
+	OS         bool     `cel:"os"`
+	Status     string   `cel:"status"` // "partial", "no-advisories", "unsupported"
+	Packages   int      `cel:"packages"`
+	Advisories int      `cel:"advisories"`
+	Reasons    []string `cel:"reasons"`
 }
 
 // SecretInput is the CEL variable `secret`.
@@ -267,6 +291,16 @@ func imageInput(r *result.Result, now time.Time) ImageInput {
 	return in
 }
 
+func coverageInput(r *result.Result) CoverageInput {
+	in := CoverageInput{Complete: true, Gaps: []CoverageGapInput{}}
+	for _, c := range r.CoverageGaps() {
+		in.Complete = false
+		in.Gaps = append(in.Gaps, CoverageGapInput{Ecosystem: c.Ecosystem, OS: c.OS, Status: c.Status,
+			Packages: c.Packages, Advisories: c.Advisories, Reasons: nonNil(c.Reasons)})
+	}
+	return in
+}
+
 func secretInput(s *finding.Secret) SecretInput {
 	in := SecretInput{
 		RuleID:         s.RuleID,
@@ -337,6 +371,7 @@ func countsInput(r *result.Result) CountsInput {
 			c.Misconfigs++
 		}
 	}
+	c.CoverageGaps = len(r.CoverageGaps())
 	return c
 }
 

@@ -32,7 +32,10 @@ type Report struct {
 	Summary       Summary             `json:"summary"`
 	Verdict       *Verdict            `json:"verdict,omitempty"`
 	Database      *Database           `json:"database,omitempty"`
-	Notes         []inventory.Note    `json:"notes,omitempty"`
+	// Coverage says, per advisory ecosystem, whether the database could
+	// cover what the scan found; entries that are not "complete" are gaps.
+	Coverage []Coverage       `json:"coverage,omitempty"`
+	Notes    []inventory.Note `json:"notes,omitempty"`
 	// Scanners that ran: "vuln", "secret", "misconfig"; "sbom" for inventory only.
 	Scanners []string `json:"scanners,omitempty"`
 }
@@ -51,6 +54,10 @@ type Summary struct {
 	BySeverity map[string]int `json:"by_severity"`
 	Secrets    int            `json:"secrets,omitempty"`
 	Misconfigs int            `json:"misconfigurations,omitempty"`
+	// CoverageGaps counts the coverage entries that are not complete: where
+	// the scan could not look, "no findings" does not mean "no
+	// vulnerabilities".
+	CoverageGaps int `json:"coverage_gaps,omitempty"`
 }
 
 // Summarise computes r.Summary from the findings, secrets and
@@ -70,6 +77,11 @@ func (r *Report) Summarise() {
 	}
 	s.Secrets = len(r.Secrets)
 	s.Misconfigs = len(r.Misconfigs)
+	for i := range r.Coverage {
+		if !r.Coverage[i].Complete() {
+			s.CoverageGaps++
+		}
+	}
 	r.Summary = s
 }
 
@@ -83,6 +95,7 @@ type (
 	Verdict     = result.Verdict
 	RuleResult  = result.RuleResult
 	Database    = result.Database
+	Coverage    = result.Coverage
 )
 
 // New builds the report of a scan, once, at the end: the result, the
@@ -102,6 +115,7 @@ func New(res *result.Result, v *result.Verdict, tool Tool, createdAt time.Time) 
 		Misconfigs:    res.Misconfigs,
 		Verdict:       v,
 		Database:      res.Database,
+		Coverage:      res.Coverage,
 		Notes:         res.Notes,
 		Scanners:      res.Scanners,
 	}
@@ -128,6 +142,7 @@ func (r *Report) Result() *result.Result {
 		Misconfigs: r.Misconfigs,
 		Scanners:   r.Scanners,
 		Database:   r.Database,
+		Coverage:   r.Coverage,
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 
 	"github.com/drydock-scan/drydock/internal/finding"
 	"github.com/drydock-scan/drydock/internal/inventory"
+	"github.com/drydock-scan/drydock/internal/vocab"
 )
 
 // Result is what one scan found.
@@ -33,6 +34,9 @@ type Result struct {
 	// Database is the advisory database the findings were matched against
 	// (nil when no matching ran).
 	Database *Database `json:"database,omitempty"`
+	// Coverage says, per advisory ecosystem, whether the database could
+	// cover what was found (set by matching).
+	Coverage []Coverage `json:"coverage,omitempty"`
 	// Versions of the code that produced the result: with the database's
 	// built-at time, they tell whether a stored result is stale.
 	Versions Versions `json:"versions"`
@@ -97,4 +101,40 @@ type Database struct {
 	Path    string    `json:"path,omitempty"`
 	BuiltAt time.Time `json:"built_at"`
 	Sources []string  `json:"sources,omitempty"`
+}
+
+// Coverage is how well the advisory database covers one advisory ecosystem
+// of the scanned image: a scan never says "no vulnerabilities" about
+// packages it could not look up.
+type Coverage struct {
+	// Ecosystem is the advisory ecosystem ("Alpine:v3.16", "Debian:12",
+	// "npm"). For an operating system without one it names the system
+	// ("alpine edge", "centos 7").
+	Ecosystem string `json:"ecosystem"`
+	// OS is set for the operating system's packages.
+	OS bool `json:"os,omitempty"`
+	// Packages is the number of packages matched (or that would have been)
+	// against the ecosystem.
+	Packages int `json:"packages"`
+	// Advisories is the number of advisory records the database holds for
+	// the ecosystem.
+	Advisories int `json:"advisories"`
+	// Status is one of the vocab.Coverage* states.
+	Status string `json:"status"`
+	// Reasons say why the status is not complete.
+	Reasons []string `json:"reasons,omitempty"`
+}
+
+// Complete reports whether c is complete coverage.
+func (c *Coverage) Complete() bool { return c.Status == vocab.CoverageComplete }
+
+// CoverageGaps returns the coverage entries that are not complete.
+func (r *Result) CoverageGaps() []Coverage {
+	var out []Coverage
+	for _, c := range r.Coverage {
+		if !c.Complete() {
+			out = append(out, c)
+		}
+	}
+	return out
 }

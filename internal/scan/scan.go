@@ -184,6 +184,9 @@ func Match(ctx context.Context, res *result.Result, db vulndb.Reader, opt match.
 		res.Findings = []finding.Finding{}
 	}
 	res.Notes = append(res.Notes, out.Notes...)
+	if res.Coverage, err = match.Coverage(ctx, db, &inv, opt); err != nil {
+		return fmt.Errorf("matching: %w", err)
+	}
 	meta, err := db.Meta(ctx)
 	if err != nil {
 		return fmt.Errorf("reading database metadata: %w", err)

@@ -188,3 +188,21 @@ func PURLTypeOf(eco string) string {
 	}
 	return ""
 }
+
+// Coverage states: how well the advisory database covers what the scan
+// found, per advisory ecosystem (see result.Coverage).
+const (
+	// CoverageComplete: the database holds advisories for the ecosystem and
+	// every package database was read whole.
+	CoverageComplete = "complete"
+	// CoveragePartial: advisories exist, but a package database or file
+	// could not be read whole: some packages may be missing.
+	CoveragePartial = "partial"
+	// CoverageNoAdvisories: drydock knows where advisories for the
+	// ecosystem come from, but the database has none (a source not
+	// imported, a mirror without it).
+	CoverageNoAdvisories = "no-advisories"
+	// CoverageUnsupported: no advisory source exists for it (an unknown or
+	// unsupported distribution, Alpine edge, no version comparator).
+	CoverageUnsupported = "unsupported"
+)
