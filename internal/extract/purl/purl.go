@@ -10,22 +10,23 @@ import (
 	packageurl "github.com/package-url/packageurl-go"
 
 	"github.com/drydock-scan/drydock/internal/inventory"
+	"github.com/drydock-scan/drydock/internal/vocab"
 )
 
 // PURL types used by drydock's extractors, as fixed by the PURL spec (the
 // packageurl-go equivalents are variables, not constants).
 const (
-	TypeApk      = "apk"
-	TypeDebian   = "deb"
-	TypeRPM      = "rpm"
-	TypeGolang   = "golang"
-	TypeNPM      = "npm"
-	TypePyPI     = "pypi"
-	TypeMaven    = "maven"
-	TypeGem      = "gem"
-	TypeCargo    = "cargo"
-	TypeNuGet    = "nuget"
-	TypeComposer = "composer"
+	TypeApk      = vocab.PURLTypeAPK
+	TypeDebian   = vocab.PURLTypeDeb
+	TypeRPM      = vocab.PURLTypeRPM
+	TypeGolang   = vocab.PURLTypeGolang
+	TypeNPM      = vocab.PURLTypeNPM
+	TypePyPI     = vocab.PURLTypePyPI
+	TypeMaven    = vocab.PURLTypeMaven
+	TypeGem      = vocab.PURLTypeGem
+	TypeCargo    = vocab.PURLTypeCargo
+	TypeNuGet    = vocab.PURLTypeNuGet
+	TypeComposer = vocab.PURLTypeComposer
 )
 
 // Qualifier is one key=value PURL qualifier. A qualifier whose Value is empty
