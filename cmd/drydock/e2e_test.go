@@ -467,7 +467,8 @@ func TestExitCodes(t *testing.T) {
 		{"missing image", []string{"sbom", filepath.Join(t.TempDir(), "nope.tar")}, 3, "nope.tar"},
 		{"unknown flag", []string{"sbom", "--frobnicate", alpineImage}, 2, "frobnicate"},
 		{"unknown scanner", []string{"image", "--db", testDB, "--scanners", "vuln,malware", alpineImage}, 2, "malware"},
-		{"root user fails a HIGH gate by default", []string{"image", "--db", testDB, "--fail-on", "high", alpineImage}, 1, "DD-IMG-001"},
+		{"root user fails a HIGH gate with misconfig on", []string{"image", "--db", testDB, "--scanners", "vuln,secret,misconfig", "--fail-on", "high", alpineImage}, 1, "DD-IMG-001"},
+		{"misconfigurations are not scanned by default", []string{"image", "--db", testDB, "--fail-on", "high", alpineImage}, 0, ""},
 		{"misconfig alone needs no database", []string{"image", "--scanners", "misconfig", "--db", filepath.Join(t.TempDir(), "none.db"), alpineImage}, 0, ""},
 	}
 	for _, tc := range tests {
@@ -480,6 +481,21 @@ func TestExitCodes(t *testing.T) {
 				t.Errorf("output does not mention %q:\n%s", tc.inStderr, res.stderr)
 			}
 		})
+	}
+}
+
+// TestREADMECIExample runs the README's CI line: the stock Alpine image
+// passes (its two findings are MEDIUM; misconfigurations are not scanned by
+// default, as with Trivy), AlmaLinux 9 fails (HIGH findings with fixes).
+func TestREADMECIExample(t *testing.T) {
+	ci := []string{"image", "--db", testDB, "--exit-code", "1", "--severity", "HIGH,CRITICAL", "--ignore-unfixed"}
+	if res := drydock(t, append(ci, alpineImage)...); res.code != 0 {
+		t.Errorf("stock Alpine: exit %d, want 0\n%s%s", res.code, res.stdout, res.stderr)
+	}
+	alma := almaImage(t, "9.0", "rpmdb.sqlite", "almalinux-9.0-rpmdb.sqlite.gz")
+	res := drydock(t, append(ci, alma)...)
+	if res.code != 1 || !strings.Contains(res.stdout, "ALSA-2023:5453") {
+		t.Errorf("AlmaLinux 9: exit %d, want 1 with ALSA-2023:5453 listed\n%s%s", res.code, res.stdout, res.stderr)
 	}
 }
 

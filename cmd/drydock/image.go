@@ -173,7 +173,7 @@ func (g *gateFlags) add(cmd *cobra.Command) {
 
 func (g *gateFlags) addScanners(cmd *cobra.Command) {
 	f := cmd.Flags()
-	f.StringSliceVar(&g.scanners, "scanners", []string{"vuln", "secret", "misconfig"}, "what to look for (comma-separated): vuln, secret, misconfig")
+	f.StringSliceVar(&g.scanners, "scanners", []string{"vuln", "secret"}, "what to look for (comma-separated): vuln, secret, misconfig (default vuln,secret, as Trivy's image scan)")
 	f.StringVar(&g.secretConfig, "secret-config", "", "secret rules file: custom rules, allow rules, disabled rules (YAML)")
 }
 
