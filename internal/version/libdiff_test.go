@@ -5,6 +5,7 @@ import (
 
 	gem "github.com/aquasecurity/go-gem-version"
 	apkversion "github.com/knqyf263/go-apk-version"
+	mvnversion "github.com/masahiro331/go-mvn-version"
 )
 
 // TestAPKLibraryDiffers records why apk.go does not wrap
@@ -49,4 +50,27 @@ func TestGemLibraryDiffers(t *testing.T) {
 			t.Errorf("Gem: %s vs %s = %d, %v; want -1", tc.a, tc.b, r, err)
 		}
 	}
+}
+
+// TestMavenLibraryDiffers records why maven.go does not wrap
+// github.com/masahiro331/go-mvn-version: its order is not transitive (as
+// Maven 3.8.7's is not): FuzzMaven found 0A0 <= 0 <= A but 0A0 > A. If this
+// test fails, the library changed: consider using it again.
+func TestMavenLibraryDiffers(t *testing.T) {
+	cmpLib := func(a, b string) int {
+		va, err := mvnversion.NewVersion(a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		vb, err := mvnversion.NewVersion(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sign(va.Compare(vb))
+	}
+	if cmpLib("0A0", "0") > 0 || cmpLib("0", "A") > 0 || cmpLib("0A0", "A") <= 0 {
+		t.Errorf("go-mvn-version: 0A0 vs 0 = %d, 0 vs A = %d, 0A0 vs A = %d; it is now transitive on this triple",
+			cmpLib("0A0", "0"), cmpLib("0", "A"), cmpLib("0A0", "A"))
+	}
+	checkProperties(t, Maven(), "0A0", "0", "A")
 }

@@ -327,7 +327,7 @@ func TestMaven(t *testing.T) {
 	})
 	runInvalid(t, Maven(), "1.0", []string{
 		"", "1.0 beta", "1.0é", "1.0\t", "1.1234567890123456789",
-		// orders go-mvn-version cannot keep transitive (see nestedListFirst)
+		// a null '-' part followed by more parts (see parseMaven)
 		"99.9-final-SNAPSHOT", "20180224.99.3-0-0", "1.11-0-sp1", "10.11.3.2-GA-1",
 	})
 }
