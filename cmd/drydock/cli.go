@@ -43,6 +43,10 @@ type env struct {
 	log            *slog.Logger
 	// exit is the code the command asks for when it returns no error.
 	exit int
+	// started is set once the command line was accepted (flags parsed,
+	// command found, arguments counted): an error before that is a usage
+	// error, whatever its text.
+	started bool
 	// progress draws layer progress on a terminal (nil otherwise).
 	progress *layerProgress
 }
@@ -82,9 +86,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if errors.As(err, &xe) {
 		return xe.code
 	}
-	if strings.HasPrefix(err.Error(), "unknown command") || strings.HasPrefix(err.Error(), "unknown flag") ||
-		strings.Contains(err.Error(), "flag needs an argument") || strings.Contains(err.Error(), "accepts ") ||
-		strings.HasPrefix(err.Error(), "invalid argument") || strings.HasPrefix(err.Error(), "unknown shorthand") {
+	// Classified by when the error happened, never by its text (a file named
+	// "accepts x" in a layer must not turn a scan error into a usage error).
+	if !e.started {
 		return policy.ExitUsage
 	}
 	return policy.ExitScanError
@@ -115,6 +119,7 @@ A path without a scheme is recognised by its contents.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			e.started = true
 			level := slog.LevelInfo
 			switch {
 			case e.debug:

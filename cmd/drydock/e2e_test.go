@@ -556,6 +556,12 @@ func TestBadInput(t *testing.T) {
 // scanned. The blob's digest is right; its content is not.
 func rawLayout(t *testing.T, layer []byte, mediaType string) string {
 	t.Helper()
+	return rawLayoutWithDiffID(t, layer, mediaType, "sha256:"+strings.Repeat("0", 64))
+}
+
+// rawLayoutWithDiffID is rawLayout with the diff_id the config claims.
+func rawLayoutWithDiffID(t *testing.T, layer []byte, mediaType, diffID string) string {
+	t.Helper()
 	dir := t.TempDir()
 	blobs := filepath.Join(dir, "blobs", "sha256")
 	if err := os.MkdirAll(blobs, 0o755); err != nil {
@@ -570,7 +576,7 @@ func rawLayout(t *testing.T, layer []byte, mediaType string) string {
 		return "sha256:" + d
 	}
 	layerDigest := put(layer)
-	config := []byte(`{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":["sha256:` + strings.Repeat("0", 64) + `"]},"history":[{"created_by":"ADD broken /"}]}`)
+	config := []byte(`{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":["` + diffID + `"]},"history":[{"created_by":"ADD broken /"}]}`)
 	configDigest := put(config)
 	manifest := []byte(`{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json",` +
 		`"config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"` + configDigest + `","size":` + itoa(len(config)) + `},` +

@@ -275,7 +275,10 @@ func Layers(ctx context.Context, img *source.Image, exts []extract.Extractor, cf
 
 // PipelineVersion is bumped when what a layer walk records changes for the
 // same extractors (it is part of every per-layer cache key).
-const PipelineVersion = 1
+//
+//	2: layers are verified against their diff_id before they are cached;
+//	   entries written before that are not trusted.
+const PipelineVersion = 2
 
 // layerLinkCache bounds the captured content kept per layer for later
 // hardlinks to the same file (rare in images; the walker's default of 64 MiB
@@ -400,7 +403,10 @@ func walkLayer(ctx context.Context, l *source.Layer, total int, exts []extract.E
 		return nil
 	}
 	lw := &layerWanter{exts: exts, index: l.Index}
-	wr, err := walk.Layer(ctx, r, lw, fn, walk.Options{TempDir: cfg.TempDir, LinkCache: layerLinkCache})
+	// The uncompressed content is verified against the config's diff_id while
+	// it streams: a layer that is not the one the config names is a scan
+	// error, and only verified layers reach the cache (keyed by diff_id).
+	wr, err := walk.Layer(ctx, r, lw, fn, walk.Options{TempDir: cfg.TempDir, LinkCache: layerLinkCache, DiffID: l.DiffID})
 	if err != nil {
 		return nil, fmt.Errorf("reading layer %s: %w", layerName(l), err)
 	}

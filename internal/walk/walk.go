@@ -14,6 +14,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -78,7 +80,21 @@ type Options struct {
 	// Symlink, if set, is called for each symlink with its cleaned path and its
 	// target exactly as stored (symlinks are never followed).
 	Symlink func(path, target string)
+	// DiffID, if set ("sha256:<hex>"), is the digest the uncompressed layer
+	// must have (the image config's rootfs.diff_ids entry). The walk hashes
+	// the uncompressed stream as it reads it and fails with
+	// ErrDiffIDMismatch if it differs: a layer whose content is not the one
+	// the config names is never reported (nor cached) as that layer.
+	DiffID string
 }
+
+// ErrDiffIDMismatch is returned (wrapped) when a layer's uncompressed
+// content does not match Options.DiffID.
+var ErrDiffIDMismatch = errors.New("layer content does not match its diff_id")
+
+// ErrInvalidWhiteout is returned (wrapped) for a whiteout entry that names
+// no file (".wh..", ".wh...", ".wh."): containerd rejects such layers too.
+var ErrInvalidWhiteout = errors.New("invalid whiteout")
 
 // Result is what a walk learned besides the captured files.
 type Result struct {
@@ -87,6 +103,9 @@ type Result struct {
 	Whiteouts []string
 	// OpaqueDirs are dirs whose lower contents are hidden (".wh..wh..opq"), sorted.
 	OpaqueDirs []string
+	// DiffID is "sha256:<hex>" of the uncompressed layer, computed while
+	// reading.
+	DiffID string
 	// Files is the number of regular files seen (hardlinks not counted).
 	Files int
 	// Bytes is the uncompressed size of the regular files seen.
@@ -139,6 +158,15 @@ func Layer(ctx context.Context, r io.Reader, w Wanter, fn func(ctx context.Conte
 		return Result{}, err
 	}
 	defer closeDec()
+	var want []byte
+	if opt.DiffID != "" {
+		hexPart, ok := strings.CutPrefix(opt.DiffID, "sha256:")
+		if want, err = hex.DecodeString(hexPart); !ok || err != nil || len(want) != sha256.Size {
+			return Result{}, fmt.Errorf("%w: unusable diff_id %q", ErrDiffIDMismatch, opt.DiffID)
+		}
+	}
+	hash := sha256.New()
+	dec = io.TeeReader(dec, hash)
 
 	tr := tar.NewReader(dec)
 	var last string // name of the last header read, for error messages
@@ -170,8 +198,12 @@ func Layer(ctx context.Context, r io.Reader, w Wanter, fn func(ctx context.Conte
 				opaque[dir] = struct{}{}
 			case strings.HasPrefix(base, whiteoutMeta):
 				// Other AUFS metadata (.wh..wh.plnk, .wh..wh.aufs): ignored.
-			case len(base) > len(whiteoutPrefix):
-				whiteouts[path.Join(dir, base[len(whiteoutPrefix):])] = struct{}{}
+			default:
+				name := base[len(whiteoutPrefix):]
+				if name == "" || name == "." || name == ".." {
+					return Result{}, fmt.Errorf("%w: tar entry %q names no file", ErrInvalidWhiteout, hdr.Name)
+				}
+				whiteouts[path.Join(dir, name)] = struct{}{}
 			}
 			continue
 		}
@@ -229,6 +261,11 @@ func Layer(ctx context.Context, r io.Reader, w Wanter, fn func(ctx context.Conte
 	}
 	if _, err := io.Copy(io.Discard, br); err != nil {
 		return Result{}, fmt.Errorf("reading past the end of the tar archive: %w", err)
+	}
+	sum := hash.Sum(nil)
+	res.DiffID = "sha256:" + hex.EncodeToString(sum)
+	if want != nil && !bytes.Equal(sum, want) {
+		return Result{}, fmt.Errorf("%w: the config says %s, the content is %s", ErrDiffIDMismatch, opt.DiffID, res.DiffID)
 	}
 
 	res.Whiteouts = sortedKeys(whiteouts)

@@ -4,6 +4,8 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -179,7 +181,7 @@ func TestLayerCompressions(t *testing.T) {
 			if d := cmp.Diff(want, got); d != "" {
 				t.Errorf("captured (-want +got):\n%s", d)
 			}
-			wantRes := Result{Whiteouts: []string{"/etc/shadow"}, Files: 3, Bytes: 10 + 15 + 5000}
+			wantRes := Result{Whiteouts: []string{"/etc/shadow"}, Files: 3, Bytes: 10 + 15 + 5000, DiffID: digestOf(raw)}
 			if d := cmp.Diff(wantRes, res); d != "" {
 				t.Errorf("result (-want +got):\n%s", d)
 			}
@@ -197,7 +199,6 @@ func TestWhiteoutsAndOpaqueDirs(t *testing.T) {
 		{name: "x/y/.wh.deleted"}, // duplicate
 		{name: "x/.wh..wh.plnk"},  // AUFS metadata: ignored
 		{name: "x/.wh..wh.aufs"},  // AUFS metadata: ignored
-		{name: "q/.wh."},          // empty name: ignored
 		{name: "../../evil/.wh.passwd"},
 		{name: "x/.wh.dir", typ: tar.TypeDir},
 		{name: "keep/file", body: "k"},
@@ -214,6 +215,7 @@ func TestWhiteoutsAndOpaqueDirs(t *testing.T) {
 		OpaqueDirs: []string{"/a", "/b/c"},
 		Files:      1,
 		Bytes:      1,
+		DiffID:     digestOf(blob),
 	}
 	if d := cmp.Diff(want, res); d != "" {
 		t.Errorf("result (-want +got):\n%s", d)
@@ -660,8 +662,58 @@ func TestEmptyInput(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d := cmp.Diff(Result{}, res); d != "" {
+	if d := cmp.Diff(Result{DiffID: digestOf(nil)}, res); d != "" {
 		t.Errorf("result (-want +got):\n%s", d)
+	}
+}
+
+func digestOf(b []byte) string {
+	sum := sha256.Sum256(b)
+	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
+// TestInvalidWhiteouts: a whiteout that names no file (".wh..", which would
+// delete the directory holding it, up to the root) is an error, as in
+// containerd, not a deletion.
+func TestInvalidWhiteouts(t *testing.T) {
+	for _, name := range []string{".wh..", "etc/.wh..", ".wh...", "usr/.wh...", "q/.wh."} {
+		t.Run(name, func(t *testing.T) {
+			blob := makeTar(t, []entry{{name: "etc/os-release", body: "ID=alpine\n"}, {name: name}})
+			_, _, err := collect(t, blob, wantAll(), Options{TempDir: t.TempDir()})
+			if !errors.Is(err, ErrInvalidWhiteout) || !strings.Contains(err.Error(), name) {
+				t.Errorf("err = %v, want ErrInvalidWhiteout naming %q", err, name)
+			}
+		})
+	}
+}
+
+// TestDiffIDVerified: the uncompressed stream must hash to Options.DiffID,
+// whatever the compression; a layer cut at a tar header boundary and
+// compressed again (a valid blob, a smaller layer) fails.
+func TestDiffIDVerified(t *testing.T) {
+	raw := makeTar(t, []entry{
+		{name: "etc/os-release", body: "ID=alpine\n"},
+		{name: "lib/apk/db/installed", body: "P:musl\nV:1.2.3\n"},
+		{name: "etc/motd", body: "hi\n"},
+	})
+	cut := makeTar(t, []entry{{name: "etc/os-release", body: "ID=alpine\n"}})
+	for name, blob := range map[string][]byte{"plain": raw, "gzip": gzipBytes(t, raw), "zstd": zstdBytes(t, raw)} {
+		t.Run(name, func(t *testing.T) {
+			if _, _, err := collect(t, blob, wantAll(), Options{TempDir: t.TempDir(), DiffID: digestOf(raw)}); err != nil {
+				t.Errorf("matching diff_id: %v", err)
+			}
+		})
+	}
+	for name, blob := range map[string][]byte{"another layer": gzipBytes(t, cut), "plain": cut} {
+		t.Run("mismatch "+name, func(t *testing.T) {
+			_, _, err := collect(t, blob, wantAll(), Options{TempDir: t.TempDir(), DiffID: digestOf(raw)})
+			if !errors.Is(err, ErrDiffIDMismatch) || !strings.Contains(err.Error(), digestOf(cut)) {
+				t.Errorf("err = %v, want ErrDiffIDMismatch naming the content's digest", err)
+			}
+		})
+	}
+	if _, _, err := collect(t, raw, wantAll(), Options{TempDir: t.TempDir(), DiffID: "md5:abc"}); !errors.Is(err, ErrDiffIDMismatch) {
+		t.Errorf("unusable diff_id: err = %v", err)
 	}
 }
 
