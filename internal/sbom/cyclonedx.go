@@ -306,9 +306,14 @@ func vulnerability(f *finding.Finding, refs map[string]string, tool report.Tool)
 	}}}
 
 	v.Analysis = analysis(f)
+	// The installed version is unaffected when a VEX statement says so or
+	// says it carries the fix (a backport); accepted risks stay affected.
 	status := cdx.VulnerabilityStatusAffected
-	if v.Analysis != nil && (v.Analysis.State == cdx.IASNotAffected || v.Analysis.State == cdx.IASFalsePositive) {
-		status = cdx.VulnerabilityStatusNotAffected
+	if v.Analysis != nil {
+		switch v.Analysis.State {
+		case cdx.IASNotAffected, cdx.IASFalsePositive, cdx.IASResolved:
+			status = cdx.VulnerabilityStatusNotAffected
+		}
 	}
 	versions := []cdx.AffectedVersions{{Version: f.InstalledVersion, Status: status}}
 	if rng := versRange(f); rng != "" {
@@ -476,9 +481,18 @@ func vexJustification(j string) cdx.ImpactAnalysisJustification {
 	return ""
 }
 
-// analysis derives the CycloneDX impact analysis from the annotations: a VEX
-// statement wins; a suppression without one is a false positive when its
-// reason says so and otherwise an accepted ("resolved", will not fix) risk.
+// analysis derives the CycloneDX 1.6 impact analysis from the annotations,
+// saying what happened rather than what would silence the finding:
+//   - a VEX statement wins: not_affected → "not_affected" with its
+//     justification, fixed → "resolved" ("the vulnerability has been
+//     remediated"), affected → "exploitable", under_investigation →
+//     "in_triage";
+//   - a suppression without one (an ignore-file entry, --ignore-unfixed) is
+//     an accepted risk: the flaw is still there, so "exploitable" with the
+//     response "will_not_fix", or "can_not_fix" when no fixed version
+//     exists. Its reason is free text, kept in the detail, never read as a
+//     VEX status or justification;
+//   - the --severity filter is a view, not an assessment: no analysis.
 func analysis(f *finding.Finding) *cdx.VulnerabilityAnalysis {
 	var supp *finding.Annotation
 	for i := range f.Annotations {
@@ -489,7 +503,10 @@ func analysis(f *finding.Finding) *cdx.VulnerabilityAnalysis {
 			switch strings.ToLower(a.Status) {
 			case "not_affected":
 				an.State = cdx.IASNotAffected
-				an.Justification = vexJustification(strings.ToLower(a.Reason))
+				// The reason is the justification, then ": " and the
+				// impact statement when there is one.
+				just, _, _ := strings.Cut(a.Reason, ":")
+				an.Justification = vexJustification(strings.ToLower(strings.TrimSpace(just)))
 			case "fixed":
 				an.State = cdx.IASResolved
 			case "affected":
@@ -509,18 +526,15 @@ func analysis(f *finding.Finding) *cdx.VulnerabilityAnalysis {
 	if supp == nil {
 		return nil
 	}
-	an := &cdx.VulnerabilityAnalysis{Detail: annotationDetail(supp)}
-	text := strings.ToLower(supp.Status + " " + supp.Reason)
-	switch {
-	case strings.Contains(text, "not_affected") || strings.Contains(text, "not affected"):
-		an.State = cdx.IASNotAffected
-	case strings.Contains(text, "false positive") || strings.Contains(text, "false_positive"):
-		an.State = cdx.IASFalsePositive
-	default:
-		an.State = cdx.IASResolved
-		an.Response = &[]cdx.ImpactAnalysisResponse{cdx.IARWillNotFix}
+	response := cdx.IARWillNotFix
+	if f.FixedVersion == "" {
+		response = cdx.IARCanNotFix
 	}
-	return an
+	return &cdx.VulnerabilityAnalysis{
+		State:    cdx.IASExploitable,
+		Response: &[]cdx.ImpactAnalysisResponse{response},
+		Detail:   annotationDetail(supp),
+	}
 }
 
 func annotationDetail(a *finding.Annotation) string {

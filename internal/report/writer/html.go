@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/drydock-scan/drydock/internal/finding"
 	"github.com/drydock-scan/drydock/internal/report"
 	"github.com/drydock-scan/drydock/internal/vocab"
 )
@@ -40,6 +41,19 @@ type htmlChart struct {
 
 type htmlPackage struct {
 	Name, Version, Ecosystem, Path string
+	Declared                       bool // read from a lockfile, not installed files
+}
+
+// htmlSecret is a secret with where it is and, when it does not count, why.
+type htmlSecret struct {
+	report.Secret
+	Where, Status, Why string
+}
+
+// htmlMisconfig is a misconfiguration and, when it does not count, why.
+type htmlMisconfig struct {
+	report.Misconfig
+	Status, Why string
 }
 
 type htmlHistory struct {
@@ -70,6 +84,7 @@ type htmlFinding struct {
 	Status     string   `json:"status"`
 	Suppressed bool     `json:"suppressed,omitempty"`
 	Path       string   `json:"path,omitempty"`
+	Declared   bool     `json:"declared,omitempty"`
 }
 
 type htmlView struct {
@@ -89,24 +104,28 @@ type htmlView struct {
 	Findings   []htmlFinding
 	Severities []htmlCard
 	Suppressed int
-	Secrets    []report.Secret
-	Misconfigs []report.Misconfig
-	Notes      []string
-	Packages   int
+	// Active secrets and misconfigurations, and those an ignore rule or
+	// --severity took out of the count (listed apart, folded).
+	Secrets              []htmlSecret
+	SuppressedSecrets    []htmlSecret
+	Misconfigs           []htmlMisconfig
+	SuppressedMisconfigs []htmlMisconfig
+	Notes                []string
+	Packages             int
 }
 
 // HTML writes one self-contained page (inline CSS and script, nothing
 // fetched): summary cards, a chart of findings per layer, the image history
-// with the packages each layer introduced, and a searchable, filterable
-// findings table.
+// with the packages each layer introduced, and a searchable, filterable,
+// sortable findings table.
 func HTML(w io.Writer, r *report.Report, opt Options) error {
 	r = r.Normalized()
 	t, err := template.New("html.tmpl").Funcs(template.FuncMap{
 		"severityColor": severityHex,
 		"lower":         strings.ToLower,
 		"shortDigest":   shortDigest,
-		"secretWhere":   func(s report.Secret) string { return secretWhere(&s) },
 		"join":          strings.Join,
+		"plural":        plural,
 	}).ParseFS(htmlFS, "html.tmpl")
 	if err != nil {
 		return fmt.Errorf("parsing HTML template: %w", err)
@@ -127,8 +146,23 @@ func htmlViewOf(r *report.Report, opt Options) *htmlView {
 		Tool:      strings.TrimSpace(r.Tool.Name + " " + r.Tool.Version),
 		SBOMMode:  mode(r, opt) == "sbom",
 		Verdict:   r.Verdict,
-		Secrets:   r.Secrets,
 		Packages:  len(r.Packages),
+	}
+	for _, x := range r.Secrets {
+		hs := htmlSecret{Secret: x, Where: secretWhere(&x), Status: suppressionStatus(x.Annotations), Why: whyNotCounted(x.Annotations)}
+		if hs.Status != "" {
+			v.SuppressedSecrets = append(v.SuppressedSecrets, hs)
+		} else {
+			v.Secrets = append(v.Secrets, hs)
+		}
+	}
+	for _, m := range r.Misconfigs {
+		hm := htmlMisconfig{Misconfig: m, Status: suppressionStatus(m.Annotations), Why: whyNotCounted(m.Annotations)}
+		if hm.Status != "" {
+			v.SuppressedMisconfigs = append(v.SuppressedMisconfigs, hm)
+		} else {
+			v.Misconfigs = append(v.Misconfigs, hm)
+		}
 	}
 	if r.Distro != nil {
 		v.Distro = r.Distro.PrettyName
@@ -140,7 +174,6 @@ func htmlViewOf(r *report.Report, opt Options) *htmlView {
 	if r.Image.Variant != "" {
 		v.Platform += "/" + r.Image.Variant
 	}
-	v.Misconfigs = r.Misconfigs
 	for _, n := range r.Notes {
 		s := n.Level + ": "
 		if n.Path != "" {
@@ -164,8 +197,8 @@ func htmlViewOf(r *report.Report, opt Options) *htmlView {
 	v.Cards = append(v.Cards, htmlCard{Label: "Packages", Value: strconv.Itoa(len(r.Packages)), Class: "info"})
 	if !v.SBOMMode {
 		v.Cards = append(v.Cards,
-			htmlCard{Label: "Secrets", Value: strconv.Itoa(len(r.Secrets)), Class: "info"},
-			htmlCard{Label: "Misconfigurations", Value: strconv.Itoa(len(r.Misconfigs)), Class: "info"},
+			htmlCard{Label: "Secrets", Value: strconv.Itoa(len(v.Secrets)), Class: "info"},
+			htmlCard{Label: "Misconfigurations", Value: strconv.Itoa(len(v.Misconfigs)), Class: "info"},
 		)
 		if k := kevCount(r); k > 0 {
 			v.Cards = append(v.Cards, htmlCard{Label: "Known exploited", Value: strconv.Itoa(k), Class: "kev"})
@@ -179,6 +212,7 @@ func htmlViewOf(r *report.Report, opt Options) *htmlView {
 		}
 	}
 
+	declared := declaredIDs(r)
 	for _, f := range r.Findings {
 		title := f.Title
 		if title == "" {
@@ -188,7 +222,7 @@ func htmlViewOf(r *report.Report, opt Options) *htmlView {
 			Severity: severityOf(f.Severity), ID: f.ID, URL: primaryURL(&f), Aliases: f.Aliases, KEV: f.KEV,
 			Package: f.Package.Name, Ecosystem: f.Package.Ecosystem, Installed: f.InstalledVersion,
 			Fixed: f.FixedVersion, Layer: f.Package.LayerIndex, Title: title, Status: statusText(&f),
-			Suppressed: f.Suppressed(), Path: f.Package.Path,
+			Suppressed: f.Suppressed(), Path: f.Package.Path, Declared: declared[f.Package.ID],
 		})
 	}
 	if v.Findings == nil {
@@ -259,7 +293,8 @@ func htmlHistoryOf(r *report.Report) []htmlHistory {
 		if p.Layer == nil {
 			continue
 		}
-		pkgs[p.Layer.Index] = append(pkgs[p.Layer.Index], htmlPackage{Name: p.Name, Version: p.Version, Ecosystem: p.Ecosystem, Path: p.PrimaryPath()})
+		pkgs[p.Layer.Index] = append(pkgs[p.Layer.Index], htmlPackage{Name: p.Name, Version: p.Version, Ecosystem: p.Ecosystem,
+			Path: p.PrimaryPath(), Declared: p.Declared})
 	}
 	findings := map[int]int{}
 	worst := map[int]string{}
@@ -300,6 +335,32 @@ func htmlHistoryOf(r *report.Report) []htmlHistory {
 		add(i+1, l.CreatedBy, l.Index, false)
 	}
 	return out
+}
+
+// whyNotCounted says which annotation took a secret or misconfiguration
+// out of the count: "example key (.drydockignore.yaml)".
+func whyNotCounted(as []finding.Annotation) string {
+	for _, kind := range []string{vocab.AnnotationSuppressed, vocab.AnnotationFiltered} {
+		for _, a := range as {
+			if a.Kind != kind {
+				continue
+			}
+			why := a.Reason
+			if a.Source != "" {
+				why = strings.TrimSpace(why + " (" + a.Source + ")")
+			}
+			return why
+		}
+	}
+	return ""
+}
+
+// plural is "1 secret", "2 secrets".
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return strconv.Itoa(n) + " " + word + "s"
 }
 
 func humanSize(n int64) string {

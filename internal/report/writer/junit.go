@@ -56,7 +56,7 @@ type junitSkipped struct {
 // with a failing test case per vulnerability (suppressed ones, VEX or ignore
 // rules, as skipped cases whatever ShowSuppressed says) and a
 // passing case for clean packages; suites for secrets and
-// misconfigurations; and a "policy" suite whose failed rules are failures.
+// misconfigurations (suppressed or filtered ones skipped too); and a "policy" suite whose failed rules are failures.
 func JUnit(w io.Writer, r *report.Report, _ Options) error {
 	r = r.Normalized()
 	ts := r.CreatedAt.UTC().Format("2006-01-02T15:04:05")
@@ -105,11 +105,15 @@ func JUnit(w io.Writer, r *report.Report, _ Options) error {
 	if len(r.Secrets) > 0 {
 		s := junitSuite{Name: "secrets", Timestamp: ts}
 		for _, x := range r.Secrets {
-			s.Cases = append(s.Cases, junitCase{
-				Name: x.RuleID + " " + secretWhere(&x), Classname: "secrets." + x.RuleID,
-				Failure: &junitFailure{Message: x.Title, Type: severityOf(x.Severity), Text: "Match: " + x.Match},
-			})
-			s.Failures++
+			c := junitCase{Name: x.RuleID + " " + secretWhere(&x), Classname: "secrets." + x.RuleID}
+			if st := suppressionStatus(x.Annotations); st != "" {
+				c.Skipped = &junitSkipped{Message: st}
+				s.Skipped++
+			} else {
+				c.Failure = &junitFailure{Message: x.Title, Type: severityOf(x.Severity), Text: "Match: " + x.Match}
+				s.Failures++
+			}
+			s.Cases = append(s.Cases, c)
 		}
 		s.Tests = len(s.Cases)
 		out.Suites = append(out.Suites, s)
@@ -124,11 +128,15 @@ func JUnit(w io.Writer, r *report.Report, _ Options) error {
 			if m.Fix != "" {
 				detail += "\nFix: " + m.Fix
 			}
-			s.Cases = append(s.Cases, junitCase{
-				Name: m.ID + " " + m.Title, Classname: "misconfigurations." + m.ID,
-				Failure: &junitFailure{Message: m.Title, Type: severityOf(m.Severity), Text: strings.TrimSpace(detail)},
-			})
-			s.Failures++
+			c := junitCase{Name: m.ID + " " + m.Title, Classname: "misconfigurations." + m.ID}
+			if st := suppressionStatus(m.Annotations); st != "" {
+				c.Skipped = &junitSkipped{Message: st}
+				s.Skipped++
+			} else {
+				c.Failure = &junitFailure{Message: m.Title, Type: severityOf(m.Severity), Text: strings.TrimSpace(detail)}
+				s.Failures++
+			}
+			s.Cases = append(s.Cases, c)
 		}
 		s.Tests = len(s.Cases)
 		out.Suites = append(out.Suites, s)

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/drydock-scan/drydock/internal/finding"
 	"github.com/drydock-scan/drydock/internal/report"
 	"github.com/drydock-scan/drydock/internal/vocab"
 )
@@ -73,17 +74,20 @@ func Markdown(w io.Writer, r *report.Report, opt Options) error {
 	if suppressed > 0 {
 		extra = append(extra, itoa(suppressed)+" suppressed (VEX or ignore rules)")
 	}
-	if len(r.Secrets) > 0 {
-		extra = append(extra, "🔑 "+itoa(len(r.Secrets))+" secrets")
+	secrets, activeSecrets, suppressedSecrets := visibleSecrets(r, opt)
+	if activeSecrets+suppressedSecrets > 0 {
+		extra = append(extra, "🔑 "+itoa(activeSecrets)+" secrets"+mdSuppressed(suppressedSecrets))
 	}
-	if len(r.Misconfigs) > 0 {
-		extra = append(extra, "⚙️ "+itoa(len(r.Misconfigs))+" misconfigurations")
+	misconfigs, activeMisconfigs, suppressedMisconfigs := visibleMisconfigs(r, opt)
+	if activeMisconfigs+suppressedMisconfigs > 0 {
+		extra = append(extra, "⚙️ "+itoa(activeMisconfigs)+" misconfigurations"+mdSuppressed(suppressedMisconfigs))
 	}
 	if len(extra) > 0 {
 		ew.printf("%s\n\n", strings.Join(extra, " · "))
 	}
 
 	fs := visible(r, opt)
+	declared := declaredIDs(r)
 	if len(fs) > 0 {
 		ew.printf("### Top findings\n\n")
 		ew.printf("| Severity | Vulnerability | Package | Installed | Fixed | Title |\n| --- | --- | --- | --- | --- | --- |\n")
@@ -106,8 +110,12 @@ func Markdown(w io.Writer, r *report.Report, opt Options) error {
 			if title == "" {
 				title = firstLine(f.Description)
 			}
+			pkg := mdCell(f.Package.Name)
+			if declared[f.Package.ID] {
+				pkg += " _(lockfile)_"
+			}
 			ew.printf("| %s | %s | %s | %s | %s | %s |\n", sevBadge(severityOf(f.Severity)), id,
-				mdCell(f.Package.Name), mdCell(f.InstalledVersion), mdCell(fixed), mdCell(truncate(title, 80)))
+				pkg, mdCell(f.InstalledVersion), mdCell(fixed), mdCell(truncate(title, 80)))
 		}
 		if len(fs) > markdownTop {
 			ew.printf("\n_…and %d more. See the full report._\n", len(fs)-markdownTop)
@@ -116,22 +124,46 @@ func Markdown(w io.Writer, r *report.Report, opt Options) error {
 	} else {
 		ew.printf("No vulnerabilities found. 🎉\n\n")
 	}
-	if len(r.Secrets) > 0 {
+	if len(secrets) > 0 {
 		ew.printf("### Secrets\n\n| Severity | Rule | Location | Layer |\n| --- | --- | --- | --- |\n")
-		for _, s := range r.Secrets {
-			ew.printf("| %s | `%s` | %s | %d |\n", sevBadge(severityOf(s.Severity)), s.RuleID, mdCell(secretWhere(&s)), s.LayerIndex)
+		for _, s := range secrets {
+			where := secretPlace(&s)
+			layer := secretLayer(&s)
+			if s.DeletedInLayer != nil {
+				layer += " (deleted in " + itoa(*s.DeletedInLayer) + ")"
+			}
+			ew.printf("| %s | `%s`%s | %s | %s |\n", sevBadge(severityOf(s.Severity)), s.RuleID,
+				mdStatus(s.Annotations), mdCell(where), mdCell(layer))
 		}
 		ew.printf("\n")
 	}
-	if len(r.Misconfigs) > 0 {
+	if len(misconfigs) > 0 {
 		ew.printf("### Misconfigurations\n\n| Severity | ID | Title | Fix |\n| --- | --- | --- | --- |\n")
-		for _, m := range r.Misconfigs {
-			ew.printf("| %s | `%s` | %s | %s |\n", sevBadge(severityOf(m.Severity)), m.ID, mdCell(m.Title), mdCell(m.Fix))
+		for _, m := range misconfigs {
+			ew.printf("| %s | `%s`%s | %s | %s |\n", sevBadge(severityOf(m.Severity)), m.ID,
+				mdStatus(m.Annotations), mdCell(m.Title), mdCell(m.Fix))
 		}
 		ew.printf("\n")
 	}
 	ew.printf("<sub>%s %s · %s</sub>\n", r.Tool.Name, r.Tool.Version, r.CreatedAt.UTC().Format("2006-01-02 15:04 UTC"))
 	return wrapErr("Markdown", ew.err)
+}
+
+// mdSuppressed tells how many of a kind an ignore rule or --severity took
+// out of the count.
+func mdSuppressed(n int) string {
+	if n == 0 {
+		return ""
+	}
+	return " (" + itoa(n) + " suppressed)"
+}
+
+// mdStatus marks a listed secret or misconfiguration that does not count.
+func mdStatus(as []finding.Annotation) string {
+	if st := suppressionStatus(as); st != "" {
+		return " _(" + st + ")_"
+	}
+	return ""
 }
 
 func sevBadge(s string) string {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -38,8 +39,15 @@ func sarifLevel(sev string) string {
 	return "note"
 }
 
-// securitySeverity is GitHub's numeric severity: the CVSS score when there
-// is one, else a score typical of the level.
+// securitySeverity is the rule property GitHub code scanning turns into a
+// security severity (over 9.0 critical, 7.0–8.9 high, 4.0–6.9 medium, 3.9
+// or less low); a rule without it shows only the SARIF level
+// (error/warning/note), like a code-quality finding. Every rule gets one:
+// the CVSS score when there is one, else a score typical of the level.
+// UNKNOWN gets "0.0", the bottom of the 0.0–10.0 range GitHub documents
+// (and Trivy's value for it): the alert shows as a low security alert,
+// ranked below every assessed one, and keeps its "UNKNOWN" tag; a higher
+// value would invent a severity no source gave.
 func securitySeverity(sev string, cvss float64) string {
 	if cvss > 0 {
 		return strconv.FormatFloat(cvss, 'f', 1, 64)
@@ -56,7 +64,7 @@ func securitySeverity(sev string, cvss float64) string {
 	case vocab.SevNegligible:
 		return "0.5"
 	}
-	return ""
+	return "0.0"
 }
 
 // sarifURI turns an absolute image path into a relative URI reference
@@ -180,9 +188,7 @@ func SARIF(w io.Writer, r *report.Report, opt Options) error {
 			"installedVersion": f.InstalledVersion,
 			"layerIndex":       f.Package.LayerIndex,
 		}
-		if ss := securitySeverity(sev, maxCVSS(&f)); ss != "" {
-			props["security-severity"] = ss
-		}
+		props["security-severity"] = securitySeverity(sev, maxCVSS(&f))
 		if f.FixedVersion != "" {
 			props["fixedVersion"] = f.FixedVersion
 		}
@@ -199,7 +205,8 @@ func SARIF(w io.Writer, r *report.Report, opt Options) error {
 		run.Results = append(run.Results, res)
 	}
 
-	for _, s := range r.Secrets {
+	secrets, _, _ := visibleSecrets(r, opt)
+	for _, s := range secrets {
 		sev := severityOf(s.Severity)
 		idx := rule(s.RuleID, func() *sarif.ReportingDescriptor {
 			d := &sarif.ReportingDescriptor{
@@ -213,9 +220,7 @@ func SARIF(w io.Writer, r *report.Report, opt Options) error {
 				},
 				Properties: sarif.Properties{"tags": []string{"secret", "security", sev}, "precision": "high"},
 			}
-			if ss := securitySeverity(sev, 0); ss != "" {
-				d.Properties["security-severity"] = ss
-			}
+			d.Properties["security-severity"] = securitySeverity(sev, 0)
 			return d
 		})
 		uri := imageURI(r)
@@ -226,19 +231,25 @@ func SARIF(w io.Writer, r *report.Report, opt Options) error {
 		if s.Match != "" {
 			msg += "\nMatch: " + s.Match
 		}
+		loc := sarifLocation(uri, s.Line)
+		fp := fingerprint(s.RuleID, s.Source, s.Path, strconv.Itoa(s.Line), s.Match)
 		res := &sarif.Result{
 			RuleID:              ptr(s.RuleID),
 			RuleIndex:           ptr(uint(idx)),
 			Level:               ptr(sarifLevel(sev)),
 			Message:             sarif.Message{Text: ptr(msg)},
-			Locations:           []*sarif.Location{sarifLocation(uri, s.Line)},
-			PartialFingerprints: map[string]any{fingerprintKey: fingerprint(s.RuleID, s.Source, s.Path, strconv.Itoa(s.Line), s.Match)},
+			Locations:           []*sarif.Location{loc},
+			PartialFingerprints: map[string]any{fingerprintKey: fp},
 		}
 		res.Properties = sarif.Properties{"severity": sev, "layerIndex": s.LayerIndex, "source": s.Source}
+		if finding.Suppressed(s.Annotations) {
+			res.Suppressions = []*sarif.Suppression{suppressionOf(s.Annotations, "secret:"+fp, loc)}
+		}
 		run.Results = append(run.Results, res)
 	}
 
-	for _, m := range r.Misconfigs {
+	misconfigs, _, _ := visibleMisconfigs(r, opt)
+	for _, m := range misconfigs {
 		sev := severityOf(m.Severity)
 		idx := rule(m.ID, func() *sarif.ReportingDescriptor {
 			help := m.Title
@@ -267,24 +278,27 @@ func SARIF(w io.Writer, r *report.Report, opt Options) error {
 				Help:             &sarif.MultiformatMessageString{Text: ptr(help), Markdown: ptr(md)},
 				Properties:       sarif.Properties{"tags": []string{"misconfiguration", "security", sev}, "precision": "very-high"},
 			}
-			if ss := securitySeverity(sev, 0); ss != "" {
-				d.Properties["security-severity"] = ss
-			}
+			d.Properties["security-severity"] = securitySeverity(sev, 0)
 			return d
 		})
 		msg := m.Title
 		if len(m.Evidence) > 0 {
 			msg += "\nEvidence: " + strings.Join(m.Evidence, "; ")
 		}
+		loc := sarifLocation(imageURI(r), 1)
+		fp := fingerprint(m.ID, r.Image.Name)
 		res := &sarif.Result{
 			RuleID:              ptr(m.ID),
 			RuleIndex:           ptr(uint(idx)),
 			Level:               ptr(sarifLevel(sev)),
 			Message:             sarif.Message{Text: ptr(msg)},
-			Locations:           []*sarif.Location{sarifLocation(imageURI(r), 1)},
-			PartialFingerprints: map[string]any{fingerprintKey: fingerprint(m.ID, r.Image.Name)},
+			Locations:           []*sarif.Location{loc},
+			PartialFingerprints: map[string]any{fingerprintKey: fp},
 		}
 		res.Properties = sarif.Properties{"severity": sev}
+		if finding.Suppressed(m.Annotations) {
+			res.Suppressions = []*sarif.Suppression{suppressionOf(m.Annotations, "misconfiguration:"+fp, loc)}
+		}
 		run.Results = append(run.Results, res)
 	}
 
@@ -332,7 +346,9 @@ func SARIF(w io.Writer, r *report.Report, opt Options) error {
 	return nil
 }
 
-func secretWhere(s *report.Secret) string {
+// secretPlace is the file and line of a secret, or the part of the image
+// config it is in ("the image env").
+func secretPlace(s *report.Secret) string {
 	where := s.Path
 	if s.Line > 0 {
 		where += ":" + strconv.Itoa(s.Line)
@@ -340,11 +356,35 @@ func secretWhere(s *report.Secret) string {
 	if where == "" {
 		where = "the image " + strings.TrimPrefix(s.Source, "config-")
 	}
-	where += fmt.Sprintf(" (layer %d)", s.LayerIndex)
+	return where
+}
+
+// secretWhere is secretPlace with the layer that added the secret.
+func secretWhere(s *report.Secret) string {
+	where := secretPlace(s)
+	switch layer := secretLayer(s); {
+	case s.LayerIndex >= 0:
+		where += fmt.Sprintf(" (layer %d)", s.LayerIndex)
+	case layer != "history":
+		where += " (" + layer + ")"
+	}
 	if s.DeletedInLayer != nil {
 		where += fmt.Sprintf(", deleted in layer %d but still readable in the image", *s.DeletedInLayer)
 	}
 	return where
+}
+
+// secretLayer names where a secret was added: its layer's index, or for
+// secrets outside every layer "image config" (environment, labels) or
+// "history" (a build step that made no layer, such as ARG or ENV).
+func secretLayer(s *report.Secret) string {
+	switch {
+	case s.LayerIndex >= 0:
+		return strconv.Itoa(s.LayerIndex)
+	case s.Source == "history":
+		return "history"
+	}
+	return "image config"
 }
 
 // vulnRule describes a vulnerability ID; fs are its findings (every affected
@@ -411,9 +451,7 @@ func vulnRule(f finding.Finding, fs []finding.Finding) *sarif.ReportingDescripto
 		Help:             &sarif.MultiformatMessageString{Text: ptr(tb.String()), Markdown: ptr(mb.String())},
 		Properties:       sarif.Properties{"tags": tags, "precision": "very-high"},
 	}
-	if ss := securitySeverity(sev, cvss); ss != "" {
-		d.Properties["security-severity"] = ss
-	}
+	d.Properties["security-severity"] = securitySeverity(sev, cvss)
 	return d
 }
 
@@ -435,9 +473,19 @@ func vulnMessage(f *finding.Finding) string {
 
 // suppression records why a finding is suppressed (VEX or ignore rule).
 func suppression(f *finding.Finding, loc *sarif.Location) *sarif.Suppression {
+	return suppressionOf(f.Annotations, f.Key(), loc)
+}
+
+// suppressionOf records why annotations suppress their subject (a VEX
+// statement, an ignore rule, --ignore-unfixed or --severity); key is the
+// subject's stable key, from which the suppression's GUID is derived.
+func suppressionOf(as []finding.Annotation, key string, loc *sarif.Location) *sarif.Suppression {
 	just := "suppressed"
-	for _, a := range f.Annotations {
-		if a.Kind == vocab.AnnotationVEX || a.Kind == vocab.AnnotationSuppressed {
+	pick := func(kinds ...string) bool {
+		for _, a := range as {
+			if !slices.Contains(kinds, a.Kind) {
+				continue
+			}
 			parts := []string{a.Kind}
 			if a.Status != "" {
 				parts = append(parts, a.Status)
@@ -449,14 +497,18 @@ func suppression(f *finding.Finding, loc *sarif.Location) *sarif.Suppression {
 				parts = append(parts, "("+a.Source+")")
 			}
 			just = strings.Join(parts, ": ")
-			break
+			return true
 		}
+		return false
+	}
+	if !pick(vocab.AnnotationVEX, vocab.AnnotationSuppressed) {
+		pick(vocab.AnnotationFiltered)
 	}
 	return &sarif.Suppression{
 		Kind:          "external",
 		Status:        ptr("accepted"),
 		Location:      loc,
-		Guid:          ptr(uuid.NewSHA1(uuid.NameSpaceOID, []byte(f.Key())).String()),
+		Guid:          ptr(uuid.NewSHA1(uuid.NameSpaceOID, []byte(key)).String()),
 		Justification: ptr(just),
 	}
 }

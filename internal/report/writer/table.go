@@ -43,18 +43,35 @@ func ansiSeverity(sev string) string {
 // cell is one table cell; style is an ANSI style used only with colour.
 type cell struct{ text, style string }
 
+// Widths of the version columns when the table fits a width: at most
+// versionMax runes, and down to versionMin when the last column (the title)
+// needs the room to reach lastWant runes. Longer versions (Go
+// pseudo-versions, rpm module versions) are cut in the middle, keeping the
+// release in front and the commit or build at the end.
+const (
+	versionMax = 24
+	versionMin = 20
+	lastWant   = 32
+	lastMin    = 12
+)
+
 // table renders aligned columns separated by two spaces. The last column is
-// not padded and is cut to fit width (when width > 0).
+// not padded and is cut to fit width (when width > 0); so are the columns
+// marked shrink, in the middle, to at most versionMax runes and, when the
+// last column needs the room, down to versionMin.
 type table struct {
 	headers []string
+	shrink  []int // indexes of the shrinkable (version) columns
 	rows    [][]cell
 }
 
 func (t *table) add(cells ...cell) { t.rows = append(t.rows, cells) }
 
-func (t *table) render(ew *errWriter, color bool, width int) {
+// layout returns the width of every column but the last, and the width the
+// last one is cut to (0: not cut).
+func (t *table) layout(width int) (widths []int, last int) {
 	n := len(t.headers)
-	widths := make([]int, n)
+	widths = make([]int, n)
 	for i, h := range t.headers {
 		widths[i] = utf8.RuneCountInString(h)
 	}
@@ -63,22 +80,53 @@ func (t *table) render(ew *errWriter, color bool, width int) {
 			widths[i] = max(widths[i], utf8.RuneCountInString(c.text))
 		}
 	}
-	last := -1
-	if width > 0 {
-		used := 0
-		for i := 0; i < n-1; i++ {
-			used += widths[i] + 2
-		}
-		last = max(width-used, 12)
+	if width <= 0 {
+		return widths, 0
 	}
+	floor := map[int]int{}
+	for _, i := range t.shrink {
+		if widths[i] > versionMax {
+			widths[i] = versionMax
+		}
+		floor[i] = max(versionMin, utf8.RuneCountInString(t.headers[i]))
+	}
+	used := func() int {
+		u := 0
+		for i := 0; i < n-1; i++ {
+			u += widths[i] + 2
+		}
+		return u
+	}
+	// Give the last column up to lastWant runes, one rune at a time from
+	// the widest shrinkable column.
+	want := min(widths[n-1], lastWant)
+	for width-used() < want {
+		best := -1
+		for _, i := range t.shrink {
+			if widths[i] > floor[i] && (best < 0 || widths[i] > widths[best]) {
+				best = i
+			}
+		}
+		if best < 0 {
+			break
+		}
+		widths[best]--
+	}
+	return widths, max(width-used(), lastMin)
+}
+
+func (t *table) render(ew *errWriter, color bool, width int) {
+	n := len(t.headers)
+	widths, last := t.layout(width)
 	line := func(cells []cell, header bool) {
 		var b strings.Builder
 		for i, c := range cells {
 			text := c.text
-			if i == n-1 {
-				if last > 0 {
-					text = truncate(text, last)
-				}
+			switch {
+			case i == n-1 && last > 0:
+				text = truncate(text, last)
+			case i < n-1:
+				text = truncateMiddle(text, widths[i])
 			}
 			style := c.style
 			if header {
@@ -117,6 +165,22 @@ func truncate(s string, n int) string {
 	return strings.TrimRight(string(r[:n-1]), " ") + "…"
 }
 
+// truncateMiddle cuts s to n runes by replacing its middle with "…", so
+// that both ends stay: "v0.0.0-20210921155107-089bfa567519" becomes
+// "v0.0.0-2021…089bfa567519" at 24 runes.
+func truncateMiddle(s string, n int) string {
+	if n <= 0 || utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	if n == 1 {
+		return "…"
+	}
+	r := []rune(s)
+	head := (n - 1) / 2
+	tail := n - 1 - head
+	return string(r[:head]) + "…" + string(r[len(r)-tail:])
+}
+
 // Table writes a human-readable report: a package list in sbom mode; in vuln
 // mode a summary line, the findings grouped by package (or by layer) and
 // sorted by severity, then secrets, misconfigurations, the policy verdict and
@@ -148,10 +212,14 @@ func Table(w io.Writer, r *report.Report, opt Options) error {
 	if mode(r, opt) == "sbom" {
 		ew.printf("Packages: %d\n\n", len(r.Packages))
 		if len(r.Packages) > 0 {
-			t := &table{headers: []string{"NAME", "VERSION", "TYPE", "LAYER", "PATH"}}
+			t := &table{headers: []string{"NAME", "VERSION", "TYPE", "LAYER", "PATH"}, shrink: []int{1}}
 			for i := range r.Packages {
 				p := &r.Packages[i]
-				t.add(cell{text: p.Name}, cell{text: p.Version}, cell{text: p.Ecosystem},
+				name := p.Name
+				if p.Declared {
+					name += lockfileSuffix
+				}
+				t.add(cell{text: name}, cell{text: p.Version}, cell{text: p.Ecosystem},
 					cell{text: layerText(p.Layer)}, cell{text: p.PrimaryPath()})
 			}
 			t.render(ew, opt.Color, opt.Width)
@@ -182,21 +250,27 @@ func Table(w io.Writer, r *report.Report, opt Options) error {
 	}
 
 	findings := visible(r, opt)
+	declared := declaredIDs(r)
 	if len(findings) > 0 {
 		if opt.GroupBy == "layer" {
-			writeFindingsByLayer(ew, r, findings, opt)
+			writeFindingsByLayer(ew, r, findings, declared, opt)
 		} else {
 			ew.printf("\n")
-			findingsTable(findings).render(ew, opt.Color, opt.Width)
+			findingsTable(findings, declared).render(ew, opt.Color, opt.Width)
 		}
 	} else {
 		ew.printf("\nNo vulnerabilities found.\n")
 	}
 
-	if len(r.Secrets) > 0 {
-		ew.printf("\nSecrets: %d\n\n", len(r.Secrets))
-		t := &table{headers: []string{"SEVERITY", "RULE", "LOCATION", "LAYER", "MATCH"}}
-		for _, s := range r.Secrets {
+	if secrets, active, suppressed := visibleSecrets(r, opt); active+suppressed > 0 {
+		ew.printf("\nSecrets: %d%s\n", active, suppressedNote(suppressed, opt))
+		showStatus := suppressed > 0 && opt.ShowSuppressed
+		headers := []string{"SEVERITY", "RULE", "LOCATION", "LAYER", "MATCH"}
+		if showStatus {
+			headers = []string{"SEVERITY", "RULE", "LOCATION", "LAYER", "STATUS", "MATCH"}
+		}
+		t := &table{headers: headers}
+		for _, s := range secrets {
 			loc := s.Path
 			if s.Line > 0 {
 				loc += ":" + strconv.Itoa(s.Line)
@@ -204,28 +278,58 @@ func Table(w io.Writer, r *report.Report, opt Options) error {
 			if loc == "" {
 				loc = s.Source
 			}
-			layer := strconv.Itoa(s.LayerIndex)
+			layer := secretLayer(&s)
 			if s.DeletedInLayer != nil {
 				layer += fmt.Sprintf(" (deleted in %d)", *s.DeletedInLayer)
 			}
 			sev := severityOf(s.Severity)
-			t.add(cell{text: sev, style: ansiSeverity(sev)}, cell{text: s.RuleID}, cell{text: loc},
-				cell{text: layer}, cell{text: s.Match})
+			cells := []cell{{text: sev, style: ansiSeverity(sev)}, {text: s.RuleID}, {text: loc}, {text: layer}}
+			if showStatus {
+				cells = append(cells, cell{text: suppressionStatus(s.Annotations), style: ansiDim})
+			}
+			t.add(append(cells, cell{text: s.Match})...)
 		}
-		t.render(ew, opt.Color, opt.Width)
+		if len(secrets) > 0 {
+			ew.printf("\n")
+			t.render(ew, opt.Color, opt.Width)
+		}
 	}
-	if len(r.Misconfigs) > 0 {
-		ew.printf("\nMisconfigurations: %d\n\n", len(r.Misconfigs))
-		t := &table{headers: []string{"ID", "SEVERITY", "CIS", "TITLE"}}
-		for _, m := range r.Misconfigs {
-			sev := severityOf(m.Severity)
-			t.add(cell{text: m.ID}, cell{text: sev, style: ansiSeverity(sev)}, cell{text: m.CIS}, cell{text: m.Title})
+	if misconfigs, active, suppressed := visibleMisconfigs(r, opt); active+suppressed > 0 {
+		ew.printf("\nMisconfigurations: %d%s\n", active, suppressedNote(suppressed, opt))
+		showStatus := suppressed > 0 && opt.ShowSuppressed
+		headers := []string{"ID", "SEVERITY", "CIS", "TITLE"}
+		if showStatus {
+			headers = []string{"ID", "SEVERITY", "CIS", "STATUS", "TITLE"}
 		}
-		t.render(ew, opt.Color, opt.Width)
+		t := &table{headers: headers}
+		for _, m := range misconfigs {
+			sev := severityOf(m.Severity)
+			cells := []cell{{text: m.ID}, {text: sev, style: ansiSeverity(sev)}, {text: m.CIS}}
+			if showStatus {
+				cells = append(cells, cell{text: suppressionStatus(m.Annotations), style: ansiDim})
+			}
+			t.add(append(cells, cell{text: m.Title})...)
+		}
+		if len(misconfigs) > 0 {
+			ew.printf("\n")
+			t.render(ew, opt.Color, opt.Width)
+		}
 	}
 	writeVerdict(ew, r, opt)
 	writeNotes(ew, r, opt)
 	return wrapErr("table", ew.err)
+}
+
+// suppressedNote tells how many secrets or misconfigurations an ignore
+// rule or --severity took out of the count, and where they are.
+func suppressedNote(suppressed int, opt Options) string {
+	switch {
+	case suppressed == 0:
+		return ""
+	case opt.ShowSuppressed:
+		return fmt.Sprintf(" (%d suppressed, shown below)", suppressed)
+	}
+	return fmt.Sprintf(" (%d suppressed; use --show-suppressed to list them)", suppressed)
 }
 
 func wrapErr(format string, err error) error {
@@ -277,13 +381,21 @@ func groupByPackage(fs []finding.Finding) [][]finding.Finding {
 	return groups
 }
 
-func findingsTable(fs []finding.Finding) *table {
-	t := &table{headers: []string{"PACKAGE", "INSTALLED", "FIXED", "VULNERABILITY", "SEVERITY", "STATUS", "LAYER", "TITLE"}}
+// findingsTable lists findings grouped by package; declared holds the IDs
+// of packages read from a lockfile, whose names are marked.
+func findingsTable(fs []finding.Finding, declared map[string]bool) *table {
+	t := &table{
+		headers: []string{"PACKAGE", "INSTALLED", "FIXED", "VULNERABILITY", "SEVERITY", "STATUS", "LAYER", "TITLE"},
+		shrink:  []int{1, 2},
+	}
 	for _, g := range groupByPackage(fs) {
 		for i, f := range g {
 			name := ""
 			if i == 0 {
 				name = f.Package.Name
+				if declared[f.Package.ID] {
+					name += lockfileSuffix
+				}
 			}
 			id := cell{text: f.ID}
 			if f.KEV {
@@ -318,7 +430,7 @@ func firstLine(s string) string {
 	return s
 }
 
-func writeFindingsByLayer(ew *errWriter, r *report.Report, fs []finding.Finding, opt Options) {
+func writeFindingsByLayer(ew *errWriter, r *report.Report, fs []finding.Finding, declared map[string]bool, opt Options) {
 	byLayer := map[int][]finding.Finding{}
 	for _, f := range fs {
 		byLayer[f.Package.LayerIndex] = append(byLayer[f.Package.LayerIndex], f)
@@ -343,7 +455,7 @@ func writeFindingsByLayer(ew *errWriter, r *report.Report, fs []finding.Finding,
 			ew.printf("  created by: %s\n", created)
 		}
 		ew.printf("\n")
-		findingsTable(lf).render(ew, opt.Color, opt.Width)
+		findingsTable(lf, declared).render(ew, opt.Color, opt.Width)
 	}
 	var rest []finding.Finding
 	for _, f := range fs {
@@ -353,7 +465,7 @@ func writeFindingsByLayer(ew *errWriter, r *report.Report, fs []finding.Finding,
 	}
 	if len(rest) > 0 {
 		ew.printf("\n%s\n\n", colorize(opt.Color, ansiBold, fmt.Sprintf("Unknown layer  (%d findings)", len(rest))))
-		findingsTable(rest).render(ew, opt.Color, opt.Width)
+		findingsTable(rest, declared).render(ew, opt.Color, opt.Width)
 	}
 }
 

@@ -27,7 +27,9 @@ type Options struct {
 	Width int
 	// GroupBy groups the table's findings by "package" (default) or "layer".
 	GroupBy string
-	// ShowSuppressed lists suppressed findings (VEX, ignore rules) too.
+	// ShowSuppressed lists suppressed findings (VEX, ignore rules) too, and
+	// the secrets and misconfigurations that ignore rules or --severity took
+	// out of the count; they are never counted as active.
 	ShowSuppressed bool
 	// Template is the text/template source for the "template" format.
 	Template string
@@ -138,6 +140,72 @@ func counts(r *report.Report) (bySev map[string]int, total, suppressed int) {
 	}
 	return bySev, total, suppressed
 }
+
+// suppressionStatus is "suppressed" when annotations take a secret or a
+// misconfiguration out of the count (ignore rule), "filtered" when only
+// --severity does, else "".
+func suppressionStatus(as []finding.Annotation) string {
+	status := ""
+	for _, a := range as {
+		switch a.Kind {
+		case vocab.AnnotationSuppressed:
+			return "suppressed"
+		case vocab.AnnotationFiltered:
+			status = "filtered"
+		}
+	}
+	return status
+}
+
+// visibleSecrets returns the secrets a writer lists (all of them with
+// ShowSuppressed, else the active ones) and how many are suppressed or
+// filtered. r must be normalised.
+func visibleSecrets(r *report.Report, opt Options) (list []report.Secret, active, suppressed int) {
+	for _, s := range r.Secrets {
+		if finding.Suppressed(s.Annotations) {
+			suppressed++
+			if !opt.ShowSuppressed {
+				continue
+			}
+		} else {
+			active++
+		}
+		list = append(list, s)
+	}
+	return list, active, suppressed
+}
+
+// visibleMisconfigs is visibleSecrets for misconfigurations.
+func visibleMisconfigs(r *report.Report, opt Options) (list []report.Misconfig, active, suppressed int) {
+	for _, m := range r.Misconfigs {
+		if finding.Suppressed(m.Annotations) {
+			suppressed++
+			if !opt.ShowSuppressed {
+				continue
+			}
+		} else {
+			active++
+		}
+		list = append(list, m)
+	}
+	return list, active, suppressed
+}
+
+// declaredIDs returns the IDs of the packages read from a lockfile rather
+// than from installed files, so that writers can tell the two copies of a
+// package apart.
+func declaredIDs(r *report.Report) map[string]bool {
+	ids := map[string]bool{}
+	for i := range r.Packages {
+		if r.Packages[i].Declared {
+			ids[r.Packages[i].ID] = true
+		}
+	}
+	return ids
+}
+
+// lockfileSuffix marks a declared package's name in the table and Markdown.
+const lockfileSuffix = " (lockfile)"
 
 // statusText describes a finding's status, with the reason it is suppressed.
 func statusText(f *finding.Finding) string {

@@ -288,7 +288,7 @@ func TestSARIFLevelsAndScores(t *testing.T) {
 		{vocab.SevMedium, 5.5, "warning", "5.5"},
 		{vocab.SevMedium, 0, "warning", "5.5"},
 		{vocab.SevLow, 0, "note", "2.0"},
-		{vocab.SevUnknown, 0, "note", ""},
+		{vocab.SevUnknown, 0, "note", "0.0"},
 	}
 	for _, tt := range tests {
 		if got := sarifLevel(tt.sev); got != tt.level {
@@ -334,7 +334,7 @@ func TestTable(t *testing.T) {
 			t.Errorf("finding row of %d runes exceeds the width 120: %q", n, line)
 		}
 	}
-	if rows != 5 || !strings.Contains(out, "Important: gl…") {
+	if rows != 5 || !strings.Contains(out, "Important: g…") {
 		t.Errorf("want 5 finding rows with titles cut to the width:\n%s", out)
 	}
 	for _, want := range []string{"ALSA-2023:5453 [KEV]", "Suppressed: 1 (use --show-suppressed", "Secrets: 1", "Misconfigurations: 2",
@@ -607,6 +607,33 @@ func TestHTMLInBrowser(t *testing.T) {
 	dom = run("--dump-dom", "file://"+page+"#q=glibc")
 	if n := rowsIn(dom); n != 1 || !bytes.Contains(dom, []byte("showing 1 of 5")) {
 		t.Errorf("filter q=glibc left %d rows, want 1", n)
+	}
+
+	// The report with real corners, sorted by package from the URL: the
+	// headers say so, the lockfile copy of lodash is marked, the whole
+	// PyPI description is the clamped title's tooltip.
+	corners := filepath.Join(dir, "corners.html")
+	if err := os.WriteFile(corners, render(t, "html", cornerReport(), Options{}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dom = run("--dump-dom", "file://"+corners+"#sort=pkg")
+	var pkgs []string
+	body := regexp.MustCompile(`(?s)<tbody id="findings-body">(.*?)</tbody>`).Find(dom)
+	for _, m := range regexp.MustCompile(`<td><b>([^<]*)</b>`).FindAllSubmatch(body, -1) {
+		pkgs = append(pkgs, string(m[1]))
+	}
+	wantPkgs := []string{"glibc", "golang.org/x/crypto", "golang.org/x/net", "libcap", "lodash", "lodash", "ncurses-libs", "requests"}
+	if diff := cmp.Diff(wantPkgs, pkgs); diff != "" {
+		t.Errorf("rows sorted by #sort=pkg (-want +got):\n%s", diff)
+	}
+	for _, want := range []string{
+		`data-sort="pkg" aria-sort="ascending"`, `data-sort="sev" aria-sort="none"`,
+		`<b>lodash</b><span class="badge lock">lockfile</span>`,
+		`<div class="clamp" title="Requests is a HTTP library. Since Requests 2.3.0,`,
+	} {
+		if !bytes.Contains(dom, []byte(want)) {
+			t.Errorf("rendered DOM of the corners report lacks %q", want)
+		}
 	}
 
 	shot := filepath.Join(dir, "report.png")
