@@ -82,6 +82,23 @@ func TestCycloneDXAnalysisSaysWhatHappened(t *testing.T) {
 			want: &analysis{State: "in_triage", Installed: "affected", Detail: "source: .vex/libcap.openvex.json"},
 		},
 		{
+			name: "VEX statements deciding each CVE of the vendor advisory",
+			as: []finding.Annotation{
+				{Kind: vocab.AnnotationVEX, Source: "a.openvex.json", Status: "not_affected (CVE-2023-2602)", Reason: "vulnerable_code_not_present"},
+				{Kind: vocab.AnnotationVEX, Source: "b.openvex.json", Status: "fixed (CVE-2023-2603)"},
+				{Kind: vocab.AnnotationSuppressed, Source: "a.openvex.json, b.openvex.json", Status: "not_affected",
+					Reason: "VEX not_affected (CVE-2023-2602): vulnerable_code_not_present; fixed (CVE-2023-2603)"},
+			},
+			want: &analysis{State: "not_affected", Justification: "code_not_present", Installed: "unaffected",
+				Detail: "VEX not_affected (CVE-2023-2602): vulnerable_code_not_present; fixed (CVE-2023-2603); source: a.openvex.json, b.openvex.json"},
+		},
+		{
+			name: "VEX statement on one CVE of the vendor advisory only: no analysis of the whole",
+			as: []finding.Annotation{
+				{Kind: vocab.AnnotationVEX, Source: "a.openvex.json", Status: "not_affected (CVE-2023-2602)", Reason: "vulnerable_code_not_present"},
+			},
+		},
+		{
 			name: "--severity filter: no analysis, nobody assessed it",
 			as:   []finding.Annotation{{Kind: vocab.AnnotationFiltered, Source: "--severity", Reason: "severity not selected"}},
 		},

@@ -487,7 +487,11 @@ func vexJustification(j string) cdx.ImpactAnalysisJustification {
 //     justification, fixed → "resolved" ("the vulnerability has been
 //     remediated"), affected → "exploitable", under_investigation →
 //     "in_triage";
-//   - a suppression without one (an ignore-file entry, --ignore-unfixed) is
+//   - a finding whose CVEs VEX statements decide one by one (a vendor
+//     advisory: their status names the CVEs, "not_affected (CVE-…)") is
+//     assessed by the suppression they add together: "not_affected" or
+//     "resolved"; while some CVE is undecided it gets no analysis;
+//   - a suppression without VEX (an ignore-file entry, --ignore-unfixed) is
 //     an accepted risk: the flaw is still there, so "exploitable" with the
 //     response "will_not_fix", or "can_not_fix" when no fixed version
 //     exists. Its reason is free text, kept in the detail, never read as a
@@ -503,10 +507,7 @@ func analysis(f *finding.Finding) *cdx.VulnerabilityAnalysis {
 			switch strings.ToLower(a.Status) {
 			case "not_affected":
 				an.State = cdx.IASNotAffected
-				// The reason is the justification, then ": " and the
-				// impact statement when there is one.
-				just, _, _ := strings.Cut(a.Reason, ":")
-				an.Justification = vexJustification(strings.ToLower(strings.TrimSpace(just)))
+				an.Justification = vexReasonJustification(a.Reason)
 			case "fixed":
 				an.State = cdx.IASResolved
 			case "affected":
@@ -526,6 +527,20 @@ func analysis(f *finding.Finding) *cdx.VulnerabilityAnalysis {
 	if supp == nil {
 		return nil
 	}
+	switch strings.ToLower(supp.Status) {
+	case "not_affected":
+		an := &cdx.VulnerabilityAnalysis{State: cdx.IASNotAffected, Detail: annotationDetail(supp)}
+		for _, a := range f.Annotations {
+			if a.Kind == vocab.AnnotationVEX && strings.HasPrefix(strings.ToLower(a.Status), "not_affected") {
+				if an.Justification = vexReasonJustification(a.Reason); an.Justification != "" {
+					break
+				}
+			}
+		}
+		return an
+	case "fixed":
+		return &cdx.VulnerabilityAnalysis{State: cdx.IASResolved, Detail: annotationDetail(supp)}
+	}
 	response := cdx.IARWillNotFix
 	if f.FixedVersion == "" {
 		response = cdx.IARCanNotFix
@@ -535,6 +550,13 @@ func analysis(f *finding.Finding) *cdx.VulnerabilityAnalysis {
 		Response: &[]cdx.ImpactAnalysisResponse{response},
 		Detail:   annotationDetail(supp),
 	}
+}
+
+// vexReasonJustification reads the justification a VEX annotation's reason
+// starts with (the impact statement follows after ": ").
+func vexReasonJustification(reason string) cdx.ImpactAnalysisJustification {
+	just, _, _ := strings.Cut(reason, ":")
+	return vexJustification(strings.ToLower(strings.TrimSpace(just)))
 }
 
 func annotationDetail(a *finding.Annotation) string {
