@@ -75,8 +75,16 @@ func (r *Report) Summarise() {
 		s.Findings++
 		s.BySeverity[r.Findings[i].Severity]++
 	}
-	s.Secrets = len(r.Secrets)
-	s.Misconfigs = len(r.Misconfigs)
+	for i := range r.Secrets {
+		if !finding.Suppressed(r.Secrets[i].Annotations) {
+			s.Secrets++
+		}
+	}
+	for i := range r.Misconfigs {
+		if !finding.Suppressed(r.Misconfigs[i].Annotations) {
+			s.Misconfigs++
+		}
+	}
 	for i := range r.Coverage {
 		if !r.Coverage[i].Complete() {
 			s.CoverageGaps++
