@@ -789,49 +789,71 @@ func TestSecretsAcrossLayers(t *testing.T) {
 func TestVEXOnImageScan(t *testing.T) {
 	img := almaImage(t, "9.0", "rpmdb.sqlite", "almalinux-9.0-rpmdb.sqlite.gz")
 	// The policy package's OpenVEX document names one image by digest (and
-	// must not apply to another); this one names the package alone.
-	openvex := filepath.Join(t.TempDir(), "glibc.openvex.json")
-	if err := os.WriteFile(openvex, []byte(`{
+	// must not apply to another); these name the package alone.
+	dir := t.TempDir()
+	writeVEX := func(name, vuln string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(`{
   "@context": "https://openvex.dev/ns/v0.2.0",
   "@id": "https://example.com/vex/2026-002",
   "author": "Example Security Team",
   "timestamp": "2026-11-01T09:00:00Z",
   "version": 1,
   "statements": [{
-    "vulnerability": {"name": "CVE-2023-4911"},
+    "vulnerability": {"name": "`+vuln+`"},
     "products": [{"@id": "pkg:rpm/almalinux/glibc@2.34-28.el9_0?arch=aarch64"}],
     "status": "not_affected",
     "justification": "vulnerable_code_not_in_execute_path",
     "impact_statement": "no setuid-root binaries in the image"
   }]
 }`), 0o644); err != nil {
-		t.Fatal(err)
+			t.Fatal(err)
+		}
+		return p
 	}
-	for _, vex := range []string{openvex, "../../internal/policy/testdata/vex/glibc.cdx.json", "../../internal/policy/testdata/vex/glibc.csaf.json"} {
+	glibcOf := func(t *testing.T, rep *report.Report) int {
+		for i, f := range rep.Findings {
+			if f.Package.Name == "glibc" && f.ID == "ALSA-2023:5453" {
+				return i
+			}
+		}
+		t.Fatalf("no glibc ALSA-2023:5453 finding")
+		return -1
+	}
+	// Each document speaks of CVE-2023-4911 only; ALSA-2023:5453 also fixes
+	// CVE-2023-4527, -4806 and -4813, so it is annotated and still counts.
+	for _, vex := range []string{writeVEX("glibc.openvex.json", "CVE-2023-4911"),
+		"../../internal/policy/testdata/vex/glibc.cdx.json", "../../internal/policy/testdata/vex/glibc.csaf.json"} {
 		doc := filepath.Base(vex)
 		t.Run(doc, func(t *testing.T) {
 			rep, res := scanJSON(t, "--scanners", "vuln", "--vex", vex, "--policy", "builtin:kev", img)
-			var glibc *report.Report = rep
-			suppressed := false
-			for _, f := range glibc.Findings {
-				if f.Package.Name == "glibc" && f.ID == "ALSA-2023:5453" {
-					suppressed = f.Suppressed()
-					if !suppressed {
-						t.Errorf("glibc ALSA-2023:5453 not suppressed by %s: %+v", doc, f.Annotations)
-					}
-				}
+			f := &rep.Findings[glibcOf(t, rep)]
+			annotated := false
+			for _, a := range f.Annotations {
+				annotated = annotated || a.Kind == "vex" && a.Status == "not_affected (CVE-2023-4911)"
 			}
-			if !suppressed {
-				return
+			if f.Suppressed() || !annotated {
+				t.Errorf("glibc ALSA-2023:5453 with %s: suppressed %v, annotations %+v; want annotated for CVE-2023-4911 only",
+					doc, f.Suppressed(), f.Annotations)
 			}
-			// glibc-common and glibc-minimal-langpack carry the same
-			// advisory; the documents speak of glibc only, so the KEV policy
-			// still fails on them.
-			if res.code != 1 || !strings.Contains(res.stderr, "glibc-common") && !strings.Contains(res.stdout, "glibc-common") {
-				t.Errorf("exit %d; want 1 with the remaining KEV findings named\n%s", res.code, res.stderr)
+			if res.code != 1 {
+				t.Errorf("exit %d; want 1: KEV findings remain\n%s", res.code, res.stderr)
 			}
 		})
 	}
+	// A statement about the advisory itself suppresses it.
+	t.Run("advisory", func(t *testing.T) {
+		rep, res := scanJSON(t, "--scanners", "vuln", "--vex", writeVEX("alsa.openvex.json", "ALSA-2023:5453"), "--policy", "builtin:kev", img)
+		if f := &rep.Findings[glibcOf(t, rep)]; !f.Suppressed() {
+			t.Errorf("glibc ALSA-2023:5453 not suppressed: %+v", f.Annotations)
+		}
+		// glibc-common and glibc-minimal-langpack carry the same advisory;
+		// the document speaks of glibc only, so the KEV policy still fails
+		// on them.
+		if res.code != 1 || !strings.Contains(res.stderr, "glibc-common") && !strings.Contains(res.stdout, "glibc-common") {
+			t.Errorf("exit %d; want 1 with the remaining KEV findings named\n%s", res.code, res.stderr)
+		}
+	})
 	// Without VEX, the KEV policy fails and names glibc.
 	_, res := scanJSON(t, "--scanners", "vuln", "--policy", "builtin:kev", img)
 	if res.code != 1 {

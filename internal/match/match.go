@@ -21,7 +21,10 @@ import (
 
 // Version of the matcher: bump when the findings for the same inventory and
 // database change.
-const Version = 1
+//
+// 2: a version listed by an OSV record takes the fix of the range that
+// contains it; Go fixed versions carry the "v" of the installed version.
+const Version = 2
 
 // Options tune matching.
 type Options struct {
@@ -214,17 +217,16 @@ type hit struct {
 }
 
 // affected evaluates an advisory's ranges and versions for v, per the OSV
-// schema's evaluation rules.
+// schema's evaluation rules: v is affected when a range contains it or the
+// versions list holds it. A listed version still takes the fix (and range
+// text) of the range that contains it; when no range does, the smallest fix
+// above v, if any.
 func affected(c version.Comparator, adv *vulndb.Advisory, v string) (hit, bool, error) {
-	if slices.Contains(adv.Versions, v) {
-		return hit{rangeText: "version " + v + " listed"}, true, nil
-	}
+	listed := slices.Contains(adv.Versions, v)
 	var firstErr error
 	for _, r := range adv.Ranges {
-		cmpFn := c.Compare
-		if r.Type == "SEMVER" {
-			cmpFn = version.SemVer().Compare
-		} else if r.Type != "ECOSYSTEM" {
+		cmpFn, ok := rangeComparator(c, r.Type)
+		if !ok {
 			continue
 		}
 		h, ok, err := inRange(cmpFn, r.Events, v)
@@ -238,7 +240,52 @@ func affected(c version.Comparator, adv *vulndb.Advisory, v string) (hit, bool, 
 			return h, true, nil
 		}
 	}
+	if listed {
+		return hit{rangeText: "version " + v + " listed", fixed: nextFix(c, adv.Ranges, v)}, true, nil
+	}
 	return hit{}, false, firstErr
+}
+
+// rangeComparator returns the comparison for an OSV range type: SEMVER
+// ranges compare as semantic versions whatever the ecosystem, ECOSYSTEM
+// ranges with the ecosystem's comparator; other types (GIT) are not
+// evaluated.
+func rangeComparator(c version.Comparator, typ string) (func(a, b string) (int, error), bool) {
+	switch typ {
+	case "SEMVER":
+		return version.SemVer().Compare, true
+	case "ECOSYSTEM":
+		return c.Compare, true
+	}
+	return nil, false
+}
+
+// nextFix returns the smallest "fixed" event above v in ranges, or "".
+// Events that cannot be compared are skipped.
+func nextFix(c version.Comparator, ranges []vulndb.Range, v string) string {
+	best := ""
+	var bestCmp func(a, b string) (int, error)
+	for _, r := range ranges {
+		cmpFn, ok := rangeComparator(c, r.Type)
+		if !ok {
+			continue
+		}
+		for _, e := range r.Events {
+			if e.Fixed == "" {
+				continue
+			}
+			if above, err := cmpFn(e.Fixed, v); err != nil || above <= 0 {
+				continue
+			}
+			if best != "" {
+				if d, err := bestCmp(e.Fixed, best); err != nil || d >= 0 {
+					continue
+				}
+			}
+			best, bestCmp = e.Fixed, cmpFn
+		}
+	}
+	return best
 }
 
 func inRange(cmp func(a, b string) (int, error), events []vulndb.Event, v string) (hit, bool, error) {
@@ -332,7 +379,7 @@ func (m *Matcher) newFinding(ctx context.Context, p *inventory.Package, adv *vul
 		Aliases:          slices.Clone(adv.Aliases),
 		Package:          refOf(p),
 		InstalledVersion: p.Version,
-		FixedVersion:     h.fixed,
+		FixedVersion:     fixedLikeInstalled(p, h.fixed),
 		Title:            adv.Summary,
 		Description:      adv.Details,
 		References:       adv.References,
@@ -405,6 +452,16 @@ func (m *Matcher) newFinding(ctx context.Context, p *inventory.Package, adv *vul
 	}
 	f.Severity, f.SeveritySource = severity(adv.VendorSeverity, f.CVSS, nvd)
 	return f, nil
+}
+
+// fixedLikeInstalled writes a fixed version the way the installed version
+// is written: Go module versions carry a "v" ("v0.3.5") that the Go
+// vulnerability database leaves out of its SEMVER events ("0.3.7").
+func fixedLikeInstalled(p *inventory.Package, fixed string) string {
+	if fixed != "" && p.Ecosystem == inventory.EcoGo && strings.HasPrefix(p.Version, "v") && !strings.HasPrefix(fixed, "v") {
+		return "v" + fixed
+	}
+	return fixed
 }
 
 func cvssVersion(s vulndb.Severity) string {

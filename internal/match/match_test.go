@@ -1,8 +1,14 @@
 package match
 
 import (
+	"archive/zip"
 	"context"
 	"encoding/json"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -211,5 +217,370 @@ func TestFindingKeepsEcosystemSpecific(t *testing.T) {
 	}
 	if got := string(res.Findings[0].Evidence[0].EcosystemSpecific); got != es {
 		t.Errorf("ecosystem_specific = %s, want %s", got, es)
+	}
+}
+
+// sharedData returns the path of a file of the project's shared test data
+// (beside the repository, at $DRYDOCK_SHARED_DATA or at /work/shared/data),
+// or skips the test.
+func sharedData(t *testing.T, rel string) string {
+	t.Helper()
+	var dirs []string
+	if d := os.Getenv("DRYDOCK_SHARED_DATA"); d != "" {
+		dirs = append(dirs, d)
+	}
+	dirs = append(dirs, filepath.Join("..", "..", "..", "shared", "data"), "/work/shared/data")
+	for _, d := range dirs {
+		p := filepath.Join(d, filepath.FromSlash(rel))
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	t.Skipf("shared data %s not found in %v", rel, dirs)
+	return ""
+}
+
+// realDB builds a database from real OSV archives with the importer that
+// `drydock db update` uses, and opens it.
+func realDB(t *testing.T, zips map[string]string) *vulndb.DB {
+	t.Helper()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "real.db")
+	bld, err := vulndb.NewBuilder(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, eco := range slices.Sorted(maps.Keys(zips)) {
+		f, err := os.Open(zips[eco])
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, err := f.Stat()
+		if err == nil {
+			_, err = bld.ImportOSVZip(ctx, f, st.Size(), zips[eco], vulndb.SourceInfo{Name: "osv/" + eco})
+		}
+		f.Close()
+		if err != nil {
+			t.Fatalf("importing %s: %v", zips[eco], err)
+		}
+	}
+	if _, err := bld.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	db, err := vulndb.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// osvFixes reads the ECOSYSTEM/SEMVER "fixed" events of every record in an
+// OSV archive, by record ID and normalised package name (every affected
+// package has a key, with no events if it has no fix).
+func osvFixes(t *testing.T, zipPath string) map[[2]string][]string {
+	t.Helper()
+	zr, err := zip.OpenReader(zipPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zr.Close()
+	out := map[[2]string][]string{}
+	for _, f := range zr.File {
+		rc, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rec struct {
+			ID       string `json:"id"`
+			Affected []struct {
+				Package struct{ Ecosystem, Name string } `json:"package"`
+				Ranges  []struct {
+					Type   string              `json:"type"`
+					Events []map[string]string `json:"events"`
+				} `json:"ranges"`
+			} `json:"affected"`
+		}
+		err = json.NewDecoder(rc).Decode(&rec)
+		rc.Close()
+		if err != nil {
+			t.Fatalf("%s: %v", f.Name, err)
+		}
+		for _, a := range rec.Affected {
+			key := [2]string{rec.ID, vulndb.NormalizeName(a.Package.Ecosystem, a.Package.Name)}
+			if _, ok := out[key]; !ok {
+				out[key] = nil // a record without a fix is still listed
+			}
+			for _, r := range a.Ranges {
+				if r.Type != "ECOSYSTEM" && r.Type != "SEMVER" {
+					continue
+				}
+				for _, e := range r.Events {
+					if fx := e["fixed"]; fx != "" {
+						out[key] = append(out[key], fx)
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+// TestListedVersionKeepsFix: an OSV record whose "versions" list holds the
+// installed version still gives the fix of the range that contains it
+// (2,447 of 2,661 PyPI records carry both). Without it --ignore-unfixed hid
+// every PyPI finding.
+func TestListedVersionKeepsFix(t *testing.T) {
+	db := realDB(t, map[string]string{"PyPI": "../../testdata/mirror/PyPI/all.zip"})
+	inv := inventory.Inventory{Packages: []inventory.Package{
+		{ID: "r", Name: "requests", Version: "2.25.0", Ecosystem: inventory.EcoPyPI},
+		{ID: "u", Name: "urllib3", Version: "1.26.4", Ecosystem: inventory.EcoPyPI},
+	}}
+	res, err := (&Matcher{DB: db}).Match(context.Background(), &inv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type row struct{ Pkg, ID, Fixed, Status, Range string }
+	var got []row
+	for _, f := range res.Findings {
+		got = append(got, row{f.Package.Name, f.ID, f.FixedVersion, f.Status, f.Evidence[0].Range})
+	}
+	slices.SortFunc(got, func(a, b row) int { return strings.Compare(a.Pkg+a.ID, b.Pkg+b.ID) })
+	// The fixes and ranges as the records (pypa/advisory-database) give them.
+	want := []row{
+		{"requests", "PYSEC-2023-74", "2.31.0", vocab.StatusFixed, ">=2.3.0, <2.31.0"},
+		{"urllib3", "PYSEC-2021-108", "1.26.5", vocab.StatusFixed, ">=0, <1.26.5"},
+		{"urllib3", "PYSEC-2023-192", "1.26.17", vocab.StatusFixed, ">=0, <1.26.17"},
+		{"urllib3", "PYSEC-2023-212", "1.26.18", vocab.StatusFixed, ">=0, <1.26.18"},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("findings (-want +got):\n%s", diff)
+	}
+}
+
+// TestListedVersionKeepsFixSharedData: django 3.2 and urllib3 1.26.4 against
+// the whole PyPI archive of shared/data (the issue's SBOM: 28 findings, all
+// shown unfixed before). Every finding whose record has a fix above the
+// installed version carries the smallest such fix: the fix of the interval
+// that holds it.
+func TestListedVersionKeepsFixSharedData(t *testing.T) {
+	zipPath := sharedData(t, "osv/PyPI/all.zip")
+	db := realDB(t, map[string]string{"PyPI": zipPath})
+	fixes := osvFixes(t, zipPath)
+	pep440, err := version.For("PyPI")
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv := inventory.Inventory{Packages: []inventory.Package{
+		{ID: "d", Name: "Django", Version: "3.2", Ecosystem: inventory.EcoPyPI},
+		{ID: "u", Name: "urllib3", Version: "1.26.4", Ecosystem: inventory.EcoPyPI},
+	}}
+	res, err := (&Matcher{DB: db}).Match(context.Background(), &inv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Findings) != 28 {
+		t.Errorf("%d findings, want 28", len(res.Findings))
+	}
+	withFix := 0
+	for _, f := range res.Findings {
+		want := ""
+		for _, ev := range f.Evidence {
+			for _, fx := range fixes[[2]string{ev.Advisory, vulndb.NormalizeName("PyPI", f.Package.Name)}] {
+				above, err := pep440.Compare(fx, f.InstalledVersion)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if above <= 0 {
+					continue
+				}
+				if smaller, _ := pep440.Compare(fx, want); want == "" || smaller < 0 {
+					want = fx
+				}
+			}
+		}
+		if want != "" {
+			withFix++
+		}
+		wantStatus := vocab.StatusAffected
+		if want != "" {
+			wantStatus = vocab.StatusFixed
+		}
+		if f.FixedVersion != want || f.Status != wantStatus {
+			t.Errorf("%s %s %s: fixed %q status %q, want %q %q (range %q)", f.Package.Name, f.InstalledVersion, f.ID,
+				f.FixedVersion, f.Status, want, wantStatus, f.Evidence[0].Range)
+		}
+	}
+	if withFix == 0 {
+		t.Errorf("no finding has a fix in the data: the check checked nothing")
+	}
+	t.Logf("%d findings, %d with a fix in the data", len(res.Findings), withFix)
+}
+
+// TestGoFixedVersionPrefix: Go module versions are written with a "v"
+// ("v0.3.5") while the Go vulnerability database writes its SEMVER events
+// without one ("0.3.7"); the fixed version is written like the installed one.
+// stdlib versions have no "v" on either side.
+func TestGoFixedVersionPrefix(t *testing.T) {
+	db := realDB(t, map[string]string{"Go": "../../testdata/mirror/Go/all.zip"})
+	inv := inventory.Inventory{Packages: []inventory.Package{
+		{ID: "t", Name: "golang.org/x/text", Version: "v0.3.5", Ecosystem: inventory.EcoGo},
+		{ID: "s", Name: "stdlib", Version: "1.19.8", Ecosystem: inventory.EcoGo},
+	}}
+	res, err := (&Matcher{DB: db}).Match(context.Background(), &inv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type row struct{ Installed, Fixed string }
+	got := map[string]row{}
+	for _, f := range res.Findings {
+		got[f.Package.Name+" "+f.ID] = row{f.InstalledVersion, f.FixedVersion}
+	}
+	// GO-2021-0113: golang.org/x/text fixed in 0.3.7; GO-2023-1753:
+	// html/template fixed in 1.19.9 and 1.20.4.
+	want := map[string]row{
+		"golang.org/x/text GO-2021-0113": {"v0.3.5", "v0.3.7"},
+		"golang.org/x/text GO-2022-1059": {"v0.3.5", "v0.3.8"},
+		"stdlib GO-2023-1753":            {"1.19.8", "1.19.9"},
+	}
+	for k, w := range want {
+		if diff := cmp.Diff(w, got[k]); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", k, diff)
+		}
+	}
+	for k, g := range got {
+		if g.Fixed != "" && strings.HasPrefix(g.Installed, "v") != strings.HasPrefix(g.Fixed, "v") {
+			t.Errorf("%s: installed %q, fixed %q: prefixes differ", k, g.Installed, g.Fixed)
+		}
+	}
+}
+
+// TestListedVersionsSweep evaluates every version listed by every PyPI
+// record of shared/data: each is affected, and has a fix exactly when its
+// record has a fix above it; the fix is one of the record's and above it.
+// (Which one, when intervals overlap, is the interval's that holds the
+// version, as for a version that is not listed: TestAffected.)
+func TestListedVersionsSweep(t *testing.T) {
+	if testing.Short() {
+		t.Skip("139,479 listed versions: several CPU seconds")
+	}
+	t.Parallel()
+	zipPath := sharedData(t, "osv/PyPI/all.zip")
+	db := realDB(t, map[string]string{"PyPI": zipPath})
+	fixes := osvFixes(t, zipPath)
+	pep440, err := version.For("PyPI")
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]bool{}
+	for k := range fixes {
+		names[k[1]] = true
+	}
+	var listed, inRange, outside, noFix int
+	for _, name := range slices.Sorted(maps.Keys(names)) {
+		advs, err := db.Advisories(context.Background(), "PyPI", name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range advs {
+			adv := &advs[i]
+			recFixes := fixes[[2]string{adv.ID, name}]
+			for _, v := range adv.Versions {
+				listed++
+				h, ok, err := affected(pep440, adv, v)
+				if err != nil || !ok {
+					t.Errorf("%s %s %s: affected = %v, %v; want listed", adv.ID, name, v, ok, err)
+					continue
+				}
+				var above []string
+				for _, fx := range recFixes {
+					if c, err := pep440.Compare(fx, v); err == nil && c > 0 {
+						above = append(above, fx)
+					}
+				}
+				switch {
+				case len(above) == 0:
+					noFix++
+					if h.fixed != "" {
+						t.Errorf("%s %s %s: fixed %q, but the record has no fix above it", adv.ID, name, v, h.fixed)
+					}
+				case !slices.Contains(above, h.fixed):
+					t.Errorf("%s %s %s: fixed %q (range %q), want one of %q", adv.ID, name, v, h.fixed, h.rangeText, above)
+				case strings.HasSuffix(h.rangeText, " listed"):
+					outside++
+				default:
+					inRange++
+				}
+			}
+		}
+	}
+	t.Logf("%d listed versions: %d in a range with a fix, %d outside every range, given the next fix, %d without a fix above them",
+		listed, inRange, outside, noFix)
+	if inRange == 0 || outside == 0 {
+		t.Errorf("the sweep no longer covers both ways to a fix")
+	}
+}
+
+// TestAffected: how a version is evaluated against a record's ranges and
+// versions list, on the events of real PyPI records (pypa/advisory-database
+// via shared/data; versions lists cut to the versions used).
+func TestAffected(t *testing.T) {
+	pep440, err := version.For("PyPI")
+	if err != nil {
+		t.Fatal(err)
+	}
+	eco := func(evs ...vulndb.Event) []vulndb.Range { return []vulndb.Range{{Type: "ECOSYSTEM", Events: evs}} }
+	in := func(v string) vulndb.Event { return vulndb.Event{Introduced: v} }
+	fx := func(v string) vulndb.Event { return vulndb.Event{Fixed: v} }
+	// PYSEC-2023-61 (django): 3.2 ≤ v < 3.2.19, 4.0 ≤ v < 4.1.9, 4.2 ≤ v < 4.2.1;
+	// the list also holds the pre-releases of 3.2 and 4.2, below the ranges.
+	django := vulndb.Advisory{ID: "PYSEC-2023-61", Versions: []string{"3.2", "3.2rc1", "4.2b1"},
+		Ranges: eco(in("3.2"), fx("3.2.19"), in("4.0"), fx("4.1.9"), in("4.2"), fx("4.2.1"))}
+	// PYSEC-2021-114 (wagtail): overlapping intervals; 2.11.6 is listed.
+	wagtail := vulndb.Advisory{ID: "PYSEC-2021-114", Versions: []string{"2.11.3", "2.11.6"},
+		Ranges: eco(in("2.11"), fx("2.11.7"), in("0"), fx("2.11.6"), in("2.12"), fx("2.12.4"))}
+	// PYSEC-2023-177 (gevent): fixed in 23.9.0, yet 23.9.0.post1 is listed.
+	gevent := vulndb.Advisory{ID: "PYSEC-2023-177", Versions: []string{"20.9.0", "23.9.0.post1"},
+		Ranges: eco(in("0"), fx("23.9.0"))}
+	// A listed version inside an interval that ends with last_affected has
+	// no fix, even though another interval has one above it.
+	lastAffected := vulndb.Advisory{ID: "X", Versions: []string{"1.5"},
+		Ranges: eco(in("1.0"), vulndb.Event{LastAffected: "1.9"}, in("0"), fx("2.0"))}
+	// Only a GIT range: the list decides, the commit hash is no version.
+	gitOnly := vulndb.Advisory{ID: "Y", Versions: []string{"1.0"},
+		Ranges: []vulndb.Range{{Type: "GIT", Events: []vulndb.Event{in("0"), fx("74ea7cf7a6a27a4eeb2ae24e162bcc942a6706d5")}}}}
+	tests := []struct {
+		adv                  *vulndb.Advisory
+		v                    string
+		want                 bool
+		wantFixed, wantRange string
+	}{
+		{&django, "3.2", true, "3.2.19", ">=3.2, <3.2.19"},
+		{&django, "3.2.5", true, "3.2.19", ">=3.2, <3.2.19"}, // not listed: the range alone
+		{&django, "3.2rc1", true, "3.2.19", "version 3.2rc1 listed"},
+		{&django, "4.2b1", true, "4.2.1", "version 4.2b1 listed"},
+		{&django, "4.2.1", false, "", ""},
+		{&wagtail, "2.11.3", true, "2.11.7", ">=2.11, <2.11.7"}, // the first interval that holds it
+		{&wagtail, "2.11.6", true, "2.11.7", ">=2.11, <2.11.7"},
+		{&gevent, "20.9.0", true, "23.9.0", ">=0, <23.9.0"},
+		{&gevent, "23.9.0.post1", true, "", "version 23.9.0.post1 listed"},
+		{&lastAffected, "1.5", true, "", ">=1.0, <=1.9"},
+		{&gitOnly, "1.0", true, "", "version 1.0 listed"},
+		{&gitOnly, "1.1", false, "", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.adv.ID+"@"+tc.v, func(t *testing.T) {
+			h, ok, err := affected(pep440, tc.adv, tc.v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			type res struct {
+				Affected     bool
+				Fixed, Range string
+			}
+			if diff := cmp.Diff(res{tc.want, tc.wantFixed, tc.wantRange}, res{ok, h.fixed, h.rangeText}); diff != "" {
+				t.Errorf("affected (-want +got):\n%s", diff)
+			}
+		})
 	}
 }

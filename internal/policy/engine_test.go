@@ -387,7 +387,7 @@ rules:
 		t.Fatal(err)
 	}
 	ign, err := ParseIgnoreFile("ign.yaml", []byte(`ignores:
-  - id: CVE-2023-4911
+  - id: ALSA-2023:5453
     packages:
       - pkg:rpm/almalinux/glibc-common
       - glibc-minimal-langpack

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -34,6 +35,7 @@ type IgnoreEntry struct {
 	Expires  string // as written, "" for never
 	Line     int    // line in the file
 
+	source   string // the file, for annotations
 	expires  expiry
 	purls    []*packageurl.PackageURL // parsed Packages, nil for plain names
 	pathExps []*regexp.Regexp
@@ -118,7 +120,7 @@ func parseIgnoreYAML(name string, data []byte) (*IgnoreFile, error) {
 			pos = position{items[i].Line, items[i].Column}
 		}
 		e := IgnoreEntry{ID: strings.TrimSpace(d.ID), Packages: d.Packages, Paths: d.Paths,
-			Reason: strings.TrimSpace(d.Reason), Expires: d.Expires, Line: pos.line}
+			Reason: strings.TrimSpace(d.Reason), Expires: d.Expires, Line: pos.line, source: name}
 		if st := strings.TrimSpace(d.Statement); st != "" {
 			if e.Reason != "" {
 				e.Reason += ": " + st
@@ -152,7 +154,7 @@ func parseIgnoreText(name string, data []byte) (*IgnoreFile, error) {
 			comment = append(comment, strings.TrimSpace(strings.TrimPrefix(line, "#")))
 			continue
 		}
-		e := IgnoreEntry{Line: ln, Reason: strings.TrimSpace(strings.Join(comment, " "))}
+		e := IgnoreEntry{Line: ln, Reason: strings.TrimSpace(strings.Join(comment, " ")), source: name}
 		comment = nil
 		fields := strings.Fields(line)
 		for i, fl := range fields {
@@ -298,10 +300,52 @@ func (e *IgnoreEntry) pathMatches(p string) bool {
 	return false
 }
 
+// AnnotationIgnoredInPart is the annotation an ignore entry leaves on a
+// finding when it names one CVE of a finding that carries several (a vendor
+// advisory): {"kind": "ignored-in-part", "source": "<file>", "status":
+// "ignored (CVE-2023-4911)", "reason": …, "expires": …}. The finding still
+// counts until entries cover every one of its CVEs.
+const AnnotationIgnoredInPart = "ignored-in-part"
+
+// matchFinding reports whether the entry suppresses f: every criterion it
+// gives matches (the ID is f's ID or one of its aliases).
+//
+// An entry that names one CVE of a finding that carries several (ALSA-2023:5453
+// fixes CVE-2023-4911, -4527, -4806 and -4813) suppresses it only together
+// with the entries applied before it (recorded on f as
+// AnnotationIgnoredInPart annotations) once they name every one of its CVEs;
+// until then it records its CVE on f and reports false. Expired entries are
+// never applied, so they never count.
 func (e *IgnoreEntry) matchFinding(f *finding.Finding, purls purlCache) bool {
-	if !e.idMatches(f.AllIDs()...) || !e.pathMatches(f.Package.Path) {
+	if !e.idMatches(f.AllIDs()...) || !e.pathMatches(f.Package.Path) || !e.packageMatches(f, purls) {
 		return false
 	}
+	if e.ID == "" {
+		return true
+	}
+	cves := cveIDs(f)
+	covered := coveredCVEs(namedIDs([]string{e.ID}, f), cves)
+	if covered == nil {
+		return true
+	}
+	for _, a := range f.Annotations {
+		if a.Kind == AnnotationIgnoredInPart {
+			covered = append(covered, partIDs(a.Status)...)
+		}
+	}
+	all := true
+	for _, id := range cves {
+		all = all && slices.Contains(covered, id)
+	}
+	if all {
+		return true
+	}
+	f.Annotations = addAnnotation(f.Annotations, finding.Annotation{Kind: AnnotationIgnoredInPart, Source: e.source,
+		Status: inPart("ignored", []string{strings.ToUpper(e.ID)}), Reason: e.Reason, Expires: e.Expires})
+	return false
+}
+
+func (e *IgnoreEntry) packageMatches(f *finding.Finding, purls purlCache) bool {
 	if len(e.Packages) == 0 {
 		return true
 	}

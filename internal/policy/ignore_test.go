@@ -2,6 +2,8 @@ package policy
 
 import (
 	"context"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -51,7 +53,10 @@ func TestIgnoreYAML(t *testing.T) {
 		return []finding.Annotation{{Kind: vocab.AnnotationSuppressed, Source: path, Reason: reason, Expires: expires}}
 	}
 	busybox := sup("busybox shell not reachable in this image", "2027-03-01")
-	glibc := sup("glibc-common and the langpack ship no code that reads GLIBC_TUNABLES", "")
+	// The entry names CVE-2023-4911, one of the four CVEs ALSA-2023:5453
+	// fixes: it is recorded on the finding, which still counts.
+	glibc := []finding.Annotation{{Kind: AnnotationIgnoredInPart, Source: path, Status: "ignored (CVE-2023-4911)",
+		Reason: "glibc-common and the langpack ship no code that reads GLIBC_TUNABLES"}}
 	expiredPaths := path + `:14: ignore paths /app/lib/** expired 2025-06-30`
 
 	t.Run("alpine", func(t *testing.T) {
@@ -98,10 +103,14 @@ func TestIgnoreYAML(t *testing.T) {
 		if diff := cmp.Diff(wantAnn, annotationsByKey(r)); diff != "" {
 			t.Errorf("annotations (-want +got):\n%s", diff)
 		}
-		// Only glibc itself is left for builtin:kev.
-		want := &report.Verdict{ExitCode: 1, Failures: []report.RuleResult{{RuleID: "kev", Action: ActionDeny,
-			Message: "ALSA-2023:5453 in glibc 2.34-28.el9_0 is known to be exploited (CISA KEV)",
-			Targets: keys(r, "ALSA-2023:5453", "glibc")}}}
+		// Every glibc package is left for builtin:kev.
+		var kev []report.RuleResult
+		for _, n := range []string{"glibc", "glibc-common", "glibc-minimal-langpack"} {
+			kev = append(kev, report.RuleResult{RuleID: "kev", Action: ActionDeny,
+				Message: "ALSA-2023:5453 in " + n + " 2.34-28.el9_0 is known to be exploited (CISA KEV)",
+				Targets: keys(r, "ALSA-2023:5453", n)})
+		}
+		want := &report.Verdict{ExitCode: 1, Failures: kev}
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("verdict (-want +got):\n%s", diff)
 		}
@@ -258,5 +267,105 @@ func TestGlob(t *testing.T) {
 		if got := re.MatchString(tt.path); got != tt.want {
 			t.Errorf("glob %q on %q = %v, want %v", tt.glob, tt.path, got, tt.want)
 		}
+	}
+}
+
+// TestIgnoreVendorAdvisory: an ignore entry for one CVE of a vendor advisory
+// that fixes several (ALSA-2023:5453: CVE-2023-4911, -4527, -4806, -4813;
+// see TestVEXVendorAdvisory for the real record) records that CVE on the
+// finding and suppresses it only once entries, in one file or several, name
+// every CVE. Trivy reports such errata per CVE, so a .trivyignore line for
+// CVE-2023-4911 hides only that CVE there too.
+func TestIgnoreVendorAdvisory(t *testing.T) {
+	part := func(src, cve, reason string) finding.Annotation {
+		return finding.Annotation{Kind: AnnotationIgnoredInPart, Source: src, Status: "ignored (" + cve + ")", Reason: reason}
+	}
+	sup := func(src, reason, expires string) finding.Annotation {
+		return finding.Annotation{Kind: vocab.AnnotationSuppressed, Source: src, Reason: reason, Expires: expires}
+	}
+	const a, b = "a.trivyignore", "b.yaml"
+	tests := []struct {
+		name       string
+		files      map[string]string
+		pkg, id    string
+		want       []finding.Annotation
+		wantExpiry []string
+	}{
+		{
+			name:  "one CVE of four: recorded, still counts",
+			files: map[string]string{a: "# no setuid binaries\nCVE-2023-4911\n"},
+			pkg:   "glibc", id: "ALSA-2023:5453",
+			want: []finding.Annotation{part(a, "CVE-2023-4911", "no setuid binaries")},
+		},
+		{
+			name:  "every CVE in one file: suppressed by the last",
+			files: map[string]string{a: "# r1\nCVE-2023-4911\n# r2\ncve-2023-4527\n# r3\nCVE-2023-4806\n# r4\nCVE-2023-4813 exp:2027-01-01\n"},
+			pkg:   "glibc", id: "ALSA-2023:5453",
+			want: []finding.Annotation{part(a, "CVE-2023-4911", "r1"), part(a, "CVE-2023-4527", "r2"), part(a, "CVE-2023-4806", "r3"),
+				sup(a, "r4", "2027-01-01")},
+		},
+		{
+			name: "every CVE across two files: suppressed",
+			files: map[string]string{
+				a: "# r1\nCVE-2023-4911\n# r2\nCVE-2023-4527\n",
+				b: "ignores:\n  - {id: CVE-2023-4806, reason: r3, packages: [glibc]}\n  - {id: CVE-2023-4813, reason: r4}\n",
+			},
+			pkg: "glibc", id: "ALSA-2023:5453",
+			want: []finding.Annotation{part(a, "CVE-2023-4911", "r1"), part(a, "CVE-2023-4527", "r2"), part(b, "CVE-2023-4806", "r3"),
+				sup(b, "r4", "")},
+		},
+		{
+			name:  "every CVE, one entry expired: still counts",
+			files: map[string]string{a: "# r1\nCVE-2023-4911\n# r2\nCVE-2023-4527 exp:2026-01-01\n# r3\nCVE-2023-4806\n# r4\nCVE-2023-4813\n"},
+			pkg:   "glibc", id: "ALSA-2023:5453",
+			want:       []finding.Annotation{part(a, "CVE-2023-4911", "r1"), part(a, "CVE-2023-4806", "r3"), part(a, "CVE-2023-4813", "r4")},
+			wantExpiry: []string{a + ":4: ignore CVE-2023-4527 expired 2026-01-01"},
+		},
+		{
+			name:  "an entry for another package does not count",
+			files: map[string]string{b: "ignores:\n  - {id: CVE-2023-4911, reason: r, packages: [glibc-common]}\n"},
+			pkg:   "glibc", id: "ALSA-2023:5453",
+			want: nil,
+		},
+		{
+			name:  "the advisory by its own ID: suppressed",
+			files: map[string]string{a: "# accepted until the rebuild\nALSA-2023:5453\n"},
+			pkg:   "glibc", id: "ALSA-2023:5453",
+			want: []finding.Annotation{sup(a, "accepted until the rebuild", "")},
+		},
+		{
+			name:  "an advisory with one CVE is covered by it",
+			files: map[string]string{a: "# not used\nCVE-2023-29491\n"},
+			pkg:   "ncurses-libs", id: "ALSA-2023:6698",
+			want: []finding.Annotation{sup(a, "not used", "")},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var files []*IgnoreFile
+			for _, name := range slices.Sorted(maps.Keys(tt.files)) {
+				f, err := ParseIgnoreFile(name, []byte(tt.files[name]))
+				if err != nil {
+					t.Fatal(err)
+				}
+				files = append(files, f)
+			}
+			r := almaReport()
+			got, err := (&Engine{Gate: Gate{ExitCode: 1}, Ignores: files, Now: fixedNow}).Evaluate(context.Background(), r.Result())
+			if err != nil {
+				t.Fatal(err)
+			}
+			f := findingOf(t, r, tt.id, tt.pkg)
+			if diff := cmp.Diff(tt.want, f.Annotations); diff != "" {
+				t.Errorf("annotations (-want +got):\n%s", diff)
+			}
+			suppressed := len(tt.want) > 0 && tt.want[len(tt.want)-1].Kind == vocab.AnnotationSuppressed
+			if f.Suppressed() != suppressed {
+				t.Errorf("suppressed = %v, want %v", f.Suppressed(), suppressed)
+			}
+			if diff := cmp.Diff(tt.wantExpiry, got.Expired); diff != "" {
+				t.Errorf("expired (-want +got):\n%s", diff)
+			}
+		})
 	}
 }

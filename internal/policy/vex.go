@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -199,17 +200,10 @@ func (m imageMatcher) matches(p *packageurl.PackageURL) bool {
 	return false
 }
 
-// statementMatches reports whether statement s covers finding f.
+// statementMatches reports whether statement s names one of the IDs of
+// finding f and one of its products is f's package (or the image).
 func statementMatches(s *VEXStatement, f *finding.Finding, pkg *packageurl.PackageURL, img imageMatcher) bool {
-	idOK := false
-	for _, v := range s.Vulnerabilities {
-		for _, id := range f.AllIDs() {
-			if strings.EqualFold(v, id) {
-				idOK = true
-			}
-		}
-	}
-	if !idOK {
+	if len(namedIDs(s.Vulnerabilities, f)) == 0 {
 		return false
 	}
 	for i := range s.Products {
@@ -230,18 +224,114 @@ func statementMatches(s *VEXStatement, f *finding.Finding, pkg *packageurl.Packa
 	return false
 }
 
-// applyVEX annotates the findings of r that a statement of docs covers. The
-// latest statement wins (by timestamp, then by order of documents and
-// statements).
+// namedIDs returns the IDs of f (its ID and aliases) that names holds,
+// compared case-insensitively, in f's spelling.
+func namedIDs(names []string, f *finding.Finding) []string {
+	var out []string
+	for _, id := range f.AllIDs() {
+		for _, n := range names {
+			if strings.EqualFold(n, id) {
+				out = append(out, id)
+				break
+			}
+		}
+	}
+	return out
+}
+
+func isCVE(id string) bool { return len(id) > 4 && strings.EqualFold(id[:4], "CVE-") }
+
+// cveIDs returns the distinct CVE IDs among f's ID and aliases, upper-case
+// and sorted.
+func cveIDs(f *finding.Finding) []string {
+	var out []string
+	for _, id := range f.AllIDs() {
+		if isCVE(id) {
+			out = append(out, strings.ToUpper(id))
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// coveredCVEs returns the CVEs of a finding that a statement or an ignore
+// entry naming named (IDs of the finding) covers, or nil when it covers the
+// whole finding. A finding with at most one CVE is covered in full by any of
+// its IDs. A finding that carries several CVEs (a vendor advisory such as
+// ALSA-2023:5453, which fixes four) is covered CVE by CVE: a statement
+// covers the CVEs it names, and the whole finding only when it names none
+// of them, just the advisory (or another non-CVE ID). A CycloneDX statement
+// about CVE-2023-4911 that lists ALSA-2023:5453 among its references still
+// speaks of CVE-2023-4911 only.
+func coveredCVEs(named []string, cves []string) []string {
+	if len(cves) < 2 {
+		return nil
+	}
+	var out []string
+	for _, id := range named {
+		if isCVE(id) {
+			out = append(out, strings.ToUpper(id))
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// inPart writes a status that holds for some CVEs of a finding only:
+// "not_affected (CVE-2023-4911)". Readers that expect a bare status (the
+// CycloneDX analysis, the table, policy rules on vex_status) do not take it
+// for the status of the whole finding.
+func inPart(status string, ids []string) string {
+	return status + " (" + strings.Join(ids, ", ") + ")"
+}
+
+// partIDs returns the IDs of a status written by inPart, or nil.
+func partIDs(status string) []string {
+	_, list, ok := strings.Cut(status, " (")
+	if !ok || !strings.HasSuffix(list, ")") {
+		return nil
+	}
+	return strings.Split(strings.TrimSuffix(list, ")"), ", ")
+}
+
+// vexDecision is the statement that decides one CVE of a finding (or the
+// whole finding).
+type vexDecision struct {
+	s   *VEXStatement
+	src string
+	ids []string // the CVEs it decides; nil: the whole finding
+}
+
+func (d *vexDecision) reason() string {
+	r := d.s.Justification
+	if d.s.Impact != "" {
+		if r != "" {
+			r += ": "
+		}
+		r += d.s.Impact
+	}
+	return r
+}
+
+// applyVEX annotates the findings of r that a statement of docs covers.
+// Each CVE of a finding is decided by the latest statement that covers it
+// (by timestamp, then by order of documents and statements); a statement
+// that names the finding's advisory ID, or a finding with at most one CVE,
+// is decided as a whole (see coveredCVEs). The finding is suppressed only
+// when every one of its CVEs is decided not_affected or fixed: a statement
+// about CVE-2023-4911 annotates ALSA-2023:5453 but does not hide the three
+// other CVEs the advisory fixes.
 func applyVEX(docs []*VEX, r *result.Result, purls purlCache) {
 	img := newImageMatcher(&r.Image)
 	for i := range r.Findings {
 		f := &r.Findings[i]
 		pkg := purls.get(f.Package.PURL)
-		var (
-			best    *VEXStatement
-			bestSrc string
-		)
+		cves := cveIDs(f)
+		units := cves
+		if len(units) < 2 {
+			units = []string{""} // the finding as a whole
+		}
+		best := make([]*vexDecision, len(units))
 		for _, d := range docs {
 			if d == nil {
 				continue
@@ -251,32 +341,83 @@ func applyVEX(docs []*VEX, r *result.Result, purls purlCache) {
 				if !statementMatches(s, f, pkg, img) {
 					continue
 				}
-				if best == nil || !s.Timestamp.Before(best.Timestamp) {
-					best, bestSrc = s, d.Source
+				covered := coveredCVEs(namedIDs(s.Vulnerabilities, f), cves)
+				for u, id := range units {
+					if covered != nil && !slices.Contains(covered, id) {
+						continue
+					}
+					if best[u] == nil || !s.Timestamp.Before(best[u].s.Timestamp) {
+						best[u] = &vexDecision{s: s, src: d.Source}
+					}
 				}
 			}
 		}
-		if best == nil {
+		// Group the CVEs by the statement that decides them, in CVE order.
+		var decisions []*vexDecision
+		all := true
+		for u, b := range best {
+			if b == nil {
+				all = false
+				continue
+			}
+			k := slices.IndexFunc(decisions, func(x *vexDecision) bool { return x.s == b.s })
+			if k < 0 {
+				decisions = append(decisions, &vexDecision{s: b.s, src: b.src})
+				k = len(decisions) - 1
+			}
+			if units[u] != "" {
+				decisions[k].ids = append(decisions[k].ids, units[u])
+			}
+		}
+		if len(decisions) == 0 {
 			continue
 		}
-		reason := best.Justification
-		if best.Impact != "" {
-			if reason != "" {
-				reason += ": "
-			}
-			reason += best.Impact
-		}
-		f.Annotations = addAnnotation(f.Annotations, finding.Annotation{
-			Kind: vocab.AnnotationVEX, Source: bestSrc, Status: best.Status, Reason: reason})
-		if suppresses(best.Status) {
-			sr := "VEX " + best.Status
-			if reason != "" {
-				sr += ": " + reason
+		suppress := all
+		for _, d := range decisions {
+			status := d.s.Status
+			if all && len(decisions) == 1 {
+				d.ids = nil // one statement decides the whole finding
+			} else {
+				status = inPart(status, d.ids)
 			}
 			f.Annotations = addAnnotation(f.Annotations, finding.Annotation{
-				Kind: vocab.AnnotationSuppressed, Source: bestSrc, Status: best.Status, Reason: sr})
+				Kind: vocab.AnnotationVEX, Source: d.src, Status: status, Reason: d.reason()})
+			suppress = suppress && suppresses(d.s.Status)
+		}
+		if suppress {
+			f.Annotations = addAnnotation(f.Annotations, vexSuppression(decisions))
 		}
 	}
+}
+
+// vexSuppression is the suppressed annotation of a finding whose every CVE
+// is decided not_affected or fixed by decisions.
+func vexSuppression(decisions []*vexDecision) finding.Annotation {
+	if len(decisions) == 1 && decisions[0].ids == nil {
+		d := decisions[0]
+		sr := "VEX " + d.s.Status
+		if r := d.reason(); r != "" {
+			sr += ": " + r
+		}
+		return finding.Annotation{Kind: vocab.AnnotationSuppressed, Source: d.src, Status: d.s.Status, Reason: sr}
+	}
+	status := VEXFixed
+	var srcs, parts []string
+	for _, d := range decisions {
+		if d.s.Status != VEXFixed {
+			status = VEXNotAffected
+		}
+		if !slices.Contains(srcs, d.src) {
+			srcs = append(srcs, d.src)
+		}
+		part := inPart(d.s.Status, d.ids)
+		if r := d.reason(); r != "" {
+			part += ": " + r
+		}
+		parts = append(parts, part)
+	}
+	return finding.Annotation{Kind: vocab.AnnotationSuppressed, Source: strings.Join(srcs, ", "), Status: status,
+		Reason: "VEX " + strings.Join(parts, "; ")}
 }
 
 // addAnnotation appends a unless an identical annotation is already there,

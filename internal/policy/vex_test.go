@@ -1,7 +1,10 @@
 package policy
 
 import (
+	"archive/zip"
 	"context"
+	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -25,11 +28,11 @@ func mustVEX(t *testing.T, path string) *VEX {
 
 func TestVEXFormats(t *testing.T) {
 	const impact = "No setuid-root binary in the image: GLIBC_TUNABLES cannot be used to gain privileges."
-	vexAnn := func(src, status, reason string) []finding.Annotation {
-		return []finding.Annotation{
-			{Kind: vocab.AnnotationVEX, Source: src, Status: status, Reason: reason},
-			{Kind: vocab.AnnotationSuppressed, Source: src, Status: status, Reason: "VEX " + status + ": " + reason},
-		}
+	// Each document speaks of CVE-2023-4911 only: ALSA-2023:5453, which
+	// also fixes CVE-2023-4527, -4806 and -4813, is annotated for that CVE
+	// and still counts (TestVEXVendorAdvisory).
+	vexAnn := func(src, reason string) []finding.Annotation {
+		return []finding.Annotation{{Kind: vocab.AnnotationVEX, Source: src, Status: VEXNotAffected + " (CVE-2023-4911)", Reason: reason}}
 	}
 	tests := []struct {
 		path   string
@@ -41,7 +44,7 @@ func TestVEXFormats(t *testing.T) {
 			path: "testdata/vex/glibc.openvex.json", format: FormatOpenVEX,
 			want: func(src string) map[string][]finding.Annotation {
 				return map[string][]finding.Annotation{
-					"glibc": vexAnn(src, VEXNotAffected, "vulnerable_code_not_in_execute_path: The image ships no setuid-root binaries, "+
+					"glibc": vexAnn(src, "vulnerable_code_not_in_execute_path: The image ships no setuid-root binaries, "+
 						"so GLIBC_TUNABLES cannot be used to gain privileges."),
 					"ncurses-libs": {{Kind: vocab.AnnotationVEX, Source: src, Status: VEXUnderInvestigation}},
 				}
@@ -50,14 +53,14 @@ func TestVEXFormats(t *testing.T) {
 		{
 			path: "testdata/vex/glibc.cdx.json", format: FormatCycloneDX,
 			want: func(src string) map[string][]finding.Annotation {
-				a := vexAnn(src, VEXNotAffected, "code_not_reachable: "+impact)
+				a := vexAnn(src, "code_not_reachable: "+impact)
 				return map[string][]finding.Annotation{"glibc": a, "glibc-common": a}
 			},
 		},
 		{
 			path: "testdata/vex/glibc.csaf.json", format: FormatCSAF,
 			want: func(src string) map[string][]finding.Annotation {
-				return map[string][]finding.Annotation{"glibc": vexAnn(src, VEXNotAffected, "vulnerable_code_not_in_execute_path: "+impact)}
+				return map[string][]finding.Annotation{"glibc": vexAnn(src, "vulnerable_code_not_in_execute_path: "+impact)}
 			},
 		},
 	}
@@ -82,16 +85,14 @@ func TestVEXFormats(t *testing.T) {
 			if diff := cmp.Diff(tt.want(tt.path), byPkg); diff != "" {
 				t.Errorf("annotations (-want +got):\n%s", diff)
 			}
-			// builtin:kev no longer fires on glibc.
+			// builtin:kev still fires on every glibc package: the statement
+			// does not speak of the advisory's other CVEs.
+			var targets []string
 			for _, f := range got.Failures {
-				for _, target := range f.Targets {
-					if target == keys(r, "ALSA-2023:5453", "glibc")[0] {
-						t.Errorf("kev fired on the VEX-suppressed glibc finding: %+v", f)
-					}
-				}
+				targets = append(targets, f.Targets...)
 			}
-			if got.Pass || len(got.Failures) == 0 {
-				t.Errorf("verdict passed, but not every glibc package is covered by the VEX")
+			if diff := cmp.Diff(keys(r, "ALSA-2023:5453", "glibc", "glibc-common", "glibc-minimal-langpack"), targets); diff != "" {
+				t.Errorf("kev targets (-want +got):\n%s", diff)
 			}
 		})
 	}
@@ -118,7 +119,7 @@ func TestVEXImageScope(t *testing.T) {
   "timestamp": "2026-11-01T00:00:00Z",
   "version": 1,
   "statements": [{
-    "vulnerability": {"name": "CVE-2023-4911"},
+    "vulnerability": {"name": "ALSA-2023:5453"},
     "products": [{"@id": "pkg:oci/almalinux?repository_url=docker.io/library/almalinux"}],
     "status": "not_affected",
     "justification": "vulnerable_code_cannot_be_controlled_by_adversary"
@@ -157,7 +158,8 @@ func TestVEXLatestWins(t *testing.T) {
 		if _, err := (&Engine{VEX: order, Now: fixedNow}).Evaluate(context.Background(), r.Result()); err != nil {
 			t.Fatal(err)
 		}
-		want := []finding.Annotation{{Kind: vocab.AnnotationVEX, Source: "affected.json", Status: VEXAffected, Reason: "update glibc"}}
+		want := []finding.Annotation{{Kind: vocab.AnnotationVEX, Source: "affected.json", Status: VEXAffected + " (CVE-2023-4911)",
+			Reason: "update glibc"}}
 		if diff := cmp.Diff(want, r.Findings[0].Annotations); diff != "" {
 			t.Errorf("annotations (-want +got):\n%s", diff)
 		}
@@ -317,5 +319,189 @@ func TestVEXCycloneDXXML(t *testing.T) {
 		Products: []VEXProduct{{PURL: "pkg:rpm/almalinux/glibc@2.34-28.el9_0?arch=aarch64"}}}}
 	if diff := cmp.Diff(want, v.Statements, cmpopts.IgnoreUnexported(VEXProduct{})); diff != "" {
 		t.Errorf("statements (-want +got):\n%s", diff)
+	}
+}
+
+// almaRecordCVEs returns the CVEs of an AlmaLinux OSV record in the real
+// archive the repository carries (testdata/mirror, an unchanged subset of
+// shared/data osv/AlmaLinux), sorted.
+func almaRecordCVEs(t *testing.T, id string) []string {
+	t.Helper()
+	zr, err := zip.OpenReader("../../testdata/mirror/AlmaLinux/all.zip")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zr.Close()
+	f, err := zr.Open(id + ".json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var rec struct {
+		Aliases []string `json:"aliases"`
+		Related []string `json:"related"`
+	}
+	if err := json.NewDecoder(f).Decode(&rec); err != nil {
+		t.Fatalf("%s: %v", id, err)
+	}
+	var out []string
+	for _, a := range append(rec.Aliases, rec.Related...) {
+		if strings.HasPrefix(a, "CVE-") {
+			out = append(out, a)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// findingOf returns the finding of r with advisory id in package name.
+func findingOf(t *testing.T, r *report.Report, id, name string) *finding.Finding {
+	t.Helper()
+	for i := range r.Findings {
+		if f := &r.Findings[i]; f.ID == id && f.Package.Name == name {
+			return f
+		}
+	}
+	t.Fatalf("no finding %s in %s", id, name)
+	return nil
+}
+
+// TestVEXVendorAdvisory: a VEX statement about one CVE of a vendor advisory
+// that fixes several does not hide the advisory. ALSA-2023:5453 (glibc
+// 2.34-28.el9_0 in the AlmaLinux 9.0 image) fixes CVE-2023-4911 ("Looney
+// Tunables"), CVE-2023-4527, CVE-2023-4806 and CVE-2023-4813; a not_affected
+// statement for CVE-2023-4911 alone used to suppress all four.
+func TestVEXVendorAdvisory(t *testing.T) {
+	cves := []string{"CVE-2023-4527", "CVE-2023-4806", "CVE-2023-4813", "CVE-2023-4911"}
+	if diff := cmp.Diff(cves, almaRecordCVEs(t, "ALSA-2023:5453")); diff != "" {
+		t.Fatalf("ALSA-2023:5453 CVEs in the real record (-fixture +record):\n%s", diff)
+	}
+	if got := slices.Sorted(slices.Values(findingOf(t, almaReport(), "ALSA-2023:5453", "glibc").Aliases)); !slices.Equal(got, cves) {
+		t.Fatalf("fixture aliases %v, want the record's %v", got, cves)
+	}
+	if diff := cmp.Diff([]string{"CVE-2023-29491"}, almaRecordCVEs(t, "ALSA-2023:6698")); diff != "" {
+		t.Fatalf("ALSA-2023:6698 CVEs (-want +record):\n%s", diff)
+	}
+
+	const why = "no setuid-root binary"
+	stmt := func(vuln, pkg, status, ts string) string {
+		s := `{"vulnerability": {"name": "` + vuln + `"}, "products": [{"@id": "` + pkg + `"}], "status": "` + status + `", "timestamp": "` + ts + `"`
+		if status == VEXNotAffected {
+			s += `, "justification": "vulnerable_code_not_in_execute_path", "impact_statement": "` + why + `"`
+		}
+		return s + "}"
+	}
+	const glibc, ncurses = "pkg:rpm/almalinux/glibc", "pkg:rpm/almalinux/ncurses-libs"
+	const t1, t2 = "2026-10-01T00:00:00Z", "2026-11-01T00:00:00Z"
+	const reason = "vulnerable_code_not_in_execute_path: " + why
+	vex := func(status, ids string) finding.Annotation {
+		if ids != "" {
+			status += " (" + ids + ")"
+		}
+		return finding.Annotation{Kind: vocab.AnnotationVEX, Source: "v.json", Status: status, Reason: reason}
+	}
+	tests := []struct {
+		name       string
+		statements []string
+		pkg, id    string
+		want       []finding.Annotation
+	}{
+		{
+			name:       "one CVE of four: annotated, still counts",
+			statements: []string{stmt("CVE-2023-4911", glibc, VEXNotAffected, t1)},
+			pkg:        "glibc", id: "ALSA-2023:5453",
+			want: []finding.Annotation{vex(VEXNotAffected, "CVE-2023-4911")},
+		},
+		{
+			name:       "CVE IDs match case-insensitively",
+			statements: []string{stmt("cve-2023-4911", glibc, VEXNotAffected, t1)},
+			pkg:        "glibc", id: "ALSA-2023:5453",
+			want: []finding.Annotation{vex(VEXNotAffected, "CVE-2023-4911")},
+		},
+		{
+			name: "every CVE, one statement each: suppressed",
+			statements: []string{stmt("CVE-2023-4911", glibc, VEXNotAffected, t1), stmt("CVE-2023-4527", glibc, VEXNotAffected, t1),
+				stmt("CVE-2023-4806", glibc, VEXNotAffected, t1), stmt("CVE-2023-4813", glibc, VEXNotAffected, t1)},
+			pkg: "glibc", id: "ALSA-2023:5453",
+			want: []finding.Annotation{
+				vex(VEXNotAffected, "CVE-2023-4527"), vex(VEXNotAffected, "CVE-2023-4806"),
+				vex(VEXNotAffected, "CVE-2023-4813"), vex(VEXNotAffected, "CVE-2023-4911"),
+				{Kind: vocab.AnnotationSuppressed, Source: "v.json", Status: VEXNotAffected, Reason: "VEX " +
+					"not_affected (CVE-2023-4527): " + reason + "; not_affected (CVE-2023-4806): " + reason + "; " +
+					"not_affected (CVE-2023-4813): " + reason + "; not_affected (CVE-2023-4911): " + reason},
+			},
+		},
+		{
+			name: "three CVEs not affected, one affected: still counts",
+			statements: []string{stmt("CVE-2023-4911", glibc, VEXNotAffected, t1), stmt("CVE-2023-4527", glibc, VEXNotAffected, t1),
+				stmt("CVE-2023-4806", glibc, VEXNotAffected, t1), stmt("CVE-2023-4813", glibc, VEXAffected, t1)},
+			pkg: "glibc", id: "ALSA-2023:5453",
+			want: []finding.Annotation{
+				vex(VEXNotAffected, "CVE-2023-4527"), vex(VEXNotAffected, "CVE-2023-4806"),
+				{Kind: vocab.AnnotationVEX, Source: "v.json", Status: VEXAffected + " (CVE-2023-4813)"},
+				vex(VEXNotAffected, "CVE-2023-4911"),
+			},
+		},
+		{
+			name:       "the advisory by its own ID: suppressed",
+			statements: []string{stmt("ALSA-2023:5453", glibc, VEXNotAffected, t1)},
+			pkg:        "glibc", id: "ALSA-2023:5453",
+			want: []finding.Annotation{vex(VEXNotAffected, ""),
+				{Kind: vocab.AnnotationSuppressed, Source: "v.json", Status: VEXNotAffected, Reason: "VEX not_affected: " + reason}},
+		},
+		{
+			name:       "a later statement about one CVE overrides the advisory's for that CVE",
+			statements: []string{stmt("CVE-2023-4911", glibc, VEXAffected, t2), stmt("ALSA-2023:5453", glibc, VEXNotAffected, t1)},
+			pkg:        "glibc", id: "ALSA-2023:5453",
+			want: []finding.Annotation{
+				vex(VEXNotAffected, "CVE-2023-4527, CVE-2023-4806, CVE-2023-4813"),
+				{Kind: vocab.AnnotationVEX, Source: "v.json", Status: VEXAffected + " (CVE-2023-4911)"},
+			},
+		},
+		{
+			name:       "an advisory with one CVE is covered by it",
+			statements: []string{stmt("CVE-2023-29491", ncurses, VEXNotAffected, t1)},
+			pkg:        "ncurses-libs", id: "ALSA-2023:6698",
+			want: []finding.Annotation{vex(VEXNotAffected, ""),
+				{Kind: vocab.AnnotationSuppressed, Source: "v.json", Status: VEXNotAffected, Reason: "VEX not_affected: " + reason}},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v, err := ParseVEX("v.json", []byte(`{"@context": "https://openvex.dev/ns/v0.2.0", "statements": [`+
+				strings.Join(tt.statements, ",\n")+`]}`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := almaReport()
+			e := &Engine{Gate: Gate{ExitCode: 1}, VEX: []*VEX{v}, Now: fixedNow}
+			got, err := e.Evaluate(context.Background(), r.Result())
+			if err != nil {
+				t.Fatal(err)
+			}
+			f := findingOf(t, r, tt.id, tt.pkg)
+			if diff := cmp.Diff(tt.want, f.Annotations); diff != "" {
+				t.Errorf("annotations (-want +got):\n%s", diff)
+			}
+			suppressed := tt.want[len(tt.want)-1].Kind == vocab.AnnotationSuppressed
+			if f.Suppressed() != suppressed {
+				t.Errorf("suppressed = %v, want %v", f.Suppressed(), suppressed)
+			}
+			var failed bool
+			for _, res := range got.Failures {
+				failed = failed || slices.Contains(res.Targets, f.Key())
+			}
+			if failed == suppressed {
+				t.Errorf("gate fails on %s: %v, want %v", f.Key(), failed, !suppressed)
+			}
+			// Evaluating the annotated result again changes nothing.
+			before := slices.Clone(f.Annotations)
+			if _, err := e.Evaluate(context.Background(), r.Result()); err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(before, findingOf(t, r, tt.id, tt.pkg).Annotations); diff != "" {
+				t.Errorf("second evaluation (-first +second):\n%s", diff)
+			}
+		})
 	}
 }
