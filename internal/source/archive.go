@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path"
 	"strings"
@@ -32,21 +33,18 @@ func cleanTarName(n string) string {
 	return strings.TrimPrefix(path.Clean("/"+n), "/")
 }
 
-// scanTar lists the regular files of the tar at p (cleaned names), reading
-// only headers: the contents are skipped by seeking.
-func scanTar(ctx context.Context, p string) (map[string]tarEntry, error) {
+// scanTar lists the regular files of the plain tar at p (cleaned names),
+// reading only headers: the contents are skipped by seeking. name is the
+// archive as the user gave it, for errors (p may be a decompressed copy).
+func scanTar(ctx context.Context, p, name string) (map[string]tarEntry, error) {
 	f, err := os.Open(p)
 	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, missingPath(name, err)
+		}
 		return nil, err
 	}
 	defer f.Close()
-	var magic [4]byte
-	if n, _ := io.ReadFull(f, magic[:]); n >= 2 && magic[0] == 0x1f && magic[1] == 0x8b {
-		return nil, fmt.Errorf("%q is gzip-compressed: decompress it first (gunzip)", p)
-	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return nil, err
-	}
 	entries := map[string]tarEntry{}
 	tr := tar.NewReader(f)
 	for {
@@ -58,7 +56,7 @@ func scanTar(ctx context.Context, p string) (map[string]tarEntry, error) {
 			break
 		}
 		if err != nil {
-			return nil, fmt.Errorf("reading tar %q: %w", p, err)
+			return nil, fmt.Errorf("reading tar %q: %w", name, err)
 		}
 		if hdr.Typeflag == tar.TypeReg || hdr.Typeflag == tar.TypeRegA {
 			entries[cleanTarName(hdr.Name)] = tarEntry{size: hdr.Size}
@@ -67,12 +65,12 @@ func scanTar(ctx context.Context, p string) (map[string]tarEntry, error) {
 	return entries, nil
 }
 
-// sniffArchive detects the kind of a tar file: docker-archive (manifest.json)
-// or oci-archive (oci-layout).
-func sniffArchive(ctx context.Context, p string) (string, error) {
-	entries, err := scanTar(ctx, p)
+// sniffArchive detects the kind of the plain tar at p (name as given):
+// docker-archive (manifest.json) or oci-archive (oci-layout).
+func sniffArchive(ctx context.Context, p, name string) (string, error) {
+	entries, err := scanTar(ctx, p, name)
 	if err != nil {
-		return "", fmt.Errorf("detecting the kind of %q: %w", p, err)
+		return "", fmt.Errorf("detecting the kind of %q: %w", name, err)
 	}
 	if _, ok := entries["manifest.json"]; ok {
 		return KindDockerArchive, nil
@@ -80,33 +78,46 @@ func sniffArchive(ctx context.Context, p string) (string, error) {
 	if _, ok := entries["oci-layout"]; ok {
 		return KindOCIArchive, nil
 	}
-	return "", fmt.Errorf("%q is neither a docker archive (no manifest.json) nor an OCI archive (no oci-layout)", p)
+	return "", fmt.Errorf("%q is neither a docker archive (no manifest.json) nor an OCI archive (no oci-layout)", name)
 }
 
-// splitPathSelector splits "PATH:SEL" when PATH exists and the whole string
-// does not (a colon in a file name wins).
+// splitPathSelector splits "PATH:SEL" (docker-archive:PATH:TAG, oci:DIR:TAG).
+// Both may hold colons, and the selector slashes too
+// (localhost:5000/team/app:1), so the split is decided by what exists: the
+// whole string if it exists (a colon in a file name wins), else the longest
+// existing prefix that ends before a colon; when nothing exists, PATH ends at
+// the first colon (the error will then name it as missing).
 func splitPathSelector(s string) (p, sel string) {
 	if _, err := os.Stat(s); err == nil {
 		return s, ""
 	}
-	slash := strings.LastIndex(s, "/")
-	if i := strings.Index(s[slash+1:], ":"); i >= 0 {
-		return s[:slash+1+i], s[slash+1+i+1:]
+	for i := strings.LastIndex(s, ":"); i > 0; i = strings.LastIndex(s[:i], ":") {
+		if _, err := os.Stat(s[:i]); err == nil {
+			return s[:i], s[i+1:]
+		}
+	}
+	if i := strings.Index(s, ":"); i > 0 {
+		return s[:i], s[i+1:]
 	}
 	return s, ""
 }
 
 // openDockerArchive opens a `docker save` tarball in place (ggcr's tarball
-// package reads entries by seeking). PATH:TAG chooses among several images.
-func openDockerArchive(ctx context.Context, ref string, want *platform) (*Image, error) {
-	img, err := openDockerArchiveCtx(ctx, ref, want)
+// package reads entries by seeking), or a decompressed copy of a compressed
+// one. PATH:TAG chooses among several images.
+func openDockerArchive(ctx context.Context, ref string, want *platform, archives *archiveFiles) (*Image, error) {
+	img, err := openDockerArchiveCtx(ctx, ref, want, archives)
 	return img, withCtxErr(ctx, err)
 }
 
-func openDockerArchiveCtx(ctx context.Context, ref string, want *platform) (*Image, error) {
+func openDockerArchiveCtx(ctx context.Context, ref string, want *platform, archives *archiveFiles) (*Image, error) {
 	p, tagStr := splitPathSelector(ref)
-	entries, err := scanTar(ctx, p)
+	plain, entries, err := listDockerArchive(ctx, p, archives)
 	if err != nil {
+		var missing *missingError
+		if errors.As(err, &missing) {
+			return nil, err
+		}
 		return nil, fmt.Errorf("opening docker archive: %w", err)
 	}
 	// ggcr reads the archive through opener: during Open (manifest.json, the
@@ -116,7 +127,7 @@ func openDockerArchiveCtx(ctx context.Context, ref string, want *platform) (*Ima
 	scope := newOpenScope(ctx)
 	defer scope.end()
 	opener := func() (io.ReadCloser, error) {
-		f, err := os.Open(p)
+		f, err := os.Open(plain)
 		if err != nil {
 			return nil, err
 		}
@@ -152,7 +163,7 @@ func openDockerArchiveCtx(ctx context.Context, ref string, want *platform) (*Ima
 		}
 	}
 
-	compressed, err := firstLayerCompressed(ctx, p, desc)
+	compressed, err := firstLayerCompressed(ctx, plain, desc)
 	if err != nil {
 		return nil, fmt.Errorf("reading docker archive %q: %w", p, err)
 	}
@@ -180,6 +191,17 @@ func openDockerArchiveCtx(ctx context.Context, ref string, want *platform) (*Ima
 		out.Name = repoOf(out.RepoTags[0])
 	}
 	return out, nil
+}
+
+// listDockerArchive returns the plain tar of the archive at p (p itself or
+// its decompressed copy) and its regular files.
+func listDockerArchive(ctx context.Context, p string, archives *archiveFiles) (string, map[string]tarEntry, error) {
+	plain, err := archives.plainTar(ctx, p)
+	if err != nil {
+		return "", nil, err
+	}
+	entries, err := scanTar(ctx, plain, p)
+	return plain, entries, err
 }
 
 func hasTag(tags []string, want name.Tag) bool {

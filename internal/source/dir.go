@@ -3,6 +3,7 @@ package source
 import (
 	"archive/tar"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -25,6 +26,9 @@ func openDir(ctx context.Context, p string) (*Image, error) {
 	// The root itself may be a symlink to the rootfs; nothing below it is
 	// followed.
 	root, err = filepath.EvalSymlinks(root)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, missingPath(p, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("opening directory %q: %w", p, err)
 	}

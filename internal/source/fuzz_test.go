@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
+	"github.com/klauspost/compress/gzip"
 )
 
 // tarDirBytes tars the files under dir (test helper for seeds).
@@ -51,6 +52,15 @@ func FuzzOpenArchive(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Add(docker)
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	if _, err := zw.Write(docker); err != nil {
+		f.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		f.Fatal(err)
+	}
+	f.Add(gz.Bytes())
 	dir := f.TempDir()
 	lp, err := layout.Write(dir, empty.Index)
 	if err != nil {

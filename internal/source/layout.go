@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -51,6 +52,9 @@ func openLayout(ctx context.Context, dir, sel string, want *platform) (*Image, e
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("opening OCI layout %q: %w", dir, err)
 	}
+	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+		return nil, missingPath(dir, err)
+	}
 	lp, err := layout.FromPath(dir)
 	if err != nil {
 		return nil, fmt.Errorf("opening OCI layout %q: %w", dir, err)
@@ -78,12 +82,17 @@ func openLayout(ctx context.Context, dir, sel string, want *platform) (*Image, e
 			}
 		}
 		if len(cands) == 0 {
-			// A manifest inside a nested index: ask ggcr directly.
-			img, err := idx.Image(h)
+			// A manifest (or index) inside a nested index: what buildx and
+			// skopeo write for a multi-platform image, addressed by the
+			// digest of one platform's manifest.
+			parent, d, ok, err := findNested(ctx, idx, im.Manifests, h)
 			if err != nil {
-				return nil, fmt.Errorf("no manifest %s in OCI layout %q: %w", h, dir, err)
+				return nil, fmt.Errorf("searching OCI layout %q for %s: %w", dir, h, err)
 			}
-			return fromLayoutImage(img, dir, nil, want)
+			if !ok {
+				return nil, fmt.Errorf("no manifest %s in OCI layout %q (nor in the indexes it holds)", h, dir)
+			}
+			idx, cands = parent, []v1.Descriptor{d}
 		}
 	case sel != "":
 		cands = nil
@@ -130,6 +139,65 @@ func openLayout(ctx context.Context, dir, sel string, want *platform) (*Image, e
 		return nil, fmt.Errorf("reading image %s in %q: %w", chosen.Digest, dir, err)
 	}
 	return fromLayoutImage(img, dir, chosen.Annotations, want)
+}
+
+// maxIndexDepth bounds the search for a digest through nested indexes: a
+// hostile layout can nest them without end (the blobs an index names are not
+// checked against their digests while searching).
+const maxIndexDepth = 8
+
+// findNested searches the indexes named by top (index.json's entries of
+// idx), depth first in order, for a descriptor of digest h. It returns the
+// index that lists the descriptor, and the descriptor carrying the
+// annotations of the index.json entry it was found under (the names it is
+// known by) unless it has its own. Nested indexes whose blobs are missing
+// (a layout holding one platform of several) are skipped.
+func findNested(ctx context.Context, idx v1.ImageIndex, top []v1.Descriptor, h v1.Hash) (v1.ImageIndex, v1.Descriptor, bool, error) {
+	seen := map[v1.Hash]bool{}
+	var search func(parent v1.ImageIndex, ds []v1.Descriptor, depth int) (v1.ImageIndex, v1.Descriptor, bool, error)
+	search = func(parent v1.ImageIndex, ds []v1.Descriptor, depth int) (v1.ImageIndex, v1.Descriptor, bool, error) {
+		for _, d := range ds {
+			if err := ctx.Err(); err != nil {
+				return nil, v1.Descriptor{}, false, err
+			}
+			if d.Digest == h {
+				return parent, d, true, nil
+			}
+			if !isIndex(d.MediaType) || seen[d.Digest] || depth >= maxIndexDepth {
+				continue
+			}
+			seen[d.Digest] = true
+			sub, err := parent.ImageIndex(d.Digest)
+			if err != nil {
+				continue
+			}
+			sim, err := sub.IndexManifest()
+			if err != nil {
+				continue
+			}
+			if p, found, ok, err := search(sub, sim.Manifests, depth+1); ok || err != nil {
+				return p, found, ok, err
+			}
+		}
+		return nil, v1.Descriptor{}, false, nil
+	}
+	for _, t := range top {
+		if !isIndex(t.MediaType) {
+			continue
+		}
+		parent, d, ok, err := search(idx, []v1.Descriptor{t}, 0)
+		if err != nil {
+			return nil, v1.Descriptor{}, false, err
+		}
+		if !ok {
+			continue
+		}
+		if d.Annotations[annRefName] == "" && d.Annotations[annContainerdName] == "" {
+			d.Annotations = t.Annotations
+		}
+		return parent, d, true, nil
+	}
+	return nil, v1.Descriptor{}, false, nil
 }
 
 // chooseFrom picks among index.json entries: a single entry is taken as is
@@ -219,17 +287,31 @@ func fromLayoutImage(img v1.Image, dir string, ann map[string]string, want *plat
 
 // openOCIArchive extracts a tar of an OCI layout into a temp dir (removed by
 // Image.Close) and opens it. Only regular files and directories are
-// extracted, at cleaned paths inside the temp dir.
-func openOCIArchive(ctx context.Context, ref string, want *platform) (*Image, error) {
+// extracted, at cleaned paths inside the temp dir. A compressed archive is
+// extracted straight from the decompressing stream, or from the copy that
+// detection made (then removed at once).
+func openOCIArchive(ctx context.Context, ref string, want *platform, archives *archiveFiles) (*Image, error) {
 	p, sel := splitLayoutRef(ref)
-	tmp, err := os.MkdirTemp("", "drydock-oci-")
+	src := p
+	if q, ok := archives.temps[p]; ok {
+		src = q
+	}
+	tmp, err := os.MkdirTemp(archives.tempDir, "drydock-oci-")
 	if err != nil {
 		return nil, fmt.Errorf("creating temp dir: %w", err)
 	}
 	remove := func() error { return os.RemoveAll(tmp) }
-	if err := extractTar(ctx, p, tmp); err != nil {
+	if err := extractTar(ctx, src, tmp); err != nil {
 		_ = remove()
+		var missing *missingError
+		if errors.As(err, &missing) {
+			return nil, err
+		}
 		return nil, fmt.Errorf("extracting OCI archive %q: %w", p, err)
+	}
+	if err := archives.release(p); err != nil {
+		_ = remove()
+		return nil, err
 	}
 	img, err := openLayout(ctx, tmp, sel, want)
 	if err != nil {
@@ -243,17 +325,17 @@ func openOCIArchive(ctx context.Context, ref string, want *platform) (*Image, er
 	return img, nil
 }
 
-// extractTar writes the regular files and directories of the tar at p under
-// dst. Names are cleaned so that nothing lands outside dst; links and special
-// files are ignored (a layout holds plain files). Cancelling ctx stops it
-// between entries and within a copy.
+// extractTar writes the regular files and directories of the tar at p
+// (plain, gzip or zstd) under dst. Names are cleaned so that nothing lands
+// outside dst; links and special files are ignored (a layout holds plain
+// files). Cancelling ctx stops it between entries and within a copy.
 func extractTar(ctx context.Context, p, dst string) error {
-	f, err := os.Open(p)
+	ts, err := openTarStream(ctx, p)
 	if err != nil {
 		return err
 	}
-	defer f.Close()
-	tr := tar.NewReader(f)
+	defer ts.Close()
+	tr := tar.NewReader(ts)
 	for {
 		if err := ctx.Err(); err != nil {
 			return err

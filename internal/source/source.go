@@ -12,8 +12,17 @@
 //
 // Without a scheme, an existing path is detected (a directory with an
 // oci-layout file is an OCI layout, another directory a rootfs, a tar with
-// manifest.json a docker archive, a tar with oci-layout an OCI archive);
-// anything else is parsed as a registry reference ("alpine:3.16").
+// manifest.json a docker archive, a tar with oci-layout an OCI archive;
+// PATH:TAG and DIR@DIGEST select as with a scheme). A
+// reference that looks like a path — it starts with "./", "../", "/" or "~",
+// or ends in .tar, .tar.gz, .tgz, .tar.zst or .tar.zstd — and does not exist is an
+// error matching fs.ErrNotExist ("no such file or directory: PATH"), never a
+// registry pull; registry:NAME forces a registry reference. Anything else is
+// parsed as a registry reference ("alpine:3.16").
+//
+// Archives (docker-archive, oci-archive, detected or not) may be gzip- or
+// zstd-compressed (`docker save img | gzip`): they are decompressed once,
+// into Options.TempDir, and the copy is removed by Image.Close.
 //
 // The opened Image keeps what later stages (signatures, attestations,
 // referrers, base-image lookups) need to address exactly the scanned image
@@ -32,9 +41,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/authn"
@@ -72,6 +83,10 @@ type Options struct {
 	Transport http.RoundTripper
 	// Logger receives debug messages (default: discarded).
 	Logger *slog.Logger
+	// TempDir is where a compressed archive is decompressed and an OCI
+	// archive extracted (default os.TempDir()). Image.Close removes what
+	// Open put there.
+	TempDir string
 
 	// noRetry disables the registry client's retries (tests of 5xx errors).
 	noRetry bool
@@ -234,9 +249,25 @@ func Open(ctx context.Context, ref string, opt Options) (*Image, error) {
 		return nil, err
 	}
 
-	kind, rest, err := detect(ctx, ref)
+	archives := &archiveFiles{tempDir: opt.TempDir}
+	img, kind, err := open(ctx, ref, want, opt, archives)
 	if err != nil {
+		if cerr := archives.close(); cerr != nil {
+			err = errors.Join(err, cerr)
+		}
 		return nil, err
+	}
+	// A decompressed docker archive is read in place until Close.
+	img.cleanup = append(img.cleanup, archives.close)
+	img.Reference = ref
+	img.Kind = kind
+	return img, nil
+}
+
+func open(ctx context.Context, ref string, want *platform, opt Options, archives *archiveFiles) (*Image, string, error) {
+	kind, rest, err := detect(ctx, ref, archives)
+	if err != nil {
+		return nil, "", err
 	}
 	opt.Logger.Debug("opening image", "reference", ref, "kind", kind)
 	var img *Image
@@ -244,20 +275,15 @@ func Open(ctx context.Context, ref string, opt Options) (*Image, error) {
 	case KindRegistry:
 		img, err = openRegistry(ctx, rest, want, opt)
 	case KindDockerArchive:
-		img, err = openDockerArchive(ctx, rest, want)
+		img, err = openDockerArchive(ctx, rest, want, archives)
 	case KindOCILayout:
 		img, err = openLayoutRef(ctx, rest, want)
 	case KindOCIArchive:
-		img, err = openOCIArchive(ctx, rest, want)
+		img, err = openOCIArchive(ctx, rest, want, archives)
 	case KindDir:
 		img, err = openDir(ctx, rest)
 	}
-	if err != nil {
-		return nil, err
-	}
-	img.Reference = ref
-	img.Kind = kind
-	return img, nil
+	return img, kind, err
 }
 
 // schemes maps a reference prefix to a kind.
@@ -273,7 +299,8 @@ func schemes() []struct{ prefix, kind string } {
 }
 
 // detect splits a scheme off ref, or detects the kind of an existing path.
-func detect(ctx context.Context, ref string) (kind, rest string, err error) {
+// A compressed archive is decompressed (into archives) to be sniffed.
+func detect(ctx context.Context, ref string, archives *archiveFiles) (kind, rest string, err error) {
 	for _, s := range schemes() {
 		if strings.HasPrefix(ref, s.prefix) {
 			rest = strings.TrimPrefix(ref, s.prefix)
@@ -286,22 +313,101 @@ func detect(ctx context.Context, ref string) (kind, rest string, err error) {
 	if ref == "" {
 		return "", "", errors.New("empty image reference")
 	}
-	fi, err := os.Stat(ref)
+	p := ref
+	fi, err := os.Stat(p)
+	if err != nil && looksLikePath(ref) {
+		// PATH:TAG or DIR@DIGEST without a scheme, when PATH exists.
+		if q, sel := splitLayoutRef(ref); sel != "" {
+			if qi, qerr := os.Stat(q); qerr == nil {
+				p, fi, err = q, qi, nil
+			}
+		}
+	}
 	if err != nil {
-		// Not a path: a registry reference.
-		return KindRegistry, ref, nil
+		if !looksLikePath(ref) {
+			// Not a path: a registry reference.
+			return KindRegistry, ref, nil
+		}
+		if errors.Is(err, fs.ErrNotExist) {
+			e := &missingError{path: ref, err: err}
+			// A name path-like only by its suffix could also be a repository.
+			if !strings.ContainsAny(ref[:1], "./~") {
+				if _, perr := name.ParseReference(ref); perr == nil {
+					e.hint = "to pull an image of that name from a registry, use registry:" + ref
+				}
+			}
+			return "", "", e
+		}
+		return "", "", fmt.Errorf("opening %q: %w", ref, err)
 	}
 	if fi.IsDir() {
-		if _, err := os.Stat(ref + "/oci-layout"); err == nil {
+		if _, err := os.Stat(filepath.Join(p, "oci-layout")); err == nil {
 			return KindOCILayout, ref, nil
+		}
+		if p != ref {
+			return "", "", fmt.Errorf("%q is a directory without an oci-layout file: a root filesystem has no images to choose with %q", p, strings.TrimPrefix(ref, p))
 		}
 		return KindDir, ref, nil
 	}
-	kind, err = sniffArchive(ctx, ref)
+	plain, err := archives.plainTar(ctx, p)
+	if err != nil {
+		return "", "", fmt.Errorf("detecting the kind of %q: %w", p, err)
+	}
+	kind, err = sniffArchive(ctx, plain, p)
 	if err != nil {
 		return "", "", err
 	}
 	return kind, ref, nil
+}
+
+// looksLikePath reports whether a reference is meant as a local path rather
+// than a registry reference: it starts like a path ("./", "../", "/", "~")
+// or ends like an archive file name (.tar, .tar.gz, .tgz, .tar.zst[d]). No
+// registry reference starts like a path; a repository named "app.tar" is
+// still reachable as registry:app.tar.
+func looksLikePath(ref string) bool {
+	if ref == "." || ref == ".." {
+		return true
+	}
+	for _, prefix := range []string{"./", "../", "/", "~"} {
+		if strings.HasPrefix(ref, prefix) {
+			return true
+		}
+	}
+	return hasArchiveSuffix(ref)
+}
+
+func hasArchiveSuffix(ref string) bool {
+	lower := strings.ToLower(ref)
+	for _, suffix := range []string{".tar", ".tar.gz", ".tgz", ".tar.zst", ".tar.zstd"} {
+		if strings.HasSuffix(lower, suffix) {
+			return true
+		}
+	}
+	return false
+}
+
+// missingError is a local path that does not exist. It matches
+// fs.ErrNotExist.
+type missingError struct {
+	path, hint string
+	err        error
+}
+
+func (e *missingError) Error() string {
+	s := fmt.Sprintf("no such file or directory: %q", e.path)
+	if e.hint != "" {
+		s += " (" + e.hint + ")"
+	}
+	return s
+}
+
+func (e *missingError) Unwrap() error { return e.err }
+
+// missingPath is the error for path p that does not exist (err, from the
+// file system, matches fs.ErrNotExist).
+func missingPath(p string, err error) error {
+	return &missingError{path: p, err: err}
 }
 
 // platform is the Platform option, parsed once by Open. A nil *platform

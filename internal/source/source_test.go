@@ -43,6 +43,8 @@ func TestDetect(t *testing.T) {
 	if err := os.WriteFile(gz, []byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0}, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	dockerGz := compressFile(t, docker, tmp, "gzip")
+	ociZst := compressFile(t, busyboxArchive, tmp, "zstd")
 
 	tests := []struct {
 		ref      string
@@ -63,13 +65,17 @@ func TestDetect(t *testing.T) {
 		{ref: busyboxArchive, kind: KindOCIArchive, rest: busyboxArchive},
 		{ref: docker, kind: KindDockerArchive, rest: docker},
 		{ref: notArchive, errMatch: "neither a docker archive"},
-		{ref: gz, errMatch: "gzip-compressed: decompress it first"},
+		{ref: dockerGz, kind: KindDockerArchive, rest: dockerGz},
+		{ref: ociZst, kind: KindOCIArchive, rest: ociZst},
+		{ref: gz, errMatch: `decompressing "` + gz + `" (gzip): unexpected EOF`},
 		{ref: "oci:", errMatch: "empty oci-layout reference"},
 		{ref: "", errMatch: "empty image reference"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.ref, func(t *testing.T) {
-			kind, rest, err := detect(context.Background(), tt.ref)
+			archives := &archiveFiles{tempDir: t.TempDir()}
+			defer archives.close()
+			kind, rest, err := detect(context.Background(), tt.ref, archives)
 			if tt.errMatch != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.errMatch) {
 					t.Fatalf("detect(%q) error = %v, want one containing %q", tt.ref, err, tt.errMatch)
