@@ -14,6 +14,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/drydock-scan/drydock/internal/finding"
+	"github.com/drydock-scan/drydock/internal/vocab"
 )
 
 // IgnoreFile is a parsed ignore file: either drydock's YAML format
@@ -305,7 +306,7 @@ func (e *IgnoreEntry) pathMatches(p string) bool {
 // advisory): {"kind": "ignored-in-part", "source": "<file>", "status":
 // "ignored (CVE-2023-4911)", "reason": …, "expires": …}. The finding still
 // counts until entries cover every one of its CVEs.
-const AnnotationIgnoredInPart = "ignored-in-part"
+const AnnotationIgnoredInPart = vocab.AnnotationIgnoredInPart
 
 // matchFinding reports whether the entry suppresses f: every criterion it
 // gives matches (the ID is f's ID or one of its aliases).

@@ -110,6 +110,10 @@ const (
 	AnnotationReachability = "reachability"
 	// AnnotationBaseImage: the package comes from the image's base image.
 	AnnotationBaseImage = "base-image"
+	// AnnotationIgnoredInPart: an ignore entry names some, not all, of the
+	// CVEs of a finding that carries several (a vendor advisory); Status
+	// says which ("ignored (CVE-2023-4911)"). The finding still counts.
+	AnnotationIgnoredInPart = "ignored-in-part"
 )
 
 // Ecosystem names. OS ecosystems are the package manager; matching maps them
