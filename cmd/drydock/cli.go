@@ -12,6 +12,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
@@ -40,7 +41,9 @@ type env struct {
 	stdout, stderr io.Writer
 	quiet, debug   bool
 	cacheDir       string
-	log            *slog.Logger
+	// timeout bounds a whole scan (--timeout); 0: none.
+	timeout time.Duration
+	log     *slog.Logger
 	// exit is the code the command asks for when it returns no error.
 	exit int
 	// started is set once the command line was accepted (flags parsed,
@@ -49,6 +52,18 @@ type env struct {
 	started bool
 	// progress draws layer progress on a terminal (nil otherwise).
 	progress *layerProgress
+}
+
+// withTimeout puts the --timeout deadline on cmd's context: every stage of
+// the scan (registry requests, layer reads, parsing, matching) stops when it
+// passes, and the command exits 3.
+func (e *env) withTimeout(cmd *cobra.Command) context.CancelFunc {
+	if e.timeout <= 0 {
+		return func() {}
+	}
+	ctx, cancel := context.WithTimeout(cmd.Context(), e.timeout)
+	cmd.SetContext(ctx)
+	return cancel
 }
 
 func (e *env) endProgress() {
@@ -80,6 +95,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return e.exit
+	}
+	if e.timeout > 0 && errors.Is(err, context.DeadlineExceeded) {
+		err = fmt.Errorf("the scan did not finish within %s (--timeout): %w", e.timeout, err)
 	}
 	fmt.Fprintf(stderr, "drydock: %v\n", err)
 	var xe *exitError
@@ -134,6 +152,7 @@ A path without a scheme is recognised by its contents.`,
 	root.PersistentFlags().BoolVarP(&e.quiet, "quiet", "q", false, "only print errors on stderr")
 	root.PersistentFlags().BoolVar(&e.debug, "debug", false, "print debug logs on stderr")
 	root.PersistentFlags().StringVar(&e.cacheDir, "cache-dir", "", "cache directory (default $DRYDOCK_CACHE_DIR or the user cache dir)")
+	root.PersistentFlags().DurationVar(&e.timeout, "timeout", 5*time.Minute, "deadline for a whole scan (image, sbom, scan-sbom), as Trivy's; 0 for none")
 	root.AddCommand(
 		newVersionCmd(e),
 		newSBOMCmd(e),

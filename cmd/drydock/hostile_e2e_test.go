@@ -164,3 +164,20 @@ func TestExitCodeByErrorType(t *testing.T) {
 		}
 	}
 }
+
+// TestTimeout: --timeout bounds the whole scan; running out of time is a
+// scan error naming the flag, never a pass.
+func TestTimeout(t *testing.T) {
+	for _, args := range [][]string{
+		{"--timeout", "1ms", "sbom", alpineImage},
+		{"--timeout", "1ms", "image", "--db", testDB, alpineImage},
+	} {
+		res := drydock(t, args...)
+		if res.code != 3 || !strings.Contains(res.stderr, "did not finish within 1ms (--timeout)") {
+			t.Errorf("drydock %v: exit %d, want 3 naming --timeout\n%s", args, res.code, res.stderr)
+		}
+	}
+	if res := drydock(t, "--timeout", "0", "sbom", alpineImage); res.code != 0 {
+		t.Errorf("--timeout 0 (none): exit %d\n%s", res.code, res.stderr)
+	}
+}

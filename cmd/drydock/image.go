@@ -116,6 +116,7 @@ from and the layer (and Dockerfile step) that introduced it.`,
   drydock sbom dir:./rootfs`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			defer e.withTimeout(cmd)()
 			outs, err := parseOutputs(rf.formats, rf.output, sbomFormats)
 			if err != nil {
 				return err
@@ -308,6 +309,7 @@ A scan that could not complete never exits 0.`,
   drydock image --format table --format sarif=drydock.sarif --format html=report.html app:1.2`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			defer e.withTimeout(cmd)()
 			outs, err := parseOutputs(rf.formats, rf.output, scanFormats)
 			if err != nil {
 				return err
@@ -411,6 +413,7 @@ func newScanSBOMCmd(e *env) *cobra.Command {
   drydock scan-sbom --format sarif syft-sbom.spdx.json`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			defer e.withTimeout(cmd)()
 			outs, err := parseOutputs(rf.formats, rf.output, scanFormats)
 			if err != nil {
 				return err

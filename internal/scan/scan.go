@@ -114,7 +114,11 @@ func DefaultEnrichers(db vulndb.Reader) []enrich.Enricher {
 
 // Run opens the image and scans it (see RunImage).
 func Run(ctx context.Context, cfg Config) (*result.Result, error) {
-	img, err := source.Open(ctx, cfg.Reference, cfg.Source)
+	opt := cfg.Source
+	if opt.TempDir == "" {
+		opt.TempDir = cfg.TempDir
+	}
+	img, err := source.Open(ctx, cfg.Reference, opt)
 	if err != nil {
 		return nil, err
 	}
@@ -278,7 +282,9 @@ func Layers(ctx context.Context, img *source.Image, exts []extract.Extractor, cf
 //
 //	2: layers are verified against their diff_id before they are cached;
 //	   entries written before that are not trusted.
-const PipelineVersion = 2
+//	3: path hashes are taken of a path's valid UTF-8 form
+//	   (inventory.PathHash), as Merge compares paths.
+const PipelineVersion = 3
 
 // layerLinkCache bounds the captured content kept per layer for later
 // hardlinks to the same file (rare in images; the walker's default of 64 MiB
@@ -421,39 +427,44 @@ func walkLayer(ctx context.Context, l *source.Layer, total int, exts []extract.E
 	return res, nil
 }
 
-// redactImage masks secrets in the config and history the report carries:
-// the report is often published (CI logs, code scanning) and must not leak
-// what it found.
+// redactImage masks secrets in every string of the image facts the result
+// carries (env, entrypoint, cmd, health check, labels, user, working
+// directory, history, layers), in the created_by of the layers packages
+// and secrets point at, whichever scanners run: the report, and the SBOM
+// made from it, are often published (CI logs, code scanning) and must not
+// leak what is in the image. The secret findings were made from the raw
+// config before (they redact their own evidence).
 func redactImage(res *result.Result, s *secret.Scanner) {
-	if s == nil {
-		var err error
-		if s, err = secret.Default(); err != nil {
-			return
-		}
-	}
-	res.Image.Config.Env = s.RedactEnv(res.Image.Config.Env)
-	memo := map[string]string{}
-	redact := func(cmd string) string {
-		if r, ok := memo[cmd]; ok {
-			return r
-		}
-		r := s.RedactCommand(cmd)
-		memo[cmd] = r
-		return r
-	}
-	for i := range res.Image.History {
-		res.Image.History[i].CreatedBy = redact(res.Image.History[i].CreatedBy)
-	}
-	for i := range res.Image.Layers {
-		res.Image.Layers[i].CreatedBy = redact(res.Image.Layers[i].CreatedBy)
-	}
+	m := secret.NewMasker(res.Image, redactors(s)...)
+	res.Image = m.Image(res.Image)
 	for i := range res.Packages {
-		if l := res.Packages[i].Layer; l != nil && redact(l.CreatedBy) != l.CreatedBy {
+		l := res.Packages[i].Layer
+		if l == nil {
+			continue
+		}
+		if cb, cm := m.Text(l.CreatedBy), m.Text(l.Comment); cb != l.CreatedBy || cm != l.Comment {
 			c := *l
-			c.CreatedBy = redact(c.CreatedBy)
+			c.CreatedBy, c.Comment = cb, cm
 			res.Packages[i].Layer = &c
 		}
 	}
+	for i := range res.Secrets {
+		res.Secrets[i].CreatedBy = m.Text(res.Secrets[i].CreatedBy)
+	}
+}
+
+// redactors are the rules the image facts are masked with: the scan's
+// secret scanner (its custom rules), and always the built-in rules, also
+// when the secret scanner is off or a configuration disabled some of them.
+func redactors(s *secret.Scanner) []*secret.Scanner {
+	var out []*secret.Scanner
+	if s != nil {
+		out = append(out, s)
+	}
+	if d, err := secret.Default(); err == nil && d != s {
+		out = append(out, d)
+	}
+	return out
 }
 
 // ImageFacts is what the source stage learned about the image, as the
