@@ -107,6 +107,27 @@ type Package struct {
 	Metadata map[string]string `json:"metadata,omitempty"`
 }
 
+// Metadata["kind"] says what a package-database entry is when it is not an
+// ordinary package.
+const (
+	MetaKind = "kind"
+	// KindFileList: a dpkg file list (/var/lib/dpkg/info/*.list), which
+	// Merge folds into its package's Files and drops.
+	KindFileList = "filelist"
+	// KindGPGPubkey: an rpm "gpg-pubkey" entry, an OpenPGP signing key
+	// imported into the rpm database (rpm --import). It is listed, as rpm -qa,
+	// Syft and Trivy list it, but it is no software: never matched.
+	KindGPGPubkey = "gpg-pubkey"
+)
+
+// Matchable reports whether advisories can be about p: false for entries of
+// a package database that are no software (rpm gpg-pubkey signing keys,
+// marked by the rpm extractor; also recognised by name in an SBOM another
+// tool wrote).
+func (p *Package) Matchable() bool {
+	return p.Metadata[MetaKind] != KindGPGPubkey && (p.Ecosystem != EcoRPM || p.Name != "gpg-pubkey")
+}
+
 // Note is a non-fatal observation made while building the inventory: a
 // malformed database that was partly read, an OS with no package database…
 type Note struct {

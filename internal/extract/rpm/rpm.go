@@ -40,6 +40,10 @@ const Name = "os/rpm"
 // dbDirs are the directories rpm keeps its database in.
 var dbDirs = []string{"/var/lib/rpm", "/usr/lib/sysimage/rpm", "/usr/share/rpm"}
 
+// gpgPubkey is the name rpm gives the headers of imported signing keys
+// (VERSION is the key ID, RELEASE the key's creation time, both in hex).
+const gpgPubkey = "gpg-pubkey"
+
 // dbFiles are the database file names of the three backends.
 var dbFiles = []string{"Packages", "Packages.db", "rpmdb.sqlite"}
 
@@ -72,8 +76,9 @@ func NewWithOptions(opts Options) *Extractor {
 // Name implements extract.Extractor.
 func (*Extractor) Name() string { return Name }
 
-// Version implements extract.Extractor.
-func (*Extractor) Version() int { return 1 }
+// Version implements extract.Extractor. 2: gpg-pubkey entries are listed
+// (marked Metadata["kind"] = "gpg-pubkey") instead of dropped.
+func (*Extractor) Version() int { return 2 }
 
 // Wants implements extract.Extractor.
 func (*Extractor) Wants(p string, mode fs.FileMode, _ int64) bool {
@@ -83,6 +88,11 @@ func (*Extractor) Wants(p string, mode fs.FileMode, _ int64) bool {
 // Extract implements extract.Extractor. A file that is not a readable rpm
 // database gives an error naming it; packages whose file list is malformed
 // are kept (without files) and reported in the error.
+//
+// Every header is a package, gpg-pubkey ones too, as rpm -qa, Syft and Trivy
+// list them: those are OpenPGP keys imported with rpm --import, and carry
+// Metadata["kind"] = "gpg-pubkey" (inventory.KindGPGPubkey) so that they are
+// never matched against advisories (inventory.Package.Matchable).
 func (e *Extractor) Extract(ctx context.Context, in *extract.Input) (inventory.Inventory, error) {
 	ctx, cancel := context.WithTimeout(ctx, e.opts.Timeout)
 	defer cancel()
@@ -96,13 +106,18 @@ func (e *Extractor) Extract(ctx context.Context, in *extract.Input) (inventory.I
 		errs []error
 	)
 	for _, info := range infos {
-		if info.Name == "gpg-pubkey" || info.Name == "" {
-			// gpg-pubkey "packages" are imported signing keys, not software.
+		if info.Name == "" {
 			continue
 		}
 		p, err := toPackage(info)
 		if err != nil {
 			errs = append(errs, err)
+		}
+		if p.Name == gpgPubkey {
+			if p.Metadata == nil {
+				p.Metadata = map[string]string{}
+			}
+			p.Metadata[inventory.MetaKind] = inventory.KindGPGPubkey
 		}
 		p.Locations = []inventory.Location{{Path: in.Path, LayerDiffID: in.Layer.DiffID}}
 		p.FoundBy = Name

@@ -86,9 +86,9 @@ var realDBs = []struct {
 }{
 	// 22 rpms per /work/shared/data/README.md.
 	{"almalinux-9.0-sqlite", "/var/lib/rpm/rpmdb.sqlite", "almalinux-9.0-rpmdb.sqlite.gz", 22},
-	// The README's 20 rpms include one gpg-pubkey, which is skipped (see
-	// TestGPGPubkeySkipped).
-	{"almalinux-8.8-bdb", "/var/lib/rpm/Packages", "almalinux-8.8-Packages.gz", 19},
+	// The README's 20 rpms, one of them a gpg-pubkey (see
+	// TestGPGPubkeyListed): rpm -qa, Trivy and Syft list 20.
+	{"almalinux-8.8-bdb", "/var/lib/rpm/Packages", "almalinux-8.8-Packages.gz", 20},
 	// 35 per go-rpmdb's own test expectations for this file.
 	{"sle15-bci-ndb", "/usr/lib/sysimage/rpm/Packages.db", "sle15-bci-Packages.db.gz", 35},
 }
@@ -210,7 +210,10 @@ func TestKeyPackages(t *testing.T) {
 	}
 }
 
-func TestGPGPubkeySkipped(t *testing.T) {
+// TestGPGPubkeyListed: the signing key imported into the AlmaLinux 8.8
+// rpm database is listed, as rpm -qa, Trivy v0.74 and Syft v1.51 list it,
+// and marked so that it is never matched.
+func TestGPGPubkeyListed(t *testing.T) {
 	db := realDBs[1]
 	local := newDiskFile(t, gunzip(t, db.file))
 	infos, err := listPackages(context.Background(), local.path)
@@ -231,10 +234,25 @@ func TestGPGPubkeySkipped(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	want := inventory.Package{
+		Name: "gpg-pubkey", Version: "3abb34f8-5ffd890e", Ecosystem: inventory.EcoRPM,
+		SourceName: "gpg-pubkey", SourceVersion: "3abb34f8-5ffd890e", Licenses: []string{"pubkey"},
+		PURL:      "pkg:rpm/gpg-pubkey@3abb34f8-5ffd890e",
+		Locations: layer.Locations(db.path), FoundBy: Name,
+		Metadata: map[string]string{"kind": "gpg-pubkey"},
+	}
+	want.ID = purl.PackageID(&want)
+	var got []inventory.Package
 	for _, p := range inv.Packages {
 		if p.Name == "gpg-pubkey" {
-			t.Errorf("gpg-pubkey not skipped: %+v", p)
+			got = append(got, p)
 		}
+		if p.Matchable() != (p.Name != "gpg-pubkey") {
+			t.Errorf("%s: Matchable() = %v", p.Name, p.Matchable())
+		}
+	}
+	if diff := cmp.Diff([]inventory.Package{want}, got, cmpopts.EquateEmpty()); diff != "" {
+		t.Errorf("gpg-pubkey packages (-want +got):\n%s", diff)
 	}
 }
 
