@@ -28,6 +28,9 @@ func (e *Extractor) parseManifest(data []byte, in *extract.Input) ([]inventory.P
 	if m.Name == "" || m.Version == "" {
 		return nil, nil
 	}
+	if !validName(m.Name) {
+		return nil, fmt.Errorf("package name %q is not valid", truncate(m.Name))
+	}
 	lic := parseLicenses(m.License)
 	if len(lic) == 0 {
 		lic = parseLicenses(m.Licenses)

@@ -32,8 +32,10 @@ func New() *Extractor { return &Extractor{} }
 // Name implements extract.Extractor.
 func (*Extractor) Name() string { return "lang/npm" }
 
-// Version implements extract.Extractor.
-func (*Extractor) Version() int { return 1 }
+// Version implements extract.Extractor. 2: lockfile entries without a valid
+// package name (a v1 "dependencies" key "") are skipped and reported, no
+// longer listed as a nameless package.
+func (*Extractor) Version() int { return 2 }
 
 type kind int
 
@@ -188,14 +190,30 @@ func purl(name, version string) string {
 	return packageurl.NewPackageURL(packageurl.TypeNPM, ns, name, version, nil, "").ToString()
 }
 
+// validName reports whether name can name an npm package: it is not empty,
+// and a scoped name ("@scope/name") has a scope and a name. An empty name
+// would become "pkg:npm/@0": no package is reported without a name.
+func validName(name string) bool {
+	if name == "" {
+		return false
+	}
+	if name[0] != '@' {
+		return true
+	}
+	scope, rest, ok := strings.Cut(name[1:], "/")
+	return ok && scope != "" && rest != "" && !strings.Contains(rest, "/")
+}
+
 // declared collects lockfile packages, merging duplicates of the same
 // name@version (a lockfile lists one per install location or peer set): a
-// package is dev only if every occurrence is.
+// package is dev only if every occurrence is. Entries without a valid name
+// are left out and counted.
 type declared struct {
-	e     *Extractor
-	in    *extract.Input
-	index map[string]int
-	pkgs  []inventory.Package
+	e        *Extractor
+	in       *extract.Input
+	index    map[string]int
+	pkgs     []inventory.Package
+	badNames []string
 }
 
 func newDeclared(e *Extractor, in *extract.Input) *declared {
@@ -204,6 +222,10 @@ func newDeclared(e *Extractor, in *extract.Input) *declared {
 
 // add records one lockfile entry. dev and optional are the entry's flags.
 func (d *declared) add(name, version string, licenses []string, dev, optional bool) {
+	if !validName(name) {
+		d.badNames = append(d.badNames, name)
+		return
+	}
 	key := name + "@" + version
 	if i, ok := d.index[key]; ok {
 		p := &d.pkgs[i]
@@ -234,6 +256,17 @@ func (d *declared) add(name, version string, licenses []string, dev, optional bo
 	}
 	d.index[key] = len(d.pkgs)
 	d.pkgs = append(d.pkgs, p)
+}
+
+// nameError describes the entries add left out for want of a valid name.
+func (d *declared) nameError() error {
+	switch len(d.badNames) {
+	case 0:
+		return nil
+	case 1:
+		return fmt.Errorf("1 entry without a valid package name (%q) skipped", truncate(d.badNames[0]))
+	}
+	return fmt.Errorf("%d entries without a valid package name (first %q) skipped", len(d.badNames), truncate(d.badNames[0]))
 }
 
 // splitNameVersion splits "name@version" or "@scope/name@version" at the

@@ -372,6 +372,117 @@ func TestLockfileErrors(t *testing.T) {
 	}
 }
 
+// TestNoPackageWithoutName: no lockfile entry or package.json becomes a
+// package without a valid name (the issue's lockfile gave "pkg:npm/@0");
+// such entries are skipped and reported. The "" key of lockfile v2/v3
+// "packages" is the project itself, not a dependency: skipped silently.
+func TestNoPackageWithoutName(t *testing.T) {
+	const lock = "/a/package-lock.json"
+	tests := []struct {
+		name    string
+		path    string
+		data    string
+		want    []string
+		wantErr string
+	}{
+		{
+			name:    "v1 dependency named empty (the issue's file)",
+			path:    lock,
+			data:    `{"dependencies":{"":{"version":"0"}}}`,
+			wantErr: `parsing lockfile "/a/package-lock.json": 1 entry without a valid package name ("") skipped`,
+		},
+		{
+			name: "v1 nested empty name and alias to a bare scope",
+			path: lock,
+			data: `{"lockfileVersion":1,"dependencies":{"a":{"version":"1.0.0","dependencies":{"":{"version":"2.0.0"}}},
+				"b":{"version":"npm:@@1.0.0"}}}`,
+			want:    []string{"a@1.0.0"},
+			wantErr: `parsing lockfile "/a/package-lock.json": 2 entries without a valid package name (first "") skipped`,
+		},
+		{
+			name: "v2 root project with name is not a dependency",
+			path: lock,
+			data: `{"lockfileVersion":2,"packages":{"":{"name":"app","version":"1.0.0"},"node_modules/a":{"version":"1.0.0"}},
+				"dependencies":{"a":{"version":"1.0.0"}}}`,
+			want: []string{"a@1.0.0"},
+		},
+		{
+			name: "v3 root project without name",
+			path: lock,
+			data: `{"lockfileVersion":3,"packages":{"":{"version":"0"}}}`,
+		},
+		{
+			name: "v3 keys and name fields that name no package",
+			path: lock,
+			data: `{"lockfileVersion":3,"packages":{"":{"name":"app","version":"1.0.0"},
+				"node_modules/":{"version":"0"},
+				"node_modules/@s/":{"version":"1.0.0"},
+				"node_modules/x":{"name":"@s","version":"1.0.0"},
+				"node_modules/ok":{"version":"1.0.0"}}}`,
+			want:    []string{"ok@1.0.0"},
+			wantErr: `parsing lockfile "/a/package-lock.json": 3 entries without a valid package name (first "") skipped`,
+		},
+		{
+			name:    "yarn v1 bare scope",
+			path:    "/a/yarn.lock",
+			data:    "# yarn lockfile v1\n\n\"@@1\":\n  version \"1\"\n\n@s@^1:\n  version \"1.0.0\"\n\nok@^1:\n  version \"1.0.0\"\n",
+			want:    []string{"ok@1.0.0"},
+			wantErr: `parsing lockfile "/a/yarn.lock": 2 entries without a valid package name (first "@") skipped`,
+		},
+		{
+			name:    "yarn berry bare scope",
+			path:    "/a/yarn.lock",
+			data:    "__metadata:\n  version: 8\n\n\"@@npm:1\":\n  version: 1.0.0\n  resolution: \"@@npm:1.0.0\"\n",
+			wantErr: `parsing lockfile "/a/yarn.lock": 1 entry without a valid package name ("@") skipped`,
+		},
+		{
+			name:    "pnpm v5 empty name in a scope",
+			path:    "/a/pnpm-lock.yaml",
+			data:    "lockfileVersion: 5.4\npackages:\n  /@s//1.0.0:\n    dev: false\n  //2.0.0:\n    dev: false\n  /ok/1.0.0:\n    dev: false\n",
+			want:    []string{"ok@1.0.0"},
+			wantErr: `parsing lockfile "/a/pnpm-lock.yaml": 2 entries without a valid package name (first "") skipped`,
+		},
+		{
+			name:    "pnpm v9 name field",
+			path:    "/a/pnpm-lock.yaml",
+			data:    "lockfileVersion: '9.0'\npackages:\n  x@1.0.0:\n    name: '@'\n",
+			wantErr: `parsing lockfile "/a/pnpm-lock.yaml": 1 entry without a valid package name ("@") skipped`,
+		},
+		{
+			name:    "installed package.json with a bare scope",
+			path:    "/a/node_modules/x/package.json",
+			data:    `{"name":"@","version":"1.0.0"}`,
+			wantErr: `parsing package.json "/a/node_modules/x/package.json": package name "@" is not valid`,
+		},
+	}
+	e := New()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			inv, err := e.Extract(context.Background(), layer.Input(tt.path, []byte(tt.data)))
+			extracttest.CheckError(t, err, tt.wantErr)
+			if diff := cmp.Diff(tt.want, nameVersions(inv.Packages)); diff != "" {
+				t.Errorf("packages (-want +got):\n%s", diff)
+			}
+			for _, p := range inv.Packages {
+				if p.Name == "" || p.PURL == "pkg:npm/@"+p.Version {
+					t.Errorf("package without a name: %+v", p)
+				}
+			}
+		})
+	}
+}
+
+func TestValidName(t *testing.T) {
+	for name, want := range map[string]bool{
+		"lodash": true, "@types/ms": true, "a": true,
+		"": false, "@": false, "@types": false, "@types/": false, "@/ms": false, "@a/b/c": false,
+	} {
+		if got := validName(name); got != want {
+			t.Errorf("validName(%q) = %v, want %v", name, got, want)
+		}
+	}
+}
+
 func TestNotApplicable(t *testing.T) {
 	_, err := New().Extract(context.Background(), layer.Input("/app/node_modules/a/lib/package.json", []byte(`{}`)))
 	if !errors.Is(err, extract.ErrNotApplicable) {
@@ -416,6 +527,8 @@ func FuzzPackageJSON(f *testing.F) {
 }
 
 func FuzzPackageLock(f *testing.F) {
+	// The issue's file: a dependency named "" became pkg:npm/@0.
+	f.Add([]byte(`{"dependencies":{"":{"version":"0"}}}`))
 	fuzzExtract(f, "/app/package-lock.json", "lock/npm-v1/package-lock.json", "lock/npm-v3/package-lock.json")
 }
 

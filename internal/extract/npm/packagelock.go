@@ -35,8 +35,11 @@ type lockDependency struct {
 	Dependencies map[string]lockDependency `json:"dependencies"`
 }
 
-// parsePackageLock reads an npm lockfile. The root project ("" key) and
-// links to local directories are skipped.
+// parsePackageLock reads an npm lockfile. The root project (the "" key of
+// "packages" in lockfile v2 and v3: the project itself, not a dependency;
+// its package.json is read on its own) and links to local directories are
+// skipped. Entries without a version, or without a valid name, are skipped
+// and reported.
 func (e *Extractor) parsePackageLock(data []byte, in *extract.Input) ([]inventory.Package, error) {
 	var lock packageLock
 	jerr := json.Unmarshal(data, &lock)
@@ -59,12 +62,13 @@ func (e *Extractor) parsePackageLock(data []byte, in *extract.Input) ([]inventor
 			if name == "" && i >= 0 {
 				name = key[i+len("node_modules/"):]
 			}
-			if name == "" || p.Version == "" {
-				// Workspace members ("packages/a") may lack a name or version;
-				// installed dependencies may not.
-				if i >= 0 {
-					missing++
-				}
+			if i < 0 && (name == "" || p.Version == "") {
+				// Workspace members ("packages/a") may lack a name or
+				// version; installed dependencies may not.
+				continue
+			}
+			if p.Version == "" {
+				missing++
 				continue
 			}
 			d.add(name, p.Version, parseLicenses(p.License), p.Dev, p.Optional)
@@ -72,7 +76,7 @@ func (e *Extractor) parsePackageLock(data []byte, in *extract.Input) ([]inventor
 	} else {
 		missing = walkDependencies(d, lock.Dependencies)
 	}
-	return d.pkgs, errors.Join(jerr, missingError(missing))
+	return d.pkgs, errors.Join(jerr, missingError(missing), d.nameError())
 }
 
 // walkDependencies adds a lockfile v1 dependency tree and returns the number

@@ -90,7 +90,7 @@ func (e *Extractor) parsePnpmLock(data []byte, in *extract.Input) ([]inventory.P
 		if strings.HasPrefix(version, "file:") || strings.HasPrefix(version, "link:") {
 			continue // a local directory, not a published package
 		}
-		if name == "" || version == "" || strings.ContainsAny(version, ":/") {
+		if version == "" || strings.ContainsAny(version, ":/") {
 			// Tarball, git and directory dependencies carry name and version
 			// fields; without them there is no version to report.
 			bad = append(bad, fmt.Sprintf("package %q has no version", truncate(key)))
@@ -102,7 +102,7 @@ func (e *Extractor) parsePnpmLock(data []byte, in *extract.Input) ([]inventory.P
 		}
 		d.add(name, version, nil, dev, false)
 	}
-	return d.pkgs, errors.Join(yerr, badError(bad))
+	return d.pkgs, errors.Join(yerr, badError(bad), d.nameError())
 }
 
 // pnpmMajor returns the major lockfile version: "5.4" → 5, "6.0" → 6, "9.0" → 9.

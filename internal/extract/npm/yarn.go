@@ -107,7 +107,7 @@ func (e *Extractor) parseYarnV1(data []byte, in *extract.Input) ([]inventory.Pac
 	if serr := sc.Err(); serr != nil {
 		err = fmt.Errorf("line %d: %w", lineNo+1, serr)
 	}
-	return d.pkgs, errors.Join(err, badError(bad))
+	return d.pkgs, errors.Join(err, badError(bad), d.nameError())
 }
 
 // parseYarnDescriptor reads the first descriptor of an entry header such as
@@ -192,9 +192,9 @@ func (e *Extractor) parseYarnBerry(data []byte, in *extract.Input) ([]inventory.
 		d.add(name, ent.Version, nil, false, false)
 	}
 	if te != nil {
-		return d.pkgs, errors.Join(yerr, badError(bad))
+		return d.pkgs, errors.Join(yerr, badError(bad), d.nameError())
 	}
-	return d.pkgs, badError(bad)
+	return d.pkgs, errors.Join(badError(bad), d.nameError())
 }
 
 // badError summarises skipped entries: the first few reasons and a count.
