@@ -103,6 +103,36 @@ func TestRoundTrip(t *testing.T) {
 	}
 }
 
+// TestRoundTripInvalidUTF8: JSON cannot hold bytes that are not UTF-8, so
+// an entry gives back what inventory.LayerResult.WithValidUTF8 makes of the
+// result stored — the form Merge brings every layer result to, so that a
+// cached layer and a walked one give the same inventory.
+func TestRoundTripInvalidUTF8(t *testing.T) {
+	ctx := context.Background()
+	c := open(t, t.TempDir(), Options{})
+	r := sample(1)
+	p := &r.Files[0].Packages[0]
+	p.Name, p.Version = "mu\xffsl", "1.2.3\xfe-r3"
+	p.Files = append(p.Files, "/lib/x\xe2\x82")
+	p.Metadata["m\xff"] = "v\xed\xa0\x80"
+	r.Whiteouts = append(r.Whiteouts, "/etc/\xffold")
+	r.Files[2].Hits[0].Match = "AKIA\xff***"
+	if err := c.Put(ctx, "k", r); err != nil {
+		t.Fatal(err)
+	}
+	got, ok := c.Get(ctx, "k")
+	if !ok {
+		t.Fatal("miss after Put")
+	}
+	want := r.WithValidUTF8()
+	if want.Files[0].Packages[0].Name != "mu\ufffdsl" {
+		t.Fatalf("WithValidUTF8 did not replace the invalid byte: %q", want.Files[0].Packages[0].Name)
+	}
+	if d := cmp.Diff(&want, got); d != "" {
+		t.Errorf("round trip (-WithValidUTF8 +got):\n%s", d)
+	}
+}
+
 // TestHiddenFields guards encodeResult: every field JSON skips must be carried
 // by hand. A new `json:"-"` field reachable from LayerResult fails this test
 // until the payload carries it too.

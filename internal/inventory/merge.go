@@ -3,8 +3,10 @@ package inventory
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // FileResult is what one extractor produced from one file of one layer.
@@ -34,12 +36,27 @@ type LayerResult struct {
 	PathHashes []uint64 `json:"path_hashes,omitempty"`
 }
 
-// PathHash is a 64-bit FNV-1a hash of a path.
+// PathHash is a 64-bit FNV-1a hash of ValidUTF8(p): the walker hashes the
+// paths as the tar has them, Merge compares them with paths it made valid
+// (see WithValidUTF8), and a path read from the cache is valid already.
 func PathHash(p string) uint64 {
+	const prime = 1099511628211
 	h := uint64(14695981039346656037)
-	for i := 0; i < len(p); i++ {
-		h ^= uint64(p[i])
-		h *= 1099511628211
+	for i := 0; i < len(p); {
+		if c := p[i]; c < utf8.RuneSelf {
+			h = (h ^ uint64(c)) * prime
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(p[i:])
+		b := p[i : i+size]
+		if r == utf8.RuneError && size == 1 {
+			b = string(utf8.RuneError)
+		}
+		for j := 0; j < len(b); j++ {
+			h = (h ^ uint64(b[j])) * prime
+		}
+		i += size
 	}
 	return h
 }
@@ -64,7 +81,17 @@ type liveFile struct {
 // filesystem. Each package's Layer is the layer that introduced it: the
 // lowest layer from which that package stayed present, unchanged, in its file
 // up to the top. IDs are assigned deterministically.
+//
+// Every string of layers is first made valid UTF-8 (WithValidUTF8; layers
+// are not modified), so that a layer read from the cache and the same layer
+// walked again give the same inventory. A package without a name is left
+// out, with a warning.
 func Merge(layers []LayerResult, opt MergeOptions) Inventory {
+	valid := make([]LayerResult, len(layers))
+	for i := range layers {
+		valid[i] = layers[i].WithValidUTF8()
+	}
+	layers = valid
 	live := map[fileKey]*liveFile{}
 	for li := range layers {
 		lr := &layers[li]
@@ -131,8 +158,13 @@ func Merge(layers []LayerResult, opt MergeOptions) Inventory {
 		if lf.res.Distro != nil {
 			distros = append(distros, distroAt{*lf.res.Distro, lf.layer})
 		}
+		nameless := 0
 		for _, p := range lf.res.Packages {
-			if p.Metadata["kind"] == "filelist" {
+			if p.Name == "" {
+				nameless++
+				continue
+			}
+			if p.Metadata[MetaKind] == KindFileList {
 				fileLists[p.Ecosystem+"\x00"+p.Name] = append(fileLists[p.Ecosystem+"\x00"+p.Name], p.Files...)
 				continue
 			}
@@ -140,6 +172,9 @@ func Merge(layers []LayerResult, opt MergeOptions) Inventory {
 			l := layers[origin].Layer
 			p.Layer = &l
 			inv.Packages = append(inv.Packages, p)
+		}
+		if nameless > 0 {
+			inv.Notes = append(inv.Notes, namelessNote(k, layers[lf.layer].Layer.DiffID, nameless))
 		}
 	}
 	// Later layers' distro files win; Resolve gets them top-first.
@@ -325,4 +360,15 @@ func anyBelow(dir string, paths []string) bool {
 		}
 	}
 	return false
+}
+
+// namelessNote is the warning for packages without a name that Merge left
+// out of the inventory.
+func namelessNote(k fileKey, layer string, n int) Note {
+	what := "1 package"
+	if n > 1 {
+		what = fmt.Sprintf("%d packages", n)
+	}
+	return Note{Level: "warning", Path: k.path, Layer: layer, Extractor: k.extractor,
+		Message: what + " without a name left out"}
 }

@@ -177,3 +177,29 @@ func TestStableID(t *testing.T) {
 		t.Error("StableID depends on the layer")
 	}
 }
+
+// TestMergeDropsNamelessPackages: a package without a name (in the report
+// it would be "pkg:npm/@0") never reaches the inventory; a warning names
+// the file and the extractor.
+func TestMergeDropsNamelessPackages(t *testing.T) {
+	const lock = "/app/package-lock.json"
+	inv := Merge([]LayerResult{layerOf(0,
+		apkFile(pkg("musl", "1")),
+		FileResult{Path: lock, Extractor: "lang/npm", Packages: []Package{
+			{Name: "", Version: "0", Ecosystem: EcoNPM, PURL: "pkg:npm/@0"},
+			{Name: "a", Version: "1", Ecosystem: EcoNPM},
+			{Name: "", Version: "2", Ecosystem: EcoNPM},
+		}},
+	)}, MergeOptions{})
+	var got []string
+	for _, p := range inv.Packages {
+		got = append(got, p.Ecosystem+"/"+p.Name+"@"+p.Version)
+	}
+	if diff := cmp.Diff([]string{"apk/musl@1", "npm/a@1"}, got); diff != "" {
+		t.Errorf("packages (-want +got):\n%s", diff)
+	}
+	want := []Note{{Level: "warning", Path: lock, Layer: "sha256:l0", Extractor: "lang/npm", Message: "2 packages without a name left out"}}
+	if diff := cmp.Diff(want, inv.Notes); diff != "" {
+		t.Errorf("notes (-want +got):\n%s", diff)
+	}
+}
