@@ -53,7 +53,7 @@ func Coverage(ctx context.Context, db vulndb.Reader, inv *inventory.Inventory, o
 		if p.FoundBy != "" {
 			byExtractor[p.FoundBy] = p.Ecosystem
 		}
-		if (p.Declared && !opt.MatchDeclared) || (p.Owner != "" && !opt.MatchOwned) {
+		if !p.Matchable() || (p.Declared && !opt.MatchDeclared) || (p.Owner != "" && !opt.MatchOwned) {
 			continue
 		}
 		if inventory.IsOS(p.Ecosystem) {

@@ -113,7 +113,7 @@ func (m *Matcher) Match(ctx context.Context, inv *inventory.Inventory) (Result, 
 			return res, err
 		}
 		p := &inv.Packages[i]
-		if p.Declared && !m.Opt.MatchDeclared {
+		if !p.Matchable() || (p.Declared && !m.Opt.MatchDeclared) {
 			continue
 		}
 		if p.Owner != "" && !m.Opt.MatchOwned {

@@ -584,3 +584,24 @@ func TestAffected(t *testing.T) {
 		})
 	}
 }
+
+// TestGPGPubkeyNeverMatched: rpm signing keys are listed in the inventory but
+// are no software: an advisory naming gpg-pubkey never matches them.
+func TestGPGPubkeyNeverMatched(t *testing.T) {
+	db := &fakeDB{advs: map[string][]vulndb.Advisory{
+		"AlmaLinux:8\x00gpg-pubkey": {{ID: "ALSA-0000:0001", Ranges: []vulndb.Range{{Type: "ECOSYSTEM", Events: ev("0", "")}}}},
+	}}
+	inv := inventory.Inventory{
+		Distro: &inventory.Distro{ID: "almalinux", VersionID: "8.8", Release: "8"},
+		Packages: []inventory.Package{
+			{ID: "k", Name: "gpg-pubkey", Version: "c21ad6ea-5e5e4e36", Ecosystem: inventory.EcoRPM},
+		},
+	}
+	res, err := (&Matcher{DB: db}).Match(context.Background(), &inv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Findings) != 0 {
+		t.Errorf("gpg-pubkey matched: %+v", res.Findings)
+	}
+}
