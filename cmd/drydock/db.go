@@ -26,22 +26,34 @@ func newDBCmd(e *env) *cobra.Command {
 }
 
 func newDBUpdateCmd(e *env) *cobra.Command {
-	var sources []string
-	var ecosystems []string
-	var dbPath string
+	var (
+		sources, ecosystems, nvd []string
+		dbPath, alpineSecDB, kev string
+	)
 	cmd := &cobra.Command{
 		Use:   "update",
 		Short: "Download or refresh advisories and rebuild the database",
-		Long: `Download OSV advisories (per-ecosystem all.zip archives) and native feeds (Alpine secdb,
-CISA KEV, NVD JSON) and build the local database. Mirrors are tried in order; unchanged sources
-are not downloaded again (ETag / Last-Modified). The new database is built beside the old one and
-swapped in atomically: a failed update leaves the old database working.
+		Long: `Download OSV advisories (per-ecosystem all.zip archives), the Alpine secdb and the CISA KEV
+catalog, and build the local database. Mirrors are tried in order; unchanged sources are not
+downloaded again (ETag / Last-Modified). The new database is built beside the old one and swapped
+in atomically: a failed update leaves the old database working. One update of a database runs at a
+time; a second one waits for it.
 
 A --source may be a URL or a local directory laid out like the public OSV bucket
-(<source>/<Ecosystem>/all.zip), optionally with alpine-secdb/, cisa-kev/ and nvd/ folders.`,
+(<source>/<Ecosystem>/all.zip), optionally with alpine-secdb/, cisa-kev/ and nvd/ folders (a URL
+lists those in <source>/drydock-native.json). A native feed no --source carries is fetched from its
+publisher: the Alpine secdb from ` + dbupdate.DefaultAlpineSecDB + ` (every branch its index lists)
+and the KEV catalog from ` + dbupdate.DefaultKEV + `.
+--alpine-secdb and --kev name other places ("none" turns the feed off). A feed that cannot be
+fetched is a warning and is recorded in the database as missing, so scans report partial coverage.
+
+NVD is not fetched by default (its full feed is several hundred MB): give NVD JSON files or feeds
+with --nvd or in a mirror's nvd/ folder. Without it, findings take their severity from the
+advisories themselves; Alpine secdb advisories carry none.`,
 		Example: `  drydock db update
   drydock db update --source ./mirror                 # air-gapped
-  drydock db update --source https://mirror.example/osv --source https://osv-vulnerabilities.storage.googleapis.com`,
+  drydock db update --source https://mirror.example/osv --source https://osv-vulnerabilities.storage.googleapis.com
+  drydock db update --kev ./known_exploited_vulnerabilities.json --nvd ./nvdcve-2.0-2025.json.gz`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			root, err := e.cacheRoot()
@@ -52,11 +64,16 @@ A --source may be a URL or a local directory laid out like the public OSV bucket
 				dbPath = dbPathIn(root)
 			}
 			opt := dbupdate.Options{
-				Mirrors:    sources,
-				Ecosystems: ecosystems,
-				Path:       dbPath,
-				CacheDir:   filepath.Join(root, "downloads"),
-				Logger:     e.log,
+				Mirrors:     sources,
+				Ecosystems:  ecosystems,
+				AlpineSecDB: alpineSecDB,
+				KEV:         kev,
+				Path:        dbPath,
+				CacheDir:    filepath.Join(root, "downloads"),
+				Logger:      e.log,
+			}
+			for _, n := range nvd {
+				opt.Native = append(opt.Native, dbupdate.NativeSource{Kind: dbupdate.NativeNVD, URL: n})
 			}
 			if isTerminal(e.stderr) && !e.quiet {
 				opt.Progress = e.stderr
@@ -76,6 +93,15 @@ A --source may be a URL or a local directory laid out like the public OSV bucket
 			if len(unpublished) > 0 {
 				e.log.Info("ecosystems not published by any mirror (skipped)", "ecosystems", strings.Join(unpublished, ", "))
 			}
+			var missing []string
+			for _, m := range res.Missing {
+				if !strings.HasPrefix(m.Name, "osv/") {
+					missing = append(missing, m.Name)
+				}
+			}
+			if len(missing) > 0 {
+				e.log.Warn("the database lacks these feeds: scans report partial coverage", "missing", strings.Join(missing, ", "))
+			}
 			if res.UpToDate {
 				fmt.Fprintf(e.stderr, "vulnerability database is up to date (%s)\n", res.Path)
 				return nil
@@ -91,6 +117,9 @@ A --source may be a URL or a local directory laid out like the public OSV bucket
 	}
 	cmd.Flags().StringArrayVar(&sources, "source", nil, "mirror URL or directory, repeatable, tried in order (default: the public OSV bucket)")
 	cmd.Flags().StringSliceVar(&ecosystems, "ecosystem", nil, "ecosystems to import (default: all distro and language ecosystems drydock matches)")
+	cmd.Flags().StringVar(&alpineSecDB, "alpine-secdb", "", "Alpine secdb base URL or directory, or \"none\" (default: "+dbupdate.DefaultAlpineSecDB+" when no --source carries it)")
+	cmd.Flags().StringVar(&kev, "kev", "", "CISA KEV catalog URL or file, or \"none\" (default: the CISA feed when no --source carries it)")
+	cmd.Flags().StringArrayVar(&nvd, "nvd", nil, "NVD JSON file or URL (API 2.0 records or feeds, optionally gzipped), repeatable")
 	cmd.Flags().StringVar(&dbPath, "db", "", "database file to write (default in the cache dir)")
 	return cmd
 }
@@ -100,7 +129,10 @@ func newDBStatusCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "Show when the database was built, from which sources, and how many records it holds",
-		Args:  cobra.NoArgs,
+		Long: `Show when the database was built, from which sources, which feeds it lacks and how many
+records it holds. The whole file is read first, as a scan would: a damaged database is an error,
+not a status.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if dbPath == "" {
 				root, err := e.cacheRoot()
@@ -116,10 +148,20 @@ func newDBStatusCmd(e *env) *cobra.Command {
 			w := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintf(w, "Path:\t%s\n", dbPath)
 			fmt.Fprintf(w, "Schema:\t%d\n", meta.SchemaVersion)
-			fmt.Fprintf(w, "Built at:\t%s (%s ago)\n", meta.BuiltAt.Format(time.RFC3339), time.Since(meta.BuiltAt).Round(time.Minute))
+			fmt.Fprintf(w, "Built at:\t%s (%s ago)\n", meta.BuiltAt.Format(time.RFC3339), vulndb.FormatAge(time.Since(meta.BuiltAt)))
 			fmt.Fprintln(w, "Sources:")
 			for _, s := range meta.Sources {
 				fmt.Fprintf(w, "  %s\t%d records\t%s\n", s.Name, s.Records, s.URL)
+			}
+			if len(meta.Missing) > 0 {
+				fmt.Fprintln(w, "Missing (not in this database: scans report partial coverage):")
+				for _, m := range meta.Missing {
+					where := m.URL
+					if where != "" {
+						where += ": "
+					}
+					fmt.Fprintf(w, "  %s\t%s%s\n", m.Name, where, m.Reason)
+				}
 			}
 			fmt.Fprintln(w, "Records by ecosystem:")
 			ecos := make([]string, 0, len(meta.Counts))

@@ -105,3 +105,16 @@ func BenchmarkLookup(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkStatus measures Status, which reads the whole database (what
+// "drydock db status" and every "drydock db update" pay once).
+func BenchmarkStatus(b *testing.B) {
+	ctx := context.Background()
+	path := benchDB(b)
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := Status(ctx, path); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -40,6 +40,7 @@ type Builder struct {
 	pkgs    map[string]map[string]*pkgGroup
 	cves    map[string]*CVE
 	sources []SourceInfo
+	missing []MissingSource
 	done    bool
 }
 
@@ -195,6 +196,12 @@ func (b *Builder) AddSource(s SourceInfo) {
 	b.sources = append(b.sources, s)
 }
 
+// AddMissing records a feed that the database does not hold (see
+// Metadata.Missing).
+func (b *Builder) AddMissing(m MissingSource) {
+	b.missing = append(b.missing, m)
+}
+
 // ImportOSVZip imports an OSV all.zip. name identifies it in errors; src
 // is recorded in the metadata with Records filled in.
 func (b *Builder) ImportOSVZip(ctx context.Context, r io.ReaderAt, size int64, name string, src SourceInfo) (OSVStats, error) {
@@ -222,11 +229,17 @@ func (b *Builder) ImportAlpineSecDB(r io.Reader, name, branch string, src Source
 	return st, nil
 }
 
-// ImportNVD imports an NVD file (any shape ParseNVD reads).
+// ImportNVD imports an NVD file (any shape ParseNVD reads). Like the other
+// native importers it reads the whole file before adding anything, so a
+// file that fails leaves the builder as it was.
 func (b *Builder) ImportNVD(r io.Reader, name string, src SourceInfo) (int, error) {
-	n, err := ParseNVD(r, name, func(c CVE) error { b.AddCVE(c); return nil })
+	var list []CVE
+	n, err := ParseNVD(r, name, func(c CVE) error { list = append(list, c); return nil })
 	if err != nil {
 		return n, err
+	}
+	for _, c := range list {
+		b.AddCVE(c)
 	}
 	src.Records = n
 	b.AddSource(src)
@@ -311,6 +324,10 @@ func (b *Builder) commit(ctx context.Context) (Metadata, error) {
 		Counts:        map[string]int{},
 	}
 	slices.SortStableFunc(meta.Sources, func(x, y SourceInfo) int { return cmp.Compare(x.Name, y.Name) })
+	if len(b.missing) > 0 {
+		meta.Missing = slices.Clone(b.missing)
+		slices.SortStableFunc(meta.Missing, func(x, y MissingSource) int { return cmp.Compare(x.Name, y.Name) })
+	}
 	err := b.putSorted([]string{bucketRecords}, slices.Sorted(maps.Keys(b.records)), func(id string) ([]byte, error) {
 		return b.records[id].data, nil
 	})

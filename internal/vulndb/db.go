@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -259,14 +261,105 @@ func (db *DB) Meta(ctx context.Context) (Metadata, error) {
 }
 
 // Status returns the metadata of the database at path (for "drydock db
-// status"). A missing database gives an error wrapping ErrNoDatabase.
+// status" and the updater's "up to date" check) after reading the whole
+// file with Check: a database Status accepts is one a scan can read. A
+// missing database gives an error wrapping ErrNoDatabase.
 func Status(ctx context.Context, path string) (Metadata, error) {
 	db, err := Open(ctx, path)
 	if err != nil {
 		return Metadata{}, err
 	}
 	defer db.Close()
-	return db.Meta(ctx)
+	meta, err := db.Meta(ctx)
+	if err != nil {
+		return Metadata{}, fmt.Errorf("reading the metadata of vulnerability database %q: %w", path, err)
+	}
+	if err := db.check(ctx, meta); err != nil {
+		return Metadata{}, err
+	}
+	return meta, nil
+}
+
+// Check reads the whole database the way lookups do: every page of every
+// bucket, every stored value decompressed (zstd verifies each value's
+// checksum) or, for the uncompressed CVE entries, checked to be JSON, and
+// the ecosystems compared with the metadata's. It returns an error naming
+// the file when any of it is damaged: Open and Meta read only the first
+// pages, so a file damaged further in opens fine and fails later, in the
+// middle of a scan.
+func (db *DB) Check(ctx context.Context) error {
+	meta, err := db.Meta(ctx)
+	if err != nil {
+		return fmt.Errorf("reading the metadata of vulnerability database %q: %w", db.path, err)
+	}
+	return db.check(ctx, meta)
+}
+
+// checkEvery is how many values are read between two looks at ctx.
+const checkEvery = 4096
+
+func (db *DB) check(ctx context.Context, meta Metadata) error {
+	n := 0
+	var buf []byte
+	// decode decompresses one value, which verifies its checksum.
+	decode := func(v []byte) error {
+		if n++; n%checkEvery == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		var err error
+		buf, err = db.dec.DecodeAll(v, buf[:0])
+		return err
+	}
+	err := db.view(func(tx *bbolt.Tx) error {
+		recs := tx.Bucket([]byte(bucketRecords))
+		pkgs := tx.Bucket([]byte(bucketPackages))
+		cves := tx.Bucket([]byte(bucketCVEs))
+		if recs == nil || pkgs == nil || cves == nil {
+			return errors.New("damaged: a bucket is missing")
+		}
+		c := recs.Cursor()
+		for k, v := c.First(); k != nil; k, v = c.Next() {
+			if err := decode(v); err != nil {
+				return fmt.Errorf("damaged: record %q: %w", k, err)
+			}
+		}
+		var ecos []string
+		ec := pkgs.Cursor()
+		for eco, v := ec.First(); eco != nil; eco, v = ec.Next() {
+			eb := pkgs.Bucket(eco)
+			if v != nil || eb == nil {
+				return fmt.Errorf("damaged: packages/%q is not a bucket", eco)
+			}
+			ecos = append(ecos, string(eco))
+			pc := eb.Cursor()
+			for name, raw := pc.First(); name != nil; name, raw = pc.Next() {
+				if err := decode(raw); err != nil {
+					return fmt.Errorf("damaged: %s %q: %w", eco, name, err)
+				}
+			}
+		}
+		cc := cves.Cursor()
+		for k, v := cc.First(); k != nil; k, v = cc.Next() {
+			if n++; n%checkEvery == 0 {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+			}
+			if !json.Valid(v) {
+				return fmt.Errorf("damaged: CVE %q: not JSON", k)
+			}
+		}
+		if want := slices.Sorted(maps.Keys(meta.Counts)); !slices.Equal(ecos, want) {
+			return fmt.Errorf("damaged: the database holds the ecosystems %q, its metadata lists %q", ecos, want)
+		}
+		return nil
+	})
+	if ctxErr := ctx.Err(); err != nil && ctxErr != nil {
+		return fmt.Errorf("checking vulnerability database %q: %w", db.path, ctxErr)
+	}
+	return err
 }
 
 // DefaultPath is $DRYDOCK_CACHE_DIR/db/drydock.db, or, without that variable,

@@ -32,6 +32,11 @@
 // equivalent (NormalizeName: PyPI per PEP 503, NuGet and Packagist lower
 // case); Advisory.Package keeps the published spelling.
 //
+// Metadata.Missing lists the feeds an update meant to import and could not
+// (see package update), for scans to report partial coverage. Status and
+// DB.Check read the whole file, so a database they accept is one a scan
+// can read.
+//
 // A database is never modified in place: Builder writes a new file next to
 // the target and renames it over the old one, so a reader keeps working on
 // the file it opened and an interrupted update leaves the old database as it

@@ -98,6 +98,28 @@ type Metadata struct {
 	Sources       []SourceInfo `json:"sources"`
 	// Counts is the number of distinct advisory ids per ecosystem.
 	Counts map[string]int `json:"counts"`
+	// Missing lists the feeds the update was to import and did not (an
+	// origin that could not be reached, an ecosystem no mirror publishes, a
+	// feed turned off), sorted by name: the database covers less than a
+	// complete one, and a scan can say so.
+	Missing []MissingSource `json:"missing,omitempty"`
+}
+
+// MissingSource is a feed that is not in the database.
+type MissingSource struct {
+	// Name is the SourceInfo.Name the feed would have had ("osv/Debian",
+	// "alpine-secdb/v3.16/main", "cisa-kev"), or "alpine-secdb" for the
+	// whole Alpine secdb.
+	Name string `json:"name"`
+	// Ecosystem is the advisory ecosystem the feed would have filled:
+	// exact ("Alpine:v3.16") or a prefix ("Debian", "Alpine"); empty for
+	// the enrichment feeds (CISA KEV, NVD).
+	Ecosystem string `json:"ecosystem,omitempty"`
+	// URL is where it was looked for (a URL or a local path), if anywhere.
+	URL string `json:"url,omitempty"`
+	// Reason says why it is missing: "not published by any mirror",
+	// "turned off", or the error of the last attempt.
+	Reason string `json:"reason"`
 }
 
 // SourceInfo describes one imported file.

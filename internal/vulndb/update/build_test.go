@@ -195,7 +195,7 @@ func TestAlmaLinuxShared(t *testing.T) {
 		t.Fatal(err)
 	}
 	path := filepath.Join(t.TempDir(), "drydock.db")
-	res, err := Run(ctx, Options{Mirrors: []string{mirror}, Ecosystems: []string{"AlmaLinux"}, Path: path})
+	res, err := Run(ctx, Options{Mirrors: []string{mirror}, Ecosystems: []string{"AlmaLinux"}, Path: path, AlpineSecDB: Off, KEV: Off})
 	if err != nil {
 		t.Fatal(err)
 	}

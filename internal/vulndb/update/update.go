@@ -16,7 +16,9 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -25,6 +27,23 @@ import (
 
 // DefaultMirror is the public OSV bucket.
 const DefaultMirror = "https://osv-vulnerabilities.storage.googleapis.com"
+
+// The publishers' own locations of the native feeds, fetched when no mirror
+// carries them (see Options.AlpineSecDB and Options.KEV).
+const (
+	// DefaultAlpineSecDB is the Alpine secdb: an index page listing the
+	// branches, and <branch>/main.json, <branch>/community.json.
+	DefaultAlpineSecDB = "https://secdb.alpinelinux.org"
+	// DefaultKEV is the CISA Known Exploited Vulnerabilities catalog.
+	DefaultKEV = "https://www.cisa.gov/sites/default/files/feeds/known_exploited_vulnerabilities.json"
+)
+
+// Off, as Options.AlpineSecDB or Options.KEV, turns that feed's origin off.
+const Off = "none"
+
+// DefaultLockWait is how long Run waits for another update of the same
+// database to finish.
+const DefaultLockWait = 30 * time.Minute
 
 // Native source kinds.
 const (
@@ -49,7 +68,7 @@ func DefaultEcosystems() []string {
 // DefaultAlpineBranches are the secdb branches fetched from an Alpine secdb
 // base that names none.
 func DefaultAlpineBranches() []string {
-	return []string{"v3.12", "v3.13", "v3.14", "v3.15", "v3.16", "v3.17", "v3.18", "v3.19", "v3.20", "v3.21", "v3.22", "edge"}
+	return []string{"v3.12", "v3.13", "v3.14", "v3.15", "v3.16", "v3.17", "v3.18", "v3.19", "v3.20", "v3.21", "v3.22", "v3.23", "v3.24", "edge"}
 }
 
 // NativeSource is a non-OSV feed fetched from its own location (rather than
@@ -62,7 +81,8 @@ type NativeSource struct {
 	// the others it is the file itself.
 	URL string
 	// Branches are the Alpine branches to fetch ("v3.16", "edge");
-	// default DefaultAlpineBranches.
+	// default: the branches the base lists (its index page over http, its
+	// subdirectories locally), or DefaultAlpineBranches if it lists none.
 	Branches []string
 }
 
@@ -74,8 +94,25 @@ type Options struct {
 	// Ecosystems are the OSV ecosystem directories to fetch; default
 	// DefaultEcosystems.
 	Ecosystems []string
-	// Native are extra non-OSV sources.
+	// Native are extra non-OSV sources. They replace a mirror's file of the
+	// same name, and a kind of feed they name is not fetched from its origin.
 	Native []NativeSource
+	// AlpineSecDB is the origin of the Alpine secdb: an http(s) base or a
+	// directory holding <branch>/main.json and <branch>/community.json. When
+	// empty, DefaultAlpineSecDB is used if neither the mirrors nor Native
+	// carry the secdb; when set, it is used in any case (its files replace a
+	// mirror's). Off turns the origin off.
+	AlpineSecDB string
+	// AlpineBranches are the branches fetched from AlpineSecDB; default: the
+	// branches it lists (see NativeSource.Branches).
+	AlpineBranches []string
+	// KEV is the origin of the CISA KEV catalog, a URL or a file, with the
+	// same rules as AlpineSecDB; default DefaultKEV.
+	KEV string
+	// LockWait is how long Run waits for another update of the same
+	// database (holding the lock file Path+".lock") to finish; default
+	// DefaultLockWait; negative: fail at once.
+	LockWait time.Duration
 	// Client is the HTTP client; default a client with a 30 minute timeout.
 	Client *http.Client
 	// Progress receives human-readable progress lines; nil for none (the
@@ -103,8 +140,12 @@ type Result struct {
 	Downloaded  int
 	NotModified int
 	// Warnings are non-fatal problems, e.g. an ecosystem no mirror
-	// publishes. Run does not log them itself.
+	// publishes or a feed whose origin failed, each naming the URL. Run does
+	// not log them itself.
 	Warnings []string
+	// Missing are the feeds the database lacks (also in
+	// Metadata.Missing).
+	Missing []vulndb.MissingSource
 }
 
 // fetchJob is one file to fetch.
@@ -112,7 +153,12 @@ type fetchJob struct {
 	name   string   // vulndb.SourceInfo.Name
 	kind   string   // "osv" or a Native kind
 	branch string   // Alpine branch
+	eco    string   // the advisory ecosystem (or prefix) the file fills, "" for KEV and NVD
 	locs   []string // candidate URLs or local paths, in order
+	// origin marks a file fetched from one place of its own (an origin or
+	// Options.Native) rather than from the mirrors: failing to fetch or
+	// import it is a warning, and the feed is then missing.
+	origin bool
 }
 
 // fetched is a job's outcome.
@@ -121,8 +167,37 @@ type fetched struct {
 	file      string // local file to import
 	info      vulndb.SourceInfo
 	notFound  bool
+	reason    string // why notFound: "not found (404 Not Found)"
 	cacheMeta string // cache metadata file to drop if the import fails
 }
+
+// attempt is one location tried for a file and why it did not serve it.
+type attempt struct {
+	loc, reason string
+}
+
+func (a attempt) String() string { return a.loc + ": " + a.reason }
+
+func joinAttempts(tries []attempt) string {
+	parts := make([]string, len(tries))
+	for i, a := range tries {
+		parts[i] = a.String()
+	}
+	return strings.Join(parts, "; ")
+}
+
+// fetchError is a file that no mirror served because of errors.
+type fetchError struct {
+	name  string
+	tries []attempt
+	errs  []error
+}
+
+func (e *fetchError) Error() string {
+	return fmt.Sprintf("fetching %s: every mirror failed: %s", e.name, joinAttempts(e.tries))
+}
+
+func (e *fetchError) Unwrap() []error { return e.errs }
 
 // cacheMeta is stored next to a cached download.
 type cacheMeta struct {
@@ -138,15 +213,36 @@ type updater struct {
 	log    *slog.Logger
 	client *http.Client
 	res    *Result
+	// missing are the feeds that will not be in the database.
+	missing []vulndb.MissingSource
+	// failures say, one line per feed, what was tried and why it failed:
+	// the error when nothing at all could be fetched.
+	failures []string
 }
 
-// Run fetches the sources and builds a new database at opt.Path. Each file
-// is tried on every mirror in order: a 404 on all of them is a warning ("not
-// published by any mirror"), other errors move on to the next mirror, and
-// only a file that no mirror could serve fails the update. Downloads are
-// conditional (ETag / Last-Modified); when every source is unchanged and the
-// database exists, it is left as it is and the result says UpToDate. Any
-// failure leaves the existing database untouched.
+// missingFeed records a feed the database will lack.
+func (u *updater) missingFeed(m vulndb.MissingSource) {
+	u.missing = append(u.missing, m)
+	line := m.Name + ": "
+	if m.URL != "" && !strings.Contains(m.Reason, m.URL) {
+		line += m.URL + ": "
+	}
+	u.failures = append(u.failures, line+m.Reason)
+}
+
+// Run fetches the sources and builds a new database at opt.Path. OSV files
+// and the native files the mirrors list are tried on every mirror in order:
+// a 404 on all of them is a warning ("not published by any mirror"), other
+// errors move on to the next mirror, and a file that no mirror could serve
+// fails the update. Native feeds that no mirror carries are fetched from
+// their origins (Options.AlpineSecDB, Options.KEV): a failure there is a
+// warning naming the URL, and the feed is recorded as missing in the
+// metadata. Downloads are conditional (ETag / Last-Modified); when every
+// source is unchanged (same file from the same place) and the database
+// exists and reads whole, it is left as it is and the result says
+// UpToDate. Any failure leaves the existing database untouched. One update
+// of a database runs at a time: Run waits (Options.LockWait) for the lock
+// file next to it.
 func Run(ctx context.Context, opt Options) (Result, error) {
 	var res Result
 	if opt.Path == "" {
@@ -169,6 +265,9 @@ func Run(ctx context.Context, opt Options) (Result, error) {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
+	if opt.LockWait == 0 {
+		opt.LockWait = DefaultLockWait
+	}
 	u := &updater{opt: opt, log: opt.Logger, client: opt.Client, res: &res}
 	if u.log == nil {
 		u.log = slog.New(slog.DiscardHandler)
@@ -182,31 +281,71 @@ func Run(ctx context.Context, opt Options) (Result, error) {
 		}
 	}
 
+	unlock, err := u.lock(ctx)
+	if err != nil {
+		return res, err
+	}
+	defer unlock()
+
 	jobs, err := u.jobs(ctx)
 	if err != nil {
 		return res, err
 	}
-	var got []fetched
+	var (
+		got          []fetched
+		notPublished []fetchJob
+	)
 	for _, j := range jobs {
-		f, err := u.fetch(ctx, j)
-		if err != nil {
-			return res, err
+		f, tries, err := u.fetch(ctx, j)
+		if cerr := ctx.Err(); cerr != nil {
+			return res, fmt.Errorf("updating vulnerability database: %w", cerr)
 		}
-		if f.notFound {
-			u.warn(fmt.Sprintf("%s: not published by any mirror", j.name))
+		switch {
+		case err != nil && !j.origin:
+			return res, err
+		case f.notFound && j.kind == NativeAlpineSecDB && strings.HasSuffix(j.name, "/community"):
+			// Old branches have no community repository (v3.2): its absence
+			// is not a gap.
+			u.log.Debug("no Alpine secdb community file for this branch", "branch", j.branch, "url", tries[len(tries)-1].loc)
+		case err != nil, f.notFound && j.origin:
+			last := tries[len(tries)-1]
+			u.warn(fmt.Sprintf("%s: %s", j.name, joinAttempts(tries)))
+			u.missingFeed(vulndb.MissingSource{Name: j.name, Ecosystem: j.eco, URL: last.loc, Reason: last.reason})
+		case f.notFound:
+			notPublished = append(notPublished, j)
+			u.failures = append(u.failures, j.name+": "+joinAttempts(tries))
+		default:
+			got = append(got, f)
+		}
+	}
+	secdb := slices.ContainsFunc(got, func(f fetched) bool { return f.job.kind == NativeAlpineSecDB })
+	for _, j := range notPublished {
+		if j.kind == "osv" && j.eco == "Alpine" && secdb {
+			// Not a gap: the Alpine advisories come from the secdb.
+			u.log.Debug("OSV Alpine not published by any mirror; Alpine advisories come from the Alpine secdb")
 			continue
 		}
-		got = append(got, f)
+		u.warn(fmt.Sprintf("%s: not published by any mirror", j.name))
+		locs := make([]string, len(j.locs))
+		for i, l := range j.locs {
+			locs[i] = displayLoc(l)
+		}
+		u.missing = append(u.missing, vulndb.MissingSource{Name: j.name, Ecosystem: j.eco, URL: strings.Join(locs, ", "), Reason: "not published by any mirror"})
 	}
 	if len(got) == 0 {
-		return res, errors.New("updating vulnerability database: no source could be fetched")
+		slices.Sort(u.failures)
+		return res, fmt.Errorf("updating vulnerability database: no source could be fetched:\n  %s", strings.Join(u.failures, "\n  "))
 	}
 
-	if old, err := vulndb.Status(ctx, opt.Path); err == nil && sameSources(old.Sources, got) {
+	switch old, err := vulndb.Status(ctx, opt.Path); {
+	case err == nil && sameSources(old, got, u.missing):
 		res.UpToDate = true
 		res.Metadata = old
+		res.Missing = old.Missing
 		u.progress("%s is up to date", opt.Path)
 		return res, nil
+	case err != nil && !errors.Is(err, vulndb.ErrNoDatabase):
+		u.log.Warn("the existing database cannot be read whole: rebuilding it", "path", opt.Path, "err", err)
 	}
 
 	b, err := vulndb.NewBuilder(opt.Path)
@@ -215,20 +354,33 @@ func Run(ctx context.Context, opt Options) (Result, error) {
 	}
 	b.SetNow(opt.Now)
 	for _, f := range got {
-		if err := u.importOne(ctx, b, f); err != nil {
-			b.Abort()
-			if f.cacheMeta != "" {
-				// Do not reuse a bad download through a 304 next time.
-				os.Remove(f.cacheMeta)
-			}
-			return res, err
+		err := u.importOne(ctx, b, f)
+		if err == nil {
+			continue
 		}
+		if f.cacheMeta != "" {
+			// Do not reuse a bad download through a 304 next time.
+			os.Remove(f.cacheMeta)
+		}
+		if f.job.origin && f.job.kind != "osv" && ctx.Err() == nil {
+			// The importers of native feeds parse the whole file before
+			// adding anything: a bad file leaves the builder as it was.
+			u.warn(fmt.Sprintf("%s: %v", f.job.name, err))
+			u.missing = append(u.missing, vulndb.MissingSource{Name: f.job.name, Ecosystem: f.job.eco, URL: f.info.URL, Reason: err.Error()})
+			continue
+		}
+		b.Abort()
+		return res, err
+	}
+	for _, m := range u.missing {
+		b.AddMissing(m)
 	}
 	meta, err := b.Commit(ctx)
 	if err != nil {
 		return res, err
 	}
 	res.Metadata = meta
+	res.Missing = meta.Missing
 	total := 0
 	for _, n := range meta.Counts {
 		total += n
@@ -275,13 +427,25 @@ func mirrorLoc(m, rel string) string {
 	return base + "/" + strings.Join(parts, "/")
 }
 
+// displayLoc is a location as messages and the metadata show it: a URL,
+// or an absolute path.
+func displayLoc(loc string) string {
+	if isURL(loc) {
+		return loc
+	}
+	if abs, err := filepath.Abs(strings.TrimPrefix(loc, "file://")); err == nil {
+		return abs
+	}
+	return loc
+}
+
 func isURL(loc string) bool {
 	return strings.HasPrefix(loc, "http://") || strings.HasPrefix(loc, "https://")
 }
 
 // jobs lists the files to fetch: the OSV zips, the native files found in the
-// mirrors, then the explicit native sources (which replace a mirror's file
-// of the same name).
+// mirrors, the explicit native sources (which replace a mirror's file of
+// the same name), then the origins of the native feeds nothing else carries.
 func (u *updater) jobs(ctx context.Context) ([]fetchJob, error) {
 	var jobs []fetchJob
 	seen := map[string]int{}
@@ -304,7 +468,7 @@ func (u *updater) jobs(ctx context.Context) ([]fetchJob, error) {
 		if eco == "" || strings.ContainsAny(eco, "/\\") || eco == "." || eco == ".." {
 			return nil, fmt.Errorf("invalid ecosystem %q", eco)
 		}
-		add(fetchJob{name: "osv/" + eco, kind: "osv", locs: onMirrors(eco + "/all.zip")})
+		add(fetchJob{name: "osv/" + eco, kind: "osv", eco: eco, locs: onMirrors(eco + "/all.zip")})
 	}
 	rels, err := u.nativeIndex(ctx)
 	if err != nil {
@@ -322,28 +486,162 @@ func (u *updater) jobs(ctx context.Context) ([]fetchJob, error) {
 	for _, n := range u.opt.Native {
 		switch n.Kind {
 		case NativeAlpineSecDB:
-			branches := n.Branches
-			if len(branches) == 0 {
-				branches = DefaultAlpineBranches()
+			js, err := u.alpineJobs(ctx, n.URL, n.Branches)
+			if err != nil {
+				return nil, err
 			}
-			for _, br := range branches {
-				if !vulndb.ValidAlpineBranch(br) {
-					return nil, fmt.Errorf("alpine secdb: invalid branch %q", br)
-				}
-				for _, repo := range []string{"main", "community"} {
-					add(fetchJob{name: "alpine-secdb/" + br + "/" + repo, kind: NativeAlpineSecDB, branch: br,
-						locs: []string{joinLoc(n.URL, br+"/"+repo+".json")}})
-				}
+			for _, j := range js {
+				add(j)
 			}
 		case NativeKEV:
-			add(fetchJob{name: "cisa-kev", kind: NativeKEV, locs: []string{n.URL}})
+			add(fetchJob{name: "cisa-kev", kind: NativeKEV, locs: []string{n.URL}, origin: true})
 		case NativeNVD:
-			add(fetchJob{name: "nvd/" + path.Base(filepath.ToSlash(n.URL)), kind: NativeNVD, locs: []string{n.URL}})
+			add(fetchJob{name: "nvd/" + path.Base(filepath.ToSlash(n.URL)), kind: NativeNVD, locs: []string{n.URL}, origin: true})
 		default:
 			return nil, fmt.Errorf("native source %q: unknown kind %q", n.URL, n.Kind)
 		}
 	}
+	carried := func(kind string) bool {
+		return slices.ContainsFunc(jobs, func(j fetchJob) bool { return j.kind == kind })
+	}
+	switch origin := u.opt.AlpineSecDB; {
+	case origin == Off:
+		if !carried(NativeAlpineSecDB) {
+			u.missingFeed(vulndb.MissingSource{Name: NativeAlpineSecDB, Ecosystem: "Alpine", Reason: "turned off"})
+		}
+	case origin != "" || !carried(NativeAlpineSecDB):
+		if origin == "" {
+			origin = DefaultAlpineSecDB
+		}
+		js, err := u.alpineJobs(ctx, origin, u.opt.AlpineBranches)
+		if err != nil {
+			return nil, err
+		}
+		for _, j := range js {
+			add(j)
+		}
+	}
+	switch origin := u.opt.KEV; {
+	case origin == Off:
+		if !carried(NativeKEV) {
+			u.missingFeed(vulndb.MissingSource{Name: "cisa-kev", Reason: "turned off"})
+		}
+	case origin != "" || !carried(NativeKEV):
+		if origin == "" {
+			origin = DefaultKEV
+		}
+		add(fetchJob{name: "cisa-kev", kind: NativeKEV, locs: []string{origin}, origin: true})
+	}
 	return jobs, nil
+}
+
+// alpineJobs lists the secdb files of an Alpine secdb base: main and
+// community of each branch. Without branches, the base's own list is used
+// (see listAlpineBranches). A base that cannot be listed at all is a
+// missing feed, not an error.
+func (u *updater) alpineJobs(ctx context.Context, base string, branches []string) ([]fetchJob, error) {
+	for _, br := range branches {
+		if !vulndb.ValidAlpineBranch(br) {
+			return nil, fmt.Errorf("alpine secdb: invalid branch %q", br)
+		}
+	}
+	if len(branches) == 0 {
+		var (
+			loc string
+			err error
+		)
+		branches, loc, err = u.listAlpineBranches(ctx, base)
+		if err != nil {
+			if cerr := ctx.Err(); cerr != nil {
+				return nil, fmt.Errorf("listing the Alpine secdb branches: %w", cerr)
+			}
+			u.warn(fmt.Sprintf("%s: listing the branches: %s: %v", NativeAlpineSecDB, loc, err))
+			u.missingFeed(vulndb.MissingSource{Name: NativeAlpineSecDB, Ecosystem: "Alpine", URL: loc, Reason: err.Error()})
+			return nil, nil
+		}
+	}
+	var jobs []fetchJob
+	for _, br := range branches {
+		for _, repo := range []string{"main", "community"} {
+			jobs = append(jobs, fetchJob{name: "alpine-secdb/" + br + "/" + repo, kind: NativeAlpineSecDB, branch: br,
+				eco: "Alpine:" + br, locs: []string{joinLoc(base, br+"/"+repo+".json")}, origin: true})
+		}
+	}
+	return jobs, nil
+}
+
+// alpineBranchLink finds the branch directories in an index page, as
+// secdb.alpinelinux.org serves it (<a href="v3.16/">v3.16/</a>).
+var alpineBranchLink = regexp.MustCompile(`href\s*=\s*"(?:\./)?(v[0-9]+\.[0-9]+|edge)/?"`)
+
+// listAlpineBranches returns the branches an Alpine secdb base holds: the
+// branch links of its index page over http, its branch subdirectories
+// locally. A base that answers but lists none (no index page) gives
+// DefaultAlpineBranches; one that cannot be reached gives an error, with
+// the location tried.
+func (u *updater) listAlpineBranches(ctx context.Context, base string) ([]string, string, error) {
+	var found []string
+	if isURL(base) {
+		loc := strings.TrimRight(base, "/") + "/"
+		data, status, err := u.getSmall(ctx, loc)
+		if err != nil {
+			return nil, loc, unwrapURLError(err)
+		}
+		if status == http.StatusOK {
+			for _, m := range alpineBranchLink.FindAllSubmatch(data, -1) {
+				found = append(found, string(m[1]))
+			}
+		} else {
+			u.log.Debug("no Alpine secdb index page: using the default branches", "url", loc, "status", status)
+		}
+	} else {
+		dir := strings.TrimPrefix(base, "file://")
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			return nil, displayLoc(dir), err
+		}
+		for _, e := range entries {
+			if e.IsDir() && vulndb.ValidAlpineBranch(e.Name()) {
+				found = append(found, e.Name())
+			}
+		}
+	}
+	if len(found) == 0 {
+		return DefaultAlpineBranches(), "", nil
+	}
+	slices.SortFunc(found, compareAlpineBranches)
+	return slices.Compact(found), "", nil
+}
+
+// compareAlpineBranches orders v3.9 before v3.10, and edge last.
+func compareAlpineBranches(a, b string) int {
+	num := func(br string) (int, int, bool) {
+		maj, minor, ok := strings.Cut(strings.TrimPrefix(br, "v"), ".")
+		x, err1 := strconv.Atoi(maj)
+		y, err2 := strconv.Atoi(minor)
+		return x, y, ok && err1 == nil && err2 == nil
+	}
+	ax, ay, aok := num(a)
+	bx, by, bok := num(b)
+	switch {
+	case aok && bok:
+		return cmp.Or(cmp.Compare(ax, bx), cmp.Compare(ay, by))
+	case aok:
+		return -1
+	case bok:
+		return 1
+	}
+	return cmp.Compare(a, b)
+}
+
+// unwrapURLError drops the "Get "URL": " prefix of a client error: the
+// messages here name the URL themselves.
+func unwrapURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
 }
 
 func joinLoc(base, rel string) string {
@@ -362,7 +660,8 @@ func nativeJob(rel string) (fetchJob, bool) {
 	switch {
 	case len(parts) == 3 && parts[0] == NativeAlpineSecDB && vulndb.ValidAlpineBranch(parts[1]) &&
 		(parts[2] == "main.json" || parts[2] == "community.json"):
-		return fetchJob{name: "alpine-secdb/" + parts[1] + "/" + strings.TrimSuffix(parts[2], ".json"), kind: NativeAlpineSecDB, branch: parts[1]}, true
+		return fetchJob{name: "alpine-secdb/" + parts[1] + "/" + strings.TrimSuffix(parts[2], ".json"), kind: NativeAlpineSecDB,
+			branch: parts[1], eco: "Alpine:" + parts[1]}, true
 	case rel == "cisa-kev/known_exploited_vulnerabilities.json":
 		return fetchJob{name: "cisa-kev", kind: NativeKEV}, true
 	case len(parts) == 2 && parts[0] == NativeNVD && (strings.HasSuffix(parts[1], ".json") || strings.HasSuffix(parts[1], ".json.gz")):
@@ -460,12 +759,19 @@ func (u *updater) getSmall(ctx context.Context, loc string) ([]byte, int, error)
 	return data, resp.StatusCode, err
 }
 
-// fetch gets one file from the first location that has it.
-func (u *updater) fetch(ctx context.Context, j fetchJob) (fetched, error) {
-	var errs []error
-	for _, loc := range j.locs {
+// fetch gets one file from the first location that has it. It returns
+// every location tried before, with the reason it did not serve the file.
+// A file no location has is notFound; one that some location failed to
+// serve is an error. An origin file that fails over http is taken from the
+// download cache if an earlier run fetched it (with a warning).
+func (u *updater) fetch(ctx context.Context, j fetchJob) (fetched, []attempt, error) {
+	var (
+		tries []attempt
+		errs  []error
+	)
+	for i, loc := range j.locs {
 		if err := ctx.Err(); err != nil {
-			return fetched{}, err
+			return fetched{}, tries, err
 		}
 		var (
 			f   fetched
@@ -478,23 +784,47 @@ func (u *updater) fetch(ctx context.Context, j fetchJob) (fetched, error) {
 		}
 		switch {
 		case err != nil:
-			u.log.Warn("fetch failed, trying the next mirror", "source", j.name, "location", loc, "err", err)
-			errs = append(errs, err)
+			tries = append(tries, attempt{displayLoc(loc), err.Error()})
+			errs = append(errs, fmt.Errorf("%s: %w", loc, err))
+			if i < len(j.locs)-1 {
+				u.log.Warn("fetch failed, trying the next mirror", "source", j.name, "location", loc, "err", err)
+			}
 		case f.notFound:
+			tries = append(tries, attempt{displayLoc(loc), f.reason})
 		default:
-			return f, nil
+			return f, tries, nil
 		}
 	}
 	if len(errs) == 0 {
-		return fetched{job: j, notFound: true}, nil
+		return fetched{job: j, notFound: true}, tries, nil
 	}
-	return fetched{}, fmt.Errorf("fetching %s: every mirror failed: %w", j.name, errors.Join(errs...))
+	if j.origin && len(j.locs) == 1 && isURL(j.locs[0]) && ctx.Err() == nil {
+		if f, ok := u.cached(j, j.locs[0]); ok {
+			u.warn(fmt.Sprintf("%s: %s; using the copy downloaded at %s", j.name, joinAttempts(tries), f.info.FetchedAt.Format(time.RFC3339)))
+			return f, tries, nil
+		}
+	}
+	return fetched{}, tries, &fetchError{name: j.name, tries: tries, errs: errs}
+}
+
+// cached returns the earlier download of loc kept in the cache directory.
+func (u *updater) cached(j fetchJob, loc string) (fetched, bool) {
+	file, metaPath := u.cachePaths(loc)
+	cm, ok := readCacheMeta(metaPath)
+	if !ok || cm.URL != loc {
+		return fetched{}, false
+	}
+	if _, err := os.Stat(file); err != nil {
+		return fetched{}, false
+	}
+	info := vulndb.SourceInfo{Name: j.name, URL: loc, ETag: cm.ETag, LastModified: cm.LastModified, Digest: cm.Digest, FetchedAt: cm.FetchedAt}
+	return fetched{job: j, file: file, info: info, cacheMeta: metaPath}, true
 }
 
 func (u *updater) fetchLocal(j fetchJob, p string) (fetched, error) {
 	st, err := os.Stat(p)
 	if errors.Is(err, fs.ErrNotExist) {
-		return fetched{notFound: true}, nil
+		return fetched{notFound: true, reason: "no such file"}, nil
 	}
 	if err != nil {
 		return fetched{}, fmt.Errorf("reading %q: %w", p, err)
@@ -574,7 +904,7 @@ func (u *updater) fetchHTTP(ctx context.Context, j fetchJob, loc string) (fetche
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, loc, nil)
 	if err != nil {
-		return fetched{}, fmt.Errorf("fetching %s: %w", loc, err)
+		return fetched{}, err
 	}
 	req.Header.Set("User-Agent", "drydock")
 	if haveMeta {
@@ -587,7 +917,7 @@ func (u *updater) fetchHTTP(ctx context.Context, j fetchJob, loc string) (fetche
 	}
 	resp, err := u.client.Do(req)
 	if err != nil {
-		return fetched{}, fmt.Errorf("fetching %s: %w", loc, err)
+		return fetched{}, unwrapURLError(err)
 	}
 	defer resp.Body.Close()
 	info := vulndb.SourceInfo{Name: j.name, URL: loc}
@@ -598,9 +928,9 @@ func (u *updater) fetchHTTP(ctx context.Context, j fetchJob, loc string) (fetche
 		info.ETag, info.LastModified, info.Digest, info.FetchedAt = cm.ETag, cm.LastModified, cm.Digest, cm.FetchedAt
 		return fetched{job: j, file: file, info: info, cacheMeta: metaPath}, nil
 	case resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusGone:
-		return fetched{notFound: true}, nil
+		return fetched{notFound: true, reason: "not found (" + resp.Status + ")"}, nil
 	case resp.StatusCode != http.StatusOK:
-		return fetched{}, fmt.Errorf("fetching %s: %s", loc, resp.Status)
+		return fetched{}, errors.New(resp.Status)
 	}
 	u.progress("%s: downloading %s", j.name, loc)
 	if err := os.MkdirAll(u.opt.CacheDir, 0o755); err != nil {
@@ -617,11 +947,11 @@ func (u *updater) fetchHTTP(ctx context.Context, j fetchJob, loc string) (fetche
 	}
 	if err != nil {
 		os.Remove(tmp.Name())
-		return fetched{}, fmt.Errorf("downloading %s: %w", loc, err)
+		return fetched{}, fmt.Errorf("downloading: %w", unwrapURLError(err))
 	}
 	if err := os.Rename(tmp.Name(), file); err != nil {
 		os.Remove(tmp.Name())
-		return fetched{}, fmt.Errorf("storing download of %s: %w", loc, err)
+		return fetched{}, fmt.Errorf("storing the download: %w", err)
 	}
 	cm = cacheMeta{
 		URL:          loc,
@@ -643,24 +973,36 @@ func (u *updater) fetchHTTP(ctx context.Context, j fetchJob, loc string) (fetche
 }
 
 // sameSources reports whether the fetched files are exactly those the
-// existing database was built from.
-func sameSources(old []vulndb.SourceInfo, got []fetched) bool {
-	if len(old) != len(got) {
-		return false
+// existing database was built from — the same content from the same
+// place — and the same feeds are missing. A database built from another
+// mirror is not "up to date" for this one, even with identical files.
+func sameSources(old vulndb.Metadata, got []fetched, missing []vulndb.MissingSource) bool {
+	type src struct{ name, url, digest string }
+	a := make([]src, 0, len(old.Sources))
+	for _, s := range old.Sources {
+		a = append(a, src{s.Name, s.URL, s.Digest})
 	}
-	type nd struct{ name, digest string }
-	a := make([]nd, 0, len(old))
-	for _, s := range old {
-		a = append(a, nd{s.Name, s.Digest})
-	}
-	b := make([]nd, 0, len(got))
+	b := make([]src, 0, len(got))
 	for _, f := range got {
-		b = append(b, nd{f.info.Name, f.info.Digest})
+		b = append(b, src{f.info.Name, f.info.URL, f.info.Digest})
 	}
-	less := func(x, y nd) int { return cmp.Or(cmp.Compare(x.name, y.name), cmp.Compare(x.digest, y.digest)) }
+	less := func(x, y src) int {
+		return cmp.Or(cmp.Compare(x.name, y.name), cmp.Compare(x.url, y.url), cmp.Compare(x.digest, y.digest))
+	}
 	slices.SortFunc(a, less)
 	slices.SortFunc(b, less)
-	return slices.Equal(a, b)
+	if !slices.Equal(a, b) {
+		return false
+	}
+	names := func(ms []vulndb.MissingSource) []string {
+		out := make([]string, 0, len(ms))
+		for _, m := range ms {
+			out = append(out, m.Name)
+		}
+		slices.Sort(out)
+		return out
+	}
+	return slices.Equal(names(old.Missing), names(missing))
 }
 
 // importOne imports one fetched file into the builder.
