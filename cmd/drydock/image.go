@@ -280,7 +280,7 @@ func (g *gateFlags) openDB(e *env, cmd *cobra.Command) (*vulndb.DB, error) {
 	}
 	if meta, err := db.Meta(cmd.Context()); err == nil && g.dbMaxAge > 0 {
 		if age := time.Since(meta.BuiltAt); age > g.dbMaxAge {
-			e.log.Warn("vulnerability database is old: run \"drydock db update\"", "built_at", meta.BuiltAt.Format(time.RFC3339), "age", age.Round(time.Hour).String())
+			e.log.Warn("vulnerability database is old: run \"drydock db update\"", "built_at", meta.BuiltAt.Format(time.RFC3339), "age", vulndb.FormatAge(age))
 		}
 	}
 	return db, nil

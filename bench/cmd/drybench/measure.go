@@ -487,7 +487,7 @@ func (m *measurer) matchAndSecrets(ctx context.Context, base, warmCache string) 
 		}
 		// A real build, not "up to date".
 		os.Remove(dbPath)
-		c, err := runChild(ctx, m.opt.drydock, "--quiet", "--cache-dir", dl, "db", "update", "--source", m.opt.osv, "--db", dbPath)
+		c, err := runChild(ctx, m.opt.drydock, "--quiet", "--cache-dir", dl, "db", "update", "--source", m.opt.osv, "--alpine-secdb", "none", "--kev", "none", "--db", dbPath)
 		if err != nil {
 			return err
 		}
