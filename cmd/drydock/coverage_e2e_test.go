@@ -90,13 +90,13 @@ func TestCoverage(t *testing.T) {
 			reason: "the database has no advisories for Debian:12",
 		},
 		{
-			name: "alpine edge has no advisory source",
+			name: "alpine edge without the secdb's edge branch in the database",
 			files: map[string][]byte{
 				"etc/os-release":       []byte("NAME=\"Alpine Linux\"\nID=alpine\nVERSION_ID=3.21.0_alpha20240807\nPRETTY_NAME=\"Alpine Linux edge\"\n"),
 				"lib/apk/db/installed": apkDB,
 			},
-			want:   []gap{{"alpine edge", true, 14, "unsupported"}},
-			reason: "Alpine edge is a rolling development branch",
+			want:   []gap{{"Alpine:edge", true, 14, "no-advisories"}},
+			reason: "the database has no advisories for Alpine:edge",
 		},
 		{
 			name: "an unknown distribution",

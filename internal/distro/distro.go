@@ -132,7 +132,8 @@ func AdvisoryEcosystemIsPrefix(d *inventory.Distro) bool {
 //
 // Exact ecosystems (OSV compares them for equality):
 //
-//	alpine 3.16.9             → "Alpine:v3.16"  (edge → "": OSV has no Alpine:edge)
+//	alpine 3.16.9             → "Alpine:v3.16"
+//	alpine edge               → "Alpine:edge"   (the Alpine secdb's edge branch; OSV has none)
 //	debian 12 / trixie        → "Debian:12" / "Debian:13" (codenames mapped; sid → "")
 //	ubuntu 22.04              → "Ubuntu:22.04:LTS" (OSV marks LTS releases; an
 //	                            LTS is an even-year April release: YY.04 with YY even)
@@ -173,7 +174,7 @@ func AdvisoryEcosystem(d *inventory.Distro) string {
 	}
 	switch d.ID {
 	case "alpine":
-		if strings.HasPrefix(rel, "v") {
+		if strings.HasPrefix(rel, "v") || rel == "edge" {
 			return "Alpine:" + rel
 		}
 	case "debian":

@@ -14,7 +14,7 @@ func TestAdvisoryEcosystem(t *testing.T) {
 		{nil, ""},
 		{&inventory.Distro{ID: "alpine", VersionID: "3.16.9", Release: "v3.16"}, "Alpine:v3.16"},
 		{&inventory.Distro{ID: "alpine", VersionID: "3.20.3"}, "Alpine:v3.20"}, // Release derived when empty
-		{&inventory.Distro{ID: "alpine", Release: "edge"}, ""},
+		{&inventory.Distro{ID: "alpine", Release: "edge"}, "Alpine:edge"},
 		{&inventory.Distro{ID: "debian", Release: "12"}, "Debian:12"},
 		{&inventory.Distro{ID: "debian", Release: "trixie"}, "Debian:13"},
 		{&inventory.Distro{ID: "debian", Release: "sid"}, ""},

@@ -92,15 +92,27 @@ func Coverage(ctx context.Context, db vulndb.Reader, inv *inventory.Inventory, o
 		}
 		addReason(e, reason)
 	}
+	// The enrichment feeds: without the KEV catalog no finding can be marked
+	// known-exploited (and a policy on KEV passes blind).
+	for _, m := range meta.Missing {
+		if m.Name == "cisa-kev" {
+			e := get("cisa-kev", false)
+			addReason(e, "known-exploited (KEV) marks are missing from this database: "+m.Reason)
+			partial[e.Ecosystem] = true
+		}
+	}
 	out := make([]result.Coverage, 0, len(entries))
 	for _, e := range entries {
 		switch {
-		case e.Ecosystem == FilesEcosystem:
+		case e.Ecosystem == FilesEcosystem || e.Ecosystem == "cisa-kev":
 			e.Status = vocab.CoveragePartial
 		case e.OS:
 			coverOS(e, inv.Distro, distroEco, meta)
 		default:
 			coverLanguage(e, meta)
+		}
+		if missingFeeds(e, meta.Missing) && e.Status == vocab.CoverageComplete {
+			partial[e.Ecosystem] = true
 		}
 		if e.Status == vocab.CoverageComplete && partial[e.Ecosystem] {
 			e.Status = vocab.CoveragePartial
@@ -125,8 +137,6 @@ func coverOS(e *result.Coverage, d *inventory.Distro, distroEco string, meta vul
 		switch {
 		case d == nil:
 			e.Reasons = append([]string{"OS packages found but no distribution was detected: they cannot be matched"}, e.Reasons...)
-		case d.ID == "alpine" && distro.Release(d) == "edge":
-			e.Reasons = append([]string{"Alpine edge is a rolling development branch: no advisory source (OSV, Alpine secdb) publishes advisories for it"}, e.Reasons...)
 		default:
 			e.Reasons = append([]string{fmt.Sprintf("no advisory source for %s: its OS packages were not matched", osName(d))}, e.Reasons...)
 		}
@@ -160,6 +170,28 @@ func coverLanguage(e *result.Coverage, meta vulndb.Metadata) {
 		return
 	}
 	e.Status = vocab.CoverageComplete
+}
+
+// missingFeeds adds a reason for every advisory feed of e's ecosystem the
+// last database update could not get (an Alpine secdb branch that failed to
+// download while OSV's Alpine records came through) and reports whether there
+// was one.
+func missingFeeds(e *result.Coverage, missing []vulndb.MissingSource) bool {
+	found := false
+	for _, m := range missing {
+		if m.Ecosystem == "" || e.OS && e.Status == vocab.CoverageUnsupported {
+			continue
+		}
+		if m.Ecosystem == e.Ecosystem || strings.HasPrefix(e.Ecosystem, m.Ecosystem+":") {
+			where := m.Name
+			if m.URL != "" {
+				where += " (" + m.URL + ")"
+			}
+			addReason(e, fmt.Sprintf("the advisory feed %s is missing from this database: %s", where, m.Reason))
+			found = true
+		}
+	}
+	return found
 }
 
 func addReason(e *result.Coverage, r string) {

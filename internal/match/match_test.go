@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/drydock-scan/drydock/internal/inventory"
+	"github.com/drydock-scan/drydock/internal/result"
 	"github.com/drydock-scan/drydock/internal/version"
 	"github.com/drydock-scan/drydock/internal/vocab"
 	"github.com/drydock-scan/drydock/internal/vulndb"
@@ -603,5 +604,58 @@ func TestGPGPubkeyNeverMatched(t *testing.T) {
 	}
 	if len(res.Findings) != 0 {
 		t.Errorf("gpg-pubkey matched: %+v", res.Findings)
+	}
+}
+
+// metaDB is a fakeDB with metadata.
+type metaDB struct {
+	fakeDB
+	meta vulndb.Metadata
+}
+
+func (m *metaDB) Meta(context.Context) (vulndb.Metadata, error) { return m.meta, nil }
+
+// TestCoverageMissingFeed: a feed the last update could not get (the
+// Alpine secdb for v3.16 while OSV's Alpine records came through) makes the
+// coverage of its ecosystem partial, naming the feed; feeds of other
+// ecosystems do not.
+func TestCoverageMissingFeed(t *testing.T) {
+	inv := inventory.Inventory{
+		Distro:   &inventory.Distro{ID: "alpine", VersionID: "3.16.9", Release: "v3.16"},
+		Packages: []inventory.Package{{ID: "b", Name: "busybox", Version: "1.35.0-r17", Ecosystem: inventory.EcoAPK, SourceName: "busybox"}},
+	}
+	meta := vulndb.Metadata{Counts: map[string]int{"Alpine:v3.16": 100}}
+	tests := []struct {
+		name    string
+		missing []vulndb.MissingSource
+		want    []result.Coverage
+	}{
+		{"nothing missing", nil, []result.Coverage{{Ecosystem: "Alpine:v3.16", OS: true, Packages: 1, Advisories: 100, Status: vocab.CoverageComplete}}},
+		{"the secdb branch missing", []vulndb.MissingSource{{Name: "alpine-secdb/v3.16/main", Ecosystem: "Alpine:v3.16", URL: "https://secdb.alpinelinux.org/v3.16/main.json", Reason: "503 Service Unavailable"}},
+			[]result.Coverage{{Ecosystem: "Alpine:v3.16", OS: true, Packages: 1, Advisories: 100, Status: vocab.CoveragePartial,
+				Reasons: []string{"the advisory feed alpine-secdb/v3.16/main (https://secdb.alpinelinux.org/v3.16/main.json) is missing from this database: 503 Service Unavailable"}}}},
+		{"the whole secdb missing (prefix)", []vulndb.MissingSource{{Name: "alpine-secdb", Ecosystem: "Alpine", Reason: "turned off"}},
+			[]result.Coverage{{Ecosystem: "Alpine:v3.16", OS: true, Packages: 1, Advisories: 100, Status: vocab.CoveragePartial,
+				Reasons: []string{"the advisory feed alpine-secdb is missing from this database: turned off"}}}},
+		{"another ecosystem's feed missing", []vulndb.MissingSource{{Name: "osv/Debian", Ecosystem: "Debian", Reason: "x"}},
+			[]result.Coverage{{Ecosystem: "Alpine:v3.16", OS: true, Packages: 1, Advisories: 100, Status: vocab.CoverageComplete}}},
+		{"the KEV catalog missing", []vulndb.MissingSource{{Name: "cisa-kev", Reason: "turned off"}},
+			[]result.Coverage{
+				{Ecosystem: "Alpine:v3.16", OS: true, Packages: 1, Advisories: 100, Status: vocab.CoverageComplete},
+				{Ecosystem: "cisa-kev", Status: vocab.CoveragePartial, Reasons: []string{"known-exploited (KEV) marks are missing from this database: turned off"}},
+			}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := meta
+			m.Missing = tt.missing
+			got, err := Coverage(context.Background(), &metaDB{meta: m}, &inv, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := cmp.Diff(tt.want, got); d != "" {
+				t.Errorf("coverage (-want +got):\n%s", d)
+			}
+		})
 	}
 }

@@ -22,10 +22,11 @@ import (
 	"github.com/drydock-scan/drydock/internal/report/reporttest"
 )
 
-// fixtures returns the reports the tests encode. The Alpine and AlmaLinux
-// reports come from reporttest; "edge" adds the corners: a package with a
-// differing source version, several locations, an unknown layer, no PURL, a
-// licence list mixing SPDX ids and free text, and metadata.
+// fixtures returns the reports the tests encode. The Alpine, AlmaLinux,
+// Debian and Alpine edge reports come from reporttest; "edge" adds the
+// corners: a package with a differing source version, several locations, an
+// unknown layer, no PURL, a licence list mixing SPDX ids and free text, and
+// metadata.
 func fixtures() map[string]*report.Report {
 	edge := reporttest.Alpine()
 	edge.Packages = append(edge.Packages, inventory.Package{
@@ -50,6 +51,10 @@ func fixtures() map[string]*report.Report {
 		"alpine":    reporttest.Alpine(),
 		"almalinux": reporttest.AlmaLinux(),
 		"edge":      edge,
+		// dpkg packages with epochs and source versions; a distro with no
+		// numeric release (Alpine edge) and a Go binary.
+		"debian":      reporttest.Debian(),
+		"alpine-edge": reporttest.AlpineEdge(),
 	}
 }
 
@@ -532,7 +537,7 @@ func TestDistroSameAcrossProducers(t *testing.T) {
 		wantRelease, wantEco        string
 	}{
 		{"alpine 3.16.9", "3.16.9", "Alpine Linux v3.16", "v3.16", "Alpine:v3.16"},
-		{"alpine edge", "3.21.0_alpha20240807", "Alpine Linux edge", "edge", ""},
+		{"alpine edge", "3.21.0_alpha20240807", "Alpine Linux edge", "edge", "Alpine:edge"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
