@@ -426,7 +426,8 @@ func (c *checker) addLocal() *finding.Misconfig {
 	}
 }
 
-// DD-IMG-007: secrets in ENV, ARG, LABEL or build arguments.
+// DD-IMG-007: secrets in ENV, ARG, LABEL, ENTRYPOINT, CMD, HEALTHCHECK or
+// build arguments.
 func (c *checker) secrets() *finding.Misconfig {
 	var found []finding.Secret
 	if c.redactor != nil {
@@ -434,7 +435,10 @@ func (c *checker) secrets() *finding.Misconfig {
 	}
 	var ev []string
 	for _, s := range found {
-		where := map[string]string{secret.SourceEnv: "ENV", secret.SourceLabel: "LABEL"}[s.Source]
+		where := map[string]string{
+			secret.SourceEnv: "ENV", secret.SourceLabel: "LABEL", secret.SourceEntrypoint: "ENTRYPOINT",
+			secret.SourceCmd: "CMD", secret.SourceHealthcheck: "HEALTHCHECK",
+		}[s.Source]
 		if where == "" {
 			where = "history"
 			if s.LayerIndex >= 0 {
@@ -448,7 +452,7 @@ func (c *checker) secrets() *finding.Misconfig {
 	}
 	return &finding.Misconfig{
 		ID: IDSecretInConfig, Title: "Secrets in the image configuration or build history", Severity: vocab.SevHigh, CIS: "4.10",
-		Description: "Values of ENV, ARG, LABEL and build arguments are stored in the image configuration and history: " +
+		Description: "Values of ENV, ARG, LABEL and build arguments, and the arguments of ENTRYPOINT, CMD and HEALTHCHECK, are stored in the image configuration and history: " +
 			"anyone who can pull the image can read them with `docker history` or `docker inspect`.",
 		Evidence: capEvidence(ev),
 		Fix:      "Pass secrets at build time with BuildKit secret mounts (`RUN --mount=type=secret,id=npm …`) and at run time through the orchestrator's secrets; rotate any secret already published.",

@@ -126,6 +126,15 @@ func TestChecks(t *testing.T) {
 		{"secret in env", func(i *inventory.Image, _ *inventory.Inventory) {
 			i.Config.Env = append(i.Config.Env, "DB_PASSWORD=Sup3rS3cret!2024")
 		}, IDSecretInConfig, nil},
+		{"secrets in the command line and health check", func(i *inventory.Image, _ *inventory.Inventory) {
+			i.Config.Entrypoint = []string{"/usr/bin/sshpass", "-p", "Qm4Zt8Rw", "/app/server"}
+			i.Config.Cmd = []string{"--api-key", "Ak7Pq2Wz9Lx4", "--config", "/etc/app.yaml"}
+			i.Config.Healthcheck = []string{"CMD-SHELL", "redis-cli -a Rd5x9Qw ping || exit 1"}
+		}, IDSecretInConfig, []string{
+			"ENTRYPOINT: /usr/bin/sshpass -p ***** /app/server [sshpass-password]",
+			"CMD: --api-key Ak7P***** --config /etc/app.yaml [secret-command-argument]",
+			"HEALTHCHECK: CMD-SHELL redis-cli -a ***** ping || exit 1 [secret-command-argument]",
+		}},
 		{"expose 22", func(i *inventory.Image, _ *inventory.Inventory) {
 			i.Config.ExposedPorts = append(i.Config.ExposedPorts, "22/tcp")
 		}, IDSSH, []string{"EXPOSE 22/tcp"}},

@@ -143,6 +143,7 @@ func New(cfg *Config) (*Scanner, error) {
 			}
 		}
 	}
+	s.ctxRules = newContextRules(len(s.rules))
 	if len(keywords) > 0 {
 		b := aho.NewAhoCorasickBuilder(aho.Opts{AsciiCaseInsensitive: true, MatchKind: aho.StandardMatch, DFA: true})
 		ac := b.Build(keywords)

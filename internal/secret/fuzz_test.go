@@ -47,25 +47,37 @@ func FuzzScan(f *testing.F) {
 		if _, err := s.Extract(context.Background(), input("/app/x", data)); err != nil && !errors.Is(err, extract.ErrNotApplicable) {
 			t.Fatal(err)
 		}
-		// And as image configuration: env, label and history entries.
+		// And as image configuration: env, label, argv and history entries,
+		// reported and masked.
 		text := string(data)
 		active := s.activeRules("")
-		nr := s.nameRule()
-		for _, tx := range []string{text, "K=" + text, "|1 " + text, "ENV " + text} {
-			fs, secrets := s.entry(active, nr, SourceHistory, tx, historyPairs(tx), 0)
-			for _, sec := range secrets {
+		ts := []configText{historyText(text, 0), historyText("|1 "+text, 0), historyText("ENV "+text, 0), envText("K=" + text), labelText(text, text)}
+		if t, ok := argvText(SourceCmd, []string{"app", "--password"}, strings.Fields(text)); ok {
+			ts = append(ts, t)
+		}
+		for _, ct := range ts {
+			fs := ct.finds(s, active)
+			masked := maskText(ct.text, 0, len(ct.text), fs, nil)
+			for _, sec := range s.findings(ct, fs) {
 				for _, x := range fs {
-					v := tx[x.sStart:x.sEnd]
+					v := ct.text[x.sStart:x.sEnd]
 					if len(v) > keepPrefix && (strings.Contains(sec.Match, v) || strings.Contains(sec.CreatedBy, v)) {
 						t.Fatalf("%s: Match %q / created_by %q holds the secret of %s", sec.RuleID, sec.Match, sec.CreatedBy, x.rule.ID)
 					}
 				}
 			}
+			for _, x := range fs {
+				if v := ct.text[x.sStart:x.sEnd]; len(v) > keepPrefix && strings.Contains(masked, v) {
+					t.Fatalf("masked %q holds the secret %q of %s", masked, v, x.rule.ID)
+				}
+			}
 		}
-		_ = s.ScanImage(inventory.Image{
-			Config:  inventory.ImageConfig{Env: []string{text}, Labels: map[string]string{text: text}},
-			History: []inventory.History{{CreatedBy: text}},
-		})
+		img := inventory.Image{
+			Config:  inventory.ImageConfig{Env: []string{text}, Labels: map[string]string{text: text}, Cmd: strings.Fields(text)},
+			History: []inventory.History{{CreatedBy: text, Comment: text}},
+		}
+		_ = s.ScanImage(img)
+		_ = NewMasker(img, s).Image(img)
 		_ = s.RedactCommand(text)
 	})
 }

@@ -10,15 +10,17 @@ import (
 
 	"github.com/drydock-scan/drydock/internal/finding"
 	"github.com/drydock-scan/drydock/internal/inventory"
-	"github.com/drydock-scan/drydock/internal/vocab"
 )
 
 // Sources of a finding.Secret.
 const (
-	SourceFile    = "file"
-	SourceEnv     = "config-env"
-	SourceLabel   = "config-label"
-	SourceHistory = "history"
+	SourceFile        = "file"
+	SourceEnv         = "config-env"
+	SourceLabel       = "config-label"
+	SourceEntrypoint  = "config-entrypoint"
+	SourceCmd         = "config-cmd"
+	SourceHealthcheck = "config-healthcheck"
+	SourceHistory     = "history"
 )
 
 // NameRuleID is the rule that reports a value given to a secret-looking
@@ -34,8 +36,8 @@ var (
 	reSecretName = regexp.MustCompile(`(?i)(?:^|[_.\-])(?:PASSWORD|PASSWD|PASSPHRASE|PASS|PWD|TOKEN|SECRET|KEY|APIKEY|CREDENTIALS?|AUTH)$`)
 	// reNotSecretName matches names that end like a secret but name public
 	// material: GPG_KEY (a key fingerprint in the official language images),
-	// *_PUBLIC_KEY, *_KEY_ID, and the shell's PWD/OLDPWD.
-	reNotSecretName = regexp.MustCompile(`(?i)GPG|PGP|PUBLIC|PUB_KEY|FINGERPRINT|KEY_?ID|KEYSERVER|KEYRING|^(?:OLD)?PWD$`)
+	// *_PUBLIC_KEY, *_KEY_ID, gpg's --recv-key, and the shell's PWD/OLDPWD.
+	reNotSecretName = regexp.MustCompile(`(?i)GPG|PGP|PUBLIC|PUB_KEY|FINGERPRINT|KEY[_\-]?ID|KEYSERVER|KEYRING|RECV[_\-]?KEY|^(?:OLD)?PWD$`)
 	// reBuildArgs is the "|N k=v …" prefix with which docker and BuildKit
 	// record the build arguments a RUN step used.
 	reBuildArgs = regexp.MustCompile(`^\|(\d+)\s+`)
@@ -47,27 +49,20 @@ func IsSecretName(name string) bool {
 	return reSecretName.MatchString(name) && !reNotSecretName.MatchString(name)
 }
 
-// nameValueIgnored reports whether the value of a secret-looking name is not
-// a secret: empty, short, a placeholder, a variable reference or a path.
+// nameValueIgnored reports whether the value of a secret-looking name (or
+// option) is not a secret: empty, short, a placeholder, a variable
+// reference or command substitution, a path or file name, an
+// authentication method.
 func nameValueIgnored(v string) bool {
 	v = strings.Trim(v, `"'`)
-	if len(v) < 4 || isPlaceholder(v, false) || genericWords[strings.ToLower(v)] {
+	if len(v) < 4 || isPlaceholder(v, false) || genericWords[strings.ToLower(v)] || isFileName(v) || isAuthScheme(v) {
 		return true
 	}
 	switch v[0] {
-	case '$', '/', '{', '%', '<', '~', '.':
+	case '$', '/', '{', '%', '<', '~', '.', '`':
 		return true
 	}
 	return false
-}
-
-func (s *Scanner) nameRule() *compiledRule {
-	return &compiledRule{
-		Rule: Rule{
-			ID: NameRuleID, Title: "Secret-looking variable with a value", Severity: vocab.SevHigh, Category: "config",
-		},
-		index: len(s.rules),
-	}
 }
 
 // ScanImage scans the image configuration with the built-in rules: see
@@ -80,86 +75,190 @@ func ScanImage(img inventory.Image) []finding.Secret {
 	return s.ScanImage(img)
 }
 
-// ScanImage finds secrets in the image configuration: environment variables
-// (Source "config-env"), labels ("config-label") and the history's
-// created_by ("history": ENV and ARG steps and the "|N NAME=value" build
-// arguments of RUN steps). Content rules run on each "NAME=value" and
-// created_by text; NameRuleID reports a secret-looking name with a value no
-// content rule matched. Everything is redacted; config entries have
-// LayerIndex -1.
+// ScanImage finds secrets in every string of the image configuration and
+// history: environment variables (Source "config-env"), labels, keys and
+// values ("config-label"), the entrypoint and command ("config-entrypoint",
+// "config-cmd", read as one command line), the health check
+// ("config-healthcheck") and each history step's created_by and comment
+// ("history": also the ENV and ARG steps and the "|N NAME=value" build
+// arguments of RUN steps). Content rules run on each text; where they match
+// nothing, NameRuleID reports a secret-looking name with a value, FlagRuleID
+// a secret option's value (--password X, curl -u user:X) and URLRuleID a
+// URL's password. Everything is redacted; config entries have LayerIndex -1.
 func (s *Scanner) ScanImage(img inventory.Image) []finding.Secret {
 	active := s.activeRules("")
-	nr := s.nameRule()
 	var out []finding.Secret
-	add := func(source, text string, pairs []pair, layer int) {
-		_, secrets := s.entry(active, nr, source, text, pairs, layer)
-		out = append(out, secrets...)
-	}
-	for _, e := range img.Config.Env {
-		name, _, ok := strings.Cut(e, "=")
-		p := pair{name: name, nameStart: 0, valueStart: -1}
-		if ok {
-			p.valueStart, p.valueEnd = len(name)+1, len(e)
+	memo := map[textKey][]finding.Secret{} // history repeats created_by
+	s.eachConfigText(img, func(t configText) {
+		k := textKey{t.source, t.text}
+		found, ok := memo[k]
+		if !ok {
+			found = s.findings(t, t.finds(s, active))
+			memo[k] = found
 		}
-		add(SourceEnv, e, []pair{p}, -1)
+		for _, f := range found {
+			f.LayerIndex = t.layer
+			out = append(out, f)
+		}
+	})
+	return out
+}
+
+// configText is one string (or argv) of the image configuration to scan.
+type configText struct {
+	source string
+	text   string
+	pairs  []pair
+	words  []span // where command lines are read
+	argv   bool   // words are argv elements
+	// elems are the argv's sources: text[elems[i].lo:elems[i].hi] came
+	// from elemSource[i] (Entrypoint or Cmd).
+	elemSource []string
+	layer      int
+}
+
+func (t *configText) finds(s *Scanner, active []bool) []found {
+	return s.configFinds(active, t.text, t.pairs, t.words, t.argv)
+}
+
+// parts returns the spans of text that come from one source each: the
+// entrypoint's and the command's elements of an argv, or all of text.
+func (t *configText) parts() []span {
+	if t.elemSource == nil {
+		return []span{{0, len(t.text)}}
 	}
-	for _, k := range slices.Sorted(maps.Keys(img.Config.Labels)) {
-		text := k + "=" + img.Config.Labels[k]
-		add(SourceLabel, text, []pair{{name: k, valueStart: len(k) + 1, valueEnd: len(text)}}, -1)
-	}
-	for _, h := range img.History {
-		if h.CreatedBy == "" {
+	var out []span
+	for i, w := range t.words {
+		if i > 0 && t.elemSource[i] == t.elemSource[i-1] {
+			out[len(out)-1].hi = w.hi
 			continue
 		}
-		add(SourceHistory, h.CreatedBy, historyPairs(h.CreatedBy), h.LayerIndex)
+		out = append(out, w)
 	}
 	return out
 }
 
-// entry scans one config entry or created_by text, whose assignments are
-// pairs, and returns what was found and the report secrets.
-func (s *Scanner) entry(active []bool, nr *compiledRule, source, text string, pairs []pair, layer int) ([]found, []finding.Secret) {
-	fs := s.scanText(text, active)
-	for _, p := range pairs {
-		if p.valueStart < 0 || !IsSecretName(p.name) || nameValueIgnored(text[p.valueStart:p.valueEnd]) {
-			continue
+// sourceAt returns the source of the text at offset off.
+func (t *configText) sourceAt(off int) string {
+	for i, w := range t.words {
+		if t.elemSource != nil && off < w.hi {
+			return t.elemSource[i]
 		}
-		if overlapsAny(fs, p.valueStart, p.valueEnd) {
-			continue
-		}
-		fs = append(fs, found{rule: nr, start: p.nameStart, end: p.valueEnd, sStart: p.valueStart, sEnd: p.valueEnd})
 	}
-	fs = resolve(fs)
-	createdBy := ""
-	if source == SourceHistory && len(fs) > 0 {
-		createdBy = truncate(redactRange([]byte(text), 0, len(text), fs), maxCreatedBy)
-	}
-	data := []byte(text)
-	var out []finding.Secret
-	for _, f := range fs {
-		out = append(out, finding.Secret{
-			RuleID: f.rule.ID, Title: f.rule.Title, Severity: f.rule.Severity, Category: f.rule.Category,
-			Source: source, Match: excerpt(data, f.sStart, f, fs), LayerIndex: layer, CreatedBy: createdBy,
-		})
-	}
-	return fs, out
+	return t.source
 }
 
-// scanText scans a short text (one config entry or command) in one window.
-func (s *Scanner) scanText(text string, active []bool) []found {
-	if active == nil || text == "" {
+// eachConfigText calls fn for every string of the configuration that may
+// hold a secret, in report order.
+func (s *Scanner) eachConfigText(img inventory.Image, fn func(configText)) {
+	for _, e := range img.Config.Env {
+		fn(envText(e))
+	}
+	for _, k := range slices.Sorted(maps.Keys(img.Config.Labels)) {
+		fn(labelText(k, img.Config.Labels[k]))
+	}
+	if t, ok := argvText(SourceCmd, img.Config.Entrypoint, img.Config.Cmd); ok {
+		fn(t)
+	}
+	if t, ok := argvText(SourceHealthcheck, img.Config.Healthcheck); ok {
+		fn(t)
+	}
+	for _, h := range img.History {
+		if h.CreatedBy != "" {
+			fn(historyText(h.CreatedBy, h.LayerIndex))
+		}
+		if h.Comment != "" {
+			fn(historyText(h.Comment, h.LayerIndex))
+		}
+	}
+}
+
+// envText is an env entry "NAME=value": the value is the name's, and a
+// command line.
+func envText(e string) configText {
+	name, _, ok := strings.Cut(e, "=")
+	t := configText{source: SourceEnv, text: e, layer: -1}
+	if ok {
+		t.pairs = []pair{{name: name, valueStart: len(name) + 1, valueEnd: len(e)}}
+		t.words = []span{{len(name) + 1, len(e)}}
+	}
+	return t
+}
+
+// labelText is a label as "key=value".
+func labelText(k, v string) configText {
+	text := k + "=" + v
+	return configText{
+		source: SourceLabel, text: text, layer: -1,
+		pairs: []pair{{name: k, valueStart: len(k) + 1, valueEnd: len(text)}},
+		words: []span{{len(k) + 1, len(text)}},
+	}
+}
+
+// historyText is a created_by or a comment.
+func historyText(text string, layer int) configText {
+	return configText{source: SourceHistory, text: text, pairs: historyPairs(text), words: []span{{0, len(text)}}, layer: layer}
+}
+
+// argvText joins argvs (the entrypoint, then the command: the process the
+// image runs) by spaces; source is the last one's. ok is false when all are
+// empty.
+func argvText(source string, argvs ...[]string) (configText, bool) {
+	t := configText{source: source, argv: true, layer: -1}
+	var b strings.Builder
+	for i, args := range argvs {
+		src := source
+		if len(argvs) == 2 && i == 0 {
+			src = SourceEntrypoint
+		}
+		for _, a := range args {
+			if b.Len() > 0 {
+				b.WriteByte(' ')
+			}
+			t.words = append(t.words, span{b.Len(), b.Len() + len(a)})
+			t.elemSource = append(t.elemSource, src)
+			b.WriteString(a)
+		}
+	}
+	t.text = b.String()
+	return t, len(t.words) > 0
+}
+
+// findings turns the secrets found in one configuration text into report
+// secrets: one per match (overlaps resolved), with the redacted excerpt and,
+// for history, the redacted created_by.
+func (s *Scanner) findings(t configText, fs []found) []finding.Secret {
+	if len(fs) == 0 {
 		return nil
 	}
-	return s.scan("", []byte(text), active)
-}
-
-func overlapsAny(fs []found, lo, hi int) bool {
-	for _, f := range fs {
-		if f.sStart < hi && f.sEnd > lo {
-			return true
+	data := []byte(t.text)
+	createdBy := ""
+	if t.source == SourceHistory {
+		createdBy = truncate(redactRange(data, 0, len(data), fs), maxCreatedBy)
+	}
+	// An excerpt masks the secrets it overlaps; the same secret may stand
+	// unmatched elsewhere in it (KEY=value where value repeats the key).
+	secrets := make([]string, len(fs))
+	for i, f := range fs {
+		secrets[i] = t.text[f.sStart:f.sEnd]
+	}
+	scrubbed := scrubber(secrets)
+	var out []finding.Secret
+	for _, p := range t.parts() {
+		// The excerpts of an argv's part (the entrypoint, the command) show
+		// that part only.
+		for _, f := range fs {
+			if f.sStart >= p.hi || f.sEnd <= p.lo {
+				continue
+			}
+			out = append(out, finding.Secret{
+				RuleID: f.rule.ID, Title: f.rule.Title, Severity: f.rule.Severity, Category: f.rule.Category,
+				Source: t.sourceAt(p.lo), Match: scrubbed(excerptIn(data, p.lo, p.hi, max(f.sStart, p.lo), f, fs)),
+				LayerIndex: t.layer, CreatedBy: createdBy,
+			})
 		}
 	}
-	return false
+	return out
 }
 
 // pair is a NAME=value assignment found in a text, by offsets.
@@ -267,22 +366,12 @@ func truncate(s string, n int) string {
 
 func isRuneStart(b byte) bool { return b&0xC0 != 0x80 }
 
-// RedactCommand returns a created_by (or any command) with every secret the
-// rules or a secret-looking NAME=value find in it masked.
+// RedactCommand returns a created_by, a comment or any command line with
+// every secret masked: what the rules find, secret-looking NAME=value
+// assignments, secret options (--password X) and URL passwords.
 func (s *Scanner) RedactCommand(text string) string {
-	active := s.activeRules("")
-	fs := s.scanText(text, active)
-	nr := s.nameRule()
-	for _, p := range historyPairs(text) {
-		if p.valueStart < 0 || !IsSecretName(p.name) || nameValueIgnored(text[p.valueStart:p.valueEnd]) || overlapsAny(fs, p.valueStart, p.valueEnd) {
-			continue
-		}
-		fs = append(fs, found{rule: nr, start: p.nameStart, end: p.valueEnd, sStart: p.valueStart, sEnd: p.valueEnd})
-	}
-	if len(fs) == 0 {
-		return text
-	}
-	return redactRange([]byte(text), 0, len(text), resolve(fs))
+	t := historyText(text, -1)
+	return maskText(text, 0, len(text), t.finds(s, s.activeRules("")), nil)
 }
 
 // RedactEnv returns env ("NAME=value" entries) with the values of
@@ -292,14 +381,11 @@ func (s *Scanner) RedactEnv(env []string) []string {
 	if env == nil {
 		return nil
 	}
+	active := s.activeRules("")
 	out := make([]string, len(env))
 	for i, e := range env {
-		name, value, ok := strings.Cut(e, "=")
-		if ok && IsSecretName(name) && !nameValueIgnored(value) {
-			out[i] = name + "=" + Redact(value)
-			continue
-		}
-		out[i] = s.RedactCommand(e)
+		t := envText(e)
+		out[i] = maskText(e, 0, len(e), t.finds(s, active), nil)
 	}
 	return out
 }

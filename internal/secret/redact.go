@@ -2,7 +2,7 @@ package secret
 
 import (
 	"bytes"
-	"slices"
+	"sort"
 	"strings"
 	"unicode/utf8"
 )
@@ -20,6 +20,11 @@ const (
 	// excerptBefore and excerptLen bound the excerpt around a match.
 	excerptBefore = 40
 	excerptLen    = 120
+	// maxScrub distinct secrets of a text are looked for wherever else they
+	// occur in it (see scrubber); a text with more has the others masked
+	// where they were found only. It bounds the cost of a hostile input
+	// made of secrets.
+	maxScrub = 1024
 )
 
 // Redact returns secret with all but its first 4 characters replaced by
@@ -33,15 +38,23 @@ func Redact(secret string) string {
 
 // excerpt returns the redacted text around f: its line (the line of anchor),
 // at most excerptLen bytes starting excerptBefore bytes before anchor. Every
-// secret of all that overlaps the excerpt is redacted.
+// secret of all (sorted, not overlapping) that overlaps the excerpt is
+// redacted. Only the excerpt's bytes are looked at: a long line costs no
+// more than a short one.
 func excerpt(data []byte, anchor int, f found, all []found) string {
-	lineStart := bytes.LastIndexByte(data[:anchor], '\n') + 1
-	lineEnd := len(data)
-	if i := bytes.IndexByte(data[anchor:], '\n'); i >= 0 {
-		lineEnd = anchor + i
+	return excerptIn(data, 0, len(data), anchor, f, all)
+}
+
+// excerptIn is excerpt within data[lo:hi] (lo <= anchor < hi).
+func excerptIn(data []byte, lo, hi, anchor int, f found, all []found) string {
+	from := max(lo, anchor-excerptBefore)
+	if i := bytes.LastIndexByte(data[from:anchor], '\n'); i >= 0 {
+		from += i + 1
 	}
-	from := max(lineStart, anchor-excerptBefore)
-	to := min(lineEnd, from+excerptLen)
+	to := min(hi, from+excerptLen)
+	if i := bytes.IndexByte(data[anchor:to], '\n'); i >= 0 {
+		to = anchor + i
+	}
 	return scrub(redactRange(data, from, to, all), string(data[f.sStart:f.sEnd]))
 }
 
@@ -73,47 +86,77 @@ func clean(s string) string {
 	return strings.TrimSpace(s)
 }
 
-// redactRange returns data[from:to] with every secret of fs in it masked.
+// redactRange returns data[from:to] with every secret of fs (sorted, not
+// overlapping) in it masked, made printable (see clean).
 func redactRange(data []byte, from, to int, fs []found) string {
-	type cut struct{ lo, hi, keep int }
-	var cuts []cut
-	for _, x := range fs {
-		if x.sStart >= to || x.sEnd <= from {
-			continue
-		}
-		lo, hi := max(x.sStart, from), min(x.sEnd, to)
-		keep := 0
-		if lo == x.sStart && x.sEnd-x.sStart >= minKeep {
-			keep = min(keepPrefix, hi-lo)
-		}
-		cuts = append(cuts, cut{lo, hi, keep})
+	out, secrets := maskRange(data, from, to, fs)
+	return scrubAll(clean(out), secrets)
+}
+
+// maskRange returns data[from:to] with every secret of fs (sorted, not
+// overlapping) in it masked, and those secrets. A secret that starts in the
+// range and is at least minKeep long keeps its first keepPrefix bytes.
+// Only the secrets overlapping the range are visited.
+func maskRange[T ~string | ~[]byte](data T, from, to int, fs []found) (string, []string) {
+	i := sort.Search(len(fs), func(i int) bool { return fs[i].sEnd > from })
+	if i == len(fs) || fs[i].sStart >= to {
+		return string(data[from:to]), nil
 	}
-	slices.SortFunc(cuts, func(a, b cut) int { return a.lo - b.lo })
 	var b strings.Builder
+	b.Grow(to - from)
+	var secrets []string
 	pos := from
-	for _, c := range cuts {
-		if c.hi <= pos {
+	for ; i < len(fs) && fs[i].sStart < to; i++ {
+		x := fs[i]
+		lo, hi := max(x.sStart, pos), min(x.sEnd, to)
+		if hi <= lo {
 			continue
 		}
-		if c.lo > pos {
-			b.Write(data[pos:c.lo])
-			pos = c.lo
-		}
-		if c.lo == pos && c.keep > 0 {
-			b.Write(data[pos : pos+c.keep])
+		b.WriteString(string(data[pos:lo]))
+		if lo == x.sStart && x.sEnd-x.sStart >= minKeep {
+			b.WriteString(string(data[lo : lo+min(keepPrefix, hi-lo)]))
 		}
 		b.WriteString(mask)
-		pos = c.hi
+		pos = hi
+		secrets = append(secrets, string(data[x.sStart:x.sEnd]))
 	}
-	if pos < to {
-		b.Write(data[pos:to])
-	}
-	out := clean(b.String())
-	for _, x := range fs {
-		if x.sStart >= to || x.sEnd <= from {
-			continue
+	b.WriteString(string(data[pos:to]))
+	return b.String(), secrets
+}
+
+// scrubAll is scrub for several secrets, in one pass over s however many
+// there are: every whole occurrence is redacted, and s is dropped ("") if a
+// secret is still in it after that.
+func scrubAll(s string, secrets []string) string {
+	return scrubber(secrets)(s)
+}
+
+// scrubber returns scrubAll for secrets (the first maxScrub distinct ones),
+// to apply to many strings.
+func scrubber(secrets []string) func(string) string {
+	var pairs []string
+	seen := map[string]bool{}
+	for _, x := range secrets {
+		if len(pairs) == 2*maxScrub {
+			break
 		}
-		out = scrub(out, string(data[x.sStart:x.sEnd]))
+		if len(x) > keepPrefix && !seen[x] {
+			seen[x] = true
+			pairs = append(pairs, x, Redact(x))
+		}
 	}
-	return out
+	switch len(pairs) {
+	case 0:
+		return func(s string) string { return s }
+	case 2:
+		return func(s string) string { return scrub(s, pairs[0]) }
+	}
+	r := strings.NewReplacer(pairs...)
+	return func(s string) string {
+		out := r.Replace(s)
+		if r.Replace(out) != out {
+			return ""
+		}
+		return out
+	}
 }

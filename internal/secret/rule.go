@@ -98,6 +98,10 @@ type compiledRule struct {
 	paths    []*regexp.Regexp
 	allow    []compiledAllow
 	generic  bool
+	// context marks the rules that find a secret by its context in the
+	// image configuration (NameRuleID, FlagRuleID, URLRuleID): any content
+	// rule wins over them.
+	context bool
 }
 
 type compiledAllow struct {

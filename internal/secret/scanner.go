@@ -47,6 +47,7 @@ type Scanner struct {
 	allow     []compiledAllow  // global allow rules
 	maxSize   int64
 	version   int
+	ctxRules  contextRules // the image configuration's context rules
 }
 
 var _ extract.Extractor = (*Scanner)(nil)
