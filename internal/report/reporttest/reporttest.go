@@ -3,7 +3,8 @@
 //
 // The package lists (names, versions, origins, licences) come from real
 // images: the Alpine 3.16.9 minirootfs and the AlmaLinux 9.0 micro rootfs in
-// shared/data. Digests, layer sizes and the application layers of the
+// shared/data, the Debian 12.15 minbase status file of the dpkg extractor's
+// testdata. Digests, layer sizes and the application layers of the
 // AlmaLinux image are made up but shaped like real ones. The findings are the
 // real advisories for those versions (CVE-2023-42366 in busybox 1.35.0-r17;
 // ALSA-2023:5453 / CVE-2023-4911 "Looney Tunables" in glibc 2.34-28.el9_0).
@@ -12,6 +13,7 @@ package reporttest
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"strings"
 	"time"
 
 	"github.com/drydock-scan/drydock/internal/finding"
@@ -483,6 +485,224 @@ func AlmaLinux() *report.Report {
 			RuleID: "warn-root", Action: "warn", Message: "the image runs as root", Targets: []string{"DD-IMG-001"},
 		}},
 		Expired: []string{"ignore CVE-2021-23337 (lodash): expired 2025-12-31"},
+	}
+	r.Summarise()
+	return r
+}
+
+// Debian returns the report of a scan of a Debian 12.15 (bookworm) minbase
+// image against a database without Debian advisories: no findings, and one
+// coverage gap (Debian:12, no-advisories) that says why "no findings" does
+// not mean "no vulnerabilities". The packages are 16 of the 88 of the real
+// minbase status file (internal/extract/dpkg/testdata/debian-12.15-status);
+// the reason is the one the matcher writes.
+func Debian() *report.Report {
+	layer := inventory.Layer{
+		Index: 0, DiffID: digest("debian-12.15-diff"), Digest: digest("debian-12.15-blob"),
+		MediaType: "application/vnd.oci.image.layer.v1.tar+gzip", Size: 29125632,
+		CreatedBy: "# debian.sh --arch 'amd64' out/ 'bookworm' '@1767225600'", Comment: "debuerreotype 0.15",
+	}
+	const status = "/var/lib/dpkg/status"
+	type deb struct{ name, version, arch, source, sourceVersion string }
+	list := []deb{
+		{"adduser", "3.134", "all", "", ""},
+		{"apt", "2.6.1", "amd64", "", ""},
+		{"base-files", "12.4+deb12u15", "amd64", "", ""},
+		{"bash", "5.2.15-2+b13", "amd64", "", "5.2.15-2"},
+		{"bsdutils", "1:2.38.1-5+deb12u3", "amd64", "util-linux", "2.38.1-5+deb12u3"},
+		{"coreutils", "9.1-1", "amd64", "", ""},
+		{"dpkg", "1.21.23", "amd64", "", ""},
+		{"gpgv", "2.2.40-1.1+deb12u2", "amd64", "gnupg2", ""},
+		{"libc-bin", "2.36-9+deb12u14", "amd64", "glibc", ""},
+		{"libc6", "2.36-9+deb12u14", "amd64", "glibc", ""},
+		{"libgnutls30", "3.7.9-2+deb12u7", "amd64", "gnutls28", ""},
+		{"libsystemd0", "252.39-1~deb12u2", "amd64", "systemd", ""},
+		{"libzstd1", "1.5.4+dfsg2-5", "amd64", "libzstd", ""},
+		{"login", "1:4.13+dfsg1-1+deb12u2", "amd64", "shadow", ""},
+		{"tzdata", "2026b-0+deb12u1", "all", "", ""},
+		{"zlib1g", "1:1.2.13.dfsg-1", "amd64", "zlib", ""},
+	}
+	var pkgs []inventory.Package
+	for _, d := range list {
+		l := layer
+		src, srcVersion := d.source, d.sourceVersion
+		if src == "" {
+			src = d.name
+		}
+		if srcVersion == "" {
+			srcVersion = d.version
+		}
+		pkgs = append(pkgs, inventory.Package{
+			ID:   ID(inventory.EcoDpkg, d.name, d.version, d.arch, status),
+			Name: d.name, Version: d.version, Ecosystem: inventory.EcoDpkg,
+			PURL: "pkg:deb/debian/" + d.name + "@" + strings.ReplaceAll(d.version, "+", "%2B") + "?arch=" + d.arch,
+			Arch: d.arch, SourceName: src, SourceVersion: srcVersion,
+			Locations: []inventory.Location{{Path: status, LayerDiffID: layer.DiffID}},
+			Layer:     &l, FoundBy: "os/dpkg",
+		})
+	}
+	r := &report.Report{
+		SchemaVersion: report.SchemaVersion,
+		Tool:          Tool,
+		CreatedAt:     CreatedAt,
+		Image: report.Image{
+			Reference: "debian:12.15", Kind: "registry", Name: "docker.io/library/debian",
+			Digest: digest("debian-12.15-manifest"), ConfigDigest: digest("debian-12.15-config"),
+			RepoTags: []string{"debian:12.15"}, OS: "linux", Arch: "amd64",
+			Created: time.Date(2026, 1, 12, 0, 0, 0, 0, time.UTC),
+			Config:  report.ImageConfig{Env: []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}, Cmd: []string{"bash"}},
+			Layers:  []inventory.Layer{layer},
+			History: []report.History{
+				{Created: time.Date(2026, 1, 12, 0, 0, 0, 0, time.UTC), CreatedBy: layer.CreatedBy, Comment: layer.Comment, LayerIndex: 0},
+				{Created: time.Date(2026, 1, 12, 0, 0, 0, 0, time.UTC), CreatedBy: `CMD ["bash"]`, EmptyLayer: true, LayerIndex: -1},
+			},
+		},
+		Distro: &inventory.Distro{
+			ID: "debian", VersionID: "12.15", Release: "12", Codename: "bookworm",
+			PrettyName: "Debian GNU/Linux 12 (bookworm)", Source: "/usr/lib/os-release",
+		},
+		Packages: pkgs,
+		Findings: []finding.Finding{},
+		Database: &report.Database{
+			BuiltAt: time.Date(2026, 1, 14, 6, 0, 0, 0, time.UTC),
+			Sources: []string{"osv/Alpine", "osv/AlmaLinux", "osv/Go", "osv/npm"},
+		},
+		Coverage: []report.Coverage{{
+			Ecosystem: "Debian:12", OS: true, Packages: len(pkgs), Status: vocab.CoverageNoAdvisories,
+			Reasons: []string{`the database has no advisories for Debian:12 (debian 12.15): run "drydock db update" with a source that has them`},
+		}},
+		Scanners: []string{"vuln"},
+	}
+	r.Verdict = &report.Verdict{Pass: true, ExitCode: 0}
+	r.Summarise()
+	return r
+}
+
+// AlpineEdge returns the report of a scan of an application image on Alpine
+// edge (os-release VERSION_ID 3.21.0_alpha20240807) against a database
+// built without the Alpine secdb (db update --alpine-secdb none): the apk
+// packages (those of the Alpine 3.16.9 minirootfs, as in the coverage e2e
+// test) have no advisories (Alpine:edge, no-advisories, two reasons), a Go
+// binary is matched (two findings) but a second one is truncated (Go
+// partial), and a jar over the size limit was not read (image files
+// partial); builtin:complete-coverage fails. The reasons are the ones the
+// matcher writes.
+func AlpineEdge() *report.Report {
+	base := Alpine()
+	layers := []inventory.Layer{base.Image.Layers[0], {
+		Index: 1, DiffID: digest("edge-app-diff"), Digest: digest("edge-app-blob"),
+		MediaType: "application/vnd.oci.image.layer.v1.tar+gzip", Size: 161480704,
+		CreatedBy: "COPY bin/ opt/ / # buildkit", Comment: "buildkit.dockerfile.v0",
+	}}
+	layers[0].CreatedBy = "ADD alpine-minirootfs-20240807-x86_64.tar.gz / # buildkit"
+	var pkgs []inventory.Package
+	for _, p := range base.Packages {
+		p.PURL = strings.Replace(p.PURL, "distro=alpine-3.16.9", "distro=alpine-3.21.0_alpha20240807", 1)
+		l := layers[0]
+		p.Layer = &l
+		p.Locations = []inventory.Location{{Path: p.Locations[0].Path, LayerDiffID: l.DiffID}}
+		pkgs = append(pkgs, p)
+	}
+	const bin = "/usr/local/bin/app"
+	app := layers[1]
+	gomod := func(name, version string, md map[string]string) inventory.Package {
+		return inventory.Package{
+			ID: ID(inventory.EcoGo, name, version, "", bin), Name: name, Version: version, Ecosystem: inventory.EcoGo,
+			PURL:      "pkg:golang/" + name + "@" + version,
+			Locations: []inventory.Location{{Path: bin, LayerDiffID: app.DiffID}}, Layer: &app,
+			FoundBy: "lang/go-binary", Metadata: md,
+		}
+	}
+	pkgs = append(pkgs,
+		gomod("example.com/edge/app", "v0.3.0", map[string]string{"main_module": "true", "go_toolchain": "go1.21.1"}),
+		gomod("golang.org/x/net", "v0.15.0", nil),
+		gomod("stdlib", "go1.21.1", map[string]string{"go_toolchain": "go1.21.1"}),
+	)
+	xnet, stdlib := find(pkgs, "golang.org/x/net"), find(pkgs, "stdlib")
+	osvGo := func(id, pkg, fixed string) []finding.Evidence {
+		return []finding.Evidence{{
+			Advisory: id, Ecosystem: "Go", MatchedName: pkg, MatchedBy: "name",
+			Range: ">=0, <" + fixed, Comparator: "semver", DataSource: "osv/Go",
+			DataSourceDate: time.Date(2026, 1, 14, 0, 0, 0, 0, time.UTC),
+		}}
+	}
+	findings := []finding.Finding{
+		{
+			ID: "GO-2023-2102", Aliases: []string{"CVE-2023-39325", "GHSA-4374-p667-p6c8"}, Package: ref(xnet),
+			InstalledVersion: xnet.Version, FixedVersion: "0.17.0", Status: vocab.StatusFixed,
+			Severity: vocab.SevHigh, SeveritySource: "osv-cvss",
+			CVSS:        []finding.CVSS{{Version: "3.1", Vector: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H", Score: 7.5, Source: "osv"}},
+			Title:       "HTTP/2 rapid reset can cause excessive work in net/http",
+			Description: "A malicious HTTP/2 client which rapidly creates requests and immediately resets them can cause excessive server resource consumption.",
+			References:  []string{"https://pkg.go.dev/vuln/GO-2023-2102", "https://go.dev/issue/63417"},
+			Published:   time.Date(2023, 10, 11, 22, 14, 40, 0, time.UTC),
+			Evidence:    osvGo("GO-2023-2102", "golang.org/x/net", "0.17.0"),
+		},
+		{
+			ID: "GO-2023-2185", Aliases: []string{"CVE-2023-45283"}, Package: ref(stdlib),
+			InstalledVersion: stdlib.Version, FixedVersion: "1.21.4", Status: vocab.StatusFixed,
+			Severity: vocab.SevHigh, SeveritySource: "nvd",
+			CVSS:        []finding.CVSS{{Version: "3.1", Vector: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:N/A:N", Score: 7.5, Source: "nvd"}},
+			Title:       "Insecure parsing of Windows paths with a \\??\\ prefix in path/filepath",
+			Description: "The filepath package does not recognize paths with a \\??\\ prefix as special. On Windows, a path beginning with \\??\\ is a Root Local Device path.",
+			References:  []string{"https://pkg.go.dev/vuln/GO-2023-2185"},
+			Published:   time.Date(2023, 11, 9, 17, 4, 0, 0, time.UTC),
+			Evidence:    osvGo("GO-2023-2185", "stdlib", "1.21.4"),
+		},
+	}
+	const helper = "/usr/local/bin/helper"
+	const jar = "/opt/model/model-server.jar"
+	helperReason := `lang/go-binary: reading executable "/usr/local/bin/helper": truncated or corrupt ELF: unexpected EOF`
+	jarReason := "not read: file size 157286400 exceeds the limit of 104857600 bytes"
+	r := &report.Report{
+		SchemaVersion: report.SchemaVersion,
+		Tool:          Tool,
+		CreatedAt:     CreatedAt,
+		Image: report.Image{
+			Reference: "registry.example.com/edge/app:0.3.0", Kind: "registry", Name: "registry.example.com/edge/app",
+			Digest: digest("edge-app-manifest"), ConfigDigest: digest("edge-app-config"),
+			RepoTags: []string{"registry.example.com/edge/app:0.3.0"}, OS: "linux", Arch: "amd64",
+			Created: time.Date(2025, 12, 2, 8, 0, 0, 0, time.UTC),
+			Config:  report.ImageConfig{Entrypoint: []string{bin}},
+			Layers:  layers,
+			History: []report.History{
+				{Created: time.Date(2024, 8, 7, 0, 0, 0, 0, time.UTC), CreatedBy: layers[0].CreatedBy, Comment: layers[0].Comment, LayerIndex: 0},
+				{Created: time.Date(2025, 12, 2, 8, 0, 0, 0, time.UTC), CreatedBy: layers[1].CreatedBy, Comment: layers[1].Comment, LayerIndex: 1},
+				{Created: time.Date(2025, 12, 2, 8, 0, 0, 0, time.UTC), CreatedBy: `ENTRYPOINT ["/usr/local/bin/app"]`, Comment: "buildkit.dockerfile.v0", EmptyLayer: true, LayerIndex: -1},
+			},
+		},
+		Distro: &inventory.Distro{
+			ID: "alpine", VersionID: "3.21.0_alpha20240807", Release: "edge", PrettyName: "Alpine Linux edge", Source: "/etc/os-release",
+		},
+		Packages: pkgs,
+		Findings: findings,
+		Database: &report.Database{
+			BuiltAt: time.Date(2026, 1, 14, 6, 0, 0, 0, time.UTC),
+			Sources: []string{"osv/Alpine", "osv/Go", "nvd"},
+		},
+		Coverage: []report.Coverage{
+			{Ecosystem: "Alpine:edge", OS: true, Packages: len(base.Packages), Status: vocab.CoverageNoAdvisories,
+				Reasons: []string{
+					`the database has no advisories for Alpine:edge (alpine edge): run "drydock db update" with a source that has them`,
+					"the advisory feed alpine-secdb is missing from this database: turned off",
+				}},
+			{Ecosystem: "Go", Packages: 3, Advisories: 4213, Status: vocab.CoveragePartial,
+				Reasons: []string{helper + ": " + helperReason}},
+			{Ecosystem: "image files", Status: vocab.CoveragePartial, Reasons: []string{jar + ": " + jarReason}},
+		},
+		Notes: []inventory.Note{
+			{Level: "warning", Path: helper, Layer: app.DiffID, Extractor: "lang/go-binary", Message: helperReason},
+			{Level: "warning", Path: jar, Layer: app.DiffID, Extractor: "walk", Message: jarReason},
+		},
+		Scanners: []string{"vuln"},
+	}
+	r.Verdict = &report.Verdict{
+		Pass: false, ExitCode: 1,
+		Failures: []report.RuleResult{{
+			RuleID: "complete-coverage", Action: "deny",
+			Message: "advisory coverage is incomplete: Alpine:edge (no-advisories), Go (partial), image files (partial)",
+			Targets: []string{"image"},
+		}},
 	}
 	r.Summarise()
 	return r

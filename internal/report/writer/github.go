@@ -127,10 +127,13 @@ func GitHub(w io.Writer, r *report.Report, opt Options) error {
 		}
 		snap.Manifests[path] = m
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(snap); err != nil {
+	err := writeJSONDoc(w, func(w io.Writer) error {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
+		return enc.Encode(snap)
+	})
+	if err != nil {
 		return fmt.Errorf("writing GitHub dependency snapshot: %w", err)
 	}
 	return nil

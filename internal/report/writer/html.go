@@ -87,6 +87,17 @@ type htmlFinding struct {
 	Declared   bool     `json:"declared,omitempty"`
 }
 
+// gapColor marks coverage gaps on the page.
+const gapColor = "#ef6c00"
+
+// htmlGap is a coverage gap as the page lists it.
+type htmlGap struct {
+	Ecosystem, Status string
+	Packages          int
+	Reason            string
+	More              []string // the reasons after the first
+}
+
 type htmlView struct {
 	Title      string
 	Image      string
@@ -112,14 +123,19 @@ type htmlView struct {
 	SuppressedMisconfigs []htmlMisconfig
 	Notes                []string
 	Packages             int
+	// Coverage gaps (vuln mode) and the warning's headline.
+	Gaps        []htmlGap
+	GapHeadline string
 }
 
 // HTML writes one self-contained page (inline CSS and script, nothing
 // fetched): summary cards, a chart of findings per layer, the image history
 // with the packages each layer introduced, and a searchable, filterable,
-// sortable findings table.
+// sortable findings table. Where coverage is incomplete, a warning opens the
+// page. html/template escapes all text; control characters in it are shown
+// as escapes too (printable).
 func HTML(w io.Writer, r *report.Report, opt Options) error {
-	r = r.Normalized()
+	r = printableReport(r.Normalized())
 	t, err := template.New("html.tmpl").Funcs(template.FuncMap{
 		"severityColor": severityHex,
 		"lower":         strings.ToLower,
@@ -203,6 +219,18 @@ func htmlViewOf(r *report.Report, opt Options) *htmlView {
 		if k := kevCount(r); k > 0 {
 			v.Cards = append(v.Cards, htmlCard{Label: "Known exploited", Value: strconv.Itoa(k), Class: "kev"})
 		}
+	}
+	if gaps := coverageGaps(r); len(gaps) > 0 && !v.SBOMMode {
+		for i := range gaps {
+			c := &gaps[i]
+			g := htmlGap{Ecosystem: c.Ecosystem, Status: c.Status, Packages: c.Packages, Reason: gapReasons(c)[0]}
+			if len(c.Reasons) > 1 {
+				g.More = c.Reasons[1:]
+			}
+			v.Gaps = append(v.Gaps, g)
+		}
+		v.GapHeadline = gapHeadline(len(visible(r, opt)) == 0)
+		v.Cards = append(v.Cards, htmlCard{Label: "Coverage gaps", Value: strconv.Itoa(len(gaps)), Class: "gap", Color: gapColor})
 	}
 	if r.Verdict != nil {
 		if r.Verdict.Pass {

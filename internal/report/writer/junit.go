@@ -56,9 +56,20 @@ type junitSkipped struct {
 // with a failing test case per vulnerability (suppressed ones, VEX or ignore
 // rules, as skipped cases whatever ShowSuppressed says) and a
 // passing case for clean packages; suites for secrets and
-// misconfigurations (suppressed or filtered ones skipped too); and a "policy" suite whose failed rules are failures.
+// misconfigurations (suppressed or filtered ones skipped too); a "coverage"
+// suite with a failing case per coverage gap; and a "policy" suite whose
+// failed rules are failures. Control characters in the data are shown as
+// escapes (printable).
+//
+// A coverage gap is a <failure>, not an <error>: every JUnit consumer shows
+// failures, while some have dropped <error> cases (GitLab before 12.5 did,
+// gitlab-org/gitlab#23992), and a gap that no one sees is what the
+// coverage report is there to prevent. The case names are unique (GitLab
+// keeps only the first of two cases with one name) and the reasons are in
+// the element's text, which every consumer shows (GitLab long ignored the
+// message attribute).
 func JUnit(w io.Writer, r *report.Report, _ Options) error {
-	r = r.Normalized()
+	r = printableReport(r.Normalized())
 	ts := r.CreatedAt.UTC().Format("2006-01-02T15:04:05")
 	out := junitSuites{Name: "drydock " + r.ImageName()}
 
@@ -137,6 +148,23 @@ func JUnit(w io.Writer, r *report.Report, _ Options) error {
 				s.Failures++
 			}
 			s.Cases = append(s.Cases, c)
+		}
+		s.Tests = len(s.Cases)
+		out.Suites = append(out.Suites, s)
+	}
+	if gaps := coverageGaps(r); len(gaps) > 0 {
+		s := junitSuite{Name: "coverage", Timestamp: ts}
+		for i := range gaps {
+			c := &gaps[i]
+			s.Cases = append(s.Cases, junitCase{
+				Name: "coverage " + c.Ecosystem, Classname: "coverage",
+				Failure: &junitFailure{
+					Message: "advisory coverage of " + c.Ecosystem + " is incomplete: " + gapFacts(c),
+					Type:    c.Status,
+					Text:    strings.Join(gapReasons(c), "\n") + "\n" + gapHint,
+				},
+			})
+			s.Failures++
 		}
 		s.Tests = len(s.Cases)
 		out.Suites = append(out.Suites, s)

@@ -118,17 +118,16 @@ func fingerprint(parts ...string) string {
 	return hex.EncodeToString(h[:16])
 }
 
-// mdCell escapes a Markdown table cell.
-func mdCell(s string) string {
-	s = strings.ReplaceAll(s, "|", `\|`)
-	return strings.Join(strings.Fields(s), " ")
-}
-
 // SARIF writes SARIF 2.1.0 for GitHub code scanning and other viewers: one
 // rule per vulnerability ID, secret rule and misconfiguration; one result
 // per finding located at the package's file (relative to ROOTPATH, the image
 // root), with a stable partial fingerprint; the policy verdict in
-// run.properties and invocation.executionSuccessful.
+// run.properties and invocation.executionSuccessful; the advisory coverage
+// in run.properties ("coverage", "coverageGaps") and each coverage gap as a
+// warning notification of the invocation (toolExecutionNotifications, SARIF
+// 2.1.0 §3.20.21: a runtime condition of the tool, not a result in the
+// image; "warning", not "error", which §3.20.21 makes mean that the run
+// failed).
 func SARIF(w io.Writer, r *report.Report, opt Options) error {
 	r = r.Normalized()
 	tool := r.Tool
@@ -216,7 +215,7 @@ func SARIF(w io.Writer, r *report.Report, opt Options) error {
 				FullDescription:  text(s.Title),
 				Help: &sarif.MultiformatMessageString{
 					Text:     ptr("Secret " + s.Title + ": remove it from the image (and from every layer) and rotate it."),
-					Markdown: ptr("**Secret: " + mdCell(s.Title) + "**\n\nRemove it from the image — from every layer, since a later deletion does not remove it from earlier ones — and rotate it."),
+					Markdown: ptr("**Secret: " + mdText(s.Title) + "**\n\nRemove it from the image — from every layer, since a later deletion does not remove it from earlier ones — and rotate it."),
 				},
 				Properties: sarif.Properties{"tags": []string{"secret", "security", sev}, "precision": "high"},
 			}
@@ -256,7 +255,7 @@ func SARIF(w io.Writer, r *report.Report, opt Options) error {
 			if m.Fix != "" {
 				help += "\nFix: " + m.Fix
 			}
-			md := "**" + mdCell(m.Title) + "**"
+			md := "**" + mdText(m.Title) + "**"
 			if m.Description != "" {
 				md += "\n\n" + m.Description
 			}
@@ -314,6 +313,17 @@ func SARIF(w io.Writer, r *report.Report, opt Options) error {
 	if r.Distro != nil {
 		props["distro"] = strings.TrimSpace(r.Distro.ID + " " + r.Distro.VersionID)
 	}
+	if len(r.Coverage) > 0 {
+		gaps := coverageGaps(r)
+		props["coverage"] = r.Coverage
+		props["coverageGaps"] = len(gaps)
+		if len(gaps) > 0 {
+			driver.Notifications = []*sarif.ReportingDescriptor{coverageGapDescriptor()}
+		}
+		for i := range gaps {
+			inv.ToolExecutionNotifications = append(inv.ToolExecutionNotifications, coverageGapNotification(&gaps[i]))
+		}
+	}
 	if v := r.Verdict; v != nil {
 		inv.ExecutionSuccessful = ptr(v.Pass)
 		inv.ExitCode = ptr(v.ExitCode)
@@ -337,10 +347,13 @@ func SARIF(w io.Writer, r *report.Report, opt Options) error {
 		return fmt.Errorf("writing SARIF report: %w", err)
 	}
 	rep.AddRun(run)
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(rep); err != nil {
+	err = writeJSONDoc(w, func(w io.Writer) error {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
+		return enc.Encode(rep)
+	})
+	if err != nil {
 		return fmt.Errorf("writing SARIF report: %w", err)
 	}
 	return nil
@@ -411,9 +424,9 @@ func vulnRule(f finding.Finding, fs []finding.Finding) *sarif.ReportingDescripto
 	if len(f.Aliases) > 0 {
 		fmt.Fprintf(&tb, "Aliases: %s\n", strings.Join(f.Aliases, ", "))
 	}
-	fmt.Fprintf(&mb, "**Vulnerability %s**\n", f.ID)
+	fmt.Fprintf(&mb, "**Vulnerability %s**\n", mdText(f.ID))
 	if len(f.Aliases) > 0 {
-		fmt.Fprintf(&mb, "\nAliases: %s\n", strings.Join(f.Aliases, ", "))
+		fmt.Fprintf(&mb, "\nAliases: %s\n", mdText(strings.Join(f.Aliases, ", ")))
 	}
 	if f.KEV {
 		tb.WriteString("Known to be exploited (CISA KEV)\n")
@@ -427,8 +440,8 @@ func vulnRule(f finding.Finding, fs []finding.Finding) *sarif.ReportingDescripto
 			fixed = "(none)"
 		}
 		fmt.Fprintf(&tb, "Package: %s %s, fixed in %s\n", x.Package.Name, x.InstalledVersion, fixed)
-		fmt.Fprintf(&mb, "| %s | %s | %s | %s | [%s](%s) |\n", severityOf(x.Severity), mdCell(x.Package.Name),
-			mdCell(x.InstalledVersion), mdCell(fixed), x.ID, link)
+		fmt.Fprintf(&mb, "| %s | %s | %s | %s | [%s](%s) |\n", severityOf(x.Severity), mdText(x.Package.Name),
+			mdText(x.InstalledVersion), mdText(fixed), mdText(x.ID), mdURL(link))
 	}
 	fmt.Fprintf(&tb, "Link: %s", link)
 	if f.Description != "" {
@@ -511,4 +524,41 @@ func suppressionOf(as []finding.Annotation, key string, loc *sarif.Location) *sa
 		Guid:          ptr(uuid.NewSHA1(uuid.NameSpaceOID, []byte(key)).String()),
 		Justification: ptr(just),
 	}
+}
+
+// coverageGapID names the notification descriptor of coverage gaps; it is
+// the first (index 0) of driver.notifications.
+const coverageGapID = "coverage-gap"
+
+func coverageGapDescriptor() *sarif.ReportingDescriptor {
+	return &sarif.ReportingDescriptor{
+		ID:               coverageGapID,
+		Name:             ptr("IncompleteAdvisoryCoverage"),
+		ShortDescription: text("Incomplete advisory coverage: findings may be missing"),
+		FullDescription: text("The advisory database could not cover everything the scan found: an operating system or " +
+			"ecosystem without advisories, a package database read in part, files not read. No result does not mean no " +
+			"vulnerability there."),
+		DefaultConfiguration: &sarif.ReportingConfiguration{Level: "warning"},
+		HelpURI:              ptr(sbom.InformationURI + "/blob/main/docs/coverage.md"),
+		Help: &sarif.MultiformatMessageString{
+			Text:     ptr(gapHint),
+			Markdown: ptr("Use `" + gapPolicy + "` to fail the scan on any coverage gap."),
+		},
+	}
+}
+
+// coverageGapNotification reports one coverage gap, with the whole entry in
+// its properties.
+func coverageGapNotification(c *report.Coverage) *sarif.Notification {
+	n := &sarif.Notification{
+		Level:      "warning",
+		Descriptor: &sarif.ReportingDescriptorReference{Id: ptr(coverageGapID), Index: ptr(uint(0))},
+		Message: &sarif.Message{Text: ptr(fmt.Sprintf("Incomplete advisory coverage of %s (%s): %s",
+			c.Ecosystem, gapFacts(c), gapReason(c)))},
+	}
+	n.Properties = sarif.Properties{
+		"ecosystem": c.Ecosystem, "os": c.OS, "status": c.Status, "packages": c.Packages,
+		"advisories": c.Advisories, "reasons": gapReasons(c),
+	}
+	return n
 }

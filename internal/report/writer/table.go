@@ -15,15 +15,16 @@ import (
 
 // ANSI styles of the table.
 const (
-	ansiReset  = "\x1b[0m"
-	ansiBold   = "\x1b[1m"
-	ansiDim    = "\x1b[2m"
-	ansiRed    = "\x1b[31m"
-	ansiBRed   = "\x1b[1;31m"
-	ansiYellow = "\x1b[33m"
-	ansiBlue   = "\x1b[34m"
-	ansiGreen  = "\x1b[32m"
-	ansiCyan   = "\x1b[36m"
+	ansiReset   = "\x1b[0m"
+	ansiBold    = "\x1b[1m"
+	ansiDim     = "\x1b[2m"
+	ansiRed     = "\x1b[31m"
+	ansiBRed    = "\x1b[1;31m"
+	ansiYellow  = "\x1b[33m"
+	ansiBYellow = "\x1b[1;33m"
+	ansiBlue    = "\x1b[34m"
+	ansiGreen   = "\x1b[32m"
+	ansiCyan    = "\x1b[36m"
 )
 
 func ansiSeverity(sev string) string {
@@ -183,10 +184,11 @@ func truncateMiddle(s string, n int) string {
 
 // Table writes a human-readable report: a package list in sbom mode; in vuln
 // mode a summary line, the findings grouped by package (or by layer) and
-// sorted by severity, then secrets, misconfigurations, the policy verdict and
-// notes.
+// sorted by severity, a warning of every coverage gap, then secrets,
+// misconfigurations, the policy verdict and notes. Control characters in
+// the data are shown as escapes (printable).
 func Table(w io.Writer, r *report.Report, opt Options) error {
-	r = r.Normalized()
+	r = printableReport(r.Normalized())
 	ew := &errWriter{w: w}
 	style := func(s string) string {
 		if opt.Color {
@@ -258,7 +260,11 @@ func Table(w io.Writer, r *report.Report, opt Options) error {
 			ew.printf("\n")
 			findingsTable(findings, declared).render(ew, opt.Color, opt.Width)
 		}
-	} else {
+	}
+	// Where coverage is incomplete, "no vulnerabilities" is not the news.
+	if gaps := coverageGaps(r); len(gaps) > 0 {
+		writeGaps(ew, gaps, len(findings) == 0, opt)
+	} else if len(findings) == 0 {
 		ew.printf("\nNo vulnerabilities found.\n")
 	}
 

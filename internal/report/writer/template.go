@@ -97,6 +97,9 @@ func escapeCSV(s string) string {
 // Template executes opt.Template (text/template source; the caller reads
 // "@file" arguments) over the normalised report: .Findings are sorted by
 // severity, .Packages by ecosystem and name. See TemplateFuncs for helpers.
+// The template sees the report's text printable: control characters shown
+// as escapes ("\x1b", "\r", "\n"; descriptions keep their line feeds), so
+// that no template prints what an image smuggled into a name or a path.
 func Template(w io.Writer, r *report.Report, opt Options) error {
 	if strings.TrimSpace(opt.Template) == "" {
 		return errors.New("writing template report: no template given")
@@ -105,7 +108,7 @@ func Template(w io.Writer, r *report.Report, opt Options) error {
 	if err != nil {
 		return fmt.Errorf("parsing output template: %w", err)
 	}
-	if err := t.Execute(w, r.Normalized()); err != nil {
+	if err := t.Execute(w, printableReport(r.Normalized())); err != nil {
 		return fmt.Errorf("executing output template: %w", err)
 	}
 	return nil

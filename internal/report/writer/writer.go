@@ -9,6 +9,7 @@ package writer
 import (
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"strings"
 
@@ -90,14 +91,16 @@ func Write(w io.Writer, format string, r *report.Report, opt Options) error {
 }
 
 // CycloneDX writes a CycloneDX 1.6 JSON SBOM; in vuln mode it lists the
-// findings as vulnerabilities.
+// findings as vulnerabilities. C1 and bidirectional controls are \u
+// escapes (writeJSONDoc).
 func CycloneDX(w io.Writer, r *report.Report, opt Options) error {
-	return sbom.WriteCycloneDX(w, r, mode(r, opt) == "vuln")
+	return writeJSONDoc(w, func(w io.Writer) error { return sbom.WriteCycloneDX(w, r, mode(r, opt) == "vuln") })
 }
 
-// SPDX writes an SPDX 2.3 JSON SBOM.
+// SPDX writes an SPDX 2.3 JSON SBOM. C1 and bidirectional controls are \u
+// escapes (writeJSONDoc).
 func SPDX(w io.Writer, r *report.Report, opt Options) error {
-	return sbom.WriteSPDX(w, r)
+	return writeJSONDoc(w, func(w io.Writer) error { return sbom.WriteSPDX(w, r) })
 }
 
 // mode resolves Options.Mode.
@@ -237,25 +240,38 @@ func maxCVSS(f *finding.Finding) float64 {
 	return best
 }
 
-// primaryURL is the first reference of a finding, or a well-known page for
-// its ID.
+// primaryURL is the first web (http or https) reference of a finding, or a
+// well-known page for its ID: the one link every format gives. A reference
+// of another scheme (javascript:, data:, file:) is never a link.
 func primaryURL(f *finding.Finding) string {
-	if len(f.References) > 0 {
-		return f.References[0]
+	for _, ref := range f.References {
+		if u, ok := webURL(ref); ok {
+			return u
+		}
 	}
 	return idURL(f.ID)
 }
 
+// webURL returns s, normalised, if it is an absolute http or https URL.
+func webURL(s string) (string, bool) {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return "", false
+	}
+	return u.String(), true
+}
+
 func idURL(id string) string {
+	esc := url.PathEscape(id)
 	switch {
 	case strings.HasPrefix(id, "CVE-"):
-		return "https://nvd.nist.gov/vuln/detail/" + id
+		return "https://nvd.nist.gov/vuln/detail/" + esc
 	case strings.HasPrefix(id, "GHSA-"):
-		return "https://github.com/advisories/" + id
+		return "https://github.com/advisories/" + esc
 	case strings.HasPrefix(id, "GO-"):
-		return "https://pkg.go.dev/vuln/" + id
+		return "https://pkg.go.dev/vuln/" + esc
 	}
-	return "https://osv.dev/vulnerability/" + id
+	return "https://osv.dev/vulnerability/" + esc
 }
 
 func getenv(opt Options) func(string) string {

@@ -31,6 +31,10 @@ func fixtures() map[string]*report.Report {
 	return map[string]*report.Report{
 		"alpine":    reporttest.Alpine(),
 		"almalinux": reporttest.AlmaLinux(),
+		// Coverage gaps: none found but Debian unchecked; findings and
+		// gaps (Alpine edge unsupported, Go and image files partial).
+		"debian":      reporttest.Debian(),
+		"alpine-edge": reporttest.AlpineEdge(),
 	}
 }
 
