@@ -49,7 +49,11 @@ const DefaultMaxBytes int64 = 2 << 30
 
 // FormatVersion is the entry format written by this package. Entries of any
 // other version are treated as misses and deleted.
-const FormatVersion = 2
+//
+//	3: entries no longer hold the layer's created_by and comment (they may
+//	   carry secrets; the scan takes them from the image config), and files
+//	   are private (0600 in 0700 directories).
+const FormatVersion = 3
 
 // Limits on what an entry may claim, so that a hostile or corrupt file can
 // never make a read allocate much.
@@ -132,13 +136,15 @@ func Open(dir string, opt Options) (*Cache, error) {
 	if opt.Logger == nil {
 		opt.Logger = slog.New(slog.DiscardHandler)
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("creating layer cache directory %q: %w", dir, err)
 	}
+	// A cache written by an older drydock was world-readable: make it private
+	// (best effort: a read-only cache is still usable for reads).
+	_ = os.Chmod(dir, 0o700)
 	tag := filepath.Join(dir, tagFile)
 	if _, err := os.Stat(tag); errors.Is(err, fs.ErrNotExist) {
-		// Best effort: a read-only cache is still usable for reads.
-		if err := os.WriteFile(tag, []byte(tagContent), 0o644); err != nil {
+		if err := os.WriteFile(tag, []byte(tagContent), 0o600); err != nil {
 			opt.Logger.Debug("could not write cache directory tag", "path", tag, "err", err)
 		}
 	}
@@ -272,7 +278,11 @@ func (c *Cache) Put(ctx context.Context, key string, r *inventory.LayerResult) e
 	if len(key) > maxKeyLen {
 		return fmt.Errorf("storing layer result: key of %d bytes is too long", len(key))
 	}
-	js, err := encodeResult(r)
+	// The layer's history text (created_by, comment) is not stored: it may
+	// carry secrets, and the scan takes it from the image config on a hit.
+	stripped := *r
+	stripped.Layer.CreatedBy, stripped.Layer.Comment = "", ""
+	js, err := encodeResult(&stripped)
 	if err != nil {
 		return fmt.Errorf("encoding layer result: %w", err)
 	}
@@ -303,20 +313,17 @@ func (c *Cache) Put(ctx context.Context, key string, r *inventory.LayerResult) e
 // writeAtomic writes b to a temporary file beside p and renames it to p.
 func writeAtomic(p string, b []byte) error {
 	dir := filepath.Dir(p)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("creating layer cache directory %q: %w", dir, err)
 	}
+	// CreateTemp makes the file 0600: entries stay private to the user (a
+	// layer result can hold redacted secret evidence and file paths).
 	f, err := os.CreateTemp(dir, tempPrefix+"*")
 	if err != nil {
 		return fmt.Errorf("creating layer cache entry in %q: %w", dir, err)
 	}
 	tmp := f.Name()
-	// CreateTemp makes the file 0600; entries are as readable as the
-	// directory (a cache shared by a CI group).
-	err = f.Chmod(0o644)
-	if err == nil {
-		_, err = f.Write(b)
-	}
+	_, err = f.Write(b)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -89,7 +90,7 @@ func TestRoundTrip(t *testing.T) {
 			if !ok {
 				t.Fatal("miss after Put")
 			}
-			if d := cmp.Diff(tt.r, got); d != "" {
+			if d := cmp.Diff(stored(tt.r), got); d != "" {
 				t.Errorf("round trip (-want +got):\n%s", d)
 			}
 		})
@@ -124,7 +125,7 @@ func TestRoundTripInvalidUTF8(t *testing.T) {
 	if !ok {
 		t.Fatal("miss after Put")
 	}
-	want := r.WithValidUTF8()
+	want := stored(r).WithValidUTF8()
 	if want.Files[0].Packages[0].Name != "mu\ufffdsl" {
 		t.Fatalf("WithValidUTF8 did not replace the invalid byte: %q", want.Files[0].Packages[0].Name)
 	}
@@ -246,7 +247,7 @@ func TestCorruptEntries(t *testing.T) {
 			if !ok {
 				t.Fatal("miss after recompute")
 			}
-			if d := cmp.Diff(sample(1), got); d != "" {
+			if d := cmp.Diff(stored(sample(1)), got); d != "" {
 				t.Errorf("recomputed entry (-want +got):\n%s", d)
 			}
 		})
@@ -308,7 +309,7 @@ func TestConcurrentGoroutines(t *testing.T) {
 				k := (w + i) % keys
 				key := fmt.Sprintf("key-%d", k)
 				if r, ok := c.Get(ctx, key); ok {
-					if d := cmp.Diff(sample(k), r); d != "" {
+					if d := cmp.Diff(stored(sample(k)), r); d != "" {
 						errs <- fmt.Errorf("worker %d read a wrong entry for %s: %s", w, key, d)
 						return
 					}
@@ -344,7 +345,7 @@ func hammer(ctx context.Context, c *Cache, id, rounds, keys int) error {
 		k := (id*7 + i) % keys
 		key := fmt.Sprintf("shared-%d", k)
 		if r, ok := c.Get(ctx, key); ok {
-			if d := cmp.Diff(sample(k), r); d != "" {
+			if d := cmp.Diff(stored(sample(k)), r); d != "" {
 				return fmt.Errorf("process %d read a wrong entry for %s: %s", id, key, d)
 			}
 		}
@@ -707,4 +708,67 @@ func FuzzDecodeResult(f *testing.F) {
 			t.Errorf("decode/encode/decode differs:\n%s", d)
 		}
 	})
+}
+
+// stored is what an entry gives back for r: the layer's history text is not
+// kept.
+func stored(r *inventory.LayerResult) *inventory.LayerResult {
+	c := *r
+	c.Layer.CreatedBy, c.Layer.Comment = "", ""
+	return &c
+}
+
+// TestEntriesArePrivate: entries and directories are readable by the user
+// only, and an entry never holds the layer's created_by (which can carry a
+// build argument's secret), even compressed.
+func TestEntriesArePrivate(t *testing.T) {
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "cache")
+	if err := os.MkdirAll(dir, 0o755); err != nil { // an older, world-readable cache
+		t.Fatal(err)
+	}
+	c := open(t, dir, Options{})
+	r := sample(2)
+	r.Layer.CreatedBy = "|1 NPM_TOKEN=npm_4f9d8c7b6a5e4d3c2b1a0f9e8d7c6b5a4f3e RUN npm ci"
+	r.Layer.Comment = "buildkit.dockerfile.v0 AKIAIOSFODNN7EXAMPLE"
+	if err := c.Put(ctx, "sha256:secret|x@1", r); err != nil {
+		t.Fatal(err)
+	}
+	var entries int
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		if mode := info.Mode().Perm(); (d.IsDir() && mode != 0o700) || (!d.IsDir() && mode != 0o600) {
+			t.Errorf("%s: mode %o", p, mode)
+		}
+		if d.IsDir() || filepath.Base(p) == tagFile {
+			return nil
+		}
+		entries++
+		raw, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		plain, err := c.dec.DecodeAll(raw[headerLen+len("sha256:secret|x@1"):], nil)
+		if err != nil {
+			t.Errorf("%s: %v", p, err)
+		}
+		for _, s := range []string{"npm_4f9d8c7b", "AKIAIOSFODNN7EXAMPLE", "NPM_TOKEN"} {
+			if bytes.Contains(plain, []byte(s)) || bytes.Contains(raw, []byte(s)) {
+				t.Errorf("%s holds %q", p, s)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if entries != 1 {
+		t.Errorf("%d entries, want 1", entries)
+	}
 }

@@ -6,7 +6,8 @@ type Secret struct {
 	Title    string `json:"title"`
 	Severity string `json:"severity"`
 	Category string `json:"category,omitempty"`
-	// Where: "file", "config-env", "config-label", "history".
+	// Where: "file", "config-env", "config-label", "config-entrypoint",
+	// "config-cmd", "config-healthcheck", "history".
 	Source string `json:"source"`
 	Path   string `json:"path,omitempty"`
 	Line   int    `json:"line,omitempty"`
