@@ -11,10 +11,12 @@ import (
 	"flag"
 	"io"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -38,7 +40,10 @@ func TestMain(m *testing.M) {
 	// Re-executed by a test as the drydock command itself (a fresh process:
 	// Go reads SSL_CERT_FILE once per process).
 	if os.Getenv("DRYDOCK_E2E_AS_CLI") == "1" {
-		os.Exit(run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+		stop()
+		os.Exit(code)
 	}
 	flag.Parse()
 	dir, err := os.MkdirTemp("", "drydock-e2e-")

@@ -74,6 +74,10 @@ func Rules() []Rule {
 			Why: "the report encodes a result and a verdict; it never drives a stage"},
 		{Applies: []string{"internal/scan"}, Forbid: []string{"internal/report", "internal/policy", "cmd", "internal/sbom"},
 			Why: "the scan returns a plain result; policy and the report come after it"},
+		{Applies: []string{"internal/store"}, Forbid: []string{"internal/scan", "internal/server", "internal/report", "internal/policy", "cmd", "internal/source", "internal/walk", "internal/extract", "internal/match"},
+			Why: "the store keeps results; it does not produce them"},
+		{Applies: []string{"internal"}, Except: []string{"internal/server"}, Forbid: []string{"internal/server"},
+			Why: "the server is a caller of the library, like the command"},
 		{Applies: []string{"internal"}, Forbid: []string{"cmd"},
 			Why: "nothing imports the command"},
 	}

@@ -76,9 +76,11 @@ func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 // migrationLock is the advisory lock key the migrations run under.
 const migrationLock = 0x64727964 // "dryd"
 
-// Migrate brings the schema to the version this binary knows. Concurrent
-// callers wait for each other; a database newer than the binary is an error.
-func (s *Store) Migrate(ctx context.Context) error {
+// Migrate brings the schema to the version this binary knows, then runs
+// the other migrations given (the job queue's), all under one advisory lock:
+// processes starting together wait for each other. A database newer than the
+// binary is an error.
+func (s *Store) Migrate(ctx context.Context, others ...func(context.Context) error) error {
 	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
 		return fmt.Errorf("migrating: %w", err)
@@ -88,7 +90,18 @@ func (s *Store) Migrate(ctx context.Context) error {
 		return fmt.Errorf("migrating: taking the migration lock: %w", err)
 	}
 	defer conn.Exec(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", migrationLock)
+	if err := s.migrate(ctx); err != nil {
+		return err
+	}
+	for _, m := range others {
+		if err := m(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
+func (s *Store) migrate(ctx context.Context) error {
 	db := stdlib.OpenDBFromPool(s.pool)
 	defer db.Close()
 	p, err := goose.NewProvider(goose.DialectPostgres, db, mustSub(migrations, "migrations"))
@@ -277,10 +290,15 @@ func saveInventory(ctx context.Context, tx pgx.Tx, id int64, res *result.Result,
 	if err != nil {
 		return fmt.Errorf("encoding versions: %w", err)
 	}
+	sc, err := json.Marshal(scanFacts{Scanners: res.Scanners, Database: res.Database, Coverage: res.Coverage, Secrets: res.Secrets, Misconfigs: res.Misconfigs})
+	if err != nil {
+		return fmt.Errorf("encoding scan facts: %w", err)
+	}
 	if _, err := tx.Exec(ctx, `
-		INSERT INTO inventories (image_id, inventory, versions, scanned_at) VALUES ($1, $2, $3, $4)
-		ON CONFLICT (image_id) DO UPDATE SET inventory = EXCLUDED.inventory, versions = EXCLUDED.versions, scanned_at = EXCLUDED.scanned_at`,
-		id, raw, vers, now); err != nil {
+		INSERT INTO inventories (image_id, inventory, versions, scan, scanned_at) VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (image_id) DO UPDATE SET inventory = EXCLUDED.inventory, versions = EXCLUDED.versions,
+		    scan = EXCLUDED.scan, scanned_at = EXCLUDED.scanned_at`,
+		id, raw, vers, sc, now); err != nil {
 		return fmt.Errorf("storing inventory: %w", err)
 	}
 	if _, err := tx.Exec(ctx, "DELETE FROM image_packages WHERE image_id = $1", id); err != nil {
@@ -421,13 +439,24 @@ func (s *Store) exposures(ctx context.Context, q string, args ...any) ([]Exposur
 	return out, nil
 }
 
+// scanFacts is what a scan knew besides the inventory and the findings.
+type scanFacts struct {
+	Scanners   []string            `json:"scanners,omitempty"`
+	Database   *result.Database    `json:"database,omitempty"`
+	Coverage   []result.Coverage   `json:"coverage,omitempty"`
+	Secrets    []finding.Secret    `json:"secrets,omitempty"`
+	Misconfigs []finding.Misconfig `json:"misconfigurations,omitempty"`
+}
+
 // LoadResult returns what re-matching an image needs: its image facts and
-// its inventory, as stored by its last scan (no findings).
+// its inventory, as stored by its last scan, with the secrets,
+// misconfigurations, coverage and database of that scan — and no findings
+// (see OpenFindings).
 func (s *Store) LoadResult(ctx context.Context, imageID int64) (*result.Result, error) {
-	var img, inv, vers []byte
+	var img, inv, vers, sc []byte
 	err := s.pool.QueryRow(ctx, `
-		SELECT i.image, v.inventory, v.versions FROM images i JOIN inventories v ON v.image_id = i.id WHERE i.id = $1`,
-		imageID).Scan(&img, &inv, &vers)
+		SELECT i.image, v.inventory, v.versions, v.scan FROM images i JOIN inventories v ON v.image_id = i.id WHERE i.id = $1`,
+		imageID).Scan(&img, &inv, &vers, &sc)
 	if err != nil {
 		return nil, fmt.Errorf("loading image %d: %w", imageID, err)
 	}
@@ -442,7 +471,15 @@ func (s *Store) LoadResult(ctx context.Context, imageID int64) (*result.Result, 
 	if err := json.Unmarshal(vers, &res.Versions); err != nil {
 		return nil, fmt.Errorf("decoding versions of image %d: %w", imageID, err)
 	}
+	var facts scanFacts
+	if err := json.Unmarshal(sc, &facts); err != nil {
+		return nil, fmt.Errorf("decoding the last scan of image %d: %w", imageID, err)
+	}
 	res.Distro, res.Packages, res.Notes = iv.Distro, iv.Packages, iv.Notes
+	res.Database, res.Coverage, res.Secrets, res.Misconfigs = facts.Database, facts.Coverage, facts.Secrets, facts.Misconfigs
+	if len(facts.Scanners) > 0 {
+		res.Scanners = facts.Scanners
+	}
 	return res, nil
 }
 
@@ -475,4 +512,81 @@ func mustSub(f embed.FS, dir string) fs.FS {
 		panic(err)
 	}
 	return sub
+}
+
+// ImageSummary is one image in a listing, with its open findings counted.
+type ImageSummary struct {
+	ID         int64          `json:"id"`
+	Repository string         `json:"repository"`
+	Digest     string         `json:"digest"`
+	Tags       []string       `json:"tags"`
+	LastSeen   time.Time      `json:"last_seen"`
+	Findings   int            `json:"findings"`
+	BySeverity map[string]int `json:"by_severity"`
+	KEV        int            `json:"kev"`
+	Fixable    int            `json:"fixable"`
+}
+
+// ImageFilter narrows ListImages; zero fields do not filter.
+type ImageFilter struct {
+	Repository string // exact repository
+	Severity   string // images with at least one open finding of this severity
+	KEV        bool   // images with an open KEV finding
+	Fixable    bool   // images with an open finding that has a fix
+	Limit      int    // default 100, at most 1000
+	AfterID    int64  // paging: images with a larger ID
+}
+
+// ListImages lists images with their open findings counted, in ID order.
+func (s *Store) ListImages(ctx context.Context, f ImageFilter) ([]ImageSummary, error) {
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 100
+	}
+	limit = min(limit, 1000)
+	rows, err := s.pool.Query(ctx, `
+		SELECT i.id, i.repository, i.manifest_digest, i.last_seen,
+		       COALESCE((SELECT array_agg(t.tag ORDER BY t.tag) FROM image_tags t WHERE t.image_id = i.id AND t.removed_at IS NULL), '{}'),
+		       COALESCE((SELECT jsonb_object_agg(sev, n) FROM (SELECT severity AS sev, count(*) AS n FROM findings
+		                 WHERE image_id = i.id AND resolved_at IS NULL GROUP BY severity) c), '{}'),
+		       (SELECT count(*) FILTER (WHERE kev) FROM findings WHERE image_id = i.id AND resolved_at IS NULL),
+		       (SELECT count(*) FILTER (WHERE fixed_version <> '') FROM findings WHERE image_id = i.id AND resolved_at IS NULL)
+		FROM images i
+		WHERE i.id > $1
+		  AND ($2 = '' OR i.repository = $2)
+		  AND ($3 = '' OR EXISTS (SELECT 1 FROM findings f WHERE f.image_id = i.id AND f.resolved_at IS NULL AND f.severity = $3))
+		  AND (NOT $4 OR EXISTS (SELECT 1 FROM findings f WHERE f.image_id = i.id AND f.resolved_at IS NULL AND f.kev))
+		  AND (NOT $5 OR EXISTS (SELECT 1 FROM findings f WHERE f.image_id = i.id AND f.resolved_at IS NULL AND f.fixed_version <> ''))
+		ORDER BY i.id LIMIT $6`,
+		f.AfterID, f.Repository, f.Severity, f.KEV, f.Fixable, limit)
+	if err != nil {
+		return nil, fmt.Errorf("listing images: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (ImageSummary, error) {
+		var m ImageSummary
+		var bySev []byte
+		if err := r.Scan(&m.ID, &m.Repository, &m.Digest, &m.LastSeen, &m.Tags, &bySev, &m.KEV, &m.Fixable); err != nil {
+			return m, err
+		}
+		if err := json.Unmarshal(bySev, &m.BySeverity); err != nil {
+			return m, err
+		}
+		for _, n := range m.BySeverity {
+			m.Findings += n
+		}
+		return m, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("listing images: %w", err)
+	}
+	return out, nil
+}
+
+// ImageExists reports whether an image ID is in the store.
+func (s *Store) ImageExists(ctx context.Context, id int64) (bool, error) {
+	var ok bool
+	if err := s.pool.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM images WHERE id = $1)", id).Scan(&ok); err != nil {
+		return false, fmt.Errorf("looking up image %d: %w", id, err)
+	}
+	return ok, nil
 }

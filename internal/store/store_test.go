@@ -1,8 +1,6 @@
 package store_test
 
 import (
-	"os"
-	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
@@ -16,7 +14,7 @@ import (
 	"github.com/drydock-scan/drydock/internal/scan"
 	"github.com/drydock-scan/drydock/internal/store"
 	"github.com/drydock-scan/drydock/internal/store/storetest"
-	"github.com/drydock-scan/drydock/internal/vulndb"
+	"github.com/drydock-scan/drydock/internal/vulndb/vulndbtest"
 )
 
 const alpineImage = "../../testdata/images/alpine-3.16.9.tar"
@@ -99,40 +97,11 @@ func TestLayersAnalysedOnce(t *testing.T) {
 	}
 }
 
-func alpineDB(t *testing.T) vulndb.Reader {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "alpine.db")
-	b, err := vulndb.NewBuilder(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, repo := range []string{"main", "community"} {
-		f, err := os.Open("../../testdata/mirror/alpine-secdb/v3.16/" + repo + ".json")
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, err = b.ImportAlpineSecDB(f, f.Name(), "v3.16", vulndb.SourceInfo{Name: "alpine-secdb/v3.16/" + repo})
-		f.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, err := b.Commit(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	db, err := vulndb.Open(t.Context(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
-}
-
 // TestSaveAndQuery stores a real scan (Alpine 3.16.9: busybox and
 // ssl_client, CVE-2023-42366), then asks where the fleet is exposed.
 func TestSaveAndQuery(t *testing.T) {
 	st := migrated(t)
-	db := alpineDB(t)
+	db := vulndbtest.Alpine316(t)
 	res, err := scan.Run(t.Context(), scan.Config{Reference: "docker-archive:" + alpineImage, DB: db, Cache: st})
 	if err != nil {
 		t.Fatal(err)

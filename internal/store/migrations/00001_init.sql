@@ -52,6 +52,8 @@ CREATE TABLE inventories (
     image_id   BIGINT      PRIMARY KEY REFERENCES images ON DELETE CASCADE,
     inventory  JSONB       NOT NULL,
     versions   JSONB       NOT NULL,
+    -- what the last match knew: the database it used and its coverage
+    scan       JSONB       NOT NULL DEFAULT '{}',
     scanned_at TIMESTAMPTZ NOT NULL
 );
 

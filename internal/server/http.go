@@ -1,0 +1,277 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/drydock-scan/drydock/internal/report"
+	"github.com/drydock-scan/drydock/internal/report/writer"
+	"github.com/drydock-scan/drydock/internal/store"
+	"github.com/drydock-scan/drydock/internal/vocab"
+)
+
+// Route is one endpoint of the API: "METHOD /path/{param}".
+type Route struct {
+	Pattern string
+	handler http.HandlerFunc
+}
+
+// Routes lists the API's endpoints, each documented in docs/server-api.yaml
+// (a test keeps the two in step).
+func (s *Server) Routes() []Route {
+	return []Route{
+		{"GET /healthz", s.healthy},
+		{"GET /readyz", s.ready},
+		{"POST /api/v1/scans", s.submitScan},
+		{"GET /api/v1/jobs/{id}", s.job},
+		{"GET /api/v1/images", s.listImages},
+		{"GET /api/v1/images/{id}/report", s.imageReport},
+		{"GET /api/v1/exposure", s.exposure},
+	}
+}
+
+// Handler returns the HTTP API.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	for _, r := range s.Routes() {
+		mux.HandleFunc(r.Pattern, r.handler)
+	}
+	return mux
+}
+
+func (s *Server) healthy(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
+	if err := s.opt.Store.Pool().Ping(r.Context()); err != nil {
+		writeError(w, http.StatusServiceUnavailable, "database unavailable: %v", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+// scanRequest is the body of POST /api/v1/scans.
+type scanRequest struct {
+	Reference  string   `json:"reference"`
+	Repository string   `json:"repository,omitempty"`
+	Tags       []string `json:"tags,omitempty"`
+	Platform   string   `json:"platform,omitempty"`
+}
+
+func (s *Server) submitScan(w http.ResponseWriter, r *http.Request) {
+	var req scanRequest
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		writeError(w, http.StatusBadRequest, "reading the request: %v", err)
+		return
+	}
+	ref := strings.TrimSpace(req.Reference)
+	if ref == "" {
+		writeError(w, http.StatusBadRequest, "reference is required")
+		return
+	}
+	if !s.opt.AllowLocal && isLocal(ref) {
+		writeError(w, http.StatusBadRequest, "reference %q names a local file: this server scans registry images only", ref)
+		return
+	}
+	id, err := s.Enqueue(r.Context(), ScanArgs{Reference: ref, Repository: req.Repository, Tags: req.Tags, Platform: req.Platform})
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, "%v", err)
+		return
+	}
+	w.Header().Set("Location", fmt.Sprintf("/api/v1/jobs/%d", id))
+	writeJSON(w, http.StatusAccepted, map[string]any{"job_id": id, "status_url": fmt.Sprintf("/api/v1/jobs/%d", id)})
+}
+
+// isLocal reports whether ref names the server's own files.
+func isLocal(ref string) bool {
+	for _, p := range []string{"docker-archive:", "oci:", "oci-archive:", "dir:"} {
+		if strings.HasPrefix(ref, p) {
+			return true
+		}
+	}
+	return strings.HasPrefix(ref, "/") || strings.HasPrefix(ref, ".") || strings.HasPrefix(ref, "~")
+}
+
+// jobStatus is the body of GET /api/v1/jobs/{id}.
+type jobStatus struct {
+	ID          int64      `json:"id"`
+	State       string     `json:"state"` // available, running, retryable, completed, discarded, cancelled…
+	Attempt     int        `json:"attempt"`
+	MaxAttempts int        `json:"max_attempts"`
+	Args        ScanArgs   `json:"args"`
+	Errors      []string   `json:"errors,omitempty"`
+	CreatedAt   time.Time  `json:"created_at"`
+	FinalizedAt *time.Time `json:"finalized_at,omitempty"`
+}
+
+func (s *Server) job(w http.ResponseWriter, r *http.Request) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "job id %q is not a number", r.PathValue("id"))
+		return
+	}
+	row, err := s.river.JobGet(r.Context(), id)
+	if errors.Is(err, river.ErrNotFound) || (err == nil && row.Kind != (ScanArgs{}).Kind()) {
+		writeError(w, http.StatusNotFound, "no job %d", id)
+		return
+	}
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, "reading job %d: %v", id, err)
+		return
+	}
+	st := jobStatus{ID: row.ID, State: string(row.State), Attempt: row.Attempt, MaxAttempts: row.MaxAttempts,
+		CreatedAt: row.CreatedAt, FinalizedAt: row.FinalizedAt}
+	if err := json.Unmarshal(row.EncodedArgs, &st.Args); err != nil {
+		writeError(w, http.StatusInternalServerError, "decoding job %d: %v", id, err)
+		return
+	}
+	for _, e := range row.Errors {
+		st.Errors = append(st.Errors, e.Error)
+	}
+	writeJSON(w, http.StatusOK, st)
+}
+
+func (s *Server) listImages(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	f := store.ImageFilter{Repository: q.Get("repository"), Severity: strings.ToUpper(q.Get("severity")),
+		KEV: q.Get("kev") == "true", Fixable: q.Get("fixable") == "true"}
+	if f.Severity != "" && !vocab.IsSeverity(f.Severity) {
+		writeError(w, http.StatusBadRequest, "unknown severity %q", q.Get("severity"))
+		return
+	}
+	if v := q.Get("after"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, "after=%q is not a number", v)
+			return
+		}
+		f.AfterID = n
+	}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			writeError(w, http.StatusBadRequest, "limit=%q is not a positive number", v)
+			return
+		}
+		f.Limit = n
+	}
+	imgs, err := s.opt.Store.ListImages(r.Context(), f)
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, "%v", err)
+		return
+	}
+	if imgs == nil {
+		imgs = []store.ImageSummary{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"images": imgs})
+}
+
+// reportType is the content type of a report format the report endpoint
+// serves, or "".
+func reportType(format string) string {
+	switch format {
+	case "json":
+		return "application/json"
+	case "sarif":
+		return "application/sarif+json"
+	case "cyclonedx":
+		return "application/vnd.cyclonedx+json"
+	case "spdx":
+		return "application/spdx+json"
+	case "table":
+		return "text/plain; charset=utf-8"
+	case "markdown":
+		return "text/markdown; charset=utf-8"
+	case "html":
+		return "text/html; charset=utf-8"
+	case "junit":
+		return "application/xml"
+	}
+	return ""
+}
+
+func (s *Server) imageReport(w http.ResponseWriter, r *http.Request) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "image id %q is not a number", r.PathValue("id"))
+		return
+	}
+	format := r.URL.Query().Get("format")
+	if format == "" {
+		format = "json"
+	}
+	ctype := reportType(format)
+	if ctype == "" {
+		writeError(w, http.StatusBadRequest, "unknown format %q", format)
+		return
+	}
+	if ok, err := s.opt.Store.ImageExists(r.Context(), id); err != nil || !ok {
+		if err != nil {
+			writeError(w, http.StatusInternalServerError, "%v", err)
+			return
+		}
+		writeError(w, http.StatusNotFound, "no image %d", id)
+		return
+	}
+	res, err := s.opt.Store.LoadResult(r.Context(), id)
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, "%v", err)
+		return
+	}
+	if res.Findings, err = s.opt.Store.OpenFindings(r.Context(), id); err != nil {
+		writeError(w, http.StatusInternalServerError, "%v", err)
+		return
+	}
+	rep := report.New(res, nil, report.Tool{Name: "drydock", Version: s.opt.ToolVersion}, time.Now())
+	w.Header().Set("Content-Type", ctype)
+	if err := writer.Write(w, format, rep, writer.Options{Mode: "vuln"}); err != nil {
+		s.log.Error("writing report", "image", id, "format", format, "err", err)
+	}
+}
+
+func (s *Server) exposure(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	var (
+		exp []store.Exposure
+		err error
+	)
+	switch {
+	case q.Get("id") != "":
+		exp, err = s.opt.Store.Exposed(r.Context(), q.Get("id"))
+	case q.Get("ecosystem") != "" && q.Get("name") != "":
+		exp, err = s.opt.Store.WithPackage(r.Context(), q.Get("ecosystem"), q.Get("name"), q.Get("version"))
+	default:
+		writeError(w, http.StatusBadRequest, "give id=<advisory or CVE> or ecosystem=&name=[&version=]")
+		return
+	}
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, "%v", err)
+		return
+	}
+	if exp == nil {
+		exp = []store.Exposure{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"images": exp})
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}
+
+func writeError(w http.ResponseWriter, code int, format string, args ...any) {
+	writeJSON(w, code, map[string]string{"error": fmt.Sprintf(format, args...)})
+}

@@ -1,0 +1,149 @@
+// Package server is drydock's long-running side: an HTTP API and workers that
+// share one PostgreSQL database, the store (package store) and the job queue
+// (River). Both are stateless; run any number of each, on any machines.
+//
+//	drydock server ──► POST /api/v1/scans ──► river_job (PostgreSQL) ──► drydock worker ──► scan.Run ──► store
+//	       ▲                                                                                             │
+//	       └───────────── GET reports, exposure, jobs ◄──────────────────────────────────────────────────┘
+//
+// The scan is the library the CLI uses, with the store as the fleet-wide
+// layer cache: a layer shared by a thousand images is analysed once.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/rivermigrate"
+
+	"github.com/drydock-scan/drydock/internal/scan"
+	"github.com/drydock-scan/drydock/internal/store"
+	"github.com/drydock-scan/drydock/internal/vulndb"
+)
+
+// Options configure a Server.
+type Options struct {
+	Store *store.Store
+	// DB is the advisory database workers match against (nil: the API only
+	// serves what is stored, and workers refuse to start).
+	DB vulndb.Reader
+	// Workers is the number of scans this process runs at once (0: this
+	// process only serves the API and queues jobs).
+	Workers int
+	// Scan is the base configuration of every scan (extractors, secrets,
+	// source options); Reference, Cache and DB are set per job.
+	Scan scan.Config
+	// ScanTimeout bounds one scan job (default 10 minutes).
+	ScanTimeout time.Duration
+	// AllowLocal lets scan requests name local paths (docker-archive:,
+	// oci:, dir:). Off by default: an API caller must not read the server's
+	// files.
+	AllowLocal bool
+	Logger     *slog.Logger
+	// Tool is the producer written into reports.
+	ToolVersion string
+	// RetryPolicy decides when a failed scan is tried again (default:
+	// River's exponential back-off); tests shorten it.
+	RetryPolicy river.ClientRetryPolicy
+}
+
+// Server is the API and, with Workers > 0, a worker.
+type Server struct {
+	opt   Options
+	river *river.Client[pgx.Tx]
+	log   *slog.Logger
+}
+
+// Migrate brings the store's and the job queue's schemas up to date.
+// Processes starting together migrate once (one advisory lock covers both).
+func Migrate(ctx context.Context, st *store.Store) error {
+	return st.Migrate(ctx, func(ctx context.Context) error {
+		m, err := rivermigrate.New(riverpgxv5.New(st.Pool()), nil)
+		if err != nil {
+			return fmt.Errorf("migrating the job queue: %w", err)
+		}
+		if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+			return fmt.Errorf("migrating the job queue: %w", err)
+		}
+		return nil
+	})
+}
+
+// New returns a server on opt.Store. Call Start to run its workers (if any)
+// and Stop to finish.
+func New(opt Options) (*Server, error) {
+	if opt.Store == nil {
+		return nil, errors.New("server: no store")
+	}
+	if opt.Logger == nil {
+		opt.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opt.ScanTimeout <= 0 {
+		opt.ScanTimeout = 10 * time.Minute
+	}
+	cfg := &river.Config{
+		Logger:      opt.Logger,
+		MaxAttempts: maxScanAttempts,
+		// A worker killed mid-scan leaves its job running; River hands it to
+		// another worker once it has been running this long.
+		RescueStuckJobsAfter: opt.ScanTimeout + time.Minute,
+		JobTimeout:           opt.ScanTimeout,
+		RetryPolicy:          opt.RetryPolicy,
+	}
+	if opt.Workers > 0 {
+		if opt.DB == nil {
+			return nil, errors.New("server: workers need an advisory database")
+		}
+		workers := river.NewWorkers()
+		river.AddWorker(workers, &scanWorker{store: opt.Store, db: opt.DB, log: opt.Logger, base: opt.Scan, timeout: opt.ScanTimeout})
+		cfg.Workers = workers
+		cfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: opt.Workers}}
+	}
+	client, err := river.NewClient(riverpgxv5.New(opt.Store.Pool()), cfg)
+	if err != nil {
+		return nil, fmt.Errorf("server: job queue: %w", err)
+	}
+	return &Server{opt: opt, river: client, log: opt.Logger}, nil
+}
+
+// Start runs the workers (a no-op for an API-only server).
+func (s *Server) Start(ctx context.Context) error {
+	if s.opt.Workers == 0 {
+		return nil
+	}
+	if err := s.river.Start(ctx); err != nil {
+		return fmt.Errorf("starting workers: %w", err)
+	}
+	return nil
+}
+
+// Stop finishes the jobs in flight (until ctx is done, then cancels them:
+// River gives cancelled jobs back to the queue) and stops the workers.
+func (s *Server) Stop(ctx context.Context) error {
+	if s.opt.Workers == 0 {
+		return nil
+	}
+	if err := s.river.Stop(ctx); err != nil {
+		if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+			return s.river.StopAndCancel(context.WithoutCancel(ctx))
+		}
+		return fmt.Errorf("stopping workers: %w", err)
+	}
+	return nil
+}
+
+// Enqueue queues a scan and returns its job ID (the ID of the job already
+// queued for the same arguments, if one is waiting or running).
+func (s *Server) Enqueue(ctx context.Context, args ScanArgs) (int64, error) {
+	res, err := s.river.Insert(ctx, args, nil)
+	if err != nil {
+		return 0, fmt.Errorf("queueing a scan of %s: %w", args.Reference, err)
+	}
+	return res.Job.ID, nil
+}

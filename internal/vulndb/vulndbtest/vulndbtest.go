@@ -1,0 +1,70 @@
+// Package vulndbtest builds small real advisory databases for tests, from
+// the data the repo carries in testdata/mirror.
+package vulndbtest
+
+import (
+	"os"
+	"path/filepath"
+	"runtime"
+	"testing"
+
+	"github.com/drydock-scan/drydock/internal/vulndb"
+)
+
+// Mirror returns the path of the repo's testdata/mirror.
+func Mirror(t testing.TB) string {
+	t.Helper()
+	_, file, _, ok := runtime.Caller(0)
+	if !ok {
+		t.Fatal("vulndbtest: cannot locate the repository")
+	}
+	return filepath.Join(filepath.Dir(file), "..", "..", "..", "testdata", "mirror")
+}
+
+// Alpine316 returns an open database with the Alpine 3.16 secdb (main and
+// community) and the NVD records of the mirror: Alpine 3.16.9 has exactly
+// the busybox and ssl_client CVE-2023-42366 findings against it, MEDIUM.
+func Alpine316(t testing.TB) vulndb.Reader {
+	t.Helper()
+	mirror := Mirror(t)
+	path := filepath.Join(t.TempDir(), "alpine316.db")
+	b, err := vulndb.NewBuilder(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, repo := range []string{"main", "community"} {
+		f, err := os.Open(filepath.Join(mirror, "alpine-secdb", "v3.16", repo+".json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = b.ImportAlpineSecDB(f, f.Name(), "v3.16", vulndb.SourceInfo{Name: "alpine-secdb/v3.16/" + repo})
+		f.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	nvd, err := filepath.Glob(filepath.Join(mirror, "nvd", "*.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range nvd {
+		f, err := os.Open(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = b.ImportNVD(f, p, vulndb.SourceInfo{Name: "nvd/" + filepath.Base(p)})
+		f.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := b.Commit(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	db, err := vulndb.Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
