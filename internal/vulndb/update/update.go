@@ -286,6 +286,7 @@ func Run(ctx context.Context, opt Options) (Result, error) {
 		return res, err
 	}
 	defer unlock()
+	u.removeStaleTemps()
 
 	jobs, err := u.jobs(ctx)
 	if err != nil {
@@ -1049,4 +1050,19 @@ func (u *updater) importOne(ctx context.Context, b *vulndb.Builder, f fetched) e
 		return fmt.Errorf("internal error: unknown source kind %q", f.job.kind)
 	}
 	return nil
+}
+
+// removeStaleTemps deletes the temporary databases that updates killed
+// before their rename left behind ("drydock.db.tmp-*"): with the lock held
+// no other update is writing one.
+func (u *updater) removeStaleTemps() {
+	stale, err := filepath.Glob(u.opt.Path + ".tmp-*")
+	if err != nil {
+		return
+	}
+	for _, p := range stale {
+		if err := os.Remove(p); err != nil {
+			u.warn(fmt.Sprintf("could not remove the temporary database %s left by an interrupted update: %v", p, err))
+		}
+	}
 }

@@ -383,3 +383,36 @@ func TestNativeJob(t *testing.T) {
 		}
 	}
 }
+
+// TestStaleTempsRemoved: the temporary databases killed updates leave behind
+// are removed by the next update (it holds the lock: none is being written).
+func TestStaleTempsRemoved(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "drydock.db")
+	stale := []string{path + ".tmp-123", path + ".tmp-456"}
+	for _, p := range stale {
+		if err := os.WriteFile(p, make([]byte, 4096), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	other := filepath.Join(dir, "unrelated.tmp-1")
+	os.WriteFile(other, nil, 0o644)
+	mirror := t.TempDir()
+	data, err := os.ReadFile(filepath.Join(testMirror, "npm", "all.zip"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.MkdirAll(filepath.Join(mirror, "npm"), 0o755)
+	os.WriteFile(filepath.Join(mirror, "npm", "all.zip"), data, 0o644)
+	if _, err := Run(context.Background(), Options{Mirrors: []string{mirror}, Ecosystems: []string{"npm"}, Path: path, KEV: Off, AlpineSecDB: Off}); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range stale {
+		if _, err := os.Stat(p); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("%s still there: %v", p, err)
+		}
+	}
+	if _, err := os.Stat(other); err != nil {
+		t.Errorf("an unrelated file was removed: %v", err)
+	}
+}
