@@ -162,6 +162,9 @@ func openDockerArchiveCtx(ctx context.Context, ref string, want *platform, archi
 			break
 		}
 	}
+	if err := checkConfigName(img, desc.Config); err != nil {
+		return nil, fmt.Errorf("reading docker archive %q: %w", p, err)
+	}
 
 	compressed, err := firstLayerCompressed(ctx, plain, desc)
 	if err != nil {
@@ -191,6 +194,43 @@ func openDockerArchiveCtx(ctx context.Context, ref string, want *platform, archi
 		out.Name = repoOf(out.RepoTags[0])
 	}
 	return out, nil
+}
+
+// configDigestOf returns the digest a docker archive's config file name
+// claims: "<hex>.json" (docker save: the image ID, the config's sha256),
+// "blobs/sha256/<hex>" (docker 25+) or "sha256:<hex>" (go-containerregistry).
+func configDigestOf(name string) (v1.Hash, bool) {
+	name = cleanTarName(name)
+	if h, ok := blobName(name); ok {
+		return h, true
+	}
+	base := path.Base(name)
+	for _, s := range []string{strings.TrimSuffix(base, ".json"), strings.TrimPrefix(base, "sha256:")} {
+		if s == base {
+			continue
+		}
+		if h, err := v1.NewHash("sha256:" + s); err == nil {
+			return h, true
+		}
+	}
+	return v1.Hash{}, false
+}
+
+// checkConfigName verifies the config of a docker archive against the
+// digest its file name claims, if it claims one.
+func checkConfigName(img v1.Image, name string) error {
+	want, ok := configDigestOf(name)
+	if !ok {
+		return nil
+	}
+	raw, err := img.RawConfigFile()
+	if err != nil {
+		return fmt.Errorf("reading config %q: %w", name, err)
+	}
+	if err := verifyBytes(raw, v1.Descriptor{Digest: want, Size: int64(len(raw))}); err != nil {
+		return fmt.Errorf("config %q: %w", name, err)
+	}
+	return nil
 }
 
 // listDockerArchive returns the plain tar of the archive at p (p itself or

@@ -4,8 +4,10 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -324,7 +326,7 @@ func sparseTar(t testing.TB, p string, entries ...sparseEntry) {
 
 // Cancelling ctx aborts opening a huge archive promptly: hashing a docker
 // archive's compressed layer (4 GiB) to compute its manifest, extracting an
-// OCI archive's blob (4 GiB). Without cancellation either takes many seconds.
+// OCI archive's layer (4 GiB). Without cancellation either takes many seconds.
 func TestOpenCancel(t *testing.T) {
 	tmp := t.TempDir()
 	t.Setenv("TMPDIR", tmp)
@@ -344,11 +346,21 @@ func TestOpenCancel(t *testing.T) {
 		sparseEntry{name: "manifest.json", body: mf},
 		sparseEntry{name: "config.json", body: cfg},
 		sparseEntry{name: "big/layer.tar", body: []byte{0x1f, 0x8b, 8, 0}, size: 4 << 30}) // gzip magic: hashed as compressed
+	// An OCI archive whose manifest names a 4 GiB layer: extracting it is
+	// what takes long (an unreferenced blob would be skipped).
+	manifest := []byte(`{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json",` +
+		`"config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:` + strings.Repeat("1", 64) + `","size":2},` +
+		`"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"sha256:` + strings.Repeat("2", 64) + `","size":4294967296}]}`)
+	mdigest := fmt.Sprintf("sha256:%x", sha256.Sum256(manifest))
 	oci := filepath.Join(data, "oci.tar")
-	sparseTar(t, oci,
-		sparseEntry{name: "oci-layout", body: []byte(`{"imageLayoutVersion":"1.0.0"}`)},
-		sparseEntry{name: "blobs/sha256/" + strings.Repeat("2", 64), size: 4 << 30},
-		sparseEntry{name: "index.json", body: []byte(`{"schemaVersion":2,"manifests":[]}`)})
+	// The layer is a PAX sparse entry, so it is extracted (a plain tar's
+	// contiguous layers are read in place, at no cost).
+	writeTar(t, oci, false,
+		entry{name: "oci-layout", body: []byte(`{"imageLayoutVersion":"1.0.0"}`)},
+		entry{name: "index.json", body: []byte(fmt.Sprintf(`{"schemaVersion":2,"manifests":[`+
+			`{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":%q,"size":%d}]}`, mdigest, len(manifest)))},
+		entry{name: "blobs/sha256/" + strings.TrimPrefix(mdigest, "sha256:"), body: manifest},
+		entry{name: "blobs/sha256/" + strings.Repeat("2", 64), body: []byte{0x1f, 0x8b}, size: 4 << 30, sparse: true})
 
 	tests := []struct{ name, ref string }{
 		{name: "docker archive", ref: "docker-archive:" + docker},

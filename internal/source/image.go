@@ -207,19 +207,6 @@ func configPlatform(img *Image) *v1.Platform {
 	return &v1.Platform{OS: img.OS, Architecture: img.Arch, Variant: img.Variant}
 }
 
-// ctxReader fails reads once ctx is done (copies of archive entries).
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (r ctxReader) Read(p []byte) (int, error) {
-	if err := r.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return r.r.Read(p)
-}
-
 // layerReader aborts reads when ctx is done and names the layer in errors.
 type layerReader struct {
 	rc   io.ReadCloser

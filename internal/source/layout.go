@@ -1,7 +1,6 @@
 package source
 
 import (
-	"archive/tar"
 	"context"
 	"errors"
 	"fmt"
@@ -33,7 +32,7 @@ func splitLayoutRef(ref string) (dir, sel string) {
 
 func openLayoutRef(ctx context.Context, ref string, want *platform) (*Image, error) {
 	dir, sel := splitLayoutRef(ref)
-	img, err := openLayout(ctx, dir, sel, want)
+	img, err := openLayout(ctx, dir, sel, want, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -47,8 +46,9 @@ func openLayoutRef(ctx context.Context, ref string, want *platform) (*Image, err
 // "@sha256:…" (a manifest digest), "TAG" (a ref.name annotation), or ""
 // (the only image, or the one for the platform). When sel or the only
 // entry names an index, the platform decides within it and the Image's
-// IndexDigest is that index's digest.
-func openLayout(ctx context.Context, dir, sel string, want *platform) (*Image, error) {
+// IndexDigest is that index's digest. Layers in inPlace (an OCI archive's)
+// are read from there, the other blobs from dir.
+func openLayout(ctx context.Context, dir, sel string, want *platform, inPlace *archiveLayers) (*Image, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("opening OCI layout %q: %w", dir, err)
 	}
@@ -58,6 +58,9 @@ func openLayout(ctx context.Context, dir, sel string, want *platform) (*Image, e
 	lp, err := layout.FromPath(dir)
 	if err != nil {
 		return nil, fmt.Errorf("opening OCI layout %q: %w", dir, err)
+	}
+	if fi, err := os.Stat(filepath.Join(dir, "index.json")); err == nil && fi.Size() > maxManifestSize {
+		return nil, fmt.Errorf("index.json of %q is %d bytes, more than the %d drydock reads", dir, fi.Size(), maxManifestSize)
 	}
 	idx, err := lp.ImageIndex()
 	if err != nil {
@@ -85,7 +88,7 @@ func openLayout(ctx context.Context, dir, sel string, want *platform) (*Image, e
 			// A manifest (or index) inside a nested index: what buildx and
 			// skopeo write for a multi-platform image, addressed by the
 			// digest of one platform's manifest.
-			parent, d, ok, err := findNested(ctx, idx, im.Manifests, h)
+			parent, d, ok, err := findNested(ctx, dir, idx, im.Manifests, h)
 			if err != nil {
 				return nil, fmt.Errorf("searching OCI layout %q for %s: %w", dir, h, err)
 			}
@@ -111,6 +114,9 @@ func openLayout(ctx context.Context, dir, sel string, want *platform) (*Image, e
 		return nil, fmt.Errorf("choosing an image in OCI layout %q: %w", dir, err)
 	}
 	if isIndex(chosen.MediaType) {
+		if err := verifyBlob(ctx, dir, chosen, "index", maxManifestSize); err != nil {
+			return nil, fmt.Errorf("OCI layout %q: %w", dir, err)
+		}
 		sub, err := idx.ImageIndex(chosen.Digest)
 		if err != nil {
 			return nil, fmt.Errorf("reading index %s in %q: %w", chosen.Digest, dir, err)
@@ -123,27 +129,33 @@ func openLayout(ctx context.Context, dir, sel string, want *platform) (*Image, e
 		if err != nil {
 			return nil, fmt.Errorf("choosing a platform in OCI layout %q: %w", dir, err)
 		}
+		if err := verifyBlob(ctx, dir, d, "manifest", maxManifestSize); err != nil {
+			return nil, fmt.Errorf("OCI layout %q: %w", dir, err)
+		}
 		img, err := sub.Image(d.Digest)
 		if err != nil {
 			return nil, fmt.Errorf("reading image %s in %q: %w", d.Digest, dir, err)
 		}
-		out, err := fromLayoutImage(img, dir, chosen.Annotations, want)
+		out, err := fromLayoutImage(ctx, img, dir, chosen.Annotations, want, inPlace)
 		if err != nil {
 			return nil, err
 		}
 		out.IndexDigest = chosen.Digest.String()
 		return out, nil
 	}
+	if err := verifyBlob(ctx, dir, chosen, "manifest", maxManifestSize); err != nil {
+		return nil, fmt.Errorf("OCI layout %q: %w", dir, err)
+	}
 	img, err := idx.Image(chosen.Digest)
 	if err != nil {
 		return nil, fmt.Errorf("reading image %s in %q: %w", chosen.Digest, dir, err)
 	}
-	return fromLayoutImage(img, dir, chosen.Annotations, want)
+	return fromLayoutImage(ctx, img, dir, chosen.Annotations, want, inPlace)
 }
 
-// maxIndexDepth bounds the search for a digest through nested indexes: a
-// hostile layout can nest them without end (the blobs an index names are not
-// checked against their digests while searching).
+// maxIndexDepth bounds the search for a digest through nested indexes (and
+// what an OCI archive's extraction follows): a hostile layout can nest them
+// without end.
 const maxIndexDepth = 8
 
 // findNested searches the indexes named by top (index.json's entries of
@@ -151,8 +163,9 @@ const maxIndexDepth = 8
 // index that lists the descriptor, and the descriptor carrying the
 // annotations of the index.json entry it was found under (the names it is
 // known by) unless it has its own. Nested indexes whose blobs are missing
-// (a layout holding one platform of several) are skipped.
-func findNested(ctx context.Context, idx v1.ImageIndex, top []v1.Descriptor, h v1.Hash) (v1.ImageIndex, v1.Descriptor, bool, error) {
+// (a layout holding one platform of several) are skipped; one that is not
+// what its descriptor says (size, digest) is an error.
+func findNested(ctx context.Context, dir string, idx v1.ImageIndex, top []v1.Descriptor, h v1.Hash) (v1.ImageIndex, v1.Descriptor, bool, error) {
 	seen := map[v1.Hash]bool{}
 	var search func(parent v1.ImageIndex, ds []v1.Descriptor, depth int) (v1.ImageIndex, v1.Descriptor, bool, error)
 	search = func(parent v1.ImageIndex, ds []v1.Descriptor, depth int) (v1.ImageIndex, v1.Descriptor, bool, error) {
@@ -167,6 +180,12 @@ func findNested(ctx context.Context, idx v1.ImageIndex, top []v1.Descriptor, h v
 				continue
 			}
 			seen[d.Digest] = true
+			if err := verifyBlob(ctx, dir, d, "index", maxManifestSize); err != nil {
+				if errors.Is(err, fs.ErrNotExist) {
+					continue
+				}
+				return nil, v1.Descriptor{}, false, err
+			}
 			sub, err := parent.ImageIndex(d.Digest)
 			if err != nil {
 				continue
@@ -242,9 +261,18 @@ func refNames(ds []v1.Descriptor) string {
 	return strings.Join(sortedUnique(names), ", ")
 }
 
-// fromLayoutImage describes an image of a layout. Blobs are verified against
-// their digests as they are read (ggcr's layout does not).
-func fromLayoutImage(img v1.Image, dir string, ann map[string]string, want *platform) (*Image, error) {
+// fromLayoutImage describes an image of a layout (whose manifest the caller
+// verified). The config is verified against the manifest's descriptor
+// before it is read, layers against theirs as they are read (ggcr's layout
+// verifies nothing).
+func fromLayoutImage(ctx context.Context, img v1.Image, dir string, ann map[string]string, want *platform, inPlace *archiveLayers) (*Image, error) {
+	m, err := img.Manifest()
+	if err != nil {
+		return nil, fmt.Errorf("reading OCI layout %q: reading image manifest: %w", dir, err)
+	}
+	if err := verifyBlob(ctx, dir, m.Config, "config", 0); err != nil {
+		return nil, fmt.Errorf("reading OCI layout %q: %w", dir, err)
+	}
 	out, err := fromV1(img, func(_ int, l v1.Layer) func(context.Context) (io.ReadCloser, error) {
 		return func(ctx context.Context) (io.ReadCloser, error) {
 			if err := ctx.Err(); err != nil {
@@ -258,7 +286,10 @@ func fromLayoutImage(img v1.Image, dir string, ann map[string]string, want *plat
 			if err != nil {
 				return nil, err
 			}
-			rc, err := l.Compressed()
+			rc, ok, err := inPlace.open(d)
+			if !ok {
+				rc, err = l.Compressed()
+			}
 			if err != nil {
 				return nil, err
 			}
@@ -285,23 +316,30 @@ func fromLayoutImage(img v1.Image, dir string, ann map[string]string, want *plat
 	return out, nil
 }
 
-// openOCIArchive extracts a tar of an OCI layout into a temp dir (removed by
-// Image.Close) and opens it. Only regular files and directories are
-// extracted, at cleaned paths inside the temp dir. A compressed archive is
-// extracted straight from the decompressing stream, or from the copy that
-// detection made (then removed at once).
+// openOCIArchive extracts the referenced part of an OCI archive (index.json,
+// oci-layout and the blobs its descriptors name, each bounded by its
+// descriptor's size: see ociExtraction) into a temp dir, removed by
+// Image.Close, and opens it. Nothing else in the archive is written. The
+// layers of a plain tar are not copied: they are read from the archive
+// (verified as they are read). A compressed archive is read from the
+// decompressing stream (its layers extracted), or from the copy that
+// detection made (its layers read from the copy, kept until Close).
 func openOCIArchive(ctx context.Context, ref string, want *platform, archives *archiveFiles) (*Image, error) {
 	p, sel := splitLayoutRef(ref)
 	src := p
 	if q, ok := archives.temps[p]; ok {
 		src = q
 	}
+	if _, err := os.Stat(src); errors.Is(err, fs.ErrNotExist) {
+		return nil, missingPath(p, err)
+	}
 	tmp, err := os.MkdirTemp(archives.tempDir, "drydock-oci-")
 	if err != nil {
 		return nil, fmt.Errorf("creating temp dir: %w", err)
 	}
 	remove := func() error { return os.RemoveAll(tmp) }
-	if err := extractTar(ctx, src, tmp); err != nil {
+	inPlace, err := extractOCIArchive(ctx, src, p, tmp)
+	if err != nil {
 		_ = remove()
 		var missing *missingError
 		if errors.As(err, &missing) {
@@ -309,11 +347,13 @@ func openOCIArchive(ctx context.Context, ref string, want *platform, archives *a
 		}
 		return nil, fmt.Errorf("extracting OCI archive %q: %w", p, err)
 	}
-	if err := archives.release(p); err != nil {
-		_ = remove()
-		return nil, err
+	if len(inPlace.sections) == 0 {
+		if err := archives.release(p); err != nil {
+			_ = remove()
+			return nil, err
+		}
 	}
-	img, err := openLayout(ctx, tmp, sel, want)
+	img, err := openLayout(ctx, tmp, sel, want, inPlace)
 	if err != nil {
 		_ = remove()
 		return nil, fmt.Errorf("OCI archive %q: %w", p, err)
@@ -323,59 +363,4 @@ func openOCIArchive(ctx context.Context, ref string, want *platform, archives *a
 	}
 	img.cleanup = append(img.cleanup, remove)
 	return img, nil
-}
-
-// extractTar writes the regular files and directories of the tar at p
-// (plain, gzip or zstd) under dst. Names are cleaned so that nothing lands
-// outside dst; links and special files are ignored (a layout holds plain
-// files). Cancelling ctx stops it between entries and within a copy.
-func extractTar(ctx context.Context, p, dst string) error {
-	ts, err := openTarStream(ctx, p)
-	if err != nil {
-		return err
-	}
-	defer ts.Close()
-	tr := tar.NewReader(ts)
-	for {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		hdr, err := tr.Next()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		rel := cleanTarName(hdr.Name)
-		if rel == "" {
-			continue
-		}
-		target := filepath.Join(dst, filepath.FromSlash(rel))
-		switch hdr.Typeflag {
-		case tar.TypeDir:
-			if err := os.MkdirAll(target, 0o755); err != nil {
-				return err
-			}
-		case tar.TypeReg, tar.TypeRegA:
-			if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
-				return err
-			}
-			if err := writeFile(target, ctxReader{ctx: ctx, r: tr}); err != nil {
-				return fmt.Errorf("extracting %q: %w", hdr.Name, err)
-			}
-		}
-	}
-}
-
-func writeFile(target string, r io.Reader) error {
-	out, err := os.OpenFile(target, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, r); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
 }

@@ -16,8 +16,13 @@ import (
 
 // openRegistry resolves ref in its registry. Manifests and the config are
 // fetched now; layers are streamed when opened. The authenticated client is
-// kept on the Image (Image.Remote).
+// kept on the Image (Image.Remote). An error caused by ctx matches ctx.Err().
 func openRegistry(ctx context.Context, ref string, want *platform, opt Options) (*Image, error) {
+	img, err := openRegistryCtx(ctx, ref, want, opt)
+	return img, withCtxErr(ctx, err)
+}
+
+func openRegistryCtx(ctx context.Context, ref string, want *platform, opt Options) (*Image, error) {
 	var nameOpts []name.Option
 	if opt.Insecure {
 		nameOpts = append(nameOpts, name.Insecure)
@@ -28,11 +33,12 @@ func openRegistry(ctx context.Context, ref string, want *platform, opt Options) 
 	}
 	ropts := []remote.Option{
 		remote.WithAuthFromKeychain(opt.Keychain),
-		remote.WithTransport(opt.Transport),
+		// Timeouts and a retry that honours ctx; go-containerregistry's
+		// own retry (whose waits ignore ctx) is off.
+		remote.WithTransport(registryTransport(opt)),
 		remote.WithUserAgent("drydock"),
-	}
-	if opt.noRetry {
-		ropts = append(ropts, remote.WithRetryBackoff(remote.Backoff{Duration: time.Millisecond, Factor: 1, Steps: 1}))
+		remote.WithRetryBackoff(remote.Backoff{Duration: time.Millisecond, Factor: 1, Steps: 1}),
+		remote.WithRetryStatusCodes(),
 	}
 	puller, err := remote.NewPuller(ropts...)
 	if err != nil {
@@ -86,11 +92,11 @@ func openRegistry(ctx context.Context, ref string, want *platform, opt Options) 
 			// as it is read.
 			rl, err := puller.Layer(ctx, repo.Digest(d.String()))
 			if err != nil {
-				return nil, registryError(ref, err)
+				return nil, withCtxErr(ctx, registryError(ref, err))
 			}
 			rc, err := rl.Compressed()
 			if err != nil {
-				return nil, registryError(ref, err)
+				return nil, withCtxErr(ctx, registryError(ref, err))
 			}
 			return rc, nil
 		}

@@ -24,6 +24,23 @@
 // zstd-compressed (`docker save img | gzip`): they are decompressed once,
 // into Options.TempDir, and the copy is removed by Image.Close.
 //
+// An OCI archive is not unpacked: only index.json, oci-layout and the blobs
+// its descriptors name (through its indexes and manifests) are taken, each
+// exactly its descriptor's size; anything else in the tar is skipped
+// unread. Manifests, indexes and configs are written to Options.TempDir;
+// layers are read in place from a plain tar (or the decompressed copy), and
+// extracted only from a compressed stream.
+//
+// Every manifest, index and config is verified against its descriptor
+// (digest and size) before it is used, from any source: a registry, an OCI
+// layout or archive, a docker archive whose config file is named by its
+// digest. Layers are verified as they are read (see Layer.Open).
+//
+// Registry requests are bounded by the timeouts in Options (connect, TLS
+// handshake, response headers, a stalled or trickling body), and every
+// operation by the ctx it is given: a deadline stops it promptly, with an
+// error matching context.DeadlineExceeded.
+//
 // The opened Image keeps what later stages (signatures, attestations,
 // referrers, base-image lookups) need to address exactly the scanned image
 // without resolving a tag again: the parsed reference (Image.Ref), the
@@ -37,7 +54,6 @@ package source
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -47,6 +63,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -79,8 +96,37 @@ type Options struct {
 	Keychain authn.Keychain
 	// Transport is the HTTP transport for registries (default
 	// remote.DefaultTransport, whose TLS roots are the system's; Go reads
-	// SSL_CERT_FILE / SSL_CERT_DIR for them on Linux).
+	// SSL_CERT_FILE / SSL_CERT_DIR for them on Linux). An *http.Transport is
+	// cloned and given the timeouts below; another RoundTripper is bounded
+	// by their sum from request to response headers.
 	Transport http.RoundTripper
+
+	// Registry timeouts. Zero means the default, a negative value none. A
+	// request that runs out of time fails with a *TimeoutError naming the
+	// registry and the manifest or blob; it is not retried. The ctx given
+	// to Open and Layer.Open bounds everything else (a deadline for the
+	// whole scan): its error is wrapped, so errors.Is(err,
+	// context.DeadlineExceeded) holds.
+	//
+	// DialTimeout bounds connecting to a registry (DefaultDialTimeout, 30s).
+	DialTimeout time.Duration
+	// TLSHandshakeTimeout bounds the TLS handshake
+	// (DefaultTLSHandshakeTimeout, 30s).
+	TLSHandshakeTimeout time.Duration
+	// ResponseHeaderTimeout bounds the wait for a response's headers once
+	// the request is sent (DefaultResponseHeaderTimeout, 60s).
+	ResponseHeaderTimeout time.Duration
+	// IdleReadTimeout bounds the wait for a response body: a body that
+	// delivers no data for this long fails, and so does one that delivers
+	// less than MinReadRate × IdleReadTimeout bytes in that much waiting
+	// (DefaultIdleReadTimeout, 60s). Only time spent waiting for the
+	// registry counts, not time the caller spends between reads.
+	IdleReadTimeout time.Duration
+	// MinReadRate is the slowest a response body may arrive, in bytes per
+	// second averaged over IdleReadTimeout (DefaultMinReadRate, 1 KiB/s: a
+	// registry trickling a byte at a time fails). Negative: any byte resets
+	// the idle timer.
+	MinReadRate int64
 	// Logger receives debug messages (default: discarded).
 	Logger *slog.Logger
 	// TempDir is where a compressed archive is decompressed and an OCI
@@ -235,14 +281,6 @@ func Open(ctx context.Context, ref string, opt Options) (*Image, error) {
 	}
 	if opt.Keychain == nil {
 		opt.Keychain = authn.DefaultKeychain
-	}
-	if opt.Transport == nil {
-		opt.Transport = remote.DefaultTransport
-		if opt.Insecure {
-			t := remote.DefaultTransport.(*http.Transport).Clone()
-			t.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // asked for with Insecure
-			opt.Transport = t
-		}
 	}
 	want, err := parsePlatform(opt.Platform)
 	if err != nil {
