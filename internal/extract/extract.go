@@ -95,6 +95,50 @@ type Input struct {
 	// Layer is the layer the file was read from (DiffID may be empty for a
 	// rootfs directory).
 	Layer inventory.Layer
+	// Budget is the scan's shared budget of temp space and inflated bytes,
+	// and where temp files go. Nil (in tests, for a lone file) sets no
+	// shared limit; its methods work on nil.
+	Budget *Budget
+}
+
+// maxErrors is how many errors an Errors keeps.
+const maxErrors = 20
+
+// Errors collects the errors found in one file, keeping the first 20 and
+// counting the others, so that a file of a million malformed lines yields
+// one short error (and one short note), not a million. The zero value is
+// ready to use.
+type Errors struct {
+	errs []error
+	more int
+}
+
+// Add records err (nil is ignored).
+func (e *Errors) Add(err error) {
+	switch {
+	case err == nil:
+	case len(e.errs) < maxErrors:
+		e.errs = append(e.errs, err)
+	default:
+		e.more++
+	}
+}
+
+// Len is the number of errors added.
+func (e *Errors) Len() int { return len(e.errs) + e.more }
+
+// Join returns the errors kept, a count of the others, and last (the error
+// that stopped reading, if any: always kept, so that errors.Is finds
+// context.Canceled) as one error, or nil if there are none.
+func (e *Errors) Join(last error) error {
+	errs := e.errs
+	if e.more > 0 {
+		errs = append(errs[:len(errs):len(errs)], fmt.Errorf("and %d more errors", e.more))
+	}
+	if last != nil {
+		errs = append(errs[:len(errs):len(errs)], last)
+	}
+	return errors.Join(errs...)
 }
 
 // ErrNotApplicable is returned by an extractor for a wanted file that turns out

@@ -2,11 +2,11 @@ package extract
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 )
 
 // Line is one line of a text file.
@@ -41,6 +41,7 @@ type LineReader struct {
 	line Line
 	err  error
 	done bool
+	long []byte // a line longer than br's buffer, gathered
 }
 
 // NewLineReader returns a reader of r's lines, each at most maxLine bytes.
@@ -65,11 +66,9 @@ func (lr *LineReader) Next() bool {
 	}
 	text, err := lr.readLine()
 	switch {
-	case errors.Is(err, io.EOF) && text == "":
+	case errors.Is(err, io.EOF):
 		lr.done = true
 		return false
-	case errors.Is(err, io.EOF):
-		lr.done = true // a last line without "\n": return it, then stop
 	case err != nil:
 		lr.done, lr.err = true, fmt.Errorf("line %d: %w", n, err)
 		return false
@@ -86,23 +85,42 @@ func (lr *LineReader) Line() Line { return lr.line }
 // line ("line 7: line longer than 1048576 bytes", or a read error).
 func (lr *LineReader) Err() error { return lr.err }
 
-// readLine returns the next line without its "\n" or "\r\n". A final line
-// without a newline is returned with io.EOF.
+// readLine returns the next line without its "\n" or "\r\n", or io.EOF. A
+// line that fits the reader's
+// buffer is copied once; a longer one is gathered in lr.long (reused), and
+// refused as soon as it is over the limit.
 func (lr *LineReader) readLine() (string, error) {
-	var sb strings.Builder
-	for {
-		chunk, isPrefix, err := lr.br.ReadLine()
-		sb.Write(chunk)
-		if sb.Len() > lr.max {
-			return "", fmt.Errorf("line longer than %d bytes", lr.max)
+	chunk, err := lr.br.ReadSlice('\n')
+	if err == bufio.ErrBufferFull {
+		lr.long = append(lr.long[:0], chunk...)
+		for err == bufio.ErrBufferFull {
+			if len(lr.long) > lr.max+2 { // + "\r\n"
+				return "", fmt.Errorf("line longer than %d bytes", lr.max)
+			}
+			chunk, err = lr.br.ReadSlice('\n')
+			lr.long = append(lr.long, chunk...)
 		}
-		if err != nil {
-			return strings.TrimSuffix(sb.String(), "\r"), err
-		}
-		if !isPrefix {
-			return strings.TrimSuffix(sb.String(), "\r"), nil
-		}
+		chunk = lr.long
 	}
+	if err != nil && err != io.EOF {
+		return "", err
+	}
+	if err == io.EOF && len(chunk) > 0 {
+		err = nil // a last line without "\n": a line; the next read says EOF
+	}
+	// As bufio.Reader.ReadLine: drop "\n" or "\r\n"; then a lone "\r".
+	chunk = bytes.TrimSuffix(chunk, []byte("\n"))
+	if err == nil {
+		chunk = bytes.TrimSuffix(chunk, []byte("\r"))
+	}
+	if len(chunk) > lr.max {
+		return "", fmt.Errorf("line longer than %d bytes", lr.max)
+	}
+	chunk = bytes.TrimSuffix(chunk, []byte("\r"))
+	if len(lr.long) > 64<<10 {
+		lr.long = nil // do not keep a large buffer for the short lines after it
+	}
+	return string(chunk), err
 }
 
 // StanzaReader reads a file of stanzas separated by blank lines, the shape of
@@ -116,17 +134,30 @@ func (lr *LineReader) readLine() (string, error) {
 //	}
 //	if err := sr.Err(); err != nil { … }
 //
-// When reading stops early (a line too long, a read error, the context
-// ended), the lines of the stanza read until then are still returned, as a
-// last, partial stanza; the next call to Next returns false and Err says why.
+// A stanza is held whole in memory: at most MaxStanza bytes. A parser
+// whose stanzas can be long (a dpkg Description) is better off reading
+// lines (NewLineReader) and keeping only what it uses.
+//
+// When reading stops early (a line too long, a stanza too long, a read
+// error, the context ended), the lines of the stanza read until then are
+// still returned, as a last, partial stanza; the next call to Next returns
+// false and Err says why.
 type StanzaReader struct {
 	// Separator reports whether a line separates stanzas. Nil means only
 	// the empty line does; deb822 also counts lines of white space.
 	Separator func(line string) bool
+	// MaxStanza bounds the bytes of one stanza (its lines' text); 0 means
+	// DefaultMaxStanza.
+	MaxStanza int
 
 	lines  *LineReader
 	stanza []Line
+	size   int
+	err    error
 }
+
+// DefaultMaxStanza is StanzaReader's default bound on one stanza.
+const DefaultMaxStanza = 16 << 20
 
 // NewStanzaReader returns a reader of r's stanzas, whose lines are at most
 // maxLine bytes. It looks at ctx every 4096 lines.
@@ -137,7 +168,14 @@ func NewStanzaReader(ctx context.Context, r io.Reader, maxLine int) *StanzaReade
 // Next advances to the next stanza of at least one line. It returns false
 // at the end of the input or when reading stops on an error (see Err).
 func (sr *StanzaReader) Next() bool {
-	sr.stanza = sr.stanza[:0]
+	sr.stanza, sr.size = sr.stanza[:0], 0
+	if sr.err != nil {
+		return false
+	}
+	limit := sr.MaxStanza
+	if limit <= 0 {
+		limit = DefaultMaxStanza
+	}
 	for sr.lines.Next() {
 		l := sr.lines.Line()
 		if sr.isSeparator(l.Text) {
@@ -145,6 +183,10 @@ func (sr *StanzaReader) Next() bool {
 				return true
 			}
 			continue
+		}
+		if sr.size += len(l.Text); sr.size > limit {
+			sr.err = fmt.Errorf("line %d: stanza of line %d longer than %d bytes", l.N, sr.stanza[0].N, limit)
+			return true
 		}
 		sr.stanza = append(sr.stanza, l)
 	}
@@ -162,5 +204,11 @@ func (sr *StanzaReader) isSeparator(line string) bool {
 // separators. The slice is reused by the next call to Next.
 func (sr *StanzaReader) Stanza() []Line { return sr.stanza }
 
-// Err returns what stopped Next, as LineReader.Err does.
-func (sr *StanzaReader) Err() error { return sr.lines.Err() }
+// Err returns what stopped Next, as LineReader.Err does, or that a stanza
+// was too long.
+func (sr *StanzaReader) Err() error {
+	if sr.err != nil {
+		return sr.err
+	}
+	return sr.lines.Err()
+}

@@ -3,6 +3,7 @@ package extract_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -148,3 +149,74 @@ type errFile struct{ extract.File }
 
 func (errFile) Size() int64                  { return 0 }
 func (errFile) Open() (io.ReadCloser, error) { return nil, errors.New("cannot open") }
+
+// TestLineReaderLongLines: lines longer than the reader's 64 KiB buffer are
+// gathered whole (CRLF and a last line without newline too), and one over
+// the limit stops reading.
+func TestLineReaderLongLines(t *testing.T) {
+	a, b := strings.Repeat("a", 100<<10), strings.Repeat("b", 150<<10)
+	tests := []struct {
+		name    string
+		in      string
+		want    []extract.Line
+		wantErr string
+	}{
+		{name: "LF", in: a + "\n" + b + "\nc\n", want: []extract.Line{{1, a}, {2, b}, {3, "c"}}},
+		{name: "CRLF, last line without newline", in: a + "\r\n" + b, want: []extract.Line{{1, a}, {2, b}}},
+		{name: "at the limit with CRLF", in: b + "\r\n", want: []extract.Line{{1, b}}},
+		{name: "over the limit", in: a + "\n" + b + "b\nc\n", want: []extract.Line{{1, a}}, wantErr: "line 2: line longer than 153600 bytes"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			lr := extract.NewLineReader(context.Background(), strings.NewReader(tt.in), 150<<10)
+			var got []extract.Line
+			for lr.Next() {
+				got = append(got, lr.Line())
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("lines (-want +got):\n%s", diff)
+			}
+			gotErr := ""
+			if err := lr.Err(); err != nil {
+				gotErr = err.Error()
+			}
+			if gotErr != tt.wantErr {
+				t.Errorf("Err() = %q, want %q", gotErr, tt.wantErr)
+			}
+		})
+	}
+}
+
+// TestStanzaReaderMaxStanza: a stanza is held whole, so its size is bounded;
+// the part read is returned and Err says why reading stopped.
+func TestStanzaReaderMaxStanza(t *testing.T) {
+	sr := extract.NewStanzaReader(context.Background(), strings.NewReader("A: 1\n\nB: 2\nC: 3\nD: 4\n\nE: 5\n"), 100)
+	sr.MaxStanza = 9
+	var got [][]extract.Line
+	for sr.Next() {
+		got = append(got, append([]extract.Line(nil), sr.Stanza()...))
+	}
+	want := [][]extract.Line{{{1, "A: 1"}}, {{3, "B: 2"}, {4, "C: 3"}}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("stanzas (-want +got):\n%s", diff)
+	}
+	if err := sr.Err(); err == nil || err.Error() != "line 5: stanza of line 3 longer than 9 bytes" {
+		t.Errorf("Err() = %v", err)
+	}
+}
+
+func TestErrors(t *testing.T) {
+	var e extract.Errors
+	if e.Join(nil) != nil {
+		t.Error("no errors: Join != nil")
+	}
+	for i := range 25 {
+		e.Add(fmt.Errorf("e%d", i))
+	}
+	e.Add(nil)
+	err := e.Join(context.Canceled)
+	want := strings.Join([]string{"e0", "e1", "e2", "e3", "e4", "e5", "e6", "e7", "e8", "e9", "e10", "e11", "e12", "e13", "e14", "e15", "e16", "e17", "e18", "e19", "and 5 more errors", "context canceled"}, "\n")
+	if diff := cmp.Diff(want, err.Error()); diff != "" || !errors.Is(err, context.Canceled) || e.Len() != 25 {
+		t.Errorf("Join (-want +got):\n%s\nLen %d", diff, e.Len())
+	}
+}

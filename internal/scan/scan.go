@@ -238,6 +238,7 @@ func Layers(ctx context.Context, img *source.Image, exts []extract.Extractor, cf
 		par = runtime.NumCPU()
 	}
 	key := ExtractorKey(exts)
+	budget := extract.NewBudget(extract.BudgetLimits{TempDir: cfg.TempDir}) // shared by every layer of the scan
 	results := make([]inventory.LayerResult, len(img.Layers))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(par)
@@ -257,7 +258,7 @@ func Layers(ctx context.Context, img *source.Image, exts []extract.Extractor, cf
 				}
 			}
 			start := time.Now()
-			r, err := walkLayer(gctx, l, len(img.Layers), exts, cfg)
+			r, err := walkLayer(gctx, l, len(img.Layers), exts, cfg, budget)
 			if err != nil {
 				return err
 			}
@@ -365,7 +366,7 @@ func layerName(l *source.Layer) string {
 	return fmt.Sprint(l.Index)
 }
 
-func walkLayer(ctx context.Context, l *source.Layer, total int, exts []extract.Extractor, cfg Config) (*inventory.LayerResult, error) {
+func walkLayer(ctx context.Context, l *source.Layer, total int, exts []extract.Extractor, cfg Config, budget *extract.Budget) (*inventory.LayerResult, error) {
 	rc, err := l.Open(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("opening layer %s: %w", layerName(l), err)
@@ -383,7 +384,7 @@ func walkLayer(ctx context.Context, l *source.Layer, total int, exts []extract.E
 	}
 	res := &inventory.LayerResult{Layer: l.Layer}
 	fn := func(ctx context.Context, path string, mode fs.FileMode, f extract.File) error {
-		in := &extract.Input{Path: path, Mode: mode, File: f, Layer: l.Layer}
+		in := &extract.Input{Path: path, Mode: mode, File: f, Layer: l.Layer, Budget: budget}
 		for _, e := range exts {
 			if !e.Wants(path, mode, f.Size()) {
 				continue
@@ -412,7 +413,7 @@ func walkLayer(ctx context.Context, l *source.Layer, total int, exts []extract.E
 	// The uncompressed content is verified against the config's diff_id while
 	// it streams: a layer that is not the one the config names is a scan
 	// error, and only verified layers reach the cache (keyed by diff_id).
-	wr, err := walk.Layer(ctx, r, lw, fn, walk.Options{TempDir: cfg.TempDir, LinkCache: layerLinkCache, DiffID: l.DiffID})
+	wr, err := walk.Layer(ctx, r, lw, fn, walk.Options{TempDir: cfg.TempDir, LinkCache: layerLinkCache, DiffID: l.DiffID, Budget: budget})
 	if err != nil {
 		return nil, fmt.Errorf("reading layer %s: %w", layerName(l), err)
 	}

@@ -4,9 +4,11 @@
 // The blob may be gzip, zstd or plain tar; compression is sniffed from the
 // magic bytes. Nothing but the wanted files' contents is copied: unwanted
 // entries are skipped by the tar reader. Wanted files are held in memory up to
-// Options.MemThreshold and spilled to a temp file above it. Memory use is
-// bounded by MemThreshold, LinkCache and the decompressor's window; no file
-// tree is kept.
+// Options.MemThreshold and spilled to a temp file above it; the spill space
+// comes from the scan's extract.Budget, shared by the layers read at once.
+// Memory use is bounded by MemThreshold, LinkCache, the decompressor's window
+// and the whiteouts recorded (MaxPaths); no file tree is kept. The bytes
+// decompressed from one layer are bounded too (MaxLayerBytes).
 package walk
 
 import (
@@ -36,6 +38,25 @@ const (
 	DefaultMemThreshold = 1 << 20
 	DefaultMaxFileSize  = 512 << 20
 	DefaultLinkCache    = 64 << 20
+	// DefaultMaxLayerBytes bounds the uncompressed bytes of one layer. The
+	// largest real layers (CUDA and PyTorch toolchains, model weights baked
+	// into an image) are tens of GB; a decompression bomb (16 GiB of zeros
+	// from a 524 KB zstd blob) costs only CPU time below it — no memory, no
+	// disk — and the scan's overall timeout bounds that.
+	DefaultMaxLayerBytes = 64 << 30
+	// DefaultMaxPaths bounds the whiteouts and opaque dirs recorded for one
+	// layer (deleting a directory makes one whiteout, not one per file: real
+	// layers have at most tens of thousands). Past it, the rest are not
+	// recorded and the result says so. Each costs a scan ~300 bytes at its
+	// peak (the path, the layer cache entry), so 250,000 stay within 150 MB.
+	DefaultMaxPaths = 250_000
+	// DefaultMaxPathBytes bounds the bytes of those paths.
+	DefaultMaxPathBytes = 16 << 20
+	// maxSkipped is how many files not captured are listed one by one.
+	maxSkipped = 1000
+	// linkEntryOverhead is what the link cache counts for each entry beyond
+	// its bytes, so that a million empty files do not fit in it for free.
+	linkEntryOverhead = 256
 )
 
 // zstdMaxWindow bounds the memory a (possibly hostile) zstd frame may ask
@@ -86,11 +107,29 @@ type Options struct {
 	// ErrDiffIDMismatch if it differs: a layer whose content is not the one
 	// the config names is never reported (nor cached) as that layer.
 	DiffID string
+	// Budget is the scan's shared budget: spilled files take their size
+	// from it while they are held, waiting while other layers hold it. One
+	// Budget serves every layer of a scan (and its extractors); nil sets no
+	// shared limit.
+	Budget *extract.Budget
+	// MaxLayerBytes bounds the uncompressed bytes read from the layer
+	// (default DefaultMaxLayerBytes); past it the walk fails with
+	// ErrLayerTooLarge.
+	MaxLayerBytes int64
+	// MaxPaths and MaxPathBytes bound the whiteouts and opaque dirs
+	// recorded (defaults DefaultMaxPaths, DefaultMaxPathBytes); the others
+	// are left out with a Skip saying so.
+	MaxPaths     int
+	MaxPathBytes int64
 }
 
 // ErrDiffIDMismatch is returned (wrapped) when a layer's uncompressed
 // content does not match Options.DiffID.
 var ErrDiffIDMismatch = errors.New("layer content does not match its diff_id")
+
+// ErrLayerTooLarge is returned (wrapped) when a layer decompresses to more
+// than Options.MaxLayerBytes.
+var ErrLayerTooLarge = errors.New("layer too large")
 
 // ErrInvalidWhiteout is returned (wrapped) for a whiteout entry that names
 // no file (".wh..", ".wh...", ".wh."): containerd rejects such layers too.
@@ -110,7 +149,9 @@ type Result struct {
 	Files int
 	// Bytes is the uncompressed size of the regular files seen.
 	Bytes int64
-	// Skipped lists wanted files that were not captured, in tar order.
+	// Skipped lists wanted files that were not captured, in tar order (the
+	// first 1000, then one entry counting the others), and the whiteouts
+	// not recorded past MaxPaths.
 	Skipped []Skip
 }
 
@@ -142,7 +183,16 @@ func Layer(ctx context.Context, r io.Reader, w Wanter, fn func(ctx context.Conte
 		opt.LinkCache = DefaultLinkCache
 	}
 	if opt.TempDir == "" {
-		opt.TempDir = os.TempDir()
+		opt.TempDir = opt.Budget.TempDir()
+	}
+	if opt.MaxLayerBytes <= 0 {
+		opt.MaxLayerBytes = DefaultMaxLayerBytes
+	}
+	if opt.MaxPaths <= 0 {
+		opt.MaxPaths = DefaultMaxPaths
+	}
+	if opt.MaxPathBytes <= 0 {
+		opt.MaxPathBytes = DefaultMaxPathBytes
 	}
 
 	wk := &walker{opt: opt, links: newLinkCache(opt.LinkCache)}
@@ -166,12 +216,17 @@ func Layer(ctx context.Context, r io.Reader, w Wanter, fn func(ctx context.Conte
 		}
 	}
 	hash := sha256.New()
-	dec = io.TeeReader(dec, hash)
+	dec = io.TeeReader(&capReader{r: dec, left: opt.MaxLayerBytes, max: opt.MaxLayerBytes}, hash)
 
 	tr := tar.NewReader(dec)
 	var last string // name of the last header read, for error messages
-	whiteouts := map[string]struct{}{}
-	opaque := map[string]struct{}{}
+	paths := pathSet{max: opt.MaxPaths, maxBytes: opt.MaxPathBytes}
+	skipped := 0
+	skip := func(s Skip) {
+		if skipped++; skipped <= maxSkipped {
+			res.Skipped = append(res.Skipped, s)
+		}
+	}
 	for {
 		if err := ctx.Err(); err != nil {
 			return Result{}, err
@@ -195,7 +250,7 @@ func Layer(ctx context.Context, r io.Reader, w Wanter, fn func(ctx context.Conte
 		if strings.HasPrefix(base, whiteoutPrefix) {
 			switch {
 			case base == whiteoutOpaque:
-				opaque[dir] = struct{}{}
+				paths.add(dir, true)
 			case strings.HasPrefix(base, whiteoutMeta):
 				// Other AUFS metadata (.wh..wh.plnk, .wh..wh.aufs): ignored.
 			default:
@@ -203,7 +258,7 @@ func Layer(ctx context.Context, r io.Reader, w Wanter, fn func(ctx context.Conte
 				if name == "" || name == "." || name == ".." {
 					return Result{}, fmt.Errorf("%w: tar entry %q names no file", ErrInvalidWhiteout, hdr.Name)
 				}
-				whiteouts[path.Join(dir, name)] = struct{}{}
+				paths.add(path.Join(dir, name), false)
 			}
 			continue
 		}
@@ -217,10 +272,14 @@ func Layer(ctx context.Context, r io.Reader, w Wanter, fn func(ctx context.Conte
 				continue
 			}
 			if hdr.Size > opt.MaxFileSize {
-				res.Skipped = append(res.Skipped, Skip{Path: p, Reason: fmt.Sprintf("file size %d exceeds the limit of %d bytes", hdr.Size, opt.MaxFileSize)})
+				skip(Skip{Path: p, Reason: fmt.Sprintf("file size %d exceeds the limit of %d bytes", hdr.Size, opt.MaxFileSize)})
 				continue
 			}
-			c, err := wk.capture(tr, hdr.Size)
+			if hdr.Size > opt.MemThreshold && hdr.Size > opt.Budget.SpillLimit() {
+				skip(Skip{Path: p, Reason: fmt.Sprintf("file size %d exceeds the scan's temp space of %d bytes", hdr.Size, opt.Budget.SpillLimit())})
+				continue
+			}
+			c, err := wk.capture(ctx, tr, hdr.Size)
 			if err != nil {
 				return Result{}, fmt.Errorf("reading tar entry %q: %w", hdr.Name, err)
 			}
@@ -241,7 +300,7 @@ func Layer(ctx context.Context, r io.Reader, w Wanter, fn func(ctx context.Conte
 				continue
 			}
 			if c == nil {
-				res.Skipped = append(res.Skipped, Skip{Path: p, Reason: fmt.Sprintf("hardlink to %q, whose content was not captured", target)})
+				skip(Skip{Path: p, Reason: fmt.Sprintf("hardlink to %q, whose content was not captured", target)})
 				continue
 			}
 			if err := wk.deliver(ctx, fn, p, mode, c); err != nil {
@@ -268,21 +327,104 @@ func Layer(ctx context.Context, r io.Reader, w Wanter, fn func(ctx context.Conte
 		return Result{}, fmt.Errorf("%w: the config says %s, the content is %s", ErrDiffIDMismatch, opt.DiffID, res.DiffID)
 	}
 
-	res.Whiteouts = sortedKeys(whiteouts)
-	res.OpaqueDirs = sortedKeys(opaque)
+	if skipped > maxSkipped {
+		res.Skipped = append(res.Skipped, Skip{Path: "/", Reason: fmt.Sprintf("%d more wanted files not read (only the first %d are listed)", skipped-maxSkipped, maxSkipped)})
+	}
+	res.Whiteouts, res.OpaqueDirs = paths.sorted()
+	if paths.dropped > 0 {
+		res.Skipped = append(res.Skipped, Skip{Path: paths.firstDropped, Reason: fmt.Sprintf(
+			"%d whiteouts and opaque dirs past the first %d (or %d bytes) of the layer are not recorded, from this one on: files they delete in lower layers may be reported",
+			paths.dropped, opt.MaxPaths, opt.MaxPathBytes)})
+	}
 	return res, nil
 }
 
-func sortedKeys(m map[string]struct{}) []string {
-	if len(m) == 0 {
+// pathSet gathers the whiteouts and opaque dirs of a layer: in slices, sorted
+// and deduplicated at the end (or when full), bounded in number and bytes.
+type pathSet struct {
+	max               int
+	maxBytes          int64
+	whiteouts, opaque []string
+	bytes             int64
+	dropped           int
+	firstDropped      string
+	frozen            bool // full of distinct paths: the others are dropped
+}
+
+func (ps *pathSet) add(p string, opaque bool) {
+	if ps.frozen {
+		ps.drop(p)
+		return
+	}
+	if len(ps.whiteouts)+len(ps.opaque) >= ps.max || ps.bytes+int64(len(p)) > ps.maxBytes {
+		// Full: deduplicate, and go on only if that made room (a quarter
+		// of the limit, so that this happens a bounded number of times).
+		ps.compact()
+		if len(ps.whiteouts)+len(ps.opaque) > ps.max*3/4 || ps.bytes+int64(len(p)) > ps.maxBytes {
+			ps.frozen = true
+			ps.drop(p)
+			return
+		}
+	}
+	ps.bytes += int64(len(p))
+	if opaque {
+		ps.opaque = append(ps.opaque, p)
+	} else {
+		ps.whiteouts = append(ps.whiteouts, p)
+	}
+}
+
+func (ps *pathSet) drop(p string) {
+	if ps.dropped == 0 {
+		ps.firstDropped = p
+	}
+	ps.dropped++
+}
+
+func (ps *pathSet) compact() {
+	ps.whiteouts = sortCompact(ps.whiteouts)
+	ps.opaque = sortCompact(ps.opaque)
+	ps.bytes = 0
+	for _, p := range ps.whiteouts {
+		ps.bytes += int64(len(p))
+	}
+	for _, p := range ps.opaque {
+		ps.bytes += int64(len(p))
+	}
+}
+
+func (ps *pathSet) sorted() (whiteouts, opaque []string) {
+	ps.compact()
+	return ps.whiteouts, ps.opaque
+}
+
+func sortCompact(s []string) []string {
+	if len(s) == 0 {
 		return nil
 	}
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
+	slices.Sort(s)
+	return slices.Clip(slices.Compact(s))
+}
+
+// capReader fails once more than max bytes were read.
+type capReader struct {
+	r         io.Reader
+	left, max int64
+}
+
+func (c *capReader) Read(p []byte) (int, error) {
+	if c.left < 0 {
+		return 0, fmt.Errorf("%w: it decompresses to more than %d bytes (the limit per layer)", ErrLayerTooLarge, c.max)
 	}
-	slices.Sort(out)
-	return out
+	if int64(len(p)) > c.left+1 {
+		p = p[:c.left+1]
+	}
+	n, err := c.r.Read(p)
+	c.left -= int64(n)
+	if c.left < 0 {
+		return n, fmt.Errorf("%w: it decompresses to more than %d bytes (the limit per layer)", ErrLayerTooLarge, c.max)
+	}
+	return n, err
 }
 
 // decompress sniffs br's magic bytes and returns the tar stream.
@@ -378,8 +520,11 @@ func (wk *walker) cleanup() error {
 }
 
 // capture reads exactly size bytes of the current entry into memory or a
-// spill file.
-func (wk *walker) capture(r io.Reader, size int64) (*content, error) {
+// spill file. A spill file takes its size from the scan's budget first,
+// waiting while other layers hold it; so that two layers never wait for
+// each other, this one lets go of what its link cache holds before it
+// waits.
+func (wk *walker) capture(ctx context.Context, r io.Reader, size int64) (*content, error) {
 	if size <= wk.opt.MemThreshold {
 		buf := make([]byte, size)
 		if _, err := io.ReadFull(r, buf); err != nil {
@@ -387,11 +532,20 @@ func (wk *walker) capture(r io.Reader, size int64) (*content, error) {
 		}
 		return &content{data: buf, size: size}, nil
 	}
+	b := wk.opt.Budget
+	if !b.TryReserveSpill(size) {
+		wk.links.dropSpilled()
+		if err := b.ReserveSpill(ctx, size); err != nil {
+			return nil, fmt.Errorf("waiting for temp space: %w", err)
+		}
+	}
+	c := &content{size: size, budget: b, reserved: size}
 	f, err := wk.tempFile()
 	if err != nil {
+		c.free()
 		return nil, err
 	}
-	c := &content{spill: f, size: size}
+	c.spill = f
 	if _, err := io.CopyN(f, r, size); err != nil {
 		c.free()
 		return nil, fmt.Errorf("spilling content to disk: %w", noEOF(err))
@@ -425,9 +579,11 @@ func (wk *walker) deliver(ctx context.Context, fn func(context.Context, string, 
 // content is captured file data, held in memory or in a spill file. It is
 // freed when no longer retained by the link cache.
 type content struct {
-	data  []byte
-	spill *os.File
-	size  int64
+	data     []byte
+	spill    *os.File
+	size     int64
+	budget   *extract.Budget
+	reserved int64 // spill bytes taken from budget
 }
 
 func (c *content) free() {
@@ -438,56 +594,118 @@ func (c *content) free() {
 		_ = removeWithSidecars(name) // the temp dir is removed at the end anyway
 		c.spill = nil
 	}
+	c.budget.ReleaseSpill(c.reserved)
+	c.reserved = 0
 }
 
 // linkCache keeps recently captured contents (by path) for hardlinks later
-// in the same layer, up to a byte budget, evicting the oldest first.
+// in the same layer, up to a byte budget (each entry counting its size and
+// linkEntryOverhead), evicting the oldest first. Every operation is O(1)
+// (amortised): order is a queue whose stale entries, for paths put again
+// or removed, are skipped.
 type linkCache struct {
 	budget int64
 	used   int64
-	order  []string
-	m      map[string]*content
+	order  []linkRef // oldest first, from head
+	head   int
+	m      map[string]*linkEntry
+	seq    uint64
+}
+
+type linkEntry struct {
+	c   *content
+	seq uint64 // matches the live linkRef of this path
+}
+
+type linkRef struct {
+	path string
+	seq  uint64
 }
 
 func newLinkCache(budget int64) *linkCache {
-	return &linkCache{budget: budget, m: map[string]*content{}}
+	return &linkCache{budget: budget, m: map[string]*linkEntry{}}
 }
+
+func cost(c *content) int64 { return c.size + linkEntryOverhead }
 
 // put retains c under p, or frees it if it does not fit.
 func (lc *linkCache) put(p string, c *content) {
-	if c.size > lc.budget {
+	if cost(c) > lc.budget {
 		c.free()
 		return
 	}
 	if old, ok := lc.m[p]; ok {
 		lc.remove(p, old)
 	}
-	for lc.used+c.size > lc.budget && len(lc.order) > 0 {
-		oldest := lc.order[0]
-		lc.remove(oldest, lc.m[oldest])
+	for lc.used+cost(c) > lc.budget && lc.head < len(lc.order) {
+		lc.evictOldest()
 	}
-	lc.m[p] = c
-	lc.order = append(lc.order, p)
-	lc.used += c.size
+	lc.seq++
+	lc.m[p] = &linkEntry{c: c, seq: lc.seq}
+	lc.order = append(lc.order, linkRef{p, lc.seq})
+	lc.used += cost(c)
+	lc.compact()
 }
 
-func (lc *linkCache) remove(p string, c *content) {
-	if i := slices.Index(lc.order, p); i >= 0 {
-		lc.order = slices.Delete(lc.order, i, i+1)
+// compact drops the consumed front and the stale refs of the queue once
+// they outnumber the live ones, so that it stays O(entries) however often
+// paths are put again.
+func (lc *linkCache) compact() {
+	if n := len(lc.order) - lc.head; n <= 2*len(lc.m)+1024 {
+		return
 	}
+	live := lc.order[:0]
+	for _, ref := range lc.order[lc.head:] {
+		if e, ok := lc.m[ref.path]; ok && e.seq == ref.seq {
+			live = append(live, ref)
+		}
+	}
+	clear(lc.order[len(live):])
+	lc.order, lc.head = live, 0
+}
+
+// evictOldest removes the oldest live entry, skipping stale refs.
+func (lc *linkCache) evictOldest() {
+	for lc.head < len(lc.order) {
+		ref := lc.order[lc.head]
+		lc.order[lc.head] = linkRef{}
+		lc.head++
+		if e, ok := lc.m[ref.path]; ok && e.seq == ref.seq {
+			lc.remove(ref.path, e)
+			break
+		}
+	}
+}
+
+func (lc *linkCache) remove(p string, e *linkEntry) {
 	delete(lc.m, p)
-	lc.used -= c.size
-	c.free()
+	lc.used -= cost(e.c)
+	e.c.free()
 }
 
-func (lc *linkCache) get(p string) *content { return lc.m[p] }
+func (lc *linkCache) get(p string) *content {
+	if e := lc.m[p]; e != nil {
+		return e.c
+	}
+	return nil
+}
+
+// dropSpilled frees the spilled contents, giving their temp space back.
+func (lc *linkCache) dropSpilled() {
+	for p, e := range lc.m {
+		if e.c.spill != nil {
+			lc.remove(p, e)
+		}
+	}
+	lc.compact()
+}
 
 func (lc *linkCache) clear() {
-	for _, c := range lc.m {
-		c.free()
+	for _, e := range lc.m {
+		e.c.free()
 	}
-	lc.m = map[string]*content{}
-	lc.order = nil
+	lc.m = map[string]*linkEntry{}
+	lc.order, lc.head = nil, 0
 	lc.used = 0
 }
 

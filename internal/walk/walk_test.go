@@ -450,7 +450,7 @@ func TestHardlinks(t *testing.T) {
 	})
 	t.Run("cache too small", func(t *testing.T) {
 		tmp := t.TempDir()
-		got, res, err := collect(t, blob, WantFunc(want), Options{TempDir: tmp, MemThreshold: 100, LinkCache: 100})
+		got, res, err := collect(t, blob, WantFunc(want), Options{TempDir: tmp, MemThreshold: 100, LinkCache: 100 + linkEntryOverhead})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -464,8 +464,10 @@ func TestHardlinks(t *testing.T) {
 	})
 }
 
+// TestEviction: entries count their size and linkEntryOverhead.
 func TestEviction(t *testing.T) {
-	lc := newLinkCache(10)
+	const budget = 10 + 2*linkEntryOverhead
+	lc := newLinkCache(budget)
 	a, b, c := &content{data: []byte("aaaa"), size: 4}, &content{data: []byte("bbbb"), size: 4}, &content{data: []byte("cccc"), size: 4}
 	lc.put("/a", a)
 	lc.put("/b", b)
@@ -477,10 +479,10 @@ func TestEviction(t *testing.T) {
 		t.Error("evicted content not freed")
 	}
 	lc.put("/b", &content{data: []byte("B"), size: 1}) // replaces /b
-	if lc.used != 5 {
-		t.Errorf("used = %d, want 5", lc.used)
+	if lc.used != 5+2*linkEntryOverhead {
+		t.Errorf("used = %d, want %d", lc.used, 5+2*linkEntryOverhead)
 	}
-	big := &content{data: make([]byte, 11), size: 11}
+	big := &content{data: make([]byte, budget-linkEntryOverhead+1), size: budget - linkEntryOverhead + 1}
 	lc.put("/big", big)
 	if lc.get("/big") != nil || big.data != nil {
 		t.Error("content larger than the budget must be freed, not kept")

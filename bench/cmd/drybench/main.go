@@ -4,9 +4,11 @@
 // the secret scanner's cost. See docs/performance.md.
 //
 //	drybench [-size small|full|xl] [-runs 3] [-drydock bin/drydock]
+//	drybench hostile [-only REGEXP] [-timeout 300s] [-drydock bin/drydock]
 //
 // It prints a table of ratios and writes bench/.work/results.json (and
-// results-SIZE.json).
+// results-SIZE.json). "drybench hostile" generates the hostile inputs of
+// issue 13 (items 5–8) and measures one scan of each (hostile.go).
 package main
 
 import (
@@ -30,7 +32,7 @@ func main() {
 	defer stop()
 	// Child processes of the measurements.
 	if len(os.Args) > 1 {
-		sub := map[string]func(context.Context, []string) error{"scan-lib": scanLib, "floor": floorCmd}[os.Args[1]]
+		sub := map[string]func(context.Context, []string) error{"scan-lib": scanLib, "floor": floorCmd, "hostile": hostileCmd}[os.Args[1]]
 		if sub != nil {
 			if err := sub(ctx, os.Args[2:]); err != nil {
 				fmt.Fprintf(os.Stderr, "drybench %s: %v\n", os.Args[1], err)

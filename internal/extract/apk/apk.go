@@ -10,7 +10,6 @@ package apk
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -38,7 +37,10 @@ func New() *Extractor { return &Extractor{} }
 func (*Extractor) Name() string { return Name }
 
 // Version implements extract.Extractor.
-func (*Extractor) Version() int { return 1 }
+//
+//	2: the database is read line by line with limits (packages, file
+//	   paths) and at most 20 errors listed per file.
+func (*Extractor) Version() int { return 2 }
 
 // Wants implements extract.Extractor: /lib/apk/db/installed, and
 // /usr/lib/apk/db/installed used by newer apk (usr-merged layouts).
@@ -77,15 +79,31 @@ type record struct {
 	dir  string // current F: directory
 }
 
+// Limits on one database. Real ones: hundreds of packages, tens of
+// thousands of files.
+const (
+	// maxPackages bounds the packages read from one database (as dpkg's:
+	// each package costs the scan about 7 KB at its peak).
+	maxPackages = 10_000
+	// maxFiles bounds the file paths (R: lines) kept from one database.
+	maxFiles = 500_000
+)
+
 // Parse reads an installed database. It returns every well-formed package
 // (without Locations, ID or FoundBy, which depend on where the file was
 // found) and an error listing the malformed records by line. Packages are in
 // file order.
+//
+// It reads line by line, so memory is bounded by what it returns; past
+// maxPackages packages or maxFiles file paths it stops, and the error says
+// so.
 func Parse(ctx context.Context, r io.Reader) ([]inventory.Package, error) {
 	var (
-		pkgs []inventory.Package
-		errs []error
-		cur  *record
+		pkgs  []inventory.Package
+		errs  extract.Errors
+		cur   *record
+		files int
+		stop  error
 	)
 	flush := func() {
 		if cur == nil {
@@ -94,11 +112,11 @@ func Parse(ctx context.Context, r io.Reader) ([]inventory.Package, error) {
 		p := cur.pkg
 		switch {
 		case p.Name == "" && p.Version == "":
-			errs = append(errs, fmt.Errorf("line %d: record without P: (name) and V: (version)", cur.line))
+			errs.Add(fmt.Errorf("line %d: record without P: (name) and V: (version)", cur.line))
 		case p.Name == "":
-			errs = append(errs, fmt.Errorf("line %d: record without P: (name), version %q", cur.line, p.Version))
+			errs.Add(fmt.Errorf("line %d: record without P: (name), version %q", cur.line, p.Version))
 		case p.Version == "":
-			errs = append(errs, fmt.Errorf("line %d: package %q without V: (version)", cur.line, p.Name))
+			errs.Add(fmt.Errorf("line %d: package %q without V: (version)", cur.line, p.Name))
 		default:
 			finish(&p)
 			pkgs = append(pkgs, p)
@@ -106,32 +124,45 @@ func Parse(ctx context.Context, r io.Reader) ([]inventory.Package, error) {
 		cur = nil
 	}
 
-	sr := extract.NewStanzaReader(ctx, r, maxLine)
-	for sr.Next() {
-		for _, l := range sr.Stanza() {
-			line := l.Text
-			if len(line) < 2 || line[1] != ':' {
-				errs = append(errs, fmt.Errorf("line %d: not a \"X:value\" field: %q", l.N, truncate(line)))
-				continue
+	lr := extract.NewLineReader(ctx, r, maxLine)
+	for stop == nil && lr.Next() {
+		l := lr.Line()
+		line := l.Text
+		if line == "" {
+			flush()
+			if len(pkgs) >= maxPackages {
+				stop = fmt.Errorf("line %d: stopped after %d packages, the limit for one file: the rest is not read", l.N, maxPackages)
 			}
-			key, val := line[0], line[2:]
-			if key == 'P' && cur != nil && cur.pkg.Name != "" {
-				// A second name in one record: the blank line between two
-				// records is missing. Keep both packages, but say so.
-				errs = append(errs, fmt.Errorf("line %d: P: %q starts a new record without a blank line", l.N, truncate(val)))
-				flush()
-			}
-			if cur == nil {
-				cur = &record{line: l.N}
-			}
-			cur.apply(key, val)
+			continue
 		}
-		flush()
+		if len(line) < 2 || line[1] != ':' {
+			errs.Add(fmt.Errorf("line %d: not a \"X:value\" field: %q", l.N, truncate(line)))
+			continue
+		}
+		key, val := line[0], line[2:]
+		if key == 'P' && cur != nil && cur.pkg.Name != "" {
+			// A second name in one record: the blank line between two
+			// records is missing. Keep both packages, but say so.
+			errs.Add(fmt.Errorf("line %d: P: %q starts a new record without a blank line", l.N, truncate(val)))
+			flush()
+		}
+		if cur == nil {
+			cur = &record{line: l.N}
+		}
+		if key == 'R' && val != "" {
+			if files == maxFiles {
+				stop = fmt.Errorf("line %d: stopped after %d file paths, the limit for one file: the rest is not read", l.N, maxFiles)
+				break
+			}
+			files++
+		}
+		cur.apply(key, val)
 	}
-	if err := sr.Err(); err != nil {
-		errs = append(errs, err)
+	flush() // the record read when reading stopped, as far as it was read
+	if stop == nil {
+		stop = lr.Err()
 	}
-	return pkgs, errors.Join(errs...)
+	return pkgs, errs.Join(stop)
 }
 
 func (r *record) apply(key byte, val string) {

@@ -9,7 +9,6 @@ package dpkg
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -44,7 +43,10 @@ func New() *Extractor { return &Extractor{} }
 func (*Extractor) Name() string { return Name }
 
 // Version implements extract.Extractor.
-func (*Extractor) Version() int { return 1 }
+//
+//	2: status files are read line by line with limits (packages, fields,
+//	   values, file-list paths) and at most 20 errors listed per file.
+func (*Extractor) Version() int { return 2 }
 
 // Wants implements extract.Extractor: /var/lib/dpkg/status, every file
 // directly in /var/lib/dpkg/status.d/ except *.md5sums (distroless), and
@@ -105,23 +107,96 @@ func (*Extractor) Extract(ctx context.Context, in *extract.Input) (inventory.Inv
 	return inv, nil
 }
 
-// field is one field of a stanza.
+// Limits on one status file. Real ones: a few thousand packages (a full
+// desktop 3,000, Kali's "everything" about 7,000), stanzas of 10–30 fields,
+// kept fields (Version, Source, Maintainer…) of one line.
+const (
+	// maxPackages bounds the packages read from one status file; past it
+	// the rest of the file is not read, and the error says so. Each package
+	// costs the whole scan about 7 KB at its peak (the layer cache entry and
+	// the report are encoded in memory), so 10,000 keep a scan under
+	// 150 MB.
+	maxPackages = 10_000
+	// maxFields bounds the fields of one stanza; a stanza with more is
+	// malformed.
+	maxFields = 1000
+	// maxValue bounds a kept field's value with its continuation lines.
+	maxValue = 64 << 10
+	// maxListFiles bounds the paths read from one info/*.list file (the
+	// largest Debian packages list some ten thousand).
+	maxListFiles = 100_000
+)
+
+// The fields toPackage reads, as indexes of stanza.fields. The values of
+// the others (Description, Depends, Conffiles…) are never held: their lines
+// are checked for form and dropped as they are read.
+const (
+	fPackage = iota
+	fStatus
+	fVersion
+	fArchitecture
+	fSource
+	fMaintainer
+	fMultiArch
+	nKept
+)
+
+// keptField returns the index of a kept field by its lower-case name.
+func keptField(name string) (int, bool) {
+	switch name {
+	case "package":
+		return fPackage, true
+	case "status":
+		return fStatus, true
+	case "version":
+		return fVersion, true
+	case "architecture":
+		return fArchitecture, true
+	case "source":
+		return fSource, true
+	case "maintainer":
+		return fMaintainer, true
+	case "multi-arch":
+		return fMultiArch, true
+	}
+	return 0, false
+}
+
+// field is one kept field of a stanza.
 type field struct {
-	value string // first line, trimmed; continuation lines joined with "\n"
+	set   bool
+	value strings.Builder // first line, trimmed; continuation lines joined with "\n"
 	line  int
+	long  bool // over maxValue: reported once, the rest dropped
 }
 
-// stanza is one paragraph of a control file.
+// stanza is one paragraph of a control file, read line by line. One is
+// reused for every stanza of a file.
 type stanza struct {
+	open   bool // a field line was read since the last blank line
 	line   int
-	fields map[string]*field // lower-case name → value
-	last   *field
-	errs   []error
+	fields [nKept]field
+	seen   map[string]int // lower-case name → line of its first occurrence
+	last   *field         // kept field continuation lines go to
+	inAny  bool           // continuation lines are allowed (after any field line)
+	bad    bool           // malformed beyond a package: no package is made
 }
 
-func (s *stanza) get(name string) string {
-	if f := s.fields[name]; f != nil {
-		return f.value
+// reset starts a stanza at line n.
+func (s *stanza) reset(n int) {
+	for i := range s.fields {
+		s.fields[i] = field{}
+	}
+	if s.seen == nil {
+		s.seen = map[string]int{}
+	}
+	clear(s.seen)
+	s.open, s.line, s.last, s.inAny, s.bad = true, n, nil, false, false
+}
+
+func (s *stanza) get(i int) string {
+	if f := &s.fields[i]; f.set {
+		return f.value.String()
 	}
 	return ""
 }
@@ -130,70 +205,110 @@ func (s *stanza) get(name string) string {
 // installed packages in file order, without Locations, ID or FoundBy. Stanzas
 // that are not installed are left out silently; malformed ones are left out
 // and reported in the error.
+//
+// It reads line by line and keeps only the fields it uses, so time and
+// memory are linear in the file and bounded by the packages it returns,
+// whatever the length of a Description; it stops after maxPackages
+// packages.
 func ParseStatus(ctx context.Context, r io.Reader) ([]inventory.Package, error) {
 	var (
 		pkgs []inventory.Package
-		errs []error
-		cur  *stanza
+		errs extract.Errors
+		cur  stanza
 	)
 	flush := func() {
-		if cur == nil {
+		if !cur.open {
 			return
 		}
-		p, ok, err := toPackage(cur)
-		errs = append(errs, cur.errs...)
-		if err != nil {
-			errs = append(errs, err)
-		}
-		if ok {
-			pkgs = append(pkgs, p)
-		}
-		cur = nil
-	}
-
-	sr := extract.NewStanzaReader(ctx, r, maxLine)
-	sr.Separator = isBlank
-	for sr.Next() {
-		for _, l := range sr.Stanza() {
-			line, lineNo := l.Text, l.N
-			switch {
-			case line[0] == '#':
-				// deb822 comment; dpkg does not write them but tolerates them.
-			case line[0] == ' ' || line[0] == '\t':
-				if cur == nil || cur.last == nil {
-					errs = append(errs, fmt.Errorf("line %d: continuation line outside a field", lineNo))
-					break
-				}
-				cur.last.value += "\n" + strings.TrimSpace(line)
-			default:
-				if cur == nil {
-					cur = &stanza{line: lineNo, fields: map[string]*field{}}
-				}
-				name, value, ok := strings.Cut(line, ":")
-				name = strings.TrimSpace(name)
-				if !ok || name == "" || strings.ContainsAny(name, " \t") {
-					cur.errs = append(cur.errs, fmt.Errorf("line %d: not a \"Field: value\" line: %q", lineNo, truncate(line)))
-					cur.last = nil
-					break
-				}
-				key := strings.ToLower(name)
-				if prev := cur.fields[key]; prev != nil {
-					// dpkg refuses duplicate fields; keep the first value.
-					cur.errs = append(cur.errs, fmt.Errorf("line %d: duplicate field %q (first on line %d)", lineNo, name, prev.line))
-					cur.last = &field{} // swallow its continuation lines
-					break
-				}
-				f := &field{value: strings.TrimSpace(value), line: lineNo}
-				cur.fields[key] = f
-				cur.last = f
+		if !cur.bad {
+			p, ok, err := toPackage(&cur)
+			errs.Add(err)
+			if ok {
+				pkgs = append(pkgs, p)
 			}
 		}
+		cur.open = false
+	}
+
+	lr := extract.NewLineReader(ctx, r, maxLine)
+	var stop error
+	for lr.Next() {
+		l := lr.Line()
+		line, lineNo := l.Text, l.N
+		if isBlank(line) {
+			flush()
+			if len(pkgs) >= maxPackages {
+				stop = fmt.Errorf("line %d: stopped after %d packages, the limit for one file: the rest is not read", lineNo, maxPackages)
+				break
+			}
+			continue
+		}
+		switch {
+		case line[0] == '#':
+			// deb822 comment; dpkg does not write them but tolerates them.
+		case line[0] == ' ' || line[0] == '\t':
+			if !cur.open || !cur.inAny {
+				errs.Add(fmt.Errorf("line %d: continuation line outside a field", lineNo))
+				break
+			}
+			if f := cur.last; f != nil && !f.long {
+				v := strings.TrimSpace(line)
+				if f.value.Len()+1+len(v) > maxValue {
+					f.long = true
+					cur.bad = true
+					errs.Add(fmt.Errorf("line %d: field value longer than %d bytes (field on line %d)", lineNo, maxValue, f.line))
+					break
+				}
+				f.value.WriteByte('\n')
+				f.value.WriteString(v)
+			}
+		default:
+			if !cur.open {
+				cur.reset(lineNo)
+			}
+			cur.last, cur.inAny = nil, false
+			name, value, ok := strings.Cut(line, ":")
+			name = strings.TrimSpace(name)
+			if !ok || name == "" || strings.ContainsAny(name, " \t") {
+				errs.Add(fmt.Errorf("line %d: not a \"Field: value\" line: %q", lineNo, truncate(line)))
+				break
+			}
+			cur.inAny = true // a continuation of this field is no error, kept or not
+			key := strings.ToLower(name)
+			if first, dup := cur.seen[key]; dup {
+				// dpkg refuses duplicate fields; keep the first value.
+				errs.Add(fmt.Errorf("line %d: duplicate field %q (first on line %d)", lineNo, name, first))
+				break
+			}
+			if len(cur.seen) == maxFields {
+				if !cur.bad {
+					errs.Add(fmt.Errorf("line %d: more than %d fields in the stanza of line %d", lineNo, maxFields, cur.line))
+				}
+				cur.bad = true
+				break
+			}
+			cur.seen[key] = lineNo
+			i, isKept := keptField(key)
+			if !isKept {
+				break
+			}
+			f := &cur.fields[i]
+			f.set, f.line = true, lineNo
+			v := strings.TrimSpace(value)
+			if len(v) > maxValue {
+				f.long, cur.bad = true, true
+				errs.Add(fmt.Errorf("line %d: field value longer than %d bytes", lineNo, maxValue))
+			} else {
+				f.value.WriteString(v)
+			}
+			cur.last = f
+		}
+	}
+	if stop == nil {
 		flush()
+		stop = lr.Err()
 	}
-	if err := sr.Err(); err != nil {
-		errs = append(errs, err)
-	}
-	return pkgs, errors.Join(errs...)
+	return pkgs, errs.Join(stop)
 }
 
 // isBlank reports whether a line separates stanzas: deb822 counts a line of
@@ -208,22 +323,22 @@ var installedStates = map[string]bool{"installed": true, "triggers-awaited": tru
 // toPackage converts a stanza. ok is false for stanzas that are not
 // installed packages; err is set for malformed ones.
 func toPackage(s *stanza) (p inventory.Package, ok bool, err error) {
-	name := s.get("package")
+	name := s.get(fPackage)
 	if name == "" {
 		return p, false, fmt.Errorf("line %d: stanza without Package field", s.line)
 	}
 	// status.d files (distroless) have no Status field: everything there is
 	// installed.
-	if st := s.fields["status"]; st != nil {
-		words := strings.Fields(st.value)
+	if st := &s.fields[fStatus]; st.set {
+		words := strings.Fields(st.value.String())
 		if len(words) != 3 {
-			return p, false, fmt.Errorf("line %d: package %q: malformed Status %q", st.line, name, truncate(st.value))
+			return p, false, fmt.Errorf("line %d: package %q: malformed Status %q", st.line, name, truncate(st.value.String()))
 		}
 		if !installedStates[words[2]] {
 			return p, false, nil
 		}
 	}
-	version := s.get("version")
+	version := s.get(fVersion)
 	if version == "" || strings.ContainsAny(version, " \t\n") {
 		return p, false, fmt.Errorf("line %d: package %q: missing or malformed Version %q", s.line, name, truncate(version))
 	}
@@ -231,7 +346,7 @@ func toPackage(s *stanza) (p inventory.Package, ok bool, err error) {
 		Name:      name,
 		Version:   version,
 		Ecosystem: inventory.EcoDpkg,
-		Arch:      s.get("architecture"),
+		Arch:      s.get(fArchitecture),
 	}
 	// Source is "name" or "name (version)" when the source version differs
 	// (binNMUs, e.g. bash 5.2.15-2+b13 from source bash 5.2.15-2).
@@ -239,7 +354,7 @@ func toPackage(s *stanza) (p inventory.Package, ok bool, err error) {
 	// name and version, so that matching against Debian's advisories (keyed
 	// by source package) needs no fallback logic.
 	p.SourceName, p.SourceVersion = name, version
-	if src := s.get("source"); src != "" {
+	if src := s.get(fSource); src != "" {
 		sname, sver, hasVer := strings.Cut(src, "(")
 		p.SourceName = strings.TrimSpace(sname)
 		if hasVer {
@@ -249,14 +364,14 @@ func toPackage(s *stanza) (p inventory.Package, ok bool, err error) {
 			}
 		}
 		if p.SourceName == "" || strings.ContainsAny(p.SourceName, " \t\n") {
-			return inventory.Package{}, false, fmt.Errorf("line %d: package %q: malformed Source %q", s.fields["source"].line, name, truncate(src))
+			return inventory.Package{}, false, fmt.Errorf("line %d: package %q: malformed Source %q", s.fields[fSource].line, name, truncate(src))
 		}
 	}
 	md := map[string]string{}
-	if v := s.get("maintainer"); v != "" {
+	if v := s.get(fMaintainer); v != "" {
 		md["maintainer"] = v
 	}
-	if v := s.get("multi-arch"); v != "" {
+	if v := s.get(fMultiArch); v != "" {
 		md["multi_arch"] = v
 	}
 	if len(md) > 0 {
@@ -278,24 +393,30 @@ func parseFileList(ctx context.Context, file string, r io.Reader) (inventory.Pac
 		Arch:      arch,
 		Metadata:  map[string]string{"kind": "filelist"},
 	}
-	var errs []error
+	var errs extract.Errors
+	var stop error
 	lr := extract.NewLineReader(ctx, r, maxLine)
 	for lr.Next() {
 		l := lr.Line()
 		switch {
 		case l.Text == "" || l.Text == "/.":
 		case l.Text[0] != '/':
-			errs = append(errs, fmt.Errorf("line %d: not an absolute path: %q", l.N, truncate(l.Text)))
+			errs.Add(fmt.Errorf("line %d: not an absolute path: %q", l.N, truncate(l.Text)))
+		case len(p.Files) == maxListFiles:
+			stop = fmt.Errorf("line %d: stopped after %d paths, the limit for one file list: the rest is not read", l.N, maxListFiles)
 		default:
 			p.Files = append(p.Files, path.Clean(l.Text))
 		}
+		if stop != nil {
+			break
+		}
 	}
-	if err := lr.Err(); err != nil {
-		errs = append(errs, err)
+	if stop == nil {
+		stop = lr.Err()
 	}
 	slices.Sort(p.Files)
 	p.Files = slices.Compact(p.Files)
-	return p, errors.Join(errs...)
+	return p, errs.Join(stop)
 }
 
 func truncate(s string) string {

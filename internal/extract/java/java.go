@@ -20,9 +20,15 @@
 // Locations[0].Path (the only path that exists in the image and in a layer)
 // and get Metadata "nested_path" = "/app/app.ear!/web.war!/WEB-INF/lib/x.jar".
 //
-// Hostile archives are bounded: nesting depth, bytes decompressed in total and
-// per entry, and entries per archive and in total. Hitting a bound gives an
-// error containing "zip bomb guard" together with the packages found so far.
+// Hostile archives are bounded: nesting depth, bytes decompressed per entry,
+// per outer file and — through the scan's extract.Budget — in the whole scan,
+// entries per archive, open at once and in total, the nested archives held
+// in memory at once, and the temp space of those that are not. Hitting a
+// bound gives an error containing "zip bomb guard" together with the
+// packages found so far.
+//
+// Nested archives stored uncompressed (as Spring Boot requires, and as most
+// fat jars do) are read in place, as a section of the outer one: no copy.
 package java
 
 import (
@@ -46,8 +52,12 @@ import (
 )
 
 const (
-	extractorName    = "lang/java"
-	extractorVersion = 1
+	extractorName = "lang/java"
+	// extractorVersion 2: the scan-wide budgets (inflated bytes, temp
+	// space), nested archives held in memory and entries open at once
+	// bounded along the nesting, stored nested archives read in place, at
+	// most 20 errors listed per archive.
+	extractorVersion = 2
 
 	// MaxFileSize is the largest archive Wants accepts.
 	MaxFileSize = 1 << 30
@@ -64,8 +74,10 @@ type Limits struct {
 	// MaxEntries bounds the entries of one archive (checked before its
 	// central directory is loaded) and, times 10, of all archives together.
 	MaxEntries int
-	// MaxInMemory is the largest nested archive held in memory; larger ones
-	// go to a temp file.
+	// MaxInMemory bounds the bytes of the deflated nested archives inflated
+	// into memory and held at once (an archive and the ones it is nested
+	// in); one that would go over goes to a temp file, which takes its
+	// space from the scan's budget.
 	MaxInMemory int64
 	// MaxMetaFile is the largest pom.properties or MANIFEST.MF read.
 	MaxMetaFile int64
@@ -116,7 +128,9 @@ func isArchiveName(name string) bool {
 	return false
 }
 
-// Extract implements extract.Extractor.
+// Extract implements extract.Extractor. Bytes it decompresses come from
+// in.Budget too, and nested archives too large for memory take temp space
+// from it.
 func (e *Extractor) Extract(ctx context.Context, in *extract.Input) (inventory.Inventory, error) {
 	w := &walker{ctx: ctx, in: in, limits: e.limits, budget: e.limits.MaxTotalBytes}
 	err := w.archive(in.File, in.File.Size(), in.Path, 0)
@@ -131,8 +145,8 @@ func (e *Extractor) Extract(ctx context.Context, in *extract.Input) (inventory.I
 		// The outer file itself is unreadable.
 		return inv, fmt.Errorf("reading Java archive %q: %w", in.Path, err)
 	}
-	if len(w.errs) > 0 {
-		return inv, fmt.Errorf("reading Java archive %q: %w", in.Path, errors.Join(w.errs...))
+	if w.errs.Len() > 0 {
+		return inv, fmt.Errorf("reading Java archive %q: %w", in.Path, w.errs.Join(nil))
 	}
 	return inv, nil
 }
@@ -144,15 +158,17 @@ type walker struct {
 	ctx     context.Context
 	in      *extract.Input
 	limits  Limits
-	budget  int64 // bytes still allowed to be decompressed
+	budget  int64 // bytes still allowed to be decompressed from this file
 	entries int   // entries seen in all archives
+	open    int   // entries of the archives open now (this one and its parents)
+	inMem   int64 // bytes of nested archives held in memory now
 	stopped bool  // a global limit was hit: read nothing more
 	pkgs    []inventory.Package
-	errs    []error
+	errs    extract.Errors
 }
 
 func (w *walker) guard(format string, args ...any) {
-	w.errs = append(w.errs, fmt.Errorf("%w: "+format, append([]any{errGuard}, args...)...))
+	w.errs.Add(fmt.Errorf("%w: "+format, append([]any{errGuard}, args...)...))
 }
 
 // archive reads one (possibly nested) archive. display is the path shown
@@ -163,14 +179,30 @@ func (w *walker) archive(r io.ReaderAt, size int64, display string, depth int) e
 	if err := w.ctx.Err(); err != nil {
 		return err
 	}
-	if n, ok := entryCount(r, size); ok && n > uint64(w.limits.MaxEntries) {
+	// Reading the end of the archive (up to 64 KiB) counts as decompressed
+	// bytes: many archives overlapping in a stored one cost that each.
+	tail := min(size, eocdSearch)
+	if tail > w.budget {
+		w.guard("more than %d bytes decompressed from %q; stopped at %q", w.limits.MaxTotalBytes, w.in.Path, display)
+		w.stopped = true
+		return nil
+	}
+	w.budget -= tail
+	n, ok := entryCount(r, size)
+	if ok && n > uint64(w.limits.MaxEntries) {
 		w.guard("%q has %d entries (limit %d); skipped", display, n, w.limits.MaxEntries)
+		return nil
+	}
+	if ok && uint64(w.open)+n > uint64(w.limits.MaxEntries) {
+		w.guard("%q has %d entries, the archives it is nested in %d (limit %d open at once); skipped", display, n, w.open, w.limits.MaxEntries)
 		return nil
 	}
 	zr, err := zip.NewReader(r, size)
 	if err != nil {
 		return fmt.Errorf("opening zip: %w", err)
 	}
+	w.open += len(zr.File)
+	defer func() { w.open -= len(zr.File) }()
 	w.entries += len(zr.File)
 	if w.entries > 10*w.limits.MaxEntries {
 		w.guard("more than %d entries in nested archives at %q; stopped", 10*w.limits.MaxEntries, display)
@@ -233,40 +265,61 @@ func (w *walker) archive(r io.ReaderAt, size int64, display string, depth int) e
 			w.guard("%q is nested deeper than %d archives; skipped", child, w.limits.MaxDepth)
 			continue
 		}
-		if err := w.nested(f, child, depth+1); err != nil {
+		if err := w.nested(r, size, f, child, depth+1); err != nil {
 			if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 				return err
 			}
 			if errors.Is(err, errSkipped) {
 				continue // the guard error is already recorded
 			}
-			w.errs = append(w.errs, fmt.Errorf("nested archive %q: %w", child, err))
+			w.errs.Add(fmt.Errorf("nested archive %q: %w", child, err))
 		}
 	}
 	return nil
 }
 
-// nested opens a nested archive from memory or a temp file and walks it.
-func (w *walker) nested(f *zip.File, display string, depth int) error {
+// nested walks a nested archive f of the archive r (of size bytes): in
+// place when it is stored, else inflated into memory or a temp file.
+func (w *walker) nested(r io.ReaderAt, size int64, f *zip.File, display string, depth int) error {
+	if f.Method == zip.Store && f.CompressedSize64 == f.UncompressedSize64 {
+		off, err := f.DataOffset()
+		if err != nil {
+			return err
+		}
+		n := int64(f.UncompressedSize64)
+		if off < 0 || n < 0 || off > size || n > size-off {
+			return fmt.Errorf("stored entry of %d bytes at offset %d is outside the %d-byte archive", n, off, size)
+		}
+		return w.archive(io.NewSectionReader(r, off, n), n, display, depth)
+	}
 	if err := w.checkEntry(f, display); err != nil {
 		return err
 	}
-	size := int64(f.UncompressedSize64)
+	n := int64(f.UncompressedSize64)
+	read := int64(0)
+	defer func() { w.spent(n, read) }()
 	rc, err := f.Open()
 	if err != nil {
 		return err
 	}
 	defer rc.Close()
-	src := io.LimitReader(rc, size)
-	if size <= w.limits.MaxInMemory {
-		b, err := io.ReadAll(src)
-		w.budget -= int64(len(b))
+	src := io.LimitReader(rc, n)
+	if w.inMem+n <= w.limits.MaxInMemory {
+		buf := bytes.NewBuffer(make([]byte, 0, n))
+		read, err = buf.ReadFrom(src)
 		if err != nil {
 			return err
 		}
-		return w.archive(bytes.NewReader(b), int64(len(b)), display, depth)
+		w.inMem += n
+		defer func() { w.inMem -= n }()
+		return w.archive(bytes.NewReader(buf.Bytes()), read, display, depth)
 	}
-	tmp, err := os.CreateTemp("", "drydock-java-*")
+	if !w.in.Budget.TryReserveSpill(n) {
+		w.guard("%q needs %d bytes of temp space; the scan's %d are in use; skipped", display, n, w.in.Budget.SpillLimit())
+		return errSkipped
+	}
+	defer w.in.Budget.ReleaseSpill(n)
+	tmp, err := os.CreateTemp(w.in.Budget.TempDir(), "drydock-java-*")
 	if err != nil {
 		return err
 	}
@@ -274,15 +327,16 @@ func (w *walker) nested(f *zip.File, display string, depth int) error {
 		tmp.Close()
 		os.Remove(tmp.Name())
 	}()
-	n, err := io.Copy(tmp, src)
-	w.budget -= n
+	read, err = io.Copy(tmp, src)
 	if err != nil {
 		return err
 	}
-	return w.archive(tmp, n, display, depth)
+	return w.archive(tmp, read, display, depth)
 }
 
-// checkEntry applies the per-entry and total size limits before reading.
+// checkEntry applies the per-entry, per-file and per-scan size limits
+// before an entry is read, taking its declared size from the file's and the
+// scan's budgets (spent gives back what was not read).
 func (w *walker) checkEntry(f *zip.File, display string) error {
 	size := f.UncompressedSize64
 	if size > uint64(w.limits.MaxEntryBytes) {
@@ -294,7 +348,22 @@ func (w *walker) checkEntry(f *zip.File, display string) error {
 		w.stopped = true
 		return errSkipped
 	}
+	if !w.in.Budget.TakeInflate(int64(size)) {
+		w.guard("the scan's budget of %d decompressed bytes is spent; stopped at %q", w.in.Budget.InflateLimit(), display)
+		w.stopped = true
+		return errSkipped
+	}
+	w.budget -= int64(size)
 	return nil
+}
+
+// spent settles an entry that checkEntry allowed taken bytes for and read
+// bytes were read from: the difference goes back to both budgets.
+func (w *walker) spent(taken, read int64) {
+	if back := taken - read; back > 0 {
+		w.budget += back
+		w.in.Budget.ReturnInflate(back)
+	}
 }
 
 // errSkipped is returned by checkEntry after it recorded a guard error.
@@ -304,7 +373,7 @@ var errSkipped = errors.New("skipped")
 // was already recorded for it.
 func (w *walker) metaErr(err error) {
 	if !errors.Is(err, errSkipped) {
-		w.errs = append(w.errs, err)
+		w.errs.Add(err)
 	}
 }
 
@@ -317,26 +386,34 @@ func (w *walker) readMeta(f *zip.File, display string) ([]byte, error) {
 	if err := w.checkEntry(f, entry); err != nil {
 		return nil, err
 	}
+	n := int64(f.UncompressedSize64)
 	rc, err := f.Open()
 	if err != nil {
+		w.spent(n, 0)
 		return nil, fmt.Errorf("reading %q: %w", entry, err)
 	}
 	defer rc.Close()
-	b, err := io.ReadAll(io.LimitReader(rc, int64(f.UncompressedSize64)))
-	w.budget -= int64(len(b))
+	buf := bytes.NewBuffer(make([]byte, 0, n))
+	read, err := buf.ReadFrom(io.LimitReader(rc, n))
+	w.spent(n, read)
+	b := buf.Bytes()
 	if err != nil {
 		return nil, fmt.Errorf("reading %q: %w", entry, err)
 	}
 	return b, nil
 }
 
+// eocdSearch is how much of an archive's end entryCount reads: the end
+// record and the longest comment.
+const eocdSearch = 22 + 65535
+
 // entryCount reads the number of entries from the zip end-of-central-directory
 // record (zip64 aware) so that huge directories are refused before
 // archive/zip allocates them. ok is false when no record is found; then
 // zip.NewReader reports the error.
 func entryCount(r io.ReaderAt, size int64) (n uint64, ok bool) {
-	const eocdLen, maxComment = 22, 65535
-	tail := int64(eocdLen + maxComment)
+	const eocdLen = 22
+	tail := int64(eocdSearch)
 	if tail > size {
 		tail = size
 	}
@@ -547,51 +624,102 @@ func bundleSymbolicName(m map[string]string) string {
 
 // parseManifest reads the main section of a JAR manifest: "Name: value"
 // lines, continuation lines starting with one space, ending at the first
-// blank line. Keys are lower-cased.
+// blank line. Keys are lower-cased. Continuation lines are appended to a
+// builder, so the time is linear in the manifest however many there are.
 func parseManifest(b []byte) map[string]string {
 	m := map[string]string{}
-	var key string
-	for _, line := range strings.Split(strings.ReplaceAll(string(b), "\r\n", "\n"), "\n") {
-		line = strings.TrimSuffix(line, "\r")
-		if line == "" {
+	var (
+		key string // the attribute being read, "" after a line without ":"
+		val strings.Builder
+	)
+	flush := func() {
+		if key != "" {
+			m[key] = val.String()
+		}
+		key = ""
+		val.Reset()
+	}
+	cr := []byte("\r")
+	for len(b) > 0 {
+		line := b
+		if i := bytes.IndexByte(b, '\n'); i >= 0 {
+			// "\r\n" ends a line too.
+			line, b = bytes.TrimSuffix(b[:i], cr), b[i+1:]
+		} else {
+			b = nil
+		}
+		line = bytes.TrimSuffix(line, cr) // and a "\r" before the end is dropped
+
+		if len(line) == 0 {
 			break
 		}
 		if line[0] == ' ' {
 			if key != "" {
-				m[key] += line[1:]
+				val.Write(line[1:])
 			}
 			continue
 		}
-		k, v, ok := strings.Cut(line, ":")
+		flush()
+		k, v, ok := bytes.Cut(line, []byte(":"))
 		if !ok {
-			key = ""
 			continue
 		}
-		key = strings.ToLower(strings.TrimSpace(k))
-		m[key] = strings.TrimPrefix(v, " ")
+		key = strings.ToLower(strings.TrimSpace(string(k)))
+		val.Write(bytes.TrimPrefix(v, []byte(" ")))
 	}
+	flush()
 	return m
 }
 
 // parseProperties reads a Java .properties file (the subset Maven writes:
 // key=value or key:value or "key value", comments with # or !, backslash
-// continuation lines and escapes).
+// continuation lines and escapes). Continuation lines are appended to one
+// buffer, so the time is linear in the file however many there are.
 func parseProperties(b []byte) map[string]string {
 	props := map[string]string{}
-	lines := strings.Split(strings.ReplaceAll(string(b), "\r\n", "\n"), "\n")
-	for i := 0; i < len(lines); i++ {
-		line := strings.TrimLeft(lines[i], " \t\f")
+	rest := strings.ReplaceAll(string(b), "\r\n", "\n")
+	more := true
+	next := func() string {
+		line, r, ok := strings.Cut(rest, "\n")
+		rest, more = r, ok
+		return line
+	}
+	var joined []byte
+	for more {
+		line := strings.TrimLeft(next(), " \t\f")
 		if line == "" || line[0] == '#' || line[0] == '!' {
 			continue
 		}
-		for endsWithOddBackslashes(line) && i+1 < len(lines) {
-			i++
-			line = line[:len(line)-1] + strings.TrimLeft(lines[i], " \t\f")
+		if endsWithOddBackslashes(line) && more {
+			// run counts the backslashes that end joined: a line
+			// continues while it is odd.
+			joined = append(joined[:0], line...)
+			run := trailingBackslashes(line)
+			for run%2 == 1 && more {
+				joined, run = joined[:len(joined)-1], run-1
+				cont := strings.TrimLeft(next(), " \t\f")
+				joined = append(joined, cont...)
+				if n := trailingBackslashes(cont); n == len(cont) {
+					run += n
+				} else {
+					run = n
+				}
+			}
+			line = string(joined)
 		}
 		key, val := splitProperty(line)
 		props[unescapeProperty(key)] = unescapeProperty(val)
 	}
 	return props
+}
+
+// trailingBackslashes counts the backslashes that end s.
+func trailingBackslashes(s string) int {
+	n := 0
+	for i := len(s) - 1; i >= 0 && s[i] == '\\'; i-- {
+		n++
+	}
+	return n
 }
 
 func endsWithOddBackslashes(s string) bool {
