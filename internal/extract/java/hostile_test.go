@@ -3,6 +3,7 @@ package java
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"runtime"
@@ -105,6 +106,9 @@ func TestScanInflateBudget(t *testing.T) {
 		}
 		if err != nil && strings.Contains(err.Error(), "zip bomb guard: the scan's budget of 10485760 decompressed bytes is spent") {
 			extracttest.CheckFileError(t, err, in.Path)
+			if !errors.Is(err, extract.ErrBudget) {
+				t.Errorf("%v does not wrap extract.ErrBudget", err)
+			}
 			guarded = append(guarded, in.Path)
 		}
 	}

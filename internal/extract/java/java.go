@@ -171,6 +171,13 @@ func (w *walker) guard(format string, args ...any) {
 	w.errs.Add(fmt.Errorf("%w: "+format, append([]any{errGuard}, args...)...))
 }
 
+// scanGuard is guard for a limit of the scan's budget: the error wraps
+// extract.ErrBudget too, since what was cut depends on the other files of
+// the scan, not on this one alone (a layer cache may want to know).
+func (w *walker) scanGuard(format string, args ...any) {
+	w.errs.Add(fmt.Errorf("%w: "+format+" (%w)", append(append([]any{errGuard}, args...), extract.ErrBudget)...))
+}
+
 // archive reads one (possibly nested) archive. display is the path shown
 // to users: in.Path for the outer file, "outer!/entry" for nested ones. The
 // returned error is only for an archive that cannot be opened at all; other
@@ -315,7 +322,7 @@ func (w *walker) nested(r io.ReaderAt, size int64, f *zip.File, display string, 
 		return w.archive(bytes.NewReader(buf.Bytes()), read, display, depth)
 	}
 	if !w.in.Budget.TryReserveSpill(n) {
-		w.guard("%q needs %d bytes of temp space; the scan's %d are in use; skipped", display, n, w.in.Budget.SpillLimit())
+		w.scanGuard("%q needs %d bytes of temp space; the scan's %d are in use; skipped", display, n, w.in.Budget.SpillLimit())
 		return errSkipped
 	}
 	defer w.in.Budget.ReleaseSpill(n)
@@ -349,7 +356,7 @@ func (w *walker) checkEntry(f *zip.File, display string) error {
 		return errSkipped
 	}
 	if !w.in.Budget.TakeInflate(int64(size)) {
-		w.guard("the scan's budget of %d decompressed bytes is spent; stopped at %q", w.in.Budget.InflateLimit(), display)
+		w.scanGuard("the scan's budget of %d decompressed bytes is spent; stopped at %q", w.in.Budget.InflateLimit(), display)
 		w.stopped = true
 		return errSkipped
 	}
