@@ -63,6 +63,10 @@ type Config struct {
 	// and the merged inventory (its filesystem facts).
 	Misconfig func(inventory.Image, *inventory.Inventory) []finding.Misconfig
 
+	// Budget bounds the temp space and the archive inflation of the whole
+	// scan (zero fields: the defaults of extract.BudgetLimits).
+	Budget extract.BudgetLimits
+
 	// Enrichers run, in order, after matching (only when DB is set); nil:
 	// DefaultEnrichers(DB). An empty, non-nil list runs none.
 	Enrichers []enrich.Enricher
@@ -238,7 +242,11 @@ func Layers(ctx context.Context, img *source.Image, exts []extract.Extractor, cf
 		par = runtime.NumCPU()
 	}
 	key := ExtractorKey(exts)
-	budget := extract.NewBudget(extract.BudgetLimits{TempDir: cfg.TempDir}) // shared by every layer of the scan
+	limits := cfg.Budget
+	if limits.TempDir == "" {
+		limits.TempDir = cfg.TempDir
+	}
+	budget := extract.NewBudget(limits) // shared by every layer of the scan
 	results := make([]inventory.LayerResult, len(img.Layers))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(par)
@@ -258,13 +266,15 @@ func Layers(ctx context.Context, img *source.Image, exts []extract.Extractor, cf
 				}
 			}
 			start := time.Now()
-			r, err := walkLayer(gctx, l, len(img.Layers), exts, cfg, budget)
+			r, cut, err := walkLayer(gctx, l, len(img.Layers), exts, cfg, budget)
 			if err != nil {
 				return err
 			}
 			log.Debug("layer walked", "layer", l.Index, "diff_id", l.DiffID, "files", len(r.Files), "took", time.Since(start))
 			results[i] = *r
-			if ck != "" {
+			// A layer the scan-wide budget cut depends on what the other
+			// layers used: it is not the layer's result, and is not cached.
+			if ck != "" && !cut {
 				if err := cfg.Cache.Put(gctx, ck, r); err != nil {
 					log.Warn("could not store layer in cache", "layer", l.DiffID, "err", err)
 				}
@@ -366,10 +376,12 @@ func layerName(l *source.Layer) string {
 	return fmt.Sprint(l.Index)
 }
 
-func walkLayer(ctx context.Context, l *source.Layer, total int, exts []extract.Extractor, cfg Config, budget *extract.Budget) (*inventory.LayerResult, error) {
+// walkLayer reads one layer and runs the extractors on the files they want.
+// cut reports that an extractor stopped on the scan-wide budget.
+func walkLayer(ctx context.Context, l *source.Layer, total int, exts []extract.Extractor, cfg Config, budget *extract.Budget) (res *inventory.LayerResult, cut bool, err error) {
 	rc, err := l.Open(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("opening layer %s: %w", layerName(l), err)
+		return nil, false, fmt.Errorf("opening layer %s: %w", layerName(l), err)
 	}
 	defer rc.Close()
 	var r io.Reader = rc
@@ -382,7 +394,7 @@ func walkLayer(ctx context.Context, l *source.Layer, total int, exts []extract.E
 			cfg.Progress(Progress{Layer: l.Index, Layers: total, Bytes: pr.n, Size: l.Size, Done: true})
 		}()
 	}
-	res := &inventory.LayerResult{Layer: l.Layer}
+	res = &inventory.LayerResult{Layer: l.Layer}
 	fn := func(ctx context.Context, path string, mode fs.FileMode, f extract.File) error {
 		in := &extract.Input{Path: path, Mode: mode, File: f, Layer: l.Layer, Budget: budget}
 		for _, e := range exts {
@@ -397,6 +409,7 @@ func walkLayer(ctx context.Context, l *source.Layer, total int, exts []extract.E
 				if ctx.Err() != nil {
 					return ctx.Err()
 				}
+				cut = cut || errors.Is(err, extract.ErrBudget)
 				inv.Notes = append(inv.Notes, inventory.Note{Level: "warning", Path: path, Layer: l.DiffID,
 					Message: fmt.Sprintf("%s: %v", e.Name(), err)})
 			}
@@ -415,7 +428,7 @@ func walkLayer(ctx context.Context, l *source.Layer, total int, exts []extract.E
 	// error, and only verified layers reach the cache (keyed by diff_id).
 	wr, err := walk.Layer(ctx, r, lw, fn, walk.Options{TempDir: cfg.TempDir, LinkCache: layerLinkCache, DiffID: l.DiffID, Budget: budget})
 	if err != nil {
-		return nil, fmt.Errorf("reading layer %s: %w", layerName(l), err)
+		return nil, false, fmt.Errorf("reading layer %s: %w", layerName(l), err)
 	}
 	res.Whiteouts = wr.Whiteouts
 	res.OpaqueDirs = wr.OpaqueDirs
@@ -425,7 +438,7 @@ func walkLayer(ctx context.Context, l *source.Layer, total int, exts []extract.E
 	for _, s := range wr.Skipped {
 		res.Notes = append(res.Notes, inventory.Note{Level: "warning", Path: s.Path, Layer: l.DiffID, Message: "not read: " + s.Reason})
 	}
-	return res, nil
+	return res, cut, nil
 }
 
 // redactImage masks secrets in every string of the image facts the result
