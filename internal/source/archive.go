@@ -223,6 +223,13 @@ func checkConfigName(img v1.Image, name string) error {
 	if !ok {
 		return nil
 	}
+	m, err := img.Manifest()
+	if err != nil {
+		return fmt.Errorf("reading manifest: %w", err)
+	}
+	if m.Config.Size > MaxConfigSize {
+		return fmt.Errorf("image config %q is %d bytes, more than the %d drydock reads", name, m.Config.Size, MaxConfigSize)
+	}
 	raw, err := img.RawConfigFile()
 	if err != nil {
 		return fmt.Errorf("reading config %q: %w", name, err)
@@ -331,6 +338,9 @@ func dockerArchiveOpener(l v1.Layer, size int64) func(context.Context) (io.ReadC
 // here lists the layers as uncompressed blobs whose digests are their
 // DiffIDs, as Docker does in its own OCI export.
 func uncompressedDockerArchive(img v1.Image, desc tarball.Descriptor, entries map[string]tarEntry) (*Image, error) {
+	if e, ok := entries[cleanTarName(desc.Config)]; ok && e.size > MaxConfigSize {
+		return nil, fmt.Errorf("image config %q is %d bytes, more than the %d drydock reads", desc.Config, e.size, MaxConfigSize)
+	}
 	cfg, err := img.ConfigFile()
 	if err != nil {
 		return nil, fmt.Errorf("reading image config: %w", err)

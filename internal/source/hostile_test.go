@@ -22,8 +22,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/drydock-scan/drydock/internal/testimage"
 	"github.com/google/go-cmp/cmp"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	"github.com/klauspost/compress/gzip"
 )
@@ -674,5 +676,45 @@ func TestOCIArchiveLargeLayerCancel(t *testing.T) {
 				t.Errorf("left in TempDir: %v", names)
 			}
 		})
+	}
+}
+
+// TestConfigSizeBounded: an image config over MaxConfigSize (one of 50 MB
+// cost 570 MB of memory to scan) is refused, naming its size, from every
+// source kind that carries a config.
+func TestConfigSizeBounded(t *testing.T) {
+	img, err := testimage.Build(testimage.Config{}, testimage.Layer{Files: map[string][]byte{"etc/motd": []byte("hi\n")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cf, err := img.ConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cf = cf.DeepCopy()
+	cf.Config.Labels = map[string]string{"huge": strings.Repeat("x", MaxConfigSize)}
+	big, err := mutate.ConfigFile(img, cf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	layout := filepath.Join(dir, "layout")
+	if err := testimage.WriteOCILayout(layout, "big", big); err != nil {
+		t.Fatal(err)
+	}
+	archive := filepath.Join(dir, "big.tar")
+	if err := testimage.WriteDockerArchive(archive, "big:1", big); err != nil {
+		t.Fatal(err)
+	}
+	for _, ref := range []string{"oci:" + layout, "docker-archive:" + archive} {
+		img, err := Open(t.Context(), ref, Options{TempDir: t.TempDir()})
+		if err == nil {
+			img.Close()
+			t.Errorf("%s: opened a config over %d bytes", ref, MaxConfigSize)
+			continue
+		}
+		if !strings.Contains(err.Error(), "more than the 8388608 drydock reads") {
+			t.Errorf("%s: %v", ref, err)
+		}
 	}
 }

@@ -19,16 +19,24 @@ import (
 	"github.com/drydock-scan/drydock/internal/inventory"
 )
 
+// MaxConfigSize bounds the image config drydock reads.
+const MaxConfigSize = 8 << 20
+
 // fromV1 fills the parts of an Image common to all v1.Image sources. open
 // returns the stream of layer i.
 func fromV1(img v1.Image, open func(i int, l v1.Layer) func(context.Context) (io.ReadCloser, error)) (*Image, error) {
-	cfg, err := img.ConfigFile()
-	if err != nil {
-		return nil, fmt.Errorf("reading image config: %w", err)
-	}
 	m, err := img.Manifest()
 	if err != nil {
 		return nil, fmt.Errorf("reading image manifest: %w", err)
+	}
+	// A config is a few KiB to a few hundred (a long history); one of tens of
+	// MB is hostile and would cost ten times its size once decoded.
+	if m.Config.Size > MaxConfigSize {
+		return nil, fmt.Errorf("image config %s is %d bytes, more than the %d drydock reads", m.Config.Digest, m.Config.Size, MaxConfigSize)
+	}
+	cfg, err := img.ConfigFile()
+	if err != nil {
+		return nil, fmt.Errorf("reading image config: %w", err)
 	}
 	d, err := img.Digest()
 	if err != nil {
