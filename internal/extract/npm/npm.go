@@ -34,8 +34,10 @@ func (*Extractor) Name() string { return "lang/npm" }
 
 // Version implements extract.Extractor. 2: lockfile entries without a valid
 // package name (a v1 "dependencies" key "") are skipped and reported, no
-// longer listed as a nameless package.
-func (*Extractor) Version() int { return 2 }
+// longer listed as a nameless package. 3: package-lock.json is read entry by
+// entry and cut after maxLockEntries entries with an error; lockfiles over
+// maxLockfileSize are refused with an error instead of not being wanted.
+func (*Extractor) Version() int { return 3 }
 
 type kind int
 
@@ -121,7 +123,9 @@ func (*Extractor) Wants(p string, mode fs.FileMode, size int64) bool {
 	case kindManifest:
 		return size <= maxManifestSize
 	case kindPackageLock, kindYarnLock, kindPnpmLock:
-		return size <= maxLockfileSize
+		// Whatever the size: Extract refuses one over maxLockfileSize
+		// with an error (a warning note), not silently.
+		return true
 	}
 	return false
 }

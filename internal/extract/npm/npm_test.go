@@ -55,7 +55,7 @@ func TestWants(t *testing.T) {
 		{Path: "/app/package.json", Mode: 0o644, Size: maxManifestSize, Want: true},
 		{Path: "/app/package.json", Mode: 0o644, Size: maxManifestSize + 1, Want: false},
 		{Path: "/app/package-lock.json", Mode: 0o644, Size: maxLockfileSize, Want: true},
-		{Path: "/app/package-lock.json", Mode: 0o644, Size: maxLockfileSize + 1, Want: false},
+		{Path: "/app/package-lock.json", Mode: 0o644, Size: maxLockfileSize + 1, Want: true}, // refused by Extract, with an error
 		{Path: "/app/yarn.lock", Mode: 0o644, Size: -1, Want: false},
 	}
 	e := New()
