@@ -211,3 +211,21 @@ func TestLockfileOverSizeLimit(t *testing.T) {
 		})
 	}
 }
+
+// TestManifestOverSizeLimit: a package.json over the size limit is refused
+// with an error naming it (a warning note), not skipped without a word.
+func TestManifestOverSizeLimit(t *testing.T) {
+	e := New()
+	const p = "/app/node_modules/huge/package.json"
+	const size = maxManifestSize + 1
+	if !e.Wants(p, 0o644, size) {
+		t.Fatal("a package.json over the size limit is not wanted: it would be skipped without a note")
+	}
+	inv, err := e.Extract(context.Background(), &extract.Input{Path: p, Mode: 0o644, File: bigFile{t, size}, Layer: layer.Input(p, nil).Layer})
+	if len(inv.Packages) != 0 {
+		t.Errorf("%d packages", len(inv.Packages))
+	}
+	if !errors.Is(err, extract.ErrTooLarge) {
+		t.Errorf("error %v, want one wrapping extract.ErrTooLarge", err)
+	}
+}

@@ -37,7 +37,7 @@ func (*Extractor) Name() string { return "lang/npm" }
 // longer listed as a nameless package. 3: package-lock.json is read entry by
 // entry and cut after maxLockEntries entries with an error; lockfiles over
 // maxLockfileSize are refused with an error instead of not being wanted.
-func (*Extractor) Version() int { return 3 }
+func (*Extractor) Version() int { return 4 }
 
 type kind int
 
@@ -120,11 +120,9 @@ func (*Extractor) Wants(p string, mode fs.FileMode, size int64) bool {
 		return false
 	}
 	switch classify(p) {
-	case kindManifest:
-		return size <= maxManifestSize
-	case kindPackageLock, kindYarnLock, kindPnpmLock:
-		// Whatever the size: Extract refuses one over maxLockfileSize
-		// with an error (a warning note), not silently.
+	case kindManifest, kindPackageLock, kindYarnLock, kindPnpmLock:
+		// Whatever the size: Extract refuses one over its limit with an
+		// error (a warning note), never silently.
 		return true
 	}
 	return false

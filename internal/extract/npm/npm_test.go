@@ -53,7 +53,7 @@ func TestWants(t *testing.T) {
 		{Path: "/app/package.json", Mode: fs.ModeDir | 0o755, Size: 0, Want: false},
 		{Path: "/app/package.json", Mode: fs.ModeSymlink | 0o777, Size: 10, Want: false},
 		{Path: "/app/package.json", Mode: 0o644, Size: maxManifestSize, Want: true},
-		{Path: "/app/package.json", Mode: 0o644, Size: maxManifestSize + 1, Want: false},
+		{Path: "/app/package.json", Mode: 0o644, Size: maxManifestSize + 1, Want: true}, // refused by Extract, with a note
 		{Path: "/app/package-lock.json", Mode: 0o644, Size: maxLockfileSize, Want: true},
 		{Path: "/app/package-lock.json", Mode: 0o644, Size: maxLockfileSize + 1, Want: true}, // refused by Extract, with an error
 		{Path: "/app/yarn.lock", Mode: 0o644, Size: -1, Want: false},
