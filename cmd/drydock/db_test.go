@@ -20,6 +20,7 @@ import (
 	"github.com/drydock-scan/drydock/internal/finding"
 	"github.com/drydock-scan/drydock/internal/vulndb"
 	dbupdate "github.com/drydock-scan/drydock/internal/vulndb/update"
+	"github.com/drydock-scan/drydock/internal/vulndb/vulndbtest"
 )
 
 // sharedNative returns a path under the shared data's native/ folder
@@ -70,20 +71,9 @@ func secdbOrigin(t *testing.T, dir string) string {
 			http.ServeFile(w, r, filepath.Join(dir, filepath.FromSlash(path.Clean(r.URL.Path))))
 			return
 		}
-		entries, err := os.ReadDir(dir)
-		if err != nil {
+		if err := vulndbtest.WriteSecDBIndex(w, dir); err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
-			return
 		}
-		var b strings.Builder
-		b.WriteString("<html><head><title>Index of /</title></head><body><h1>Index of /</h1><hr><pre><a href=\"../\">../</a>\n")
-		for _, e := range entries {
-			if e.IsDir() {
-				fmt.Fprintf(&b, "<a href=\"%s/\">%s/</a>\n", e.Name(), e.Name())
-			}
-		}
-		b.WriteString("<a href=\"last-update\">last-update</a>\n</pre><hr></body></html>\n")
-		w.Write([]byte(b.String()))
 	}))
 	t.Cleanup(srv.Close)
 	return srv.URL

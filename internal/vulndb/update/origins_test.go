@@ -19,6 +19,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/drydock-scan/drydock/internal/vulndb"
+	"github.com/drydock-scan/drydock/internal/vulndb/vulndbtest"
 )
 
 // repoMirror is the repository's own test mirror (OSV zips of AlmaLinux,
@@ -105,21 +106,10 @@ func (o *origins) serve(w http.ResponseWriter, r *http.Request) {
 // secdbIndex writes a directory index page like the secdb's: one link per
 // branch directory, plus files that are not branches.
 func (o *origins) secdbIndex(w http.ResponseWriter) {
-	entries, err := os.ReadDir(o.secdbDir)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-		return
-	}
-	var b strings.Builder
-	b.WriteString("<html>\n<head><title>Index of /</title></head>\n<body>\n<h1>Index of /</h1><hr><pre><a href=\"../\">../</a>\n")
-	for _, e := range entries {
-		if e.IsDir() {
-			fmt.Fprintf(&b, "<a href=\"%s/\">%s/</a>  01-Jan-2026 00:00  -\n", e.Name(), e.Name())
-		}
-	}
-	b.WriteString("<a href=\"last-update\">last-update</a>  01-Jan-2026 00:00  11\n<a href=\"license.txt\">license.txt</a>  01-Jan-2026 00:00  1234\n</pre><hr></body>\n</html>\n")
 	w.Header().Set("Content-Type", "text/html")
-	w.Write([]byte(b.String()))
+	if err := vulndbtest.WriteSecDBIndex(w, o.secdbDir); err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+	}
 }
 
 func (o *origins) setStatus(url string, code int) {

@@ -3,9 +3,12 @@
 package vulndbtest
 
 import (
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/drydock-scan/drydock/internal/vulndb"
@@ -67,4 +70,24 @@ func Alpine316(t testing.TB) vulndb.Reader {
 	}
 	t.Cleanup(func() { db.Close() })
 	return db
+}
+
+// WriteSecDBIndex writes the directory index page secdb.alpinelinux.org
+// serves at "/": one link per branch directory of dir, plus the files that
+// are not branches (which the updater must skip).
+func WriteSecDBIndex(w io.Writer, dir string) error {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	var b strings.Builder
+	b.WriteString("<html>\n<head><title>Index of /</title></head>\n<body>\n<h1>Index of /</h1><hr><pre><a href=\"../\">../</a>\n")
+	for _, e := range entries {
+		if e.IsDir() {
+			fmt.Fprintf(&b, "<a href=\"%s/\">%s/</a>  01-Jan-2026 00:00  -\n", e.Name(), e.Name())
+		}
+	}
+	b.WriteString("<a href=\"last-update\">last-update</a>  01-Jan-2026 00:00  11\n<a href=\"license.txt\">license.txt</a>  01-Jan-2026 00:00  1234\n</pre><hr></body>\n</html>\n")
+	_, err = io.WriteString(w, b.String())
+	return err
 }
