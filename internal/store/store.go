@@ -136,8 +136,9 @@ func (s *Store) SchemaVersion(ctx context.Context) (int64, error) {
 // any process before, with the same extractor set.
 func (s *Store) Get(ctx context.Context, key string) (*inventory.LayerResult, bool) {
 	var raw []byte
-	err := s.pool.QueryRow(ctx,
-		"UPDATE layer_results SET hits = hits + 1 WHERE cache_key = $1 RETURNING result", key).Scan(&raw)
+	// A read only: a base layer shared by a thousand images is read by every
+	// worker at once, and a counter here would serialise them on one row.
+	err := s.pool.QueryRow(ctx, "SELECT result FROM layer_results WHERE cache_key = $1", key).Scan(&raw)
 	if err != nil {
 		return nil, false
 	}

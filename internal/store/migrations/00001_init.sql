@@ -32,8 +32,7 @@ CREATE TABLE layer_results (
     cache_key   TEXT        PRIMARY KEY,
     diff_id     TEXT        NOT NULL,
     result      JSONB       NOT NULL,
-    analysed_at TIMESTAMPTZ NOT NULL,
-    hits        BIGINT      NOT NULL DEFAULT 0
+    analysed_at TIMESTAMPTZ NOT NULL
 );
 CREATE INDEX layer_results_diff_id ON layer_results (diff_id);
 
