@@ -43,6 +43,9 @@ func (s *Server) Handler() http.Handler {
 	for _, r := range s.Routes() {
 		mux.HandleFunc(r.Pattern, r.handler)
 	}
+	for _, m := range s.opt.Mounts {
+		mux.Handle(m.Prefix, m.Handler)
+	}
 	return mux
 }
 

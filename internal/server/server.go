@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -22,6 +23,7 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/rivermigrate"
 
+	"github.com/drydock-scan/drydock/internal/queue"
 	"github.com/drydock-scan/drydock/internal/scan"
 	"github.com/drydock-scan/drydock/internal/store"
 	"github.com/drydock-scan/drydock/internal/vulndb"
@@ -51,6 +53,23 @@ type Options struct {
 	// RetryPolicy decides when a failed scan is tried again (default:
 	// River's exponential back-off); tests shorten it.
 	RetryPolicy river.ClientRetryPolicy
+
+	// The server's other parts, each listed explicitly by the command that
+	// builds the server: AddWorkers registers job kinds beyond the scan
+	// with this process's workers (the monitor, the registry watch, webhook
+	// deliveries); Periodic jobs are queued by the one leader River elects
+	// among all worker processes; Mounts serve handlers under a path prefix
+	// (the Harbor adapter).
+	AddWorkers []func(*river.Workers)
+	Periodic   []*river.PeriodicJob
+	Mounts     []Mount
+}
+
+// Mount serves Handler for every path under Prefix ("/harbor/"); the
+// handler sees the whole path.
+type Mount struct {
+	Prefix  string
+	Handler http.Handler
 }
 
 // Server is the API and, with Workers > 0, a worker.
@@ -89,7 +108,7 @@ func New(opt Options) (*Server, error) {
 	}
 	cfg := &river.Config{
 		Logger:      opt.Logger,
-		MaxAttempts: maxScanAttempts,
+		MaxAttempts: queue.MaxScanAttempts,
 		// A worker killed mid-scan leaves its job running; River hands it to
 		// another worker once it has been running this long.
 		RescueStuckJobsAfter: opt.ScanTimeout + time.Minute,
@@ -102,6 +121,10 @@ func New(opt Options) (*Server, error) {
 		}
 		workers := river.NewWorkers()
 		river.AddWorker(workers, &scanWorker{store: opt.Store, db: opt.DB, log: opt.Logger, base: opt.Scan, timeout: opt.ScanTimeout})
+		for _, add := range opt.AddWorkers {
+			add(workers)
+		}
+		cfg.PeriodicJobs = opt.Periodic
 		cfg.Workers = workers
 		cfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: opt.Workers}}
 	}
@@ -111,6 +134,10 @@ func New(opt Options) (*Server, error) {
 	}
 	return &Server{opt: opt, river: client, log: opt.Logger}, nil
 }
+
+// River is the job queue's client: other parts insert their jobs with it
+// (InsertTx inside their own transactions, for an outbox).
+func (s *Server) River() *river.Client[pgx.Tx] { return s.river }
 
 // Start runs the workers (a no-op for an API-only server).
 func (s *Server) Start(ctx context.Context) error {
