@@ -13,35 +13,34 @@ import (
 
 	"github.com/drydock-scan/drydock/internal/report"
 	"github.com/drydock-scan/drydock/internal/report/writer"
+	"github.com/drydock-scan/drydock/internal/server/api"
 	"github.com/drydock-scan/drydock/internal/store"
 	"github.com/drydock-scan/drydock/internal/vocab"
 )
 
-// Route is one endpoint of the API: "METHOD /path/{param}".
-type Route struct {
-	Pattern string
-	handler http.HandlerFunc
-}
+// Route is one endpoint of the API (see package api).
+type Route = api.Route
 
 // Routes lists the API's endpoints, each documented in docs/server-api.yaml
 // (a test keeps the two in step).
 func (s *Server) Routes() []Route {
-	return []Route{
-		{"GET /healthz", s.healthy},
-		{"GET /readyz", s.ready},
-		{"POST /api/v1/scans", s.submitScan},
-		{"GET /api/v1/jobs/{id}", s.job},
-		{"GET /api/v1/images", s.listImages},
-		{"GET /api/v1/images/{id}/report", s.imageReport},
-		{"GET /api/v1/exposure", s.exposure},
+	own := []Route{
+		{Pattern: "GET /healthz", Handler: s.healthy, Scope: api.Public},
+		{Pattern: "GET /readyz", Handler: s.ready, Scope: api.Public},
+		{Pattern: "POST /api/v1/scans", Handler: s.submitScan, Scope: api.Write},
+		{Pattern: "GET /api/v1/jobs/{id}", Handler: s.job, Scope: api.Read},
+		{Pattern: "GET /api/v1/images", Handler: s.listImages, Scope: api.Read},
+		{Pattern: "GET /api/v1/images/{id}/report", Handler: s.imageReport, Scope: api.Read},
+		{Pattern: "GET /api/v1/exposure", Handler: s.exposure, Scope: api.Read},
 	}
+	return append(own, s.opt.Routes...)
 }
 
 // Handler returns the HTTP API.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	for _, r := range s.Routes() {
-		mux.HandleFunc(r.Pattern, r.handler)
+		mux.HandleFunc(r.Pattern, r.Handler)
 	}
 	for _, m := range s.opt.Mounts {
 		mux.Handle(m.Prefix, m.Handler)
@@ -267,14 +266,8 @@ func (s *Server) exposure(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"images": exp})
 }
 
-func writeJSON(w http.ResponseWriter, code int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	_ = enc.Encode(v)
-}
+func writeJSON(w http.ResponseWriter, code int, v any) { api.WriteJSON(w, code, v) }
 
 func writeError(w http.ResponseWriter, code int, format string, args ...any) {
-	writeJSON(w, code, map[string]string{"error": fmt.Sprintf(format, args...)})
+	api.WriteError(w, code, format, args...)
 }

@@ -25,6 +25,7 @@ import (
 
 	"github.com/drydock-scan/drydock/internal/queue"
 	"github.com/drydock-scan/drydock/internal/scan"
+	"github.com/drydock-scan/drydock/internal/server/api"
 	"github.com/drydock-scan/drydock/internal/store"
 	"github.com/drydock-scan/drydock/internal/vulndb"
 )
@@ -58,10 +59,11 @@ type Options struct {
 	// builds the server: AddWorkers registers job kinds beyond the scan
 	// with this process's workers (the monitor, the registry watch, webhook
 	// deliveries); Periodic jobs are queued by the one leader River elects
-	// among all worker processes; Mounts serve handlers under a path prefix
+	// among all worker processes; Routes are added to the API's; Mounts serve handlers under a path prefix
 	// (the Harbor adapter).
 	AddWorkers []func(*river.Workers)
 	Periodic   []*river.PeriodicJob
+	Routes     []api.Route
 	Mounts     []Mount
 }
 
