@@ -43,6 +43,18 @@ type LayerCache interface {
 	Put(ctx context.Context, key string, r *inventory.LayerResult) error
 }
 
+// LayerClaimer is implemented by a LayerCache shared by several scans (in
+// this process or others) that can make one of them analyse a layer while
+// the others wait: a scan claims a layer's key before it looks the key up,
+// and releases it once the layer is stored (or the walk failed). A scan that
+// waited then finds the layer in the cache, so a layer shared by images
+// scanned at the same moment is read once. Claim blocks until the key is
+// free or ctx is done (then it returns ctx's error); release never blocks
+// for long and may be called once.
+type LayerClaimer interface {
+	Claim(ctx context.Context, key string) (release func(), err error)
+}
+
 // Config is everything one scan needs. The zero value of optional fields
 // means "default".
 type Config struct {
@@ -255,6 +267,11 @@ func Layers(ctx context.Context, img *source.Image, exts []extract.Extractor, cf
 			ck := ""
 			if cfg.Cache != nil && l.DiffID != "" {
 				ck = l.DiffID + "|" + key
+				release, err := claim(gctx, cfg.Cache, ck, log)
+				if err != nil {
+					return fmt.Errorf("layer %s: %w", layerName(l), err)
+				}
+				defer release()
 				if r, ok := cfg.Cache.Get(gctx, ck); ok {
 					r.Layer = l.Layer
 					results[i] = *r
@@ -286,6 +303,25 @@ func Layers(ctx context.Context, img *source.Image, exts []extract.Extractor, cf
 		return nil, err
 	}
 	return results, nil
+}
+
+// claim claims key when the cache is a LayerClaimer (see there). A claim
+// that fails for another reason than ctx (the database went away) is
+// logged and the layer is analysed unclaimed: at worst twice, never lost.
+func claim(ctx context.Context, c LayerCache, key string, log *slog.Logger) (func(), error) {
+	cl, ok := c.(LayerClaimer)
+	if !ok {
+		return func() {}, nil
+	}
+	release, err := cl.Claim(ctx, key)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("waiting for another scan analysing it: %w", ctx.Err())
+		}
+		log.Warn("could not claim layer; analysing it unclaimed", "key", key, "err", err)
+		return func() {}, nil
+	}
+	return release, nil
 }
 
 // PipelineVersion is bumped when what a layer walk records changes for the
