@@ -22,6 +22,9 @@ type ScanArgs struct {
 	// sealed with the server's key (package secretbox): job arguments are
 	// stored in PostgreSQL and must not hold them in clear.
 	Credentials string `json:"credentials,omitempty"`
+	// Insecure pulls over plain HTTP (or TLS unverified): set only for
+	// a registry registered as insecure with the registry watch.
+	Insecure bool `json:"insecure,omitempty"`
 }
 
 // Kind implements river.JobArgs.

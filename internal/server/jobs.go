@@ -10,6 +10,7 @@ import (
 
 	"github.com/drydock-scan/drydock/internal/queue"
 	"github.com/drydock-scan/drydock/internal/scan"
+	"github.com/drydock-scan/drydock/internal/secretbox"
 	"github.com/drydock-scan/drydock/internal/store"
 	"github.com/drydock-scan/drydock/internal/vulndb"
 )
@@ -26,6 +27,7 @@ type scanWorker struct {
 	log     *slog.Logger
 	base    scan.Config
 	timeout time.Duration
+	box     *secretbox.Box
 }
 
 // Timeout implements river.Worker: a scan gets its own deadline.
@@ -39,6 +41,15 @@ func (w *scanWorker) Work(ctx context.Context, job *river.Job[ScanArgs]) error {
 	cfg.Cache = w.store
 	cfg.DB = w.db
 	cfg.Logger = w.log.With("job", job.ID, "reference", job.Args.Reference)
+	cfg.Source.Insecure = cfg.Source.Insecure || job.Args.Insecure
+	if job.Args.Credentials != "" {
+		kc, err := job.Args.Keychain(w.box, cfg.Source.Keychain)
+		if err != nil {
+			// Credentials that cannot be opened now never will be: no retry.
+			return river.JobCancel(fmt.Errorf("scanning %s: %w", job.Args.Reference, err))
+		}
+		cfg.Source.Keychain = kc
+	}
 	res, err := scan.Run(ctx, cfg)
 	if err != nil {
 		return fmt.Errorf("scanning %s: %w", job.Args.Reference, err)

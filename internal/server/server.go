@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"time"
 
@@ -25,6 +26,7 @@ import (
 
 	"github.com/drydock-scan/drydock/internal/queue"
 	"github.com/drydock-scan/drydock/internal/scan"
+	"github.com/drydock-scan/drydock/internal/secretbox"
 	"github.com/drydock-scan/drydock/internal/server/api"
 	"github.com/drydock-scan/drydock/internal/store"
 	"github.com/drydock-scan/drydock/internal/vulndb"
@@ -65,6 +67,12 @@ type Options struct {
 	Periodic   []*river.PeriodicJob
 	Routes     []api.Route
 	Mounts     []Mount
+	// Queues are River queues beyond the default one (the scans'), for
+	// parts whose jobs must not wait behind scans (the registry watch's polls).
+	Queues map[string]river.QueueConfig
+	// Secrets opens the credentials sealed in scan jobs (ScanArgs.Credentials);
+	// nil: a job with credentials fails with queue.ErrNoKey.
+	Secrets *secretbox.Box
 }
 
 // Mount serves Handler for every path under Prefix ("/harbor/"); the
@@ -122,13 +130,14 @@ func New(opt Options) (*Server, error) {
 			return nil, errors.New("server: workers need an advisory database")
 		}
 		workers := river.NewWorkers()
-		river.AddWorker(workers, &scanWorker{store: opt.Store, db: opt.DB, log: opt.Logger, base: opt.Scan, timeout: opt.ScanTimeout})
+		river.AddWorker(workers, &scanWorker{store: opt.Store, db: opt.DB, log: opt.Logger, base: opt.Scan, timeout: opt.ScanTimeout, box: opt.Secrets})
 		for _, add := range opt.AddWorkers {
 			add(workers)
 		}
 		cfg.PeriodicJobs = opt.Periodic
 		cfg.Workers = workers
 		cfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: opt.Workers}}
+		maps.Copy(cfg.Queues, opt.Queues)
 	}
 	client, err := river.NewClient(riverpgxv5.New(opt.Store.Pool()), cfg)
 	if err != nil {
