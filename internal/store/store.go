@@ -36,13 +36,22 @@ var migrations embed.FS
 // Store is a handle on the database. It is safe for concurrent use.
 type Store struct {
 	pool *pgxpool.Pool
-	now  func() time.Time
+	// claims holds the connections of layer claims (see Claim), apart from
+	// pool so that claims held during walks never starve the queries the
+	// walks need.
+	claims *pgxpool.Pool
+	now    func() time.Time
 }
 
 // Options tune Open.
 type Options struct {
 	// Now returns the current time (default time.Now); tests fix it.
 	Now func() time.Time
+	// MaxConns bounds each of the store's two pools: the queries', and the
+	// layer claims' (one connection per layer being analysed). Set it to at
+	// least the scans run at once × the layers each reads at once. 0: the
+	// DSN's pool_max_conns, else DefaultMaxConns.
+	MaxConns int32
 }
 
 // Open connects to the database at dsn ("postgres://user@host:5432/db").
@@ -52,6 +61,7 @@ func Open(ctx context.Context, dsn string, opt Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parsing database address: %w", err)
 	}
+	setMaxConns(cfg, dsn, opt.MaxConns)
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("connecting to %s: %w", cfg.ConnConfig.Host, err)
@@ -64,11 +74,19 @@ func Open(ctx context.Context, dsn string, opt Options) (*Store, error) {
 	if now == nil {
 		now = time.Now
 	}
-	return &Store{pool: pool, now: now}, nil
+	claims, err := newClaimPool(ctx, cfg)
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return &Store{pool: pool, claims: claims, now: now}, nil
 }
 
 // Close closes the connections.
-func (s *Store) Close() { s.pool.Close() }
+func (s *Store) Close() {
+	s.pool.Close()
+	s.claims.Close()
+}
 
 // Pool is the connection pool (for the job queue, which shares the database).
 func (s *Store) Pool() *pgxpool.Pool { return s.pool }
