@@ -133,6 +133,13 @@ func freePort(t testing.TB) int {
 // kills it when the test ends. It returns "127.0.0.1:PORT".
 func StartRegistry(t testing.TB, bin string, ca *TestCA) string {
 	t.Helper()
+	return StartRegistryWith(t, bin, RegistryOptions{CA: ca}).Host
+}
+
+// StartRegistryWith is StartRegistry with options (see RegistryOptions).
+func StartRegistryWith(t testing.TB, bin string, opt RegistryOptions) *Registry {
+	t.Helper()
+	ca := opt.CA
 	dir := t.TempDir()
 	port := freePort(t)
 	host := fmt.Sprintf("127.0.0.1:%d", port)
@@ -140,14 +147,14 @@ func StartRegistry(t testing.TB, bin string, ca *TestCA) string {
 log:
   level: warn
   accesslog:
-    disabled: true
+    disabled: %t
 storage:
   filesystem:
     rootdirectory: %s
 http:
   addr: %s
   secret: drydock-test-secret
-`, filepath.Join(dir, "storage"), host)
+`, !opt.AccessLog, filepath.Join(dir, "storage"), host)
 	if ca != nil {
 		hash, err := bcrypt.GenerateFromPassword([]byte(RegistryPassword), bcrypt.MinCost)
 		if err != nil {
@@ -171,9 +178,12 @@ auth:
 		t.Fatal(err)
 	}
 
+	// The registry writes its access log (when on) to stdout, the rest to
+	// stderr.
 	var logs bytes.Buffer
+	reg := &Registry{Host: host, access: &lockedBuffer{}}
 	cmd := exec.Command(bin, "serve", cfgPath)
-	cmd.Stdout, cmd.Stderr = &logs, &logs
+	cmd.Stdout, cmd.Stderr = reg.access, &logs
 	cmd.Env = append(os.Environ(), "OTEL_TRACES_EXPORTER=none")
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("starting %s: %v", bin, err)
@@ -200,7 +210,7 @@ auth:
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK || resp.StatusCode == http.StatusUnauthorized {
-				return host
+				return reg
 			}
 		}
 		select {
