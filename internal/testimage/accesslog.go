@@ -15,6 +15,8 @@ type RegistryOptions struct {
 	CA *TestCA
 	// AccessLog records every request the registry answers (Requests).
 	AccessLog bool
+	// Delete lets clients delete manifests (storage: delete: enabled).
+	Delete bool
 }
 
 // Registry is a docker-registry process started by StartRegistryWith.

@@ -149,12 +149,14 @@ log:
   accesslog:
     disabled: %t
 storage:
+  delete:
+    enabled: %t
   filesystem:
     rootdirectory: %s
 http:
   addr: %s
   secret: drydock-test-secret
-`, !opt.AccessLog, filepath.Join(dir, "storage"), host)
+`, !opt.AccessLog, opt.Delete, filepath.Join(dir, "storage"), host)
 	if ca != nil {
 		hash, err := bcrypt.GenerateFromPassword([]byte(RegistryPassword), bcrypt.MinCost)
 		if err != nil {
