@@ -113,7 +113,7 @@ func buildFleet(t *testing.T, reg *countingRegistry) fleet {
 			}
 			img, err := testimage.Build(testimage.Config{OS: "linux", Arch: "amd64"},
 				testimage.Layer{Files: map[string][]byte{
-					"etc/os-release":        []byte("ID=alpine\nVERSION_ID=3.16.9\n"),
+					"etc/os-release":       []byte("ID=alpine\nVERSION_ID=3.16.9\n"),
 					"lib/apk/db/installed": apkDB(pkgs[:2]...),
 				}, CreatedBy: fmt.Sprintf("base %d", b)},
 				testimage.Layer{Files: map[string][]byte{"lib/apk/db/installed": apkDB(pkgs...)}, CreatedBy: fmt.Sprintf("app %d", a)},
