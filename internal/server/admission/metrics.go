@@ -1,0 +1,68 @@
+package admission
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Endpoints and outcomes counted.
+const (
+	endpointWebhook    = "webhook"
+	endpointGatekeeper = "gatekeeper"
+
+	cacheTag     = "tag"
+	cacheVerdict = "verdict"
+)
+
+// Request outcomes (label "outcome" of drydock_admission_requests_total).
+const (
+	OutcomeAllowed    = "allowed"     // every image decided and admitted
+	OutcomeWarned     = "warned"      // admitted with warnings (warn mode)
+	OutcomeDenied     = "denied"      // a failing verdict or a pending scan in deny mode
+	OutcomeFailOpen   = "fail_open"   // undecided within the budget, admitted
+	OutcomeFailClosed = "fail_closed" // undecided within the budget, denied
+	OutcomeBadRequest = "bad_request" // not an AdmissionReview / ProviderRequest
+)
+
+// metrics are the gate's Prometheus collectors; the command registers
+// Collectors() with the server's registry.
+type metrics struct {
+	requests *prometheus.CounterVec
+	images   *prometheus.CounterVec
+	caches   *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+}
+
+func newMetrics() *metrics {
+	return &metrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "drydock_admission_requests_total",
+			Help: "Admission and Gatekeeper provider requests answered, by endpoint and outcome.",
+		}, []string{"endpoint", "outcome"}),
+		images: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "drydock_admission_images_total",
+			Help: "Images judged, by endpoint and status (pass, fail, pending, undecided).",
+		}, []string{"endpoint", "status"}),
+		caches: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "drydock_admission_cache_lookups_total",
+			Help: "Lookups in the tag-to-digest and verdict caches, by cache and result (hit, miss).",
+		}, []string{"cache", "result"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "drydock_admission_request_duration_seconds",
+			Help:    "Time to answer an admission or Gatekeeper provider request.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
+		}, []string{"endpoint"}),
+	}
+}
+
+func (m *metrics) cache(which string, hit bool) {
+	r := "miss"
+	if hit {
+		r = "hit"
+	}
+	m.caches.WithLabelValues(which, r).Inc()
+}
+
+// Collectors are the gate's metrics, for the server's /metrics registry.
+func (g *Gate) Collectors() []prometheus.Collector {
+	return []prometheus.Collector{g.metrics.requests, g.metrics.images, g.metrics.caches, g.metrics.duration}
+}
