@@ -32,20 +32,40 @@ func (s *Server) Routes() []Route {
 		{Pattern: "GET /api/v1/images", Handler: s.listImages, Scope: api.Read},
 		{Pattern: "GET /api/v1/images/{id}/report", Handler: s.imageReport, Scope: api.Read},
 		{Pattern: "GET /api/v1/exposure", Handler: s.exposure, Scope: api.Read},
+		{Pattern: "GET /api/v1/summary", Handler: s.summary, Scope: api.Read},
+		// Read, not public: the metrics tell how many critical findings
+		// the fleet has. Prometheus sends the token (authorization:
+		// credentials_file in its scrape config).
+		{Pattern: "GET /metrics", Handler: s.serveMetrics, Scope: api.Read},
 	}
 	return append(own, s.opt.Routes...)
 }
 
-// Handler returns the HTTP API.
+// Handler returns the HTTP API. Every route, the parts' included, is
+// counted in the metrics and needs a token of its scope (unless NoAuth);
+// a mounted handler needs read for GET and HEAD, write otherwise.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	for _, r := range s.Routes() {
-		mux.HandleFunc(r.Pattern, r.Handler)
+		mux.Handle(r.Pattern, s.metrics.instrument(r.Pattern, s.guard(r.Scope, r.Handler)))
 	}
 	for _, m := range s.opt.Mounts {
-		mux.Handle(m.Prefix, m.Handler)
+		mux.Handle(m.Prefix, s.metrics.instrument(m.Prefix, s.guardByMethod(m.Handler)))
 	}
 	return mux
+}
+
+func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
+	s.metrics.serve(w, r, s.opt.Store, s.log)
+}
+
+func (s *Server) summary(w http.ResponseWriter, r *http.Request) {
+	sum, err := s.opt.Store.Summary(r.Context())
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, "%v", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, sum)
 }
 
 func (s *Server) healthy(w http.ResponseWriter, r *http.Request) {
@@ -146,10 +166,28 @@ func (s *Server) job(w http.ResponseWriter, r *http.Request) {
 func (s *Server) listImages(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	f := store.ImageFilter{Repository: q.Get("repository"), Severity: strings.ToUpper(q.Get("severity")),
-		KEV: q.Get("kev") == "true", Fixable: q.Get("fixable") == "true"}
+		Advisory: q.Get("advisory")}
 	if f.Severity != "" && !vocab.IsSeverity(f.Severity) {
 		writeError(w, http.StatusBadRequest, "unknown severity %q", q.Get("severity"))
 		return
+	}
+	for name, dst := range map[string]*bool{"kev": &f.KEV, "fixable": &f.Fixable} {
+		if v := q.Get(name); v != "" {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				writeError(w, http.StatusBadRequest, "%s=%q is not true or false", name, v)
+				return
+			}
+			*dst = b
+		}
+	}
+	if v := q.Get("base"); v != "" {
+		id, code, err := s.baseImage(r, v)
+		if err != nil {
+			writeError(w, code, "base=%q: %v", v, err)
+			return
+		}
+		f.BaseImageID = id
 	}
 	if v := q.Get("after"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
@@ -176,6 +214,33 @@ func (s *Server) listImages(w http.ResponseWriter, r *http.Request) {
 		imgs = []store.ImageSummary{}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"images": imgs})
+}
+
+// baseImage resolves the base= filter, an image ID or a manifest digest;
+// on error it gives the status to answer with.
+func (s *Server) baseImage(r *http.Request, v string) (int64, int, error) {
+	if strings.HasPrefix(v, "sha256:") {
+		id, err := s.opt.Store.ImageWithDigest(r.Context(), v)
+		if errors.Is(err, store.ErrNoImage) {
+			return 0, http.StatusBadRequest, errors.New("no image with this manifest digest")
+		}
+		if err != nil {
+			return 0, http.StatusInternalServerError, err
+		}
+		return id, 0, nil
+	}
+	id, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, http.StatusBadRequest, errors.New("give an image ID or a manifest digest (sha256:…)")
+	}
+	ok, err := s.opt.Store.ImageExists(r.Context(), id)
+	if err != nil {
+		return 0, http.StatusInternalServerError, err
+	}
+	if !ok {
+		return 0, http.StatusBadRequest, fmt.Errorf("no image %d", id)
+	}
+	return id, 0, nil
 }
 
 // reportType is the content type of a report format the report endpoint

@@ -50,7 +50,10 @@ type Options struct {
 	// oci:, dir:). Off by default: an API caller must not read the server's
 	// files.
 	AllowLocal bool
-	Logger     *slog.Logger
+	// NoAuth serves every route without an API token. Off by default:
+	// routes need a token of their scope (see auth.go).
+	NoAuth bool
+	Logger *slog.Logger
 	// Tool is the producer written into reports.
 	ToolVersion string
 	// RetryPolicy decides when a failed scan is tried again (default:
@@ -84,9 +87,10 @@ type Mount struct {
 
 // Server is the API and, with Workers > 0, a worker.
 type Server struct {
-	opt   Options
-	river *river.Client[pgx.Tx]
-	log   *slog.Logger
+	opt     Options
+	river   *river.Client[pgx.Tx]
+	log     *slog.Logger
+	metrics *metrics
 }
 
 // Migrate brings the store's and the job queue's schemas up to date.
@@ -109,6 +113,9 @@ func Migrate(ctx context.Context, st *store.Store) error {
 func New(opt Options) (*Server, error) {
 	if opt.Store == nil {
 		return nil, errors.New("server: no store")
+	}
+	if err := checkScopes(opt.Routes); err != nil {
+		return nil, err
 	}
 	if opt.Logger == nil {
 		opt.Logger = slog.New(slog.DiscardHandler)
@@ -143,7 +150,7 @@ func New(opt Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("server: job queue: %w", err)
 	}
-	return &Server{opt: opt, river: client, log: opt.Logger}, nil
+	return &Server{opt: opt, river: client, log: opt.Logger, metrics: newMetrics(opt.ToolVersion)}, nil
 }
 
 // River is the job queue's client: other parts insert their jobs with it

@@ -14,12 +14,19 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 	"github.com/riverqueue/river/rivertype"
 	"gopkg.in/yaml.v3"
 
+	"github.com/drydock-scan/drydock/internal/finding"
+	"github.com/drydock-scan/drydock/internal/inventory"
 	"github.com/drydock-scan/drydock/internal/report"
+	"github.com/drydock-scan/drydock/internal/result"
 	"github.com/drydock-scan/drydock/internal/scan"
 	"github.com/drydock-scan/drydock/internal/server"
+	"github.com/drydock-scan/drydock/internal/server/api"
 	"github.com/drydock-scan/drydock/internal/store"
 	"github.com/drydock-scan/drydock/internal/store/storetest"
 	"github.com/drydock-scan/drydock/internal/vulndb"
@@ -38,6 +45,20 @@ type fixture struct {
 	srv *server.Server
 	api *httptest.Server
 	db  vulndb.Reader
+	// write and read are API tokens of each scope; do sends write.
+	write, read string
+}
+
+// tokens gives f a write and a read token.
+func (f *fixture) tokens(t *testing.T) {
+	t.Helper()
+	var err error
+	if _, f.write, err = f.st.CreateToken(t.Context(), "test-write", store.ScopeWrite); err != nil {
+		t.Fatal(err)
+	}
+	if _, f.read, err = f.st.CreateToken(t.Context(), "test-read", store.ScopeRead); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func start(t *testing.T, workers int) *fixture {
@@ -65,10 +86,24 @@ func start(t *testing.T, workers int) *fixture {
 	})
 	api := httptest.NewServer(srv.Handler())
 	t.Cleanup(api.Close)
-	return &fixture{st: st, srv: srv, api: api, db: db}
+	f := &fixture{st: st, srv: srv, api: api, db: db}
+	f.tokens(t)
+	return f
 }
 
+// do sends a request with the write token and checks its status.
 func (f *fixture) do(t *testing.T, method, path string, body any, want int) []byte {
+	t.Helper()
+	resp, b := f.call(t, method, path, f.write, body)
+	if resp.StatusCode != want {
+		t.Fatalf("%s %s: %d, want %d: %s", method, path, resp.StatusCode, want, b)
+	}
+	return b
+}
+
+// call sends a request with token (none if "") and returns the response
+// and its body.
+func (f *fixture) call(t *testing.T, method, path, token string, body any) (*http.Response, []byte) {
 	t.Helper()
 	var rd *bytes.Reader
 	if body != nil {
@@ -81,17 +116,19 @@ func (f *fixture) do(t *testing.T, method, path string, body any, want int) []by
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := f.api.Client().Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
 	var buf bytes.Buffer
-	buf.ReadFrom(resp.Body)
-	if resp.StatusCode != want {
-		t.Fatalf("%s %s: %d, want %d: %s", method, path, resp.StatusCode, want, buf.String())
+	if _, err := buf.ReadFrom(resp.Body); err != nil {
+		t.Fatal(err)
 	}
-	return buf.Bytes()
+	return resp, buf.Bytes()
 }
 
 type job struct {
@@ -235,6 +272,7 @@ func TestLocalReferencesRefused(t *testing.T) {
 	api := httptest.NewServer(srv.Handler())
 	t.Cleanup(api.Close)
 	f := &fixture{st: st, srv: srv, api: api}
+	f.tokens(t)
 	for _, ref := range []string{"docker-archive:/etc/passwd", "dir:/", "oci:/tmp/x", "/etc/shadow", "./x.tar"} {
 		f.do(t, "POST", "/api/v1/scans", map[string]any{"reference": ref}, 400)
 	}
@@ -242,42 +280,410 @@ func TestLocalReferencesRefused(t *testing.T) {
 }
 
 // TestOpenAPIDocumentsEveryRoute: docs/server-api.yaml describes exactly the
-// routes the server serves.
+// routes the server serves, each with its scope (x-drydock-scope) and the
+// matching security: none for public routes, the bearer token otherwise.
+// Operations of the server's other parts (x-drydock-part: watch, harbor…)
+// are served through Options.Routes by the command; their own tests hold
+// them to the file.
 func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 	raw, err := os.ReadFile("../../docs/server-api.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
 	var doc struct {
-		OpenAPI string                               `yaml:"openapi"`
-		Paths   map[string]map[string]map[string]any `yaml:"paths"`
+		OpenAPI    string                               `yaml:"openapi"`
+		Security   []map[string][]string                `yaml:"security"`
+		Paths      map[string]map[string]map[string]any `yaml:"paths"`
+		Components struct {
+			SecuritySchemes map[string]map[string]any `yaml:"securitySchemes"`
+		} `yaml:"components"`
 	}
 	if err := yaml.Unmarshal(raw, &doc); err != nil {
 		t.Fatal(err)
 	}
-	var documented []string
+	if d := cmp.Diff(map[string]map[string]any{"bearer": {"type": "http", "scheme": "bearer", "description": doc.Components.SecuritySchemes["bearer"]["description"]}},
+		doc.Components.SecuritySchemes); d != "" {
+		t.Errorf("securitySchemes (-want +got):\n%s", d)
+	}
+	if d := cmp.Diff([]map[string][]string{{"bearer": {}}}, doc.Security); d != "" {
+		t.Errorf("global security (-want +got):\n%s", d)
+	}
+	documented := map[string]string{} // route → scope
 	for path, ops := range doc.Paths {
 		for method, op := range ops {
+			route := strings.ToUpper(method) + " " + path
 			if _, ok := op["responses"]; !ok {
-				t.Errorf("%s %s: no responses", method, path)
+				t.Errorf("%s: no responses", route)
 			}
-			documented = append(documented, strings.ToUpper(method)+" "+path)
+			scope, _ := op["x-drydock-scope"].(string)
+			sec, hasSec := op["security"]
+			switch scope {
+			case "public":
+				if l, ok := sec.([]any); !ok || len(l) != 0 {
+					t.Errorf("%s: public, but security is %v (want [])", route, sec)
+				}
+			case "read", "write":
+				if hasSec {
+					t.Errorf("%s: scope %s, but overrides the global security with %v", route, scope, sec)
+				}
+				if _, ok := op["responses"].(map[string]any)["401"]; !ok {
+					t.Errorf("%s: no 401 response", route)
+				}
+				if _, ok := op["responses"].(map[string]any)["403"]; !ok {
+					t.Errorf("%s: no 403 response", route)
+				}
+			default:
+				t.Errorf("%s: x-drydock-scope %q (public, read or write)", route, scope)
+			}
+			if _, part := op["x-drydock-part"]; !part {
+				documented[route] = scope
+			}
 		}
 	}
 	srv, err := server.New(server.Options{Store: &store.Store{}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var served []string
+	served := map[string]string{}
 	for _, r := range srv.Routes() {
-		served = append(served, r.Pattern)
+		served[r.Pattern] = string(r.Scope)
 	}
-	slices.Sort(documented)
-	slices.Sort(served)
 	if d := cmp.Diff(served, documented); d != "" {
-		t.Errorf("routes (-served +documented):\n%s", d)
+		t.Errorf("routes and scopes (-served +documented):\n%s", d)
 	}
 	if !strings.HasPrefix(doc.OpenAPI, "3.") {
 		t.Errorf("openapi %q", doc.OpenAPI)
+	}
+}
+
+// authServer serves the core routes, a route of each scope added through
+// Options.Routes (as the server's parts add theirs) and a mounted handler.
+func authServer(t *testing.T, noAuth bool) (*fixture, []server.Route) {
+	t.Helper()
+	st, err := store.Open(t.Context(), storetest.NewDatabase(t), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(st.Close)
+	if err := server.Migrate(t.Context(), st); err != nil {
+		t.Fatal(err)
+	}
+	ok := func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusTeapot) }
+	parts := []server.Route{
+		{Pattern: "GET /api/v1/part/public", Handler: ok, Scope: api.Public},
+		{Pattern: "GET /api/v1/part/read", Handler: ok, Scope: api.Read},
+		{Pattern: "POST /api/v1/part/write", Handler: ok, Scope: api.Write},
+	}
+	srv, err := server.New(server.Options{Store: st, NoAuth: noAuth, Routes: parts,
+		Mounts: []server.Mount{{Prefix: "/mounted/", Handler: http.HandlerFunc(ok)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := httptest.NewServer(srv.Handler())
+	t.Cleanup(a.Close)
+	f := &fixture{st: st, srv: srv, api: a}
+	f.tokens(t)
+	routes := srv.Routes()
+	// The mount: read for GET and HEAD, write for the other methods.
+	routes = append(routes,
+		server.Route{Pattern: "GET /mounted/x", Scope: api.Read},
+		server.Route{Pattern: "HEAD /mounted/x", Scope: api.Read},
+		server.Route{Pattern: "POST /mounted/x", Scope: api.Write},
+		server.Route{Pattern: "DELETE /mounted/x", Scope: api.Write})
+	return f, routes
+}
+
+// TestAuth: every route class — public, read, write, the parts' routes and
+// mounted handlers — answers 401 (with a Bearer challenge) without a valid
+// token, 403 when the token's scope is too narrow, and serves otherwise.
+func TestAuth(t *testing.T) {
+	f, routes := authServer(t, false)
+	_, revoked, err := f.st.CreateToken(t.Context(), "gone", store.ScopeWrite)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := f.st.Authenticate(t.Context(), revoked)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.st.RevokeToken(t.Context(), tok.ID); err != nil {
+		t.Fatal(err)
+	}
+	malformed := "Basic dXNlcjpwYXNz"
+	tokens := []struct {
+		name, token string
+		scope       api.Scope // what it allows; "" nothing
+	}{
+		{"none", "", ""},
+		{"unknown", "ddk_" + strings.Repeat("A", 43), ""},
+		{"revoked", revoked, ""},
+		{"basic", malformed, ""},
+		{"read", f.read, api.Read},
+		{"write", f.write, api.Write},
+	}
+	classes := map[api.Scope]int{}
+	for _, r := range routes {
+		classes[r.Scope]++
+		method, path, _ := strings.Cut(r.Pattern, " ")
+		path = strings.ReplaceAll(path, "{id}", "1")
+		for _, tk := range tokens {
+			t.Run(r.Pattern+"/"+tk.name, func(t *testing.T) {
+				req, err := http.NewRequestWithContext(t.Context(), method, f.api.URL+path, strings.NewReader("{}"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				switch {
+				case tk.token == malformed:
+					req.Header.Set("Authorization", malformed)
+				case tk.token != "":
+					req.Header.Set("Authorization", "Bearer "+tk.token)
+				}
+				resp, err := f.api.Client().Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
+				challenge := resp.Header.Get("WWW-Authenticate")
+				switch {
+				case r.Scope == api.Public:
+					if resp.StatusCode == 401 || resp.StatusCode == 403 {
+						t.Errorf("public route: %d", resp.StatusCode)
+					}
+				case tk.scope == "":
+					if resp.StatusCode != 401 || !strings.HasPrefix(challenge, `Bearer realm="drydock"`) {
+						t.Errorf("%d, WWW-Authenticate %q; want 401 with a Bearer challenge", resp.StatusCode, challenge)
+					}
+				case tk.scope == api.Read && r.Scope == api.Write:
+					if resp.StatusCode != 403 || !strings.Contains(challenge, `error="insufficient_scope"`) {
+						t.Errorf("%d, WWW-Authenticate %q; want 403 insufficient_scope", resp.StatusCode, challenge)
+					}
+				default:
+					if resp.StatusCode == 401 || resp.StatusCode == 403 || resp.StatusCode >= 500 {
+						t.Errorf("%d, want the route's own answer", resp.StatusCode)
+					}
+				}
+			})
+		}
+	}
+	if classes[api.Public] < 3 || classes[api.Read] < 6 || classes[api.Write] < 3 {
+		t.Errorf("route classes tested: %v", classes)
+	}
+}
+
+// TestNoAuth: with NoAuth every route is served without a token.
+func TestNoAuth(t *testing.T) {
+	f, routes := authServer(t, true)
+	for _, r := range routes {
+		method, path, _ := strings.Cut(r.Pattern, " ")
+		path = strings.ReplaceAll(path, "{id}", "1")
+		if resp, body := f.call(t, method, path, "", map[string]any{}); resp.StatusCode == 401 || resp.StatusCode == 403 || resp.StatusCode >= 500 {
+			t.Errorf("%s: %d %s", r.Pattern, resp.StatusCode, body)
+		}
+	}
+}
+
+// TestRouteScopeRequired: a part's route without a known scope is refused,
+// never served as public.
+func TestRouteScopeRequired(t *testing.T) {
+	for _, scope := range []api.Scope{"", "admin", "Read"} {
+		_, err := server.New(server.Options{Store: &store.Store{}, Routes: []server.Route{
+			{Pattern: "GET /api/v1/x", Handler: func(http.ResponseWriter, *http.Request) {}, Scope: scope}}})
+		if err == nil || !strings.Contains(err.Error(), "GET /api/v1/x") {
+			t.Errorf("scope %q: %v, want an error naming the route", scope, err)
+		}
+	}
+}
+
+// seed stores two synthetic images: a base (one critical KEV finding) and
+// an application built on it (plus a high one, and a coverage gap).
+func seed(t *testing.T, st *store.Store) (base, app int64) {
+	t.Helper()
+	for i, im := range []struct {
+		repo, digest string
+		layers       []string
+		findings     []finding.Finding
+		coverage     []result.Coverage
+	}{
+		{"r/base", "sha256:base", []string{"sha256:l1"}, []finding.Finding{
+			{ID: "CVE-1", Package: finding.PackageRef{ID: "apk/a"}, Severity: "CRITICAL", KEV: true, FixedVersion: "2"}}, nil},
+		{"r/app", "sha256:app", []string{"sha256:l1", "sha256:l2"}, []finding.Finding{
+			{ID: "CVE-1", Package: finding.PackageRef{ID: "apk/a"}, Severity: "CRITICAL", KEV: true, FixedVersion: "2"},
+			{ID: "GHSA-x", Aliases: []string{"CVE-2"}, Package: finding.PackageRef{ID: "npm/b"}, Severity: "HIGH"}},
+			[]result.Coverage{{Ecosystem: "crates.io", Packages: 1, Status: "no-advisories"}}},
+	} {
+		res := &result.Result{Image: inventory.Image{Digest: im.digest}, Findings: im.findings, Coverage: im.coverage}
+		for j, l := range im.layers {
+			res.Image.Layers = append(res.Image.Layers, inventory.Layer{Index: j, DiffID: l})
+		}
+		saved, err := st.SaveScan(t.Context(), store.ImageKey{Repository: im.repo}, res)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			base = saved.ImageID
+		} else {
+			app = saved.ImageID
+		}
+	}
+	return base, app
+}
+
+// TestFleetViews: the summary and the image filters over HTTP.
+func TestFleetViews(t *testing.T) {
+	f := start(t, 0)
+	base, app := seed(t, f.st)
+	var sum store.Summary
+	if err := json.Unmarshal(f.do(t, "GET", "/api/v1/summary", nil, 200), &sum); err != nil {
+		t.Fatal(err)
+	}
+	if sum.Images != 2 || sum.Findings != 3 || sum.BySeverity["CRITICAL"] != 2 || sum.ImagesWithCritical != 2 ||
+		sum.KEVFindings != 2 || sum.FixableFindings != 2 || len(sum.TopAdvisories) != 2 || sum.TopAdvisories[0].ID != "CVE-1" ||
+		sum.CoverageGapImages != 1 || sum.CoverageGaps[0].ImageID != app {
+		t.Errorf("summary = %+v", sum)
+	}
+	for _, tc := range []struct {
+		query string
+		want  []int64
+	}{
+		{"", []int64{base, app}},
+		{"?base=" + fmt.Sprint(base), []int64{app}},
+		{"?base=sha256:base", []int64{app}},
+		{"?base=sha256:app", []int64{}},
+		{"?advisory=CVE-2", []int64{app}},
+		{"?advisory=GHSA-x&base=sha256:base&severity=high", []int64{app}},
+		{"?kev=true&fixable=1", []int64{base, app}},
+		{"?kev=false", []int64{base, app}},
+		{"?severity=high&kev=true", []int64{app}},
+	} {
+		var list struct {
+			Images []store.ImageSummary `json:"images"`
+		}
+		if err := json.Unmarshal(f.do(t, "GET", "/api/v1/images"+tc.query, nil, 200), &list); err != nil {
+			t.Fatal(err)
+		}
+		got := []int64{}
+		for _, im := range list.Images {
+			got = append(got, im.ID)
+		}
+		if d := cmp.Diff(tc.want, got); d != "" {
+			t.Errorf("images%s (-want +got):\n%s", tc.query, d)
+		}
+	}
+	for _, q := range []string{"?base=sha256:nope", "?base=999999", "?base=x", "?kev=maybe", "?severity=bad", "?limit=0"} {
+		f.do(t, "GET", "/api/v1/images"+q, nil, 400)
+	}
+	// A read token reads the fleet views.
+	if resp, body := f.call(t, "GET", "/api/v1/summary", f.read, nil); resp.StatusCode != 200 {
+		t.Errorf("summary with a read token: %d %s", resp.StatusCode, body)
+	}
+}
+
+// TestMetrics: /metrics (read scope) shows the HTTP metrics of the requests
+// served and, read from PostgreSQL at scrape time, the queue's jobs, the
+// store's images and layer results, and open findings by severity.
+func TestMetrics(t *testing.T) {
+	f := start(t, 0)
+	seed(t, f.st)
+	f.do(t, "POST", "/api/v1/scans", map[string]any{"reference": "registry.test/app:1"}, 202)
+	f.call(t, "GET", "/api/v1/images", "", nil) // 401
+	f.do(t, "GET", "/api/v1/images", nil, 200)
+	if resp, _ := f.call(t, "GET", "/metrics", "", nil); resp.StatusCode != 401 {
+		t.Errorf("/metrics without a token: %d, want 401", resp.StatusCode)
+	}
+	resp, body := f.call(t, "GET", "/metrics", f.read, nil)
+	if resp.StatusCode != 200 {
+		t.Fatalf("/metrics: %d %s", resp.StatusCode, body)
+	}
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := p.TextToMetricFamilies(bytes.NewReader(body))
+	if err != nil {
+		t.Fatalf("parsing the metrics: %v\n%s", err, body)
+	}
+	// value returns the sample of family name with exactly these labels.
+	value := func(name string, labels map[string]string) float64 {
+		fam, ok := fams[name]
+		if !ok {
+			t.Errorf("no metric %s", name)
+			return -1
+		}
+		for _, m := range fam.GetMetric() {
+			got := map[string]string{}
+			for _, l := range m.GetLabel() {
+				got[l.GetName()] = l.GetValue()
+			}
+			if !cmp.Equal(got, labels, cmpopts.EquateEmpty()) {
+				continue
+			}
+			switch {
+			case m.Counter != nil:
+				return m.GetCounter().GetValue()
+			case m.Gauge != nil:
+				return m.GetGauge().GetValue()
+			case m.Histogram != nil:
+				return float64(m.GetHistogram().GetSampleCount())
+			}
+		}
+		t.Errorf("no %s%v", name, labels)
+		return -1
+	}
+	kind := server.ScanArgs{}.Kind()
+	for _, tc := range []struct {
+		name   string
+		labels map[string]string
+		want   float64
+	}{
+		{"drydock_http_requests_total", map[string]string{"route": "POST /api/v1/scans", "code": "202"}, 1},
+		{"drydock_http_requests_total", map[string]string{"route": "GET /api/v1/images", "code": "200"}, 1},
+		{"drydock_http_requests_total", map[string]string{"route": "GET /api/v1/images", "code": "401"}, 1},
+		{"drydock_http_request_duration_seconds", map[string]string{"route": "GET /api/v1/images"}, 2},
+		{"drydock_jobs", map[string]string{"kind": kind, "state": "available"}, 1},
+		{"drydock_jobs", map[string]string{"kind": kind, "state": "discarded"}, 0},
+		{"drydock_images", nil, 2},
+		{"drydock_repositories", nil, 2},
+		{"drydock_layer_results", nil, 0},
+		{"drydock_open_findings", map[string]string{"severity": "CRITICAL"}, 2},
+		{"drydock_open_findings", map[string]string{"severity": "HIGH"}, 1},
+		{"drydock_open_findings", map[string]string{"severity": "LOW"}, 0},
+		{"drydock_store_up", nil, 1},
+	} {
+		if got := value(tc.name, tc.labels); got != tc.want {
+			t.Errorf("%s%v = %v, want %v", tc.name, tc.labels, got, tc.want)
+		}
+	}
+	for _, name := range []string{"drydock_build_info", "go_goroutines", "process_cpu_seconds_total"} {
+		if _, ok := fams[name]; !ok {
+			t.Errorf("no metric %s", name)
+		}
+	}
+
+	// The store down: drydock_store_up 0, no stale store metrics, the
+	// process's metrics still served.
+	down, err := store.Open(t.Context(), storetest.NewDatabase(t), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := server.New(server.Options{Store: down, NoAuth: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	down.Close()
+	rec := httptest.NewRecorder()
+	srv.Handler().ServeHTTP(rec, httptest.NewRequestWithContext(t.Context(), "GET", "/metrics", nil))
+	if rec.Code != 200 {
+		t.Fatalf("/metrics with the store down: %d %s", rec.Code, rec.Body)
+	}
+	if fams, err = p.TextToMetricFamilies(rec.Body); err != nil {
+		t.Fatal(err)
+	}
+	if got := value("drydock_store_up", nil); got != 0 {
+		t.Errorf("drydock_store_up = %v with the store down, want 0", got)
+	}
+	if _, ok := fams["go_goroutines"]; !ok {
+		t.Error("no go_goroutines with the store down")
+	}
+	for _, name := range []string{"drydock_images", "drydock_jobs", "drydock_open_findings", "drydock_layer_results"} {
+		if _, ok := fams[name]; ok {
+			t.Errorf("%s shown with the store down", name)
+		}
 	}
 }
