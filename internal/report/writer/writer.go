@@ -1,6 +1,6 @@
 // Package writer encodes a drydock report in the output formats: table,
 // json, sarif, cyclonedx, spdx, html, junit, markdown, github (dependency
-// snapshot) and template.
+// snapshot), template and cosign-vuln (an in-toto Statement for signing).
 //
 // Every writer is deterministic: the same report gives the same bytes. None
 // of them modifies the report.
@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/drydock-scan/drydock/internal/finding"
 	"github.com/drydock-scan/drydock/internal/report"
@@ -41,6 +42,9 @@ type Options struct {
 	// GITHUB_REF, GITHUB_JOB, GITHUB_RUN_ID, GITHUB_WORKFLOW); nil means
 	// os.Getenv.
 	Getenv func(string) string
+	// ScanStarted is when the scan began, for the "cosign-vuln" format's
+	// metadata.scanStartedOn; zero means the report's created_at.
+	ScanStarted time.Time
 }
 
 // Func is the signature every writer has.
@@ -48,7 +52,7 @@ type Func func(w io.Writer, r *report.Report, opt Options) error
 
 // Formats lists the format names Write accepts, in documentation order.
 func Formats() []string {
-	return []string{"table", "json", "sarif", "cyclonedx", "spdx", "html", "junit", "markdown", "github", "template"}
+	return []string{"table", "json", "sarif", "cyclonedx", "spdx", "html", "junit", "markdown", "github", "template", "cosign-vuln"}
 }
 
 // Lookup returns the writer of a format.
@@ -74,6 +78,8 @@ func Lookup(format string) (Func, bool) {
 		return GitHub, true
 	case "template":
 		return Template, true
+	case "cosign-vuln":
+		return CosignVuln, true
 	}
 	return nil, false
 }
