@@ -5,7 +5,8 @@
 // Layout: one file per entry, DIR/<first 2 hex>/<sha256 of the key in hex>.
 // Each file is a fixed header (magic, format version, lengths, a fingerprint
 // of the LayerResult type and the SHA-256 of the rest) followed by the key
-// and the zstd-compressed JSON of the result.
+// and the zstd-compressed stream of JSON values of the result (see
+// encodeResult), written and read a value at a time.
 //
 // Several processes may use one directory at once, with no lock: a write goes
 // to a temporary file in the entry's directory and is renamed into place, so
@@ -20,12 +21,12 @@
 package cache
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -61,6 +62,9 @@ const (
 	maxKeyLen     = 64 << 10
 	maxPayloadLen = 256 << 20
 	maxDecoded    = 1 << 30
+	// zstdWindow is the compression window: what the encoder and the
+	// decoder of one entry hold, whatever its size.
+	zstdWindow = 1 << 20
 )
 
 // Names the cache creates and is allowed to delete.
@@ -105,8 +109,6 @@ type Cache struct {
 	dir         string
 	maxBytes    int64
 	log         *slog.Logger
-	enc         *zstd.Encoder
-	dec         *zstd.Decoder
 	fingerprint uint64
 
 	mu    sync.Mutex
@@ -148,20 +150,10 @@ func Open(dir string, opt Options) (*Cache, error) {
 			opt.Logger.Debug("could not write cache directory tag", "path", tag, "err", err)
 		}
 	}
-	enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithEncoderConcurrency(1))
-	if err != nil {
-		return nil, fmt.Errorf("creating zstd encoder: %w", err)
-	}
-	dec, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(0), zstd.WithDecoderMaxMemory(maxDecoded))
-	if err != nil {
-		return nil, fmt.Errorf("creating zstd decoder: %w", err)
-	}
 	return &Cache{
 		dir:         dir,
 		maxBytes:    opt.MaxBytes,
 		log:         opt.Logger,
-		enc:         enc,
-		dec:         dec,
 		fingerprint: typeFingerprint(reflect.TypeFor[inventory.LayerResult]()),
 	}, nil
 }
@@ -248,21 +240,36 @@ func (c *Cache) read(r io.Reader, size int64, key string) (*inventory.LayerResul
 	if want := headerLen + keyLen + payLen; size != want {
 		return nil, fmt.Errorf("entry is %d bytes, header says %d", size, want)
 	}
-	body := make([]byte, keyLen+payLen)
-	if _, err := io.ReadFull(r, body); err != nil {
-		return nil, fmt.Errorf("reading body: %w", err)
+	sum := sha256.New()
+	k := make([]byte, keyLen)
+	if _, err := io.ReadFull(r, k); err != nil {
+		return nil, fmt.Errorf("reading key: %w", err)
 	}
-	if sum := sha256.Sum256(body); !bytes.Equal(sum[:], hdr[24:56]) {
+	sum.Write(k)
+	if string(k) != key {
+		return nil, fmt.Errorf("entry holds key %q", k)
+	}
+	// The payload is decoded as it is read and checked against the header's
+	// checksum at its end: the result is returned only if every byte is
+	// the one written.
+	payload := io.TeeReader(io.LimitReader(r, payLen), sum)
+	zr, err := zstd.NewReader(payload, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(maxDecoded),
+		zstd.WithDecoderMaxWindow(zstdWindow))
+	if err != nil {
+		return nil, fmt.Errorf("creating zstd decoder: %w", err)
+	}
+	defer zr.Close()
+	res, derr := decodeResult(&maxReader{r: zr, left: maxDecoded})
+	if _, err := io.Copy(io.Discard, payload); err != nil {
+		return nil, fmt.Errorf("reading payload: %w", err)
+	}
+	if !bytes.Equal(sum.Sum(nil), hdr[24:56]) {
 		return nil, errors.New("checksum mismatch")
 	}
-	if string(body[:keyLen]) != key {
-		return nil, fmt.Errorf("entry holds key %q", body[:keyLen])
+	if derr != nil {
+		return nil, derr
 	}
-	js, err := c.dec.DecodeAll(body[keyLen:], nil)
-	if err != nil {
-		return nil, fmt.Errorf("decompressing: %w", err)
-	}
-	return decodeResult(js)
+	return res, nil
 }
 
 // Put stores r under key, replacing any entry, then evicts old entries if
@@ -282,59 +289,97 @@ func (c *Cache) Put(ctx context.Context, key string, r *inventory.LayerResult) e
 	// carry secrets, and the scan takes it from the image config on a hit.
 	stripped := *r
 	stripped.Layer.CreatedBy, stripped.Layer.Comment = "", ""
-	js, err := encodeResult(&stripped)
-	if err != nil {
-		return fmt.Errorf("encoding layer result: %w", err)
-	}
-	payload := c.enc.EncodeAll(js, nil)
-	if len(payload) > maxPayloadLen {
-		return fmt.Errorf("storing layer result: compressed entry of %d bytes is over the limit of %d", len(payload), maxPayloadLen)
-	}
-	buf := make([]byte, headerLen, headerLen+len(key)+len(payload))
-	copy(buf[0:4], magic[:])
-	binary.LittleEndian.PutUint16(buf[4:6], FormatVersion)
-	binary.LittleEndian.PutUint64(buf[8:16], c.fingerprint)
-	binary.LittleEndian.PutUint32(buf[16:20], uint32(len(key)))
-	binary.LittleEndian.PutUint32(buf[20:24], uint32(len(payload)))
-	buf = append(buf, key...)
-	buf = append(buf, payload...)
-	sum := sha256.Sum256(buf[headerLen:])
-	copy(buf[24:56], sum[:])
-
 	p := c.path(key)
-	if err := writeAtomic(p, buf); err != nil {
+	n, err := c.writeEntry(p, key, &stripped)
+	if err != nil {
 		return err
 	}
-	c.addSize(int64(len(buf)))
+	c.addSize(n)
 	c.maybeEvict(ctx, p)
 	return nil
 }
 
-// writeAtomic writes b to a temporary file beside p and renames it to p.
-func writeAtomic(p string, b []byte) error {
+// writeEntry streams the entry of r under key to a temporary file beside p,
+// then renames it to p, and returns its size. The payload is compressed as
+// it is encoded, value by value (see encodeResult), and the header, which
+// holds the payload's length and checksum, is written last: a large layer
+// result is never held encoded in memory.
+func (c *Cache) writeEntry(p, key string, r *inventory.LayerResult) (size int64, err error) {
 	dir := filepath.Dir(p)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("creating layer cache directory %q: %w", dir, err)
+		return 0, fmt.Errorf("creating layer cache directory %q: %w", dir, err)
 	}
 	// CreateTemp makes the file 0600: entries stay private to the user (a
 	// layer result can hold redacted secret evidence and file paths).
 	f, err := os.CreateTemp(dir, tempPrefix+"*")
 	if err != nil {
-		return fmt.Errorf("creating layer cache entry in %q: %w", dir, err)
+		return 0, fmt.Errorf("creating layer cache entry in %q: %w", dir, err)
 	}
 	tmp := f.Name()
-	_, err = f.Write(b)
-	if cerr := f.Close(); err == nil {
-		err = cerr
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(tmp)
+			err = fmt.Errorf("writing layer cache entry %q: %w", p, err)
+		}
+	}()
+	var hdr [headerLen]byte
+	if _, err := f.Write(hdr[:]); err != nil {
+		return 0, err
 	}
-	if err == nil {
-		err = os.Rename(tmp, p)
+	sum := sha256.New()
+	bw := bufio.NewWriterSize(f, 64<<10)
+	body := &countingWriter{w: io.MultiWriter(bw, sum)}
+	if _, err := io.WriteString(body, key); err != nil {
+		return 0, err
 	}
+	zw, err := zstd.NewWriter(body, zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithEncoderConcurrency(1),
+		zstd.WithWindowSize(zstdWindow))
 	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("writing layer cache entry %q: %w", p, err)
+		return 0, fmt.Errorf("creating zstd encoder: %w", err)
 	}
-	return nil
+	if err := encodeResult(zw, r); err != nil {
+		zw.Close()
+		return 0, fmt.Errorf("encoding layer result: %w", err)
+	}
+	if err := zw.Close(); err != nil {
+		return 0, fmt.Errorf("compressing layer result: %w", err)
+	}
+	if err := bw.Flush(); err != nil {
+		return 0, err
+	}
+	payLen := body.n - int64(len(key))
+	if payLen > maxPayloadLen {
+		return 0, fmt.Errorf("compressed entry of %d bytes is over the limit of %d", payLen, maxPayloadLen)
+	}
+	copy(hdr[0:4], magic[:])
+	binary.LittleEndian.PutUint16(hdr[4:6], FormatVersion)
+	binary.LittleEndian.PutUint64(hdr[8:16], c.fingerprint)
+	binary.LittleEndian.PutUint32(hdr[16:20], uint32(len(key)))
+	binary.LittleEndian.PutUint32(hdr[20:24], uint32(payLen))
+	copy(hdr[24:56], sum.Sum(nil))
+	if _, err := f.WriteAt(hdr[:], 0); err != nil {
+		return 0, err
+	}
+	if err := f.Close(); err != nil {
+		return 0, err
+	}
+	if err := os.Rename(tmp, p); err != nil {
+		return 0, err
+	}
+	return headerLen + body.n, nil
+}
+
+// countingWriter counts the bytes written through it.
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(b []byte) (int, error) {
+	n, err := c.w.Write(b)
+	c.n += int64(n)
+	return n, err
 }
 
 func (c *Cache) addSize(n int64) {
@@ -558,73 +603,6 @@ func (c *Cache) Clean(ctx context.Context) error {
 	c.sized, c.size = true, 0
 	c.mu.Unlock()
 	return errors.Join(errs...)
-}
-
-// payload is what an entry's JSON holds. Package.Files is not marshalled
-// (json:"-") but Merge needs it (dpkg file lists, ownership), so it is
-// carried beside the result. PathHashes (one per regular file: tens of
-// thousands for a large layer) are stored as little-endian bytes, which
-// JSON carries as base64: a third of the size of decimal numbers, and
-// decoded without parsing each one.
-type payload struct {
-	Result       *inventory.LayerResult `json:"result"`
-	PackageFiles []packageFiles         `json:"package_files,omitempty"`
-	PathHashes   []byte                 `json:"path_hashes_le,omitempty"`
-}
-
-type packageFiles struct {
-	File    int      `json:"file"`
-	Package int      `json:"package"`
-	Files   []string `json:"files"`
-}
-
-func encodeResult(r *inventory.LayerResult) ([]byte, error) {
-	res := *r // shallow copy: r is not changed
-	res.PathHashes = nil
-	p := payload{Result: &res}
-	if len(r.PathHashes) > 0 {
-		p.PathHashes = make([]byte, 8*len(r.PathHashes))
-		for i, h := range r.PathHashes {
-			binary.LittleEndian.PutUint64(p.PathHashes[8*i:], h)
-		}
-	}
-	for fi := range r.Files {
-		for pi := range r.Files[fi].Packages {
-			if f := r.Files[fi].Packages[pi].Files; f != nil {
-				p.PackageFiles = append(p.PackageFiles, packageFiles{File: fi, Package: pi, Files: f})
-			}
-		}
-	}
-	return json.Marshal(&p)
-}
-
-func decodeResult(js []byte) (*inventory.LayerResult, error) {
-	var p payload
-	if err := json.Unmarshal(js, &p); err != nil {
-		return nil, fmt.Errorf("decoding JSON: %w", err)
-	}
-	if p.Result == nil {
-		return nil, errors.New("decoding JSON: no result")
-	}
-	for _, pf := range p.PackageFiles {
-		if pf.File < 0 || pf.File >= len(p.Result.Files) || pf.Package < 0 || pf.Package >= len(p.Result.Files[pf.File].Packages) {
-			return nil, fmt.Errorf("decoding JSON: file list for package %d of file %d out of range", pf.Package, pf.File)
-		}
-		p.Result.Files[pf.File].Packages[pf.Package].Files = pf.Files
-	}
-	if len(p.PathHashes) > 0 {
-		if len(p.Result.PathHashes) > 0 {
-			return nil, errors.New("decoding JSON: path hashes stored twice")
-		}
-		if len(p.PathHashes)%8 != 0 {
-			return nil, fmt.Errorf("decoding JSON: path hashes of %d bytes, not a multiple of 8", len(p.PathHashes))
-		}
-		p.Result.PathHashes = make([]uint64, len(p.PathHashes)/8)
-		for i := range p.Result.PathHashes {
-			p.Result.PathHashes[i] = binary.LittleEndian.Uint64(p.PathHashes[8*i:])
-		}
-	}
-	return p.Result, nil
 }
 
 // typeFingerprint hashes the shape of t (field names, types and tags,

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -12,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -21,6 +23,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/klauspost/compress/zstd"
 
 	"github.com/drydock-scan/drydock/internal/inventory"
 )
@@ -660,17 +663,27 @@ func TestPutLeavesResultAlone(t *testing.T) {
 }
 
 func TestDecodeResultErrors(t *testing.T) {
+	pkg := `{"package":{"id":"","name":"p","version":"1","ecosystem":"npm","locations":null}}`
 	tests := []struct{ name, js, want string }{
 		{"not JSON", `{`, "decoding JSON"},
+		{"nothing", ``, "decoding JSON"},
 		{"no result", `{}`, "no result"},
-		{"file list out of range", `{"result":{"layer":{"index":0}},"package_files":[{"file":3,"package":0,"files":["/x"]}]}`, "out of range"},
-		{"negative index", `{"result":{"files":[{"path":"/a","extractor":"x","packages":[{"id":"","name":"p","version":"1","ecosystem":"npm","locations":null}]}]},"package_files":[{"file":0,"package":-1}]}`, "out of range"},
+		{"negative file count", `{"result":{},"files":-1}`, "-1 files"},
+		{"files in the head", `{"result":{"files":[{"path":"/a","extractor":"x"}]},"files":0}`, "files in the head"},
+		{"fewer files than claimed", `{"result":{},"files":2} {"file":{"path":"/a","extractor":"x"}}`, "file 1 of 2"},
+		{"file missing", `{"result":{},"files":1} {}`, "file 0 of 1 is missing"},
+		{"negative package count", `{"result":{},"files":1} {"file":{"path":"/a","extractor":"x"},"packages":-3}`, "claims -3 packages"},
+		{"packages inline", `{"result":{},"files":1} {"file":{"path":"/a","extractor":"x","packages":[{"name":"p"}]}}`, "inline"},
+		{"fewer packages than claimed", `{"result":{},"files":1} {"file":{"path":"/a","extractor":"x"},"packages":2} ` + pkg, "package 1 of 2"},
+		{"package missing", `{"result":{},"files":1} {"file":{"path":"/a","extractor":"x"},"packages":1} {}`, "package 0 of file 0 is missing"},
+		{"more values than claimed", `{"result":{},"files":1} {"file":{"path":"/a","extractor":"x"},"packages":1} ` + pkg + ` ` + pkg, "after the last value"},
+		{"trailing garbage", `{"result":{},"files":0} x`, "after the last value"},
 		{"hashes not 8-byte", `{"result":{},"path_hashes_le":"AAAA"}`, "not a multiple of 8"},
 		{"hashes twice", `{"result":{"path_hashes":[1]},"path_hashes_le":"AAAAAAAAAAA="}`, "stored twice"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := decodeResult([]byte(tt.js))
+			_, err := decodeResult(strings.NewReader(tt.js))
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("decodeResult(%s) = %v, want an error containing %q", tt.js, err, tt.want)
 			}
@@ -682,23 +695,23 @@ func TestDecodeResultErrors(t *testing.T) {
 // a result, never a panic; a result re-encodes and decodes to itself.
 func FuzzDecodeResult(f *testing.F) {
 	for _, r := range []*inventory.LayerResult{sample(1), {}} {
-		js, err := encodeResult(r)
-		if err != nil {
+		var js bytes.Buffer
+		if err := encodeResult(&js, r); err != nil {
 			f.Fatal(err)
 		}
-		f.Add(js)
+		f.Add(js.Bytes())
 	}
-	f.Add([]byte(`{"result":{},"package_files":[{"file":0,"package":0}]}`))
+	f.Add([]byte(`{"result":{},"files":1} {"file":{"path":"/a","extractor":"x"},"packages":1} {"package":{"name":"p"},"files":[]}`))
 	f.Fuzz(func(t *testing.T, js []byte) {
-		r, err := decodeResult(js)
+		r, err := decodeResult(bytes.NewReader(js))
 		if err != nil {
 			return
 		}
-		again, err := encodeResult(r)
-		if err != nil {
+		var again bytes.Buffer
+		if err := encodeResult(&again, r); err != nil {
 			t.Fatalf("re-encoding a decoded result: %v", err)
 		}
-		r2, err := decodeResult(again)
+		r2, err := decodeResult(&again)
 		if err != nil {
 			t.Fatalf("decoding a re-encoded result: %v", err)
 		}
@@ -754,7 +767,7 @@ func TestEntriesArePrivate(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		plain, err := c.dec.DecodeAll(raw[headerLen+len("sha256:secret|x@1"):], nil)
+		plain, err := zstdDecode(raw[headerLen+len("sha256:secret|x@1"):])
 		if err != nil {
 			t.Errorf("%s: %v", p, err)
 		}
@@ -770,5 +783,62 @@ func TestEntriesArePrivate(t *testing.T) {
 	}
 	if entries != 1 {
 		t.Errorf("%d entries, want 1", entries)
+	}
+}
+
+func zstdDecode(b []byte) ([]byte, error) {
+	d, err := zstd.NewReader(nil)
+	if err != nil {
+		return nil, err
+	}
+	defer d.Close()
+	return d.DecodeAll(b, nil)
+}
+
+// bigResult is a layer result of one lockfile with n packages and n
+// package.json files with one package each.
+func bigResult(n int) *inventory.LayerResult {
+	r := &inventory.LayerResult{Layer: inventory.Layer{DiffID: "sha256:big"}}
+	lock := inventory.FileResult{Path: "/app/package-lock.json", Extractor: "lang/npm"}
+	for i := range n {
+		name := fmt.Sprintf("p%06d", i)
+		p := inventory.Package{Name: name, Version: "1.0.0", Ecosystem: "npm", PURL: "pkg:npm/" + name + "@1.0.0",
+			Licenses: []string{"MIT"}, Locations: []inventory.Location{{Path: "/app/node_modules/" + name + "/package.json", LayerDiffID: "sha256:big"}}}
+		lock.Packages = append(lock.Packages, p)
+		r.Files = append(r.Files, inventory.FileResult{Path: p.Locations[0].Path, Extractor: "lang/npm", Packages: []inventory.Package{p}})
+	}
+	r.Files = append(r.Files, lock)
+	return r
+}
+
+// Put streams the entry to its file: it never holds the result's JSON (here
+// ~20 MB) nor its compressed form whole. Before it did, it allocated more
+// than twice the JSON's size.
+func TestPutStreams(t *testing.T) {
+	ctx := context.Background()
+	c := open(t, t.TempDir(), Options{})
+	r := bigResult(40_000)
+	js, err := json.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	if err := c.Put(ctx, "big", r); err != nil {
+		t.Fatal(err)
+	}
+	runtime.ReadMemStats(&after)
+	alloc := after.TotalAlloc - before.TotalAlloc
+	t.Logf("Put allocated %d bytes; the JSON is %d bytes", alloc, len(js))
+	if alloc > uint64(len(js))/2 {
+		t.Errorf("Put allocated %d bytes for a result of %d bytes of JSON", alloc, len(js))
+	}
+	got, ok := c.Get(ctx, "big")
+	if !ok {
+		t.Fatal("miss")
+	}
+	if d := cmp.Diff(r, got); d != "" {
+		t.Errorf("round trip (-put +got):\n%s", d)
 	}
 }
