@@ -513,3 +513,27 @@ func decodeEvent(id int64, raw []byte) (Event, error) {
 	ev.ID = id
 	return ev, nil
 }
+
+// MarkCurrent records that the stored matches made by versions, of the
+// inventories they read, hold under the database db: an apply that found
+// their lookups answering the same calls them matched against db (their
+// scan facts name it, so that they do not count as matched against an
+// older database). Call it only after every stale image was re-matched.
+func (s *Store) MarkCurrent(ctx context.Context, db *result.Database, versions string) (int, error) {
+	raw, err := json.Marshal(db)
+	if err != nil {
+		return 0, fmt.Errorf("encoding database: %w", err)
+	}
+	tag, err := s.pool.Exec(ctx, `
+		WITH cur AS (
+		    UPDATE image_match_state m SET db_built_at = $1
+		    FROM inventories v
+		    WHERE v.image_id = m.image_id AND m.scanned_at = v.scanned_at AND m.versions = $3 AND m.db_built_at <> $1
+		    RETURNING m.image_id)
+		UPDATE inventories v SET scan = jsonb_set(v.scan, '{database}', $2::jsonb) FROM cur WHERE v.image_id = cur.image_id`,
+		db.BuiltAt, raw, versions)
+	if err != nil {
+		return 0, fmt.Errorf("recording the database of unchanged images: %w", err)
+	}
+	return int(tag.RowsAffected()), nil
+}

@@ -155,6 +155,10 @@ func Apply(ctx context.Context, st *store.Store, db vulndb.Reader, opt MatchOpti
 	if err := rematch(ctx, st, db, meta, opt, ids, &rep); err != nil {
 		return rep, fmt.Errorf("applying the advisory database: %w", err)
 	}
+	dbFacts := &result.Database{BuiltAt: meta.BuiltAt, Sources: sources}
+	if _, err := st.MarkCurrent(ctx, dbFacts, opt.versions(db)); err != nil {
+		return rep, fmt.Errorf("applying the advisory database: %w", err)
+	}
 	if err := st.CompleteDB(ctx, meta.BuiltAt, rep.Images, rep.Events); err != nil {
 		return rep, fmt.Errorf("applying the advisory database: %w", err)
 	}

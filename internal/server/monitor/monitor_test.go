@@ -279,6 +279,9 @@ func TestApplyNewDatabase(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if !res.Database.BuiltAt.Equal(v2Time) {
+			t.Errorf("%s: stored as matched against the database of %s, want v2", ref, res.Database.BuiltAt)
+		}
 		if err := scan.MatchAndEnrich(t.Context(), res, v2, opt.Match, nil); err != nil {
 			t.Fatal(err)
 		}
