@@ -322,6 +322,45 @@ func TestHarborContract(t *testing.T) {
 		}
 	})
 
+	t.Run("scopes", func(t *testing.T) {
+		// The server's API tokens guard the adapter: reading needs a read
+		// token, queueing a scan a write token. (401 and 403 are the
+		// server's, outside the Harbor spec.)
+		_, read, err := f.st.CreateToken(t.Context(), "harbor-read", store.ScopeRead)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := json.Marshal(f.scanRequest(""))
+		for _, c := range []struct {
+			method, path, token string
+			body                []byte
+			want                int
+		}{
+			{"GET", "/metadata", "", nil, 401},
+			{"GET", "/metadata", read, nil, 200},
+			{"GET", "/scan/x/report", "", nil, 401},
+			{"GET", "/scan/x/report", read, nil, 404},
+			{"POST", "/scan", "", body, 401},
+			{"POST", "/scan", read, body, 403},
+		} {
+			req, err := http.NewRequestWithContext(t.Context(), c.method, f.api.URL+"/harbor/api/v1"+c.path, bytes.NewReader(c.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.token != "" {
+				req.Header.Set("Authorization", "Bearer "+c.token)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != c.want {
+				t.Errorf("%s %s with token %.8q: %d, want %d", c.method, c.path, c.token, resp.StatusCode, c.want)
+			}
+		}
+	})
+
 	// The workers are not running yet: the report is being produced.
 	id := f.submit(t, f.scanRequest(basic(testimage.RegistryUser, testimage.RegistryPassword)))
 	noAuth := f.submit(t, f.scanRequest(""))
