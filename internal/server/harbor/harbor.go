@@ -214,7 +214,18 @@ type job struct {
 // 422 for a field that is missing or malformed, 501 for what drydock cannot
 // scan or produce.
 func (a *Adapter) validate(req *ScanRequest) (*job, *requestError) {
-	u, err := url.Parse(req.Registry.URL)
+	raw := req.Registry.URL
+	schemeless := raw != "" && !strings.Contains(raw, "://")
+	if schemeless {
+		// The spec's own example sends "harbor-harbor-registry:5000": a bare
+		// host[:port], whose scheme go-containerregistry then chooses (HTTPS,
+		// plain HTTP for localhost and private addresses).
+		if !isRegistryHost(raw) {
+			return nil, refuse(http.StatusUnprocessableEntity, "invalid registry.url %q: want the registry's base URL, http(s)://host[:port]", raw)
+		}
+		raw = "https://" + raw
+	}
+	u, err := url.Parse(raw)
 	switch {
 	case req.Registry.URL == "":
 		return nil, refuse(http.StatusUnprocessableEntity, "missing registry.url")
@@ -269,7 +280,7 @@ func (a *Adapter) validate(req *ScanRequest) (*job, *requestError) {
 		Repository: j.repo,
 		// Harbor's core is often reached over plain HTTP inside its
 		// deployment: the URL says which.
-		Insecure: u.Scheme == "http",
+		Insecure: u.Scheme == "http" && !schemeless,
 	}
 	if art.Tag != "" {
 		j.args.Tags = []string{art.Tag}
@@ -282,6 +293,27 @@ func (a *Adapter) validate(req *ScanRequest) (*job, *requestError) {
 		j.args.Credentials = sealed
 	}
 	return j, nil
+}
+
+// isRegistryHost reports whether s looks like a registry's host[:port]
+// as Docker tells one from a path: lower-case, with a dot or a port, or
+// "localhost".
+func isRegistryHost(s string) bool {
+	host, port, hasPort := strings.Cut(s, ":")
+	if hasPort {
+		if n, err := strconv.Atoi(port); err != nil || n <= 0 || n > 65535 {
+			return false
+		}
+	}
+	if host == "" || strings.HasPrefix(host, ".") || strings.HasPrefix(host, "-") || strings.HasSuffix(host, ".") {
+		return false
+	}
+	for _, r := range host {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '.' || r == '-') {
+			return false
+		}
+	}
+	return hasPort || strings.Contains(host, ".") || host == "localhost"
 }
 
 // parseAuthorization reads the Authorization header value Harbor sends for

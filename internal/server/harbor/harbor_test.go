@@ -95,6 +95,10 @@ func TestValidateBuildsTheJob(t *testing.T) {
 				Artifact: Artifact{Repository: "library/mongo", Digest: digest, Tag: "7.0", MIMEType: OCIManifestMIME}},
 			queue.ScanArgs{Reference: "harbor-core:8080/library/mongo@" + digest, Repository: "harbor-core:8080/library/mongo", Tags: []string{"7.0"}, Insecure: true},
 			"harbor-core:8080/library/mongo"},
+		{"the spec's example: a bare host:port",
+			ScanRequest{Registry: Registry{URL: "harbor-harbor-registry:5000", Authorization: auth}, Artifact: Artifact{Repository: "library/mongo", Digest: digest}},
+			queue.ScanArgs{Reference: "harbor-harbor-registry:5000/library/mongo@" + digest, Repository: "harbor-harbor-registry:5000/library/mongo"},
+			"harbor-harbor-registry:5000/library/mongo"},
 		{"https, no tag, no login, trailing slash",
 			ScanRequest{Registry: Registry{URL: "https://core.harbor.domain/"}, Artifact: Artifact{Repository: "team/app", Digest: digest}},
 			queue.ScanArgs{Reference: "core.harbor.domain/team/app@" + digest, Repository: "core.harbor.domain/team/app"},
@@ -127,6 +131,18 @@ func TestValidateBuildsTheJob(t *testing.T) {
 				t.Errorf("sealed credentials open to %+v", creds)
 			}
 		})
+	}
+}
+
+func TestIsRegistryHost(t *testing.T) {
+	for s, want := range map[string]bool{
+		"harbor-harbor-registry:5000": true, "core.harbor.domain": true, "localhost": true, "10.0.0.1:443": true,
+		"INVALID_REGISTRY_URL": false, "registry": false, "host:0": false, "host:x": false, "host:99999": false,
+		".x.y": false, "x.y.": false, "-x.y": false, "a b.c": false, "": false, ":5000": false,
+	} {
+		if got := isRegistryHost(s); got != want {
+			t.Errorf("isRegistryHost(%q) = %v, want %v", s, got, want)
+		}
 	}
 }
 
