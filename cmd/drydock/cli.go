@@ -159,10 +159,13 @@ A path without a scheme is recognised by its contents.`,
 		newImageCmd(e),
 		newServerCmd(e),
 		newWorkerCmd(e),
+		newTokenCmd(e),
 		newScanSBOMCmd(e),
 		newDBCmd(e),
 		newPolicyCmd(e),
 		newCacheCmd(e),
+		newAttestCmd(e),
+		newVerifyAttestationCmd(e),
 	)
 	return root
 }

@@ -57,18 +57,45 @@ func freeAddr(t *testing.T) string {
 	return l.Addr().String()
 }
 
+// apiToken creates an API token of scope on the database at dsn with
+// "drydock token create" and returns it.
+func apiToken(t *testing.T, dsn, scope string) string {
+	t.Helper()
+	res := drydock(t, "token", "create", "--postgres", dsn, "--name", "e2e-"+scope, "--scope", scope)
+	tok := strings.TrimSpace(res.stdout)
+	if res.code != 0 || !strings.HasPrefix(tok, "ddk_") || strings.Contains(tok, "\n") {
+		t.Fatalf("drydock token create: exit %d, stdout %q\n%s", res.code, res.stdout, res.stderr)
+	}
+	return tok
+}
+
+// bearer sends requests with an API token.
+type bearer struct {
+	token string
+	base  http.RoundTripper
+}
+
+func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("Authorization", "Bearer "+b.token)
+	return b.base.RoundTrip(r)
+}
+
 // TestServerAndWorkerProcesses: one API process and one worker process on one
-// PostgreSQL database; a scan submitted over HTTP is run by the worker and its
-// stored report has the findings `drydock image` gives for the same image.
+// PostgreSQL database; a scan submitted over HTTP (with a token made by
+// "drydock token create") is run by the worker and its stored report has the
+// findings `drydock image` gives for the same image.
 func TestServerAndWorkerProcesses(t *testing.T) {
 	dsn := storetest.NewDatabase(t)
 	addr := freeAddr(t)
+	token := apiToken(t, dsn, "write")
+	client := &http.Client{Transport: bearer{token: token, base: http.DefaultTransport}}
 	daemon(t, "server", "--postgres", dsn, "--listen", addr, "--allow-local")
 	daemon(t, "worker", "--postgres", dsn, "--workers", "2", "--db", testDB)
 	base := "http://" + addr
 	deadline := time.Now().Add(60 * time.Second)
 	for {
-		resp, err := http.Get(base + "/readyz")
+		resp, err := client.Get(base + "/readyz")
 		if err == nil && resp.StatusCode == 200 {
 			resp.Body.Close()
 			break
@@ -79,7 +106,7 @@ func TestServerAndWorkerProcesses(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	body := strings.NewReader(`{"reference": "docker-archive:` + alpineImage + `", "repository": "registry.test/alpine", "tags": ["3.16.9"]}`)
-	resp, err := http.Post(base+"/api/v1/scans", "application/json", body)
+	resp, err := client.Post(base+"/api/v1/scans", "application/json", body)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +123,7 @@ func TestServerAndWorkerProcesses(t *testing.T) {
 			State  string   `json:"state"`
 			Errors []string `json:"errors"`
 		}
-		resp, err := http.Get(fmt.Sprintf("%s/api/v1/jobs/%d", base, sub.JobID))
+		resp, err := client.Get(fmt.Sprintf("%s/api/v1/jobs/%d", base, sub.JobID))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -110,7 +137,7 @@ func TestServerAndWorkerProcesses(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	resp, err = http.Get(base + "/api/v1/images/1/report?format=json")
+	resp, err = client.Get(base + "/api/v1/images/1/report?format=json")
 	if err != nil {
 		t.Fatal(err)
 	}
