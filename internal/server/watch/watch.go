@@ -66,7 +66,9 @@ type Options struct {
 	// Pollers is the number of registries this process polls at once
 	// (default 2): the MaxWorkers of Queue.
 	Pollers int
-	// PollTimeout bounds one poll of one registry (default 15 minutes).
+	// PollTimeout bounds one poll of one registry (default 5 minutes). Keep
+	// it under the server's RescueStuckJobsAfter (its scan timeout plus up
+	// to a minute): a poll running longer is taken for a dead worker's.
 	PollTimeout time.Duration
 }
 
@@ -102,7 +104,7 @@ func New(opt Options) (*Watch, error) {
 		opt.Pollers = 2
 	}
 	if opt.PollTimeout <= 0 {
-		opt.PollTimeout = 15 * time.Minute
+		opt.PollTimeout = 5 * time.Minute
 	}
 	client, err := river.NewClient(riverpgxv5.New(opt.Store.Pool()), &river.Config{Logger: opt.Logger})
 	if err != nil {
