@@ -9,6 +9,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -22,6 +24,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/registry"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/riverqueue/river/rivertype"
@@ -498,6 +501,47 @@ func TestHarborContract(t *testing.T) {
 		}
 		if got, want := md.Properties[harbor.PropDBUpdatedAt], meta.BuiltAt.UTC().Format(time.RFC3339); got != want {
 			t.Errorf("%s = %q, want the database the scan used, %q", harbor.PropDBUpdatedAt, got, want)
+		}
+	})
+
+	t.Run("plain HTTP registry", func(t *testing.T) {
+		// Harbor's core is often reached over plain HTTP inside its
+		// deployment. 127.0.0.2 is not a name go-containerregistry would use
+		// plain HTTP for by itself: only the http:// of the request makes
+		// the job pull over HTTP.
+		ln, err := net.Listen("tcp", "127.0.0.2:0")
+		if err != nil {
+			t.Skipf("no 127.0.0.2 here: %v", err)
+		}
+		reg := httptest.NewUnstartedServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
+		reg.Listener.Close()
+		reg.Listener = ln
+		reg.Start()
+		t.Cleanup(reg.Close)
+		host := strings.TrimPrefix(reg.URL, "http://")
+		img, err := tarball.ImageFromPath(alpineArchive, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ref, err := name.ParseReference(host+"/library/alpine:3.16.9", name.Insecure)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := remote.Write(ref, img, remote.WithContext(t.Context())); err != nil {
+			t.Fatal(err)
+		}
+		req := f.scanRequest("")
+		req.Registry.URL = reg.URL
+		resp, body := f.poll(t, f.submit(t, req), harbor.VulnReportMIME)
+		if resp.StatusCode != 200 {
+			t.Fatalf("%d %s", resp.StatusCode, body)
+		}
+		var v harbor.VulnerabilityReport
+		if err := json.Unmarshal(body, &v); err != nil {
+			t.Fatal(err)
+		}
+		if d := cmp.Diff(vuln.Vulnerabilities, v.Vulnerabilities); d != "" {
+			t.Errorf("the same image from a plain-HTTP registry (-https +http):\n%s", d)
 		}
 	})
 
