@@ -72,15 +72,15 @@ func (s *Store) ImageByDigest(ctx context.Context, repository, digest string) (i
 }
 
 // LatestDBBuiltAt returns when the newest advisory database the store knows
-// of was built: the newest applied (db_versions) or, failing that, the one
-// the latest scan matched against. False if neither is known.
+// of was built: the newest the server applied (db_versions) or, if none
+// was, the newest any stored scan matched against (as the fleet summary
+// says). False if neither is known.
 func (s *Store) LatestDBBuiltAt(ctx context.Context) (time.Time, bool, error) {
 	var at *time.Time
 	err := s.pool.QueryRow(ctx, `
 		SELECT COALESCE(
 		    (SELECT max(built_at) FROM db_versions),
-		    (SELECT (scan->'database'->>'built_at')::timestamptz FROM inventories
-		     WHERE scan->'database' ? 'built_at' ORDER BY scanned_at DESC LIMIT 1))`).Scan(&at)
+		    (SELECT max((scan->'database'->>'built_at')::timestamptz) FROM inventories))`).Scan(&at)
 	if err != nil {
 		return time.Time{}, false, fmt.Errorf("reading the advisory database's date: %w", err)
 	}
