@@ -23,7 +23,8 @@ type ScanArgs struct {
 	// stored in PostgreSQL and must not hold them in clear.
 	Credentials string `json:"credentials,omitempty"`
 	// Insecure pulls over plain HTTP (or TLS unverified): set only for
-	// a registry registered as insecure with the registry watch.
+	// a registry registered as insecure with the registry watch, or named
+	// by an http:// URL in a Harbor scan request.
 	Insecure bool `json:"insecure,omitempty"`
 }
 

@@ -51,7 +51,7 @@ const (
 )
 
 // generatedAt is the adapter's clock in these tests.
-var generatedAt = time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+func generatedAt() time.Time { return time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC) }
 
 // soon retries failed jobs at once (River's default back-off is minutes).
 type soon struct{}
@@ -115,7 +115,7 @@ func start(t *testing.T) (*fixture, func()) {
 	}
 	db := vulndbtest.Alpine316(t)
 	ad, err := harbor.New(harbor.Options{Store: st, Secrets: box, ToolVersion: "test", RefreshAfter: 2 * time.Second,
-		Now: func() time.Time { return generatedAt }})
+		Now: generatedAt})
 	if err != nil {
 		t.Fatal(err)
 	}
