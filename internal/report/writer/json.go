@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 
 	"github.com/drydock-scan/drydock/internal/finding"
 	"github.com/drydock-scan/drydock/internal/inventory"
@@ -24,7 +25,12 @@ import (
 // (200,000 packages are ~150 MB of JSON). The bytes are those of encoding the
 // whole report with json.Encoder and SetIndent("", "  ").
 func JSON(w io.Writer, r *report.Report, _ Options) error {
-	if err := writeJSONStream(w, r.Normalized()); err != nil {
+	// The packages are not cloned (Normalized would copy every one):
+	// they are written in canonical order through a sorted index.
+	shell := *r
+	shell.Packages = nil
+	n := shell.Normalized()
+	if err := writeJSONStream(w, n, r.Packages, canonicalOrder(r.Packages)); err != nil {
 		return fmt.Errorf("writing JSON report: %w", err)
 	}
 	return nil
@@ -39,9 +45,21 @@ var (
 	findingsMarker = []byte("\n  \"findings\": []")
 )
 
-// writeJSONStream writes n (normalised) as JSON's indented encoding does,
-// streaming the packages and findings.
-func writeJSONStream(w io.Writer, n *report.Report) error {
+// canonicalOrder returns the indexes of pkgs in the order Normalized sorts
+// them (stable: equal packages keep their order).
+func canonicalOrder(pkgs []inventory.Package) []int32 {
+	order := make([]int32, len(pkgs))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortStableFunc(order, func(a, b int32) int { return inventory.ComparePackages(pkgs[a], pkgs[b]) })
+	return order
+}
+
+// writeJSONStream writes n (normalised, its packages left out) with the
+// packages pkgs in the given order, as JSON's indented encoding of the
+// whole report does, streaming the packages and findings.
+func writeJSONStream(w io.Writer, n *report.Report, pkgs []inventory.Package, order []int32) error {
 	shell := *n
 	shell.Packages, shell.Findings = []inventory.Package{}, []finding.Finding{}
 	var head bytes.Buffer
@@ -67,7 +85,13 @@ func writeJSONStream(w io.Writer, n *report.Report) error {
 		items int
 		enc   func(i int) error
 	}{
-		{pi + len(packagesMarker) - 1, len(n.Packages), func(i int) error { return encodeIndented(&elem, &n.Packages[i], "    ") }},
+		{pi + len(packagesMarker) - 1, len(order), func(i int) error {
+			p := pkgs[order[i]] // a copy: Normalized's nil locations are []
+			if p.Locations == nil {
+				p.Locations = []inventory.Location{}
+			}
+			return encodeIndented(&elem, &p, "    ")
+		}},
 		{fi + len(findingsMarker) - 1, len(n.Findings), func(i int) error { return encodeIndented(&elem, &n.Findings[i], "    ") }},
 	}
 	from := 0
