@@ -71,9 +71,22 @@ type MergeOptions struct {
 type fileKey struct{ path, extractor string }
 
 type liveFile struct {
-	res    FileResult
-	layer  int
-	origin map[string]int // package identity → index of the layer that introduced it
+	res   FileResult
+	layer int
+	// origin maps the identity of each package that a lower layer
+	// introduced (the file was replaced by an identical package) to that
+	// layer's index; every other package was introduced by layer. Most
+	// files are never replaced: they have no map.
+	origin map[string]int
+}
+
+// originOf returns the layer that introduced the package of identity id,
+// and whether the file holds it.
+func (lf *liveFile) originOf(id string, ids map[string]bool) (int, bool) {
+	if o, ok := lf.origin[id]; ok {
+		return o, true
+	}
+	return lf.layer, ids[id]
 }
 
 // Merge applies the layers in order (whiteouts, opaque directories, files
@@ -104,16 +117,21 @@ func Merge(layers []LayerResult, opt MergeOptions) Inventory {
 		for _, fr := range lr.Files {
 			key := fileKey{fr.Path, fr.Extractor}
 			prev := live[key]
-			lf := &liveFile{res: fr, layer: li, origin: map[string]int{}}
-			for _, p := range fr.Packages {
-				id := identity(&p)
-				if prev != nil {
-					if o, ok := prev.origin[id]; ok {
+			lf := &liveFile{res: fr, layer: li}
+			if prev != nil && len(prev.res.Packages) > 0 {
+				ids := make(map[string]bool, len(prev.res.Packages))
+				for i := range prev.res.Packages {
+					ids[identity(&prev.res.Packages[i])] = true
+				}
+				for i := range fr.Packages {
+					id := identity(&fr.Packages[i])
+					if o, ok := prev.originOf(id, ids); ok {
+						if lf.origin == nil {
+							lf.origin = map[string]int{}
+						}
 						lf.origin[id] = o
-						continue
 					}
 				}
-				lf.origin[id] = li
 			}
 			live[key] = lf
 		}
@@ -147,6 +165,7 @@ func Merge(layers []LayerResult, opt MergeOptions) Inventory {
 	}
 	var distros []distroAt
 	fileLists := map[string][]string{} // dpkg package name → files
+	layerOf := make([]*Layer, len(layers))
 	for _, k := range keys {
 		lf := live[k]
 		for _, n := range lf.res.Notes {
@@ -168,9 +187,19 @@ func Merge(layers []LayerResult, opt MergeOptions) Inventory {
 				fileLists[p.Ecosystem+"\x00"+p.Name] = append(fileLists[p.Ecosystem+"\x00"+p.Name], p.Files...)
 				continue
 			}
-			origin := lf.origin[identity(&p)]
-			l := layers[origin].Layer
-			p.Layer = &l
+			origin := lf.layer
+			if lf.origin != nil {
+				if o, ok := lf.origin[identity(&p)]; ok {
+					origin = o
+				}
+			}
+			if layerOf[origin] == nil {
+				l := layers[origin].Layer
+				layerOf[origin] = &l
+			}
+			// One Layer per layer, shared by its packages (they are
+			// never changed in place: a change makes a copy).
+			p.Layer = layerOf[origin]
 			inv.Packages = append(inv.Packages, p)
 		}
 		if nameless > 0 {
