@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -81,22 +82,24 @@ func envName(flag string) string {
 	return "DRYDOCK_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
 }
 
-// settingKeys are the keys a config file may hold: the flags of the server,
-// worker and token commands (one file serves them all).
+// settingKeys are the keys a config file may hold: the flags of the server
+// and worker commands (one file serves both, and the token commands, which
+// read only postgres from it).
 func settingKeys(e *env) map[string]bool {
 	keys := map[string]bool{}
-	for _, c := range []*cobra.Command{newServerCmd(e), newWorkerCmd(e), newTokenCreateCmd(e)} {
+	for _, c := range []*cobra.Command{newServerCmd(e), newWorkerCmd(e)} {
 		c.Flags().VisitAll(func(f *pflag.Flag) { keys[f.Name] = true })
 	}
 	delete(keys, "config")
 	return keys
 }
 
-// applySettings sets every flag of cmd not given on the command line from
-// $DRYDOCK_<FLAG>, else from the --config file ($DRYDOCK_CONFIG): flag >
-// environment > file > default. A key of the file that is no flag of any
-// server command is an error (a typo must not be ignored).
-func applySettings(e *env, cmd *cobra.Command) error {
+// applySettings sets every flag of cmd (or only those named in only, if
+// any) not given on the command line from $DRYDOCK_<FLAG>, else from the
+// --config file ($DRYDOCK_CONFIG): flag > environment > file > default. A
+// key of the file that is no flag of the server or worker command is an
+// error (a typo must not be ignored).
+func applySettings(e *env, cmd *cobra.Command, only ...string) error {
 	fl := cmd.Flags()
 	path, _ := fl.GetString("config")
 	if !fl.Changed("config") {
@@ -120,12 +123,12 @@ func applySettings(e *env, cmd *cobra.Command) error {
 		}
 		if len(unknown) > 0 {
 			sort.Strings(unknown)
-			return usageErr("%s: unknown setting %s (settings are the flags of drydock server, worker and token, by name)", path, strings.Join(unknown, ", "))
+			return usageErr("%s: unknown setting %s (settings are the flags of drydock server and worker, by name)", path, strings.Join(unknown, ", "))
 		}
 	}
 	var errs []error
 	fl.VisitAll(func(f *pflag.Flag) {
-		if f.Changed || f.Name == "config" || f.Name == "help" {
+		if f.Changed || f.Name == "config" || f.Name == "help" || (len(only) > 0 && !slices.Contains(only, f.Name)) {
 			return
 		}
 		if v, ok := os.LookupEnv(envName(f.Name)); ok && v != "" {
@@ -359,7 +362,7 @@ func newTokenCreateCmd(e *env) *cobra.Command {
 		Example: `  TOKEN=$(drydock token create --postgres postgres://drydock@127.0.0.1:5432/drydock --name ci --scope write)`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := applySettings(e, cmd); err != nil {
+			if err := applySettings(e, cmd, "postgres"); err != nil {
 				return err
 			}
 			if name == "" {
@@ -396,7 +399,7 @@ func newTokenListCmd(e *env) *cobra.Command {
 		Short: "List the API tokens (never the tokens themselves)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := applySettings(e, cmd); err != nil {
+			if err := applySettings(e, cmd, "postgres"); err != nil {
 				return err
 			}
 			st, err := openStore(cmd.Context(), postgres)
@@ -437,7 +440,7 @@ func newTokenRevokeCmd(e *env) *cobra.Command {
 		Short: "Revoke an API token: requests with it are refused from now on",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := applySettings(e, cmd); err != nil {
+			if err := applySettings(e, cmd, "postgres"); err != nil {
 				return err
 			}
 			id, err := strconv.ParseInt(args[0], 10, 64)

@@ -230,7 +230,13 @@ func TestTokenCommands(t *testing.T) {
 	if res := drydock(t, "token", "revoke", "--postgres", dsn, "9"); res.code != policy.ExitUsage || !strings.Contains(res.stderr, "no API token 9") {
 		t.Errorf("revoke of an unknown token: exit %d %s", res.code, res.stderr)
 	}
-	list = drydock(t, "token", "list", "--postgres", dsn)
+	// The address from the config file shared with the server (the token
+	// commands read only postgres from it).
+	cfg := filepath.Join(t.TempDir(), "drydock.yaml")
+	if err := os.WriteFile(cfg, []byte("postgres: "+dsn+"\nworkers: 4\nlisten: 127.0.0.1:1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	list = drydock(t, "token", "list", "--config", cfg)
 	got := rows(list.stdout)
 	if len(got) != 3 || got[1][4] == "-" || got[2][4] != "-" {
 		t.Errorf("after revoking token 1:\n%s", list.stdout)
