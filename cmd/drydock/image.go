@@ -310,7 +310,7 @@ A scan that could not complete never exits 0.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			defer e.withTimeout(cmd)()
-			outs, err := parseOutputs(rf.formats, rf.output, scanFormats)
+			outs, err := parseOutputs(rf.formats, rf.output, imageFormats)
 			if err != nil {
 				return err
 			}
@@ -327,6 +327,10 @@ A scan that could not complete never exits 0.`,
 			if err != nil {
 				return err
 			}
+			if err := checkCosignVulnOutputs(outs, vuln); err != nil {
+				return err
+			}
+			opt.ScanStarted = time.Now()
 			if vuln {
 				db, err := gf.openDB(e, cmd)
 				if err != nil {
@@ -345,7 +349,7 @@ A scan that could not complete never exits 0.`,
 		},
 	}
 	sf.add(cmd)
-	rf.add(cmd, scanFormats)
+	rf.add(cmd, imageFormats)
 	rf.addScan(cmd)
 	gf.add(cmd)
 	gf.addScanners(cmd)
