@@ -127,8 +127,10 @@ func New(opt Options) (*Server, error) {
 		Logger:      opt.Logger,
 		MaxAttempts: queue.MaxScanAttempts,
 		// A worker killed mid-scan leaves its job running; River hands it to
-		// another worker once it has been running this long.
-		RescueStuckJobsAfter: opt.ScanTimeout + time.Minute,
+		// another worker once it has been running this long: the scan's own
+		// deadline, and as long again (at most a minute) for its worker to
+		// wind it up.
+		RescueStuckJobsAfter: opt.ScanTimeout + min(opt.ScanTimeout, time.Minute),
 		JobTimeout:           opt.ScanTimeout,
 		RetryPolicy:          opt.RetryPolicy,
 	}

@@ -4,12 +4,16 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
+	"errors"
 	"fmt"
+	"io"
+	"net"
 	"runtime"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgconn/ctxwatch"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -63,15 +67,22 @@ func claimLockID(key string) int64 {
 // connection closes: a worker killed mid-walk leaves no claim behind.
 // Cancelling ctx ends the wait with ctx's error.
 func (s *Store) Claim(ctx context.Context, key string) (release func(), err error) {
-	c, err := s.claims.Acquire(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("claiming layer: getting a connection: %w", err)
-	}
 	id := claimLockID(key)
-	if _, err := c.Exec(ctx, "SELECT pg_advisory_lock($1)", id); err != nil {
-		// The lock may have been granted as the wait was cancelled: the
-		// session, and any lock it holds, goes with the connection.
-		closeConn(c)
+	var c *pgxpool.Conn
+	err = retryConn(ctx, func() error {
+		var err error
+		if c, err = s.claims.Acquire(ctx); err != nil {
+			return fmt.Errorf("getting a connection: %w", err)
+		}
+		if _, err := c.Exec(ctx, "SELECT pg_advisory_lock($1)", id); err != nil {
+			// The lock may have been granted as the wait was cancelled:
+			// the session, and any lock it holds, goes with the connection.
+			closeConn(c)
+			return err
+		}
+		return nil
+	})
+	if err != nil {
 		if ctx.Err() != nil {
 			err = ctx.Err()
 		}
@@ -79,6 +90,45 @@ func (s *Store) Claim(ctx context.Context, key string) (release func(), err erro
 	}
 	var once sync.Once
 	return func() { once.Do(func() { unlockClaim(c, id) }) }, nil
+}
+
+// retryConn runs f again while it fails for want of a connection (the
+// database restarting, a connection it closed), for about 6 seconds with
+// back-off; any other error, success or ctx ends it.
+func retryConn(ctx context.Context, f func() error) error {
+	wait := 100 * time.Millisecond
+	for try := 1; ; try++ {
+		err := f()
+		if err == nil || try == 7 || !isConnError(err) || ctx.Err() != nil {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+		wait *= 2
+	}
+}
+
+// isConnError reports whether err is the connection's rather than the
+// statement's: no answer from the server, or the server closing the
+// session (class 08, admin or crash shutdown, starting up).
+func isConnError(err error) bool {
+	if errors.Is(err, pgx.ErrNoRows) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return strings.HasPrefix(pe.Code, "08") || pe.Code == "57P01" || pe.Code == "57P02" || pe.Code == "57P03"
+	}
+	var ce *pgconn.ConnectError
+	return errors.As(err, &ce) || pgconn.SafeToRetry(err) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || isNetError(err)
+}
+
+func isNetError(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne)
 }
 
 // unlockClaim releases a claim and gives its connection back to the pool;

@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/drydock-scan/drydock/internal/inventory"
 	"github.com/drydock-scan/drydock/internal/scan"
 	"github.com/drydock-scan/drydock/internal/store"
 	"github.com/drydock-scan/drydock/internal/store/storetest"
@@ -179,5 +180,43 @@ func TestSharedLayerAnalysedOnceInStore(t *testing.T) {
 	}
 	if n, err := stores[0].LayerResults(t.Context()); err != nil || n != 1 || total != 1 {
 		t.Errorf("%d walks, %d layer results (%v); want 1 and 1", total, n, err)
+	}
+}
+
+// TestLayerCacheWaitsForTheDatabase: while the database is down (restarting),
+// the layer cache's writes and claims wait for it to come back, for a few
+// seconds, rather than lose the layer's result or its claim.
+func TestLayerCacheWaitsForTheDatabase(t *testing.T) {
+	pg := storetest.StartPrivate(t)
+	st := open(t, pg.DSN, nil)
+	if err := st.Migrate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	res, err := scan.Run(t.Context(), scan.Config{Reference: "docker-archive:" + alpineImage})
+	if err != nil {
+		t.Fatal(err)
+	}
+	layer := inventory.LayerResult{Layer: res.Image.Layers[0]}
+	pg.Stop()
+	started := make(chan error, 1)
+	go func() { started <- pg.Start() }()
+	if err := st.Put(t.Context(), "k", &layer); err != nil {
+		t.Fatalf("Put while the database starts: %v", err)
+	}
+	if err := <-started; err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := st.Get(t.Context(), "k"); !ok {
+		t.Error("the layer stored while the database started is not there")
+	}
+	pg.Stop()
+	go func() { started <- pg.Start() }()
+	release, err := st.Claim(t.Context(), "k")
+	if err != nil {
+		t.Fatalf("Claim while the database starts: %v", err)
+	}
+	release()
+	if err := <-started; err != nil {
+		t.Fatal(err)
 	}
 }

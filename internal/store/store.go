@@ -156,7 +156,11 @@ func (s *Store) Get(ctx context.Context, key string) (*inventory.LayerResult, bo
 	var raw []byte
 	// A read only: a base layer shared by a thousand images is read by every
 	// worker at once, and a counter here would serialise them on one row.
-	err := s.pool.QueryRow(ctx, "SELECT result FROM layer_results WHERE cache_key = $1", key).Scan(&raw)
+	// A lost connection (the database restarted) is tried again: a miss
+	// would have the layer analysed again.
+	err := retryConn(ctx, func() error {
+		return s.pool.QueryRow(ctx, "SELECT result FROM layer_results WHERE cache_key = $1", key).Scan(&raw)
+	})
 	if err != nil {
 		return nil, false
 	}
@@ -174,9 +178,12 @@ func (s *Store) Put(ctx context.Context, key string, r *inventory.LayerResult) e
 	if err != nil {
 		return fmt.Errorf("encoding layer result: %w", err)
 	}
-	_, err = s.pool.Exec(ctx,
-		`INSERT INTO layer_results (cache_key, diff_id, result, analysed_at) VALUES ($1, $2, $3, $4)
-		 ON CONFLICT (cache_key) DO NOTHING`, key, r.Layer.DiffID, raw, s.now())
+	err = retryConn(ctx, func() error {
+		_, err := s.pool.Exec(ctx,
+			`INSERT INTO layer_results (cache_key, diff_id, result, analysed_at) VALUES ($1, $2, $3, $4)
+			 ON CONFLICT (cache_key) DO NOTHING`, key, r.Layer.DiffID, raw, s.now())
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("storing layer %s: %w", r.Layer.DiffID, err)
 	}

@@ -124,6 +124,23 @@ func (p *Private) Restart() {
 	}
 }
 
+// Stop stops the server (pg_ctl stop -m fast); Start starts it again.
+func (p *Private) Stop() {
+	p.t.Helper()
+	if out, err := p.ctl("stop", "-m", "fast"); err != nil {
+		p.t.Fatalf("stopping PostgreSQL: %v\n%s\n%s", err, out, p.Log())
+	}
+}
+
+// Start starts a server stopped by Stop and returns once it accepts
+// connections. It may be called from another goroutine than the test's.
+func (p *Private) Start() error {
+	if out, err := p.ctl("start"); err != nil {
+		return fmt.Errorf("starting PostgreSQL: %w\n%s\n%s", err, out, p.Log())
+	}
+	return nil
+}
+
 // Log returns the server's log.
 func (p *Private) Log() string {
 	b, _ := os.ReadFile(p.logFile)
