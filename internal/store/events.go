@@ -199,7 +199,7 @@ func (s *Store) RematchImage(ctx context.Context, imageID int64, match func(cont
 		if err := saveMatch(ctx, tx, imageID, scannedAt, m, now); err != nil {
 			return err
 		}
-		return nil
+		return saveMatchFacts(ctx, tx, imageID, m)
 	})
 	if err != nil {
 		return RematchOutcome{ImageID: imageID}, fmt.Errorf("re-matching image %d: %w", imageID, err)
@@ -295,8 +295,7 @@ func insertEvent(ctx context.Context, tx pgx.Tx, ev *Event) (bool, error) {
 	return true, nil
 }
 
-// saveMatch replaces the image's match keys and state, and records the
-// database and coverage of the match in its scan facts.
+// saveMatch replaces the image's match keys and state.
 func saveMatch(ctx context.Context, tx pgx.Tx, imageID int64, scannedAt time.Time, m *Rematched, now time.Time) error {
 	if _, err := tx.Exec(ctx, "DELETE FROM image_match_keys WHERE image_id = $1", imageID); err != nil {
 		return fmt.Errorf("storing match keys: %w", err)
@@ -323,6 +322,12 @@ func saveMatch(ctx context.Context, tx pgx.Tx, imageID int64, scannedAt time.Tim
 		imageID, scannedAt, m.Versions, m.Database.BuiltAt, now); err != nil {
 		return fmt.Errorf("storing match state: %w", err)
 	}
+	return nil
+}
+
+// saveMatchFacts records the database and coverage of a re-match in the
+// image's scan facts.
+func saveMatchFacts(ctx context.Context, tx pgx.Tx, imageID int64, m *Rematched) error {
 	db, err := json.Marshal(m.Database)
 	if err != nil {
 		return fmt.Errorf("encoding database: %w", err)
@@ -536,4 +541,25 @@ func (s *Store) MarkCurrent(ctx context.Context, db *result.Database, versions s
 		return 0, fmt.Errorf("recording the database of unchanged images: %w", err)
 	}
 	return int(tag.RowsAffected()), nil
+}
+
+// SaveMatchKeys records what the match of a scan just stored (SaveScan)
+// looked up, so that the next apply re-matches the image only if those
+// lookups answer differently. The keys are taken to belong to the image's
+// current inventory. m.Findings are not used (SaveScan stored them).
+func (s *Store) SaveMatchKeys(ctx context.Context, imageID int64, m *Rematched) error {
+	if m.Database == nil {
+		return fmt.Errorf("recording the lookups of image %d: the match names no database", imageID)
+	}
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var scannedAt time.Time
+		if err := tx.QueryRow(ctx, "SELECT scanned_at FROM inventories WHERE image_id = $1 FOR UPDATE", imageID).Scan(&scannedAt); err != nil {
+			return fmt.Errorf("reading its inventory: %w", err)
+		}
+		return saveMatch(ctx, tx, imageID, scannedAt, m, s.now().UTC())
+	})
+	if err != nil {
+		return fmt.Errorf("recording the lookups of image %d: %w", imageID, err)
+	}
+	return nil
 }

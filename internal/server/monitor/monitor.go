@@ -35,7 +35,6 @@ import (
 	"github.com/jackc/pgx/v5"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/drydock-scan/drydock/internal/distro"
 	"github.com/drydock-scan/drydock/internal/enrich"
 	"github.com/drydock-scan/drydock/internal/match"
 	"github.com/drydock-scan/drydock/internal/result"
@@ -152,7 +151,7 @@ func Apply(ctx context.Context, st *store.Store, db vulndb.Reader, opt MatchOpti
 		return rep, fmt.Errorf("applying the advisory database: %w", err)
 	}
 	opt.logger().Info("applying the advisory database", "built_at", rep.DBBuiltAt, "keys", len(keys), "images", len(ids))
-	if err := rematch(ctx, st, db, meta, opt, ids, &rep); err != nil {
+	if err := rematch(ctx, st, db, opt, ids, &rep); err != nil {
 		return rep, fmt.Errorf("applying the advisory database: %w", err)
 	}
 	dbFacts := &result.Database{BuiltAt: meta.BuiltAt, Sources: sources}
@@ -187,7 +186,7 @@ func RematchAll(ctx context.Context, st *store.Store, db vulndb.Reader, opt Matc
 	if err != nil {
 		return rep, fmt.Errorf("re-matching every image: %w", err)
 	}
-	if err := rematch(ctx, st, db, meta, opt, ids, &rep); err != nil {
+	if err := rematch(ctx, st, db, opt, ids, &rep); err != nil {
 		return rep, fmt.Errorf("re-matching every image: %w", err)
 	}
 	return rep, nil
@@ -200,7 +199,7 @@ const maxChangedRetries = 3
 // rematch re-matches the images, opt.Parallel at once. Every image is tried
 // even when some fail; the failures are returned together (the job is
 // retried, and finds the images done so far done).
-func rematch(ctx context.Context, st *store.Store, db vulndb.Reader, meta vulndb.Metadata, opt MatchOptions, ids []int64, rep *Report) error {
+func rematch(ctx context.Context, st *store.Store, db vulndb.Reader, opt MatchOptions, ids []int64, rep *Report) error {
 	par := opt.Parallel
 	if par <= 0 {
 		par = 2
@@ -218,7 +217,7 @@ func rematch(ctx context.Context, st *store.Store, db vulndb.Reader, meta vulndb
 			break
 		}
 		g.Go(func() error {
-			out, err := rematchOne(gctx, st, db, meta, opt, versions, id)
+			out, err := rematchOne(gctx, st, db, opt, versions, id)
 			mu.Lock()
 			defer mu.Unlock()
 			switch {
@@ -246,9 +245,9 @@ func rematch(ctx context.Context, st *store.Store, db vulndb.Reader, meta vulndb
 	return errors.Join(errs...)
 }
 
-func rematchOne(ctx context.Context, st *store.Store, db vulndb.Reader, meta vulndb.Metadata, opt MatchOptions, versions string, id int64) (store.RematchOutcome, error) {
+func rematchOne(ctx context.Context, st *store.Store, db vulndb.Reader, opt MatchOptions, versions string, id int64) (store.RematchOutcome, error) {
 	fn := func(ctx context.Context, res *result.Result) (*store.Rematched, error) {
-		return matchStored(ctx, res, db, meta, opt, versions)
+		return matchStored(ctx, res, db, opt, versions)
 	}
 	for range maxChangedRetries {
 		out, err := st.RematchImage(ctx, id, fn)
@@ -262,19 +261,16 @@ func rematchOne(ctx context.Context, st *store.Store, db vulndb.Reader, meta vul
 
 // matchStored matches a stored result as a scan would (scan.MatchAndEnrich),
 // through a recorder that keeps what the match looked up.
-func matchStored(ctx context.Context, res *result.Result, db vulndb.Reader, meta vulndb.Metadata, opt MatchOptions, versions string) (*store.Rematched, error) {
+func matchStored(ctx context.Context, res *result.Result, db vulndb.Reader, opt MatchOptions, versions string) (*store.Rematched, error) {
 	rec := newRecorder(db)
 	res.Findings = nil
 	res.Versions.Enrichers = nil
 	if err := scan.MatchAndEnrich(ctx, res, rec, opt.Match, opt.enrichers(rec)); err != nil {
 		return nil, err
 	}
-	keys := rec.Keys()
-	if distro.AdvisoryEcosystemIsPrefix(res.Distro) {
-		if prefix := distro.AdvisoryEcosystem(res.Distro); prefix != "" {
-			keys = append(keys, store.MatchKey{Kind: store.KeyEcosystems, Ecosystem: prefix,
-				Fingerprint: ecosystemsFingerprint(meta, prefix)})
-		}
+	keys, err := rec.keysFor(ctx, res.Distro)
+	if err != nil {
+		return nil, err
 	}
 	return &store.Rematched{Findings: res.Findings, Database: res.Database, Coverage: res.Coverage, Keys: keys, Versions: versions}, nil
 }

@@ -182,18 +182,29 @@ func dbV2(t *testing.T) vulndb.Reader {
 }
 
 // scanFleet scans every image with db through the registry, as a worker
-// does, and stores it.
-func scanFleet(t *testing.T, st *store.Store, db vulndb.Reader, f fleet) map[string]int64 {
+// does, and stores it; with record, the scans record their lookups
+// (ScanRecorder).
+func scanFleet(t *testing.T, st *store.Store, db vulndb.Reader, f fleet, record bool) map[string]int64 {
 	t.Helper()
 	ids := map[string]int64{}
 	for _, ref := range f.refs {
-		res, err := scan.Run(t.Context(), scan.Config{Reference: ref, Source: source.Options{Insecure: true}, Cache: st, DB: db, Parallel: 1})
+		cfg := scan.Config{Reference: ref, Source: source.Options{Insecure: true}, Cache: st, DB: db, Parallel: 1}
+		rec := NewScanRecorder(db, MatchOptions{})
+		if record {
+			cfg.DB = rec.DB()
+		}
+		res, err := scan.Run(t.Context(), cfg)
 		if err != nil {
 			t.Fatalf("scanning %s: %v", ref, err)
 		}
 		saved, err := st.SaveScan(t.Context(), store.ImageKey{Repository: strings.TrimSuffix(ref, ":1"), Tags: []string{"1"}}, res)
 		if err != nil {
 			t.Fatal(err)
+		}
+		if record {
+			if err := rec.Save(t.Context(), st, saved.ImageID, res); err != nil {
+				t.Fatal(err)
+			}
 		}
 		ids[ref] = saved.ImageID
 	}
@@ -231,7 +242,7 @@ func TestApplyNewDatabase(t *testing.T) {
 	reg := startRegistry(t)
 	f := buildFleet(t, reg)
 	v1, v2 := dbV1(t), dbV2(t)
-	ids := scanFleet(t, st, v1, f)
+	ids := scanFleet(t, st, v1, f, false)
 	if len(ids) != 50 {
 		t.Fatalf("stored %d images, want 50", len(ids))
 	}

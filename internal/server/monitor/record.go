@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/drydock-scan/drydock/internal/distro"
+	"github.com/drydock-scan/drydock/internal/inventory"
 	"github.com/drydock-scan/drydock/internal/store"
 	"github.com/drydock-scan/drydock/internal/vulndb"
 )
@@ -137,4 +139,23 @@ func fingerprint(ctx context.Context, db vulndb.Reader, meta vulndb.Metadata, k 
 		return ecosystemsFingerprint(meta, k.Ecosystem), nil
 	}
 	return nil, fmt.Errorf("unknown match key kind %q", k.Kind)
+}
+
+// keysFor returns the lookups recorded, and for a distribution whose
+// advisory ecosystem is a prefix (Red Hat, SUSE) the ecosystems the
+// database holds under it: the matcher queries each of them.
+func (r *recorder) keysFor(ctx context.Context, d *inventory.Distro) ([]store.MatchKey, error) {
+	keys := r.Keys()
+	if !distro.AdvisoryEcosystemIsPrefix(d) {
+		return keys, nil
+	}
+	prefix := distro.AdvisoryEcosystem(d)
+	if prefix == "" {
+		return keys, nil
+	}
+	meta, err := r.Meta(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("reading the database metadata: %w", err)
+	}
+	return append(keys, store.MatchKey{Kind: store.KeyEcosystems, Ecosystem: prefix, Fingerprint: ecosystemsFingerprint(meta, prefix)}), nil
 }

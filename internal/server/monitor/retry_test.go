@@ -35,7 +35,7 @@ func TestApplyRetriedAndConcurrent(t *testing.T) {
 	reg := startRegistry(t)
 	f := buildFleet(t, reg)
 	v1, v2 := dbV1(t), dbV2(t)
-	scanFleet(t, st, v1, f)
+	scanFleet(t, st, v1, f, false)
 	opt := MatchOptions{Parallel: 1}
 	if _, err := Apply(t.Context(), st, v1, opt, false); err != nil {
 		t.Fatal(err)

@@ -73,9 +73,15 @@ func TestApplyJobDeliversWebhooks(t *testing.T) {
 	reg := startRegistry(t)
 	f := buildFleet(t, reg)
 	v1, v2 := dbV1(t), dbV2(t)
-	scanFleet(t, st, v1, f)
-	if _, err := Apply(t.Context(), st, v1, MatchOptions{}, false); err != nil {
+	scanFleet(t, st, v1, f, true)
+	// The scans recorded their lookups: applying their database re-matches
+	// nothing.
+	rep, err := Apply(t.Context(), st, v1, MatchOptions{}, false)
+	if err != nil {
 		t.Fatal(err)
+	}
+	if rep.Images != 0 || rep.Keys != 20 {
+		t.Errorf("applying the scans' database: %+v, want 20 lookups and no image re-matched", rep)
 	}
 	requests := reg.requests.Load()
 
