@@ -204,14 +204,19 @@ type TagPoll struct {
 	Seen map[string]string
 	// Removed are tags seen before and no longer listed.
 	Removed []string
+	// Listed are all the tags the registry listed (those that could not be
+	// resolved included): every other live tag of the repository's stored
+	// images is marked removed — the deleted ones, and any a scan stored
+	// after its tag was deleted.
+	Listed []string
 }
 
 // ApplyTagPoll records a poll of one repository in one transaction: the
 // tags seen (new ones with first_seen, moved or restored ones with
-// changed_at), the tags removed (in watched_tags and in image_tags of the
-// repository's stored images), then runs inTx (which queues the scans in
-// the same transaction: either the new state and its scans are stored, or
-// neither).
+// changed_at), the tags removed (in watched_tags), the tags of the
+// repository's stored images that were not listed (in image_tags), then runs
+// inTx (which queues the scans in the same transaction: either the new state
+// and its scans are stored, or neither).
 func (s *Store) ApplyTagPoll(ctx context.Context, p TagPoll, inTx func(context.Context, pgx.Tx) error) error {
 	now := s.now().UTC()
 	tags := make([]string, 0, len(p.Seen))
@@ -223,6 +228,10 @@ func (s *Store) ApplyTagPoll(ctx context.Context, p TagPoll, inTx func(context.C
 	removed := p.Removed
 	if removed == nil {
 		removed = []string{}
+	}
+	listed := p.Listed
+	if listed == nil {
+		listed = []string{}
 	}
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if len(tags) > 0 {
@@ -244,13 +253,13 @@ func (s *Store) ApplyTagPoll(ctx context.Context, p TagPoll, inTx func(context.C
 				p.RegistryID, p.Repository, removed, now); err != nil {
 				return fmt.Errorf("recording removed tags: %w", err)
 			}
-			if _, err := tx.Exec(ctx, `
-				UPDATE image_tags SET removed_at = $3
-				WHERE tag = ANY($2) AND removed_at IS NULL
-				  AND image_id IN (SELECT id FROM images WHERE repository = $1)`,
-				p.ImageRepository, removed, now); err != nil {
-				return fmt.Errorf("marking removed tags of %s: %w", p.ImageRepository, err)
-			}
+		}
+		if _, err := tx.Exec(ctx, `
+			UPDATE image_tags SET removed_at = $3
+			WHERE removed_at IS NULL AND NOT (tag = ANY($2))
+			  AND image_id IN (SELECT id FROM images WHERE repository = $1)`,
+			p.ImageRepository, listed, now); err != nil {
+			return fmt.Errorf("marking removed tags of %s: %w", p.ImageRepository, err)
 		}
 		if inTx != nil {
 			return inTx(ctx, tx)

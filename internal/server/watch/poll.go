@@ -375,7 +375,7 @@ func (w *Watch) pollRepository(ctx context.Context, c *client, reg store.Registr
 			Tags: tagsOn, Credentials: reg.Credentials, Insecure: reg.Insecure})
 	}
 	err = w.opt.Store.ApplyTagPoll(ctx, store.TagPoll{RegistryID: reg.ID, Repository: repo, ImageRepository: reg.Host + "/" + repo,
-		Seen: seen, Removed: removed}, func(ctx context.Context, tx pgx.Tx) error {
+		Seen: seen, Removed: removed, Listed: sortedKeys(listed)}, func(ctx context.Context, tx pgx.Tx) error {
 		for _, a := range scans {
 			if _, err := w.river.InsertTx(ctx, tx, a, nil); err != nil {
 				return fmt.Errorf("queueing a scan of %s: %w", a.Reference, err)
