@@ -128,18 +128,17 @@ func TestManifests(t *testing.T) {
 	if diff := cmp.Diff(want, names); diff != "" {
 		t.Fatalf("objects (-want +got):\n%s", diff)
 	}
-	checkTogether(t, objs)
+	checkTogether(t, objs, objs["Namespace/drydock"].(*corev1.Namespace).Name)
 }
 
-// checkTogether checks the objects of one deployment against each other
-// and against the gate.
-func checkTogether(t *testing.T, objs map[string]runtime.Object) {
+// checkTogether checks the objects of one deployment in namespace against
+// each other and against the gate.
+func checkTogether(t *testing.T, objs map[string]runtime.Object, namespace string) {
 	t.Helper()
 	hook := objs["ValidatingWebhookConfiguration/drydock"].(*admissionregistrationv1.ValidatingWebhookConfiguration)
 	svc := objs["Service/drydock"].(*corev1.Service)
 	server := objs["Deployment/drydock-server"].(*appsv1.Deployment)
 	cm := objs["ConfigMap/drydock-admission"].(*corev1.ConfigMap)
-	ns := objs["Namespace/drydock"].(*corev1.Namespace)
 
 	if len(hook.Webhooks) != 1 {
 		t.Fatalf("%d webhooks", len(hook.Webhooks))
@@ -160,8 +159,8 @@ func checkTogether(t *testing.T, objs map[string]runtime.Object) {
 			excluded = e.Values
 		}
 	}
-	if !slices.Contains(excluded, "kube-system") || !slices.Contains(excluded, ns.Name) {
-		t.Errorf("namespaceSelector excludes %v, want kube-system and %s", excluded, ns.Name)
+	if !slices.Contains(excluded, "kube-system") || !slices.Contains(excluded, namespace) {
+		t.Errorf("namespaceSelector excludes %v, want kube-system and %s", excluded, namespace)
 	}
 	var resources []string
 	for _, r := range w.Rules {
@@ -188,6 +187,11 @@ func checkTogether(t *testing.T, objs map[string]runtime.Object) {
 		t.Errorf("clientConfig %+v does not name service %s/%s port %d path %s with a caBundle", cc, svc.Namespace, svc.Name, svc.Spec.Ports[0].Port, admission.ValidatePath)
 	}
 
+	for _, o := range []interface{ GetNamespace() string }{svc, server, cm} {
+		if o.GetNamespace() != namespace {
+			t.Errorf("%T in namespace %q, want %q", o, o.GetNamespace(), namespace)
+		}
+	}
 	// The Service reaches the server's HTTPS port.
 	tmpl := server.Spec.Template
 	for k, v := range svc.Spec.Selector {
