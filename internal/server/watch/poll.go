@@ -90,6 +90,7 @@ func (w *Watch) client(reg store.Registry) (*client, error) {
 		tr = remote.DefaultTransport
 	}
 	if t, ok := tr.(*http.Transport); ok {
+		// A clone per poll: its TLS settings are this registry's.
 		t = t.Clone()
 		if reg.Insecure {
 			t.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // the registry is registered as insecure
@@ -205,6 +206,10 @@ func (w *Watch) poll(ctx context.Context, reg store.Registry) (Result, error) {
 	c, err := w.client(reg)
 	if err != nil {
 		return res, err
+	}
+	if t, ok := c.base.(*http.Transport); ok {
+		// The poll's own clone: its connections end with it.
+		defer t.CloseIdleConnections()
 	}
 	repos, err := w.repositories(ctx, c, reg)
 	if err != nil {
