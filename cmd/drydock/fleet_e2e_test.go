@@ -117,11 +117,22 @@ func (p *proc) walked(into map[string]int) {
 	}
 }
 
-// apiClient talks to a drydock server's API.
+// apiClient talks to a drydock server's API with a token (apiToken).
 type apiClient struct {
-	t    *testing.T
-	base string
+	t     *testing.T
+	base  string
+	token string
 }
+
+// newAPIClient makes a write token on the database at dsn and a client of
+// a server to be started on a free address (c.addr()).
+func newAPIClient(t *testing.T, dsn string) apiClient {
+	t.Helper()
+	return apiClient{t: t, base: "http://" + freeAddr(t), token: apiToken(t, dsn, "write")}
+}
+
+// addr is the server's listen address.
+func (c apiClient) addr() string { return strings.TrimPrefix(c.base, "http://") }
 
 func (c apiClient) do(method, path string, body any, out any) int {
 	c.t.Helper()
@@ -138,6 +149,7 @@ func (c apiClient) do(method, path string, body any, out any) int {
 		c.t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+c.token)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		c.t.Fatalf("%s %s: %v", method, path, err)
@@ -415,8 +427,8 @@ func TestFleetLayersAnalysedOnce(t *testing.T) {
 	push(t, reg.Host, imgs)
 	pushed := len(reg.Requests())
 
-	c := apiClient{t: t, base: "http://" + freeAddr(t)}
-	startDrydock(t, "server", "--postgres", dsn, "--listen", strings.TrimPrefix(c.base, "http://"))
+	c := newAPIClient(t, dsn)
+	startDrydock(t, "server", "--postgres", dsn, "--listen", c.addr())
 	c.waitReady(60 * time.Second)
 	var workers []*proc
 	for range 3 {
