@@ -171,6 +171,7 @@ func TestAttestOnDistribution(t *testing.T) {
 		if res.code != 0 {
 			t.Fatalf("exit %d: %s", res.code, res.stderr)
 		}
+		t.Logf("drydock verify-attestation:\n%s", res.stdout)
 		for _, want := range []string{"1 verified vulnerability attestation", "findings  2 (", "pkg:github/drydock-scan/drydock@"} {
 			if !strings.Contains(res.stdout, want) {
 				t.Errorf("no %q in:\n%s", want, res.stdout)
