@@ -69,7 +69,7 @@ type env struct {
 	digests  map[string]string
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	ctx := context.Background()
 	st, err := store.Open(ctx, storetest.NewDatabase(t), store.Options{})
@@ -130,7 +130,7 @@ func (r redirect) RoundTrip(req *http.Request) (*http.Response, error) {
 }
 
 // save stores a scan of digest with findings of the given severities.
-func (e *env) save(t *testing.T, repo, digest string, severities ...string) {
+func (e *env) save(t testing.TB, repo, digest string, severities ...string) {
 	t.Helper()
 	pkg := inventory.Package{ID: "pkg-openssl", Name: "openssl", Version: "3.0.1", Ecosystem: "Alpine:v3.16", PURL: "pkg:apk/alpine/openssl@3.0.1"}
 	res := &result.Result{
@@ -186,7 +186,7 @@ rules:
 // config: no-critical everywhere; namespaces "warn-*" in warn mode,
 // "open-*" admit unknown images, objects labelled gate=audit get the
 // policy that only warns.
-func config(t *testing.T) Config {
+func config(t testing.TB) Config {
 	t.Helper()
 	noCrit, err := policy.LoadPolicy(context.Background(), "builtin:no-critical")
 	if err != nil {
@@ -211,7 +211,7 @@ func config(t *testing.T) Config {
 	}
 }
 
-func (e *env) gate(t *testing.T, cfg Config, tr http.RoundTripper) (*Gate, *httptest.Server) {
+func (e *env) gate(t testing.TB, cfg Config, tr http.RoundTripper) (*Gate, *httptest.Server) {
 	t.Helper()
 	if tr == nil && e.registry != "" {
 		tr = redirect{e.registry}
@@ -395,7 +395,7 @@ var kinds = []struct {
 }
 
 // reviewOf builds an AdmissionReview request with the k8s.io/api types.
-func reviewOf(t *testing.T, uid string, op admissionv1.Operation, ns string, gvk metav1.GroupVersionKind, obj, old any, dryRun bool) []byte {
+func reviewOf(t testing.TB, uid string, op admissionv1.Operation, ns string, gvk metav1.GroupVersionKind, obj, old any, dryRun bool) []byte {
 	t.Helper()
 	raw := func(v any) runtime.RawExtension {
 		if v == nil {

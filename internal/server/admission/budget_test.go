@@ -23,7 +23,7 @@ import (
 )
 
 // hangingRegistry accepts connections and never answers.
-func hangingRegistry(t *testing.T) string {
+func hangingRegistry(t testing.TB) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -1,0 +1,182 @@
+package admission
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	admissionv1 "k8s.io/api/admission/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// The test binary is also the load generator of the benchmarks, run in a
+// second process (as the API server is): $DRYDOCK_ADMISSION_LOADGEN set.
+const loadgenEnv = "DRYDOCK_ADMISSION_LOADGEN"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(loadgenEnv) != "" {
+		os.Exit(loadgen())
+	}
+	os.Exit(m.Run())
+}
+
+// loadStats is what the load generator reports.
+type loadStats struct {
+	Requests  int                `json:"requests"`
+	Errors    int                `json:"errors"`
+	Outcomes  map[string]int     `json:"outcomes"`
+	Seconds   float64            `json:"seconds"`
+	Latencies map[string]float64 `json:"latencies_ms"` // p50, p90, p99, max
+}
+
+// loadgen POSTs the AdmissionReview in $LOADGEN_BODY to $LOADGEN_URL,
+// $LOADGEN_REQUESTS times from $LOADGEN_CONCURRENCY goroutines at once,
+// and prints loadStats as JSON.
+func loadgen() int {
+	url := os.Getenv("LOADGEN_URL")
+	n, _ := strconv.Atoi(os.Getenv("LOADGEN_REQUESTS"))
+	conc, _ := strconv.Atoi(os.Getenv("LOADGEN_CONCURRENCY"))
+	body, err := os.ReadFile(os.Getenv("LOADGEN_BODY"))
+	if err != nil || n <= 0 || conc <= 0 {
+		fmt.Fprintln(os.Stderr, "loadgen: bad arguments", err)
+		return 2
+	}
+	client := &http.Client{Timeout: time.Minute, Transport: &http.Transport{MaxIdleConns: conc, MaxIdleConnsPerHost: conc}}
+	lat := make([]time.Duration, n)
+	var next atomic.Int64
+	var mu sync.Mutex
+	st := loadStats{Requests: n, Outcomes: map[string]int{}}
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range conc {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= n {
+					return
+				}
+				t0 := time.Now()
+				resp, err := client.Post(url, "application/json", bytes.NewReader(body))
+				var review admissionv1.AdmissionReview
+				if err == nil {
+					err = json.NewDecoder(resp.Body).Decode(&review)
+					_, _ = io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+				}
+				lat[i] = time.Since(t0)
+				mu.Lock()
+				if err != nil || review.Response == nil {
+					st.Errors++
+				} else {
+					st.Outcomes[review.Response.AuditAnnotations[AuditDecision]]++
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	st.Seconds = time.Since(start).Seconds()
+	slices.Sort(lat)
+	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+	st.Latencies = map[string]float64{"p50": ms(lat[n*50/100]), "p90": ms(lat[n*90/100]), "p99": ms(lat[n*99/100]), "max": ms(lat[n-1])}
+	if err := json.NewEncoder(os.Stdout).Encode(st); err != nil {
+		return 1
+	}
+	return 0
+}
+
+// runLoad runs the load generator in a second process against url.
+func runLoad(b *testing.B, url string, body []byte, requests, concurrency int) loadStats {
+	b.Helper()
+	f := filepath.Join(b.TempDir(), "review.json")
+	if err := os.WriteFile(f, body, 0o600); err != nil {
+		b.Fatal(err)
+	}
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), loadgenEnv+"=1", "LOADGEN_URL="+url, "LOADGEN_BODY="+f,
+		"LOADGEN_REQUESTS="+strconv.Itoa(requests), "LOADGEN_CONCURRENCY="+strconv.Itoa(concurrency))
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		b.Fatalf("load generator: %v\n%s", err, stderr.String())
+	}
+	var st loadStats
+	if err := json.Unmarshal(out, &st); err != nil {
+		b.Fatalf("load generator output %q: %v", out, err)
+	}
+	return st
+}
+
+// BenchmarkWebhookConcurrent: 200 concurrent admission requests from a
+// second process on loopback, for a Deployment of three images by digest
+// whose verdicts are warm (each request: three store lookups, three
+// cached verdicts). Run with -benchtime=1x: one iteration is 10,000
+// requests. Reports the latency percentiles of the requests.
+//
+//	go test -run '^$' -bench BenchmarkWebhookConcurrent -benchtime=1x ./internal/server/admission/
+func BenchmarkWebhookConcurrent(b *testing.B) {
+	e := newEnv(b)
+	imgs := []string{passRef, "registry.example/team/b@" + fakeDigest("b"), "registry.example/team/c@" + fakeDigest("c")}
+	for _, r := range imgs {
+		e.save(b, "registry.example/team/x", r[len(r)-71:], "LOW", "MEDIUM")
+	}
+	cfg := config(b)
+	g, srv := e.gate(b, cfg, nil)
+	body := reviewOf(b, "bench", admissionv1.Create, "prod", kinds[1].gvk,
+		kinds[1].build(metav1.ObjectMeta{Name: "app"}, spec(imgs, nil, nil)), nil, false)
+	// Warm the verdicts.
+	if resp := g.decideAll(context.Background(), imgs, "default", false); resp[0].Status != StatusPass {
+		b.Fatalf("warm-up: %+v", resp)
+	}
+	var st loadStats
+	for b.Loop() {
+		st = runLoad(b, srv.URL+ValidatePath, body, 10000, 200)
+	}
+	if st.Errors > 0 || st.Outcomes[OutcomeAllowed] != st.Requests {
+		b.Fatalf("%d errors, outcomes %v", st.Errors, st.Outcomes)
+	}
+	for _, p := range []string{"p50", "p90", "p99", "max"} {
+		b.ReportMetric(st.Latencies[p], p+"-ms")
+	}
+	b.ReportMetric(float64(st.Requests)/st.Seconds, "req/s")
+}
+
+// BenchmarkWebhookRegistryDown: the same load for an image by tag whose
+// registry accepts connections and never answers, with the default 2.5 s
+// budget, failing closed: every answer must be the fail-closed denial, and
+// the latencies show it comes within the budget.
+//
+//	go test -run '^$' -bench BenchmarkWebhookRegistryDown -benchtime=1x ./internal/server/admission/
+func BenchmarkWebhookRegistryDown(b *testing.B) {
+	e := newEnv(b)
+	cfg := config(b)
+	cfg.Budget = DefaultBudget
+	_, srv := e.gate(b, cfg, redirect{hangingRegistry(b)})
+	body := reviewOf(b, "bench", admissionv1.Create, "prod", kinds[1].gvk,
+		kinds[1].build(metav1.ObjectMeta{Name: "app"}, spec([]string{"team/app:1.0", "team/sidecar:2.0"}, nil, nil)), nil, false)
+	var st loadStats
+	for b.Loop() {
+		st = runLoad(b, srv.URL+ValidatePath, body, 1000, 200)
+	}
+	if st.Errors > 0 || st.Outcomes[OutcomeFailClosed] != st.Requests {
+		b.Fatalf("%d errors, outcomes %v", st.Errors, st.Outcomes)
+	}
+	for _, p := range []string{"p50", "p99", "max"} {
+		b.ReportMetric(st.Latencies[p], p+"-ms")
+	}
+}
