@@ -33,7 +33,7 @@ import (
 )
 
 // openStore returns a migrated store (schema and job queue) of its own.
-func openStore(t *testing.T) *store.Store {
+func openStore(t testing.TB) *store.Store {
 	t.Helper()
 	st, err := store.Open(t.Context(), storetest.NewDatabase(t), store.Options{})
 	if err != nil {
@@ -54,7 +54,7 @@ func openStore(t *testing.T) *store.Store {
 	return st
 }
 
-func newBox(t *testing.T) *secretbox.Box {
+func newBox(t testing.TB) *secretbox.Box {
 	t.Helper()
 	box, err := secretbox.New(bytes.Repeat([]byte{7}, 32))
 	if err != nil {
@@ -70,7 +70,7 @@ type reg struct {
 	auth authn.Authenticator
 }
 
-func startRegistry(t *testing.T) *reg {
+func startRegistry(t testing.TB) *reg {
 	t.Helper()
 	bin := testimage.RegistryBinary(t)
 	ca := testimage.MakeCA(t, t.TempDir())
@@ -81,7 +81,7 @@ func startRegistry(t *testing.T) *reg {
 }
 
 // push pushes a small image with one file of content and returns its digest.
-func (r *reg) push(t *testing.T, repoTag, content string) string {
+func (r *reg) push(t testing.TB, repoTag, content string) string {
 	t.Helper()
 	img, err := testimage.Build(testimage.Config{}, testimage.Layer{Files: map[string][]byte{"etc/content": []byte(content)}})
 	if err != nil {
@@ -102,7 +102,7 @@ func (r *reg) push(t *testing.T, repoTag, content string) string {
 }
 
 // tagAs points repoTag at the image digest of repo (a push of the manifest).
-func (r *reg) tagAs(t *testing.T, repoTag string, digest string) {
+func (r *reg) tagAs(t testing.TB, repoTag string, digest string) {
 	t.Helper()
 	tag, err := name.NewTag(r.Host + "/" + repoTag)
 	if err != nil {
