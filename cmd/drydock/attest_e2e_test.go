@@ -385,3 +385,27 @@ func TestAttestReferrersAPI(t *testing.T) {
 		t.Errorf("verify-attestation: exit %d\n%s\n%s", res.code, res.stdout, res.stderr)
 	}
 }
+
+// TestCosignVulnRefusesSourcesWithoutDigest: drydock image --format
+// cosign-vuln of a root filesystem or a docker save archive fails (exit 3)
+// naming why, rather than writing a Statement with an invented subject.
+func TestCosignVulnRefusesSourcesWithoutDigest(t *testing.T) {
+	rootfs := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(rootfs, "etc"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(rootfs, "etc", "os-release"), []byte("ID=alpine\nVERSION_ID=3.16.9\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ ref, want string }{
+		{"dir:" + rootfs, "an unpacked root filesystem"},
+		{alpineImage, "a docker save archive"},
+	} {
+		t.Run(tc.want, func(t *testing.T) {
+			res := drydock(t, "image", "--scanners", "vuln", "--db", testDB, "--format", "cosign-vuln", tc.ref)
+			if res.code != 3 || !strings.Contains(res.stderr, tc.want) || !strings.Contains(res.stderr, "no manifest digest") || res.stdout != "" {
+				t.Errorf("exit %d, stdout %.100q, stderr %q; want 3, nothing written and the reason", res.code, res.stdout, res.stderr)
+			}
+		})
+	}
+}
