@@ -687,3 +687,20 @@ func TestMetrics(t *testing.T) {
 		}
 	}
 }
+
+// TestAuthStoreDown: when tokens cannot be checked the API says so (503),
+// it never lets the request through; a request without a token is still
+// a 401.
+func TestAuthStoreDown(t *testing.T) {
+	f, _ := authServer(t, false)
+	f.st.Close()
+	if resp, body := f.call(t, "GET", "/api/v1/images", f.read, nil); resp.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("with a token and the store down: %d %s, want 503", resp.StatusCode, body)
+	}
+	if resp, _ := f.call(t, "GET", "/api/v1/images", "", nil); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("without a token and the store down: %d, want 401", resp.StatusCode)
+	}
+	if resp, _ := f.call(t, "GET", "/healthz", "", nil); resp.StatusCode != http.StatusOK {
+		t.Errorf("/healthz with the store down: %d, want 200", resp.StatusCode)
+	}
+}

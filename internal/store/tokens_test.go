@@ -140,3 +140,26 @@ func TestTokenAllows(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkAuthenticate: the cost a token adds to each API request (one
+// indexed lookup; the last use is written at most once a minute).
+func BenchmarkAuthenticate(b *testing.B) {
+	st, err := store.Open(b.Context(), storetest.NewDatabase(b), store.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(st.Close)
+	if err := st.Migrate(b.Context()); err != nil {
+		b.Fatal(err)
+	}
+	_, secret, err := st.CreateToken(b.Context(), "bench", store.ScopeRead)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := st.Authenticate(b.Context(), secret); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
