@@ -343,7 +343,21 @@ func blobGets(reqs []testimage.Request) map[string]int {
 	return out
 }
 
-// counter queries the test's database.
+// waitBlobGets returns the blob GETs logged after the first skip requests,
+// once there are at least want of them (or after 10 seconds).
+func waitBlobGets(t *testing.T, reg *testimage.Registry, skip, want int) map[string]int {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		gets := blobGets(reg.Requests()[skip:])
+		if sum(gets) >= want || time.Now().After(deadline) {
+			return gets
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// queryInt runs a query returning one number on the database at dsn.
 func queryInt(t *testing.T, dsn, q string, args ...any) int {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -467,8 +481,10 @@ func TestFleetLayersAnalysedOnce(t *testing.T) {
 		t.Errorf("layers walked by the workers, by diff_id (-want +got):\n%s", d)
 	}
 	// The registry: each layer blob fetched once; each config once (no
-	// scan ran twice). HEADs are not counted.
-	gets := blobGets(reg.Requests()[pushed:])
+	// scan ran twice). HEADs are not counted. The registry logs a request
+	// once its handler returns, which may be just after the client has read
+	// the whole body: wait for the lines the scans must have caused.
+	gets := waitBlobGets(t, reg, pushed, len(layers)+len(imgs))
 	layerGets := map[string]int{}
 	for d := range layers {
 		layerGets[d] = gets[d]
