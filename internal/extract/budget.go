@@ -23,6 +23,12 @@ const (
 	// plugins, whose nested jars are deflated, about 500 MB); a bomb stops
 	// here however many archives it spreads over.
 	DefaultInflateBytes = 2 << 30
+	// DefaultPackages is how many packages the extractors that take them
+	// from the budget (lang/npm) may report in one scan, in all layers
+	// together. Every package costs memory until the report is written
+	// (~1 KB each, whatever the parser); real images hold a few thousand
+	// npm packages, the largest monorepo images a few tens of thousands.
+	DefaultPackages = 50_000
 )
 
 // ErrBudget is wrapped by the errors of a Budget that cannot give what is
@@ -39,6 +45,9 @@ type BudgetLimits struct {
 	InflateBytes int64
 	// TempDir is where temp files go (default os.TempDir()).
 	TempDir string
+	// Packages bounds the packages reported in the whole scan by the
+	// extractors that take them from the budget (default DefaultPackages).
+	Packages int
 }
 
 // Budget is what one scan may spend in total on the resources that would
@@ -57,6 +66,8 @@ type Budget struct {
 	spilled  int64         // spill bytes held
 	inflated int64         // bytes inflated so far
 	freed    chan struct{} // closed when spill bytes are released; nil when no one waits
+	packages int             // packages taken so far
+	cutIn    map[string]bool // layers (diff_id) in which packages were cut
 }
 
 // NewBudget returns a budget with limits l (zero fields: the defaults).
@@ -66,6 +77,9 @@ func NewBudget(l BudgetLimits) *Budget {
 	}
 	if l.InflateBytes <= 0 {
 		l.InflateBytes = DefaultInflateBytes
+	}
+	if l.Packages <= 0 {
+		l.Packages = DefaultPackages
 	}
 	return &Budget{limits: l}
 }
@@ -205,4 +219,53 @@ func (b *Budget) Inflated() int64 {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.inflated
+}
+
+// PackageLimit is the packages the scan may report (no limit on a nil
+// Budget).
+func (b *Budget) PackageLimit() int {
+	if b == nil {
+		return math.MaxInt
+	}
+	return b.limits.Packages
+}
+
+// PackagesLeft is how many more packages the scan may report.
+func (b *Budget) PackagesLeft() int {
+	if b == nil {
+		return math.MaxInt
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.limits.Packages - b.packages
+}
+
+// TakePackages takes n packages found in a file of the layer with the given
+// diff_id, and returns how many of them (the first ones) the caller may
+// report: n, or fewer once the scan's limit is reached. When some are cut,
+// first tells whether this is the first cut in that layer: that caller
+// reports it, with an error wrapping ErrBudget (a warning naming the file,
+// and the layer, which then depends on the other layers, is not cached);
+// the later package files of the same layer are cut without another note
+// (the first one says so), so that 150,000 files over the limit make one
+// warning, not 150,000.
+func (b *Budget) TakePackages(layer string, n int) (granted int, first bool) {
+	if b == nil || n <= 0 {
+		return max(n, 0), false
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	granted = min(n, b.limits.Packages-b.packages)
+	b.packages += granted
+	if granted == n {
+		return n, false
+	}
+	if b.cutIn[layer] {
+		return granted, false
+	}
+	if b.cutIn == nil {
+		b.cutIn = map[string]bool{}
+	}
+	b.cutIn[layer] = true
+	return granted, true
 }

@@ -110,3 +110,39 @@ func TestBudgetDefaults(t *testing.T) {
 		t.Errorf("defaults: %d, %d, %q", b.SpillLimit(), b.InflateLimit(), b.TempDir())
 	}
 }
+
+func TestBudgetPackages(t *testing.T) {
+	b := extract.NewBudget(extract.BudgetLimits{Packages: 5})
+	type take struct {
+		layer       string
+		n           int
+		wantGranted int
+		wantFirst   bool
+	}
+	steps := []take{
+		{"A", 2, 2, false},
+		{"A", 0, 0, false},
+		{"B", 2, 2, false},
+		{"A", 3, 1, true},  // the limit is reached in A: A's first cut
+		{"A", 1, 0, false}, // A has said so already
+		{"B", 4, 0, true},  // B's first cut
+		{"B", 1, 0, false},
+		{"C", 1, 0, true},
+	}
+	for i, s := range steps {
+		g, first := b.TakePackages(s.layer, s.n)
+		if g != s.wantGranted || first != s.wantFirst {
+			t.Errorf("step %d: TakePackages(%q, %d) = %d, %t; want %d, %t", i, s.layer, s.n, g, first, s.wantGranted, s.wantFirst)
+		}
+	}
+	if left := b.PackagesLeft(); left != 0 {
+		t.Errorf("PackagesLeft = %d, want 0", left)
+	}
+	if d := extract.NewBudget(extract.BudgetLimits{}); d.PackageLimit() != extract.DefaultPackages {
+		t.Errorf("default package limit %d, want %d", d.PackageLimit(), extract.DefaultPackages)
+	}
+	var none *extract.Budget
+	if g, first := none.TakePackages("A", 1<<30); g != 1<<30 || first || none.PackagesLeft() != math.MaxInt {
+		t.Errorf("nil budget: granted %d, first %t, left %d", g, first, none.PackagesLeft())
+	}
+}

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/drydock-scan/drydock/internal/extract"
 	"github.com/drydock-scan/drydock/internal/extract/extracttest"
 )
@@ -227,5 +229,51 @@ func TestManifestOverSizeLimit(t *testing.T) {
 	}
 	if !errors.Is(err, extract.ErrTooLarge) {
 		t.Errorf("error %v, want one wrapping extract.ErrTooLarge", err)
+	}
+}
+
+// TestPackageLimit: once the scan's package limit (extract.Budget) is
+// reached, the file that reaches it keeps its first packages and says so
+// with an error wrapping ErrBudget (a warning naming the file; the layer is
+// not cached); later package files of the same layer are not read and add
+// no note; the first such file of another layer says so for that layer.
+func TestPackageLimit(t *testing.T) {
+	ctx := context.Background()
+	b := extract.NewBudget(extract.BudgetLimits{Packages: 5})
+	other := extracttest.Layer{Index: 3, DiffID: "sha256:fedcba9876543210"}
+	manifest := func(l extracttest.Layer, name string) *extract.Input {
+		in := l.Input("/app/node_modules/"+name+"/package.json", []byte(`{"name":"`+name+`","version":"1.0.0"}`))
+		in.Budget = b
+		return in
+	}
+	lock := layer.Input(lockPath, lockV3(4, false))
+	lock.Budget = b
+	steps := []struct {
+		in        *extract.Input
+		wantNames []string
+		wantErr   string // "" for none; else a part of the error, which wraps ErrBudget
+	}{
+		{manifest(layer, "a"), []string{"a"}, ""},
+		{manifest(layer, "b"), []string{"b"}, ""},
+		{lock, []string{"pkg000000", "pkg000001", "pkg000002"}, "the scan reports at most 5 language packages: 1 of this file's 4 packages are left out"},
+		{manifest(layer, "c"), nil, ""},
+		{manifest(other, "d"), nil, "this file and the package files after it in this layer are not read"},
+		{manifest(other, "e"), nil, ""},
+	}
+	for i, s := range steps {
+		inv, err := New().Extract(ctx, s.in)
+		var names []string
+		for _, p := range inv.Packages {
+			names = append(names, p.Name)
+		}
+		if d := cmp.Diff(s.wantNames, names); d != "" {
+			t.Errorf("step %d (%s): packages (-want +got):\n%s", i, s.in.Path, d)
+		}
+		switch {
+		case s.wantErr == "" && err != nil:
+			t.Errorf("step %d (%s): %v, want no error", i, s.in.Path, err)
+		case s.wantErr != "" && (!errors.Is(err, extract.ErrBudget) || !strings.Contains(err.Error(), s.wantErr) || !strings.Contains(err.Error(), s.in.Path)):
+			t.Errorf("step %d (%s): error %v, want ErrBudget naming the file and %q", i, s.in.Path, err, s.wantErr)
+		}
 	}
 }
