@@ -63,9 +63,9 @@ type Budget struct {
 	limits BudgetLimits
 
 	mu       sync.Mutex
-	spilled  int64         // spill bytes held
-	inflated int64         // bytes inflated so far
-	freed    chan struct{} // closed when spill bytes are released; nil when no one waits
+	spilled  int64           // spill bytes held
+	inflated int64           // bytes inflated so far
+	freed    chan struct{}   // closed when spill bytes are released; nil when no one waits
 	packages int             // packages taken so far
 	cutIn    map[string]bool // layers (diff_id) in which packages were cut
 }
