@@ -161,7 +161,7 @@ func TestWorkerKilledMidScan(t *testing.T) {
 	c.waitReady(60 * time.Second)
 	// One scan at a time, a short deadline: River rescues a job running
 	// longer than it (plus as long again).
-	workerArgs := []string{"worker", "--postgres", dsn, "--workers", "1", "--db", testDB, "--scan-timeout", "5s"}
+	workerArgs := []string{"worker", "--postgres", dsn, "--workers", "1", "--db", testDB, "--scan-timeout", "6s"}
 	first := startDrydock(t, workerArgs...)
 	killed := c.submit(slow.ref(proxy.Host), reg.Host+"/"+slow.repo, slow.tag)
 	proxy.waitStalled(t, 60*time.Second)
