@@ -76,7 +76,8 @@ type Gate struct {
 	scope    api.Scope
 	log      *slog.Logger
 	now      func() time.Time
-	digests  *lru[string, string] // tag reference → digest
+	digests  *lru[string, string]              // tag reference → digest
+	lookups  *lru[string, []store.DigestImage] // digest → stored images, for LookupTTL
 	verdicts *lru[verdictKey, *result.Verdict]
 	queued   *lru[string, struct{}] // digests queued recently
 	flight   singleflight.Group
@@ -121,6 +122,7 @@ func New(opt Options) (*Gate, error) {
 		log:      opt.Logger,
 		now:      opt.Now,
 		digests:  newLRU[string, string](cfg.CacheSize, cfg.ResolveTTL, opt.Now),
+		lookups:  newLRU[string, []store.DigestImage](cfg.CacheSize, cfg.LookupTTL, opt.Now),
 		verdicts: newLRU[verdictKey, *result.Verdict](cfg.CacheSize, cfg.VerdictTTL, opt.Now),
 		queued:   newLRU[string, struct{}](cfg.CacheSize, cfg.ResolveTTL, opt.Now),
 		metrics:  newMetrics(),
@@ -236,7 +238,7 @@ func (g *Gate) decide(ctx context.Context, image, policyName string, dryRun bool
 		return fail(err)
 	}
 	v.Digest = digest
-	imgs, err := g.store.ImagesByDigest(ctx, digest)
+	imgs, err := g.lookup(ctx, digest)
 	if err != nil {
 		return fail(err)
 	}
@@ -285,6 +287,28 @@ func (g *Gate) decide(ctx context.Context, image, policyName string, dryRun bool
 		v.Warnings = append(v.Warnings, vd.Warnings...)
 	}
 	return v
+}
+
+// lookup returns the stored images of a digest, remembered for LookupTTL:
+// a warm request reads nothing from the store.
+func (g *Gate) lookup(ctx context.Context, digest string) ([]store.DigestImage, error) {
+	if imgs, ok := g.lookups.get(digest); ok {
+		g.metrics.cache(cacheLookup, true)
+		return imgs, nil
+	}
+	g.metrics.cache(cacheLookup, false)
+	x, err, _ := g.flight.Do("lookup "+digest, func() (any, error) {
+		imgs, err := g.store.ImagesByDigest(ctx, digest)
+		if err != nil {
+			return nil, err
+		}
+		g.lookups.put(digest, imgs)
+		return imgs, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return x.([]store.DigestImage), nil
 }
 
 // resolve returns the digest an image reference names: its own, or the one

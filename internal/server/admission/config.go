@@ -34,6 +34,7 @@ func (m Mode) valid() bool { return m == Deny || m == Warn || m == Allow }
 const (
 	DefaultBudget     = 2500 * time.Millisecond
 	DefaultResolveTTL = time.Minute
+	DefaultLookupTTL  = 5 * time.Second
 	DefaultVerdictTTL = 5 * time.Minute
 	DefaultCacheSize  = 10000
 )
@@ -90,6 +91,10 @@ type Config struct {
 	FailOpen bool
 	// ResolveTTL is how long a tag's digest is trusted (default 1 min).
 	ResolveTTL time.Duration
+	// LookupTTL is how long the store's answer for a digest is kept
+	// (default 5 s): a new scan or re-match of an image is seen this much
+	// later, and a warm request reads nothing from the store.
+	LookupTTL time.Duration
 	// VerdictTTL is how long a verdict is kept for an unchanged image,
 	// policy and database (default 5 min: rules see the time, e.g. expiries
 	// and image age).
@@ -116,6 +121,9 @@ func (c Config) normalized() (Config, error) {
 	}
 	if c.ResolveTTL <= 0 {
 		c.ResolveTTL = DefaultResolveTTL
+	}
+	if c.LookupTTL <= 0 {
+		c.LookupTTL = DefaultLookupTTL
 	}
 	if c.VerdictTTL <= 0 {
 		c.VerdictTTL = DefaultVerdictTTL
@@ -194,6 +202,7 @@ type fileConfig struct {
 	Budget        string                `json:"budget,omitempty"`
 	FailurePolicy string                `json:"failurePolicy,omitempty"` // open | closed
 	ResolveTTL    string                `json:"resolveTTL,omitempty"`
+	LookupTTL     string                `json:"lookupTTL,omitempty"`
 	VerdictTTL    string                `json:"verdictTTL,omitempty"`
 	CacheSize     int                   `json:"cacheSize,omitempty"`
 	Policies      map[string]filePolicy `json:"policies"`
@@ -267,6 +276,7 @@ func ParseConfig(ctx context.Context, name string, data []byte) (Config, error) 
 	}
 	dur("budget", fc.Budget, &c.Budget)
 	dur("resolveTTL", fc.ResolveTTL, &c.ResolveTTL)
+	dur("lookupTTL", fc.LookupTTL, &c.LookupTTL)
 	dur("verdictTTL", fc.VerdictTTL, &c.VerdictTTL)
 	c.CacheSize = fc.CacheSize
 	switch fc.FailurePolicy {

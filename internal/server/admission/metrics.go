@@ -10,6 +10,7 @@ const (
 	endpointGatekeeper = "gatekeeper"
 
 	cacheTag     = "tag"
+	cacheLookup  = "lookup"
 	cacheVerdict = "verdict"
 )
 
@@ -44,7 +45,7 @@ func newMetrics() *metrics {
 		}, []string{"endpoint", "status"}),
 		caches: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "drydock_admission_cache_lookups_total",
-			Help: "Lookups in the tag-to-digest and verdict caches, by cache and result (hit, miss).",
+			Help: "Lookups in the tag-to-digest, digest-to-stored-image and verdict caches, by cache (tag, lookup, verdict) and result (hit, miss).",
 		}, []string{"cache", "result"}),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "drydock_admission_request_duration_seconds",

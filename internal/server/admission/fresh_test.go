@@ -1,0 +1,56 @@
+package admission
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	admissionv1 "k8s.io/api/admission/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// TestFreshness: the store's answer for a digest is kept for LookupTTL,
+// and a verdict holds while the image's findings do not change: a scan
+// stored after a "scan pending" answer, and a re-scan that resolves the
+// failing finding, are seen once LookupTTL has passed.
+func TestFreshness(t *testing.T) {
+	e := newEnv(t)
+	var mu sync.Mutex
+	now := time.Now()
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
+	cfg := config(t)
+	g, err := New(Options{Config: cfg, Store: e.st, Enqueue: e.enqueue, Now: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	for _, r := range g.Routes() {
+		mux.HandleFunc(r.Pattern, r.Handler)
+	}
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	img := "registry.example/team/fresh@" + fakeDigest("fresh")
+	ask := func() *admissionv1.AdmissionResponse {
+		obj := kinds[0].build(metav1.ObjectMeta{Name: "p"}, spec([]string{img}, nil, nil))
+		return post(t, srv.Client(), srv.URL, reviewOf(t, "f", admissionv1.Create, "prod", kinds[0].gvk, obj, nil, false)).Response
+	}
+	pending := answer{Code: 403, Decision: OutcomeDenied, Message: "scan pending for " + img}
+	failing := answer{Code: 403, Decision: OutcomeDenied, Message: "image " + img + " fails|rule no-critical"}
+
+	check(t, ask(), pending)
+	e.save(t, "registry.example/team/fresh", fakeDigest("fresh"), "CRITICAL")
+	check(t, ask(), pending) // within LookupTTL
+	advance(DefaultLookupTTL)
+	check(t, ask(), failing)
+
+	// A re-scan resolves the critical finding (the store's clock is its
+	// own: the finding's resolution is later than its last sighting).
+	time.Sleep(10 * time.Millisecond)
+	e.save(t, "registry.example/team/fresh", fakeDigest("fresh"), "LOW")
+	check(t, ask(), failing) // within LookupTTL
+	advance(DefaultLookupTTL)
+	check(t, ask(), answer{Allowed: true, Decision: OutcomeAllowed})
+}
