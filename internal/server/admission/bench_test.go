@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -178,5 +179,27 @@ func BenchmarkWebhookRegistryDown(b *testing.B) {
 	}
 	for _, p := range []string{"p50", "p99", "max"} {
 		b.ReportMetric(st.Latencies[p], p+"-ms")
+	}
+}
+
+// BenchmarkValidateWarm: one admission request at a time, in process (no
+// network), for the Deployment of BenchmarkWebhookConcurrent: the CPU cost
+// of an answer with warm caches.
+func BenchmarkValidateWarm(b *testing.B) {
+	e := newEnv(b)
+	imgs := []string{passRef, "registry.example/team/b@" + fakeDigest("b"), "registry.example/team/c@" + fakeDigest("c")}
+	for _, r := range imgs {
+		e.save(b, "registry.example/team/x", r[len(r)-71:], "LOW", "MEDIUM")
+	}
+	g, _ := e.gate(b, config(b), nil)
+	body := reviewOf(b, "bench", admissionv1.Create, "prod", kinds[1].gvk,
+		kinds[1].build(metav1.ObjectMeta{Name: "app"}, spec(imgs, nil, nil)), nil, false)
+	b.ReportAllocs()
+	for b.Loop() {
+		w := httptest.NewRecorder()
+		g.validate(w, httptest.NewRequest(http.MethodPost, ValidatePath, bytes.NewReader(body)))
+		if w.Code != http.StatusOK || !bytes.Contains(w.Body.Bytes(), []byte(`"allowed": true`)) {
+			b.Fatalf("%d %s", w.Code, w.Body)
+		}
 	}
 }
