@@ -7,6 +7,7 @@ package store
 // versions applied.
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -132,7 +133,10 @@ var ErrImageChanged = errors.New("the image was scanned again while it was re-ma
 // new and per resolved finding (with its webhook deliveries), and the
 // image's match keys and state are replaced. A transaction that fails
 // leaves nothing behind, and one run again finds nothing to change: a
-// retried job is a no-op.
+// retried job is a no-op. A match that gives exactly the stored findings,
+// lookups and state writes nothing (last_seen is that of the last scan or
+// re-match that changed something): the periodic full re-match of a fleet
+// where nothing changed only reads.
 func (s *Store) RematchImage(ctx context.Context, imageID int64, match func(context.Context, *result.Result) (*Rematched, error)) (RematchOutcome, error) {
 	out := RematchOutcome{ImageID: imageID}
 	var scannedAt time.Time
@@ -149,6 +153,12 @@ func (s *Store) RematchImage(ctx context.Context, imageID int64, match func(cont
 	}
 	if m.Database == nil {
 		return out, fmt.Errorf("re-matching image %d: the match names no database", imageID)
+	}
+	if same, err := s.matchUnchanged(ctx, imageID, scannedAt, m); err != nil || same {
+		if err != nil {
+			return out, fmt.Errorf("re-matching image %d: %w", imageID, err)
+		}
+		return out, nil
 	}
 	now := s.now().UTC()
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
@@ -562,4 +572,74 @@ func (s *Store) SaveMatchKeys(ctx context.Context, imageID int64, m *Rematched) 
 		return fmt.Errorf("recording the lookups of image %d: %w", imageID, err)
 	}
 	return nil
+}
+
+// matchUnchanged reports whether m is what is stored for the image already:
+// the same open findings (compared as JSON), the same lookups with the same
+// fingerprints, and a state for the same inventory, code and database.
+func (s *Store) matchUnchanged(ctx context.Context, imageID int64, scannedAt time.Time, m *Rematched) (bool, error) {
+	var st struct {
+		scannedAt, dbBuiltAt time.Time
+		versions             string
+	}
+	err := s.pool.QueryRow(ctx, "SELECT scanned_at, versions, db_built_at FROM image_match_state WHERE image_id = $1", imageID).
+		Scan(&st.scannedAt, &st.versions, &st.dbBuiltAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("reading the match state: %w", err)
+	}
+	if !st.scannedAt.Equal(scannedAt) || st.versions != m.Versions || !st.dbBuiltAt.Equal(m.Database.BuiltAt) {
+		return false, nil
+	}
+	stored, err := s.OpenFindings(ctx, imageID)
+	if err != nil {
+		return false, err
+	}
+	if len(stored) != len(m.Findings) {
+		return false, nil
+	}
+	byKey := make(map[string][]byte, len(stored))
+	for i := range stored {
+		raw, err := json.Marshal(&stored[i])
+		if err != nil {
+			return false, fmt.Errorf("encoding finding: %w", err)
+		}
+		byKey[stored[i].Key()] = raw
+	}
+	for i := range m.Findings {
+		raw, err := json.Marshal(&m.Findings[i])
+		if err != nil {
+			return false, fmt.Errorf("encoding finding: %w", err)
+		}
+		if old, ok := byKey[m.Findings[i].Key()]; !ok || !bytes.Equal(old, raw) {
+			return false, nil
+		}
+	}
+	rows, err := s.pool.Query(ctx, "SELECT kind, ecosystem, name, fingerprint FROM image_match_keys WHERE image_id = $1", imageID)
+	if err != nil {
+		return false, fmt.Errorf("reading match keys: %w", err)
+	}
+	storedKeys, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (MatchKey, error) {
+		var k MatchKey
+		err := r.Scan(&k.Kind, &k.Ecosystem, &k.Name, &k.Fingerprint)
+		return k, err
+	})
+	if err != nil {
+		return false, fmt.Errorf("reading match keys: %w", err)
+	}
+	have := make(map[[3]string][]byte, len(storedKeys))
+	for _, k := range storedKeys {
+		have[[3]string{k.Kind, k.Ecosystem, k.Name}] = k.Fingerprint
+	}
+	want := map[[3]string]bool{}
+	for _, k := range m.Keys {
+		id := [3]string{k.Kind, k.Ecosystem, k.Name}
+		want[id] = true
+		if fp, ok := have[id]; !ok || !bytes.Equal(fp, k.Fingerprint) {
+			return false, nil
+		}
+	}
+	return len(want) == len(have), nil
 }

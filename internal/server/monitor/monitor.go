@@ -52,7 +52,9 @@ type MatchOptions struct {
 	// scan.DefaultEnrichers). It is given the database to use so that
 	// their lookups are recorded too.
 	Enrichers func(db vulndb.Reader) []enrich.Enricher
-	// Parallel is the number of images re-matched at once (default 2).
+	// Parallel is the number of images re-matched at once (default 4: a
+	// re-match mostly waits for its commit, and concurrent commits share a
+	// flush).
 	Parallel int
 	Logger   *slog.Logger
 }
@@ -202,7 +204,7 @@ const maxChangedRetries = 3
 func rematch(ctx context.Context, st *store.Store, db vulndb.Reader, opt MatchOptions, ids []int64, rep *Report) error {
 	par := opt.Parallel
 	if par <= 0 {
-		par = 2
+		par = 4
 	}
 	log := opt.logger()
 	versions := opt.versions(db)

@@ -52,7 +52,7 @@ func startRegistry(t *testing.T) *countingRegistry {
 
 // openStore gives the test a migrated store (the store's schema and the
 // job queue's) on a database of its own.
-func openStore(t *testing.T) *store.Store {
+func openStore(t testing.TB) *store.Store {
 	t.Helper()
 	st, err := store.Open(t.Context(), storetest.NewDatabase(t), store.Options{})
 	if err != nil {
