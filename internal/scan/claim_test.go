@@ -3,12 +3,16 @@ package scan
 import (
 	"context"
 	"errors"
+	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/drydock-scan/drydock/internal/inventory"
 	"github.com/drydock-scan/drydock/internal/testimage"
@@ -234,4 +238,87 @@ func TestClaimFailures(t *testing.T) {
 			t.Errorf("err = %v, want the deadline while waiting for another scan", err)
 		}
 	})
+}
+
+// mapCache is an in-memory LayerCache.
+type mapCache struct {
+	mu sync.Mutex
+	m  map[string]*inventory.LayerResult
+}
+
+func (c *mapCache) Get(_ context.Context, key string) (*inventory.LayerResult, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	r, ok := c.m[key]
+	if !ok {
+		return nil, false
+	}
+	cp := *r
+	return &cp, true
+}
+
+func (c *mapCache) Put(_ context.Context, key string, r *inventory.LayerResult) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = map[string]*inventory.LayerResult{}
+	}
+	c.m[key] = r
+	return nil
+}
+
+// TestCacheHitFetchesNoBlob: a layer found in the cache is not fetched
+// from the registry — a scan of an image whose layers are all cached
+// completes while the registry would never answer a GET of their blobs.
+func TestCacheHitFetchesNoBlob(t *testing.T) {
+	reg := testimage.StartMisbehavingRegistry(t)
+	img, err := testimage.Build(testimage.Config{},
+		testimage.Layer{TarPath: mustLayer(t), CreatedBy: "ADD rootfs /"},
+		testimage.Layer{Files: map[string][]byte{"etc/motd": []byte("hi\n")}, CreatedBy: "COPY motd /etc/"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := reg.Host + "/team/app:1"
+	tag, err := name.NewTag(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := remote.Write(tag, img); err != nil {
+		t.Fatal(err)
+	}
+	ls, err := img.Layers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var blobs []string
+	for _, l := range ls {
+		d, err := l.Digest()
+		if err != nil {
+			t.Fatal(err)
+		}
+		blobs = append(blobs, d.String())
+	}
+	c := &mapCache{}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	want, err := Run(ctx, Config{Reference: ref, Cache: c})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.m) != 2 {
+		t.Fatalf("%d layers cached, want 2", len(c.m))
+	}
+	reg.Misbehave(testimage.NoAnswer, func(r *http.Request) bool {
+		return slices.ContainsFunc(blobs, func(d string) bool { return testimage.IsBlob(d)(r) })
+	})
+	got, err := Run(ctx, Config{Reference: ref, Cache: c})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := reg.Hits(); n != 0 {
+		t.Errorf("%d GETs of layer blobs with every layer cached, want 0", n)
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("the cached scan differs (-first +cached):\n%s", d)
+	}
 }
