@@ -151,6 +151,10 @@ const (
 	StatusError   = "undecided" // the registry or the store did not answer in time
 )
 
+// RuleRegistry is the rule an image from a registry not in
+// Config.Registries fails.
+const RuleRegistry = "admission:registry"
+
 // imageVerdict is what the gate decided about one image.
 type imageVerdict struct {
 	Image    string // as written in the pod spec or the provider request
@@ -232,6 +236,12 @@ func (g *Gate) decide(ctx context.Context, image, policyName string, dryRun bool
 	if err != nil {
 		// Kubernetes itself refuses such a pod; nothing to look up.
 		return fail(fmt.Errorf("parsing image reference: %w", err))
+	}
+	if host := ref.Context().RegistryStr(); !g.cfg.registryAllowed(host) {
+		v.Status = StatusFail
+		v.Failures = []result.RuleResult{{RuleID: RuleRegistry, Action: "deny",
+			Message: fmt.Sprintf("registry %s is not one of the allowed registries (%s)", host, strings.Join(g.cfg.Registries, ", "))}}
+		return v
 	}
 	digest, err := g.resolve(ctx, ref)
 	if err != nil {

@@ -79,6 +79,12 @@ type Config struct {
 	// namespace and labels decides. Default decides for the rest.
 	Rules   []Rule
 	Default Rule
+	// Registries, if any, are the registry hosts images may come from
+	// (path.Match patterns: "*.example.com"; Docker Hub is "index.docker.io").
+	// An image from another registry fails (rule "admission:registry")
+	// without a registry request or a queued scan: the gate never contacts a
+	// host a request names unless it is listed.
+	Registries []string
 	// Gatekeeper is the policy the external data provider judges by
 	// (Gatekeeper names no namespace); "" for Default.Policy.
 	Gatekeeper string
@@ -165,6 +171,11 @@ func (c Config) normalized() (Config, error) {
 	if _, ok := c.Policies[c.Gatekeeper]; !ok {
 		errs = append(errs, fmt.Errorf("gatekeeper: unknown policy %q", c.Gatekeeper))
 	}
+	for _, p := range c.Registries {
+		if _, err := path.Match(p, ""); err != nil {
+			errs = append(errs, fmt.Errorf("registry pattern %q: %w", p, err))
+		}
+	}
 	for name, e := range c.Policies {
 		if e == nil {
 			errs = append(errs, fmt.Errorf("policy %q: no engine", name))
@@ -178,6 +189,14 @@ func (c Config) normalized() (Config, error) {
 		return Config{}, fmt.Errorf("admission configuration: %w", err)
 	}
 	return c, nil
+}
+
+// registryAllowed reports whether images may come from host.
+func (c *Config) registryAllowed(host string) bool {
+	return len(c.Registries) == 0 || slices.ContainsFunc(c.Registries, func(p string) bool {
+		ok, _ := path.Match(p, host)
+		return ok
+	})
 }
 
 func policyNames(m map[string]*policy.Engine) []string {
@@ -205,6 +224,7 @@ type fileConfig struct {
 	LookupTTL     string                `json:"lookupTTL,omitempty"`
 	VerdictTTL    string                `json:"verdictTTL,omitempty"`
 	CacheSize     int                   `json:"cacheSize,omitempty"`
+	Registries    []string              `json:"registries,omitempty"`
 	Policies      map[string]filePolicy `json:"policies"`
 	Default       fileRule              `json:"default"`
 	Rules         []fileRule            `json:"rules,omitempty"`
@@ -279,6 +299,7 @@ func ParseConfig(ctx context.Context, name string, data []byte) (Config, error) 
 	dur("lookupTTL", fc.LookupTTL, &c.LookupTTL)
 	dur("verdictTTL", fc.VerdictTTL, &c.VerdictTTL)
 	c.CacheSize = fc.CacheSize
+	c.Registries = fc.Registries
 	switch fc.FailurePolicy {
 	case "open":
 		c.FailOpen = true

@@ -22,6 +22,8 @@ kind: AdmissionConfig
 budget: 1500ms
 failurePolicy: open
 resolveTTL: 30s
+lookupTTL: 2s
+registries: ["registry.example", "*.corp.example"]
 policies:
   default:
     policies: [builtin:no-critical]
@@ -46,14 +48,15 @@ gatekeeper:
 		t.Fatal(err)
 	}
 	type summary struct {
-		Budget, ResolveTTL, VerdictTTL time.Duration
-		FailOpen                       bool
-		CacheSize                      int
-		Gatekeeper, FailOn             string
-		Rule                           Rule
-		Match                          []string
+		Budget, ResolveTTL, LookupTTL, VerdictTTL time.Duration
+		Registries                                []string
+		FailOpen                                  bool
+		CacheSize                                 int
+		Gatekeeper, FailOn                        string
+		Rule                                      Rule
+		Match                                     []string
 	}
-	got := summary{Budget: c.Budget, ResolveTTL: c.ResolveTTL, VerdictTTL: c.VerdictTTL, FailOpen: c.FailOpen, CacheSize: c.CacheSize,
+	got := summary{Budget: c.Budget, ResolveTTL: c.ResolveTTL, LookupTTL: c.LookupTTL, VerdictTTL: c.VerdictTTL, Registries: c.Registries, FailOpen: c.FailOpen, CacheSize: c.CacheSize,
 		Gatekeeper: c.Gatekeeper, FailOn: c.Policies["default"].Gate.FailOn, Rule: c.Default}
 	for _, o := range []struct {
 		ns     string
@@ -61,7 +64,8 @@ gatekeeper:
 	}{{"team-a", map[string]string{"tier": "web"}}, {"team-a", map[string]string{"tier": "db"}}, {"prod", map[string]string{"tier": "web"}}} {
 		got.Match = append(got.Match, c.rule(o.ns, o.labels).Policy)
 	}
-	want := summary{Budget: 1500 * time.Millisecond, ResolveTTL: 30 * time.Second, VerdictTTL: DefaultVerdictTTL, FailOpen: true,
+	want := summary{Budget: 1500 * time.Millisecond, ResolveTTL: 30 * time.Second, LookupTTL: 2 * time.Second, VerdictTTL: DefaultVerdictTTL,
+		Registries: []string{"registry.example", "*.corp.example"}, FailOpen: true,
 		CacheSize: DefaultCacheSize, Gatekeeper: "audit", FailOn: "HIGH",
 		Rule:  Rule{Policy: "default", Unknown: Deny, Failing: Deny},
 		Match: []string{"audit", "default", "default"}}
@@ -82,6 +86,7 @@ gatekeeper:
 		{"bad failure policy", head + "default: {policy: default}\nfailurePolicy: maybe\n", `failurePolicy "maybe" is not open or closed`},
 		{"bad selector", head + "default: {policy: default}\nrules: [{policy: default, selector: {matchExpressions: [{key: a, operator: Near}]}}]\n", `rule 1: selector`},
 		{"missing policy file", "apiVersion: drydock.dev/v1\nkind: AdmissionConfig\npolicies: {default: {policies: [/nonexistent.yaml]}}\ndefault: {policy: default}\n", `/nonexistent.yaml`},
+		{"bad registry pattern", head + "default: {policy: default}\nregistries: [\"[\"]\n", `registry pattern "["`},
 		{"wrong kind", "apiVersion: drydock.dev/v1\nkind: Policy\n", `want drydock.dev/v1 AdmissionConfig`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -54,3 +54,32 @@ func TestFreshness(t *testing.T) {
 	advance(DefaultLookupTTL)
 	check(t, ask(), answer{Allowed: true, Decision: OutcomeAllowed})
 }
+
+// TestRegistries: with an allow-list, an image from another registry fails
+// without a registry request or a queued scan; listed registries are
+// judged as usual.
+func TestRegistries(t *testing.T) {
+	e := newEnv(t)
+	e.save(t, "registry.example/team/ok", passDigest, "LOW")
+	cfg := config(t)
+	cfg.Registries = []string{"registry.example", "*.corp.example"}
+	hang := hangingRegistry(t)
+	_, srv := e.gate(t, cfg, redirect{hang})
+	for _, tc := range []struct {
+		image string
+		want  answer
+	}{
+		{passRef, answer{Allowed: true, Decision: OutcomeAllowed}},
+		{"nginx:1.27", answer{Code: 403, Decision: OutcomeDenied,
+			Message: "image nginx:1.27 fails policy \"default\": rule admission:registry: registry index.docker.io is not one of the allowed registries (registry.example, *.corp.example)"}},
+		{"10.0.0.1:5000/x@" + passDigest, answer{Code: 403, Decision: OutcomeDenied, Message: "rule admission:registry: registry 10.0.0.1:5000 is not"}},
+	} {
+		t.Run(tc.image, func(t *testing.T) {
+			obj := kinds[0].build(metav1.ObjectMeta{Name: "p"}, spec([]string{tc.image}, nil, nil))
+			check(t, post(t, srv.Client(), srv.URL, reviewOf(t, "r", admissionv1.Create, "prod", kinds[0].gvk, obj, nil, false)).Response, tc.want)
+		})
+	}
+	if jobs := e.jobs(t); len(jobs) != 0 {
+		t.Errorf("jobs %v, want none", jobs)
+	}
+}
