@@ -17,9 +17,29 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// PostgresBin is where the Debian packages put PostgreSQL 15's programs;
-// DRYDOCK_TEST_PGBIN overrides it.
+// PostgresBin is where the Debian packages put PostgreSQL 15's programs.
 const PostgresBin = "/usr/lib/postgresql/15/bin"
+
+// postgresBin is DRYDOCK_TEST_PGBIN if set, else PostgresBin if it holds
+// initdb, else the newest /usr/lib/postgresql/*/bin that does (CI installs
+// Debian's current PostgreSQL).
+func postgresBin() string {
+	if b := os.Getenv("DRYDOCK_TEST_PGBIN"); b != "" {
+		return b
+	}
+	if _, err := os.Stat(filepath.Join(PostgresBin, "initdb")); err == nil {
+		return PostgresBin
+	}
+	best, bestVersion := PostgresBin, -1
+	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin/initdb")
+	for _, d := range dirs {
+		bin := filepath.Dir(d)
+		if v, err := strconv.Atoi(filepath.Base(filepath.Dir(bin))); err == nil && v > bestVersion {
+			best, bestVersion = bin, v
+		}
+	}
+	return best
+}
 
 // Private is a PostgreSQL server of a test's own (StartPrivate), for tests
 // that stop or restart the database: never the machine's shared one.
@@ -39,8 +59,9 @@ type Private struct {
 // of 127.0.0.1 with its data in a temporary directory, creates the database
 // "drydock" and stops the server (and removes its files) when the test
 // ends. PostgreSQL refuses to run as root: as root, it runs as the
-// "postgres" user through runuser. Without the programs (or that user) the
-// test is skipped, except under CI=true, where it fails.
+// "postgres" user through runuser. The programs are PostgreSQL 15's, or the
+// newest installed (see postgresBin). Without them (or that user) the test
+// is skipped, except under CI=true, where it fails.
 func StartPrivate(t testing.TB) *Private {
 	t.Helper()
 	missing := func(format string, args ...any) {
@@ -50,12 +71,9 @@ func StartPrivate(t testing.TB) *Private {
 		}
 		t.Skipf("no private PostgreSQL: "+format, args...)
 	}
-	bin := PostgresBin
-	if b := os.Getenv("DRYDOCK_TEST_PGBIN"); b != "" {
-		bin = b
-	}
+	bin := postgresBin()
 	if _, err := os.Stat(filepath.Join(bin, "initdb")); err != nil {
-		missing("%v (install postgresql-15 or set DRYDOCK_TEST_PGBIN)", err)
+		missing("%v (install postgresql or set DRYDOCK_TEST_PGBIN to its bin directory)", err)
 	}
 	// Not t.TempDir(): its parents are private to the test's user, and the
 	// server may run as another one.
