@@ -3,10 +3,12 @@ package admission
 import (
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	admissionv1 "k8s.io/api/admission/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
@@ -81,5 +83,36 @@ func TestRegistries(t *testing.T) {
 	}
 	if jobs := e.jobs(t); len(jobs) != 0 {
 		t.Errorf("jobs %v, want none", jobs)
+	}
+}
+
+// TestBadRequests: what is not an AdmissionReview gets HTTP 400; an object
+// that does not decode as its kind is denied, saying why (never admitted
+// unread).
+func TestBadRequests(t *testing.T) {
+	e := newEnv(t)
+	g, srv := e.gate(t, config(t), nil)
+	for _, tc := range []struct{ name, body string }{
+		{"not JSON", "nope"},
+		{"not a review", `{"apiVersion":"v1","kind":"Pod"}`},
+		{"no request", `{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview"}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, err := srv.Client().Post(srv.URL+ValidatePath, "application/json", strings.NewReader(tc.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusBadRequest {
+				t.Errorf("status %d, want 400", resp.StatusCode)
+			}
+		})
+	}
+	body := `{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u","kind":{"group":"apps","version":"v1","kind":"Deployment"},
+		"operation":"CREATE","namespace":"prod","object":{"apiVersion":"apps/v1","kind":"Deployment","spec":{"template":{"spec":{"containers":"nginx"}}}}}}`
+	got := post(t, srv.Client(), srv.URL, []byte(body))
+	check(t, got.Response, answer{Code: 400, Decision: OutcomeDenied, Message: "drydock: decoding the apps/v1 Deployment"})
+	if n := testutil.ToFloat64(g.metrics.requests.WithLabelValues(endpointWebhook, OutcomeBadRequest)); n != 3 {
+		t.Errorf("%v bad requests counted, want 3", n)
 	}
 }
