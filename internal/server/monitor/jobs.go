@@ -118,8 +118,12 @@ func (m *Monitor) AddWorkers(w *river.Workers) {
 	river.AddWorker(w, &rematchAllWorker{m: m})
 }
 
-// Queues is the monitor's River queue, for server.Options.Queues.
+// Queues is the monitor's River queue, for server.Options.Queues (none
+// without a database: such a process runs no monitor job).
 func (m *Monitor) Queues() map[string]river.QueueConfig {
+	if m.opt.DB == nil {
+		return nil
+	}
 	return map[string]river.QueueConfig{Queue: {MaxWorkers: 1}}
 }
 

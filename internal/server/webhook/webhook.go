@@ -68,7 +68,8 @@ const Queue = "webhook"
 type Options struct {
 	Store *store.Store
 	// Secrets seals the webhooks' signing secrets at rest and opens them
-	// to sign. Nil: webhooks cannot be registered (and deliveries fail).
+	// to sign. Nil: webhooks cannot be registered and this process
+	// delivers nothing (New logs a warning).
 	Secrets *secretbox.Box
 	// Client posts the deliveries (default: a client that follows no
 	// redirect). Its Timeout is overridden by RequestTimeout.
@@ -129,7 +130,11 @@ func New(opt Options) (*Webhooks, error) {
 	}
 	hc.Timeout = opt.RequestTimeout
 	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	return &Webhooks{opt: opt, log: opt.Logger.With("part", "webhook"), hc: hc}, nil
+	w := &Webhooks{opt: opt, log: opt.Logger.With("part", "webhook"), hc: hc}
+	if opt.Secrets == nil {
+		w.log.Warn("no secret key: webhooks cannot be registered, and this process delivers no event (another with the key will)")
+	}
+	return w, nil
 }
 
 // Sign returns the X-Drydock-Signature of body: "sha256=" and the hex
@@ -287,13 +292,23 @@ func (d *dispatchWorker) Work(ctx context.Context, job *river.Job[DispatchArgs])
 	return nil
 }
 
-// AddWorkers registers the dispatcher with a worker process.
+// AddWorkers registers the dispatcher with a worker process. A process
+// without the secret key cannot sign, so it runs no dispatcher (and works
+// no webhook queue): the deliveries wait, pending, for a process that has
+// the key.
 func (w *Webhooks) AddWorkers(ws *river.Workers) {
+	if w.opt.Secrets == nil {
+		return
+	}
 	river.AddWorker(ws, &dispatchWorker{w: w})
 }
 
-// Queues is the dispatcher's River queue, for server.Options.Queues.
+// Queues is the dispatcher's River queue, for server.Options.Queues (none
+// without the secret key).
 func (w *Webhooks) Queues() map[string]river.QueueConfig {
+	if w.opt.Secrets == nil {
+		return nil
+	}
 	return map[string]river.QueueConfig{Queue: {MaxWorkers: 1}}
 }
 

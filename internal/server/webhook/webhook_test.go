@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/riverqueue/river"
 
 	"github.com/drydock-scan/drydock/internal/finding"
 	"github.com/drydock-scan/drydock/internal/inventory"
@@ -417,5 +418,36 @@ func TestSignature(t *testing.T) {
 	}
 	if want := "sha256=36bdc10ce404211f0ed6d39753cdb652319da0913d1329a5817ac372667d9201"; sig != want {
 		t.Errorf("Sign = %q, want %q (openssl's)", sig, want)
+	}
+}
+
+// A process without the secret key runs no dispatcher and works no webhook
+// queue (it could not sign); one with the key does.
+func TestDispatcherNeedsTheKey(t *testing.T) {
+	st := openStore(t)
+	for _, tt := range []struct {
+		name   string
+		box    *secretbox.Box
+		queues int
+	}{{"no key", nil, 0}, {"key", box(t), 1}} {
+		w, err := New(Options{Store: st, Secrets: tt.box})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := len(w.Queues()); got != tt.queues {
+			t.Errorf("%s: %d queues, want %d", tt.name, got, tt.queues)
+		}
+		ws := river.NewWorkers()
+		w.AddWorkers(ws)
+		// A second registration of the same kind panics only if the first
+		// one happened.
+		registered := func() (ok bool) {
+			defer func() { ok = recover() != nil }()
+			river.AddWorker(ws, &dispatchWorker{w: w})
+			return false
+		}()
+		if registered != (tt.queues == 1) {
+			t.Errorf("%s: dispatcher registered = %v, want %v", tt.name, registered, tt.queues == 1)
+		}
 	}
 }
