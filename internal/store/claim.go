@@ -42,6 +42,10 @@ func setMaxConns(cfg *pgxpool.Config, dsn string, n int32) {
 // leaves the lock's queue at once.
 func newClaimPool(ctx context.Context, cfg *pgxpool.Config) (*pgxpool.Pool, error) {
 	c := cfg.Copy()
+	// Claims come in bursts (a scan's layers): idle claim connections are
+	// closed after a minute rather than pgx's 30, to give PostgreSQL's
+	// connection slots back.
+	c.MaxConnIdleTime = min(c.MaxConnIdleTime, time.Minute)
 	c.ConnConfig.BuildContextWatcherHandler = func(pc *pgconn.PgConn) ctxwatch.Handler {
 		return &pgconn.CancelRequestContextWatcherHandler{Conn: pc, DeadlineDelay: 5 * time.Second}
 	}
