@@ -95,8 +95,9 @@ var ErrOlderDB = errors.New("the advisory database is older than the one applied
 type Report struct {
 	DBBuiltAt time.Time `json:"db_built_at"`
 	// Skipped is set when Apply with onlyIfNewer found the database
-	// already applied.
-	Skipped bool `json:"skipped,omitempty"`
+	// already applied, or older than the one applied (Reason says which).
+	Skipped bool   `json:"skipped,omitempty"`
+	Reason  string `json:"reason,omitempty"`
 	// Keys is the number of distinct lookups answered again.
 	Keys int `json:"keys"`
 	// Images is the number of images re-matched; New, Resolved and Events
@@ -124,11 +125,19 @@ func Apply(ctx context.Context, st *store.Store, db vulndb.Reader, opt MatchOpti
 		return rep, fmt.Errorf("applying the advisory database: %w", err)
 	}
 	if ok && meta.BuiltAt.Before(latest.BuiltAt) {
-		return rep, fmt.Errorf("applying the advisory database built at %s: %w (built at %s): run \"drydock db update\" on this worker",
+		err := fmt.Errorf("applying the advisory database built at %s: %w (built at %s): run \"drydock db update\" on this worker",
 			meta.BuiltAt.UTC().Format(time.RFC3339), ErrOlderDB, latest.BuiltAt.UTC().Format(time.RFC3339))
+		if onlyIfNewer {
+			// The periodic check landed on a worker behind the others: not
+			// a failure of the check, but said.
+			opt.logger().Warn("this worker's advisory database is older than the one applied", "err", err)
+			rep.Skipped, rep.Reason = true, err.Error()
+			return rep, nil
+		}
+		return rep, err
 	}
 	if onlyIfNewer && ok && meta.BuiltAt.Equal(latest.BuiltAt) && latest.Completed != nil {
-		rep.Skipped = true
+		rep.Skipped, rep.Reason = true, "already applied"
 		return rep, nil
 	}
 	var sources []string

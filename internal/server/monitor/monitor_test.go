@@ -2,6 +2,7 @@ package monitor
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log"
@@ -334,9 +335,17 @@ func TestApplyNewDatabase(t *testing.T) {
 		t.Errorf("re-matching made %d registry requests, want 0", got)
 	}
 
-	// An older database is refused.
-	if _, err := Apply(t.Context(), st, v1, opt, false); err == nil || !strings.Contains(err.Error(), ErrOlderDB.Error()) {
+	// An older database is refused: on demand with an error, by the
+	// periodic check with a reason.
+	if _, err := Apply(t.Context(), st, v1, opt, false); !errors.Is(err, ErrOlderDB) {
 		t.Errorf("applying v1 after v2: err = %v, want %v", err, ErrOlderDB)
+	}
+	if _, err := RematchAll(t.Context(), st, v1, opt); !errors.Is(err, ErrOlderDB) {
+		t.Errorf("re-matching with v1 after v2: err = %v, want %v", err, ErrOlderDB)
+	}
+	rep, err = Apply(t.Context(), st, v1, opt, true)
+	if err != nil || !rep.Skipped || !strings.Contains(rep.Reason, "older than the one applied") {
+		t.Errorf("periodic check with v1 after v2: %+v, %v; want skipped with the reason", rep, err)
 	}
 	vs, err := st.DBVersions(t.Context(), 10)
 	if err != nil {
