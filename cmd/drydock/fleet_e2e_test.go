@@ -357,6 +357,40 @@ func waitBlobGets(t *testing.T, reg *testimage.Registry, skip, want int) map[str
 	}
 }
 
+// peakConnections samples the connections to the database at dsn (every
+// 100ms, from a connection of its own, not counted) until the returned
+// function is called; that returns the largest count seen.
+func peakConnections(t *testing.T, dsn string) func() int {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cancel) // if the test ends first
+	done := make(chan int, 1)
+	go func() {
+		defer conn.Close(context.Background())
+		peak := 0
+		for {
+			var n int
+			if err := conn.QueryRow(ctx, "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()").Scan(&n); err == nil {
+				peak = max(peak, n)
+			}
+			select {
+			case <-ctx.Done():
+				done <- peak
+				return
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+	}()
+	return func() int {
+		cancel()
+		return <-done
+	}
+}
+
 // queryInt runs a query returning one number on the database at dsn.
 func queryInt(t *testing.T, dsn, q string, args ...any) int {
 	t.Helper()
@@ -453,8 +487,9 @@ func TestFleetLayersAnalysedOnce(t *testing.T) {
 		jobs = append(jobs, c.submit(f.ref(reg.Host), reg.Host+"/"+f.repo, f.tag))
 	}
 	start := time.Now()
+	peak := peakConnections(t, dsn)
 	states := c.waitJobs(jobs, 90*time.Second)
-	t.Logf("50 scans by 3 workers: %s", time.Since(start).Round(time.Millisecond))
+	t.Logf("50 scans by 3 workers: %s; at most %d connections to the database", time.Since(start).Round(time.Millisecond), peak())
 	for id, j := range states {
 		if j.Attempt != 1 {
 			t.Errorf("job %d took %d attempts, want 1 (errors %v)", id, j.Attempt, j.Errors)
