@@ -137,7 +137,7 @@ func TestPackageLockMemory(t *testing.T) {
 	read := func(data []byte) uint64 {
 		var lock packageLock
 		var jerr, cut error
-		n := allocated(func() { lock, jerr, cut = readPackageLock(data) })
+		n := allocated(func() { lock, jerr, cut = readPackageLock(bytesOpener(data)) })
 		if jerr != nil || cut != nil {
 			t.Fatal(jerr, cut)
 		}

@@ -152,7 +152,18 @@ func (e *Extractor) Extract(ctx context.Context, in *extract.Input) (inventory.I
 		}
 		return inventory.Inventory{}, nil
 	}
-	data, err := extract.ReadAll(in.File, limit)
+	var (
+		data []byte
+		err  error
+	)
+	if k == kindPackageLock {
+		// Streamed (see readPackageLock): only its size is checked here.
+		if in.File.Size() > limit {
+			err = fmt.Errorf("%w: file is %d bytes, over the %d byte limit", extract.ErrTooLarge, in.File.Size(), limit)
+		}
+	} else {
+		data, err = extract.ReadAll(in.File, limit)
+	}
 	if err != nil {
 		return inventory.Inventory{}, fmt.Errorf("reading %s %q: %w", what, in.Path, err)
 	}
@@ -164,7 +175,7 @@ func (e *Extractor) Extract(ctx context.Context, in *extract.Input) (inventory.I
 	case kindManifest:
 		pkgs, perr = e.parseManifest(data, in)
 	case kindPackageLock:
-		pkgs, perr = e.parsePackageLock(data, in)
+		pkgs, perr = e.parsePackageLock(in.File.Open, in)
 	case kindYarnLock:
 		pkgs, perr = e.parseYarnLock(data, in)
 	case kindPnpmLock:

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"reflect"
 	"slices"
 	"strings"
@@ -58,8 +59,8 @@ type lockDependency struct {
 // its package.json is read on its own) and links to local directories are
 // skipped. Entries without a version, or without a valid name, are skipped
 // and reported.
-func (e *Extractor) parsePackageLock(data []byte, in *extract.Input) ([]inventory.Package, error) {
-	lock, jerr, cut := readPackageLock(data)
+func (e *Extractor) parsePackageLock(open opener, in *extract.Input) ([]inventory.Package, error) {
+	lock, jerr, cut := readPackageLock(open)
 	if jerr != nil && !jsonPartial(jerr) {
 		return nil, jerr
 	}
@@ -102,19 +103,76 @@ func (e *Extractor) parsePackageLock(data []byte, in *extract.Input) ([]inventor
 // errors are those json.Unmarshal would return: a syntax error (and
 // nothing), or the first type error with the rest decoded. cut is non-nil
 // when it stopped after maxLockEntries.
-func readPackageLock(data []byte) (lock packageLock, jerr, cut error) {
-	if !json.Valid(data) {
-		// Unmarshal checks the whole document before decoding anything:
-		// its syntax error, and no allocation for the document.
-		var v struct{}
-		return lock, json.Unmarshal(data, &v), nil
+func readPackageLock(open opener) (lock packageLock, jerr, cut error) {
+	// The file is read twice, streamed, never held whole: first to check
+	// its syntax (Unmarshal checks the whole document before decoding
+	// anything: its syntax error, and nothing decoded), then to decode it.
+	if err := checkSyntax(open); err != nil {
+		return lock, err, nil
 	}
-	r := &lockReader{dec: json.NewDecoder(bytes.NewReader(data))}
+	rc, err := open()
+	if err != nil {
+		return lock, err, nil
+	}
+	defer rc.Close()
+	r := &lockReader{dec: json.NewDecoder(rc)}
 	r.read(&lock)
 	if r.cut {
 		cut = fmt.Errorf("stopped after %d entries, the limit for one file: the rest is not read", maxLockEntries)
 	}
 	return lock, r.err, cut
+}
+
+// sizeOf counts the bytes of the file, up to smallDoc+1.
+func sizeOf(open opener) (int64, error) {
+	rc, err := open()
+	if err != nil {
+		return 0, err
+	}
+	defer rc.Close()
+	return io.Copy(io.Discard, io.LimitReader(rc, smallDoc+1))
+}
+
+// opener opens a fresh reader of a file (extract.File's Open).
+type opener func() (io.ReadCloser, error)
+
+// bytesOpener opens data.
+func bytesOpener(data []byte) opener {
+	return func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }
+}
+
+// smallDoc is the size up to which checkSyntax reports a syntax error in
+// json.Unmarshal's words (it reads the document whole to get them).
+const smallDoc = 1 << 20
+
+// checkSyntax reports whether the file holds exactly one JSON value (and
+// white space), streamed (validJSON): memory does not follow the document. Its error is json.Unmarshal's for documents up to smallDoc bytes,
+// the decoder's for larger ones.
+func checkSyntax(open opener) error {
+	rc, err := open()
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	serr := validJSON(rc)
+	if serr == nil {
+		return nil
+	}
+	if size, err := sizeOf(open); err == nil && size <= smallDoc {
+		small, err := open()
+		if err != nil {
+			return err
+		}
+		defer small.Close()
+		data, err := io.ReadAll(io.LimitReader(small, smallDoc+1))
+		if err == nil && len(data) <= smallDoc {
+			var v struct{}
+			if err := json.Unmarshal(data, &v); err != nil {
+				return err
+			}
+		}
+	}
+	return serr
 }
 
 // lockReader walks a document json.Valid accepted; err is the first type
