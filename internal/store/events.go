@@ -376,13 +376,7 @@ func (s *Store) MatchKeys(ctx context.Context) ([]MatchKey, error) {
 // answers of the new database), and those never matched by the monitor, or
 // scanned again since, or matched by other matching code (versions).
 func (s *Store) StaleImages(ctx context.Context, current []MatchKey, versions string) ([]int64, error) {
-	kinds := make([]string, len(current))
-	ecos := make([]string, len(current))
-	names := make([]string, len(current))
-	fps := make([][]byte, len(current))
-	for i, k := range current {
-		kinds[i], ecos[i], names[i], fps[i] = k.Kind, k.Ecosystem, k.Name, k.Fingerprint
-	}
+	kinds, ecos, names, fps := keyArrays(current)
 	rows, err := s.pool.Query(ctx, `
 		SELECT k.image_id FROM image_match_keys k
 		JOIN unnest($1::text[], $2::text[], $3::text[], $4::bytea[]) AS c(kind, ecosystem, name, fp)
@@ -530,27 +524,44 @@ func decodeEvent(id int64, raw []byte) (Event, error) {
 }
 
 // MarkCurrent records that the stored matches made by versions, of the
-// inventories they read, hold under the database db: an apply that found
-// their lookups answering the same calls them matched against db (their
-// scan facts name it, so that they do not count as matched against an
-// older database). Call it only after every stale image was re-matched.
-func (s *Store) MarkCurrent(ctx context.Context, db *result.Database, versions string) (int, error) {
+// inventories they read, hold under the database db when each of their
+// lookups answers as current says (the fingerprints of db's answers): their
+// state and scan facts then name db, so that they do not count as matched
+// against an older database. It returns how many it marked.
+func (s *Store) MarkCurrent(ctx context.Context, db *result.Database, versions string, current []MatchKey) (int, error) {
 	raw, err := json.Marshal(db)
 	if err != nil {
 		return 0, fmt.Errorf("encoding database: %w", err)
 	}
+	kinds, ecos, names, fps := keyArrays(current)
 	tag, err := s.pool.Exec(ctx, `
-		WITH cur AS (
+		WITH c AS (SELECT * FROM unnest($4::text[], $5::text[], $6::text[], $7::bytea[]) AS c(kind, ecosystem, name, fp)),
+		cur AS (
 		    UPDATE image_match_state m SET db_built_at = $1
 		    FROM inventories v
 		    WHERE v.image_id = m.image_id AND m.scanned_at = v.scanned_at AND m.versions = $3 AND m.db_built_at <> $1
+		      AND NOT EXISTS (
+		          SELECT 1 FROM image_match_keys k
+		          LEFT JOIN c ON c.kind = k.kind AND c.ecosystem = k.ecosystem AND c.name = k.name
+		          WHERE k.image_id = m.image_id AND (c.fp IS NULL OR c.fp <> k.fingerprint))
 		    RETURNING m.image_id)
 		UPDATE inventories v SET scan = jsonb_set(v.scan, '{database}', $2::jsonb) FROM cur WHERE v.image_id = cur.image_id`,
-		db.BuiltAt, raw, versions)
+		db.BuiltAt, raw, versions, kinds, ecos, names, fps)
 	if err != nil {
 		return 0, fmt.Errorf("recording the database of unchanged images: %w", err)
 	}
 	return int(tag.RowsAffected()), nil
+}
+
+func keyArrays(keys []MatchKey) (kinds, ecos, names []string, fps [][]byte) {
+	kinds = make([]string, len(keys))
+	ecos = make([]string, len(keys))
+	names = make([]string, len(keys))
+	fps = make([][]byte, len(keys))
+	for i, k := range keys {
+		kinds[i], ecos[i], names[i], fps[i] = k.Kind, k.Ecosystem, k.Name, k.Fingerprint
+	}
+	return kinds, ecos, names, fps
 }
 
 // SaveMatchKeys records what the match of a scan just stored (SaveScan)

@@ -166,7 +166,7 @@ func Apply(ctx context.Context, st *store.Store, db vulndb.Reader, opt MatchOpti
 		return rep, fmt.Errorf("applying the advisory database: %w", err)
 	}
 	dbFacts := &result.Database{BuiltAt: meta.BuiltAt, Sources: sources}
-	if _, err := st.MarkCurrent(ctx, dbFacts, opt.versions(db)); err != nil {
+	if _, err := st.MarkCurrent(ctx, dbFacts, opt.versions(db), keys); err != nil {
 		return rep, fmt.Errorf("applying the advisory database: %w", err)
 	}
 	if err := st.CompleteDB(ctx, meta.BuiltAt, rep.Images, rep.Events); err != nil {

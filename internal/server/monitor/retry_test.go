@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/drydock-scan/drydock/internal/result"
 	"github.com/drydock-scan/drydock/internal/store"
 	"github.com/drydock-scan/drydock/internal/vulndb"
 )
@@ -57,6 +58,30 @@ func TestApplyRetriedAndConcurrent(t *testing.T) {
 	if vs[0].Completed != nil {
 		t.Errorf("a failed apply is recorded completed: %+v", vs[0])
 	}
+	// Only the images whose every lookup answers as under v2 can be
+	// recorded as matched against v2: not the one whose re-match failed
+	// (nor the 4 re-matched, already recorded).
+	meta, err := v2.Meta(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := st.MatchKeys(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range keys {
+		if keys[i].Fingerprint, err = fingerprint(t.Context(), v2, meta, keys[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	marked, err := st.MarkCurrent(t.Context(), &result.Database{BuiltAt: meta.BuiltAt}, opt.versions(v2), keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if marked != 45 {
+		t.Errorf("marked %d images as matched against v2, want 45", marked)
+	}
+
 	// Periodic check: v2 is not completed, so it is applied.
 	var wg sync.WaitGroup
 	reps := make([]Report, 2)
@@ -81,11 +106,11 @@ func TestApplyRetriedAndConcurrent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	keys := map[string]bool{}
+	ikeys := map[string]bool{}
 	for _, e := range evs {
-		keys[e.IdempotencyKey] = true
+		ikeys[e.IdempotencyKey] = true
 	}
-	if len(evs) != 5 || len(keys) != 5 {
-		t.Errorf("%d events with %d keys, want 5 and 5", len(evs), len(keys))
+	if len(evs) != 5 || len(ikeys) != 5 {
+		t.Errorf("%d events with %d keys, want 5 and 5", len(evs), len(ikeys))
 	}
 }
