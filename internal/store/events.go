@@ -167,11 +167,11 @@ func (s *Store) RematchImage(ctx context.Context, imageID int64, match func(cont
 			Scan(&img.Repository, &img.Digest); err != nil {
 			return fmt.Errorf("locking the image: %w", err)
 		}
-		var now2 time.Time
-		if err := tx.QueryRow(ctx, "SELECT scanned_at FROM inventories WHERE image_id = $1", imageID).Scan(&now2); err != nil {
+		var scannedNow time.Time
+		if err := tx.QueryRow(ctx, "SELECT scanned_at FROM inventories WHERE image_id = $1", imageID).Scan(&scannedNow); err != nil {
 			return fmt.Errorf("reading its inventory: %w", err)
 		}
-		if !now2.Equal(scannedAt) {
+		if !scannedNow.Equal(scannedAt) {
 			return ErrImageChanged
 		}
 		if err := tx.QueryRow(ctx, `SELECT COALESCE(array_agg(tag ORDER BY tag), '{}') FROM image_tags
