@@ -176,10 +176,16 @@ type verdictKey struct {
 	changed int64
 }
 
-// decideAll decides for every image within the budget; images not decided
-// in time are StatusError.
+// withBudget bounds a request by the budget, from the moment its handler
+// starts.
+func (g *Gate) withBudget(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, g.cfg.Budget)
+}
+
+// decideAll decides for every image until ctx (bounded by withBudget) is
+// done; images not decided by then are StatusError.
 func (g *Gate) decideAll(ctx context.Context, images []string, policyName string, dryRun bool) []imageVerdict {
-	ctx, cancel := context.WithTimeout(ctx, g.cfg.Budget)
+	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	type res struct {
 		i int

@@ -68,6 +68,8 @@ type VerdictValue struct {
 
 func (g *Gate) gatekeeper(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
+	ctx, cancel := g.withBudget(r.Context())
+	defer cancel()
 	outcome := OutcomeBadRequest
 	defer func() {
 		g.metrics.requests.WithLabelValues(endpointGatekeeper, outcome).Inc()
@@ -91,7 +93,7 @@ func (g *Gate) gatekeeper(w http.ResponseWriter, r *http.Request) {
 		fail("drydock: %d keys, at most %d in one request", len(req.Request.Keys), maxProviderKeys)
 		return
 	}
-	verdicts := g.decideAll(r.Context(), req.Request.Keys, g.cfg.Gatekeeper, false)
+	verdicts := g.decideAll(ctx, req.Request.Keys, g.cfg.Gatekeeper, false)
 	items := make([]ProviderItem, len(verdicts))
 	outcome = OutcomeAllowed
 	for i := range verdicts {

@@ -42,6 +42,8 @@ const maxWarnings = 10
 
 func (g *Gate) validate(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
+	ctx, cancel := g.withBudget(r.Context())
+	defer cancel()
 	outcome := OutcomeBadRequest
 	defer func() {
 		g.metrics.requests.WithLabelValues(endpointWebhook, outcome).Inc()
@@ -67,7 +69,7 @@ func (g *Gate) validate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var resp *admissionv1.AdmissionResponse
-	resp, outcome = g.review(r.Context(), review.Request)
+	resp, outcome = g.review(ctx, review.Request)
 	resp.UID = review.Request.UID
 	api.WriteJSON(w, http.StatusOK, admissionv1.AdmissionReview{
 		TypeMeta: metav1.TypeMeta{APIVersion: review.APIVersion, Kind: "AdmissionReview"},
