@@ -31,9 +31,15 @@ const MaxAttempts = 5
 // Options configure a Monitor.
 type Options struct {
 	Store *store.Store
-	// DB is this worker's advisory database (nil: the process only serves
-	// the API and queues jobs; AddWorkers then adds none).
+	// DB is this worker's advisory database (nil and no DBPath: the
+	// process only serves the API and queues jobs; AddWorkers then adds
+	// none).
 	DB vulndb.Reader
+	// DBPath, if set, is the worker's database file, opened afresh for
+	// every job instead of DB: a "drydock db update" that replaces the file
+	// is seen by the next periodic check without restarting the worker (an
+	// open handle keeps reading the file it opened).
+	DBPath string
 	MatchOptions
 	// CheckEvery is how often the elected leader queues a check of the
 	// worker's database against the last applied (default 5 minutes): a
@@ -111,7 +117,7 @@ func (RematchAllArgs) InsertOpts() river.InsertOpts {
 // AddWorkers registers the monitor's jobs with a worker process (none
 // without a database).
 func (m *Monitor) AddWorkers(w *river.Workers) {
-	if m.opt.DB == nil {
+	if !m.hasDB() {
 		return
 	}
 	river.AddWorker(w, &applyWorker{m: m})
@@ -121,7 +127,7 @@ func (m *Monitor) AddWorkers(w *river.Workers) {
 // Queues is the monitor's River queue, for server.Options.Queues (none
 // without a database: such a process runs no monitor job).
 func (m *Monitor) Queues() map[string]river.QueueConfig {
-	if m.opt.DB == nil {
+	if !m.hasDB() {
 		return nil
 	}
 	return map[string]river.QueueConfig{Queue: {MaxWorkers: 1}}
@@ -151,7 +157,7 @@ type applyWorker struct {
 func (w *applyWorker) Timeout(*river.Job[ApplyArgs]) time.Duration { return w.m.opt.Timeout }
 
 func (w *applyWorker) Work(ctx context.Context, job *river.Job[ApplyArgs]) error {
-	rep, err := Apply(ctx, w.m.opt.Store, w.m.opt.DB, w.m.opt.MatchOptions, job.Args.OnlyIfNewer)
+	rep, err := w.m.Apply(ctx, job.Args.OnlyIfNewer)
 	if err != nil {
 		return err
 	}
@@ -164,6 +170,49 @@ func (w *applyWorker) Work(ctx context.Context, job *river.Job[ApplyArgs]) error
 	return nil
 }
 
+func (m *Monitor) hasDB() bool { return m.opt.DB != nil || m.opt.DBPath != "" }
+
+// database returns the worker's database: DBPath opened now, or DB. The
+// function returned closes what was opened.
+func (m *Monitor) database(ctx context.Context) (vulndb.Reader, func(), error) {
+	if m.opt.DBPath == "" {
+		if m.opt.DB == nil {
+			return nil, nil, errors.New("monitor: this process has no advisory database")
+		}
+		return m.opt.DB, func() {}, nil
+	}
+	db, err := vulndb.Open(ctx, m.opt.DBPath)
+	if err != nil {
+		return nil, nil, fmt.Errorf("monitor: %w", err)
+	}
+	return db, func() {
+		if err := db.Close(); err != nil {
+			m.log.Warn("closing the advisory database", "err", err)
+		}
+	}, nil
+}
+
+// Apply applies this worker's database (see the function Apply).
+func (m *Monitor) Apply(ctx context.Context, onlyIfNewer bool) (Report, error) {
+	db, done, err := m.database(ctx)
+	if err != nil {
+		return Report{}, err
+	}
+	defer done()
+	return Apply(ctx, m.opt.Store, db, m.opt.MatchOptions, onlyIfNewer)
+}
+
+// RematchAll re-matches every image with this worker's database (see the
+// function RematchAll).
+func (m *Monitor) RematchAll(ctx context.Context) (Report, error) {
+	db, done, err := m.database(ctx)
+	if err != nil {
+		return Report{}, err
+	}
+	defer done()
+	return RematchAll(ctx, m.opt.Store, db, m.opt.MatchOptions)
+}
+
 type rematchAllWorker struct {
 	river.WorkerDefaults[RematchAllArgs]
 	m *Monitor
@@ -172,7 +221,7 @@ type rematchAllWorker struct {
 func (w *rematchAllWorker) Timeout(*river.Job[RematchAllArgs]) time.Duration { return w.m.opt.Timeout }
 
 func (w *rematchAllWorker) Work(ctx context.Context, job *river.Job[RematchAllArgs]) error {
-	rep, err := RematchAll(ctx, w.m.opt.Store, w.m.opt.DB, w.m.opt.MatchOptions)
+	rep, err := w.m.RematchAll(ctx)
 	if err != nil {
 		return err
 	}

@@ -140,10 +140,23 @@ func advisory(id, pkg, fixed string) vulndb.Advisory {
 		Ranges: []vulndb.Range{{Type: "ECOSYSTEM", Events: []vulndb.Event{{Introduced: "0"}, {Fixed: fixed}}}}}
 }
 
-// buildDB writes an advisory database built at builtAt.
+// buildDB writes an advisory database built at builtAt and opens it.
 func buildDB(t *testing.T, builtAt time.Time, advs ...vulndb.Advisory) vulndb.Reader {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "db")
+	writeDB(t, path, builtAt, advs...)
+	db, err := vulndb.Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// writeDB writes an advisory database built at builtAt to path, replacing
+// the file there as "drydock db update" does (a new file renamed over it).
+func writeDB(t *testing.T, path string, builtAt time.Time, advs ...vulndb.Advisory) {
+	t.Helper()
 	b, err := vulndb.NewBuilder(path)
 	if err != nil {
 		t.Fatal(err)
@@ -158,12 +171,6 @@ func buildDB(t *testing.T, builtAt time.Time, advs ...vulndb.Advisory) vulndb.Re
 	if _, err := b.Commit(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	db, err := vulndb.Open(t.Context(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
 }
 
 var (
@@ -174,13 +181,17 @@ var (
 // v1 and v2 of the advisory database: v2 adds CVE-2099-0001 for pkgnew
 // (3 images) and withdraws CVE-2099-0002 for pkggone (2 images); the musl
 // advisory (every image) is in both.
-func dbV1(t *testing.T) vulndb.Reader {
-	return buildDB(t, v1Time, advisory("CVE-2099-0100", "musl", "1.2.3-r5"), advisory("CVE-2099-0002", "pkggone", "2.1-r0"))
+func v1Advisories() []vulndb.Advisory {
+	return []vulndb.Advisory{advisory("CVE-2099-0100", "musl", "1.2.3-r5"), advisory("CVE-2099-0002", "pkggone", "2.1-r0")}
 }
 
-func dbV2(t *testing.T) vulndb.Reader {
-	return buildDB(t, v2Time, advisory("CVE-2099-0100", "musl", "1.2.3-r5"), advisory("CVE-2099-0001", "pkgnew", "1.1-r0"))
+func v2Advisories() []vulndb.Advisory {
+	return []vulndb.Advisory{advisory("CVE-2099-0100", "musl", "1.2.3-r5"), advisory("CVE-2099-0001", "pkgnew", "1.1-r0")}
 }
+
+func dbV1(t *testing.T) vulndb.Reader { return buildDB(t, v1Time, v1Advisories()...) }
+
+func dbV2(t *testing.T) vulndb.Reader { return buildDB(t, v2Time, v2Advisories()...) }
 
 // scanFleet scans every image with db through the registry, as a worker
 // does, and stores it; with record, the scans record their lookups
