@@ -158,16 +158,14 @@ type Stats struct {
 	Failed    int `json:"failed"`
 }
 
-// claimBatch is how many deliveries one claim takes.
-const claimBatch = 32
-
-// Dispatch posts every delivery that is due, claiming them in batches,
-// until none is left (or ctx ends).
+// Dispatch posts every delivery that is due, claiming Senders at a time
+// (all of a claim are posted at once, so the lease — twice the request
+// timeout and 30 s — covers each), until none is left (or ctx ends).
 func (w *Webhooks) Dispatch(ctx context.Context) (Stats, error) {
 	var st Stats
 	lease := 2*w.opt.RequestTimeout + 30*time.Second
 	for {
-		ds, err := w.opt.Store.ClaimDeliveries(ctx, claimBatch, lease)
+		ds, err := w.opt.Store.ClaimDeliveries(ctx, w.opt.Senders, lease)
 		if err != nil {
 			return st, err
 		}
