@@ -220,6 +220,15 @@ func (g *Gate) decideAll(ctx context.Context, images []string, policyName string
 			continue
 		case <-ctx.Done():
 		}
+		// Out of time: keep what has arrived meanwhile.
+		for drained := false; !drained; {
+			select {
+			case r := <-results:
+				out[r.i], got[r.i] = r.v, true
+			default:
+				drained = true
+			}
+		}
 		break
 	}
 	for i := range out {
