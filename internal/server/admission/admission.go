@@ -47,10 +47,10 @@ type Store interface {
 type Options struct {
 	Config Config
 	Store  Store
-	// Enqueue queues a scan of an image the store does not know. The
-	// command inserts it with River at a high priority (InsertOpts
-	// Priority 1); ScanArgs' own insert options make a scan already queued
-	// for the same image a no-op.
+	// Enqueue queues a scan of an image the store does not know:
+	// EnqueueWith(the server's River client) inserts it at ScanPriority.
+	// ScanArgs' own insert options make a scan already queued for the same
+	// image a no-op.
 	Enqueue func(ctx context.Context, args queue.ScanArgs) error
 	// Keychain gives the registry credentials tags are resolved with (the
 	// server's own; nil: anonymous).

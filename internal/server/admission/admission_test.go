@@ -168,8 +168,7 @@ func (e *env) jobs(t *testing.T) []string {
 }
 
 func (e *env) enqueue(ctx context.Context, args queue.ScanArgs) error {
-	_, err := e.river.Insert(ctx, args, &river.InsertOpts{Priority: 1})
-	return err
+	return EnqueueWith(e.river)(ctx, args)
 }
 
 const warnPolicy = `apiVersion: drydock.dev/v1

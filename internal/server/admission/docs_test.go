@@ -33,7 +33,7 @@ func TestOpenAPIDocumentsTheRoutes(t *testing.T) {
 			}
 		}
 	}
-	g, err := New(Options{Config: Config{Policies: config(t).Policies, Default: Rule{Policy: "default"}}, Store: slowStore{}, Enqueue: (&env{}).enqueue})
+	g, err := New(Options{Config: Config{Policies: config(t).Policies, Default: Rule{Policy: "default"}}, Store: slowStore{}, Enqueue: EnqueueWith(nil)})
 	if err != nil {
 		t.Fatal(err)
 	}
