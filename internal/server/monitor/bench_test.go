@@ -101,6 +101,12 @@ func BenchmarkApplyUnchanged1000(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	// What the monitor keeps per image: its lookups and its match state.
+	var size int64
+	if err := st.Pool().QueryRow(b.Context(),
+		"SELECT pg_total_relation_size('image_match_keys') + pg_total_relation_size('image_match_state')").Scan(&size); err != nil {
+		b.Fatal(err)
+	}
 	i := 0
 	for b.Loop() {
 		i++
@@ -112,6 +118,7 @@ func BenchmarkApplyUnchanged1000(b *testing.B) {
 			b.Fatalf("apply %d: %+v, want nothing re-matched", i, rep)
 		}
 	}
+	b.ReportMetric(float64(size)/1000, "monitorB/image")
 }
 
 // BenchmarkRematchAll1000: the periodic full re-match of 1,000 stored
