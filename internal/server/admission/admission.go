@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -353,7 +354,10 @@ func (g *Gate) resolve(ctx context.Context, ref name.Reference) (string, error) 
 	ch := g.flight.DoChan("tag "+key, func() (any, error) {
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), g.cfg.Budget)
 		defer cancel()
-		desc, err := remote.Head(ref, append(g.remote, remote.WithContext(rctx))...)
+		// A new slice: concurrent resolutions must not share append's spare
+		// capacity in g.remote.
+		opts := slices.Concat(g.remote, []remote.Option{remote.WithContext(rctx)})
+		desc, err := remote.Head(ref, opts...)
 		if err != nil {
 			return "", fmt.Errorf("resolving %s: %w", key, err)
 		}
