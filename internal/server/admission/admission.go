@@ -79,6 +79,7 @@ type Gate struct {
 	now      func() time.Time
 	digests  *lru[string, string]              // tag reference → digest
 	lookups  *lru[string, []store.DigestImage] // digest → stored images, for LookupTTL
+	refs     *lru[string, name.Reference]      // image → parsed reference
 	verdicts *lru[verdictKey, *result.Verdict]
 	queued   *lru[string, struct{}] // digests queued recently
 	flight   singleflight.Group
@@ -124,6 +125,7 @@ func New(opt Options) (*Gate, error) {
 		now:      opt.Now,
 		digests:  newLRU[string, string](cfg.CacheSize, cfg.ResolveTTL, opt.Now),
 		lookups:  newLRU[string, []store.DigestImage](cfg.CacheSize, cfg.LookupTTL, opt.Now),
+		refs:     newLRU[string, name.Reference](cfg.CacheSize, time.Hour, opt.Now),
 		verdicts: newLRU[verdictKey, *result.Verdict](cfg.CacheSize, cfg.VerdictTTL, opt.Now),
 		queued:   newLRU[string, struct{}](cfg.CacheSize, cfg.ResolveTTL, opt.Now),
 		metrics:  newMetrics(),
@@ -186,25 +188,37 @@ func (g *Gate) withBudget(ctx context.Context) (context.Context, context.CancelF
 // decideAll decides for every image until ctx (bounded by withBudget) is
 // done; images not decided by then are StatusError.
 func (g *Gate) decideAll(ctx context.Context, images []string, policyName string, dryRun bool) []imageVerdict {
+	out := make([]imageVerdict, len(images))
+	got := make([]bool, len(images))
+	// First from the caches alone, in this goroutine; the rest in parallel.
+	var cold []int
+	for i, img := range images {
+		if out[i], got[i] = g.decide(ctx, img, policyName, dryRun, true); !got[i] {
+			cold = append(cold, i)
+		}
+	}
+	if len(cold) == 0 {
+		return out
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	type res struct {
 		i int
 		v imageVerdict
 	}
-	results := make(chan res, len(images))
+	results := make(chan res, len(cold))
 	work := make(chan int)
-	workers := min(len(images), 8)
-	for range workers {
+	for range min(len(cold), 8) {
 		go func() {
 			for i := range work {
-				results <- res{i, g.decide(ctx, images[i], policyName, dryRun)}
+				v, _ := g.decide(ctx, images[i], policyName, dryRun, false)
+				results <- res{i, v}
 			}
 		}()
 	}
 	go func() {
 		defer close(work)
-		for i := range images {
+		for _, i := range cold {
 			select {
 			case work <- i:
 			case <-ctx.Done():
@@ -212,9 +226,7 @@ func (g *Gate) decideAll(ctx context.Context, images []string, policyName string
 			}
 		}
 	}()
-	out := make([]imageVerdict, len(images))
-	got := make([]bool, len(images))
-	for n := 0; n < len(images); n++ {
+	for n := 0; n < len(cold); n++ {
 		select {
 		case r := <-results:
 			out[r.i], got[r.i] = r.v, true
@@ -241,14 +253,24 @@ func (g *Gate) decideAll(ctx context.Context, images []string, policyName string
 	return out
 }
 
-// decide returns the verdict for one image.
-func (g *Gate) decide(ctx context.Context, image, policyName string, dryRun bool) imageVerdict {
+// decide returns the verdict for one image. With warm set it only reads the
+// caches and reports false at the first miss, having done and counted
+// nothing: a request whose images are all warm is answered without a
+// goroutine or any I/O.
+func (g *Gate) decide(ctx context.Context, image, policyName string, dryRun, warm bool) (imageVerdict, bool) {
 	v := imageVerdict{Image: image, Policy: policyName}
-	fail := func(err error) imageVerdict {
-		v.Status, v.Err = StatusError, err
-		return v
+	var hits []string // caches hit, counted once the image is decided
+	done := func() (imageVerdict, bool) {
+		for _, c := range hits {
+			g.metrics.cache(c, true)
+		}
+		return v, true
 	}
-	ref, err := name.ParseReference(image)
+	fail := func(err error) (imageVerdict, bool) {
+		v.Status, v.Err = StatusError, err
+		return done()
+	}
+	ref, err := g.parse(image)
 	if err != nil {
 		// Kubernetes itself refuses such a pod; nothing to look up.
 		return fail(fmt.Errorf("parsing image reference: %w", err))
@@ -257,54 +279,73 @@ func (g *Gate) decide(ctx context.Context, image, policyName string, dryRun bool
 		v.Status = StatusFail
 		v.Failures = []result.RuleResult{{RuleID: RuleRegistry, Action: "deny",
 			Message: fmt.Sprintf("registry %s is not one of the allowed registries (%s)", host, strings.Join(g.cfg.Registries, ", "))}}
-		return v
+		return done()
 	}
-	digest, err := g.resolve(ctx, ref)
-	if err != nil {
-		return fail(err)
+
+	// The digest: the image's own, or its tag's (cached for ResolveTTL).
+	if d, ok := ref.(name.Digest); ok {
+		v.Digest = d.DigestStr()
+	} else if d, ok := g.digests.get(ref.Name()); ok {
+		v.Digest = d
+		hits = append(hits, cacheTag)
+	} else if warm {
+		return v, false
+	} else {
+		g.metrics.cache(cacheTag, false)
+		if v.Digest, err = g.resolve(ctx, ref); err != nil {
+			return fail(err)
+		}
 	}
-	v.Digest = digest
-	imgs, err := g.lookup(ctx, digest)
-	if err != nil {
-		return fail(err)
+
+	// The stored images of the digest (cached for LookupTTL).
+	imgs, ok := g.lookups.get(v.Digest)
+	switch {
+	case ok:
+		hits = append(hits, cacheLookup)
+	case warm:
+		return v, false
+	default:
+		g.metrics.cache(cacheLookup, false)
+		if imgs, err = g.lookup(ctx, v.Digest); err != nil {
+			return fail(err)
+		}
 	}
 	if len(imgs) == 0 {
 		v.Status = StatusPending
 		if dryRun {
-			return v
+			return done()
 		}
-		if err := g.queueScan(ctx, ref, digest); err != nil {
+		pinned := ref.Context().Name() + "@" + v.Digest
+		if _, ok := g.queued.get(pinned); ok {
+			v.Queued = true
+			return done()
+		}
+		if warm {
+			return v, false
+		}
+		if err := g.queueScan(ctx, ref, pinned); err != nil {
 			return fail(err)
 		}
 		v.Queued = true
-		return v
+		return done()
 	}
-	eng := g.cfg.Policies[policyName]
+
+	// The verdict of each (cached while the image, the policy and the
+	// database do not change, at most VerdictTTL).
 	v.Status = StatusPass
 	for _, img := range imgs {
 		key := verdictKey{image: img.ID, policy: policyName, db: img.DBVersion, changed: img.Changed.UnixNano()}
-		vd, hit := g.verdicts.get(key)
-		g.metrics.cache(cacheVerdict, hit)
-		if !hit {
-			x, err, _ := g.flight.Do(fmt.Sprintf("verdict %d %q %d %d", key.image, key.policy, key.db, key.changed), func() (any, error) {
-				res, err := g.store.LoadResult(ctx, img.ID)
-				if err != nil {
-					return nil, err
-				}
-				if res.Findings, err = g.store.OpenFindings(ctx, img.ID); err != nil {
-					return nil, err
-				}
-				vd, err := eng.Evaluate(ctx, res)
-				if err != nil {
-					return nil, fmt.Errorf("evaluating policy %q on %s: %w", policyName, img.ManifestDigest, err)
-				}
-				g.verdicts.put(key, vd)
-				return vd, nil
-			})
-			if err != nil {
+		vd, ok := g.verdicts.get(key)
+		switch {
+		case ok:
+			hits = append(hits, cacheVerdict)
+		case warm:
+			return v, false
+		default:
+			g.metrics.cache(cacheVerdict, false)
+			if vd, err = g.evaluate(ctx, img, key); err != nil {
 				return fail(err)
 			}
-			vd = x.(*result.Verdict)
 		}
 		if !vd.Pass {
 			v.Status = StatusFail
@@ -312,17 +353,50 @@ func (g *Gate) decide(ctx context.Context, image, policyName string, dryRun bool
 		}
 		v.Warnings = append(v.Warnings, vd.Warnings...)
 	}
-	return v
+	return done()
 }
 
-// lookup returns the stored images of a digest, remembered for LookupTTL:
-// a warm request reads nothing from the store.
-func (g *Gate) lookup(ctx context.Context, digest string) ([]store.DigestImage, error) {
-	if imgs, ok := g.lookups.get(digest); ok {
-		g.metrics.cache(cacheLookup, true)
-		return imgs, nil
+// parse parses an image reference (remembered: parsing is a good part of
+// the cost of a warm answer).
+func (g *Gate) parse(image string) (name.Reference, error) {
+	if ref, ok := g.refs.get(image); ok {
+		return ref, nil
 	}
-	g.metrics.cache(cacheLookup, false)
+	ref, err := name.ParseReference(image)
+	if err != nil {
+		return nil, err
+	}
+	g.refs.put(image, ref)
+	return ref, nil
+}
+
+// evaluate computes a verdict from the stored result; concurrent requests
+// for the same one share the work.
+func (g *Gate) evaluate(ctx context.Context, img store.DigestImage, key verdictKey) (*result.Verdict, error) {
+	x, err, _ := g.flight.Do(fmt.Sprintf("verdict %d %q %d %d", key.image, key.policy, key.db, key.changed), func() (any, error) {
+		res, err := g.store.LoadResult(ctx, img.ID)
+		if err != nil {
+			return nil, err
+		}
+		if res.Findings, err = g.store.OpenFindings(ctx, img.ID); err != nil {
+			return nil, err
+		}
+		vd, err := g.cfg.Policies[key.policy].Evaluate(ctx, res)
+		if err != nil {
+			return nil, fmt.Errorf("evaluating policy %q on %s: %w", key.policy, img.ManifestDigest, err)
+		}
+		g.verdicts.put(key, vd)
+		return vd, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return x.(*result.Verdict), nil
+}
+
+// lookup reads the stored images of a digest and remembers them for
+// LookupTTL; concurrent requests for the same digest share one query.
+func (g *Gate) lookup(ctx context.Context, digest string) ([]store.DigestImage, error) {
 	x, err, _ := g.flight.Do("lookup "+digest, func() (any, error) {
 		imgs, err := g.store.ImagesByDigest(ctx, digest)
 		if err != nil {
@@ -337,20 +411,11 @@ func (g *Gate) lookup(ctx context.Context, digest string) ([]store.DigestImage, 
 	return x.([]store.DigestImage), nil
 }
 
-// resolve returns the digest an image reference names: its own, or the one
-// the registry gives for its tag (cached for ResolveTTL).
+// resolve asks the registry for the digest of a tag and remembers it for
+// ResolveTTL. Concurrent requests for one tag share one registry request,
+// bounded by the budget whichever request started it.
 func (g *Gate) resolve(ctx context.Context, ref name.Reference) (string, error) {
-	if d, ok := ref.(name.Digest); ok {
-		return d.DigestStr(), nil
-	}
 	key := ref.Name()
-	if d, ok := g.digests.get(key); ok {
-		g.metrics.cache(cacheTag, true)
-		return d, nil
-	}
-	g.metrics.cache(cacheTag, false)
-	// Concurrent requests for one tag share one registry request, bounded by
-	// the budget whichever request started it.
 	ch := g.flight.DoChan("tag "+key, func() (any, error) {
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), g.cfg.Budget)
 		defer cancel()
@@ -376,15 +441,11 @@ func (g *Gate) resolve(ctx context.Context, ref name.Reference) (string, error) 
 	}
 }
 
-// queueScan queues a scan of repository@digest (once per ResolveTTL from
-// this process; River's uniqueness covers the rest).
-func (g *Gate) queueScan(ctx context.Context, ref name.Reference, digest string) error {
-	repo := ref.Context().Name()
-	pinned := repo + "@" + digest
-	if _, ok := g.queued.get(pinned); ok {
-		return nil
-	}
-	args := queue.ScanArgs{Reference: pinned, Repository: repo}
+// queueScan queues a scan of pinned (repository@digest), remembered for
+// ResolveTTL so that this process asks once; River's uniqueness covers the
+// rest.
+func (g *Gate) queueScan(ctx context.Context, ref name.Reference, pinned string) error {
+	args := queue.ScanArgs{Reference: pinned, Repository: ref.Context().Name()}
 	if t, ok := ref.(name.Tag); ok {
 		args.Tags = []string{t.TagStr()}
 	}
@@ -392,7 +453,7 @@ func (g *Gate) queueScan(ctx context.Context, ref name.Reference, digest string)
 		return fmt.Errorf("queueing a scan of %s: %w", pinned, err)
 	}
 	g.queued.put(pinned, struct{}{})
-	g.log.Info("admission: scan queued", "image", ref.String(), "digest", digest)
+	g.log.Info("admission: scan queued", "image", ref.String(), "reference", pinned)
 	return nil
 }
 
