@@ -202,6 +202,8 @@ func Builtin() []Rule {
 		},
 		token("vault-service-token", "HashiCorp Vault service token", high, "HashiCorp", "hvs.", `[A-Za-z0-9_\-]{24,}`),
 		token("vault-batch-token", "HashiCorp Vault batch token", high, "HashiCorp", "hvb.", `[A-Za-z0-9_\-]{100,}`),
+		// drydock's own API tokens (store.CreateToken: "ddk_" + 32 random bytes, base64url).
+		token("drydock-api-token", "drydock server API token", high, "drydock", "ddk_", `[A-Za-z0-9_\-]{43}`),
 		token("flyio-access-token", "Fly.io access token", high, "Fly.io", "fo1_", `[A-Za-z0-9_\-]{43}`),
 		token("supabase-access-token", "Supabase access token", high, "Supabase", "sbp_", hex("40")),
 		token("planetscale-token", "PlanetScale token or password", high, "PlanetScale", "pscale_", `(?:tkn|pw|oauth)_[A-Za-z0-9_\-.]{32,64}`),

@@ -73,6 +73,7 @@ func plants(g *gen) []plant {
 	tok("terraform-cloud-token", "/root/.terraform.d/credentials.tfrc.json", `{"credentials":{"app.terraform.io":{"token":"%s"}}}`, g.alnum(14)+".atlasv1."+g.from(urlSafe, 67))
 	tok("vault-service-token", env, "VAULT_TOKEN=%s", "hvs."+g.from(urlSafe, 95))
 	tok("vault-batch-token", env, "VAULT_BATCH=%s", "hvb."+g.from(urlSafe, 140))
+	tok("drydock-api-token", env, "DRYDOCK_TOKEN=%s", "ddk_"+g.from(urlSafe, 43))
 	tok("flyio-access-token", env, "FLY_API_TOKEN=%s", "fo1_"+g.from(urlSafe, 43))
 	tok("supabase-access-token", env, "SUPABASE_ACCESS=%s", "sbp_"+g.hex(40))
 	tok("planetscale-token", env, "PLANETSCALE_SERVICE=%s", "pscale_tkn_"+g.from(urlSafe, 43))
