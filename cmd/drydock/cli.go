@@ -46,6 +46,8 @@ type env struct {
 	log     *slog.Logger
 	// exit is the code the command asks for when it returns no error.
 	exit int
+	// limitMemory, if set, is called before a one-shot scan (see runWith).
+	limitMemory func()
 	// started is set once the command line was accepted (flags parsed,
 	// command found, arguments counted): an error before that is a usage
 	// error, whatever its text.
@@ -86,7 +88,14 @@ func usageErr(format string, args ...any) error {
 }
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	e := &env{stdin: stdin, stdout: stdout, stderr: stderr}
+	return runWith(ctx, args, stdin, stdout, stderr, nil)
+}
+
+// runWith is run with limitMemory, which the one-shot scan commands (image,
+// sbom, scan-sbom) call before they start: main passes a soft memory limit
+// for the process; tests, which run many commands in one process, pass nil.
+func runWith(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, limitMemory func()) int {
+	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, limitMemory: limitMemory}
 	root := newRoot(e)
 	root.SetArgs(args)
 	root.SetIn(stdin)
@@ -110,6 +119,16 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return policy.ExitUsage
 	}
 	return policy.ExitScanError
+}
+
+// oneShotScan reports whether cmd scans one image and exits (as opposed to
+// the server and workers, which run scans side by side for hours).
+func oneShotScan(cmd *cobra.Command) bool {
+	switch cmd.Name() {
+	case "image", "sbom", "scan-sbom", "attest":
+		return cmd.Parent() != nil && cmd.Parent().Parent() == nil
+	}
+	return false
 }
 
 func newRoot(e *env) *cobra.Command {
@@ -146,6 +165,9 @@ A path without a scheme is recognised by its contents.`,
 				level = slog.LevelError
 			}
 			e.log = slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))
+			if e.limitMemory != nil && oneShotScan(cmd) {
+				e.limitMemory()
+			}
 			return nil
 		},
 	}
