@@ -39,7 +39,9 @@ func (*Extractor) Name() string { return "lang/npm" }
 // longer listed as a nameless package. 3: package-lock.json is read entry by
 // entry and cut after maxLockEntries entries with an error; lockfiles over
 // maxLockfileSize are refused with an error instead of not being wanted.
-func (*Extractor) Version() int { return 4 }
+// 5: yarn.lock and pnpm-lock.yaml are read line by line, one entry at a
+// time, and cut after maxLockEntries entries with an error.
+func (*Extractor) Version() int { return 5 }
 
 type kind int
 
@@ -156,8 +158,9 @@ func (e *Extractor) Extract(ctx context.Context, in *extract.Input) (inventory.I
 		data []byte
 		err  error
 	)
-	if k == kindPackageLock {
-		// Streamed (see readPackageLock): only its size is checked here.
+	if k != kindManifest {
+		// Streamed (see readPackageLock, lockLines): only its size is
+		// checked here.
 		if in.File.Size() > limit {
 			err = fmt.Errorf("%w: file is %d bytes, over the %d byte limit", extract.ErrTooLarge, in.File.Size(), limit)
 		}
@@ -177,9 +180,9 @@ func (e *Extractor) Extract(ctx context.Context, in *extract.Input) (inventory.I
 	case kindPackageLock:
 		pkgs, perr = e.parsePackageLock(in.File.Open, in)
 	case kindYarnLock:
-		pkgs, perr = e.parseYarnLock(data, in)
+		pkgs, perr = e.parseYarnLock(ctx, in.File.Open, in)
 	case kindPnpmLock:
-		pkgs, perr = e.parsePnpmLock(data, in)
+		pkgs, perr = e.parsePnpmLock(ctx, in.File.Open, in)
 	}
 	inv := inventory.Inventory{Packages: pkgs}
 	inv.Sort()

@@ -533,9 +533,16 @@ func FuzzPackageLock(f *testing.F) {
 }
 
 func FuzzYarnLock(f *testing.F) {
+	f.Add(yarnV1(3))
+	f.Add(yarnBerry(3))
+	// An entry's fields at column 0, a flow mapping over lines, a key
+	// deeper than the next.
+	f.Add([]byte("__metadata:\n  version: 8\n\"a@npm:1\": {\nversion: 1,\n}\n    \"b@npm:1\":\n  version: 2\n"))
 	fuzzExtract(f, "/app/yarn.lock", "lock/yarn-v1/yarn.lock", "lock/yarn-berry/yarn.lock")
 }
 
 func FuzzPnpmLock(f *testing.F) {
+	f.Add(pnpmV9(3))
+	f.Add([]byte("lockfileVersion: '6.0'\npackages: {/a@1.0.0: {dev: true}}\nsnapshots:\n    a@1: {}\n  b@1:\n      dependencies: {a: 1}\n"))
 	fuzzExtract(f, "/app/pnpm-lock.yaml", "lock/pnpm-v5.4/pnpm-lock.yaml", "lock/pnpm-v6.0/pnpm-lock.yaml", "lock/pnpm-v9.0/pnpm-lock.yaml")
 }

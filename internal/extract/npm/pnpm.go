@@ -1,6 +1,7 @@
 package npm
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strconv"
@@ -60,18 +61,22 @@ type pnpmSnapshot struct {
 	OptionalDependencies map[string]string `yaml:"optionalDependencies"`
 }
 
-// parsePnpmLock reads pnpm-lock.yaml.
-func (e *Extractor) parsePnpmLock(data []byte, in *extract.Input) ([]inventory.Package, error) {
-	var lock pnpmLock
-	yerr := yaml.Unmarshal(data, &lock)
-	var te *yaml.TypeError
-	if yerr != nil && !errors.As(yerr, &te) {
-		return nil, yerr
+// parsePnpmLock reads pnpm-lock.yaml line by line (see lockLines): the
+// entries of "importers", "packages" and "snapshots" one at a time, at
+// most maxLockEntries of each; the other top-level keys are skipped unread
+// but for lockfileVersion.
+func (e *Extractor) parsePnpmLock(ctx context.Context, open opener, in *extract.Input) ([]inventory.Package, error) {
+	l, closeFile, err := newLockLines(ctx, open)
+	if err != nil {
+		return nil, err
+	}
+	defer closeFile()
+	lock, ye, cut := readPnpmLock(l)
+	yerr := errors.Join(l.err(), ye.err())
+	if lock.LockfileVersion == "" {
+		return nil, errors.Join(yerr, errors.New("no lockfileVersion"), cut)
 	}
 	major := pnpmMajor(lock.LockfileVersion)
-	if lock.LockfileVersion == "" {
-		return nil, errors.Join(yerr, errors.New("no lockfileVersion"))
-	}
 	var devOnly map[string]bool
 	if major >= 9 {
 		devOnly = pnpmDevOnly(&lock)
@@ -102,7 +107,106 @@ func (e *Extractor) parsePnpmLock(data []byte, in *extract.Input) ([]inventory.P
 		}
 		d.add(name, version, nil, dev, false)
 	}
-	return d.pkgs, errors.Join(yerr, badError(bad), d.nameError())
+	return d.pkgs, errors.Join(yerr, badError(bad), d.nameError(), cut)
+}
+
+// readPnpmLock reads the parts of pnpm-lock.yaml that parsePnpmLock uses.
+// cut is non-nil when a section had more than maxLockEntries entries.
+func readPnpmLock(l *lockLines) (lock pnpmLock, ye yamlErrs, cut error) {
+	var ent entry
+	for {
+		line, ok := l.next()
+		if !ok {
+			return lock, ye, cut
+		}
+		if indent(line.Text) != 0 {
+			continue // blank, a comment, or stray indentation
+		}
+		key, rest := topKey(line.Text)
+		switch key {
+		case "lockfileVersion":
+			l.block(line, 0, &ent)
+			var v struct {
+				LockfileVersion string `yaml:"lockfileVersion"`
+			}
+			if ye.decode(&ent, &v) {
+				lock.LockfileVersion = v.LockfileVersion
+			}
+		case "importers":
+			if lock.Importers == nil {
+				lock.Importers = map[string]pnpmImporter{}
+			}
+			cut = errors.Join(cut, pnpmSection(l, &ye, line, rest, lock.Importers))
+		case "packages":
+			if lock.Packages == nil {
+				lock.Packages = map[string]pnpmPackage{}
+			}
+			cut = errors.Join(cut, pnpmSection(l, &ye, line, rest, lock.Packages))
+		case "snapshots":
+			if lock.Snapshots == nil {
+				lock.Snapshots = map[string]pnpmSnapshot{}
+			}
+			cut = errors.Join(cut, pnpmSection(l, &ye, line, rest, lock.Snapshots))
+		default:
+			l.block(line, 0, nil)
+		}
+	}
+}
+
+// pnpmSection reads the top-level key whose line is head into m: its
+// entries one at a time when they are a block mapping below it, or its
+// value at once when it is on the same line ("packages: {}"). At most
+// maxLockEntries entries are kept; past them it returns an error and
+// skips the rest of the section.
+func pnpmSection[V any](l *lockLines, ye *yamlErrs, head extract.Line, rest string, m map[string]V) error {
+	var ent entry
+	key, _ := topKey(head.Text)
+	if rest != "" && rest[0] != '#' {
+		l.block(head, 0, &ent)
+		var v map[string]map[string]V
+		if ye.decode(&ent, &v) {
+			for _, section := range v {
+				for k, x := range section {
+					if len(m) >= maxLockEntries {
+						return cutError(key)
+					}
+					m[k] = x
+				}
+			}
+		}
+		return nil
+	}
+	entries := 0
+	child := -1 // the entries' indentation
+	for {
+		line, ok := l.next()
+		if !ok {
+			return nil
+		}
+		ind := indent(line.Text)
+		if ind < 0 {
+			continue
+		}
+		if ind == 0 {
+			l.unread()
+			return nil
+		}
+		if child < 0 {
+			child = ind
+		}
+		if entries >= maxLockEntries {
+			l.block(line, 0, nil) // the rest of the section
+			return cutError(key)
+		}
+		entries++
+		l.block(line, ind, &ent)
+		var v map[string]V
+		if ye.decode(&ent, &v) {
+			for k, x := range v {
+				m[k] = x
+			}
+		}
+	}
 }
 
 // pnpmMajor returns the major lockfile version: "5.4" → 5, "6.0" → 6, "9.0" → 9.

@@ -1,31 +1,55 @@
 package npm
 
 import (
-	"bufio"
-	"bytes"
+	"context"
 	"errors"
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
-
-	"gopkg.in/yaml.v3"
 
 	"github.com/drydock-scan/drydock/internal/extract"
 	"github.com/drydock-scan/drydock/internal/inventory"
 )
 
-// berryMarker finds the __metadata block that Yarn 2+ ("berry") writes and
-// Yarn 1 never does.
-var berryMarker = regexp.MustCompile(`(?m)^__metadata:`)
-
 // parseYarnLock reads yarn.lock in either the Yarn 1 format or the Yarn 2+
-// YAML format.
-func (e *Extractor) parseYarnLock(data []byte, in *extract.Input) ([]inventory.Package, error) {
-	if berryMarker.Match(data) {
-		return e.parseYarnBerry(data, in)
+// YAML format, line by line: it is read twice, first to tell the format
+// (Yarn 2+, "berry", writes a __metadata block at column 0 that Yarn 1
+// never does), then to read its entries.
+func (e *Extractor) parseYarnLock(ctx context.Context, open opener, in *extract.Input) ([]inventory.Package, error) {
+	berry, err := isBerry(ctx, open)
+	if err != nil {
+		return nil, err
 	}
-	return e.parseYarnV1(data, in)
+	l, closeFile, err := newLockLines(ctx, open)
+	if err != nil {
+		return nil, err
+	}
+	defer closeFile()
+	if berry {
+		return e.parseYarnBerry(l, in)
+	}
+	return e.parseYarnV1(l, in)
+}
+
+// isBerry reports whether a line begins with "__metadata:". A line too
+// long ends the search: the parse that follows stops there too, and says
+// so.
+func isBerry(ctx context.Context, open opener) (bool, error) {
+	rc, err := open()
+	if err != nil {
+		return false, err
+	}
+	defer rc.Close()
+	lr := extract.NewLineReader(ctx, rc, maxLockLine)
+	for lr.Next() {
+		if strings.HasPrefix(lr.Line().Text, "__metadata:") {
+			return true, nil
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	return false, nil
 }
 
 // yarnSkipProtocols are resolutions that are not packages from a registry:
@@ -42,7 +66,7 @@ var yarnSkipProtocols = map[string]bool{
 //
 // It is not YAML, so it is read line by line. Malformed entries are skipped
 // and counted; the rest is kept.
-func (e *Extractor) parseYarnV1(data []byte, in *extract.Input) ([]inventory.Package, error) {
+func (e *Extractor) parseYarnV1(l *lockLines, in *extract.Input) ([]inventory.Package, error) {
 	d := newDeclared(e, in)
 	var (
 		bad      []string // why entries were skipped
@@ -50,8 +74,9 @@ func (e *Extractor) parseYarnV1(data []byte, in *extract.Input) ([]inventory.Pac
 		skip     bool     // current entry is not a registry package
 		inEntry  bool
 		hasVer   bool
-		lineNo   int
 		entryLNo int
+		entries  int
+		cut      error
 	)
 	finish := func() {
 		if inEntry && !skip && !hasVer {
@@ -59,17 +84,24 @@ func (e *Extractor) parseYarnV1(data []byte, in *extract.Input) ([]inventory.Pac
 		}
 		inEntry, skip, hasVer, name = false, false, false, ""
 	}
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 0, 64<<10), maxLockfileSize)
-	for sc.Scan() {
-		lineNo++
-		line := strings.TrimRight(sc.Text(), " \t\r")
+	for {
+		l1, ok := l.next()
+		if !ok {
+			break
+		}
+		lineNo := l1.N
+		line := strings.TrimRight(l1.Text, " \t\r")
 		trimmed := strings.TrimLeft(line, " \t")
 		if trimmed == "" || strings.HasPrefix(trimmed, "#") {
 			continue
 		}
 		if trimmed == line { // no indentation: an entry header
 			finish()
+			if entries >= maxLockEntries {
+				cut = cutError("")
+				break
+			}
+			entries++
 			if !strings.HasSuffix(line, ":") {
 				bad = append(bad, fmt.Sprintf("line %d: unexpected %q", lineNo, truncate(line)))
 				continue
@@ -103,11 +135,7 @@ func (e *Extractor) parseYarnV1(data []byte, in *extract.Input) ([]inventory.Pac
 		}
 	}
 	finish()
-	var err error
-	if serr := sc.Err(); serr != nil {
-		err = fmt.Errorf("line %d: %w", lineNo+1, serr)
-	}
-	return d.pkgs, errors.Join(err, badError(bad), d.nameError())
+	return d.pkgs, errors.Join(l.err(), badError(bad), d.nameError(), cut)
 }
 
 // parseYarnDescriptor reads the first descriptor of an entry header such as
@@ -158,43 +186,69 @@ type berryEntry struct {
 //	"@types/ms@npm:0.7.31":
 //	  version: 0.7.31
 //	  resolution: "@types/ms@npm:0.7.31"
-func (e *Extractor) parseYarnBerry(data []byte, in *extract.Input) ([]inventory.Package, error) {
-	var lock map[string]berryEntry
-	yerr := yaml.Unmarshal(data, &lock)
-	var te *yaml.TypeError
-	if yerr != nil && !errors.As(yerr, &te) {
-		return nil, yerr
-	}
+//
+// Its entries are the document's keys, each read and decoded on its own
+// (see lockLines).
+func (e *Extractor) parseYarnBerry(l *lockLines, in *extract.Input) ([]inventory.Package, error) {
 	d := newDeclared(e, in)
-	var bad []string
-	for _, key := range sortedKeys(lock) {
-		if key == "__metadata" {
-			continue
-		}
-		ent := lock[key]
-		res := ent.Resolution
-		if res == "" {
-			res, _, _ = strings.Cut(key, ",")
-			res = strings.TrimSpace(res)
-		}
-		name, ref, ok := splitNameVersion(res)
+	var (
+		bad     []string
+		ye      yamlErrs
+		ent     entry
+		entries int
+		cut     error
+	)
+	for {
+		line, ok := l.next()
 		if !ok {
-			bad = append(bad, fmt.Sprintf("entry %q: bad resolution %q", truncate(key), truncate(res)))
+			break
+		}
+		if indent(line.Text) != 0 {
+			continue // blank, a comment, or stray indentation
+		}
+		if strings.HasPrefix(line.Text, "__metadata:") {
+			l.block(line, 0, nil)
 			continue
 		}
-		if p, _, found := strings.Cut(ref, ":"); found && yarnSkipProtocols[p] {
+		if entries >= maxLockEntries {
+			cut = cutError("")
+			break
+		}
+		entries++
+		l.block(line, 0, &ent)
+		var lock map[string]berryEntry
+		if !ye.decode(&ent, &lock) {
 			continue
 		}
-		if ent.Version == "" {
-			bad = append(bad, fmt.Sprintf("entry %q has no version", truncate(key)))
-			continue
+		for _, key := range sortedKeys(lock) {
+			if key == "__metadata" {
+				continue
+			}
+			bad = berryAdd(d, bad, key, lock[key])
 		}
-		d.add(name, ent.Version, nil, false, false)
 	}
-	if te != nil {
-		return d.pkgs, errors.Join(yerr, badError(bad), d.nameError())
+	return d.pkgs, errors.Join(l.err(), ye.err(), badError(bad), d.nameError(), cut)
+}
+
+// berryAdd adds one Yarn 2+ entry, or the reason it is skipped to bad.
+func berryAdd(d *declared, bad []string, key string, ent berryEntry) []string {
+	res := ent.Resolution
+	if res == "" {
+		res, _, _ = strings.Cut(key, ",")
+		res = strings.TrimSpace(res)
 	}
-	return d.pkgs, errors.Join(badError(bad), d.nameError())
+	name, ref, ok := splitNameVersion(res)
+	if !ok {
+		return append(bad, fmt.Sprintf("entry %q: bad resolution %q", truncate(key), truncate(res)))
+	}
+	if p, _, found := strings.Cut(ref, ":"); found && yarnSkipProtocols[p] {
+		return bad
+	}
+	if ent.Version == "" {
+		return append(bad, fmt.Sprintf("entry %q has no version", truncate(key)))
+	}
+	d.add(name, ent.Version, nil, false, false)
+	return bad
 }
 
 // badError summarises skipped entries: the first few reasons and a count.
