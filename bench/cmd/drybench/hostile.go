@@ -125,6 +125,7 @@ func hostileInputs(scale int64) []hostileInput {
 			What:  "an oci-archive with an unreferenced PAX-sparse entry of 4 GiB",
 			build: func(dir string) (string, error) { return buildSparseArchive(dir, s(4*giB)) }},
 	)
+	in = append(in, lockfileInputs(s)...)
 	return in
 }
 

@@ -37,6 +37,11 @@ func TestHostileInputs(t *testing.T) {
 				t.Errorf("packages (-want +got):\n%s", diff)
 			}
 		},
+		// The lockfiles' first packages, and every one of them read (at
+		// this scale, under the limit).
+		"yarn-v1-lock-50mb":    lockfileCheck,
+		"yarn-berry-lock-50mb": lockfileCheck,
+		"pnpm-lock-50mb":       lockfileCheck,
 		"zero-jars-2x472mb": func(t *testing.T, _, notes []string) {
 			if n := len(notes); n != 2 {
 				t.Errorf("%d notes, want one per zero-filled jar: %v", n, notes)
@@ -71,6 +76,24 @@ func TestHostileInputs(t *testing.T) {
 				check(t, extracttest.NameVersions(res.Packages), notes)
 			}
 		})
+	}
+}
+
+// lockfileCheck checks a scan of a generated yarn.lock or pnpm-lock.yaml
+// of more than 10 entries: after the project's package.json (app 1.0.0),
+// p000000 1.0.0 to p000008 1.0.8 come first, and nothing is cut.
+func lockfileCheck(t *testing.T, names, notes []string) {
+	t.Helper()
+	want := []string{"app@1.0.0", "p000000@1.0.0", "p000001@1.0.1", "p000002@1.0.2", "p000003@1.0.3", "p000004@1.0.4",
+		"p000005@1.0.5", "p000006@1.0.6", "p000007@1.0.7", "p000008@1.0.8"}
+	if len(names) < len(want) {
+		t.Fatalf("%d packages, want at least %d: %v", len(names), len(want), names)
+	}
+	if diff := cmp.Diff(want, names[:len(want)]); diff != "" {
+		t.Errorf("first packages (-want +got):\n%s", diff)
+	}
+	if len(notes) != 0 {
+		t.Errorf("notes %v, want none", notes)
 	}
 }
 
