@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
+	"runtime"
 	"slices"
 	"sort"
 	"strconv"
@@ -16,17 +18,24 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/riverqueue/river"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"gopkg.in/yaml.v3"
 
 	"github.com/drydock-scan/drydock/internal/policy"
+	"github.com/drydock-scan/drydock/internal/queue"
 	"github.com/drydock-scan/drydock/internal/scan"
 	"github.com/drydock-scan/drydock/internal/secret"
 	"github.com/drydock-scan/drydock/internal/secretbox"
 	"github.com/drydock-scan/drydock/internal/server"
+	"github.com/drydock-scan/drydock/internal/server/admission"
+	"github.com/drydock-scan/drydock/internal/server/harbor"
+	"github.com/drydock-scan/drydock/internal/server/monitor"
+	"github.com/drydock-scan/drydock/internal/server/watch"
+	"github.com/drydock-scan/drydock/internal/server/webhook"
 	"github.com/drydock-scan/drydock/internal/store"
-	"github.com/drydock-scan/drydock/internal/vulndb"
 )
 
 // secretKeyEnv holds the secret key itself (--secret-key-file names a file
@@ -48,6 +57,9 @@ type serverFlags struct {
 	tlsCert       string
 	tlsKey        string
 	secretKeyFile string
+	// admissionConfig is the admission gate's configuration file ("": no
+	// gate).
+	admissionConfig string
 }
 
 func (f *serverFlags) add(cmd *cobra.Command, api bool, defaultWorkers int) {
@@ -65,6 +77,7 @@ func (f *serverFlags) add(cmd *cobra.Command, api bool, defaultWorkers int) {
 		fl.BoolVar(&f.noAuth, "no-auth", false, "serve the API without API tokens (anyone who reaches it can queue scans and read every result)")
 		fl.StringVar(&f.tlsCert, "tls-cert", "", "serve HTTPS with this certificate (PEM; with --tls-key)")
 		fl.StringVar(&f.tlsKey, "tls-key", "", "the private key of --tls-cert (PEM)")
+		fl.StringVar(&f.admissionConfig, "admission-config", "", "serve the deploy gate (Kubernetes admission webhook and Gatekeeper provider) with this configuration file (see docs/admission.md)")
 	}
 }
 
@@ -153,12 +166,13 @@ func applySettings(e *env, cmd *cobra.Command, only ...string) error {
 	return errors.Join(errs...)
 }
 
-// openStore connects to PostgreSQL and migrates the schema.
-func openStore(ctx context.Context, dsn string) (*store.Store, error) {
+// openStore connects to PostgreSQL and migrates the schema, with pools
+// sized for workers scans at once (poolSize).
+func openStore(ctx context.Context, dsn string, workers int) (*store.Store, error) {
 	if dsn == "" {
 		return nil, usageErr("--postgres (or $DRYDOCK_POSTGRES, or postgres: in --config) is required")
 	}
-	st, err := store.Open(ctx, dsn, store.Options{})
+	st, err := store.Open(ctx, dsn, store.Options{MaxConns: poolSize(dsn, workers)})
 	if err != nil {
 		return nil, &exitError{code: policy.ExitScanError, err: err}
 	}
@@ -167,6 +181,20 @@ func openStore(ctx context.Context, dsn string) (*store.Store, error) {
 		return nil, &exitError{code: policy.ExitScanError, err: err}
 	}
 	return st, nil
+}
+
+// poolSize is the size of each of the store's pools for a process running
+// workers scans at once: a scan reads its layers in parallel (up to one per
+// CPU, each holding a connection while it claims or stores a layer), plus
+// headroom for the rest of the process (the monitor's 4 re-matches at once,
+// webhook senders, registry polls, River's own queries, API requests). Never
+// below store.DefaultMaxConns; 0 (the DSN's pool_max_conns, or the default)
+// when the DSN sets it.
+func poolSize(dsn string, workers int) int32 {
+	if strings.Contains(dsn, "pool_max_conns") {
+		return 0
+	}
+	return max(store.DefaultMaxConns(), int32(workers*runtime.NumCPU()+16))
 }
 
 // run starts the store, migrates it, and serves the API and/or runs workers
@@ -192,44 +220,21 @@ func (f *serverFlags) run(ctx context.Context, e *env, api bool) error {
 	if box != nil {
 		e.log.Info("secret key loaded", "key_id", box.KeyID())
 	}
-	st, err := openStore(ctx, f.postgres)
+	st, err := openStore(ctx, f.postgres, f.workers)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	opt := server.Options{Store: st, Workers: f.workers, AllowLocal: f.allowLocal, ScanTimeout: f.scanTimeout,
-		Logger: e.log, ToolVersion: toolVersion(), NoAuth: f.noAuth, Secrets: box}
-	if f.workers > 0 {
-		path := f.dbPath
-		if path == "" {
-			root, err := e.cacheRoot()
-			if err != nil {
-				return err
-			}
-			path = dbPathIn(root)
-		}
-		db, err := vulndb.Open(ctx, path)
-		if err != nil {
-			return &exitError{code: policy.ExitScanError, err: fmt.Errorf("opening vulnerability database %s (run \"drydock db update\"): %w", path, err)}
-		}
-		defer db.Close()
-		opt.DB = db
-		// The CLI's default scanners: vulnerabilities and secrets.
-		sec, err := secret.New(nil)
-		if err != nil {
-			return err
-		}
-		opt.Scan = scan.Config{Secrets: sec}
-	}
 	if api {
 		if err := warnAuth(ctx, e, st, f.noAuth); err != nil {
 			return err
 		}
 	}
-	srv, err := server.New(opt)
+	srv, closeDB, err := f.build(ctx, e, api, st, box)
 	if err != nil {
 		return err
 	}
+	defer closeDB()
 	if err := srv.Start(ctx); err != nil {
 		return err
 	}
@@ -271,6 +276,140 @@ func (f *serverFlags) run(ctx context.Context, e *env, api bool) error {
 		_ = httpSrv.Shutdown(sctx)
 	}
 	return srv.Stop(sctx)
+}
+
+// monitorTimeout bounds one apply or full re-match of the monitor; the
+// server's rescue of stuck jobs waits longer than this (server.Options.LongestJob).
+const monitorTimeout = time.Hour
+
+// wiring is the server's options as the command builds them, and the
+// advisory database to close when the server is done.
+type wiring struct {
+	opt     server.Options
+	closeDB func()
+	// srv is set once the server is built: the admission gate queues its
+	// scans with the server's River client, which exists only then (no
+	// request is served before).
+	srv *server.Server
+}
+
+// options wires the server's parts, as the command runs them: an API
+// process (api) gets every part's routes, a process with workers every
+// part's jobs, periodic jobs and queues; `server --workers N` both.
+//
+//   - the scan workers, matching against the database file followed across
+//     `drydock db update` (server.DBFile), recording their lookups for the
+//     monitor (monitor.NewScanRecorder)
+//   - the monitor (re-matching on a new database; events)
+//   - webhooks (delivering events; the secret key to register or sign)
+//   - the registry watch
+//   - the Harbor adapter (needs the secret key: off, and said so, without)
+//   - the admission gate and its metrics, with --admission-config
+func (f *serverFlags) options(ctx context.Context, e *env, api bool, st *store.Store, box *secretbox.Box) (w *wiring, err error) {
+	w = &wiring{closeDB: func() {}}
+	defer func() {
+		if err != nil {
+			w.closeDB()
+		}
+	}()
+	opt := server.Options{Store: st, Workers: f.workers, AllowLocal: f.allowLocal, ScanTimeout: f.scanTimeout,
+		Logger: e.log, ToolVersion: toolVersion(), NoAuth: f.noAuth, Secrets: box, LongestJob: monitorTimeout}
+	monOpt := monitor.Options{Store: st, Timeout: monitorTimeout}
+	if f.workers > 0 {
+		path := f.dbPath
+		if path == "" {
+			root, err := e.cacheRoot()
+			if err != nil {
+				return nil, err
+			}
+			path = dbPathIn(root)
+		}
+		db, err := server.OpenDBFile(ctx, path)
+		if err != nil {
+			return nil, &exitError{code: policy.ExitScanError, err: fmt.Errorf("%w (run \"drydock db update\")", err)}
+		}
+		w.closeDB = func() { db.Close() }
+		opt.DBFile = db
+		monOpt.DBPath = path
+		// The CLI's default scanners: vulnerabilities and secrets.
+		sec, err := secret.New(nil)
+		if err != nil {
+			return nil, err
+		}
+		opt.Scan = scan.Config{Secrets: sec}
+	}
+	// The match options of the scans, the monitor's re-matches and the
+	// scans' recorded lookups: one value, so all three give the same
+	// findings (the scans' enrichers are the default, as the monitor's).
+	matchOpt := monitor.MatchOptions{Match: opt.Scan.Match, Logger: e.log}
+	monOpt.MatchOptions = matchOpt
+	if f.workers > 0 {
+		opt.RecordMatches = &matchOpt
+	}
+	mon, err := monitor.New(monOpt)
+	if err != nil {
+		return nil, err
+	}
+	hooks, err := webhook.New(webhook.Options{Store: st, Secrets: box, Logger: e.log})
+	if err != nil {
+		return nil, err
+	}
+	wat, err := watch.New(watch.Options{Store: st, Secrets: box, Logger: e.log})
+	if err != nil {
+		return nil, err
+	}
+	if f.workers > 0 {
+		opt.AddWorkers = []func(*river.Workers){mon.AddWorkers, hooks.AddWorkers, wat.AddWorkers}
+		opt.Periodic = slices.Concat(mon.Periodic(), hooks.Periodic(), wat.Periodic())
+		opt.Queues = map[string]river.QueueConfig{}
+		for _, q := range []map[string]river.QueueConfig{mon.Queues(), hooks.Queues(), wat.Queues()} {
+			maps.Copy(opt.Queues, q)
+		}
+	}
+	if api {
+		opt.Routes = slices.Concat(mon.Routes(), hooks.Routes(), wat.Routes())
+		if box != nil {
+			adapter, err := harbor.New(harbor.Options{Store: st, Secrets: box, ToolVersion: opt.ToolVersion, Logger: e.log})
+			if err != nil {
+				return nil, err
+			}
+			opt.Routes = append(opt.Routes, adapter.Routes()...)
+		} else {
+			e.log.Warn("the Harbor scanner adapter is off: it needs the secret key (--secret-key-file or $" + secretKeyEnv + ") to keep the registry credentials Harbor sends")
+		}
+		if f.admissionConfig != "" {
+			cfg, err := admission.LoadConfig(ctx, f.admissionConfig)
+			if err != nil {
+				return nil, usageErr("--admission-config: %v", err)
+			}
+			gate, err := admission.New(admission.Options{Config: cfg, Store: st, Keychain: authn.DefaultKeychain, Logger: e.log,
+				Enqueue: func(ctx context.Context, args queue.ScanArgs) error {
+					return admission.EnqueueWith(w.srv.River())(ctx, args)
+				}})
+			if err != nil {
+				return nil, err
+			}
+			opt.Routes = append(opt.Routes, gate.Routes()...)
+			opt.Collectors = append(opt.Collectors, gate.Collectors()...)
+			e.log.Info("admission gate on", "config", f.admissionConfig)
+		}
+	}
+	w.opt = opt
+	return w, nil
+}
+
+// build returns the server the command runs (see options) and the function
+// that closes its advisory database.
+func (f *serverFlags) build(ctx context.Context, e *env, api bool, st *store.Store, box *secretbox.Box) (*server.Server, func(), error) {
+	w, err := f.options(ctx, e, api, st, box)
+	if err != nil {
+		return nil, nil, err
+	}
+	if w.srv, err = server.New(w.opt); err != nil {
+		w.closeDB()
+		return nil, nil, err
+	}
+	return w.srv, w.closeDB, nil
 }
 
 // warnAuth says, on start, when the API is open to anyone, or closed to
@@ -371,7 +510,7 @@ func newTokenCreateCmd(e *env) *cobra.Command {
 			if !store.ValidScope(scope) {
 				return usageErr("--scope must be read or write, not %q", scope)
 			}
-			st, err := openStore(cmd.Context(), postgres)
+			st, err := openStore(cmd.Context(), postgres, 0)
 			if err != nil {
 				return err
 			}
@@ -402,7 +541,7 @@ func newTokenListCmd(e *env) *cobra.Command {
 			if err := applySettings(e, cmd, "postgres"); err != nil {
 				return err
 			}
-			st, err := openStore(cmd.Context(), postgres)
+			st, err := openStore(cmd.Context(), postgres, 0)
 			if err != nil {
 				return err
 			}
@@ -447,7 +586,7 @@ func newTokenRevokeCmd(e *env) *cobra.Command {
 			if err != nil || id <= 0 {
 				return usageErr("token ID %q is not a number (see drydock token list)", args[0])
 			}
-			st, err := openStore(cmd.Context(), postgres)
+			st, err := openStore(cmd.Context(), postgres, 0)
 			if err != nil {
 				return err
 			}

@@ -32,9 +32,12 @@ type ScanArgs struct {
 func (ScanArgs) Kind() string { return "drydock.scan" }
 
 // InsertOpts implements river.JobArgsWithInsertOpts: a scan of the same
-// reference that is already waiting or running is not queued twice.
+// reference that is already waiting or running is not queued twice, and
+// scans are queued at ScanPriority unless the inserter says otherwise (the
+// admission gate's, at 1, go first: a deploy waits on them).
 func (ScanArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{
+		Priority:    ScanPriority,
 		MaxAttempts: MaxScanAttempts,
 		UniqueOpts:  river.UniqueOpts{ByArgs: true, ByState: Pending()},
 	}
@@ -46,6 +49,11 @@ func Pending() []rivertype.JobState {
 	return []rivertype.JobState{rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning,
 		rivertype.JobStateRetryable, rivertype.JobStateScheduled}
 }
+
+// ScanPriority is the River priority of the scans the API, the registry
+// watch and the Harbor adapter queue: 2, below River's highest (1), which
+// the admission gate's scans take.
+const ScanPriority = 2
 
 // MaxScanAttempts bounds the retries of a scan: an image that fails this
 // often (a hostile layer, a registry that refuses it) is parked ("discarded"

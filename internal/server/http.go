@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -263,6 +264,9 @@ func reportType(format string) string {
 		return "text/html; charset=utf-8"
 	case "junit":
 		return "application/xml"
+	case "cosign-vuln":
+		// An in-toto Statement, to sign with cosign attest --type vuln.
+		return "application/vnd.in-toto+json"
 	}
 	return ""
 }
@@ -300,6 +304,20 @@ func (s *Server) imageReport(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rep := report.New(res, nil, report.Tool{Name: "drydock", Version: s.opt.ToolVersion}, time.Now())
+	if format == "cosign-vuln" {
+		// The statement can be refused (an image stored without its
+		// manifest digest, or scanned without vulnerability matching): it is
+		// built before anything is sent, so the refusal is a 422, not a
+		// truncated 200. It is small (findings only).
+		var buf bytes.Buffer
+		if err := writer.Write(&buf, format, rep, writer.Options{Mode: "vuln"}); err != nil {
+			writeError(w, http.StatusUnprocessableEntity, "%v", err)
+			return
+		}
+		w.Header().Set("Content-Type", ctype)
+		_, _ = w.Write(buf.Bytes())
+		return
+	}
 	w.Header().Set("Content-Type", ctype)
 	if err := writer.Write(w, format, rep, writer.Options{Mode: "vuln"}); err != nil {
 		s.log.Error("writing report", "image", id, "format", format, "err", err)

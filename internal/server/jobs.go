@@ -11,6 +11,7 @@ import (
 	"github.com/drydock-scan/drydock/internal/queue"
 	"github.com/drydock-scan/drydock/internal/scan"
 	"github.com/drydock-scan/drydock/internal/secretbox"
+	"github.com/drydock-scan/drydock/internal/server/monitor"
 	"github.com/drydock-scan/drydock/internal/store"
 	"github.com/drydock-scan/drydock/internal/vulndb"
 )
@@ -22,8 +23,12 @@ type ScanArgs = queue.ScanArgs
 // inventory, same findings, the store as the fleet-wide layer cache.
 type scanWorker struct {
 	river.WorkerDefaults[ScanArgs]
-	store   *store.Store
-	db      vulndb.Reader
+	store  *store.Store
+	db     vulndb.Reader
+	dbFile *DBFile
+	// record, if set, records each scan's lookups for the monitor (see
+	// monitor.NewScanRecorder): its options must be the scans'.
+	record  *monitor.MatchOptions
 	log     *slog.Logger
 	base    scan.Config
 	timeout time.Duration
@@ -39,8 +44,27 @@ func (w *scanWorker) Work(ctx context.Context, job *river.Job[ScanArgs]) error {
 	cfg.Reference = job.Args.Reference
 	cfg.Source.Platform = job.Args.Platform
 	cfg.Cache = w.store
-	cfg.DB = w.db
 	cfg.Logger = w.log.With("job", job.ID, "reference", job.Args.Reference)
+	db := w.db
+	if w.dbFile != nil {
+		d, release, err := w.dbFile.Acquire(ctx)
+		if d == nil {
+			return fmt.Errorf("scanning %s: %w", job.Args.Reference, err)
+		}
+		defer release()
+		if err != nil {
+			// The file was replaced by one that cannot be opened: the scan
+			// goes on with the database open, and the operator is told.
+			cfg.Logger.Error("reopening the advisory database", "err", err)
+		}
+		db = d
+	}
+	var rec *monitor.ScanRecorder
+	if w.record != nil {
+		rec = monitor.NewScanRecorder(db, *w.record)
+		db = rec.DB()
+	}
+	cfg.DB = db
 	cfg.Source.Insecure = cfg.Source.Insecure || job.Args.Insecure
 	if job.Args.Credentials != "" {
 		kc, err := job.Args.Keychain(w.box, cfg.Source.Keychain)
@@ -61,6 +85,13 @@ func (w *scanWorker) Work(ctx context.Context, job *river.Job[ScanArgs]) error {
 	saved, err := w.store.SaveScan(ctx, store.ImageKey{Repository: repo, Tags: job.Args.Tags}, res)
 	if err != nil {
 		return err
+	}
+	if rec != nil {
+		if err := rec.Save(ctx, w.store, saved.ImageID, res); err != nil {
+			// The scan is stored; without its lookups the next apply
+			// re-matches the image once. Retrying would scan it again.
+			cfg.Logger.Error("recording the scan's lookups for the monitor (the next database apply re-matches the image)", "image", saved.ImageID, "err", err)
+		}
 	}
 	cfg.Logger.Info("scan stored", "image", saved.ImageID, "findings", len(res.Findings), "new", len(saved.New), "resolved", len(saved.Resolved))
 	return nil

@@ -40,7 +40,7 @@ type metrics struct {
 	findings     *prometheus.GaugeVec // severity
 }
 
-func newMetrics(version string) *metrics {
+func newMetrics(version string, parts []prometheus.Collector) (*metrics, error) {
 	m := &metrics{
 		reg: prometheus.NewRegistry(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -88,8 +88,13 @@ func newMetrics(version string) *metrics {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		build, m.requests, m.latency, m.storeUp, m.jobs, m.images, m.repositories, m.layers, m.findings,
 	)
+	for _, c := range parts {
+		if err := m.reg.Register(c); err != nil {
+			return nil, fmt.Errorf("server: registering a part's metrics: %w", err)
+		}
+	}
 	m.handler = promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
-	return m
+	return m, nil
 }
 
 // instrument counts the requests h serves under route.

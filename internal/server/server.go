@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/rivermigrate"
@@ -28,6 +29,7 @@ import (
 	"github.com/drydock-scan/drydock/internal/scan"
 	"github.com/drydock-scan/drydock/internal/secretbox"
 	"github.com/drydock-scan/drydock/internal/server/api"
+	"github.com/drydock-scan/drydock/internal/server/monitor"
 	"github.com/drydock-scan/drydock/internal/store"
 	"github.com/drydock-scan/drydock/internal/vulndb"
 )
@@ -35,9 +37,16 @@ import (
 // Options configure a Server.
 type Options struct {
 	Store *store.Store
-	// DB is the advisory database workers match against (nil: the API only
-	// serves what is stored, and workers refuse to start).
+	// DB is the advisory database workers match against (nil and no DBFile:
+	// the API only serves what is stored, and workers refuse to start).
 	DB vulndb.Reader
+	// DBFile, if set, is used instead of DB: each scan acquires the file's
+	// current database, so a `drydock db update` is seen by the next scan.
+	DBFile *DBFile
+	// RecordMatches, if set, records what each scan's match looked up
+	// (monitor.NewScanRecorder), so the monitor knows which images a new
+	// database changes. It must be the monitor's match options, and Scan's.
+	RecordMatches *monitor.MatchOptions
 	// Workers is the number of scans this process runs at once (0: this
 	// process only serves the API and queues jobs).
 	Workers int
@@ -46,6 +55,12 @@ type Options struct {
 	Scan scan.Config
 	// ScanTimeout bounds one scan job (default 10 minutes).
 	ScanTimeout time.Duration
+	// LongestJob is the longest timeout of the jobs AddWorkers registers
+	// (the monitor's apply: an hour by default). River rescues a job that
+	// has been running longer than one client-wide duration, whatever its
+	// kind, so that duration must exceed every kind's timeout, or a long
+	// apply would be handed to a second worker while the first still runs.
+	LongestJob time.Duration
 	// AllowLocal lets scan requests name local paths (docker-archive:,
 	// oci:, dir:). Off by default: an API caller must not read the server's
 	// files.
@@ -76,6 +91,9 @@ type Options struct {
 	// Secrets opens the credentials sealed in scan jobs (ScanArgs.Credentials);
 	// nil: a job with credentials fails with queue.ErrNoKey.
 	Secrets *secretbox.Box
+	// Collectors are the parts' Prometheus metrics (the admission gate's),
+	// served with the server's own on GET /metrics.
+	Collectors []prometheus.Collector
 }
 
 // Mount serves Handler for every path under Prefix ("/harbor/"); the
@@ -123,23 +141,30 @@ func New(opt Options) (*Server, error) {
 	if opt.ScanTimeout <= 0 {
 		opt.ScanTimeout = 10 * time.Minute
 	}
+	longest := max(opt.ScanTimeout, opt.LongestJob)
 	cfg := &river.Config{
 		Logger:      opt.Logger,
 		MaxAttempts: queue.MaxScanAttempts,
-		// A worker killed mid-scan leaves its job running; River hands it to
-		// another worker once it has been running this long: the scan's own
-		// deadline, and as long again (at most a minute) for its worker to
-		// wind it up.
-		RescueStuckJobsAfter: opt.ScanTimeout + min(opt.ScanTimeout, time.Minute),
+		// A worker killed mid-job leaves its job running; River hands it to
+		// another worker once it has been running this long. The setting is
+		// client-wide (River has no per-kind rescue), so it is the longest
+		// job's own deadline — the monitor's apply, an hour, when wired —
+		// and as long again (at most a minute) for its worker to wind it
+		// up: shorter, and an apply still running would be rescued and run
+		// twice at once. The price: a scan whose worker was killed waits
+		// that long to be taken up again (a live worker's scan ends at its
+		// own deadline and is retried at once).
+		RescueStuckJobsAfter: longest + min(longest, time.Minute),
 		JobTimeout:           opt.ScanTimeout,
 		RetryPolicy:          opt.RetryPolicy,
 	}
 	if opt.Workers > 0 {
-		if opt.DB == nil {
+		if opt.DB == nil && opt.DBFile == nil {
 			return nil, errors.New("server: workers need an advisory database")
 		}
 		workers := river.NewWorkers()
-		river.AddWorker(workers, &scanWorker{store: opt.Store, db: opt.DB, log: opt.Logger, base: opt.Scan, timeout: opt.ScanTimeout, box: opt.Secrets})
+		river.AddWorker(workers, &scanWorker{store: opt.Store, db: opt.DB, dbFile: opt.DBFile, record: opt.RecordMatches,
+			log: opt.Logger, base: opt.Scan, timeout: opt.ScanTimeout, box: opt.Secrets})
 		for _, add := range opt.AddWorkers {
 			add(workers)
 		}
@@ -152,7 +177,11 @@ func New(opt Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("server: job queue: %w", err)
 	}
-	return &Server{opt: opt, river: client, log: opt.Logger, metrics: newMetrics(opt.ToolVersion)}, nil
+	m, err := newMetrics(opt.ToolVersion, opt.Collectors)
+	if err != nil {
+		return nil, err
+	}
+	return &Server{opt: opt, river: client, log: opt.Logger, metrics: m}, nil
 }
 
 // River is the job queue's client: other parts insert their jobs with it
