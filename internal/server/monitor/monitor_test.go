@@ -1,7 +1,6 @@
 package monitor
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -19,8 +18,6 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/registry"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
-	"github.com/riverqueue/river/riverdriver/riverpgxv5"
-	"github.com/riverqueue/river/rivermigrate"
 
 	"github.com/drydock-scan/drydock/internal/finding"
 	"github.com/drydock-scan/drydock/internal/scan"
@@ -55,23 +52,7 @@ func startRegistry(t *testing.T) *countingRegistry {
 // job queue's) on a database of its own.
 func openStore(t testing.TB) *store.Store {
 	t.Helper()
-	st, err := store.Open(t.Context(), storetest.NewDatabase(t), store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(st.Close)
-	err = st.Migrate(t.Context(), func(ctx context.Context) error {
-		m, err := rivermigrate.New(riverpgxv5.New(st.Pool()), nil)
-		if err != nil {
-			return err
-		}
-		_, err = m.Migrate(ctx, rivermigrate.DirectionUp, nil)
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return st
+	return storetest.Open(t, store.Options{})
 }
 
 const alpineEco = "Alpine:v3.16"

@@ -20,7 +20,6 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
-	"github.com/riverqueue/river/rivermigrate"
 
 	"github.com/drydock-scan/drydock/internal/inventory"
 	"github.com/drydock-scan/drydock/internal/queue"
@@ -32,26 +31,11 @@ import (
 	"github.com/drydock-scan/drydock/internal/testimage"
 )
 
-// openStore returns a migrated store (schema and job queue) of its own.
+// openStore gives the test a migrated store (the store's schema and the
+// job queue's) on a database of its own.
 func openStore(t testing.TB) *store.Store {
 	t.Helper()
-	st, err := store.Open(t.Context(), storetest.NewDatabase(t), store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(st.Close)
-	err = st.Migrate(t.Context(), func(ctx context.Context) error {
-		m, err := rivermigrate.New(riverpgxv5.New(st.Pool()), nil)
-		if err != nil {
-			return err
-		}
-		_, err = m.Migrate(ctx, rivermigrate.DirectionUp, nil)
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return st
+	return storetest.Open(t, store.Options{})
 }
 
 func newBox(t testing.TB) *secretbox.Box {

@@ -24,17 +24,11 @@ import (
 	"github.com/drydock-scan/drydock/internal/store/storetest"
 )
 
+// openStore gives the test a migrated store (the store's schema and the
+// job queue's) on a database of its own.
 func openStore(t *testing.T) *store.Store {
 	t.Helper()
-	st, err := store.Open(t.Context(), storetest.NewDatabase(t), store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(st.Close)
-	if err := st.Migrate(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	return st
+	return storetest.Open(t, store.Options{})
 }
 
 func box(t *testing.T) *secretbox.Box {
