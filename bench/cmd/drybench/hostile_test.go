@@ -39,9 +39,9 @@ func TestHostileInputs(t *testing.T) {
 		},
 		// The lockfiles' first packages, and every one of them read (at
 		// this scale, under the limit).
-		"yarn-v1-lock-50mb":    lockfileCheck,
-		"yarn-berry-lock-50mb": lockfileCheck,
-		"pnpm-lock-50mb":       lockfileCheck,
+		"yarn-v1-lock-49mb":    lockfileCheck,
+		"yarn-berry-lock-49mb": lockfileCheck,
+		"pnpm-lock-49mb":       lockfileCheck,
 		"zero-jars-2x472mb": func(t *testing.T, _, notes []string) {
 			if n := len(notes); n != 2 {
 				t.Errorf("%d notes, want one per zero-filled jar: %v", n, notes)
