@@ -24,8 +24,8 @@ const (
 	// here however many archives it spreads over.
 	DefaultInflateBytes = 2 << 30
 	// DefaultPackages is how many packages the extractors that take them
-	// from the budget (lang/npm) may report in one scan, in all layers
-	// together. Every package costs memory until the report is written
+	// from the budget (the language extractors: see LimitPackages) may
+	// report in one scan, in all layers together. Every package costs memory until the report is written
 	// (~1 KB each, whatever the parser); real images hold a few thousand
 	// npm packages, the largest monorepo images a few tens of thousands.
 	DefaultPackages = 50_000

@@ -131,6 +131,14 @@ func extractBinary(in *extract.Input) (inventory.Inventory, error) {
 		}
 		return inventory.Inventory{}, fmt.Errorf("reading %s section of %q: %w", sectionName, in.Path, err)
 	}
+	if reached, err := extract.PackageLimitReached(in); reached {
+		// The scan's package limit is reached: the file is not read; the
+		// first such file of a layer says so.
+		if err != nil {
+			return inventory.Inventory{}, fmt.Errorf("reading %s section of %q: %w", sectionName, in.Path, err)
+		}
+		return inventory.Inventory{}, nil
+	}
 	data, err := decodeAuditData(sec)
 	if err != nil {
 		return inventory.Inventory{}, fmt.Errorf("reading %s section of %q: %w", sectionName, in.Path, err)
@@ -267,6 +275,14 @@ type lockfile struct {
 }
 
 func extractLock(in *extract.Input) (inventory.Inventory, error) {
+	if reached, err := extract.PackageLimitReached(in); reached {
+		// The scan's package limit is reached: the file is not read; the
+		// first such file of a layer says so.
+		if err != nil {
+			return inventory.Inventory{}, fmt.Errorf("reading %q: %w", in.Path, err)
+		}
+		return inventory.Inventory{}, nil
+	}
 	b, err := extract.ReadAll(in.File, MaxLockSize)
 	if err != nil {
 		return inventory.Inventory{}, fmt.Errorf("reading %q: %w", in.Path, err)
@@ -294,6 +310,9 @@ func extractLock(in *extract.Input) (inventory.Inventory, error) {
 		inv.Packages = append(inv.Packages, newPackage(in, p.Name, p.Version, true, md))
 	}
 	inv.Sort()
+	if inv.Packages, err = extract.LimitPackages(in, inv.Packages); err != nil {
+		return inv, fmt.Errorf("parsing %q: %w", in.Path, err)
+	}
 	return inv, nil
 }
 

@@ -98,6 +98,14 @@ func (e *Extractor) Extract(ctx context.Context, in *extract.Input) (inventory.I
 	case kindInstalled:
 		what = "installed.json"
 	}
+	if reached, err := extract.PackageLimitReached(in); reached {
+		// The scan's package limit is reached: the file is not read; the
+		// first such file of a layer says so.
+		if err != nil {
+			return inventory.Inventory{}, fmt.Errorf("reading %s %q: %w", what, in.Path, err)
+		}
+		return inventory.Inventory{}, nil
+	}
 	data, err := extract.ReadAll(in.File, maxFileSize)
 	if err != nil {
 		return inventory.Inventory{}, fmt.Errorf("reading %s %q: %w", what, in.Path, err)
@@ -113,7 +121,9 @@ func (e *Extractor) Extract(ctx context.Context, in *extract.Input) (inventory.I
 	}
 	inv := inventory.Inventory{Packages: pkgs}
 	inv.Sort()
-	if perr != nil {
+	var cut error
+	inv.Packages, cut = extract.LimitPackages(in, inv.Packages)
+	if perr = errors.Join(perr, cut); perr != nil {
 		return inv, fmt.Errorf("parsing %s %q: %w", what, in.Path, perr)
 	}
 	return inv, nil

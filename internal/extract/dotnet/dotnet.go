@@ -68,6 +68,14 @@ func (e *Extractor) Extract(ctx context.Context, in *extract.Input) (inventory.I
 	if err := ctx.Err(); err != nil {
 		return inventory.Inventory{}, err
 	}
+	if reached, err := extract.PackageLimitReached(in); reached {
+		// The scan's package limit is reached: the file is not read; the
+		// first such file of a layer says so.
+		if err != nil {
+			return inventory.Inventory{}, fmt.Errorf("reading %q: %w", in.Path, err)
+		}
+		return inventory.Inventory{}, nil
+	}
 	b, err := extract.ReadAll(in.File, MaxFileSize)
 	if err != nil {
 		return inventory.Inventory{}, fmt.Errorf("reading %q: %w", in.Path, err)
@@ -82,6 +90,10 @@ func (e *Extractor) Extract(ctx context.Context, in *extract.Input) (inventory.I
 		return inventory.Inventory{}, fmt.Errorf("parsing %q: %w", in.Path, err)
 	}
 	inv.Sort()
+	inv.Packages, err = extract.LimitPackages(in, inv.Packages)
+	if err != nil {
+		return inv, fmt.Errorf("parsing %q: %w", in.Path, err)
+	}
 	return inv, nil
 }
 

@@ -10,6 +10,7 @@ package gem
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"path"
@@ -107,6 +108,16 @@ func (e *Extractor) Extract(ctx context.Context, in *extract.Input) (inventory.I
 	switch k {
 	case kindNone:
 		return inventory.Inventory{}, fmt.Errorf("gem file %q: %w", in.Path, extract.ErrNotApplicable)
+	}
+	if reached, err := extract.PackageLimitReached(in); reached {
+		// The scan's package limit is reached: the file is not read; the
+		// first such file of a layer says so.
+		if err != nil {
+			return inventory.Inventory{}, fmt.Errorf("reading gem file %q: %w", in.Path, err)
+		}
+		return inventory.Inventory{}, nil
+	}
+	switch k {
 	case kindLockfile:
 		data, err := extract.ReadAll(in.File, maxLockfileSize)
 		if err != nil {
@@ -115,7 +126,9 @@ func (e *Extractor) Extract(ctx context.Context, in *extract.Input) (inventory.I
 		pkgs, perr := e.parseLockfile(data, in)
 		inv := inventory.Inventory{Packages: pkgs}
 		inv.Sort()
-		if perr != nil {
+		var cut error
+		inv.Packages, cut = extract.LimitPackages(in, inv.Packages)
+		if perr = errors.Join(perr, cut); perr != nil {
 			return inv, fmt.Errorf("parsing Gemfile.lock %q: %w", in.Path, perr)
 		}
 		return inv, nil
@@ -128,7 +141,11 @@ func (e *Extractor) Extract(ctx context.Context, in *extract.Input) (inventory.I
 	if err != nil {
 		return inventory.Inventory{}, fmt.Errorf("parsing gemspec %q: %w", in.Path, err)
 	}
-	return inventory.Inventory{Packages: []inventory.Package{pkg}}, nil
+	pkgs, cut := extract.LimitPackages(in, []inventory.Package{pkg})
+	if cut != nil {
+		return inventory.Inventory{Packages: pkgs}, fmt.Errorf("parsing gemspec %q: %w", in.Path, cut)
+	}
+	return inventory.Inventory{Packages: pkgs}, nil
 }
 
 // newPackage builds a package with the fields every gem carries.

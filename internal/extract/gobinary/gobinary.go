@@ -115,7 +115,18 @@ func (e *Extractor) Extract(ctx context.Context, in *extract.Input) (inventory.I
 		}
 		return inventory.Inventory{}, fmt.Errorf("reading Go build info of %q: %w", in.Path, err)
 	}
+	if reached, err := extract.PackageLimitReached(in); reached {
+		// The scan's package limit is reached: the file is not read; the
+		// first such file of a layer says so.
+		if err != nil {
+			return inventory.Inventory{}, fmt.Errorf("reading Go build info of %q: %w", in.Path, err)
+		}
+		return inventory.Inventory{}, nil
+	}
 	inv := fromBuildInfo(bi, in)
+	if inv.Packages, err = extract.LimitPackages(in, inv.Packages); err != nil {
+		return inv, fmt.Errorf("reading Go build info of %q: %w", in.Path, err)
+	}
 	return inv, nil
 }
 

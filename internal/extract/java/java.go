@@ -132,6 +132,14 @@ func isArchiveName(name string) bool {
 // in.Budget too, and nested archives too large for memory take temp space
 // from it.
 func (e *Extractor) Extract(ctx context.Context, in *extract.Input) (inventory.Inventory, error) {
+	if reached, err := extract.PackageLimitReached(in); reached {
+		// The scan's package limit is reached: the file is not read; the
+		// first such file of a layer says so.
+		if err != nil {
+			return inventory.Inventory{}, fmt.Errorf("reading Java archive %q: %w", in.Path, err)
+		}
+		return inventory.Inventory{}, nil
+	}
 	w := &walker{ctx: ctx, in: in, limits: e.limits, budget: e.limits.MaxTotalBytes}
 	err := w.archive(in.File, in.File.Size(), in.Path, 0)
 	inv := inventory.Inventory{Packages: w.pkgs}
@@ -141,12 +149,15 @@ func (e *Extractor) Extract(ctx context.Context, in *extract.Input) (inventory.I
 		}
 		return strings.Compare(a.Metadata["nested_path"], b.Metadata["nested_path"])
 	})
+	var cut error
+	inv.Packages, cut = extract.LimitPackages(in, inv.Packages)
 	if err != nil {
 		// The outer file itself is unreadable.
-		return inv, fmt.Errorf("reading Java archive %q: %w", in.Path, err)
+		return inv, fmt.Errorf("reading Java archive %q: %w", in.Path, errors.Join(err, cut))
 	}
-	if w.errs.Len() > 0 {
-		return inv, fmt.Errorf("reading Java archive %q: %w", in.Path, w.errs.Join(nil))
+	if w.errs.Len() > 0 || cut != nil {
+		// Join always keeps its last error: ErrBudget is found.
+		return inv, fmt.Errorf("reading Java archive %q: %w", in.Path, w.errs.Join(cut))
 	}
 	return inv, nil
 }

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
-	"slices"
 	"strings"
 
 	"github.com/package-url/packageurl-go"
@@ -146,11 +145,11 @@ func (e *Extractor) Extract(ctx context.Context, in *extract.Input) (inventory.I
 	case kindManifest:
 		limit, what = maxManifestSize, "package.json"
 	}
-	if in.Budget.PackagesLeft() <= 0 {
+	if reached, err := extract.PackageLimitReached(in); reached {
 		// The scan's package limit is reached: the file is not read. The
-		// first such file of a layer says so (see Budget.TakePackages).
-		if _, first := in.Budget.TakePackages(in.Layer.DiffID, 1); first {
-			return inventory.Inventory{}, fmt.Errorf("reading %s %q: %w", what, in.Path, packageCut(in.Budget, 0, 0))
+		// first such file of a layer says so.
+		if err != nil {
+			return inventory.Inventory{}, fmt.Errorf("reading %s %q: %w", what, in.Path, err)
 		}
 		return inventory.Inventory{}, nil
 	}
@@ -171,8 +170,8 @@ func (e *Extractor) Extract(ctx context.Context, in *extract.Input) (inventory.I
 		return inventory.Inventory{}, fmt.Errorf("reading %s %q: %w", what, in.Path, err)
 	}
 	var (
-		pkgs []inventory.Package
-		perr error
+		pkgs      []inventory.Package
+		perr, cut error
 	)
 	switch k {
 	case kindManifest:
@@ -186,30 +185,13 @@ func (e *Extractor) Extract(ctx context.Context, in *extract.Input) (inventory.I
 	}
 	inv := inventory.Inventory{Packages: pkgs}
 	inv.Sort()
-	if granted, first := in.Budget.TakePackages(in.Layer.DiffID, len(pkgs)); granted < len(pkgs) {
-		// The first packages in canonical order are kept; the rest of the
-		// array is let go.
-		inv.Packages = slices.Clone(pkgs[:granted])
-		if first {
-			perr = errors.Join(perr, packageCut(in.Budget, len(pkgs)-granted, len(pkgs)))
-		}
-	}
+	// The first packages in canonical order are kept.
+	inv.Packages, cut = extract.LimitPackages(in, inv.Packages)
+	perr = errors.Join(perr, cut)
 	if perr != nil {
 		return inv, fmt.Errorf("parsing %s %q: %w", what, in.Path, perr)
 	}
 	return inv, nil
-}
-
-// packageCut is the error of the first file of a layer whose packages the
-// scan's package limit cut: cut of the file's n packages were left out
-// (n = 0: the file was not read at all), and the package files after it in
-// the layer are not read.
-func packageCut(b *extract.Budget, cut, n int) error {
-	if n == 0 {
-		return fmt.Errorf("%w: the scan reports at most %d language packages: this file and the package files after it in this layer are not read", extract.ErrBudget, b.PackageLimit())
-	}
-	return fmt.Errorf("%w: the scan reports at most %d language packages: %d of this file's %d packages are left out, and the package files after it in this layer are not read",
-		extract.ErrBudget, b.PackageLimit(), cut, n)
 }
 
 // newPackage builds a package with the fields every npm package carries.

@@ -94,11 +94,23 @@ func (e *Extractor) Extract(ctx context.Context, in *extract.Input) (inventory.I
 	if err := ctx.Err(); err != nil {
 		return inventory.Inventory{}, err
 	}
+	k := classify(in.Path)
+	if k != kindMetadata && k != kindEgg {
+		return inventory.Inventory{}, fmt.Errorf("python metadata %q: %w", in.Path, extract.ErrNotApplicable)
+	}
+	if reached, err := extract.PackageLimitReached(in); reached {
+		// The scan's package limit is reached: the file is not read; the
+		// first such file of a layer says so.
+		if err != nil {
+			return inventory.Inventory{}, fmt.Errorf("reading python metadata %q: %w", in.Path, err)
+		}
+		return inventory.Inventory{}, nil
+	}
 	var (
 		data []byte
 		err  error
 	)
-	switch classify(in.Path) {
+	switch k {
 	case kindMetadata:
 		data, err = extract.ReadAll(in.File, maxMetadataSize)
 	case kindEgg:
@@ -112,7 +124,9 @@ func (e *Extractor) Extract(ctx context.Context, in *extract.Input) (inventory.I
 	pkg, perr := e.parse(data, in)
 	var inv inventory.Inventory
 	if pkg != nil {
-		inv.Packages = append(inv.Packages, *pkg)
+		var cut error
+		inv.Packages, cut = extract.LimitPackages(in, []inventory.Package{*pkg})
+		perr = errors.Join(perr, cut)
 	}
 	if perr != nil {
 		return inv, fmt.Errorf("parsing python metadata %q: %w", in.Path, perr)
