@@ -25,7 +25,9 @@ type pnpmLock struct {
 	LockfileVersion string                  `yaml:"lockfileVersion"`
 	Importers       map[string]pnpmImporter `yaml:"importers"`
 	Packages        map[string]pnpmPackage  `yaml:"packages"`
-	Snapshots       map[string]pnpmSnapshot `yaml:"snapshots"`
+	// Snapshots are the "snapshots" entries' dependencies, as snapshot
+	// keys (pnpmSnapshotKey): what pnpmReach walks, kept compact.
+	Snapshots map[string][]string
 }
 
 type pnpmPackage struct {
@@ -136,47 +138,63 @@ func readPnpmLock(l *lockLines) (lock pnpmLock, ye yamlErrs, cut error) {
 			if lock.Importers == nil {
 				lock.Importers = map[string]pnpmImporter{}
 			}
-			cut = errors.Join(cut, pnpmSection(l, &ye, line, rest, lock.Importers))
+			cut = errors.Join(cut, pnpmSection(l, &ye, line, rest, put(lock.Importers)))
 		case "packages":
 			if lock.Packages == nil {
 				lock.Packages = map[string]pnpmPackage{}
 			}
-			cut = errors.Join(cut, pnpmSection(l, &ye, line, rest, lock.Packages))
+			cut = errors.Join(cut, pnpmSection(l, &ye, line, rest, put(lock.Packages)))
 		case "snapshots":
 			if lock.Snapshots == nil {
-				lock.Snapshots = map[string]pnpmSnapshot{}
+				lock.Snapshots = map[string][]string{}
 			}
-			cut = errors.Join(cut, pnpmSection(l, &ye, line, rest, lock.Snapshots))
+			cut = errors.Join(cut, pnpmSection(l, &ye, line, rest, func(k string, snap pnpmSnapshot) {
+				deps := make([]string, 0, len(snap.Dependencies)+len(snap.OptionalDependencies))
+				for name, ref := range snap.Dependencies {
+					deps = append(deps, pnpmSnapshotKey(name, ref))
+				}
+				for name, ref := range snap.OptionalDependencies {
+					deps = append(deps, pnpmSnapshotKey(name, ref))
+				}
+				lock.Snapshots[k] = deps
+			}))
 		default:
 			l.block(line, 0, nil)
 		}
 	}
 }
 
-// pnpmSection reads the top-level key whose line is head into m: its
+// put stores entries in m.
+func put[V any](m map[string]V) func(string, V) {
+	return func(k string, v V) { m[k] = v }
+}
+
+// pnpmSection reads the top-level key whose line is head, giving each of
+// its entries to put: its
 // entries one at a time when they are a block mapping below it, or its
 // value at once when it is on the same line ("packages: {}"). At most
 // maxLockEntries entries are kept; past them it returns an error and
 // skips the rest of the section.
-func pnpmSection[V any](l *lockLines, ye *yamlErrs, head extract.Line, rest string, m map[string]V) error {
+func pnpmSection[V any](l *lockLines, ye *yamlErrs, head extract.Line, rest string, put func(string, V)) error {
 	var ent entry
+	entries := 0
 	key, _ := topKey(head.Text)
 	if rest != "" && rest[0] != '#' {
 		l.block(head, 0, &ent)
 		var v map[string]map[string]V
 		if ye.decode(&ent, &v) {
 			for _, section := range v {
-				for k, x := range section {
-					if len(m) >= maxLockEntries {
+				for _, k := range sortedKeys(section) {
+					if entries >= maxLockEntries {
 						return cutError(key)
 					}
-					m[k] = x
+					entries++
+					put(k, section[k])
 				}
 			}
 		}
 		return nil
 	}
-	entries := 0
 	child := -1 // the entries' indentation
 	for {
 		line, ok := l.next()
@@ -203,7 +221,7 @@ func pnpmSection[V any](l *lockLines, ye *yamlErrs, head extract.Line, rest stri
 		var v map[string]V
 		if ye.decode(&ent, &v) {
 			for k, x := range v {
-				m[k] = x
+				put(k, x)
 			}
 		}
 	}
@@ -299,16 +317,7 @@ func pnpmReach(lock *pnpmLock, roots []string) map[string]bool {
 		// Peer suffixes contain "(" only after the version; a scoped name
 		// never does, so cutting at the first "(" is safe.
 		reached[pkgKey] = true
-		snap, ok := lock.Snapshots[k]
-		if !ok {
-			continue
-		}
-		for name, ref := range snap.Dependencies {
-			stack = append(stack, pnpmSnapshotKey(name, ref))
-		}
-		for name, ref := range snap.OptionalDependencies {
-			stack = append(stack, pnpmSnapshotKey(name, ref))
-		}
+		stack = append(stack, lock.Snapshots[k]...)
 	}
 	return reached
 }
