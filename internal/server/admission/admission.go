@@ -16,6 +16,7 @@
 package admission
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -23,6 +24,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
@@ -82,8 +84,10 @@ type Gate struct {
 	refs     *lru[string, name.Reference]      // image → parsed reference
 	verdicts *lru[verdictKey, *result.Verdict]
 	queued   *lru[string, struct{}] // digests queued recently
+	answers  *lru[string, *passedAnswer]
 	flight   singleflight.Group
 	metrics  *metrics
+	bufs     sync.Pool // *bytes.Buffer: webhook request and response bodies
 }
 
 // New returns a gate; its routes are Routes().
@@ -115,7 +119,7 @@ func New(opt Options) (*Gate, error) {
 	if opt.Transport != nil {
 		ropts = append(ropts, remote.WithTransport(opt.Transport))
 	}
-	return &Gate{
+	g := &Gate{
 		cfg:      cfg,
 		store:    opt.Store,
 		enqueue:  opt.Enqueue,
@@ -128,8 +132,11 @@ func New(opt Options) (*Gate, error) {
 		refs:     newLRU[string, name.Reference](cfg.CacheSize, time.Hour, opt.Now),
 		verdicts: newLRU[verdictKey, *result.Verdict](cfg.CacheSize, cfg.VerdictTTL, opt.Now),
 		queued:   newLRU[string, struct{}](cfg.CacheSize, cfg.ResolveTTL, opt.Now),
+		answers:  newLRU[string, *passedAnswer](cfg.CacheSize, cfg.VerdictTTL, opt.Now),
 		metrics:  newMetrics(),
-	}, nil
+	}
+	g.bufs.New = func() any { return new(bytes.Buffer) }
+	return g, nil
 }
 
 // Paths of the gate's endpoints.

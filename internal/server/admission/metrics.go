@@ -31,10 +31,18 @@ type metrics struct {
 	images   *prometheus.CounterVec
 	caches   *prometheus.CounterVec
 	duration *prometheus.HistogramVec
+
+	// The children counted on every warm webhook answer, looked up once
+	// (WithLabelValues hashes the labels on every call); read-only after
+	// newMetrics.
+	webhookDuration prometheus.Observer
+	webhookOutcomes map[string]prometheus.Counter
+	webhookImages   map[string]prometheus.Counter
+	cacheHits       map[string]prometheus.Counter
 }
 
 func newMetrics() *metrics {
-	return &metrics{
+	m := &metrics{
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "drydock_admission_requests_total",
 			Help: "Admission and Gatekeeper provider requests answered, by endpoint and outcome.",
@@ -52,15 +60,49 @@ func newMetrics() *metrics {
 			Help:    "Time to answer an admission or Gatekeeper provider request.",
 			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
 		}, []string{"endpoint"}),
+		webhookOutcomes: map[string]prometheus.Counter{},
+		webhookImages:   map[string]prometheus.Counter{},
+		cacheHits:       map[string]prometheus.Counter{},
 	}
+	m.webhookDuration = m.duration.WithLabelValues(endpointWebhook)
+	for _, o := range []string{OutcomeAllowed, OutcomeWarned, OutcomeDenied, OutcomeFailOpen, OutcomeFailClosed, OutcomeBadRequest} {
+		m.webhookOutcomes[o] = m.requests.WithLabelValues(endpointWebhook, o)
+	}
+	for _, s := range []string{StatusPass, StatusFail, StatusPending, StatusError} {
+		m.webhookImages[s] = m.images.WithLabelValues(endpointWebhook, s)
+	}
+	for _, c := range []string{cacheTag, cacheLookup, cacheVerdict} {
+		m.cacheHits[c] = m.caches.WithLabelValues(c, "hit")
+	}
+	return m
 }
 
 func (m *metrics) cache(which string, hit bool) {
+	if c, ok := m.cacheHits[which]; ok && hit {
+		c.Inc()
+		return
+	}
 	r := "miss"
 	if hit {
 		r = "hit"
 	}
 	m.caches.WithLabelValues(which, r).Inc()
+}
+
+// webhookRequests is the counter of webhook answers with outcome.
+func (m *metrics) webhookRequests(outcome string) prometheus.Counter {
+	if c, ok := m.webhookOutcomes[outcome]; ok {
+		return c
+	}
+	return m.requests.WithLabelValues(endpointWebhook, outcome)
+}
+
+// webhookImage is the counter of images judged by the webhook with status.
+func (m *metrics) webhookImage(status string) prometheus.Counter {
+	if c, ok := m.webhookImages[status]; ok {
+		return c
+	}
+	return m.images.WithLabelValues(endpointWebhook, status)
 }
 
 // Collectors are the gate's metrics, for the server's /metrics registry.

@@ -1,20 +1,19 @@
 package admission
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	admissionv1 "k8s.io/api/admission/v1"
-	appsv1 "k8s.io/api/apps/v1"
-	batchv1 "k8s.io/api/batch/v1"
-	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/drydock-scan/drydock/internal/server/api"
 )
@@ -28,6 +27,10 @@ const (
 // maxReviewSize bounds an AdmissionReview body: the API server's own limit
 // on an object is 3 MiB, and a review can hold the object and the old one.
 const maxReviewSize = 7 << 20
+
+// maxPooledBuffer bounds the body buffers kept for reuse (a warm review is
+// a few KB; a rare large one is left to the garbage collector).
+const maxPooledBuffer = 64 << 10
 
 // Audit annotation keys (the API server prefixes them with the webhook's
 // name: "drydock.dev/decision").
@@ -46,17 +49,26 @@ func (g *Gate) validate(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	outcome := OutcomeBadRequest
 	defer func() {
-		g.metrics.requests.WithLabelValues(endpointWebhook, outcome).Inc()
-		g.metrics.duration.WithLabelValues(endpointWebhook).Observe(time.Since(start).Seconds())
+		g.metrics.webhookRequests(outcome).Inc()
+		g.metrics.webhookDuration.Observe(time.Since(start).Seconds())
 	}()
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxReviewSize))
-	if err != nil {
+	buf := g.bufs.Get().(*bytes.Buffer)
+	defer func() {
+		if buf.Cap() <= maxPooledBuffer {
+			g.bufs.Put(buf)
+		}
+	}()
+	buf.Reset()
+	if _, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, maxReviewSize)); err != nil {
 		api.WriteError(w, http.StatusBadRequest, "reading the AdmissionReview: %v", err)
 		return
 	}
-	// Not strict: a newer API server may send fields this build does not know.
-	var review admissionv1.AdmissionReview
-	if err := json.Unmarshal(body, &review); err != nil {
+	// Only the fields the gate reads, with the JSON names of the k8s.io/api
+	// types (decoding the whole AdmissionReview and object with them was a
+	// third of a warm answer's cost). Not strict: a newer API server may
+	// send fields this build does not know.
+	var review reviewJSON
+	if err := json.Unmarshal(buf.Bytes(), &review); err != nil {
 		api.WriteError(w, http.StatusBadRequest, "decoding the AdmissionReview: %v", err)
 		return
 	}
@@ -68,41 +80,180 @@ func (g *Gate) validate(w http.ResponseWriter, r *http.Request) {
 		api.WriteError(w, http.StatusBadRequest, "the AdmissionReview has no request")
 		return
 	}
-	var resp *admissionv1.AdmissionResponse
-	resp, outcome = g.review(ctx, review.Request)
+	resp, outcome, j := g.judge(ctx, review.Request)
+	if resp == nil {
+		if a := g.passedAnswer(review.APIVersion, j); a != nil {
+			// Every image passes, as in an answer already encoded: only the
+			// uid differs.
+			for range j.verdicts {
+				g.metrics.webhookImage(StatusPass).Inc()
+			}
+			outcome = OutcomeAllowed
+			buf.Reset()
+			a.write(buf, review.Request.UID)
+			writeBody(w, buf.Bytes())
+			return
+		}
+		resp, outcome = g.answer(j.rule, j.verdicts, j.dryRun)
+	}
 	resp.UID = review.Request.UID
-	api.WriteJSON(w, http.StatusOK, admissionv1.AdmissionReview{
+	buf.Reset()
+	// Compact: the API server reads it, no person does.
+	if err := json.NewEncoder(buf).Encode(admissionv1.AdmissionReview{
 		TypeMeta: metav1.TypeMeta{APIVersion: review.APIVersion, Kind: "AdmissionReview"},
 		Response: resp,
-	})
+	}); err != nil {
+		api.WriteError(w, http.StatusInternalServerError, "encoding the AdmissionReview: %v", err)
+		return
+	}
+	writeBody(w, buf.Bytes())
 }
 
-// review decides an admission request.
-func (g *Gate) review(ctx context.Context, req *admissionv1.AdmissionRequest) (*admissionv1.AdmissionResponse, string) {
-	allow := func(reason string) (*admissionv1.AdmissionResponse, string) {
+// writeBody writes a 200 answer of JSON.
+func writeBody(w http.ResponseWriter, body []byte) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(body)
+}
+
+// judged is what an admission request's answer is made of, when the
+// request is a gated workload's.
+type judged struct {
+	rule     *Rule
+	verdicts []imageVerdict
+	dryRun   bool
+}
+
+// passedAnswer is an encoded AdmissionReview answer admitting images that
+// all pass, without its uid: prefix + JSON string of the uid + suffix.
+type passedAnswer struct {
+	prefix, suffix []byte
+}
+
+// uidMark stands for the uid in an encoded passedAnswer.
+const uidMark = "drydock-uid-mark"
+
+// write appends the answer with uid to buf.
+func (a *passedAnswer) write(buf *bytes.Buffer, uid types.UID) {
+	buf.Write(a.prefix)
+	if plainJSON(string(uid)) {
+		buf.WriteByte('"')
+		buf.WriteString(string(uid))
+		buf.WriteByte('"')
+	} else {
+		b, _ := json.Marshal(string(uid)) // a string always encodes
+		buf.Write(b)
+	}
+	buf.Write(a.suffix)
+}
+
+// plainJSON reports a string that is its own JSON string body (as
+// encoding/json writes it: no escapes).
+func plainJSON(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			return false
+		}
+	}
+	return true
+}
+
+// passedAnswer returns the encoded answer for j when every image passes
+// with no warnings (the common warm answer, which depends only on the API
+// version, the policy and the images and their digests), building and
+// remembering it on first use; nil otherwise.
+func (g *Gate) passedAnswer(apiVersion string, j judged) *passedAnswer {
+	var key strings.Builder
+	key.WriteString(apiVersion)
+	key.WriteByte(0)
+	for i := range j.verdicts {
+		v := &j.verdicts[i]
+		if v.Status != StatusPass || len(v.Warnings) > 0 || len(v.Failures) > 0 {
+			return nil
+		}
+		if i == 0 {
+			key.WriteString(v.Policy)
+			key.WriteByte(0)
+		}
+		key.WriteString(v.Image)
+		key.WriteByte(0)
+		key.WriteString(v.Digest)
+		key.WriteByte(0)
+	}
+	if a, ok := g.answers.get(key.String()); ok {
+		return a
+	}
+	resp, outcome := g.answerQuiet(j.rule, j.verdicts, j.dryRun)
+	if outcome != OutcomeAllowed {
+		return nil // cannot be: every image passed
+	}
+	resp.UID = uidMark
+	b, err := json.Marshal(admissionv1.AdmissionReview{
+		TypeMeta: metav1.TypeMeta{APIVersion: apiVersion, Kind: "AdmissionReview"},
+		Response: resp,
+	})
+	if err != nil {
+		return nil
+	}
+	b = append(b, '\n') // as json.Encoder writes it
+	before, after, ok := bytes.Cut(b, []byte(`"`+uidMark+`"`))
+	if !ok {
+		return nil
+	}
+	a := &passedAnswer{prefix: before, suffix: after}
+	g.answers.put(key.String(), a)
+	return a
+}
+
+// reviewJSON is the part of an AdmissionReview (admission.k8s.io/v1 or
+// v1beta1: the same JSON) the gate reads, with admissionv1's JSON names.
+type reviewJSON struct {
+	APIVersion string       `json:"apiVersion"`
+	Kind       string       `json:"kind"`
+	Request    *requestJSON `json:"request"`
+}
+
+// requestJSON is the part of an admissionv1.AdmissionRequest the gate
+// reads; the objects are decoded by kind (workloadOf).
+type requestJSON struct {
+	UID       types.UID               `json:"uid"`
+	Kind      metav1.GroupVersionKind `json:"kind"`
+	Namespace string                  `json:"namespace"`
+	Operation admissionv1.Operation   `json:"operation"`
+	DryRun    *bool                   `json:"dryRun"`
+	Object    json.RawMessage         `json:"object"`
+	OldObject json.RawMessage         `json:"oldObject"`
+}
+
+// judge decides an admission request: the answer, or for a gated
+// workload's images the verdicts to answer with (a nil answer).
+func (g *Gate) judge(ctx context.Context, req *requestJSON) (*admissionv1.AdmissionResponse, string, judged) {
+	allow := func(reason string) (*admissionv1.AdmissionResponse, string, judged) {
 		return &admissionv1.AdmissionResponse{Allowed: true,
-			AuditAnnotations: map[string]string{AuditDecision: OutcomeAllowed, AuditReason: reason}}, OutcomeAllowed
+			AuditAnnotations: map[string]string{AuditDecision: OutcomeAllowed, AuditReason: reason}}, OutcomeAllowed, judged{}
 	}
 	if req.Operation != admissionv1.Create && req.Operation != admissionv1.Update {
 		return allow(fmt.Sprintf("operation %s is not gated", req.Operation))
 	}
-	wl, err := workloadOf(req.Kind, req.Object.Raw)
+	wl, err := workloadOf(req.Kind, req.Object)
 	if err != nil {
 		// An object the API server sent but this gate cannot read: deny,
 		// saying why (never admitted unread).
 		msg := fmt.Sprintf("drydock: %v", err)
 		return &admissionv1.AdmissionResponse{Allowed: false,
 			Result:           &metav1.Status{Status: metav1.StatusFailure, Code: http.StatusBadRequest, Reason: metav1.StatusReasonBadRequest, Message: msg},
-			AuditAnnotations: map[string]string{AuditDecision: OutcomeDenied, AuditReason: msg}}, OutcomeDenied
+			AuditAnnotations: map[string]string{AuditDecision: OutcomeDenied, AuditReason: msg}}, OutcomeDenied, judged{}
 	}
 	if wl == nil {
 		return allow(fmt.Sprintf("%s holds no pod template", kindName(req.Kind)))
 	}
 	images := wl.images()
-	if req.Operation == admissionv1.Update && len(req.OldObject.Raw) > 0 {
+	if req.Operation == admissionv1.Update && !isNull(req.OldObject) {
 		// An update is judged on the images it adds: scaling or relabelling a
 		// running workload is not re-gated.
-		if old, err := workloadOf(req.Kind, req.OldObject.Raw); err == nil && old != nil {
+		if old, err := workloadOf(req.Kind, req.OldObject); err == nil && old != nil {
 			had := old.images()
 			images = slices.DeleteFunc(images, func(i string) bool { return slices.Contains(had, i) })
 		}
@@ -112,8 +263,7 @@ func (g *Gate) review(ctx context.Context, req *admissionv1.AdmissionRequest) (*
 	}
 	rule := g.cfg.rule(req.Namespace, wl.labels)
 	dryRun := req.DryRun != nil && *req.DryRun
-	verdicts := g.decideAll(ctx, images, rule.Policy, dryRun)
-	return g.answer(rule, verdicts, dryRun)
+	return nil, "", judged{rule: rule, verdicts: g.decideAll(ctx, images, rule.Policy, dryRun), dryRun: dryRun}
 }
 
 // answer turns the image verdicts into the admission response: a failing
@@ -121,10 +271,17 @@ func (g *Gate) review(ctx context.Context, req *admissionv1.AdmissionRequest) (*
 // within the budget is denied or admitted as configured; warnings say what
 // was admitted in warn mode.
 func (g *Gate) answer(rule *Rule, verdicts []imageVerdict, dryRun bool) (*admissionv1.AdmissionResponse, string) {
+	for i := range verdicts {
+		g.metrics.webhookImage(verdicts[i].Status).Inc()
+	}
+	return g.answerQuiet(rule, verdicts, dryRun)
+}
+
+// answerQuiet is answer without counting the images.
+func (g *Gate) answerQuiet(rule *Rule, verdicts []imageVerdict, dryRun bool) (*admissionv1.AdmissionResponse, string) {
 	var denials, warnings, undecided []string
 	for i := range verdicts {
 		v := &verdicts[i]
-		g.metrics.images.WithLabelValues(endpointWebhook, v.Status).Inc()
 		desc := v.describe()
 		if v.Status == StatusPending && dryRun {
 			desc += " (dry run: no scan queued)"
@@ -189,7 +346,7 @@ func (g *Gate) answer(rule *Rule, verdicts []imageVerdict, dryRun bool) (*admiss
 // workload is an object holding a pod spec.
 type workload struct {
 	labels map[string]string
-	spec   *corev1.PodSpec
+	spec   *podSpecJSON
 }
 
 // images lists the images of every container, init container and ephemeral
@@ -220,11 +377,67 @@ func kindName(k metav1.GroupVersionKind) string {
 	return k.Group + "/" + k.Version + " " + k.Kind
 }
 
+// The parts of the objects the gate reads, with the JSON names of the
+// k8s.io/api types (corev1.Pod, appsv1.Deployment, batchv1.CronJob, ...):
+// the labels and the pod spec's images. TestMinimalDecode checks them
+// against the k8s.io/api types.
+type (
+	metaJSON struct {
+		Labels map[string]string `json:"labels"`
+	}
+	containerJSON struct {
+		Image string `json:"image"`
+	}
+	podSpecJSON struct {
+		InitContainers      []containerJSON `json:"initContainers"`
+		Containers          []containerJSON `json:"containers"`
+		EphemeralContainers []containerJSON `json:"ephemeralContainers"`
+	}
+	templateJSON struct {
+		Spec podSpecJSON `json:"spec"`
+	}
+	// podJSON: corev1.Pod.
+	podJSON struct {
+		Metadata metaJSON    `json:"metadata"`
+		Spec     podSpecJSON `json:"spec"`
+	}
+	// podTemplateJSON: corev1.PodTemplate.
+	podTemplateJSON struct {
+		Metadata metaJSON     `json:"metadata"`
+		Template templateJSON `json:"template"`
+	}
+	// templatedJSON: appsv1 Deployment, StatefulSet, DaemonSet, ReplicaSet,
+	// batchv1.Job and corev1.ReplicationController (whose template may be
+	// absent).
+	templatedJSON struct {
+		Metadata metaJSON `json:"metadata"`
+		Spec     struct {
+			Template *templateJSON `json:"template"`
+		} `json:"spec"`
+	}
+	// cronJobJSON: batchv1.CronJob.
+	cronJobJSON struct {
+		Metadata metaJSON `json:"metadata"`
+		Spec     struct {
+			JobTemplate struct {
+				Spec struct {
+					Template templateJSON `json:"template"`
+				} `json:"spec"`
+			} `json:"jobTemplate"`
+		} `json:"spec"`
+	}
+)
+
+// isNull reports an absent object.
+func isNull(raw []byte) bool {
+	return len(raw) == 0 || string(raw) == "null"
+}
+
 // workloadOf decodes the objects that hold a pod spec: Pods and every
 // workload with a pod template. Other kinds give nil. The version is not
 // checked: the pod template has one shape across an API group's versions.
 func workloadOf(k metav1.GroupVersionKind, raw []byte) (*workload, error) {
-	if len(raw) == 0 {
+	if isNull(raw) {
 		return nil, nil
 	}
 	decode := func(v any) error {
@@ -235,62 +448,35 @@ func workloadOf(k metav1.GroupVersionKind, raw []byte) (*workload, error) {
 	}
 	switch k.Group + "/" + k.Kind {
 	case "/Pod":
-		var o corev1.Pod
+		var o podJSON
 		if err := decode(&o); err != nil {
 			return nil, err
 		}
-		return &workload{labels: o.Labels, spec: &o.Spec}, nil
-	case "/ReplicationController":
-		var o corev1.ReplicationController
+		return &workload{labels: o.Metadata.Labels, spec: &o.Spec}, nil
+	case "/PodTemplate":
+		var o podTemplateJSON
+		if err := decode(&o); err != nil {
+			return nil, err
+		}
+		return &workload{labels: o.Metadata.Labels, spec: &o.Template.Spec}, nil
+	case "/ReplicationController", "apps/Deployment", "apps/StatefulSet", "apps/DaemonSet", "apps/ReplicaSet", "batch/Job":
+		var o templatedJSON
 		if err := decode(&o); err != nil {
 			return nil, err
 		}
 		if o.Spec.Template == nil {
-			return nil, nil
+			if k.Group == "" {
+				return nil, nil // a ReplicationController's template is optional
+			}
+			o.Spec.Template = &templateJSON{}
 		}
-		return &workload{labels: o.Labels, spec: &o.Spec.Template.Spec}, nil
-	case "/PodTemplate":
-		var o corev1.PodTemplate
-		if err := decode(&o); err != nil {
-			return nil, err
-		}
-		return &workload{labels: o.Labels, spec: &o.Template.Spec}, nil
-	case "apps/Deployment":
-		var o appsv1.Deployment
-		if err := decode(&o); err != nil {
-			return nil, err
-		}
-		return &workload{labels: o.Labels, spec: &o.Spec.Template.Spec}, nil
-	case "apps/StatefulSet":
-		var o appsv1.StatefulSet
-		if err := decode(&o); err != nil {
-			return nil, err
-		}
-		return &workload{labels: o.Labels, spec: &o.Spec.Template.Spec}, nil
-	case "apps/DaemonSet":
-		var o appsv1.DaemonSet
-		if err := decode(&o); err != nil {
-			return nil, err
-		}
-		return &workload{labels: o.Labels, spec: &o.Spec.Template.Spec}, nil
-	case "apps/ReplicaSet":
-		var o appsv1.ReplicaSet
-		if err := decode(&o); err != nil {
-			return nil, err
-		}
-		return &workload{labels: o.Labels, spec: &o.Spec.Template.Spec}, nil
-	case "batch/Job":
-		var o batchv1.Job
-		if err := decode(&o); err != nil {
-			return nil, err
-		}
-		return &workload{labels: o.Labels, spec: &o.Spec.Template.Spec}, nil
+		return &workload{labels: o.Metadata.Labels, spec: &o.Spec.Template.Spec}, nil
 	case "batch/CronJob":
-		var o batchv1.CronJob
+		var o cronJobJSON
 		if err := decode(&o); err != nil {
 			return nil, err
 		}
-		return &workload{labels: o.Labels, spec: &o.Spec.JobTemplate.Spec.Template.Spec}, nil
+		return &workload{labels: o.Metadata.Labels, spec: &o.Spec.JobTemplate.Spec.Template.Spec}, nil
 	}
 	return nil, nil
 }
