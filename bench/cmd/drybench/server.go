@@ -235,6 +235,9 @@ func fleetLayers(o serverOptions, logf func(string, ...any)) (bases, apps []test
 		}
 		apps = append(apps, testimage.Layer{TarPath: p, CreatedBy: a.by})
 	}
+	// The last of apps is the Debian base's second layer: 60 MB of real
+	// binaries above its dpkg database (fleetImages takes it off).
+	apps = append(apps, testimage.Layer{TarPath: debBin, CreatedBy: "COPY 60 MB of /usr/bin"})
 	for _, l := range append(slices.Clone(bases), apps...) {
 		fi, err := os.Stat(l.TarPath)
 		if err != nil {
@@ -242,9 +245,7 @@ func fleetLayers(o serverOptions, logf func(string, ...any)) (bases, apps []test
 		}
 		describe = append(describe, fmt.Sprintf("%s (%s, %.1f MB compressed)", filepath.Base(l.TarPath), l.CreatedBy, float64(fi.Size())/1e6))
 	}
-	// The last of apps is the Debian base's second layer: 60 MB of real
-	// binaries above its dpkg database (fleetImages takes it off).
-	return bases, append(apps, testimage.Layer{TarPath: debBin, CreatedBy: "COPY 60 MB of /usr/bin"}), describe, nil
+	return bases, apps, describe, nil
 }
 
 // addTreeLimit is addTree for a file or a directory, stopping (at a file
