@@ -171,6 +171,46 @@ type latencyRun struct {
 	P99      float64 `json:"p99_ms"`
 	Max      float64 `json:"max_ms"`
 	BytesAvg int64   `json:"bytes_per_report"`
+	// ServerCPU is the server process's user+system CPU during the load,
+	// per request (from /proc/PID/stat).
+	ServerCPU float64 `json:"server_cpu_ms_per_request"`
+}
+
+// procCPU is a process's user+system CPU time so far, from /proc/PID/stat.
+func procCPU(pid int) (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	d, err := statCPU(string(b))
+	if err != nil {
+		return 0, fmt.Errorf("/proc/%d/stat: %w", pid, err)
+	}
+	return d, nil
+}
+
+// statCPU reads utime+stime from a /proc/PID/stat line. The fields after
+// the command name (which may hold spaces and parentheses) start at state;
+// utime and stime are fields 14 and 15 (1-based), in clock ticks (100 per
+// second on Linux).
+func statCPU(stat string) (time.Duration, error) {
+	i := strings.LastIndex(stat, ") ")
+	if i < 0 {
+		return 0, fmt.Errorf("no command name in %q", stat)
+	}
+	f := strings.Fields(stat[i+2:])
+	if len(f) < 13 {
+		return 0, fmt.Errorf("too few fields in %q", stat)
+	}
+	var ticks int64
+	for _, x := range f[11:13] {
+		n, err := strconv.ParseInt(x, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("parsing %q: %w", x, err)
+		}
+		ticks += n
+	}
+	return time.Duration(ticks) * 10 * time.Millisecond, nil
 }
 
 // storeTables are the tables whose sizes are reported per image.
@@ -706,11 +746,22 @@ func fleet(ctx context.Context, o serverOptions, workers int, refs []string, tmp
 		return nil, fmt.Errorf("%d images stored for %d scans", len(ids), len(refs))
 	}
 	for _, n := range o.clients {
+		before, err := procCPU(srv.cmd.Process.Pid)
+		if err != nil {
+			return nil, err
+		}
 		lr, err := reportLoad(ctx, c, ids, n, o.duration)
 		if err != nil {
 			return nil, err
 		}
-		logf("%d workers' store, %d clients: %d requests, p50 %.1f ms, p99 %.1f ms, %.0f req/s", workers, n, lr.Requests, lr.P50, lr.P99, lr.PerSec)
+		after, err := procCPU(srv.cmd.Process.Pid)
+		if err != nil {
+			return nil, err
+		}
+		if lr.Requests > 0 {
+			lr.ServerCPU = float64(after-before) / float64(time.Millisecond) / float64(lr.Requests)
+		}
+		logf("%d workers' store, %d clients: %d requests, p50 %.1f ms, p99 %.1f ms, %.0f req/s, server CPU %.1f ms per request", workers, n, lr.Requests, lr.P50, lr.P99, lr.PerSec, lr.ServerCPU)
 		fr.Latency = append(fr.Latency, *lr)
 	}
 	return fr, nil
@@ -851,11 +902,11 @@ func serverTable(r *serverResults) string {
 		}
 		b.WriteString("\n")
 	}
-	b.WriteString("\n| store of | clients | requests | req/s | p50 | p90 | p99 | max | report size |\n|---|---|---|---|---|---|---|---|---|\n")
+	b.WriteString("\n| store of | clients | requests | req/s | p50 | p90 | p99 | max | report size | server CPU per request |\n|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, f := range r.Fleet {
 		for _, l := range f.Latency {
-			fmt.Fprintf(&b, "| %d workers | %d | %d | %.0f | %.1f ms | %.1f ms | %.1f ms | %.1f ms | %.1f KB |\n",
-				f.Workers, l.Clients, l.Requests, l.PerSec, l.P50, l.P90, l.P99, l.Max, float64(l.BytesAvg)/1000)
+			fmt.Fprintf(&b, "| %d workers | %d | %d | %.0f | %.1f ms | %.1f ms | %.1f ms | %.1f ms | %.1f KB | %.1f ms |\n",
+				f.Workers, l.Clients, l.Requests, l.PerSec, l.P50, l.P90, l.P99, l.Max, float64(l.BytesAvg)/1000, l.ServerCPU)
 		}
 	}
 	return b.String()

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -71,7 +72,7 @@ func TestServerTable(t *testing.T) {
 		Fleet: []fleetRun{{
 			Workers: 2, Seconds: 3, PerMin: 80, WorkerCPU: 1.5, DBBytes: 4e6, EmptyBytes: 2e6, Stored: 4,
 			Tables:  map[string]int64{"images": 4000, "inventories": 8000, "findings": 16000, "layer_results": 2000, "image_packages": 400},
-			Latency: []latencyRun{{Clients: 16, Requests: 1000, PerSec: 100, P50: 10, P90: 20, P99: 30.25, Max: 40, BytesAvg: 133000}},
+			Latency: []latencyRun{{Clients: 16, Requests: 1000, PerSec: 100, P50: 10, P90: 20, P99: 30.25, Max: 40, BytesAvg: 133000, ServerCPU: 7.5}},
 		}},
 	}
 	want := `4 images, 9 distinct layers (40 MB compressed); load average 1.00 0.50 0.25 → 2.00 1.00 0.50
@@ -86,9 +87,9 @@ func TestServerTable(t *testing.T) {
 |---|---|---|---|---|---|---|
 | 2 | 1000.0 KB (500.0 KB over the empty schema) | 1.0 KB | 2.0 KB | 4.0 KB | 0.5 KB | 0.1 KB |
 
-| store of | clients | requests | req/s | p50 | p90 | p99 | max | report size |
-|---|---|---|---|---|---|---|---|---|
-| 2 workers | 16 | 1000 | 100 | 10.0 ms | 20.0 ms | 30.2 ms | 40.0 ms | 133.0 KB |
+| store of | clients | requests | req/s | p50 | p90 | p99 | max | report size | server CPU per request |
+|---|---|---|---|---|---|---|---|---|---|
+| 2 workers | 16 | 1000 | 100 | 10.0 ms | 20.0 ms | 30.2 ms | 40.0 ms | 133.0 KB | 7.5 ms |
 `
 	if diff := cmp.Diff(want, serverTable(r)); diff != "" {
 		t.Errorf("serverTable (-want +got):\n%s", diff)
@@ -103,6 +104,33 @@ func TestServerTable(t *testing.T) {
 		if !strings.Contains(got, s) {
 			t.Errorf("serverTable without baseline or images lacks %q:\n%s", s, got)
 		}
+	}
+}
+
+func TestStatCPU(t *testing.T) {
+	for _, tc := range []struct {
+		name, stat string
+		want       time.Duration
+		err        bool
+	}{
+		{"drydock", "4242 (drydock) S 1 4242 4242 0 -1 4194560 12345 0 0 0 250 37 0 0 20 0 9 0 100 0 0", 2870 * time.Millisecond, false},
+		{"a name with spaces and parentheses", "7 (a b) c) R 1 7 7 0 -1 0 0 0 0 0 3 4 0 0", 70 * time.Millisecond, false},
+		{"truncated", "7 (x) R 1 7 7", 0, true},
+		{"no name", "garbage", 0, true},
+		{"not a number", "7 (x) R 1 7 7 0 -1 0 0 0 0 0 u s 0 0", 0, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := statCPU(tc.stat)
+			if (err != nil) != tc.err {
+				t.Fatalf("statCPU(%q) error %v, want error %v", tc.stat, err, tc.err)
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("statCPU(%q) (-want +got):\n%s", tc.stat, diff)
+			}
+		})
+	}
+	if _, err := procCPU(os.Getpid()); err != nil {
+		t.Errorf("procCPU of this process: %v", err)
 	}
 }
 
