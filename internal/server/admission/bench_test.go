@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -80,31 +79,41 @@ func loadgen() int {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			// The client's own cost kept small (it shares the cores): the
+			// answer read into a reused buffer and decoded into the two
+			// fields checked.
+			var got bytes.Buffer
 			for {
 				i := int(next.Add(1)) - 1
 				if i >= n {
 					return
 				}
 				t0 := time.Now()
+				// A *bytes.Reader: the request has a Content-Length.
 				resp, err := client.Post(url, "application/json", bytes.NewReader(body))
 				// Only what the benchmark checks (the API server decodes more).
 				var review struct {
 					Response *struct {
-						Allowed          bool              `json:"allowed"`
-						AuditAnnotations map[string]string `json:"auditAnnotations"`
+						Allowed          bool `json:"allowed"`
+						AuditAnnotations struct {
+							Decision string `json:"decision"`
+						} `json:"auditAnnotations"`
 					} `json:"response"`
 				}
 				if err == nil {
-					err = json.NewDecoder(resp.Body).Decode(&review)
-					_, _ = io.Copy(io.Discard, resp.Body)
+					got.Reset()
+					_, err = got.ReadFrom(resp.Body)
 					resp.Body.Close()
+					if err == nil {
+						err = json.Unmarshal(got.Bytes(), &review)
+					}
 				}
 				lat[i] = time.Since(t0)
 				mu.Lock()
 				if err != nil || review.Response == nil {
 					st.Errors++
 				} else {
-					st.Outcomes[review.Response.AuditAnnotations[AuditDecision]]++
+					st.Outcomes[review.Response.AuditAnnotations.Decision]++
 				}
 				mu.Unlock()
 			}

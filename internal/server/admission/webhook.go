@@ -166,6 +166,11 @@ func plainJSON(s string) bool {
 // remembering it on first use; nil otherwise.
 func (g *Gate) passedAnswer(apiVersion string, j judged) *passedAnswer {
 	var key strings.Builder
+	n := len(apiVersion) + 2
+	for i := range j.verdicts {
+		n += len(j.verdicts[i].Policy) + len(j.verdicts[i].Image) + len(j.verdicts[i].Digest) + 2
+	}
+	key.Grow(n)
 	key.WriteString(apiVersion)
 	key.WriteByte(0)
 	for i := range j.verdicts {
