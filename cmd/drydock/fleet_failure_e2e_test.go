@@ -160,8 +160,8 @@ func TestWorkerKilledMidScan(t *testing.T) {
 	startDrydock(t, "server", "--postgres", dsn, "--listen", c.addr())
 	c.waitReady(60 * time.Second)
 	// One scan at a time, a short deadline: River rescues a job running
-	// longer than it (plus as long again).
-	workerArgs := []string{"worker", "--postgres", dsn, "--workers", "1", "--db", testDB, "--scan-timeout", "6s"}
+	// longer than the longer of them (plus as long again).
+	workerArgs := []string{"worker", "--postgres", dsn, "--workers", "1", "--db", testDB, "--scan-timeout", "6s", "--monitor-timeout", "6s"}
 	first := startDrydock(t, workerArgs...)
 	killed := c.submit(slow.ref(proxy.Host), reg.Host+"/"+slow.repo, slow.tag)
 	proxy.waitStalled(t, 60*time.Second)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -46,17 +47,19 @@ const secretKeyEnv = "DRYDOCK_SECRET_KEY"
 // flag can also be set by $DRYDOCK_<FLAG> and by the --config file (see
 // applySettings).
 type serverFlags struct {
-	postgres      string
-	listen        string
-	workers       int
-	dbPath        string
-	allowLocal    bool
-	scanTimeout   time.Duration
-	grace         time.Duration
-	noAuth        bool
-	tlsCert       string
-	tlsKey        string
-	secretKeyFile string
+	postgres    string
+	listen      string
+	workers     int
+	dbPath      string
+	allowLocal  bool
+	scanTimeout time.Duration
+	// monitorTimeout bounds an apply or full re-match (0: defaultMonitorTimeout).
+	monitorTimeout time.Duration
+	grace          time.Duration
+	noAuth         bool
+	tlsCert        string
+	tlsKey         string
+	secretKeyFile  string
 	// admissionConfig is the admission gate's configuration file ("": no
 	// gate).
 	admissionConfig string
@@ -69,6 +72,7 @@ func (f *serverFlags) add(cmd *cobra.Command, api bool, defaultWorkers int) {
 	fl.IntVar(&f.workers, "workers", defaultWorkers, "scans run at once by this process (0: none)")
 	fl.StringVar(&f.dbPath, "db", "", "vulnerability database file the workers match against (default in the cache dir)")
 	fl.DurationVar(&f.scanTimeout, "scan-timeout", 10*time.Minute, "deadline of one scan job")
+	fl.DurationVar(&f.monitorTimeout, "monitor-timeout", defaultMonitorTimeout, "deadline of one apply (or daily full re-match) of the advisory database; a killed worker's jobs are taken up again once they have run the longer of this and --scan-timeout, plus up to a minute")
 	fl.DurationVar(&f.grace, "shutdown-grace", 30*time.Second, "on SIGINT/SIGTERM, how long in-flight scans may finish before they are cancelled and handed back to the queue")
 	fl.StringVar(&f.secretKeyFile, "secret-key-file", "", "file holding the key that seals stored credentials: 32 bytes as 64 hex digits or base64 (or the key itself in $"+secretKeyEnv+")")
 	if api {
@@ -278,9 +282,10 @@ func (f *serverFlags) run(ctx context.Context, e *env, api bool) error {
 	return srv.Stop(sctx)
 }
 
-// monitorTimeout bounds one apply or full re-match of the monitor; the
-// server's rescue of stuck jobs waits longer than this (server.Options.LongestJob).
-const monitorTimeout = time.Hour
+// defaultMonitorTimeout bounds one apply or full re-match of the monitor
+// (--monitor-timeout); the server's rescue of stuck jobs waits longer than
+// this (server.Options.LongestJob).
+const defaultMonitorTimeout = time.Hour
 
 // wiring is the server's options as the command builds them, and the
 // advisory database to close when the server is done.
@@ -312,9 +317,15 @@ func (f *serverFlags) options(ctx context.Context, e *env, api bool, st *store.S
 			w.closeDB()
 		}
 	}()
+	monTimeout := cmp.Or(f.monitorTimeout, defaultMonitorTimeout)
+	// River rescues a running job by one client-wide age, whatever its kind
+	// (server.Options.LongestJob): the longest job's deadline. A registry
+	// poll (5 minutes by default) is kept under it, so that a short
+	// --scan-timeout and --monitor-timeout never get a live poll rescued.
 	opt := server.Options{Store: st, Workers: f.workers, AllowLocal: f.allowLocal, ScanTimeout: f.scanTimeout,
-		Logger: e.log, ToolVersion: toolVersion(), NoAuth: f.noAuth, Secrets: box, LongestJob: monitorTimeout}
-	monOpt := monitor.Options{Store: st, Timeout: monitorTimeout}
+		Logger: e.log, ToolVersion: toolVersion(), NoAuth: f.noAuth, Secrets: box, LongestJob: monTimeout}
+	pollTimeout := min(5*time.Minute, max(f.scanTimeout, monTimeout))
+	monOpt := monitor.Options{Store: st, Timeout: monTimeout}
 	if f.workers > 0 {
 		path := f.dbPath
 		if path == "" {
@@ -354,7 +365,7 @@ func (f *serverFlags) options(ctx context.Context, e *env, api bool, st *store.S
 	if err != nil {
 		return nil, err
 	}
-	wat, err := watch.New(watch.Options{Store: st, Secrets: box, Logger: e.log})
+	wat, err := watch.New(watch.Options{Store: st, Secrets: box, Logger: e.log, PollTimeout: pollTimeout})
 	if err != nil {
 		return nil, err
 	}

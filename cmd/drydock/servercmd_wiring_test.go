@@ -15,7 +15,10 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"gopkg.in/yaml.v3"
 
+	"github.com/drydock-scan/drydock/internal/queue"
 	"github.com/drydock-scan/drydock/internal/secretbox"
+	"github.com/drydock-scan/drydock/internal/server"
+	"github.com/drydock-scan/drydock/internal/server/admission"
 	"github.com/drydock-scan/drydock/internal/store"
 	"github.com/drydock-scan/drydock/internal/store/storetest"
 )
@@ -215,5 +218,48 @@ func TestPoolSize(t *testing.T) {
 		if got := poolSize(tc.dsn, tc.workers); got != tc.want {
 			t.Errorf("poolSize(%q, %d) = %d, want %d", tc.dsn, tc.workers, got, tc.want)
 		}
+	}
+}
+
+// TestScanPriorities: the scans the admission gate queues (priority 1) are
+// fetched before the API's, the registry watch's and Harbor's (all through
+// queue.ScanArgs' own options, priority 2): River fetches by priority first.
+func TestScanPriorities(t *testing.T) {
+	st := wiringStore(t)
+	f := serverFlags{scanTimeout: time.Minute}
+	srv, closeDB, err := f.build(t.Context(), testEnv(), true, st, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeDB()
+	if _, err := srv.Enqueue(t.Context(), server.ScanArgs{Reference: "registry.test/api:1"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := admission.EnqueueWith(srv.River())(t.Context(), queue.ScanArgs{Reference: "registry.test/gate:1"}); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := st.Pool().Query(t.Context(), "SELECT args->>'reference', priority FROM river_job ORDER BY priority, id")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int{}
+	var order []string
+	for rows.Next() {
+		var ref string
+		var prio int
+		if err := rows.Scan(&ref, &prio); err != nil {
+			t.Fatal(err)
+		}
+		got[ref] = prio
+		order = append(order, ref)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(map[string]int{"registry.test/api:1": 2, "registry.test/gate:1": 1}, got); d != "" {
+		t.Errorf("priorities (-want +got):\n%s", d)
+	}
+	if d := cmp.Diff([]string{"registry.test/gate:1", "registry.test/api:1"}, order); d != "" {
+		t.Errorf("fetch order (-want +got):\n%s", d)
 	}
 }
