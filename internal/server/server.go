@@ -148,7 +148,7 @@ func New(opt Options) (*Server, error) {
 		// A worker killed mid-job leaves its job running; River hands it to
 		// another worker once it has been running this long. The setting is
 		// client-wide (River has no per-kind rescue), so it is the longest
-		// job's own deadline — the monitor's apply, an hour, when wired —
+		// job's own deadline — the monitor's apply (LongestJob), when wired —
 		// and as long again (at most a minute) for its worker to wind it
 		// up: shorter, and an apply still running would be rescued and run
 		// twice at once. The price: a scan whose worker was killed waits
