@@ -121,17 +121,27 @@ func withK8sTypes(t *testing.T, body []byte) decoded {
 	return d
 }
 
-// withGate decodes a review as the webhook does.
-func withGate(t *testing.T, body []byte) decoded {
+// withGate decodes a review as the webhook does: in one pass
+// (decodeReviewOnce) or in two (reviewJSON, then workloadOf by kind).
+func withGate(t *testing.T, body []byte, once bool) decoded {
 	t.Helper()
-	var review reviewJSON
-	if err := json.Unmarshal(body, &review); err != nil {
-		t.Fatal(err)
+	review, ok := decodeReviewOnce(body)
+	if !once {
+		review, ok = reviewJSON{}, true
+		if err := json.Unmarshal(body, &review); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !ok {
+		t.Fatal("not decoded in one pass")
 	}
 	req := review.Request
+	if req.decoded != once {
+		t.Fatalf("decoded in one pass: %v", req.decoded)
+	}
 	d := decoded{UID: string(req.UID), Namespace: req.Namespace, Operation: string(req.Operation), Kind: req.Kind,
 		DryRun: req.DryRun != nil && *req.DryRun}
-	wl, err := workloadOf(req.Kind, req.Object)
+	wl, old, err := req.objects()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,19 +151,17 @@ func withGate(t *testing.T, body []byte) decoded {
 		d.Labels = wl.labels
 		d.Images = wl.images()
 	}
-	if old, err := workloadOf(req.Kind, req.OldObject); err != nil {
-		t.Fatal(err)
-	} else if old != nil {
+	if old != nil {
 		d.OldImages = old.images()
 	}
 	return d
 }
 
-// TestMinimalDecode: the gate's minimal structs read the same uid, kind,
-// namespace, operation, dry run, labels and images as the k8s.io/api types,
-// for the real AdmissionReviews of testdata and for every kind built with
-// the k8s.io/api types (the images here are distinct: images() lists each
-// once).
+// TestMinimalDecode: the gate's minimal structs, in one pass or in two,
+// read the same uid, kind, namespace, operation, dry run, labels and images
+// as the k8s.io/api types, for the real AdmissionReviews of testdata and for
+// every kind built with the k8s.io/api types (the images here are
+// distinct: images() lists each once).
 func TestMinimalDecode(t *testing.T) {
 	bodies := map[string][]byte{}
 	files, err := filepath.Glob("testdata/*review*.json")
@@ -186,8 +194,10 @@ func TestMinimalDecode(t *testing.T) {
 			if !want.NoTemplate && len(want.Images) == 0 {
 				t.Fatalf("no images in %s: the test would prove nothing", name)
 			}
-			if diff := cmp.Diff(want, withGate(t, body)); diff != "" {
-				t.Errorf("decoded (-k8s.io/api +gate):\n%s", diff)
+			for _, once := range []bool{false, true} {
+				if diff := cmp.Diff(want, withGate(t, body, once)); diff != "" {
+					t.Errorf("decoded in one pass %v (-k8s.io/api +gate):\n%s", once, diff)
+				}
 			}
 		})
 	}

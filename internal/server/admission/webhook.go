@@ -67,10 +67,13 @@ func (g *Gate) validate(w http.ResponseWriter, r *http.Request) {
 	// types (decoding the whole AdmissionReview and object with them was a
 	// third of a warm answer's cost). Not strict: a newer API server may
 	// send fields this build does not know.
-	var review reviewJSON
-	if err := json.Unmarshal(buf.Bytes(), &review); err != nil {
-		api.WriteError(w, http.StatusBadRequest, "decoding the AdmissionReview: %v", err)
-		return
+	review, ok := decodeReviewOnce(buf.Bytes())
+	if !ok {
+		// The two-step decoding, whose errors say what is wrong.
+		if err := json.Unmarshal(buf.Bytes(), &review); err != nil {
+			api.WriteError(w, http.StatusBadRequest, "decoding the AdmissionReview: %v", err)
+			return
+		}
 	}
 	if review.Kind != "AdmissionReview" || (review.APIVersion != reviewV1 && review.APIVersion != reviewV1beta1) {
 		api.WriteError(w, http.StatusBadRequest, "want an AdmissionReview %s, got %s %s", reviewV1, review.APIVersion, review.Kind)
@@ -221,7 +224,8 @@ type reviewJSON struct {
 }
 
 // requestJSON is the part of an admissionv1.AdmissionRequest the gate
-// reads; the objects are decoded by kind (workloadOf).
+// reads; the objects are decoded by kind (workloadOf), unless
+// decodeReviewOnce has decoded them already (decoded set: obj and old).
 type requestJSON struct {
 	UID       types.UID               `json:"uid"`
 	Kind      metav1.GroupVersionKind `json:"kind"`
@@ -230,6 +234,99 @@ type requestJSON struct {
 	DryRun    *bool                   `json:"dryRun"`
 	Object    json.RawMessage         `json:"object"`
 	OldObject json.RawMessage         `json:"oldObject"`
+
+	decoded  bool
+	obj, old *workload
+}
+
+// objects returns the workloads of the object and the old object (nil:
+// absent or holding no pod spec), and why the object could not be read.
+func (r *requestJSON) objects() (obj, old *workload, err error) {
+	if r.decoded {
+		return r.obj, r.old, nil
+	}
+	if obj, err = workloadOf(r.Kind, r.Object); err != nil {
+		return nil, nil, err
+	}
+	// An old object that cannot be read has no images to discount.
+	old, _ = workloadOf(r.Kind, r.OldObject)
+	return obj, old, nil
+}
+
+// objectJSON holds the fields of every kind workloadOf reads, so that a
+// review is decoded in one pass whatever its kind: each kind's struct reads
+// a subset of these paths, with the same types, so an object that decodes
+// as objectJSON decodes as its kind, to the same values.
+type objectJSON struct {
+	Metadata metaJSON      `json:"metadata"`
+	Template *templateJSON `json:"template"` // PodTemplate
+	Spec     struct {
+		podSpecJSON               // Pod
+		Template    *templateJSON `json:"template"` // workloads
+		JobTemplate *struct {     // CronJob
+			Spec struct {
+				Template templateJSON `json:"template"`
+			} `json:"spec"`
+		} `json:"jobTemplate"`
+	} `json:"spec"`
+}
+
+// workload is what workloadOf gives for the object of kind k.
+func (o *objectJSON) workload(k metav1.GroupVersionKind) *workload {
+	if o == nil {
+		return nil
+	}
+	switch k.Group + "/" + k.Kind {
+	case "/Pod":
+		return &workload{labels: o.Metadata.Labels, spec: &o.Spec.podSpecJSON}
+	case "/PodTemplate":
+		if o.Template == nil {
+			o.Template = &templateJSON{}
+		}
+		return &workload{labels: o.Metadata.Labels, spec: &o.Template.Spec}
+	case "/ReplicationController", "apps/Deployment", "apps/StatefulSet", "apps/DaemonSet", "apps/ReplicaSet", "batch/Job":
+		if o.Spec.Template == nil {
+			if k.Group == "" {
+				return nil // a ReplicationController's template is optional
+			}
+			o.Spec.Template = &templateJSON{}
+		}
+		return &workload{labels: o.Metadata.Labels, spec: &o.Spec.Template.Spec}
+	case "batch/CronJob":
+		if o.Spec.JobTemplate == nil {
+			return &workload{labels: o.Metadata.Labels, spec: &podSpecJSON{}}
+		}
+		return &workload{labels: o.Metadata.Labels, spec: &o.Spec.JobTemplate.Spec.Template.Spec}
+	}
+	return nil
+}
+
+// decodeReviewOnce decodes a review and its objects in one pass (the
+// two-step decoding scans and copies the objects twice); false for any
+// error, which the two-step decoding then reports.
+func decodeReviewOnce(body []byte) (reviewJSON, bool) {
+	var r struct {
+		APIVersion string `json:"apiVersion"`
+		Kind       string `json:"kind"`
+		Request    *struct {
+			UID       types.UID               `json:"uid"`
+			Kind      metav1.GroupVersionKind `json:"kind"`
+			Namespace string                  `json:"namespace"`
+			Operation admissionv1.Operation   `json:"operation"`
+			DryRun    *bool                   `json:"dryRun"`
+			Object    *objectJSON             `json:"object"`
+			OldObject *objectJSON             `json:"oldObject"`
+		} `json:"request"`
+	}
+	if err := json.Unmarshal(body, &r); err != nil {
+		return reviewJSON{}, false
+	}
+	out := reviewJSON{APIVersion: r.APIVersion, Kind: r.Kind}
+	if q := r.Request; q != nil {
+		out.Request = &requestJSON{UID: q.UID, Kind: q.Kind, Namespace: q.Namespace, Operation: q.Operation, DryRun: q.DryRun,
+			decoded: true, obj: q.Object.workload(q.Kind), old: q.OldObject.workload(q.Kind)}
+	}
+	return out, true
 }
 
 // judge decides an admission request: the answer, or for a gated
@@ -242,7 +339,7 @@ func (g *Gate) judge(ctx context.Context, req *requestJSON) (*admissionv1.Admiss
 	if req.Operation != admissionv1.Create && req.Operation != admissionv1.Update {
 		return allow(fmt.Sprintf("operation %s is not gated", req.Operation))
 	}
-	wl, err := workloadOf(req.Kind, req.Object)
+	wl, oldWl, err := req.objects()
 	if err != nil {
 		// An object the API server sent but this gate cannot read: deny,
 		// saying why (never admitted unread).
@@ -255,13 +352,11 @@ func (g *Gate) judge(ctx context.Context, req *requestJSON) (*admissionv1.Admiss
 		return allow(fmt.Sprintf("%s holds no pod template", kindName(req.Kind)))
 	}
 	images := wl.images()
-	if req.Operation == admissionv1.Update && !isNull(req.OldObject) {
+	if req.Operation == admissionv1.Update && oldWl != nil {
 		// An update is judged on the images it adds: scaling or relabelling a
 		// running workload is not re-gated.
-		if old, err := workloadOf(req.Kind, req.OldObject); err == nil && old != nil {
-			had := old.images()
-			images = slices.DeleteFunc(images, func(i string) bool { return slices.Contains(had, i) })
-		}
+		had := oldWl.images()
+		images = slices.DeleteFunc(images, func(i string) bool { return slices.Contains(had, i) })
 	}
 	if len(images) == 0 {
 		return allow("no new images")
