@@ -320,6 +320,18 @@ func TestLockfileErrors(t *testing.T) {
 			wantErr: `parsing lockfile "/a/yarn.lock": yaml: line 3: did not find expected node content`,
 		},
 		{
+			name:    "yarn berry indented whole",
+			path:    "/a/yarn.lock",
+			data:    "  \"a@npm:1\":\n    version: 1.0.0\n__metadata:\n  version: 8\n",
+			wantErr: `parsing lockfile "/a/yarn.lock": line 1: 2 indented lines outside any entry skipped`,
+		},
+		{
+			name:    "pnpm indented whole",
+			path:    "/a/pnpm-lock.yaml",
+			data:    "  lockfileVersion: '9.0'\n  packages:\n    a@1.0.0: {}\n",
+			wantErr: "parsing lockfile \"/a/pnpm-lock.yaml\": line 1: 3 indented lines outside any entry skipped\nno lockfileVersion",
+		},
+		{
 			name:    "pnpm not yaml",
 			path:    "/a/pnpm-lock.yaml",
 			data:    "lockfileVersion: '9.0'\npackages: [\n",

@@ -115,14 +115,23 @@ func (e *Extractor) parsePnpmLock(ctx context.Context, open opener, in *extract.
 // readPnpmLock reads the parts of pnpm-lock.yaml that parsePnpmLock uses.
 // cut is non-nil when a section had more than maxLockEntries entries.
 func readPnpmLock(l *lockLines) (lock pnpmLock, ye yamlErrs, cut error) {
-	var ent entry
+	var (
+		ent            entry
+		stray, strayAt int
+	)
 	for {
 		line, ok := l.next()
 		if !ok {
+			ye.add(strayError(stray, strayAt))
 			return lock, ye, cut
 		}
-		if indent(line.Text) != 0 {
-			continue // blank, a comment, or stray indentation
+		if ind := indent(line.Text); ind != 0 {
+			if ind > 0 { // stray indentation
+				if stray++; stray == 1 {
+					strayAt = line.N
+				}
+			}
+			continue // or blank, or a comment
 		}
 		key, rest := topKey(line.Text)
 		switch key {

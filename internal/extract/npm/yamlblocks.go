@@ -187,6 +187,16 @@ func (y *yamlErrs) err() error {
 	return errors.Join(errs...)
 }
 
+// strayError describes the indented lines found outside any entry (before
+// the first key at column 0): n of them, the first at line first. They
+// would be a document indented whole, which is not read.
+func strayError(n, first int) error {
+	if n == 0 {
+		return nil
+	}
+	return fmt.Errorf("line %d: %d indented lines outside any entry skipped", first, n)
+}
+
 // topKey returns the key of a line at column 0 ("packages:" → "packages")
 // and what follows its colon, trimmed.
 func topKey(s string) (key, rest string) {

@@ -197,14 +197,21 @@ func (e *Extractor) parseYarnBerry(l *lockLines, in *extract.Input) ([]inventory
 		ent     entry
 		entries int
 		cut     error
+		stray   int
+		strayAt int
 	)
 	for {
 		line, ok := l.next()
 		if !ok {
 			break
 		}
-		if indent(line.Text) != 0 {
-			continue // blank, a comment, or stray indentation
+		if ind := indent(line.Text); ind != 0 {
+			if ind > 0 { // stray indentation
+				if stray++; stray == 1 {
+					strayAt = line.N
+				}
+			}
+			continue // or blank, or a comment
 		}
 		if strings.HasPrefix(line.Text, "__metadata:") {
 			l.block(line, 0, nil)
@@ -227,7 +234,7 @@ func (e *Extractor) parseYarnBerry(l *lockLines, in *extract.Input) ([]inventory
 			bad = berryAdd(d, bad, key, lock[key])
 		}
 	}
-	return d.pkgs, errors.Join(l.err(), ye.err(), badError(bad), d.nameError(), cut)
+	return d.pkgs, errors.Join(l.err(), strayError(stray, strayAt), ye.err(), badError(bad), d.nameError(), cut)
 }
 
 // berryAdd adds one Yarn 2+ entry, or the reason it is skipped to bad.
