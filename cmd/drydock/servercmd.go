@@ -284,8 +284,12 @@ func (f *serverFlags) run(ctx context.Context, e *env, api bool) error {
 
 // defaultMonitorTimeout bounds one apply or full re-match of the monitor
 // (--monitor-timeout); the server's rescue of stuck jobs waits longer than
-// this (server.Options.LongestJob).
-const defaultMonitorTimeout = time.Hour
+// this (server.Options.LongestJob), so it is also how long a killed
+// worker's scan waits to be taken up again: the default scan timeout's 10
+// minutes. An apply re-matches 1,000 changed images in about 8 s
+// (docs/performance.md), and one cut by its deadline keeps what it did: the
+// next apply finishes it.
+const defaultMonitorTimeout = 10 * time.Minute
 
 // wiring is the server's options as the command builds them, and the
 // advisory database to close when the server is done.

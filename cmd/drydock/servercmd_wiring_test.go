@@ -150,14 +150,14 @@ func TestServerWiring(t *testing.T) {
 		admission bool
 		want      got
 	}{
-		{"server, API only", true, 0, true, true, got{Routes: append([]string{"/admission"}, append(slices.Clone(core), "/gatekeeper", "/harbor")...), Collectors: true, LongestJob: time.Hour}},
-		{"server, no key, no gate", true, 0, false, false, got{Routes: core, LongestJob: time.Hour}},
+		{"server, API only", true, 0, true, true, got{Routes: append([]string{"/admission"}, append(slices.Clone(core), "/gatekeeper", "/harbor")...), Collectors: true, LongestJob: 10 * time.Minute}},
+		{"server, no key, no gate", true, 0, false, false, got{Routes: core, LongestJob: 10 * time.Minute}},
 		{"worker", false, 2, true, true, got{AddWorkers: 3, Periodic: true, Queues: []string{"monitor", "watch", "webhook"},
-			DBFile: true, Record: true, LongestJob: time.Hour, ScanSecrets: true}},
+			DBFile: true, Record: true, LongestJob: 10 * time.Minute, ScanSecrets: true}},
 		{"worker without key", false, 2, false, false, got{AddWorkers: 3, Periodic: true, Queues: []string{"monitor", "watch"},
-			DBFile: true, Record: true, LongestJob: time.Hour, ScanSecrets: true}},
+			DBFile: true, Record: true, LongestJob: 10 * time.Minute, ScanSecrets: true}},
 		{"server --workers 1", true, 1, true, true, got{Routes: append([]string{"/admission"}, append(slices.Clone(core), "/gatekeeper", "/harbor")...), AddWorkers: 3, Periodic: true,
-			Queues: []string{"monitor", "watch", "webhook"}, Collectors: true, DBFile: true, Record: true, LongestJob: time.Hour, ScanSecrets: true}},
+			Queues: []string{"monitor", "watch", "webhook"}, Collectors: true, DBFile: true, Record: true, LongestJob: 10 * time.Minute, ScanSecrets: true}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := serverFlags{workers: tc.workers, dbPath: testDB, scanTimeout: time.Minute}
