@@ -23,7 +23,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
-	"github.com/riverqueue/river/rivermigrate"
 
 	"github.com/drydock-scan/drydock/internal/queue"
 	"github.com/drydock-scan/drydock/internal/scan"
@@ -114,16 +113,7 @@ type Server struct {
 // Migrate brings the store's and the job queue's schemas up to date.
 // Processes starting together migrate once (one advisory lock covers both).
 func Migrate(ctx context.Context, st *store.Store) error {
-	return st.Migrate(ctx, func(ctx context.Context) error {
-		m, err := rivermigrate.New(riverpgxv5.New(st.Pool()), nil)
-		if err != nil {
-			return fmt.Errorf("migrating the job queue: %w", err)
-		}
-		if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
-			return fmt.Errorf("migrating the job queue: %w", err)
-		}
-		return nil
-	})
+	return st.Migrate(ctx, queue.Migrate(st.Pool()))
 }
 
 // New returns a server on opt.Store. Call Start to run its workers (if any)
