@@ -13,6 +13,13 @@
 //	AdmissionReview ──► images of the pod spec ──► digest (registry HEAD, LRU)
 //	                                              ──► store.ImagesByDigest ──► verdict (LRU) or policy.Engine.Evaluate
 //	                                              └─► unknown: Enqueue(queue.ScanArgs) ──► deny | warn | allow
+//
+// Every answer is recorded in the store (store.Decision: who asked, what
+// was decided and why) without holding the request up: the answer offers
+// its decision to a bounded queue that one goroutine writes in batches
+// (recorder.go). A decision the queue has no room for, or the store
+// refuses twice, is dropped and counted in
+// drydock_admission_decisions_dropped_total. Close flushes the queue.
 package admission
 
 import (
@@ -39,11 +46,14 @@ import (
 	"github.com/drydock-scan/drydock/internal/store"
 )
 
-// Store is what the gate reads: *store.Store.
+// Store is what the gate reads, and where it records its decisions:
+// *store.Store.
 type Store interface {
 	ImagesByDigest(ctx context.Context, digest string) ([]store.DigestImage, error)
 	LoadResult(ctx context.Context, imageID int64) (*result.Result, error)
 	OpenFindings(ctx context.Context, imageID int64) ([]finding.Finding, error)
+	RecordDecisions(ctx context.Context, ds []store.Decision) error
+	PruneDecisions(ctx context.Context, before time.Time) (int64, error)
 }
 
 // Options configure a Gate.
@@ -88,9 +98,11 @@ type Gate struct {
 	flight   singleflight.Group
 	metrics  *metrics
 	bufs     sync.Pool // *bytes.Buffer: webhook request and response bodies
+	recorder *recorder
 }
 
-// New returns a gate; its routes are Routes().
+// New returns a gate; its routes are Routes(). It starts recording its
+// decisions: call Close when it answers no more.
 func New(opt Options) (*Gate, error) {
 	if opt.Store == nil {
 		return nil, errors.New("admission: no store")
@@ -136,6 +148,7 @@ func New(opt Options) (*Gate, error) {
 		metrics:  newMetrics(),
 	}
 	g.bufs.New = func() any { return new(bytes.Buffer) }
+	g.recorder = newRecorder(opt.Store, recorderOptions{log: opt.Logger, dropped: g.metrics.decisionsDropped})
 	return g, nil
 }
 

@@ -203,6 +203,7 @@ func (e *env) gate(t testing.TB, cfg Config, tr http.RoundTripper) (*Gate, *http
 	if err != nil {
 		t.Fatal(err)
 	}
+	closeWhenDone(t, g)
 	mux := http.NewServeMux()
 	for _, r := range g.Routes() {
 		mux.HandleFunc(r.Pattern, r.Handler)

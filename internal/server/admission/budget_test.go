@@ -131,6 +131,7 @@ func TestBudget(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			closeWhenDone(t, g)
 			mux := http.NewServeMux()
 			for _, r := range g.Routes() {
 				mux.HandleFunc(r.Pattern, r.Handler)
@@ -160,6 +161,7 @@ func TestTLS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	closeWhenDone(t, g)
 	mux := http.NewServeMux()
 	for _, r := range g.Routes() {
 		mux.HandleFunc(r.Pattern, r.Handler)

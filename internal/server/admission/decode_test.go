@@ -24,6 +24,7 @@ import (
 // decoded is what the gate reads from an AdmissionReview.
 type decoded struct {
 	UID, Namespace, Operation string
+	Name, Username            string
 	Kind                      metav1.GroupVersionKind
 	DryRun                    bool
 	Labels                    map[string]string
@@ -41,7 +42,7 @@ func withK8sTypes(t *testing.T, body []byte) decoded {
 	}
 	req := review.Request
 	d := decoded{UID: string(req.UID), Namespace: req.Namespace, Operation: string(req.Operation), Kind: req.Kind,
-		DryRun: req.DryRun != nil && *req.DryRun}
+		Name: req.Name, Username: req.UserInfo.Username, DryRun: req.DryRun != nil && *req.DryRun}
 	podSpec := func(raw []byte) (map[string]string, *corev1.PodSpec) {
 		if len(raw) == 0 {
 			return nil, nil
@@ -140,7 +141,7 @@ func withGate(t *testing.T, body []byte, once bool) decoded {
 		t.Fatalf("decoded in one pass: %v", req.decoded)
 	}
 	d := decoded{UID: string(req.UID), Namespace: req.Namespace, Operation: string(req.Operation), Kind: req.Kind,
-		DryRun: req.DryRun != nil && *req.DryRun}
+		Name: req.Name, Username: req.UserInfo.Username, DryRun: req.DryRun != nil && *req.DryRun}
 	wl, old, err := req.objects()
 	if err != nil {
 		t.Fatal(err)
@@ -158,10 +159,10 @@ func withGate(t *testing.T, body []byte, once bool) decoded {
 }
 
 // TestMinimalDecode: the gate's minimal structs, in one pass or in two,
-// read the same uid, kind, namespace, operation, dry run, labels and images
-// as the k8s.io/api types, for the real AdmissionReviews of testdata and for
-// every kind built with the k8s.io/api types (the images here are
-// distinct: images() lists each once).
+// read the same uid, kind, name, namespace, operation, user, dry run,
+// labels and images as the k8s.io/api types, for the real AdmissionReviews
+// of testdata and for every kind built with the k8s.io/api types (the
+// images here are distinct: images() lists each once).
 func TestMinimalDecode(t *testing.T) {
 	bodies := map[string][]byte{}
 	files, err := filepath.Glob("testdata/*review*.json")
@@ -216,6 +217,7 @@ func TestPassedAnswer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	closeWhenDone(t, g)
 	rule := &g.cfg.Rules[0]
 	pass := []imageVerdict{
 		{Image: "registry.example/team/a@" + fakeDigest("a"), Digest: fakeDigest("a"), Status: StatusPass, Policy: "default"},

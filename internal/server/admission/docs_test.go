@@ -13,5 +13,6 @@ func TestOpenAPIDocumentsTheRoutes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	closeWhenDone(t, g)
 	apitest.CheckDocumented(t, "admission", g.Routes())
 }

@@ -28,6 +28,7 @@ func TestFreshness(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	closeWhenDone(t, g)
 	mux := http.NewServeMux()
 	for _, r := range g.Routes() {
 		mux.HandleFunc(r.Pattern, r.Handler)

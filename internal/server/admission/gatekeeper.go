@@ -117,6 +117,7 @@ func (g *Gate) gatekeeper(w http.ResponseWriter, r *http.Request) {
 		}
 		items[i].Value = val
 	}
+	g.recordGatekeeper(outcome, verdicts)
 	api.WriteJSON(w, http.StatusOK, ProviderResponse{APIVersion: ProviderAPIVersion, Kind: KindProviderResp,
 		Response: ProviderBody{Idempotent: true, Items: items}})
 }

@@ -31,6 +31,8 @@ type metrics struct {
 	images   *prometheus.CounterVec
 	caches   *prometheus.CounterVec
 	duration *prometheus.HistogramVec
+	// decisionsDropped counts the decisions not recorded in the store.
+	decisionsDropped *prometheus.CounterVec
 
 	// The children counted on every warm webhook answer, looked up once
 	// (WithLabelValues hashes the labels on every call); read-only after
@@ -60,6 +62,10 @@ func newMetrics() *metrics {
 			Help:    "Time to answer an admission or Gatekeeper provider request.",
 			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
 		}, []string{"endpoint"}),
+		decisionsDropped: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "drydock_admission_decisions_dropped_total",
+			Help: "Admission decisions not recorded in the store, by reason: queue_full (the store is slower than the requests), store_error (the insert failed twice), closed (answered while the gate was closing).",
+		}, []string{"reason"}),
 		webhookOutcomes: map[string]prometheus.Counter{},
 		webhookImages:   map[string]prometheus.Counter{},
 		cacheHits:       map[string]prometheus.Counter{},
@@ -107,5 +113,5 @@ func (m *metrics) webhookImage(status string) prometheus.Counter {
 
 // Collectors are the gate's metrics, for the server's /metrics registry.
 func (g *Gate) Collectors() []prometheus.Collector {
-	return []prometheus.Collector{g.metrics.requests, g.metrics.images, g.metrics.caches, g.metrics.duration}
+	return []prometheus.Collector{g.metrics.requests, g.metrics.images, g.metrics.caches, g.metrics.duration, g.metrics.decisionsDropped}
 }

@@ -92,6 +92,7 @@ func (g *Gate) validate(w http.ResponseWriter, r *http.Request) {
 				g.metrics.webhookImage(StatusPass).Inc()
 			}
 			outcome = OutcomeAllowed
+			g.recordWebhook(review.Request, outcome, a.reason, imagesOf(j.verdicts))
 			buf.Reset()
 			a.write(buf, review.Request.UID)
 			writeBody(w, buf.Bytes())
@@ -99,6 +100,7 @@ func (g *Gate) validate(w http.ResponseWriter, r *http.Request) {
 		}
 		resp, outcome = g.answer(j.rule, j.verdicts, j.dryRun)
 	}
+	g.recordWebhook(review.Request, outcome, resp.AuditAnnotations[AuditReason], imagesOf(j.verdicts))
 	resp.UID = review.Request.UID
 	buf.Reset()
 	// Compact: the API server reads it, no person does.
@@ -132,6 +134,7 @@ type judged struct {
 // all pass, without its uid: prefix + JSON string of the uid + suffix.
 type passedAnswer struct {
 	prefix, suffix []byte
+	reason         string // the audit annotation's, for the record
 }
 
 // uidMark stands for the uid in an encoded passedAnswer.
@@ -210,7 +213,7 @@ func (g *Gate) passedAnswer(apiVersion string, j judged) *passedAnswer {
 	if !ok {
 		return nil
 	}
-	a := &passedAnswer{prefix: before, suffix: after}
+	a := &passedAnswer{prefix: before, suffix: after, reason: resp.AuditAnnotations[AuditReason]}
 	g.answers.put(key.String(), a)
 	return a
 }
@@ -229,14 +232,21 @@ type reviewJSON struct {
 type requestJSON struct {
 	UID       types.UID               `json:"uid"`
 	Kind      metav1.GroupVersionKind `json:"kind"`
+	Name      string                  `json:"name"` // for the record
 	Namespace string                  `json:"namespace"`
 	Operation admissionv1.Operation   `json:"operation"`
+	UserInfo  userJSON                `json:"userInfo"` // for the record
 	DryRun    *bool                   `json:"dryRun"`
 	Object    json.RawMessage         `json:"object"`
 	OldObject json.RawMessage         `json:"oldObject"`
 
 	decoded  bool
 	obj, old *workload
+}
+
+// userJSON is the part of an authenticationv1.UserInfo the gate records.
+type userJSON struct {
+	Username string `json:"username"`
 }
 
 // objects returns the workloads of the object and the old object (nil:
@@ -311,8 +321,10 @@ func decodeReviewOnce(body []byte) (reviewJSON, bool) {
 		Request    *struct {
 			UID       types.UID               `json:"uid"`
 			Kind      metav1.GroupVersionKind `json:"kind"`
+			Name      string                  `json:"name"`
 			Namespace string                  `json:"namespace"`
 			Operation admissionv1.Operation   `json:"operation"`
+			UserInfo  userJSON                `json:"userInfo"`
 			DryRun    *bool                   `json:"dryRun"`
 			Object    *objectJSON             `json:"object"`
 			OldObject *objectJSON             `json:"oldObject"`
@@ -323,7 +335,8 @@ func decodeReviewOnce(body []byte) (reviewJSON, bool) {
 	}
 	out := reviewJSON{APIVersion: r.APIVersion, Kind: r.Kind}
 	if q := r.Request; q != nil {
-		out.Request = &requestJSON{UID: q.UID, Kind: q.Kind, Namespace: q.Namespace, Operation: q.Operation, DryRun: q.DryRun,
+		out.Request = &requestJSON{UID: q.UID, Kind: q.Kind, Name: q.Name, Namespace: q.Namespace, Operation: q.Operation,
+			UserInfo: q.UserInfo, DryRun: q.DryRun,
 			decoded: true, obj: q.Object.workload(q.Kind), old: q.OldObject.workload(q.Kind)}
 	}
 	return out, true
