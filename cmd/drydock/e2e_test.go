@@ -167,6 +167,17 @@ func golden(t *testing.T, path, got string) {
 // and os-release, as an OCI layout.
 func almaImage(t *testing.T, release, dbName, dbFile string) string {
 	t.Helper()
+	img := almaV1Image(t, release, dbName, dbFile)
+	dir := filepath.Join(t.TempDir(), "layout")
+	if err := testimage.WriteOCILayout(dir, "almalinux:"+release, img); err != nil {
+		t.Fatal(err)
+	}
+	return "oci:" + dir
+}
+
+// almaV1Image is almaImage's image, to write anywhere (a registry).
+func almaV1Image(t *testing.T, release, dbName, dbFile string) v1.Image {
+	t.Helper()
 	osRelease, err := os.ReadFile(filepath.Join("../../internal/extract/osrelease/testdata", "almalinux-"+release, "usr/lib/os-release"))
 	if err != nil {
 		t.Fatal(err)
@@ -179,11 +190,7 @@ func almaImage(t *testing.T, release, dbName, dbFile string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := filepath.Join(t.TempDir(), "layout")
-	if err := testimage.WriteOCILayout(dir, "almalinux:"+release, img); err != nil {
-		t.Fatal(err)
-	}
-	return "oci:" + dir
+	return img
 }
 
 func gunzip(t *testing.T, path string) []byte {

@@ -32,6 +32,7 @@ import (
 	"github.com/drydock-scan/drydock/internal/secretbox"
 	"github.com/drydock-scan/drydock/internal/server"
 	"github.com/drydock-scan/drydock/internal/server/admission"
+	"github.com/drydock-scan/drydock/internal/server/dashboard"
 	"github.com/drydock-scan/drydock/internal/server/harbor"
 	"github.com/drydock-scan/drydock/internal/server/monitor"
 	"github.com/drydock-scan/drydock/internal/server/watch"
@@ -392,6 +393,19 @@ func (f *serverFlags) options(ctx context.Context, e *env, api bool, st *store.S
 		} else {
 			e.log.Warn("the Harbor scanner adapter is off: it needs the secret key (--secret-key-file or $" + secretKeyEnv + ") to keep the registry credentials Harbor sends")
 		}
+		// The dashboard: any valid token may read it (write implies read).
+		var checkToken dashboard.Authenticator
+		if !f.noAuth {
+			checkToken = func(ctx context.Context, secret string) (string, error) {
+				tok, err := st.Authenticate(ctx, secret)
+				return tok.Name, err
+			}
+		}
+		dash, err := dashboard.New(dashboard.Options{Store: st, Authenticate: checkToken, ToolVersion: opt.ToolVersion, Logger: e.log})
+		if err != nil {
+			return nil, err
+		}
+		opt.Routes = append(opt.Routes, dash.Routes()...)
 		if f.admissionConfig != "" {
 			cfg, err := admission.LoadConfig(ctx, f.admissionConfig)
 			if err != nil {
@@ -403,6 +417,18 @@ func (f *serverFlags) options(ctx context.Context, e *env, api bool, st *store.S
 				}})
 			if err != nil {
 				return nil, err
+			}
+			// Flush the gate's queued decisions after the server has stopped
+			// answering and before the store closes (run defers closeDB after
+			// st.Close, so it runs after srv.Stop and before st.Close).
+			closeRest := w.closeDB
+			w.closeDB = func() {
+				cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+				defer cancel()
+				if err := gate.Close(cctx); err != nil {
+					e.log.Warn("admission: not every decision was recorded", "error", err)
+				}
+				closeRest()
 			}
 			opt.Routes = append(opt.Routes, gate.Routes()...)
 			opt.Collectors = append(opt.Collectors, gate.Collectors()...)

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 
 	"github.com/drydock-scan/drydock/internal/server/api"
 	"github.com/drydock-scan/drydock/internal/store"
@@ -64,7 +63,7 @@ func (s *Server) guardByMethod(h http.Handler) http.Handler {
 // writes the answer (RFC 6750: 401 with a challenge when the token is
 // missing or invalid, 403 when its scope is too narrow) and returns false.
 func (s *Server) authorize(w http.ResponseWriter, r *http.Request, scope api.Scope) bool {
-	secret, ok := bearerToken(r)
+	secret, ok := api.Token(r)
 	if !ok {
 		w.Header().Set("WWW-Authenticate", realm)
 		writeError(w, http.StatusUnauthorized, "an API token is required (Authorization: Bearer <token>; see drydock token create)")
@@ -87,15 +86,4 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request, scope api.Sco
 		return false
 	}
 	return true
-}
-
-// bearerToken returns the token of an "Authorization: Bearer" header (the
-// scheme is case-insensitive, RFC 7235).
-func bearerToken(r *http.Request) (string, bool) {
-	scheme, tok, ok := strings.Cut(r.Header.Get("Authorization"), " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return "", false
-	}
-	tok = strings.TrimSpace(tok)
-	return tok, tok != ""
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
 )
 
 // Scope is what an API token must allow for a route.
@@ -29,6 +30,30 @@ type Route struct {
 	Pattern string
 	Handler http.HandlerFunc
 	Scope   Scope
+}
+
+// TokenCookie is the cookie the dashboard keeps the API token in after
+// its login page: the server accepts it, like the Authorization header, for
+// reads (GET and HEAD) only, so that a page can link to report downloads
+// while no cross-site form can use it to change anything (it is also
+// SameSite=Strict and HttpOnly).
+const TokenCookie = "drydock_token"
+
+// Token returns the request's API token: "Authorization: Bearer …" or,
+// for GET and HEAD, the TokenCookie.
+func Token(r *http.Request) (string, bool) {
+	if scheme, tok, ok := strings.Cut(r.Header.Get("Authorization"), " "); ok && strings.EqualFold(scheme, "Bearer") {
+		tok = strings.TrimSpace(tok)
+		return tok, tok != ""
+	}
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		return "", false
+	}
+	c, err := r.Cookie(TokenCookie)
+	if err != nil || c.Value == "" {
+		return "", false
+	}
+	return c.Value, true
 }
 
 // WriteJSON writes v as indented JSON with the status code.

@@ -55,11 +55,12 @@ func Documented(t testing.TB, part string) map[string]string {
 	return out
 }
 
-// Served returns "METHOD /path" → scope of routes.
+// Served returns "METHOD /path" → scope of routes. A pattern's "{$}"
+// (ServeMux's "this path exactly") is dropped: OpenAPI paths are exact.
 func Served(routes []api.Route) map[string]string {
 	out := map[string]string{}
 	for _, r := range routes {
-		out[r.Pattern] = string(r.Scope)
+		out[strings.ReplaceAll(r.Pattern, "{$}", "")] = string(r.Scope)
 	}
 	return out
 }

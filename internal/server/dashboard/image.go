@@ -1,0 +1,209 @@
+package dashboard
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/drydock-scan/drydock/internal/finding"
+	"github.com/drydock-scan/drydock/internal/inventory"
+	"github.com/drydock-scan/drydock/internal/result"
+	"github.com/drydock-scan/drydock/internal/store"
+	"github.com/drydock-scan/drydock/internal/vocab"
+)
+
+// The image page: where the image is (repository, tags, digests), its
+// layers with the Dockerfile step of each, its findings (open and
+// resolved, with when), secrets and misconfigurations, what its last scan
+// could not check, and its reports in every format.
+
+// layerRow is a layer with what it brought.
+type layerRow struct {
+	inventory.Layer
+	Packages int
+	Findings int
+}
+
+// findingRow is one finding as the table shows it.
+type findingRow struct {
+	store.FindingRecord
+	Layer      string // "#2" or ""
+	Step       string // the Dockerfile step of that layer
+	Suppressed bool
+	Notes      []finding.Annotation // suppressions, VEX statements and other annotations
+}
+
+// historyRow is a change of the image's findings.
+type historyRow struct {
+	At       time.Time
+	What     string // "first seen" or "resolved"
+	Finding  finding.Finding
+	Severity string
+}
+
+type imageData struct {
+	Image      *store.ImageRecord
+	Result     *result.Result
+	Layers     []layerRow
+	Findings   []findingRow
+	Headers    []header
+	Pager      pager
+	Open       int
+	Resolved   int
+	BySeverity map[string]int
+	KEV        int
+	Fixable    int
+	Gaps       []result.Coverage
+	History    []historyRow
+	Status     string // the findings filter: open, resolved, all
+	Formats    []format
+}
+
+// format is a report download.
+type format struct{ Name, Label string }
+
+// formats are the report endpoint's formats, SBOMs included.
+var formats = []format{{"json", "JSON"}, {"table", "Table (text)"}, {"html", "HTML"}, {"sarif", "SARIF"},
+	{"cyclonedx", "CycloneDX SBOM + VEX"}, {"spdx", "SPDX SBOM"}, {"markdown", "Markdown"}, {"junit", "JUnit XML"},
+	{"cosign-vuln", "cosign vuln attestation"}}
+
+func (d *Dashboard) image(w http.ResponseWriter, r *http.Request, p *page) {
+	ctx := r.Context()
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		d.fail(w, r, http.StatusNotFound, fmt.Errorf("no image %q", r.PathValue("id")))
+		return
+	}
+	img, err := d.opt.Store.Image(ctx, id)
+	if errors.Is(err, store.ErrNoImage) {
+		d.fail(w, r, http.StatusNotFound, fmt.Errorf("no image %d in the store", id))
+		return
+	}
+	if err != nil {
+		d.fail(w, r, http.StatusInternalServerError, err)
+		return
+	}
+	res, err := d.opt.Store.LoadResult(ctx, id)
+	if err != nil {
+		d.fail(w, r, http.StatusInternalServerError, err)
+		return
+	}
+	hist, err := d.opt.Store.FindingHistory(ctx, id)
+	if err != nil {
+		d.fail(w, r, http.StatusInternalServerError, err)
+		return
+	}
+	data := &imageData{Image: img, Result: res, BySeverity: map[string]int{}, Formats: formats}
+	for _, c := range res.Coverage {
+		if !c.Complete() {
+			data.Gaps = append(data.Gaps, c)
+		}
+	}
+	layers := make([]layerRow, len(res.Image.Layers))
+	for i, l := range res.Image.Layers {
+		layers[i].Layer = l
+	}
+	for _, pk := range res.Packages {
+		if pk.Layer != nil && pk.Layer.Index >= 0 && pk.Layer.Index < len(layers) {
+			layers[pk.Layer.Index].Packages++
+		}
+	}
+	q := r.URL.Query()
+	data.Status = q.Get("status")
+	if data.Status != "resolved" && data.Status != "all" {
+		data.Status = "open"
+	}
+	text, sev := strings.TrimSpace(q.Get("q")), strings.ToUpper(q.Get("severity"))
+	var rows []findingRow
+	for _, rec := range hist {
+		f := &rec.Finding
+		open := rec.ResolvedAt == nil
+		if open {
+			data.Open++
+			data.BySeverity[f.Severity]++
+			if f.KEV {
+				data.KEV++
+			}
+			if f.FixedVersion != "" {
+				data.Fixable++
+			}
+			if i := f.Package.LayerIndex; i >= 0 && i < len(layers) {
+				layers[i].Findings++
+			}
+			data.History = append(data.History, historyRow{At: rec.FirstSeen, What: "first seen", Finding: *f})
+		} else {
+			data.Resolved++
+			data.History = append(data.History, historyRow{At: rec.FirstSeen, What: "first seen", Finding: *f},
+				historyRow{At: *rec.ResolvedAt, What: "resolved", Finding: *f})
+		}
+		if data.Status == "open" && !open || data.Status == "resolved" && open {
+			continue
+		}
+		if !contains(text, append([]string{f.ID, f.Package.Name, f.Package.Version, f.FixedVersion, f.Title}, f.Aliases...)...) ||
+			sev != "" && f.Severity != sev ||
+			checkedQ(q, "kev") && !f.KEV ||
+			checkedQ(q, "fixable") && f.FixedVersion == "" {
+			continue
+		}
+		row := findingRow{FindingRecord: rec, Suppressed: f.Suppressed()}
+		if i := f.Package.LayerIndex; i >= 0 && i < len(layers) {
+			row.Layer, row.Step = fmt.Sprintf("#%d", i), layers[i].CreatedBy
+		}
+		for _, a := range f.Annotations {
+			if a.Kind != vocab.AnnotationKEV {
+				row.Notes = append(row.Notes, a)
+			}
+		}
+		rows = append(rows, row)
+	}
+	data.Layers = layers
+	// History, newest first, at most 200 changes.
+	slices.SortStableFunc(data.History, func(a, b historyRow) int { return b.At.Compare(a.At) })
+	data.History = data.History[:min(len(data.History), 200)]
+
+	// Default order: known exploited first, then severity, then ID.
+	st := readState(q, "", "severity", true, 100)
+	cols := []column[findingRow]{
+		{Key: "severity", Label: "Severity", Cmp: func(a, b findingRow) int {
+			return cmp.Or(cmp.Compare(boolInt(a.Finding.KEV), boolInt(b.Finding.KEV)), bySeverity(a.Finding.Severity, b.Finding.Severity),
+				strings.Compare(b.Finding.ID, a.Finding.ID))
+		}, Desc: true},
+		{Key: "id", Label: "Advisory", Cmp: func(a, b findingRow) int { return strings.Compare(a.Finding.ID, b.Finding.ID) }},
+		{Key: "package", Label: "Package", Cmp: func(a, b findingRow) int {
+			return cmp.Or(strings.Compare(a.Finding.Package.Name, b.Finding.Package.Name), strings.Compare(a.Finding.ID, b.Finding.ID))
+		}},
+		{Key: "installed", Label: "Installed"},
+		{Key: "fixed", Label: "Fixed in", Cmp: func(a, b findingRow) int {
+			return cmp.Or(cmp.Compare(boolInt(a.Finding.FixedVersion != ""), boolInt(b.Finding.FixedVersion != "")),
+				strings.Compare(a.Finding.FixedVersion, b.Finding.FixedVersion))
+		}, Desc: true},
+		{Key: "layer", Label: "Layer", Cmp: func(a, b findingRow) int {
+			return cmp.Compare(a.Finding.Package.LayerIndex, b.Finding.Package.LayerIndex)
+		}},
+		{Key: "seen", Label: "First seen", Cmp: func(a, b findingRow) int { return byTime(a.FirstSeen, b.FirstSeen) }, Desc: true},
+		{Key: "status", Label: "Status"},
+	}
+	data.Headers = sortRows(rows, &st, cols)
+	data.Findings, data.Pager = paginate(rows, st)
+	p.Title, p.Nav, p.Data = img.Repository+"@"+shortDigest(img.Digest), "overview", data
+	d.render(w, r, http.StatusOK, "image", p)
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func shortDigest(d string) string {
+	if len(d) > 19 {
+		return d[:19]
+	}
+	return d
+}
