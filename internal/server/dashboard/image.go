@@ -38,12 +38,12 @@ type findingRow struct {
 	Notes      []finding.Annotation // suppressions, VEX statements and other annotations
 }
 
-// historyRow is a change of the image's findings.
+// historyRow is a change of the image's findings: those first seen, or
+// resolved, at one time (a scan or a re-match).
 type historyRow struct {
 	At       time.Time
 	What     string // "first seen" or "resolved"
-	Finding  finding.Finding
-	Severity string
+	Findings []finding.Finding
 }
 
 type imageData struct {
@@ -119,6 +119,12 @@ func (d *Dashboard) image(w http.ResponseWriter, r *http.Request, p *page) {
 		data.Status = "open"
 	}
 	text, sev := strings.TrimSpace(q.Get("q")), strings.ToUpper(q.Get("severity"))
+	type change struct {
+		at   time.Time
+		what string
+		f    *finding.Finding
+	}
+	var changes []change
 	var rows []findingRow
 	for _, rec := range hist {
 		f := &rec.Finding
@@ -135,11 +141,10 @@ func (d *Dashboard) image(w http.ResponseWriter, r *http.Request, p *page) {
 			if i := f.Package.LayerIndex; i >= 0 && i < len(layers) {
 				layers[i].Findings++
 			}
-			data.History = append(data.History, historyRow{At: rec.FirstSeen, What: "first seen", Finding: *f})
+			changes = append(changes, change{rec.FirstSeen, "first seen", f})
 		} else {
 			data.Resolved++
-			data.History = append(data.History, historyRow{At: rec.FirstSeen, What: "first seen", Finding: *f},
-				historyRow{At: *rec.ResolvedAt, What: "resolved", Finding: *f})
+			changes = append(changes, change{rec.FirstSeen, "first seen", f}, change{*rec.ResolvedAt, "resolved", f})
 		}
 		if data.Status == "open" && !open || data.Status == "resolved" && open {
 			continue
@@ -162,9 +167,19 @@ func (d *Dashboard) image(w http.ResponseWriter, r *http.Request, p *page) {
 		rows = append(rows, row)
 	}
 	data.Layers = layers
-	// History, newest first, at most 200 changes.
-	slices.SortStableFunc(data.History, func(a, b historyRow) int { return b.At.Compare(a.At) })
-	data.History = data.History[:min(len(data.History), 200)]
+	// History: the changes grouped by time and kind, newest first, at most
+	// 100 groups.
+	slices.SortStableFunc(changes, func(a, b change) int { return cmp.Or(b.at.Compare(a.at), strings.Compare(a.what, b.what)) })
+	for _, c := range changes {
+		if n := len(data.History); n > 0 && data.History[n-1].At.Equal(c.at) && data.History[n-1].What == c.what {
+			data.History[n-1].Findings = append(data.History[n-1].Findings, *c.f)
+			continue
+		}
+		if len(data.History) == 100 {
+			break
+		}
+		data.History = append(data.History, historyRow{At: c.at, What: c.what, Findings: []finding.Finding{*c.f}})
+	}
 
 	// Default order: known exploited first, then severity, then ID.
 	st := readState(q, "", "severity", true, 100)

@@ -183,6 +183,7 @@ func funcs() template.FuncMap {
 			}
 			return fmt.Sprint(t)
 		},
+		"day":      func(t time.Time) string { return t.UTC().Format(time.DateOnly) },
 		"iso":      func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 		"sevClass": func(s string) string { return "sev-" + strings.ToLower(s) },
 		"clip": func(n int, s string) string {
