@@ -64,6 +64,9 @@ type serverFlags struct {
 	// admissionConfig is the admission gate's configuration file ("": no
 	// gate).
 	admissionConfig string
+	// ignoreFiles and vex suppress findings in the reports and pages the
+	// API serves (accepted risks, VEX statements), as the CLI's flags.
+	ignoreFiles, vex []string
 }
 
 func (f *serverFlags) add(cmd *cobra.Command, api bool, defaultWorkers int) {
@@ -82,6 +85,8 @@ func (f *serverFlags) add(cmd *cobra.Command, api bool, defaultWorkers int) {
 		fl.BoolVar(&f.noAuth, "no-auth", false, "serve the API without API tokens (anyone who reaches it can queue scans and read every result)")
 		fl.StringVar(&f.tlsCert, "tls-cert", "", "serve HTTPS with this certificate (PEM; with --tls-key)")
 		fl.StringVar(&f.tlsKey, "tls-key", "", "the private key of --tls-cert (PEM)")
+		fl.StringArrayVar(&f.ignoreFiles, "ignore-file", nil, "ignore file with accepted risks (ids, packages, paths, reason, expiry), applied to the reports and dashboard pages served; repeatable")
+		fl.StringArrayVar(&f.vex, "vex", nil, "VEX document (OpenVEX, CycloneDX or CSAF) applied to the reports and dashboard pages served; repeatable")
 		fl.StringVar(&f.admissionConfig, "admission-config", "", "serve the deploy gate (Kubernetes admission webhook and Gatekeeper provider) with this configuration file (see docs/admission.md)")
 	}
 }
@@ -393,6 +398,16 @@ func (f *serverFlags) options(ctx context.Context, e *env, api bool, st *store.S
 		} else {
 			e.log.Warn("the Harbor scanner adapter is off: it needs the secret key (--secret-key-file or $" + secretKeyEnv + ") to keep the registry credentials Harbor sends")
 		}
+		// The server's accepted risks and VEX statements: read once at start
+		// (a bad file stops the server, never silently suppresses nothing).
+		if len(f.ignoreFiles)+len(f.vex) > 0 {
+			g := gateFlags{ignoreFiles: f.ignoreFiles, vex: f.vex}
+			eng, err := g.engine()
+			if err != nil {
+				return nil, err
+			}
+			opt.Suppress = eng
+		}
 		// The dashboard: any valid token may read it (write implies read).
 		var checkToken dashboard.Authenticator
 		if !f.noAuth {
@@ -401,7 +416,7 @@ func (f *serverFlags) options(ctx context.Context, e *env, api bool, st *store.S
 				return tok.Name, err
 			}
 		}
-		dash, err := dashboard.New(dashboard.Options{Store: st, Authenticate: checkToken, ToolVersion: opt.ToolVersion, Logger: e.log})
+		dash, err := dashboard.New(dashboard.Options{Store: st, Authenticate: checkToken, Suppress: opt.Suppress, ToolVersion: opt.ToolVersion, Logger: e.log})
 		if err != nil {
 			return nil, err
 		}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/drydock-scan/drydock/internal/report"
 	"github.com/drydock-scan/drydock/internal/report/writer"
+	"github.com/drydock-scan/drydock/internal/result"
 	"github.com/drydock-scan/drydock/internal/server/api"
 	"github.com/drydock-scan/drydock/internal/store"
 	"github.com/drydock-scan/drydock/internal/vocab"
@@ -303,7 +304,14 @@ func (s *Server) imageReport(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusInternalServerError, "%v", err)
 		return
 	}
-	rep := report.New(res, nil, report.Tool{Name: "drydock", Version: s.opt.ToolVersion}, time.Now())
+	var verdict *result.Verdict
+	if s.opt.Suppress != nil {
+		if verdict, err = s.opt.Suppress.Evaluate(r.Context(), res); err != nil {
+			writeError(w, http.StatusInternalServerError, "applying the server's ignore files and VEX: %v", err)
+			return
+		}
+	}
+	rep := report.New(res, verdict, report.Tool{Name: "drydock", Version: s.opt.ToolVersion}, time.Now())
 	if format == "cosign-vuln" {
 		// The statement can be refused (an image stored without its
 		// manifest digest, or scanned without vulnerability matching): it is

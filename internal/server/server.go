@@ -24,6 +24,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
+	"github.com/drydock-scan/drydock/internal/policy"
 	"github.com/drydock-scan/drydock/internal/queue"
 	"github.com/drydock-scan/drydock/internal/scan"
 	"github.com/drydock-scan/drydock/internal/secretbox"
@@ -70,6 +71,11 @@ type Options struct {
 	Logger *slog.Logger
 	// Tool is the producer written into reports.
 	ToolVersion string
+	// Suppress annotates the findings of every report the API serves with
+	// the server's ignore files and VEX documents (drydock server
+	// --ignore-file, --vex), as the CLI's: suppressed findings stay in the
+	// report, marked with the reason and expiry. Nil: none.
+	Suppress *policy.Engine
 	// RetryPolicy decides when a failed scan is tried again (default:
 	// River's exponential back-off); tests shorten it.
 	RetryPolicy river.ClientRetryPolicy

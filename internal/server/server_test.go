@@ -22,6 +22,7 @@ import (
 
 	"github.com/drydock-scan/drydock/internal/finding"
 	"github.com/drydock-scan/drydock/internal/inventory"
+	"github.com/drydock-scan/drydock/internal/policy"
 	"github.com/drydock-scan/drydock/internal/report"
 	"github.com/drydock-scan/drydock/internal/result"
 	"github.com/drydock-scan/drydock/internal/scan"
@@ -702,5 +703,46 @@ func TestAuthStoreDown(t *testing.T) {
 	}
 	if resp, _ := f.call(t, "GET", "/healthz", "", nil); resp.StatusCode != http.StatusOK {
 		t.Errorf("/healthz with the store down: %d, want 200", resp.StatusCode)
+	}
+}
+
+// TestReportSuppressions: the server's ignore file (drydock server
+// --ignore-file) marks the findings of the reports it serves, as the CLI's:
+// kept, annotated with the reason and expiry.
+func TestReportSuppressions(t *testing.T) {
+	st := storetest.Open(t, store.Options{})
+	_, app := seed(t, st)
+	ig, err := policy.ParseIgnoreFile("server.yaml", []byte("ignores:\n  - id: CVE-1\n    reason: accepted until the rebuild\n    expires: 2099-01-31\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := server.New(server.Options{Store: st, NoAuth: true, Suppress: &policy.Engine{Ignores: []*policy.IgnoreFile{ig}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := httptest.NewServer(srv.Handler())
+	t.Cleanup(h.Close)
+	resp, err := h.Client().Get(fmt.Sprintf("%s/api/v1/images/%d/report?format=json", h.URL, app))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var rep report.Report
+	if err := json.NewDecoder(resp.Body).Decode(&rep); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, f := range rep.Findings {
+		for _, a := range f.Annotations {
+			if a.Kind == "suppressed" {
+				got[f.ID] = a.Reason + " until " + a.Expires
+			}
+		}
+	}
+	if d := cmp.Diff(map[string]string{"CVE-1": "accepted until the rebuild until 2099-01-31"}, got); d != "" {
+		t.Errorf("suppressed findings (-want +got):\n%s", d)
+	}
+	if len(rep.Findings) != 2 {
+		t.Errorf("%d findings in the report, want both (suppressed ones kept)", len(rep.Findings))
 	}
 }

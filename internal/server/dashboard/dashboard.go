@@ -28,6 +28,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/drydock-scan/drydock/internal/policy"
 	"github.com/drydock-scan/drydock/internal/server/api"
 	"github.com/drydock-scan/drydock/internal/store"
 )
@@ -45,8 +46,12 @@ type Options struct {
 	// Authenticate checks the tokens of the login page and the cookie; nil
 	// turns authentication off (drydock server --no-auth).
 	Authenticate Authenticator
-	ToolVersion  string
-	Logger       *slog.Logger
+	// Suppress marks the findings the server's ignore files and VEX
+	// documents suppress (drydock server --ignore-file, --vex), with their
+	// reasons and expiry, on the image pages; nil: none.
+	Suppress    *policy.Engine
+	ToolVersion string
+	Logger      *slog.Logger
 	// Now returns the current time (default time.Now).
 	Now func() time.Time
 }

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/drydock-scan/drydock/internal/policy"
 	"github.com/drydock-scan/drydock/internal/server/api"
 	"github.com/drydock-scan/drydock/internal/server/api/apitest"
 	"github.com/drydock-scan/drydock/internal/store"
@@ -284,4 +285,44 @@ func TestRoutesDocumented(t *testing.T) {
 		t.Fatal(err)
 	}
 	apitest.CheckDocumented(t, "dashboard", d.Routes())
+}
+
+// TestSuppressions: the server's ignore file marks a finding suppressed on
+// the image page, with its reason and expiry; it still counts as open.
+func TestSuppressions(t *testing.T) {
+	st := storetest.Open(t, store.Options{})
+	ids := storetest.Fleet(t, st, storetest.FleetSpec{Images: 1, FindingsPerImage: 20, Seed: 3})
+	open, err := st.OpenFindings(t.Context(), ids[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	target := open[0]
+	ig, err := policy.ParseIgnoreFile("server.yaml", fmt.Appendf(nil,
+		"ignores:\n  - id: %s\n    reason: not reachable from the entrypoint\n    expires: 2099-01-31\n", target.ID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := New(Options{Store: st, Suppress: &policy.Engine{Ignores: []*policy.IgnoreFile{ig}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := serve(t, d)
+	_, page := get(t, srv.Client(), fmt.Sprintf("%s/ui/images/%d", srv.URL, ids[0]), "")
+	var suppressed []string
+	for _, r := range rows(t, page, "findings") {
+		if strings.Contains(r, `class="suppressed"`) {
+			suppressed = append(suppressed, r)
+		}
+	}
+	if len(suppressed) == 0 || !strings.Contains(page, `data-count="suppressed">`+fmt.Sprint(len(suppressed))+"<") {
+		t.Fatalf("%d suppressed rows; the count says otherwise or there are none", len(suppressed))
+	}
+	for _, r := range suppressed {
+		if !strings.Contains(r, target.ID) || !strings.Contains(r, "not reachable from the entrypoint") || !strings.Contains(r, "2099-01-31") {
+			t.Errorf("suppressed row without its advisory, reason or expiry:\n%s", r)
+		}
+	}
+	if got := len(rows(t, page, "findings")); got != len(open) {
+		t.Errorf("%d rows, want all %d open findings (suppressed ones marked, not hidden)", got, len(open))
+	}
 }

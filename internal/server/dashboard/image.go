@@ -61,7 +61,11 @@ type imageData struct {
 	Gaps       []result.Coverage
 	History    []historyRow
 	Status     string // the findings filter: open, resolved, all
-	Formats    []format
+	// Suppressed counts the open findings the server's ignore files or
+	// VEX suppress (they count in Open, as in the fleet's counts).
+	Suppressed  int
+	Suppressing bool
+	Formats     []format
 }
 
 // format is a report download.
@@ -98,7 +102,23 @@ func (d *Dashboard) image(w http.ResponseWriter, r *http.Request, p *page) {
 		d.fail(w, r, http.StatusInternalServerError, err)
 		return
 	}
-	data := &imageData{Image: img, Result: res, BySeverity: map[string]int{}, Formats: formats}
+	if d.opt.Suppress != nil {
+		// The server's ignore files and VEX annotate every finding the
+		// image ever had (open or resolved), as the CLI's --ignore-file.
+		res.Findings = make([]finding.Finding, len(hist))
+		for i := range hist {
+			res.Findings[i] = hist[i].Finding
+		}
+		if _, err := d.opt.Suppress.Evaluate(ctx, res); err != nil {
+			d.fail(w, r, http.StatusInternalServerError, fmt.Errorf("applying the server's ignore files and VEX: %w", err))
+			return
+		}
+		for i := range hist {
+			hist[i].Finding.Annotations = res.Findings[i].Annotations
+		}
+		res.Findings = nil
+	}
+	data := &imageData{Image: img, Result: res, BySeverity: map[string]int{}, Formats: formats, Suppressing: d.opt.Suppress != nil}
 	for _, c := range res.Coverage {
 		if !c.Complete() {
 			data.Gaps = append(data.Gaps, c)
@@ -129,6 +149,9 @@ func (d *Dashboard) image(w http.ResponseWriter, r *http.Request, p *page) {
 	for _, rec := range hist {
 		f := &rec.Finding
 		open := rec.ResolvedAt == nil
+		if open && f.Suppressed() {
+			data.Suppressed++
+		}
 		if open {
 			data.Open++
 			data.BySeverity[f.Severity]++
