@@ -11,7 +11,10 @@ package main
 
 import (
 	"fmt"
+	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strconv"
@@ -49,8 +52,20 @@ func TestDashboardInBrowser(t *testing.T) {
 	}
 	push(t, reg.Host, images)
 
+	// The gate denies images with a known exploited finding; the secret
+	// key lets the server watch registries.
+	dir := t.TempDir()
+	keyFile := filepath.Join(dir, "secret.key")
+	admissionFile := filepath.Join(dir, "admission.yaml")
+	if err := os.WriteFile(keyFile, []byte(strings.Repeat("cd", 32)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(admissionFile, []byte(strings.Replace(admissionConfigYAML, "builtin:no-fixable-critical", "builtin:kev", 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	c := newAPIClient(t, dsn)
-	startDrydock(t, "server", "--postgres", dsn, "--listen", c.addr(), "--workers", "2", "--db", testDB)
+	startDrydock(t, "server", "--postgres", dsn, "--listen", c.addr(), "--workers", "2", "--db", testDB,
+		"--secret-key-file", keyFile, "--admission-config", admissionFile)
 	c.waitReady(60 * time.Second)
 	var jobs []int64
 	for _, f := range images {
@@ -206,8 +221,7 @@ func TestDashboardInBrowser(t *testing.T) {
 	if q := u.Query(); q.Get("severity") != "HIGH" || q.Get("sort") != "package" {
 		t.Errorf("the URL does not hold the view: %s", view)
 	}
-	b.Navigate("/ui/registries")
-	b.Screenshot("06-registries")
+	b.Navigate("/ui/")
 	b.Navigate(u.RequestURI())
 	if again := attrs(b, "#findings tbody tr[data-finding]", "data-finding"); !slices.Equal(again, after) {
 		t.Errorf("the view restored from %s shows %v, not %v", view, again, after)
@@ -224,9 +238,53 @@ func TestDashboardInBrowser(t *testing.T) {
 		b.Navigate(page)
 		checkAccessible(t, b, page)
 	}
-	b.Screenshot("07-exposure-glibc")
+	b.Screenshot("06-exposure-glibc")
 	if n := len(uniq(attrs(b, "#exposure tbody tr[data-image-id]", "data-image-id"))); n != 2 {
 		t.Errorf("glibc is in %d images, want the 2 AlmaLinux ones", n)
+	}
+
+	// Registries and admission: a watched registry polled, and the gate's
+	// decisions — who was denied, and why.
+	if code := c.do("POST", "/api/v1/registries", map[string]any{"name": "local", "host": "http://" + reg.Host,
+		"repositories": []string{"library/*"}, "interval": "1h"}, nil); code != http.StatusCreated {
+		t.Fatalf("POST /api/v1/registries: HTTP %d", code)
+	}
+	until(t, 40*time.Second, "the registry polled", func() (bool, string) {
+		var regs struct {
+			Registries []struct {
+				LastPolledAt *time.Time `json:"last_polled_at"`
+				LastError    string     `json:"last_error"`
+			} `json:"registries"`
+		}
+		read.do("GET", "/api/v1/registries", nil, &regs)
+		return len(regs.Registries) == 1 && regs.Registries[0].LastPolledAt != nil, fmt.Sprint(regs)
+	})
+	review := admissionReview("deny-1", reg.Host+"/library/almalinux:9.0")
+	// As the API server sends it: the object's name and who asks.
+	review["request"].(map[string]any)["name"] = "web-7f9c"
+	review["request"].(map[string]any)["userInfo"] = map[string]any{"username": "alice@example.com"}
+	var denied admissionAnswer
+	if code := c.do("POST", "/admission/validate", review, &denied); code != http.StatusOK || denied.Response.Allowed {
+		t.Fatalf("admission of AlmaLinux 9.0 (known exploited glibc): HTTP %d, allowed %v", code, denied.Response.Allowed)
+	}
+	var allowed admissionAnswer
+	if c.do("POST", "/admission/validate", admissionReview("allow-1", reg.Host+"/library/alpine:3.16.9"), &allowed); !allowed.Response.Allowed {
+		t.Fatalf("admission of Alpine 3.16.9: denied: %s", allowed.message())
+	}
+	until(t, 10*time.Second, "the decisions recorded", func() (bool, string) {
+		b.Navigate("/ui/registries")
+		return b.Count("#decisions tbody tr td time") == 2, b.Text("#decisions")
+	})
+	b.Screenshot("07-registries-and-admission")
+	if row := b.Text("#registries tbody tr"); !strings.Contains(row, reg.Host) || !strings.Contains(row, "library/*") || !strings.Contains(row, "ok") {
+		t.Errorf("watched registry row: %q", row)
+	}
+	b.SetValue("#f-outcome", "denied")
+	b.Submit("#f-outcome")
+	rows := b.Texts("#decisions tbody tr")
+	if len(rows) != 1 || !strings.Contains(rows[0], "alice@example.com") || !strings.Contains(rows[0], "almalinux:9.0") || !strings.Contains(rows[0], "default/web-7f9c") ||
+		!strings.Contains(rows[0], "denied") || !strings.Contains(rows[0], denied.message()[len("drydock: "):][:20]) {
+		t.Errorf("denied decisions: %q; the gate said %q", rows, denied.message())
 	}
 }
 
