@@ -251,3 +251,77 @@ func BenchmarkValidateWarm(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkWebhookConcurrentWrk is BenchmarkWebhookConcurrent with wrk
+// (Debian's package; a C load generator, closed loop like ours) as the
+// second process: 200 connections for 10 s. The Go load generator spends
+// a good share of the 2 cores on its own goroutines, JSON decoding and
+// garbage collection, and that shows in the latencies it measures; wrk
+// costs the machine less, so the server's own latency shows. Skipped
+// when wrk is not installed (apt-get install wrk).
+//
+//	go test -run '^$' -bench BenchmarkWebhookConcurrentWrk -benchtime=1x ./internal/server/admission/
+func BenchmarkWebhookConcurrentWrk(b *testing.B) {
+	wrk, err := exec.LookPath("wrk")
+	if err != nil {
+		b.Skip("wrk is not installed (apt-get install wrk)")
+	}
+	e := newEnv(b)
+	imgs := []string{passRef, "registry.example/team/b@" + fakeDigest("b"), "registry.example/team/c@" + fakeDigest("c")}
+	for _, r := range imgs {
+		e.save(b, "registry.example/team/x", r[len(r)-71:], "LOW", "MEDIUM")
+	}
+	g, srv := e.gate(b, config(b), nil)
+	body := reviewOf(b, "bench", admissionv1.Create, "prod", kinds[1].gvk,
+		kinds[1].build(metav1.ObjectMeta{Name: "app"}, spec(imgs, nil, nil)), nil, false)
+	if resp := g.decideAll(context.Background(), imgs, "default", false); resp[0].Status != StatusPass {
+		b.Fatalf("warm-up: %+v", resp)
+	}
+	// The script posts the review and counts the answers that are not an
+	// admission ("allowed":true): every one must be.
+	script := filepath.Join(b.TempDir(), "post.lua")
+	lua := fmt.Sprintf(`wrk.method = "POST"
+wrk.body = %q
+wrk.headers["Content-Type"] = "application/json"
+local bad = 0
+response = function(status, headers, body)
+  if status ~= 200 or not string.find(body, '"allowed":true', 1, true) then bad = bad + 1 end
+end
+done = function(summary, latency, requests)
+  io.write(string.format("DRYDOCK requests=%%d errors=%%d bad=%%d p50=%%.3f p90=%%.3f p99=%%.3f max=%%.3f\n",
+    summary.requests, summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.status + summary.errors.timeout,
+    bad, latency:percentile(50)/1000, latency:percentile(90)/1000, latency:percentile(99)/1000, latency.max/1000))
+end
+`, body)
+	if err := os.WriteFile(script, []byte(lua), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	var out []byte
+	for b.Loop() {
+		cmd := exec.Command(wrk, "-t2", "-c200", "-d10s", "--timeout", "10s", "-s", script, srv.URL+ValidatePath)
+		if out, err = cmd.CombinedOutput(); err != nil {
+			b.Fatalf("wrk: %v\n%s", err, out)
+		}
+	}
+	var requests, errs, bad int
+	var p50, p90, p99, mx float64
+	i := bytes.Index(out, []byte("DRYDOCK "))
+	if i < 0 {
+		b.Fatalf("wrk printed no summary:\n%s", out)
+	}
+	if _, err := fmt.Sscanf(string(out[i:]), "DRYDOCK requests=%d errors=%d bad=%d p50=%f p90=%f p99=%f max=%f",
+		&requests, &errs, &bad, &p50, &p90, &p99, &mx); err != nil {
+		b.Fatalf("wrk summary: %v\n%s", err, out)
+	}
+	// wrk's response callback sees every answer (its threads run the
+	// script), but its summary counts only the thread that ran done; the
+	// errors are counted for all.
+	if errs > 0 || bad > 0 {
+		b.Fatalf("%d errors, %d answers not an admission\n%s", errs, bad, out)
+	}
+	b.ReportMetric(p50, "p50-ms")
+	b.ReportMetric(p90, "p90-ms")
+	b.ReportMetric(p99, "p99-ms")
+	b.ReportMetric(mx, "max-ms")
+	b.ReportMetric(float64(requests)/10, "req/s")
+}
