@@ -52,6 +52,8 @@ type env struct {
 	// command found, arguments counted): an error before that is a usage
 	// error, whatever its text.
 	started bool
+	// configFile is the settings file read, if any (settings.go).
+	configFile string
 	// progress draws layer progress on a terminal (nil otherwise).
 	progress *layerProgress
 }
@@ -156,6 +158,11 @@ A path without a scheme is recognised by its contents.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			// Flags not given on the command line: from $DRYDOCK_<FLAG>,
+			// else from the config file (settings.go).
+			if err := applySettings(e, cmd); err != nil {
+				return err
+			}
 			e.started = true
 			level := slog.LevelInfo
 			switch {
@@ -171,6 +178,7 @@ A path without a scheme is recognised by its contents.`,
 			return nil
 		},
 	}
+	root.PersistentFlags().String("config", "", "YAML file of settings: flags by name, at the top level or under a command's name (default: "+defaultConfigFile+" in the working directory, if any; $DRYDOCK_CONFIG). Precedence: flag > $DRYDOCK_<FLAG> > file > default")
 	root.PersistentFlags().BoolVarP(&e.quiet, "quiet", "q", false, "only print errors on stderr")
 	root.PersistentFlags().BoolVar(&e.debug, "debug", false, "print debug logs on stderr")
 	root.PersistentFlags().StringVar(&e.cacheDir, "cache-dir", "", "cache directory (default $DRYDOCK_CACHE_DIR or the user cache dir)")

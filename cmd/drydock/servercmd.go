@@ -10,10 +10,8 @@ import (
 	"maps"
 	"net"
 	"net/http"
-	"os"
 	"runtime"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -22,8 +20,6 @@ import (
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/riverqueue/river"
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
-	"gopkg.in/yaml.v3"
 
 	"github.com/drydock-scan/drydock/internal/policy"
 	"github.com/drydock-scan/drydock/internal/queue"
@@ -71,7 +67,6 @@ type serverFlags struct {
 
 func (f *serverFlags) add(cmd *cobra.Command, api bool, defaultWorkers int) {
 	fl := cmd.Flags()
-	addConfigFlag(cmd)
 	addPostgresFlag(cmd, &f.postgres)
 	fl.IntVar(&f.workers, "workers", defaultWorkers, "scans run at once by this process (0: none)")
 	fl.StringVar(&f.dbPath, "db", "", "vulnerability database file the workers match against (default in the cache dir)")
@@ -91,89 +86,9 @@ func (f *serverFlags) add(cmd *cobra.Command, api bool, defaultWorkers int) {
 	}
 }
 
-func addConfigFlag(cmd *cobra.Command) {
-	cmd.Flags().String("config", "", "YAML file of flag values, by flag name (postgres: …, workers: 4); flags and $DRYDOCK_* take precedence ($DRYDOCK_CONFIG)")
-}
 
 func addPostgresFlag(cmd *cobra.Command, dst *string) {
 	cmd.Flags().StringVar(dst, "postgres", "", "PostgreSQL address, e.g. postgres://drydock@db:5432/drydock ($DRYDOCK_POSTGRES)")
-}
-
-// envName is the environment variable of a flag: --scan-timeout is
-// $DRYDOCK_SCAN_TIMEOUT.
-func envName(flag string) string {
-	return "DRYDOCK_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
-}
-
-// settingKeys are the keys a config file may hold: the flags of the server
-// and worker commands (one file serves both, and the token commands, which
-// read only postgres from it).
-func settingKeys(e *env) map[string]bool {
-	keys := map[string]bool{}
-	for _, c := range []*cobra.Command{newServerCmd(e), newWorkerCmd(e)} {
-		c.Flags().VisitAll(func(f *pflag.Flag) { keys[f.Name] = true })
-	}
-	delete(keys, "config")
-	return keys
-}
-
-// applySettings sets every flag of cmd (or only those named in only, if
-// any) not given on the command line from $DRYDOCK_<FLAG>, else from the
-// --config file ($DRYDOCK_CONFIG): flag > environment > file > default. A
-// key of the file that is no flag of the server or worker command is an
-// error (a typo must not be ignored).
-func applySettings(e *env, cmd *cobra.Command, only ...string) error {
-	fl := cmd.Flags()
-	path, _ := fl.GetString("config")
-	if !fl.Changed("config") {
-		path = os.Getenv(envName("config"))
-	}
-	file := map[string]any{}
-	if path != "" {
-		raw, err := os.ReadFile(path)
-		if err != nil {
-			return usageErr("reading the config file: %v", err)
-		}
-		if err := yaml.Unmarshal(raw, &file); err != nil {
-			return usageErr("%s: %v", path, err)
-		}
-		known := settingKeys(e)
-		var unknown []string
-		for k := range file {
-			if !known[k] {
-				unknown = append(unknown, k)
-			}
-		}
-		if len(unknown) > 0 {
-			sort.Strings(unknown)
-			return usageErr("%s: unknown setting %s (settings are the flags of drydock server and worker, by name)", path, strings.Join(unknown, ", "))
-		}
-	}
-	var errs []error
-	fl.VisitAll(func(f *pflag.Flag) {
-		if f.Changed || f.Name == "config" || f.Name == "help" || (len(only) > 0 && !slices.Contains(only, f.Name)) {
-			return
-		}
-		if v, ok := os.LookupEnv(envName(f.Name)); ok && v != "" {
-			if err := fl.Set(f.Name, v); err != nil {
-				errs = append(errs, usageErr("$%s: %v", envName(f.Name), err))
-			}
-			return
-		}
-		v, ok := file[f.Name]
-		if !ok || v == nil {
-			return
-		}
-		switch v.(type) {
-		case map[string]any, []any:
-			errs = append(errs, usageErr("%s: %s must be a single value", path, f.Name))
-			return
-		}
-		if err := fl.Set(f.Name, fmt.Sprint(v)); err != nil {
-			errs = append(errs, usageErr("%s: %s: %v", path, f.Name, err))
-		}
-	})
-	return errors.Join(errs...)
 }
 
 // openStore connects to PostgreSQL and migrates the schema, with pools
@@ -505,9 +420,6 @@ $DRYDOCK_SCAN_TIMEOUT) or in the --config file; the command line wins, then the 
   drydock server --config /etc/drydock/server.yaml --tls-cert server.crt --tls-key server.key`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := applySettings(e, cmd); err != nil {
-				return err
-			}
 			return f.run(cmd.Context(), e, true)
 		},
 	}
@@ -524,9 +436,6 @@ func newWorkerCmd(e *env) *cobra.Command {
 $DRYDOCK_<FLAG> or in the --config file; the command line wins, then the environment.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := applySettings(e, cmd); err != nil {
-				return err
-			}
 			if f.workers <= 0 {
 				return usageErr("--workers must be at least 1")
 			}
@@ -545,7 +454,12 @@ func newTokenCmd(e *env) *cobra.Command {
 reads results; a write token also queues scans and changes configuration. The store keeps only each
 token's SHA-256: a token is shown once, when it is created.`,
 	}
-	cmd.AddCommand(newTokenCreateCmd(e), newTokenListCmd(e), newTokenRevokeCmd(e))
+	for _, sub := range []*cobra.Command{newTokenCreateCmd(e), newTokenListCmd(e), newTokenRevokeCmd(e)} {
+		// Only the store's address comes from the server's settings: a
+		// $DRYDOCK_NAME meant for something else must not name a token.
+		sub.Annotations = map[string]string{settingsOnly: "postgres"}
+		cmd.AddCommand(sub)
+	}
 	return cmd
 }
 
@@ -557,9 +471,6 @@ func newTokenCreateCmd(e *env) *cobra.Command {
 		Example: `  TOKEN=$(drydock token create --postgres postgres://drydock@127.0.0.1:5432/drydock --name ci --scope write)`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := applySettings(e, cmd, "postgres"); err != nil {
-				return err
-			}
 			if name == "" {
 				return usageErr("--name is required")
 			}
@@ -580,7 +491,6 @@ func newTokenCreateCmd(e *env) *cobra.Command {
 			return nil
 		},
 	}
-	addConfigFlag(cmd)
 	addPostgresFlag(cmd, &postgres)
 	cmd.Flags().StringVar(&name, "name", "", "what the token is for (shown by token list)")
 	cmd.Flags().StringVar(&scope, "scope", store.ScopeRead, "read (results) or write (also queue scans and change configuration)")
@@ -594,9 +504,6 @@ func newTokenListCmd(e *env) *cobra.Command {
 		Short: "List the API tokens (never the tokens themselves)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := applySettings(e, cmd, "postgres"); err != nil {
-				return err
-			}
 			st, err := openStore(cmd.Context(), postgres, 0)
 			if err != nil {
 				return err
@@ -623,7 +530,6 @@ func newTokenListCmd(e *env) *cobra.Command {
 			return w.Flush()
 		},
 	}
-	addConfigFlag(cmd)
 	addPostgresFlag(cmd, &postgres)
 	return cmd
 }
@@ -635,9 +541,6 @@ func newTokenRevokeCmd(e *env) *cobra.Command {
 		Short: "Revoke an API token: requests with it are refused from now on",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := applySettings(e, cmd, "postgres"); err != nil {
-				return err
-			}
 			id, err := strconv.ParseInt(args[0], 10, 64)
 			if err != nil || id <= 0 {
 				return usageErr("token ID %q is not a number (see drydock token list)", args[0])
@@ -658,7 +561,6 @@ func newTokenRevokeCmd(e *env) *cobra.Command {
 			return nil
 		},
 	}
-	addConfigFlag(cmd)
 	addPostgresFlag(cmd, &postgres)
 	return cmd
 }

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/spf13/cobra"
 
 	"github.com/drydock-scan/drydock/internal/policy"
 	"github.com/drydock-scan/drydock/internal/store/storetest"
@@ -243,6 +244,18 @@ func TestTokenCommands(t *testing.T) {
 	}
 }
 
+// serverCmdOf is the server command in drydock's command tree (settings
+// need the tree: --config is the root's, file keys are checked against
+// every command's flags).
+func serverCmdOf(t *testing.T, e *env) *cobra.Command {
+	t.Helper()
+	cmd, _, err := newRoot(e).Find([]string{"server"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cmd
+}
+
 // TestServerSettings: every flag of the server commands also comes from
 // $DRYDOCK_<FLAG> and from the --config file; the command line wins over
 // the environment, which wins over the file.
@@ -282,7 +295,7 @@ secret-key-file: /etc/drydock/key
 				t.Setenv(k, tc.env[k])
 			}
 			e := &env{}
-			cmd := newServerCmd(e)
+			cmd := serverCmdOf(t, e)
 			if err := cmd.ParseFlags(tc.args); err != nil {
 				t.Fatal(err)
 			}
@@ -299,7 +312,7 @@ secret-key-file: /etc/drydock/key
 	// A bad value names where it came from.
 	t.Setenv("DRYDOCK_WORKERS", "many")
 	e := &env{}
-	cmd := newServerCmd(e)
+	cmd := serverCmdOf(t, e)
 	if err := applySettings(e, cmd); err == nil || !strings.Contains(err.Error(), "$DRYDOCK_WORKERS") {
 		t.Errorf("a bad $DRYDOCK_WORKERS: %v", err)
 	}
