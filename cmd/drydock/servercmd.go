@@ -86,7 +86,6 @@ func (f *serverFlags) add(cmd *cobra.Command, api bool, defaultWorkers int) {
 	}
 }
 
-
 func addPostgresFlag(cmd *cobra.Command, dst *string) {
 	cmd.Flags().StringVar(dst, "postgres", "", "PostgreSQL address, e.g. postgres://drydock@db:5432/drydock ($DRYDOCK_POSTGRES)")
 }
