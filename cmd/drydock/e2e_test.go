@@ -478,7 +478,7 @@ func TestExitCodes(t *testing.T) {
 		{"unknown format", []string{"sbom", "--format", "xml", alpineImage}, 2, "xml"},
 		{"missing image", []string{"sbom", filepath.Join(t.TempDir(), "nope.tar")}, 3, "nope.tar"},
 		{"unknown flag", []string{"sbom", "--frobnicate", alpineImage}, 2, "frobnicate"},
-		{"unknown scanner", []string{"image", "--db", testDB, "--scanners", "vuln,malware", alpineImage}, 2, "malware"},
+		{"unknown scanner", []string{"image", "--db", testDB, "--scanners", "vuln,rootkit", alpineImage}, 2, "rootkit"},
 		{"root user fails a HIGH gate with misconfig on", []string{"image", "--db", testDB, "--scanners", "vuln,secret,misconfig", "--fail-on", "high", alpineImage}, 1, "DD-IMG-001"},
 		{"misconfigurations are not scanned by default", []string{"image", "--db", testDB, "--fail-on", "high", alpineImage}, 0, ""},
 		{"misconfig alone needs no database", []string{"image", "--scanners", "misconfig", "--db", filepath.Join(t.TempDir(), "none.db"), alpineImage}, 0, ""},

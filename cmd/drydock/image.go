@@ -174,18 +174,20 @@ func (g *gateFlags) add(cmd *cobra.Command) {
 
 func (g *gateFlags) addScanners(cmd *cobra.Command) {
 	f := cmd.Flags()
-	f.StringSliceVar(&g.scanners, "scanners", []string{"vuln", "secret"}, "what to look for (comma-separated): vuln, secret, misconfig (default vuln,secret, as Trivy's image scan)")
+	f.StringSliceVar(&g.scanners, "scanners", []string{"vuln", "secret", "malware"}, "what to look for (comma-separated): vuln, secret, misconfig, malware (default vuln,secret,malware)")
 	f.StringVar(&g.secretConfig, "secret-config", "", "secret rules file: custom rules, allow rules, disabled rules (YAML)")
 }
 
 // applyScanners sets the scan up for the chosen scanners; it reports whether
-// vulnerability matching is on.
+// the advisory database is needed (vulnerabilities, malicious packages).
 func (g *gateFlags) applyScanners(cfg *scan.Config) (bool, error) {
-	vuln := false
+	vuln, malware := false, false
 	for _, s := range g.scanners {
 		switch strings.ToLower(strings.TrimSpace(s)) {
 		case "vuln":
 			vuln = true
+		case "malware":
+			malware = true
 		case "secret":
 			var sc *secret.Config
 			if g.secretConfig != "" {
@@ -204,13 +206,17 @@ func (g *gateFlags) applyScanners(cfg *scan.Config) (bool, error) {
 			cfg.Misconfig = misconfig.Check
 		case "":
 		default:
-			return false, usageErr("unknown scanner %q in --scanners (vuln, secret, misconfig)", s)
+			return false, usageErr("unknown scanner %q in --scanners (vuln, secret, misconfig, malware)", s)
 		}
 	}
 	if g.secretConfig != "" && cfg.Secrets == nil {
 		return false, usageErr("--secret-config needs the secret scanner (--scanners …,secret)")
 	}
-	return vuln, nil
+	// Malicious-package records are matched like advisories, from the same
+	// database; without the vuln scanner only they are reported.
+	cfg.Match.Malicious = malware
+	cfg.Match.NoVulns = !vuln
+	return vuln || malware, nil
 }
 
 func (g *gateFlags) engine() (*policy.Engine, error) {
@@ -296,8 +302,12 @@ func newImageCmd(e *env) *cobra.Command {
 		Short:   "Scan an image for vulnerabilities",
 		Long: `Scan an image: build its inventory, match it against the local vulnerability database, look
 for secrets in every layer (also in files a later layer deleted: they are still in the image) and in
-the image config, check the image configuration (CIS Docker Benchmark), apply the policy (severity
-gate, rules, ignores, VEX) and write the report. --scanners chooses among vuln, secret, misconfig.
+the image config, check the image configuration (CIS Docker Benchmark), look for malware (packages
+that malicious-package records name, known-bad files), apply the policy (severity gate, rules,
+ignores, VEX) and write the report. --scanners chooses among vuln, secret, misconfig, malware.
+
+Malware always fails the policy (exit 1, or the --exit-code value): --severity, --ignore-unfixed and
+VEX never hide it; only an ignore entry naming its ID allows it (docs/malware.md).
 
 Exit codes: 0 pass, 1 policy failure (or the --exit-code value), 2 usage error, 3 scan error.
 A scan that could not complete never exits 0.`,
@@ -323,22 +333,22 @@ A scan that could not complete never exits 0.`,
 				return err
 			}
 			cfg := sf.config(e, args[0])
-			vuln, err := gf.applyScanners(&cfg)
+			needDB, err := gf.applyScanners(&cfg)
 			if err != nil {
 				return err
 			}
-			if err := checkCosignVulnOutputs(outs, vuln); err != nil {
+			if err := checkCosignVulnOutputs(outs, needDB && !cfg.Match.NoVulns); err != nil {
 				return err
 			}
 			opt.ScanStarted = time.Now()
-			if vuln {
+			if needDB {
 				db, err := gf.openDB(e, cmd)
 				if err != nil {
 					return err
 				}
 				defer db.Close()
 				cfg.DB = db
-				cfg.Match = match.Options{MatchDeclared: gf.matchDeclared, MatchOwned: gf.matchOwned}
+				cfg.Match.MatchDeclared, cfg.Match.MatchOwned = gf.matchDeclared, gf.matchOwned
 			}
 			res, err := scan.Run(cmd.Context(), cfg)
 			e.endProgress()
@@ -445,7 +455,7 @@ func newScanSBOMCmd(e *env) *cobra.Command {
 				return err
 			}
 			defer db.Close()
-			if err := scan.MatchAndEnrich(cmd.Context(), res, db, match.Options{MatchDeclared: gf.matchDeclared, MatchOwned: gf.matchOwned}, nil); err != nil {
+			if err := scan.MatchAndEnrich(cmd.Context(), res, db, match.Options{MatchDeclared: gf.matchDeclared, MatchOwned: gf.matchOwned, Malicious: true}, nil); err != nil {
 				return err
 			}
 			return finish(e, cmd, res, eng, outs, opt)

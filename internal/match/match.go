@@ -24,7 +24,9 @@ import (
 //
 // 2: a version listed by an OSV record takes the fix of the range that
 // contains it; Go fixed versions carry the "v" of the installed version.
-const Version = 2
+// 3: malicious-package records (MAL-) are malware, never vulnerabilities;
+// a vulnerability record that one of them aliases (its GHSA) goes with it.
+const Version = 3
 
 // Options tune matching.
 type Options struct {
@@ -34,6 +36,13 @@ type Options struct {
 	// (by default the distro's advisories cover them, as the vendor may
 	// backport fixes without changing the language package's version).
 	MatchOwned bool
+	// Malicious reports the malicious-package records that match (OpenSSF
+	// MAL- records, see vulndb.Advisory.Malicious) as Result.Malware. Off,
+	// they are left out: such a record is never a vulnerability.
+	Malicious bool
+	// NoVulns leaves the vulnerabilities out (Result.Findings stays empty):
+	// a scan for malware only.
+	NoVulns bool
 }
 
 // Matcher matches packages against a vulnerability database.
@@ -67,7 +76,9 @@ type query struct {
 // Result is the output of Match.
 type Result struct {
 	Findings []finding.Finding
-	Notes    []inventory.Note
+	// Malware are the malicious packages (with Options.Malicious).
+	Malware []finding.Malware
+	Notes   []inventory.Note
 }
 
 // Match returns one finding per (package, vulnerability).
@@ -141,8 +152,14 @@ func (m *Matcher) Match(ctx context.Context, inv *inventory.Inventory) (Result, 
 			}
 			advs = append(advs, a...)
 		}
-		var found []finding.Finding
+		var (
+			found     []finding.Finding
+			malicious []finding.Malware
+		)
 		for _, adv := range advs {
+			if adv.Malicious() && !m.Opt.Malicious || !adv.Malicious() && m.Opt.NoVulns {
+				continue
+			}
 			hit, ok, err := affected(cmp, &adv, q.version)
 			if err != nil {
 				res.Notes = append(res.Notes, inventory.Note{Level: "warning", Path: p.PrimaryPath(),
@@ -152,16 +169,67 @@ func (m *Matcher) Match(ctx context.Context, inv *inventory.Inventory) (Result, 
 			if !ok {
 				continue
 			}
+			if adv.Malicious() {
+				malicious = append(malicious, maliciousPackage(p, &adv, hit))
+				continue
+			}
 			f, err := m.newFinding(ctx, p, &adv, q, cmp.Name(), hit, cveCache, scores)
 			if err != nil {
 				return res, err
 			}
 			found = append(found, f)
 		}
-		res.Findings = append(res.Findings, mergeAliases(found)...)
+		res.Findings = append(res.Findings, mergeAliases(withoutMalicious(found, malicious))...)
+		res.Malware = append(res.Malware, malicious...)
 	}
 	SortFindings(res.Findings)
+	SortMalware(res.Malware)
 	return res, nil
+}
+
+// maliciousPackage is the malware finding of a package that a
+// malicious-package record names.
+func maliciousPackage(p *inventory.Package, adv *vulndb.Advisory, h hit) finding.Malware {
+	ref := refOf(p)
+	return finding.Malware{
+		Kind:        vocab.MalwarePackage,
+		ID:          adv.ID,
+		Aliases:     slices.Clone(adv.Aliases),
+		Title:       adv.Summary,
+		Description: adv.Details,
+		References:  adv.References,
+		Severity:    finding.MalwareSeverity,
+		Engine:      vocab.EngineRecord,
+		Source:      adv.Source,
+		Package:     &ref,
+		Range:       h.rangeText,
+		LayerIndex:  ref.LayerIndex,
+		LayerDiffID: ref.LayerDiffID,
+	}
+}
+
+// withoutMalicious drops the vulnerability findings that a malicious
+// record matched for the same package already stands for: GitHub publishes
+// the malware in a package as a GHSA, which the MAL- record aliases; it is
+// reported once, as malware.
+func withoutMalicious(fs []finding.Finding, mal []finding.Malware) []finding.Finding {
+	if len(mal) == 0 {
+		return fs
+	}
+	ids := map[string]bool{}
+	for i := range mal {
+		for _, id := range mal[i].AllIDs() {
+			ids[id] = true
+		}
+	}
+	return slices.DeleteFunc(fs, func(f finding.Finding) bool {
+		return slices.ContainsFunc(f.AllIDs(), func(id string) bool { return ids[id] })
+	})
+}
+
+// SortMalware orders malware findings (finding.CompareMalware).
+func SortMalware(ms []finding.Malware) {
+	slices.SortStableFunc(ms, finding.CompareMalware)
 }
 
 // queryFor decides which advisory ecosystem and name a package is matched by.

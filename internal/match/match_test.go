@@ -18,6 +18,7 @@ import (
 	"github.com/drydock-scan/drydock/internal/version"
 	"github.com/drydock-scan/drydock/internal/vocab"
 	"github.com/drydock-scan/drydock/internal/vulndb"
+	"github.com/drydock-scan/drydock/internal/vulndb/vulndbtest"
 )
 
 // fakeDB is an in-memory vulndb.Reader.
@@ -657,5 +658,102 @@ func TestCoverageMissingFeed(t *testing.T) {
 				t.Errorf("coverage (-want +got):\n%s", d)
 			}
 		})
+	}
+}
+
+// TestMaliciousPackages matches real OpenSSF MAL- records: explicit
+// version lists, "introduced 0" with no fix (every version), a bounded
+// SEMVER range, PEP 440 names and versions. A matched package is malware,
+// never a vulnerability, and the same names at other versions are clean.
+func TestMaliciousPackages(t *testing.T) {
+	db := vulndbtest.Malicious(t)
+	pkg := func(eco, name, ver string) inventory.Package {
+		return inventory.Package{ID: eco + "/" + name + "@" + ver, Name: name, Version: ver, Ecosystem: eco,
+			Locations: []inventory.Location{{Path: "/x"}}, Layer: &inventory.Layer{Index: 1, DiffID: "sha256:1"}}
+	}
+	inv := inventory.Inventory{Packages: []inventory.Package{
+		pkg("npm", "chalk", "5.6.1"), pkg("npm", "chalk", "5.6.0"),
+		pkg("npm", "@solana/web3.js", "1.95.7"), pkg("npm", "@solana/web3.js", "1.95.8"),
+		pkg("npm", "@ctrl/tinycolor", "3.4.0"), pkg("npm", "-d3-ushape", "0.0.1"),
+		pkg("npm", "is", "3.3.1"), pkg("npm", "is", "3.3.0"), pkg("npm", "debug", "4.4.1"),
+		pkg("PyPI", "aiocpa", "0.1.13"), pkg("PyPI", "aiocpa", "0.1.12"),
+		pkg("PyPI", "AioHTT", "1.0"), pkg("PyPI", "191239aa", "10.87"), pkg("PyPI", "num2words", "0.5.14"),
+	}}
+	m := Matcher{DB: db, Opt: Options{Malicious: true}}
+	res, err := m.Match(t.Context(), &inv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Findings) != 0 {
+		t.Errorf("malicious records reported as vulnerabilities: %+v", res.Findings)
+	}
+	var got []string
+	for _, f := range res.Malware {
+		if f.Kind != vocab.MalwarePackage || f.Severity != vocab.SevCritical || f.Engine != vocab.EngineRecord || f.LayerIndex != 1 {
+			t.Errorf("%s: kind %q severity %q engine %q layer %d", f.ID, f.Kind, f.Severity, f.Engine, f.LayerIndex)
+		}
+		got = append(got, f.Package.Name+"@"+f.Package.Version+" "+f.ID+" "+f.Range)
+	}
+	want := []string{
+		"-d3-ushape@0.0.1 MAL-2022-5 >=0",
+		"191239aa@10.87 MAL-2024-4722 version 10.87 listed",
+		"@ctrl/tinycolor@3.4.0 MAL-2025-47141 >=0",
+		"@solana/web3.js@1.95.7 MAL-2024-11183 >=1.95.6, <1.95.8",
+		"AioHTT@1.0 MAL-2023-1578 >=0",
+		"aiocpa@0.1.13 MAL-2024-11518 version 0.1.13 listed",
+		"chalk@5.6.1 MAL-2025-46969 version 5.6.1 listed",
+		"is@3.3.1 MAL-2025-6020 version 3.3.1 listed",
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("malicious packages (-want +got):\n%s", d)
+	}
+
+	// Off, the records are left out altogether: never vulnerabilities.
+	off, err := (&Matcher{DB: db}).Match(t.Context(), &inv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(off.Findings) != 0 || len(off.Malware) != 0 {
+		t.Errorf("without Malicious: %d findings, %d malware", len(off.Findings), len(off.Malware))
+	}
+}
+
+// TestMaliciousAliasedVulnerability: the GHSA that GitHub publishes for the
+// malware in a package (aliased by the MAL- record) is reported once, as
+// malware; another vulnerability of the same package stays a finding, and
+// NoVulns drops the vulnerabilities only.
+func TestMaliciousAliasedVulnerability(t *testing.T) {
+	db := &fakeDB{advs: map[string][]vulndb.Advisory{"npm\x00chalk": {
+		{ID: "MAL-2025-46969", Aliases: []string{"GHSA-2v46-p5h4-248w"}, Ecosystem: "npm", Package: "chalk", Versions: []string{"5.6.1"}, Class: vulndb.ClassMalicious},
+		{ID: "GHSA-2v46-p5h4-248w", Ecosystem: "npm", Package: "chalk", Versions: []string{"5.6.1"}},
+		{ID: "GHSA-other", Ecosystem: "npm", Package: "chalk", Ranges: []vulndb.Range{{Type: "SEMVER", Events: ev("0", "6.0.0")}}},
+	}}}
+	inv := inventory.Inventory{Packages: []inventory.Package{{ID: "c", Name: "chalk", Version: "5.6.1", Ecosystem: "npm"}}}
+	for _, tc := range []struct {
+		opt            Options
+		vulns, malware []string
+	}{
+		{Options{Malicious: true}, []string{"GHSA-other"}, []string{"MAL-2025-46969"}},
+		{Options{Malicious: true, NoVulns: true}, nil, []string{"MAL-2025-46969"}},
+		{Options{}, []string{"GHSA-2v46-p5h4-248w", "GHSA-other"}, nil},
+	} {
+		res, err := (&Matcher{DB: db, Opt: tc.opt}).Match(t.Context(), &inv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var vulns, mal []string
+		for _, f := range res.Findings {
+			vulns = append(vulns, f.ID)
+		}
+		for _, f := range res.Malware {
+			mal = append(mal, f.ID)
+		}
+		slices.Sort(vulns)
+		if d := cmp.Diff(tc.vulns, vulns); d != "" {
+			t.Errorf("%+v: vulnerabilities (-want +got):\n%s", tc.opt, d)
+		}
+		if d := cmp.Diff(tc.malware, mal); d != "" {
+			t.Errorf("%+v: malware (-want +got):\n%s", tc.opt, d)
+		}
 	}
 }

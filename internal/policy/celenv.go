@@ -19,6 +19,7 @@ const (
 	OnImage     = "image"
 	OnSecret    = "secret"
 	OnMisconfig = "misconfig"
+	OnMalware   = "malware"
 )
 
 // Rule actions.
@@ -55,6 +56,8 @@ func kindType(kind string) (reflect.Type, bool) {
 		return reflect.TypeFor[SecretInput](), true
 	case OnMisconfig:
 		return reflect.TypeFor[MisconfigInput](), true
+	case OnMalware:
+		return reflect.TypeFor[MalwareInput](), true
 	}
 	return nil, false
 }

@@ -37,6 +37,11 @@ type Engine struct {
 // removing or rewriting any, evaluates the policies and the gate, and returns
 // the verdict. The report is built afterwards from r and the verdict.
 //
+// Malware (malicious packages, known-bad files) is never a vulnerability:
+// VEX, --ignore-unfixed and --severity do not apply to it, only an ignore
+// entry naming its ID allows it, and any that is not allowed fails the
+// verdict (GateMalware) whatever the other gate flags say.
+//
 // Order: VEX, then ignore files, then --ignore-unfixed, then --severity;
 // policy rules see the result (suppressed and filtered targets are skipped
 // unless a rule sets include_suppressed).
@@ -95,6 +100,9 @@ func (e *Engine) Evaluate(ctx context.Context, r *result.Result) (*result.Verdic
 		}
 	}
 
+	if f, ok := malwareGate(r); ok {
+		v.Failures = append(v.Failures, f)
+	}
 	v.Failures = append(v.Failures, gateResults(r, e.Gate.ExitCode, selected, failOn)...)
 	t := newTargets(r, now)
 	for _, p := range e.Policies {
@@ -166,6 +174,11 @@ func (e *Engine) applyIgnores(r *result.Result, now time.Time, v *result.Verdict
 					r.Misconfigs[j].Annotations = addAnnotation(r.Misconfigs[j].Annotations, a)
 				}
 			}
+			for j := range r.Malware {
+				if ent.matchMalware(&r.Malware[j], purls) {
+					r.Malware[j].Annotations = addAnnotation(r.Malware[j].Annotations, a)
+				}
+			}
 		}
 		if len(noReason) > 0 {
 			v.Warnings = append(v.Warnings, result.RuleResult{RuleID: WarnIgnoreNoReason, Action: ActionWarn,
@@ -222,6 +235,32 @@ func gateResults(r *result.Result, exitCode int, selected []string, failOn strin
 			Targets: dedupe(above)})
 	}
 	return out
+}
+
+// malwareGate is the failure every malware finding not allowed by an ignore
+// entry causes: a malicious package or a known-bad file is never a risk to
+// accept by severity.
+func malwareGate(r *result.Result) (result.RuleResult, bool) {
+	var keys, what []string
+	for i := range r.Malware {
+		m := &r.Malware[i]
+		if !visible(m.Annotations) {
+			continue
+		}
+		keys = append(keys, m.Key())
+		if len(what) < 3 {
+			what = append(what, m.ID+" ("+m.Where()+")")
+		}
+	}
+	if len(keys) == 0 {
+		return result.RuleResult{}, false
+	}
+	msg := fmt.Sprintf("%d malware found: %s", len(keys), strings.Join(what, ", "))
+	if len(keys) > len(what) {
+		msg += fmt.Sprintf(" and %d more", len(keys)-len(what))
+	}
+	return result.RuleResult{RuleID: GateMalware, Action: ActionDeny,
+		Message: msg + " (allowed only by an ignore entry naming its ID)", Targets: dedupe(keys)}, true
 }
 
 func countPhrase(findings, secrets, misconfigs int) string {
@@ -327,6 +366,12 @@ func (t *targets) of(kind string) []target {
 			in := misconfigInput(&r.Misconfigs[i])
 			ts = append(ts, target{key: in.ID, visible: !in.Suppressed && !in.Filtered,
 				vars: t.with(OnMisconfig, in), fields: misconfigFields(&in)})
+		}
+	case OnMalware:
+		for i := range r.Malware {
+			in := malwareInput(&r.Malware[i])
+			ts = append(ts, target{key: in.Key, visible: !in.Allowed,
+				vars: t.with(OnMalware, in), fields: malwareFields(&in)})
 		}
 	}
 	t.byKind[kind] = ts

@@ -20,6 +20,9 @@ const (
 const (
 	GateSeverity = "gate:severity"
 	GateFailOn   = "gate:fail-on"
+	// GateMalware fails on any malware finding that no ignore entry
+	// allowed by ID: always on, whatever the other flags.
+	GateMalware = "gate:malware"
 )
 
 // Annotation sources written by the gate.

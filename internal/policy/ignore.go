@@ -27,7 +27,10 @@ type IgnoreFile struct {
 // IgnoreEntry is one ignore rule. It matches a finding when every criterion
 // it gives matches: ID (the finding's ID or one of its aliases), Packages
 // (any of them) and Paths (any of them, against the package's path). It
-// matches a secret by rule ID and/or path, and a misconfiguration by ID.
+// matches a secret by rule ID and/or path, and a misconfiguration by ID. A
+// malware finding is allowed only by an entry that names its ID (or an
+// alias: a MAL- record's GHSA, a file's "sha256:<hex>"); the entry's
+// packages and paths, if any, narrow it further.
 type IgnoreEntry struct {
 	ID       string
 	Packages []string // package URLs (with or without version) or plain names
@@ -365,6 +368,20 @@ func (e *IgnoreEntry) packageMatches(f *finding.Finding, purls purlCache) bool {
 
 func (e *IgnoreEntry) matchSecret(s *finding.Secret) bool {
 	return len(e.Packages) == 0 && e.idMatches(s.RuleID) && e.pathMatches(s.Path)
+}
+
+// matchMalware reports whether the entry allows m: it must name m's ID or
+// an alias; packages (for a malicious package) and paths (the package's
+// path or the file's) narrow it.
+func (e *IgnoreEntry) matchMalware(m *finding.Malware, purls purlCache) bool {
+	if e.ID == "" || !e.idMatches(m.AllIDs()...) {
+		return false
+	}
+	if m.Package == nil {
+		return len(e.Packages) == 0 && e.pathMatches(m.Path)
+	}
+	f := finding.Finding{Package: *m.Package}
+	return e.pathMatches(m.Package.Path) && e.packageMatches(&f, purls)
 }
 
 func (e *IgnoreEntry) matchMisconfig(m *finding.Misconfig) bool {

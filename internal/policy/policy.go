@@ -52,7 +52,7 @@ type Rule struct {
 	ID          string
 	Description string
 	Action      string // ActionDeny or ActionWarn
-	On          string // OnFinding, OnPackage, OnImage, OnSecret or OnMisconfig
+	On          string // OnFinding, OnPackage, OnImage, OnSecret, OnMisconfig or OnMalware
 	Expr        string
 	Message     string // template with {{field}} placeholders
 	MessageExpr string // CEL string expression, instead of Message
@@ -310,13 +310,13 @@ func (c *compiler) compileRule(rd *ruleDoc, pos position) *Rule {
 	}
 	kindOK := true
 	switch rd.On {
-	case OnFinding, OnPackage, OnImage, OnSecret, OnMisconfig:
+	case OnFinding, OnPackage, OnImage, OnSecret, OnMisconfig, OnMalware:
 	case "":
 		kindOK = false
-		c.errorf(pos, "%s: missing on (finding, package, image, secret or misconfig)", label)
+		c.errorf(pos, "%s: missing on (finding, package, image, secret, misconfig or malware)", label)
 	default:
 		kindOK = false
-		c.errorf(pos, "%s: unknown on %q (want finding, package, image, secret or misconfig)", label, rd.On)
+		c.errorf(pos, "%s: unknown on %q (want finding, package, image, secret, misconfig or malware)", label, rd.On)
 	}
 	exp, err := parseExpiry(rd.Expires)
 	if err != nil {

@@ -67,6 +67,8 @@ func fieldNames(kind string) []string {
 		m = secretFields(&SecretInput{})
 	case OnMisconfig:
 		m = misconfigFields(&MisconfigInput{})
+	case OnMalware:
+		m = malwareFields(&MalwareInput{})
 	}
 	names := make([]string, 0, len(m))
 	for k := range m {

@@ -117,6 +117,8 @@ type CountsInput struct {
 	KEV        int `cel:"kev"`
 	Secrets    int `cel:"secrets"`
 	Misconfigs int `cel:"misconfigs"`
+	// Malware counts the malware findings no ignore entry allowed.
+	Malware int `cel:"malware"`
 	// CoverageGaps is len(coverage.gaps).
 	CoverageGaps int `cel:"coverage_gaps"`
 }
@@ -168,6 +170,30 @@ type MisconfigInput struct {
 	Evidence   []string `cel:"evidence"`
 	Suppressed bool     `cel:"suppressed"`
 	Filtered   bool     `cel:"filtered"`
+}
+
+// MalwareInput is the CEL variable `malware`: a malicious package or a
+// known-bad file.
+type MalwareInput struct {
+	Kind    string   `cel:"kind"` // "package" or "file"
+	ID      string   `cel:"id"`
+	Key     string   `cel:"key"` // "<id>@<package id>" or "<id>@<path>"
+	Aliases []string `cel:"aliases"`
+	Title   string   `cel:"title"`
+	Engine  string   `cel:"engine"` // "malicious-package-record", "hash", "clamav"
+	Source  string   `cel:"source"`
+	// Package is the malicious package (all fields "" and layer_index -1
+	// for a file).
+	Package PackageRefIn `cel:"package"`
+	// Path is the file's path, or the package's.
+	Path           string `cel:"path"`
+	SHA256         string `cel:"sha256"`
+	Size           int    `cel:"size"`
+	LayerIndex     int    `cel:"layer_index"`
+	DeletedLater   bool   `cel:"deleted_later"`
+	DeletedInLayer int    `cel:"deleted_in_layer"` // -1 when not deleted
+	// Allowed: an ignore entry naming its ID allowed it.
+	Allowed bool `cel:"allowed"`
 }
 
 func hasKind(as []finding.Annotation, kind string) bool {
@@ -334,6 +360,35 @@ func misconfigInput(m *finding.Misconfig) MisconfigInput {
 	}
 }
 
+func malwareInput(m *finding.Malware) MalwareInput {
+	in := MalwareInput{
+		Kind:           m.Kind,
+		ID:             m.ID,
+		Key:            m.Key(),
+		Aliases:        nonNil(m.Aliases),
+		Title:          m.Title,
+		Engine:         m.Engine,
+		Source:         m.Source,
+		Package:        PackageRefIn{LayerIndex: -1},
+		Path:           m.Path,
+		SHA256:         m.SHA256,
+		Size:           int(m.Size),
+		LayerIndex:     m.LayerIndex,
+		DeletedInLayer: -1,
+		Allowed:        !visible(m.Annotations),
+	}
+	if p := m.Package; p != nil {
+		in.Package = PackageRefIn{ID: p.ID, Name: p.Name, Version: p.Version, Ecosystem: p.Ecosystem, PURL: p.PURL,
+			SourceName: p.SourceName, LayerIndex: p.LayerIndex, Path: p.Path}
+		in.Path = p.Path
+	}
+	if m.DeletedInLayer != nil {
+		in.DeletedLater = true
+		in.DeletedInLayer = *m.DeletedInLayer
+	}
+	return in
+}
+
 func countsInput(r *result.Result) CountsInput {
 	var c CountsInput
 	for i := range r.Findings {
@@ -369,6 +424,11 @@ func countsInput(r *result.Result) CountsInput {
 	for i := range r.Misconfigs {
 		if visible(r.Misconfigs[i].Annotations) {
 			c.Misconfigs++
+		}
+	}
+	for i := range r.Malware {
+		if visible(r.Malware[i].Annotations) {
+			c.Malware++
 		}
 	}
 	c.CoverageGaps = len(r.CoverageGaps())
@@ -430,6 +490,15 @@ func secretFields(in *SecretInput) map[string]string {
 		"id": in.RuleID, "rule_id": in.RuleID, "title": in.Title, "severity": in.Severity,
 		"category": in.Category, "source": in.Source, "path": in.Path, "line": strconv.Itoa(in.Line),
 		"layer_index": strconv.Itoa(in.LayerIndex),
+	}
+}
+
+func malwareFields(in *MalwareInput) map[string]string {
+	return map[string]string{
+		"id": in.ID, "key": in.Key, "kind": in.Kind, "title": in.Title, "engine": in.Engine, "source": in.Source,
+		"package": in.Package.Name, "version": in.Package.Version, "purl": in.Package.PURL, "ecosystem": in.Package.Ecosystem,
+		"path": in.Path, "sha256": in.SHA256, "layer_index": strconv.Itoa(in.LayerIndex),
+		"aliases": strings.Join(in.Aliases, ", "),
 	}
 }
 

@@ -26,6 +26,7 @@ type Report struct {
 	Image         Image               `json:"image"`
 	Distro        *inventory.Distro   `json:"distro,omitempty"`
 	Packages      []inventory.Package `json:"packages"`
+	Malware       []Malware           `json:"malware,omitempty"` // listed first by every writer
 	Findings      []finding.Finding   `json:"findings"`
 	Secrets       []Secret            `json:"secrets,omitempty"`
 	Misconfigs    []Misconfig         `json:"misconfigurations,omitempty"`
@@ -36,7 +37,8 @@ type Report struct {
 	// cover what the scan found; entries that are not "complete" are gaps.
 	Coverage []Coverage       `json:"coverage,omitempty"`
 	Notes    []inventory.Note `json:"notes,omitempty"`
-	// Scanners that ran: "vuln", "secret", "misconfig"; "sbom" for inventory only.
+	// Scanners that ran: "vuln", "secret", "misconfig", "malware"; "sbom"
+	// for inventory only.
 	Scanners []string `json:"scanners,omitempty"`
 }
 
@@ -54,6 +56,8 @@ type Summary struct {
 	BySeverity map[string]int `json:"by_severity"`
 	Secrets    int            `json:"secrets,omitempty"`
 	Misconfigs int            `json:"misconfigurations,omitempty"`
+	// Malware counts the malware findings no ignore entry allowed.
+	Malware int `json:"malware,omitempty"`
 	// CoverageGaps counts the coverage entries that are not complete: where
 	// the scan could not look, "no findings" does not mean "no
 	// vulnerabilities".
@@ -85,6 +89,11 @@ func (r *Report) Summarise() {
 			s.Misconfigs++
 		}
 	}
+	for i := range r.Malware {
+		if !r.Malware[i].Allowed() {
+			s.Malware++
+		}
+	}
 	for i := range r.Coverage {
 		if !r.Coverage[i].Complete() {
 			s.CoverageGaps++
@@ -100,6 +109,7 @@ type (
 	History     = inventory.History
 	Secret      = finding.Secret
 	Misconfig   = finding.Misconfig
+	Malware     = finding.Malware
 	Verdict     = result.Verdict
 	RuleResult  = result.RuleResult
 	Database    = result.Database
@@ -118,6 +128,7 @@ func New(res *result.Result, v *result.Verdict, tool Tool, createdAt time.Time) 
 		Image:         res.Image,
 		Distro:        res.Distro,
 		Packages:      res.Packages,
+		Malware:       res.Malware,
 		Findings:      res.Findings,
 		Secrets:       res.Secrets,
 		Misconfigs:    res.Misconfigs,
@@ -145,6 +156,7 @@ func (r *Report) Result() *result.Result {
 		Distro:     r.Distro,
 		Packages:   r.Packages,
 		Notes:      r.Notes,
+		Malware:    r.Malware,
 		Findings:   r.Findings,
 		Secrets:    r.Secrets,
 		Misconfigs: r.Misconfigs,

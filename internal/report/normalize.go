@@ -57,8 +57,8 @@ func CompareMisconfigs(a, b Misconfig) int {
 	return cmp.Compare(a.ID, b.ID)
 }
 
-// Normalized returns a copy of r ready for encoding: packages, findings,
-// secrets, misconfigurations and notes in their canonical order, and nil
+// Normalized returns a copy of r ready for encoding: packages, malware,
+// findings, secrets, misconfigurations and notes in their canonical order, and nil
 // slices and maps that the schema requires replaced by empty ones. r itself
 // is not modified (slices are copied; their elements are shared only where
 // they are not reordered).
@@ -88,6 +88,9 @@ func (r *Report) Normalized() *Report {
 		}
 	}
 	slices.SortStableFunc(out.Findings, CompareFindings)
+
+	out.Malware = slices.Clone(r.Malware)
+	slices.SortStableFunc(out.Malware, finding.CompareMalware)
 
 	out.Secrets = slices.Clone(r.Secrets)
 	slices.SortStableFunc(out.Secrets, CompareSecrets)

@@ -26,10 +26,12 @@ type Result struct {
 	Distro     *inventory.Distro   `json:"distro,omitempty"`
 	Packages   []inventory.Package `json:"packages"`
 	Notes      []inventory.Note    `json:"notes,omitempty"`
+	Malware    []finding.Malware   `json:"malware,omitempty"` // scanner "malware": never vulnerabilities, listed first
 	Findings   []finding.Finding   `json:"findings,omitempty"`
 	Secrets    []finding.Secret    `json:"secrets,omitempty"`
 	Misconfigs []finding.Misconfig `json:"misconfigurations,omitempty"`
-	// Scanners that ran: "sbom" (the inventory), "vuln", "secret", "misconfig".
+	// Scanners that ran: "sbom" (the inventory), "vuln", "secret",
+	// "misconfig", "malware".
 	Scanners []string `json:"scanners,omitempty"`
 	// Database is the advisory database the findings were matched against
 	// (nil when no matching ran).

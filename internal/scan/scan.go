@@ -190,8 +190,9 @@ func MatchAndEnrich(ctx context.Context, res *result.Result, db vulndb.Reader, o
 }
 
 // Match matches the result's packages against db and stores the findings,
-// the notes matching made and the database it used. It serves image scans
-// and SBOM re-scans alike.
+// the malicious packages (with opt.Malicious: they replace those of an
+// earlier match; known-bad files are kept), the notes matching made and
+// the database it used. It serves image scans and SBOM re-scans alike.
 func Match(ctx context.Context, res *result.Result, db vulndb.Reader, opt match.Options) error {
 	m := match.Matcher{DB: db, Opt: opt}
 	inv := res.Inventory()
@@ -202,6 +203,11 @@ func Match(ctx context.Context, res *result.Result, db vulndb.Reader, opt match.
 	res.Findings = out.Findings
 	if res.Findings == nil {
 		res.Findings = []finding.Finding{}
+	}
+	if opt.Malicious {
+		res.Malware = append(slices.DeleteFunc(res.Malware, func(m finding.Malware) bool { return m.Package != nil }), out.Malware...)
+		match.SortMalware(res.Malware)
+		res.AddScanner("malware")
 	}
 	res.Notes = append(res.Notes, out.Notes...)
 	if res.Coverage, err = match.Coverage(ctx, db, &inv, opt); err != nil {
@@ -217,7 +223,9 @@ func Match(ctx context.Context, res *result.Result, db vulndb.Reader, opt match.
 	}
 	res.Database = d
 	res.Versions.Matcher = match.Version
-	res.AddScanner("vuln")
+	if !opt.NoVulns {
+		res.AddScanner("vuln")
+	}
 	return nil
 }
 

@@ -116,6 +116,27 @@ const (
 	AnnotationIgnoredInPart = "ignored-in-part"
 )
 
+// Malware kinds (finding.Malware.Kind): what a malware finding is about.
+const (
+	// MalwarePackage: an installed package that a malicious-package record
+	// names (OpenSSF's MAL- records, served in OSV's per-ecosystem archives).
+	MalwarePackage = "package"
+	// MalwareFile: a file whose content is known bad (a hash list, the
+	// built-in EICAR test file, or an anti-virus engine's signature).
+	MalwareFile = "file"
+)
+
+// Malware engines (finding.Malware.Engine): what found it.
+const (
+	// EngineRecord: a malicious-package record in the advisory database.
+	EngineRecord = "malicious-package-record"
+	// EngineHash: the file's SHA-256 is on a hash list (or the built-in
+	// one).
+	EngineHash = "hash"
+	// EngineClamAV: ClamAV's daemon (clamd) reported a signature.
+	EngineClamAV = "clamav"
+)
+
 // Ecosystem names. OS ecosystems are the package manager; matching maps them
 // to the advisory ecosystem of the distro (apk on Alpine 3.16 →
 // "Alpine:v3.16"). Language ecosystems are OSV's names.

@@ -57,6 +57,14 @@
 // ecosystem_specific or database_specific. Details are cut to MaxDetails
 // bytes and references to MaxReferences.
 //
+// Malicious-package records (OpenSSF's MAL- records, which osv.dev serves in
+// the same all.zip archives) are imported with the OSV rules and stored
+// beside the vulnerabilities of their package with Class ClassMalicious
+// (an ID starting "MAL-", or a database_specific
+// "malicious-packages-origins" list); the matcher turns them into malware
+// findings, never vulnerabilities. A database written before the class was
+// stored is read the same way (Advisory.Malicious looks at the ID).
+//
 // Alpine secdb ({branch}/{main,community}.json): one Advisory per (id, origin
 // package), ecosystem "Alpine:<branch>" ("Alpine:v3.16"; the edge branch is
 // "Alpine:edge"), range introduced "0" fixed <version>, id = first token of

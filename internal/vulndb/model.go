@@ -3,6 +3,7 @@ package vulndb
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"time"
 )
 
@@ -54,6 +55,21 @@ type Advisory struct {
 	// EcosystemSpecific is affected[].ecosystem_specific verbatim (e.g. the
 	// Go "imports" symbols); may be nil.
 	EcosystemSpecific json.RawMessage `json:"ecosystem_specific,omitempty"`
+	// Class is "" for a vulnerability and ClassMalicious for a
+	// malicious-package record: a package it names is malware, not a
+	// vulnerable package (see Malicious).
+	Class string `json:"class,omitempty"`
+}
+
+// ClassMalicious is the Class of a malicious-package record: OpenSSF's
+// MAL- records, which osv.dev serves inside each ecosystem's all.zip.
+const ClassMalicious = "malicious"
+
+// Malicious reports whether a is a malicious-package record: its Class
+// says so, or (in a database built before the class was stored) its ID is
+// an OpenSSF MAL- ID.
+func (a *Advisory) Malicious() bool {
+	return a.Class == ClassMalicious || strings.HasPrefix(a.ID, "MAL-")
 }
 
 // Range is an OSV range. Only ECOSYSTEM and SEMVER ranges are kept.

@@ -91,6 +91,7 @@ func ParseOSV(data []byte, source string) (advs []Advisory, withdrawn bool, err 
 	}
 
 	base := Advisory{
+		Class:      osvClass(&rec),
 		ID:         rec.ID,
 		Aliases:    osvAliases(&rec),
 		Summary:    rec.Summary,
@@ -169,6 +170,19 @@ func ParseOSV(data []byte, source string) (advs []Advisory, withdrawn bool, err 
 		return cmp.Or(cmp.Compare(a.Ecosystem, b.Ecosystem), cmp.Compare(a.Package, b.Package))
 	})
 	return advs, false, nil
+}
+
+// osvClass tells a malicious-package record from a vulnerability: OpenSSF's
+// records have MAL- IDs and list where each report came from in
+// database_specific["malicious-packages-origins"].
+func osvClass(rec *osvRecord) string {
+	if strings.HasPrefix(rec.ID, "MAL-") {
+		return ClassMalicious
+	}
+	if _, ok := jsonObject(rec.DatabaseSpecific)["malicious-packages-origins"]; ok {
+		return ClassMalicious
+	}
+	return ""
 }
 
 // parseOSVTime accepts RFC 3339 with or without fractional seconds and, to be

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -326,4 +327,68 @@ func FuzzReadOSVZip(f *testing.F) {
 			t.Fatalf("stats %+v, %d advisories passed on", st, n)
 		}
 	})
+}
+
+// TestMaliciousRecords reads OpenSSF's MAL- records as osv.dev serves them
+// (in the ecosystems' all.zip) and keeps them apart from vulnerabilities:
+// every one gets the malicious class, through the store too.
+func TestMaliciousRecords(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "drydock.db")
+	b, err := NewBuilder(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, z := range []struct{ file, eco string }{{"npm", "npm"}, {"PyPI", "PyPI"}} {
+		zp := "../../testdata/malicious/" + z.file + "/all.zip"
+		data, err := os.ReadFile(zp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, err := b.ImportOSVZip(ctx, bytes.NewReader(data), int64(len(data)), zp, SourceInfo{Name: "osv/" + z.eco})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := map[string]int{"npm": 25, "PyPI": 15}[z.eco]; st.Records != want {
+			t.Errorf("%s: %d records, want %d", z.eco, st.Records, want)
+		}
+	}
+	if _, err := b.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	db, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, q := range []struct{ eco, name, id string }{
+		{"npm", "chalk", "MAL-2025-46969"},
+		{"npm", "@ctrl/tinycolor", "MAL-2025-47141"},
+		{"npm", "-d3-ushape", "MAL-2022-5"},
+		{"PyPI", "aiocpa", "MAL-2024-11518"},
+		{"PyPI", "AIOHTT", "MAL-2023-1578"}, // PEP 503: names compare normalised
+	} {
+		advs, err := db.Advisories(ctx, q.eco, q.name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(advs) != 1 || advs[0].ID != q.id || advs[0].Class != ClassMalicious || !advs[0].Malicious() {
+			t.Errorf("%s %s: got %+v, want %s of class %q", q.eco, q.name, advs, q.id, ClassMalicious)
+		}
+	}
+
+	// A vulnerability stays one; a database written before the class was
+	// stored still tells MAL- records apart by their ID.
+	vuln := Advisory{ID: "GHSA-35jh-r3h4-6jhm"}
+	old := Advisory{ID: "MAL-2025-46969"}
+	if vuln.Malicious() || !old.Malicious() {
+		t.Errorf("Malicious: vulnerability %v, unclassed MAL- record %v", vuln.Malicious(), old.Malicious())
+	}
+	// A record with another ID that says where its malware reports came
+	// from is malicious too.
+	advs, _, err := ParseOSV([]byte(`{"id": "X-1", "affected": [{"package": {"ecosystem": "npm", "name": "x"}, "versions": ["1.0.0"]}],
+		"database_specific": {"malicious-packages-origins": [{"source": "ghsa-malware"}]}}`), "test")
+	if err != nil || len(advs) != 1 || advs[0].Class != ClassMalicious {
+		t.Errorf("origins record: %+v, %v", advs, err)
+	}
 }

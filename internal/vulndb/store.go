@@ -48,6 +48,7 @@ type storedEntry struct {
 	Status            string          `json:"st,omitempty"`
 	Source            string          `json:"src,omitempty"`
 	EcosystemSpecific json.RawMessage `json:"es,omitempty"`
+	Class             string          `json:"c,omitempty"`
 }
 
 func splitAdvisory(a *Advisory) (storedRecord, storedEntry) {
@@ -70,6 +71,7 @@ func splitAdvisory(a *Advisory) (storedRecord, storedEntry) {
 			Status:            a.Status,
 			Source:            a.Source,
 			EcosystemSpecific: a.EcosystemSpecific,
+			Class:             a.Class,
 		}
 }
 
@@ -92,5 +94,6 @@ func joinAdvisory(eco string, r *storedRecord, e *storedEntry) Advisory {
 		References:        slices.Clone(r.References),
 		Source:            e.Source,
 		EcosystemSpecific: e.EcosystemSpecific,
+		Class:             e.Class,
 	}
 }

@@ -230,6 +230,8 @@ func Table(w io.Writer, r *report.Report, opt Options) error {
 		return wrapErr("table", ew.err)
 	}
 
+	writeMalwareTable(ew, r, opt)
+
 	bySev, total, suppressed := counts(r)
 	var parts []string
 	for _, s := range []string{vocab.SevCritical, vocab.SevHigh, vocab.SevMedium, vocab.SevLow} {
@@ -324,6 +326,52 @@ func Table(w io.Writer, r *report.Report, opt Options) error {
 	writeVerdict(ew, r, opt)
 	writeNotes(ew, r, opt)
 	return wrapErr("table", ew.err)
+}
+
+// writeMalwareTable lists the malware first, above everything else: a
+// malicious package or a known-bad file is not one risk among others.
+func writeMalwareTable(ew *errWriter, r *report.Report, opt Options) {
+	list, active, allowed := visibleMalware(r, opt)
+	if active+allowed == 0 {
+		return
+	}
+	ew.printf("%s%s\n", colorize(opt.Color, ansiBRed, fmt.Sprintf("MALWARE: %d", active)), allowedNote(allowed, opt))
+	if len(list) == 0 {
+		ew.printf("\n")
+		return
+	}
+	showStatus := allowed > 0 && opt.ShowSuppressed
+	headers := []string{"KIND", "ID", "WHERE", "LAYER", "FOUND BY", "TITLE"}
+	if showStatus {
+		headers = []string{"KIND", "ID", "WHERE", "LAYER", "FOUND BY", "STATUS", "TITLE"}
+	}
+	t := &table{headers: headers}
+	for i := range list {
+		m := &list[i]
+		cells := []cell{{text: m.Kind}, {text: m.ID, style: ansiBRed}, {text: malwareWhere(m)}, {text: malwareLayer(m)}, {text: m.Engine}}
+		if showStatus {
+			status := ""
+			if m.Allowed() {
+				status = "allowed"
+			}
+			cells = append(cells, cell{text: status, style: ansiDim})
+		}
+		t.add(append(cells, cell{text: malwareTitle(m)})...)
+	}
+	ew.printf("\n")
+	t.render(ew, opt.Color, opt.Width)
+	ew.printf("\n")
+}
+
+// allowedNote tells how many malware findings ignore entries allowed.
+func allowedNote(allowed int, opt Options) string {
+	switch {
+	case allowed == 0:
+		return ""
+	case opt.ShowSuppressed:
+		return fmt.Sprintf(" (%d allowed by ignore entries, shown below)", allowed)
+	}
+	return fmt.Sprintf(" (%d allowed by ignore entries; use --show-suppressed to list them)", allowed)
 }
 
 // suppressedNote tells how many secrets or misconfigurations an ignore

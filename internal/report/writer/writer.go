@@ -11,6 +11,7 @@ import (
 	"io"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -182,6 +183,64 @@ func visibleSecrets(r *report.Report, opt Options) (list []report.Secret, active
 		list = append(list, s)
 	}
 	return list, active, suppressed
+}
+
+// visibleMalware is visibleSecrets for malware: what an ignore entry
+// naming its ID allowed is listed only with ShowSuppressed. Nothing else
+// hides malware.
+func visibleMalware(r *report.Report, opt Options) (list []report.Malware, active, allowed int) {
+	for _, m := range r.Malware {
+		if m.Allowed() {
+			allowed++
+			if !opt.ShowSuppressed {
+				continue
+			}
+		} else {
+			active++
+		}
+		list = append(list, m)
+	}
+	return list, active, allowed
+}
+
+// malwareWhere is where a malware finding is, on one line: the package
+// and the file it was read from, or the file.
+func malwareWhere(m *report.Malware) string {
+	if m.Package != nil {
+		where := m.Package.Name + " " + m.Package.Version
+		if m.Package.Path != "" {
+			where += " (" + m.Package.Path + ")"
+		}
+		return where
+	}
+	return m.Path
+}
+
+// malwareLayer is the layer column of a malware finding: the layer, and
+// the one that deleted the file (which is still in the image).
+func malwareLayer(m *report.Malware) string {
+	if m.LayerIndex < 0 {
+		return "-"
+	}
+	s := strconv.Itoa(m.LayerIndex)
+	if m.DeletedInLayer != nil {
+		s += fmt.Sprintf(" (deleted in %d)", *m.DeletedInLayer)
+	}
+	return s
+}
+
+// malwareTitle is the one-line description of a malware finding.
+func malwareTitle(m *report.Malware) string {
+	if m.Title != "" {
+		return m.Title
+	}
+	if d := firstLine(m.Description); d != "" {
+		return d
+	}
+	if m.Kind == vocab.MalwareFile {
+		return "known-bad file (" + m.Engine + ")"
+	}
+	return "malicious package"
 }
 
 // visibleMisconfigs is visibleSecrets for misconfigurations.

@@ -91,3 +91,40 @@ func WriteSecDBIndex(w io.Writer, dir string) error {
 	_, err = io.WriteString(w, b.String())
 	return err
 }
+
+// Malicious returns an open database of the real OpenSSF malicious-package
+// records the repo carries (testdata/malicious: 25 npm and 15 PyPI MAL-
+// records, in osv.dev's all.zip layout).
+func Malicious(t testing.TB) vulndb.Reader {
+	t.Helper()
+	dir := filepath.Join(Mirror(t), "..", "malicious")
+	path := filepath.Join(t.TempDir(), "malicious.db")
+	b, err := vulndb.NewBuilder(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, eco := range []string{"npm", "PyPI"} {
+		p := filepath.Join(dir, eco, "all.zip")
+		f, err := os.Open(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, err := f.Stat()
+		if err == nil {
+			_, err = b.ImportOSVZip(t.Context(), f, st.Size(), p, vulndb.SourceInfo{Name: "osv/" + eco})
+		}
+		f.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := b.Commit(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	db, err := vulndb.Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
