@@ -22,7 +22,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/drydock-scan/drydock/internal/attest"
-	"github.com/drydock-scan/drydock/internal/match"
 	"github.com/drydock-scan/drydock/internal/policy"
 	"github.com/drydock-scan/drydock/internal/report"
 	"github.com/drydock-scan/drydock/internal/report/writer"
@@ -163,7 +162,7 @@ See docs/attestations.md.`,
 	cmd.Flags().StringVar(&bundlePath, "bundle", "", "also write the Sigstore bundle to this file")
 	sf.add(cmd)
 	gf.add(cmd)
-	cmd.Flags().StringSliceVar(&gf.scanners, "scanners", []string{"vuln"}, "what to look for (comma-separated): vuln (required), secret, misconfig")
+	cmd.Flags().StringSliceVar(&gf.scanners, "scanners", []string{"vuln"}, "what to look for (comma-separated): vuln (required), secret, misconfig, malware")
 	cmd.Flags().StringVar(&gf.secretConfig, "secret-config", "", "secret rules file (YAML)")
 	return cmd
 }
@@ -176,11 +175,11 @@ func scanForAttestation(e *env, cmd *cobra.Command, sf *sourceFlags, gf *gateFla
 		return nil, time.Time{}, err
 	}
 	cfg := sf.config(e, ref)
-	vuln, err := gf.applyScanners(&cfg)
+	needDB, err := gf.applyScanners(&cfg)
 	if err != nil {
 		return nil, time.Time{}, err
 	}
-	if !vuln {
+	if !needDB || cfg.Match.NoVulns {
 		return nil, time.Time{}, usageErr("drydock attest writes a vulnerability scan record: --scanners must include vuln")
 	}
 	db, err := gf.openDB(e, cmd)
@@ -189,7 +188,7 @@ func scanForAttestation(e *env, cmd *cobra.Command, sf *sourceFlags, gf *gateFla
 	}
 	defer db.Close()
 	cfg.DB = db
-	cfg.Match = match.Options{MatchDeclared: gf.matchDeclared, MatchOwned: gf.matchOwned}
+	cfg.Match.MatchDeclared, cfg.Match.MatchOwned = gf.matchDeclared, gf.matchOwned
 	started := time.Now()
 	res, err := scan.Run(cmd.Context(), cfg)
 	e.endProgress()
