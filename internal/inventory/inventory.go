@@ -162,6 +162,33 @@ type Secret struct {
 	DeletedInLayer *int   `json:"deleted_in_layer,omitempty"`
 }
 
+// MalwareHit is a known-bad file found in one file of one layer: its
+// content is on a hash list (or the built-in one) or an anti-virus engine
+// named it.
+type MalwareHit struct {
+	// Engine is one of the vocab.Engine* words ("hash", "clamav").
+	Engine string `json:"engine"`
+	// Name is the detection: the hash list's name for the file, the
+	// engine's signature ("Win.Test.EICAR_HDB-1"); "" when the list names
+	// none.
+	Name string `json:"name,omitempty"`
+	// Source is the hash list ("builtin", "malware-hashes/full.csv") or
+	// the engine and its signature version.
+	Source string `json:"source,omitempty"`
+	SHA256 string `json:"sha256"`
+	Size   int64  `json:"size"`
+}
+
+// Malware is a MalwareHit placed in the image: the file, the layer that
+// holds it and, if a later layer deleted or replaced the file, that layer
+// (the file is still in the image, for anyone who pulls it).
+type Malware struct {
+	MalwareHit
+	Path           string `json:"path"`
+	Layer          Layer  `json:"layer"`
+	DeletedInLayer *int   `json:"deleted_in_layer,omitempty"`
+}
+
 // Inventory is the merged view of an image (or of one layer, before Merge).
 type Inventory struct {
 	Distro   *Distro   `json:"distro,omitempty"`
@@ -171,6 +198,9 @@ type Inventory struct {
 	// SecretHits in Hits; Merge places them in Secrets).
 	Hits    []SecretHit `json:"hits,omitempty"`
 	Secrets []Secret    `json:"secrets,omitempty"`
+	// Malware are the known-bad files of every layer (extractors of one
+	// file return MalwareHits in FileResult.Malware; Merge places them).
+	Malware []Malware `json:"malware,omitempty"`
 	// Facts about the final filesystem that configuration checks need.
 	Facts Facts `json:"facts,omitzero"`
 }

@@ -11,12 +11,13 @@ import (
 
 // FileResult is what one extractor produced from one file of one layer.
 type FileResult struct {
-	Path      string      `json:"path"`
-	Extractor string      `json:"extractor"`
-	Packages  []Package   `json:"packages,omitempty"`
-	Distro    *Distro     `json:"distro,omitempty"`
-	Notes     []Note      `json:"notes,omitempty"`
-	Hits      []SecretHit `json:"hits,omitempty"`
+	Path      string       `json:"path"`
+	Extractor string       `json:"extractor"`
+	Packages  []Package    `json:"packages,omitempty"`
+	Distro    *Distro      `json:"distro,omitempty"`
+	Notes     []Note       `json:"notes,omitempty"`
+	Hits      []SecretHit  `json:"hits,omitempty"`
+	Malware   []MalwareHit `json:"malware,omitempty"`
 }
 
 // LayerResult is the per-layer unit of work and of caching: everything the
@@ -229,6 +230,7 @@ func Merge(layers []LayerResult, opt MergeOptions) Inventory {
 	inv.Sort()
 	assignOwners(&inv)
 	inv.Secrets = placeSecrets(layers)
+	inv.Malware = placeMalware(layers)
 	inv.Facts = mergeFacts(layers)
 	return inv
 }
@@ -266,6 +268,29 @@ func placeSecrets(layers []LayerResult) []Secret {
 					s.DeletedInLayer = &d
 				}
 				out = append(out, s)
+			}
+		}
+	}
+	return out
+}
+
+// placeMalware reports every known-bad file of every layer, as secrets: a
+// file that a later layer deleted or replaced is still in the image.
+func placeMalware(layers []LayerResult) []Malware {
+	var out []Malware
+	for li := range layers {
+		for _, fr := range layers[li].Files {
+			if len(fr.Malware) == 0 {
+				continue
+			}
+			del := removedIn(layers, li, fr.Path)
+			for _, h := range fr.Malware {
+				m := Malware{MalwareHit: h, Path: fr.Path, Layer: layers[li].Layer}
+				if del >= 0 {
+					d := layers[del].Layer.Index
+					m.DeletedInLayer = &d
+				}
+				out = append(out, m)
 			}
 		}
 	}

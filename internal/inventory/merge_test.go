@@ -203,3 +203,43 @@ func TestMergeDropsNamelessPackages(t *testing.T) {
 		t.Errorf("notes (-want +got):\n%s", diff)
 	}
 }
+
+// TestMergePlacesMalware: a known-bad file is reported whatever the upper
+// layers did with it, with the layer that holds it and the one that
+// deleted (whiteout, opaque directory) or replaced it.
+func TestMergePlacesMalware(t *testing.T) {
+	eicar := MalwareHit{Engine: "hash", Name: "EICAR-Test-File", Source: "builtin", SHA256: "275a", Size: 68}
+	bad := MalwareHit{Engine: "hash", Name: "Mirai", Source: "malware-hashes/list.csv", SHA256: "abcd", Size: 9}
+	file := func(p string, h ...MalwareHit) FileResult {
+		return FileResult{Path: p, Extractor: "malware/files", Malware: h}
+	}
+	layers := []LayerResult{
+		{Layer: Layer{Index: 0, DiffID: "sha256:0"}, Files: []FileResult{file("/tmp/eicar.com", eicar), file("/opt/x/bad", bad)},
+			PathHashes: []uint64{PathHash("/tmp/eicar.com"), PathHash("/opt/x/bad"), PathHash("/usr/bin/kept")}},
+		{Layer: Layer{Index: 1, DiffID: "sha256:1"}, Whiteouts: []string{"/tmp/eicar.com"}},
+		{Layer: Layer{Index: 2, DiffID: "sha256:2"}, OpaqueDirs: []string{"/opt/x"}, Files: []FileResult{file("/usr/bin/kept", bad)},
+			PathHashes: []uint64{PathHash("/usr/bin/kept")}},
+	}
+	inv := Merge(layers, MergeOptions{})
+	type row struct {
+		Path    string
+		Name    string
+		Layer   int
+		Deleted int
+	}
+	var got []row
+	for _, m := range inv.Malware {
+		d := -1
+		if m.DeletedInLayer != nil {
+			d = *m.DeletedInLayer
+		}
+		got = append(got, row{m.Path, m.Name, m.Layer.Index, d})
+	}
+	want := []row{{"/tmp/eicar.com", "EICAR-Test-File", 0, 1}, {"/opt/x/bad", "Mirai", 0, 2}, {"/usr/bin/kept", "Mirai", 2, -1}}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("malware (-want +got):\n%s", d)
+	}
+	if len(inv.Packages) != 0 || len(inv.Notes) != 0 {
+		t.Errorf("malware hits made packages %v or notes %v", inv.Packages, inv.Notes)
+	}
+}
