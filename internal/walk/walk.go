@@ -76,6 +76,27 @@ type Wanter interface {
 	Wants(path string, mode fs.FileMode, size int64) bool
 }
 
+// Tap sees the content of a layer's regular files as the walk reads them,
+// whether or not the Wanter captures them: a second consumer of the same
+// single pass (file hashes, an anti-virus engine) that needs no copy of
+// the file. Its methods are called from the walking goroutine, one file at
+// a time.
+type Tap interface {
+	// File is called for each regular file, before its content is read.
+	// If it returns a writer, the walk writes the file's whole content to
+	// it as it reads the entry (once: when the file is also captured, the
+	// same bytes go to both), then calls EndFile. An error from Write
+	// stops the walk.
+	File(path string, mode fs.FileMode, size int64) io.Writer
+	// EndFile ends the file File returned a writer for: err is nil when
+	// the whole content was written, else the error that stopped the read
+	// or the write. A non-nil error from EndFile stops the walk.
+	EndFile(err error) error
+	// Link is called for each hardlink with its cleaned path and its
+	// target's.
+	Link(path, target string, mode fs.FileMode)
+}
+
 // WantFunc adapts a function to a Wanter.
 type WantFunc func(path string, mode fs.FileMode, size int64) bool
 
@@ -121,6 +142,9 @@ type Options struct {
 	// are left out with a Skip saying so.
 	MaxPaths     int
 	MaxPathBytes int64
+	// Tap, if set, is shown the content of the files it asks for as they
+	// stream (see Tap).
+	Tap Tap
 }
 
 // ErrDiffIDMismatch is returned (wrapped) when a layer's uncompressed
@@ -268,18 +292,39 @@ func Layer(ctx context.Context, r io.Reader, w Wanter, fn func(ctx context.Conte
 			res.Files++
 			res.Bytes += hdr.Size
 			mode := hdr.FileInfo().Mode()
-			if !w.Wants(p, mode, hdr.Size) {
-				continue
+			var sink io.Writer
+			if opt.Tap != nil {
+				sink = opt.Tap.File(p, mode, hdr.Size)
 			}
-			if hdr.Size > opt.MaxFileSize {
+			wanted := w.Wants(p, mode, hdr.Size)
+			switch {
+			case !wanted:
+			case hdr.Size > opt.MaxFileSize:
 				skip(Skip{Path: p, Reason: fmt.Sprintf("file size %d exceeds the limit of %d bytes", hdr.Size, opt.MaxFileSize)})
-				continue
-			}
-			if hdr.Size > opt.MemThreshold && hdr.Size > opt.Budget.SpillLimit() {
+				wanted = false
+			case hdr.Size > opt.MemThreshold && hdr.Size > opt.Budget.SpillLimit():
 				skip(Skip{Path: p, Reason: fmt.Sprintf("file size %d exceeds the scan's temp space of %d bytes", hdr.Size, opt.Budget.SpillLimit())})
+				wanted = false
+			}
+			if !wanted {
+				if sink != nil {
+					if err := tapOnly(opt.Tap, sink, tr); err != nil {
+						return Result{}, fmt.Errorf("reading tar entry %q: %w", hdr.Name, err)
+					}
+				}
 				continue
 			}
-			c, err := wk.capture(ctx, tr, hdr.Size)
+			var src io.Reader = tr
+			if sink != nil {
+				src = io.TeeReader(tr, sink)
+			}
+			c, err := wk.capture(ctx, src, hdr.Size)
+			if sink != nil {
+				if terr := opt.Tap.EndFile(err); terr != nil && err == nil {
+					c.free()
+					err = terr
+				}
+			}
 			if err != nil {
 				return Result{}, fmt.Errorf("reading tar entry %q: %w", hdr.Name, err)
 			}
@@ -291,6 +336,9 @@ func Layer(ctx context.Context, r io.Reader, w Wanter, fn func(ctx context.Conte
 		case tar.TypeLink:
 			target := CleanPath(hdr.Linkname)
 			mode := hdr.FileInfo().Mode()
+			if opt.Tap != nil {
+				opt.Tap.Link(p, target, mode)
+			}
 			c := wk.links.get(target)
 			size := hdr.Size
 			if c != nil {
@@ -337,6 +385,16 @@ func Layer(ctx context.Context, r io.Reader, w Wanter, fn func(ctx context.Conte
 			paths.dropped, opt.MaxPaths, opt.MaxPathBytes)})
 	}
 	return res, nil
+}
+
+// tapOnly writes the current entry's content to the tap's sink alone (the
+// file is not captured) and ends the file.
+func tapOnly(t Tap, sink io.Writer, r io.Reader) error {
+	_, err := io.Copy(sink, r)
+	if terr := t.EndFile(noEOF(err)); terr != nil && err == nil {
+		err = terr
+	}
+	return noEOF(err)
 }
 
 // pathSet gathers the whiteouts and opaque dirs of a layer: in slices, sorted
