@@ -1,0 +1,392 @@
+// Package baseimage tells which published or private base image an image
+// was built on, and which of its layers are the base's (issue 18).
+//
+// The evidence, strongest first, and the one that decided is recorded:
+//
+//  1. the layer chain: the image's diff_ids start with every diff_id of an
+//     indexed base (compared as OCI chain IDs; the longest base wins, so
+//     python:slim is found over the debian:slim it is built on, and both are
+//     reported as the hierarchy);
+//  2. the OCI annotations org.opencontainers.image.base.name / .base.digest
+//     (set by BuildKit and most builders) naming a base the index knows, or
+//     at least naming one;
+//  3. the history: the layers up to the last CMD/ENTRYPOINT step that comes
+//     before the application's own layers (a guess: "unidentified" base).
+//
+// The diff_ids compared are the ones the scan verified while it read the
+// layers (a layer whose content does not hash to its config's diff_id is a
+// scan error since issue 13), so a forged config cannot borrow a popular
+// base's identity: attribution runs on the scanned result only.
+//
+// The index is built from manifests and configs only (no layer is read):
+// `drydock base add` for private bases, and tables of published bases.
+package baseimage
+
+import (
+	"cmp"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/drydock-scan/drydock/internal/inventory"
+)
+
+// Entry is one base image: its layers and the names it is published as.
+type Entry struct {
+	// Repository is the image's repository: "busybox",
+	// "registry.example.com/team/base".
+	Repository string `json:"repository"`
+	// Tags are the tags it had when indexed, most specific first
+	// ("1.37.0-musl" before "1.37-musl").
+	Tags           []string  `json:"tags,omitempty"`
+	ManifestDigest string    `json:"manifest_digest,omitempty"`
+	ConfigDigest   string    `json:"config_digest,omitempty"`
+	DiffIDs        []string  `json:"diff_ids"`
+	Created        time.Time `json:"created,omitzero"`
+	Platform       string    `json:"platform,omitempty"`
+	// Source is a reference drydock can scan the base at (for upgrade
+	// advice): a registry reference, oci:DIR… "" when unknown.
+	Source string `json:"source,omitempty"`
+	// Origin says where the entry came from ("drydock base add", a table).
+	Origin string `json:"origin,omitempty"`
+}
+
+// Name is repository:most-specific-tag, or repository@digest.
+func (e *Entry) Name() string {
+	if len(e.Tags) > 0 {
+		return e.Repository + ":" + e.Tags[0]
+	}
+	if e.ManifestDigest != "" {
+		return e.Repository + "@" + e.ManifestDigest
+	}
+	return e.Repository
+}
+
+// Index is a set of base images.
+type Index struct {
+	Entries []Entry `json:"entries"`
+}
+
+// Load reads an index file; a missing file is an empty index.
+func Load(path string) (*Index, error) {
+	raw, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return &Index{}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading the base-image index: %w", err)
+	}
+	var ix Index
+	if err := json.Unmarshal(raw, &ix); err != nil {
+		return nil, fmt.Errorf("reading the base-image index %s: %w", path, err)
+	}
+	for i := range ix.Entries {
+		if err := ix.Entries[i].check(); err != nil {
+			return nil, fmt.Errorf("reading the base-image index %s: entry %d: %w", path, i, err)
+		}
+	}
+	return &ix, nil
+}
+
+// Save writes the index atomically (a temporary file renamed over it).
+func (ix *Index) Save(path string) error {
+	raw, err := json.MarshalIndent(ix, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encoding the base-image index: %w", err)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("writing the base-image index: %w", err)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".bases-*.json")
+	if err != nil {
+		return fmt.Errorf("writing the base-image index: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(append(raw, '\n')); err != nil {
+		tmp.Close()
+		return fmt.Errorf("writing the base-image index: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("writing the base-image index: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("writing the base-image index: %w", err)
+	}
+	return nil
+}
+
+func (e *Entry) check() error {
+	if e.Repository == "" {
+		return errors.New("no repository")
+	}
+	if len(e.DiffIDs) == 0 {
+		return fmt.Errorf("%s: no layers", e.Repository)
+	}
+	for _, d := range e.DiffIDs {
+		if !validDigest(d) {
+			return fmt.Errorf("%s: %q is not a sha256 diff_id", e.Repository, d)
+		}
+	}
+	return nil
+}
+
+func validDigest(d string) bool {
+	hexPart, ok := strings.CutPrefix(d, "sha256:")
+	if !ok || len(hexPart) != 64 {
+		return false
+	}
+	_, err := hex.DecodeString(hexPart)
+	return err == nil
+}
+
+// Add adds or updates entries: an entry with the same repository and
+// layers as one already indexed replaces it, its tags merged.
+func (ix *Index) Add(es ...Entry) error {
+	for _, e := range es {
+		if err := e.check(); err != nil {
+			return err
+		}
+		i := slices.IndexFunc(ix.Entries, func(o Entry) bool {
+			return o.Repository == e.Repository && slices.Equal(o.DiffIDs, e.DiffIDs) &&
+				(o.ManifestDigest == e.ManifestDigest || o.ManifestDigest == "" || e.ManifestDigest == "")
+		})
+		if i < 0 {
+			ix.Entries = append(ix.Entries, e)
+			continue
+		}
+		tags := append(slices.Clone(e.Tags), ix.Entries[i].Tags...)
+		e.Tags = SortTags(dedupe(tags))
+		ix.Entries[i] = e
+	}
+	return nil
+}
+
+func dedupe(s []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, v := range s {
+		if v != "" && !seen[v] {
+			seen[v] = true
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// SortTags orders tags most specific first: more version parts first
+// ("1.37.0-musl" before "1.37-musl" before "1-musl"), then longer, then
+// alphabetically; floating names ("latest", "musl", "stable") last.
+func SortTags(tags []string) []string {
+	out := slices.Clone(tags)
+	slices.SortStableFunc(out, func(a, b string) int {
+		return cmp.Or(-cmp.Compare(specificity(a), specificity(b)), -cmp.Compare(len(a), len(b)), strings.Compare(a, b))
+	})
+	return out
+}
+
+// specificity counts the version parts of a tag's leading version
+// ("1.37.0-musl": 3; "latest": 0).
+func specificity(tag string) int {
+	v, _, _ := strings.Cut(tag, "-")
+	n := 0
+	for _, part := range strings.Split(v, ".") {
+		if part == "" || strings.Trim(part, "0123456789") != "" {
+			return n
+		}
+		n++
+	}
+	return n
+}
+
+// ChainIDs returns the OCI chain IDs of a list of diff_ids: the chain ID
+// of the first layer is its diff_id; of each next one,
+// sha256(previous chain ID + " " + diff_id).
+func ChainIDs(diffIDs []string) []string {
+	out := make([]string, len(diffIDs))
+	for i, d := range diffIDs {
+		if i == 0 {
+			out[i] = d
+			continue
+		}
+		sum := sha256.Sum256([]byte(out[i-1] + " " + d))
+		out[i] = "sha256:" + hex.EncodeToString(sum[:])
+	}
+	return out
+}
+
+// Signals of an attribution: what decided it.
+const (
+	SignalLayerChain = "layer-chain" // the image's layers start with the base's, verified
+	SignalAnnotation = "annotation"  // org.opencontainers.image.base.name/.digest
+	SignalHistory    = "history"     // the last CMD/ENTRYPOINT before the image's own layers (a guess)
+	SignalNone       = "none"        // no base found: every layer counts as the image's own
+)
+
+// Attribution is what Detect found.
+type Attribution struct {
+	// Base is the base image found (nil when unidentified).
+	Base *Entry `json:"base,omitempty"`
+	// Name is the base's most specific name (repository:tag).
+	Name string `json:"name,omitempty"`
+	// Layers is how many of the image's first layers are the base's (0:
+	// none known).
+	Layers int    `json:"layers"`
+	Signal string `json:"signal"`
+	// Hierarchy lists every indexed base the image's layers start with,
+	// from the innermost (debian:slim) to the base itself (python:slim).
+	Hierarchy []string `json:"hierarchy,omitempty"`
+	// Annotation is the base the image's annotations name, when they do.
+	Annotation string `json:"annotation,omitempty"`
+	// Note says what a person should know (a guess, a disagreement).
+	Note string `json:"note,omitempty"`
+}
+
+// Annotations of the OCI image spec naming the base image.
+const (
+	AnnotationBaseName   = "org.opencontainers.image.base.name"
+	AnnotationBaseDigest = "org.opencontainers.image.base.digest"
+)
+
+// Detect attributes img to a base of ix. annotations are the manifest's
+// (or the config's labels, which some builders use instead).
+func Detect(img *inventory.Image, annotations map[string]string, ix *Index) Attribution {
+	var diffIDs []string
+	for _, l := range img.Layers {
+		diffIDs = append(diffIDs, l.DiffID)
+	}
+	chain := ChainIDs(diffIDs)
+	var found []*Entry
+	for i := range ix.Entries {
+		e := &ix.Entries[i]
+		n := len(e.DiffIDs)
+		// A base is a strict prefix: an image that is exactly an indexed
+		// base is that base, not built on it.
+		if n >= len(chain) || n == 0 {
+			continue
+		}
+		if ChainIDs(e.DiffIDs)[n-1] == chain[n-1] {
+			found = append(found, e)
+		}
+	}
+	annName, annDigest := annotations[AnnotationBaseName], annotations[AnnotationBaseDigest]
+	annotated := annName
+	if annDigest != "" {
+		annotated = strings.TrimSpace(annName + "@" + annDigest)
+	}
+	if len(found) > 0 {
+		// Innermost first; the base is the outermost (most layers), and
+		// among equals the newest entry (a re-indexed tag).
+		slices.SortStableFunc(found, func(a, b *Entry) int {
+			return cmp.Or(cmp.Compare(len(a.DiffIDs), len(b.DiffIDs)), a.Created.Compare(b.Created))
+		})
+		base := found[len(found)-1]
+		at := Attribution{Base: base, Name: base.Name(), Layers: len(base.DiffIDs), Signal: SignalLayerChain, Annotation: annotated}
+		for _, e := range found {
+			if name := e.Name(); !slices.Contains(at.Hierarchy, name) {
+				at.Hierarchy = append(at.Hierarchy, name)
+			}
+		}
+		if annDigest != "" && base.ManifestDigest != "" && annDigest != base.ManifestDigest {
+			at.Note = fmt.Sprintf("the image's annotations name %s, but its layers are %s's", annotated, base.Name())
+		}
+		return at
+	}
+	if annotated != "" {
+		at := Attribution{Name: annotated, Signal: SignalAnnotation, Annotation: annotated,
+			Note: "the base named by the image's annotations is not in the base-image index: its layers are not known"}
+		if n := historyBase(img); n > 0 {
+			at.Layers = n
+			at.Note += fmt.Sprintf("; the history puts the base at the first %d layer(s)", n)
+		}
+		return at
+	}
+	if n := historyBase(img); n > 0 {
+		return Attribution{Layers: n, Signal: SignalHistory,
+			Note: fmt.Sprintf("unidentified base: by the image's history, its first %d layer(s) precede the last CMD/ENTRYPOINT of a base", n)}
+	}
+	return Attribution{Signal: SignalNone, Note: "no base image found (a squashed or single-stage image): every layer counts as the image's own"}
+}
+
+// historyBase guesses the base's layer count from the history: a base ends
+// with its CMD or ENTRYPOINT (an empty-layer step); the layers made before
+// the last such step that is followed by layer-making steps are the base's.
+// 0 when the history says nothing.
+func historyBase(img *inventory.Image) int {
+	lastCmd, layersBefore, layers := -1, 0, 0
+	for i, h := range img.History {
+		if !h.EmptyLayer {
+			layers++
+			continue
+		}
+		step := strings.ToUpper(h.CreatedBy)
+		if strings.Contains(step, "CMD [") || strings.Contains(step, "CMD ") && strings.Contains(step, "#(NOP)") ||
+			strings.Contains(step, "ENTRYPOINT") {
+			lastCmd, layersBefore = i, layers
+		}
+	}
+	if lastCmd < 0 || layersBefore == 0 || layersBefore >= layers {
+		return 0
+	}
+	return layersBefore
+}
+
+// Record is one row of a table of published bases (diff_id, manifest,
+// tags), as the docker-library histories are tabulated.
+type Record struct {
+	DiffID         string    `json:"diff_id"`
+	DiffIDs        []string  `json:"diff_ids"`
+	ManifestDigest string    `json:"manifest_digest"`
+	ConfigDigest   string    `json:"config_digest"`
+	Created        time.Time `json:"config_created"`
+	Tags           []string  `json:"tags_when_first_seen"`
+	CreatedBy      string    `json:"created_by"`
+}
+
+// ImportTable reads a table of published base images — a JSON object with
+// "records", each a (diff_id or diff_ids, manifest_digest, config_digest,
+// config_created, tags_when_first_seen) — into entries. Tags are
+// "repository:tag"; an entry is made per record.
+func ImportTable(r io.Reader, origin string) ([]Entry, error) {
+	var doc struct {
+		Records []Record `json:"records"`
+	}
+	dec := json.NewDecoder(io.LimitReader(r, 64<<20))
+	if err := dec.Decode(&doc); err != nil {
+		return nil, fmt.Errorf("reading the base-image table %s: %w", origin, err)
+	}
+	var out []Entry
+	for i, rec := range doc.Records {
+		ids := rec.DiffIDs
+		if len(ids) == 0 && rec.DiffID != "" {
+			ids = []string{rec.DiffID}
+		}
+		e := Entry{DiffIDs: ids, ManifestDigest: rec.ManifestDigest, ConfigDigest: rec.ConfigDigest, Created: rec.Created, Origin: origin}
+		for _, t := range rec.Tags {
+			repo, tag, ok := strings.Cut(t, ":")
+			if !ok {
+				return nil, fmt.Errorf("reading the base-image table %s: record %d: tag %q has no repository", origin, i, t)
+			}
+			if e.Repository == "" {
+				e.Repository = repo
+			}
+			if repo == e.Repository {
+				e.Tags = append(e.Tags, tag)
+			}
+		}
+		e.Tags = SortTags(dedupe(e.Tags))
+		if err := e.check(); err != nil {
+			return nil, fmt.Errorf("reading the base-image table %s: record %d: %w", origin, i, err)
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}

@@ -1,0 +1,171 @@
+package baseimage
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/drydock-scan/drydock/internal/inventory"
+)
+
+// The real busybox diff_ids (testdata/README.md).
+const (
+	musl1370     = "sha256:cdb90b3acfad4e427a5bb3dc46cef97d9b63942f7c572d385ac61eb545a7cef2" // busybox:1.37.0-musl, 2026-07-27
+	musl1380     = "sha256:0f8918d0fe4f272ce8acece89916a9ba0b240584d3c1dd1943f343f69b0d0ffb" // busybox:1.38.0-musl
+	muslOld13610 = "sha256:994bf8f4adc78c5c1e4a6b5e3b59ad57902b301e0e79255a3e95ea4b213a76bd" // busybox:1.36.1-musl, 2024-02-27 (metadata only)
+	appLayer     = "sha256:1111111111111111111111111111111111111111111111111111111111111111"
+	appLayer2    = "sha256:2222222222222222222222222222222222222222222222222222222222222222"
+)
+
+func busyboxIndex(t *testing.T) *Index {
+	t.Helper()
+	f, err := os.Open("testdata/busybox-amd64-history-index.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	es, err := ImportTable(f, "docker-library/busybox dist-amd64")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(es) != 127 {
+		t.Fatalf("%d records, want the table's 127", len(es))
+	}
+	ix := &Index{}
+	if err := ix.Add(es...); err != nil {
+		t.Fatal(err)
+	}
+	return ix
+}
+
+func imageOf(diffIDs []string, history ...inventory.History) *inventory.Image {
+	img := &inventory.Image{History: history}
+	for i, d := range diffIDs {
+		img.Layers = append(img.Layers, inventory.Layer{Index: i, DiffID: d})
+	}
+	return img
+}
+
+func TestDetect(t *testing.T) {
+	ix := busyboxIndex(t)
+	cmdStep := inventory.History{CreatedBy: `/bin/sh -c #(nop)  CMD ["sh"]`, EmptyLayer: true, LayerIndex: -1}
+	for _, tc := range []struct {
+		name        string
+		img         *inventory.Image
+		annotations map[string]string
+		want        Attribution
+	}{
+		{"busybox 1.37.0-musl and an app layer: the exact base and its most specific tag",
+			imageOf([]string{musl1370, appLayer}), nil,
+			Attribution{Name: "busybox:1.37.0-musl", Layers: 1, Signal: SignalLayerChain, Hierarchy: []string{"busybox:1.37.0-musl"}}},
+		{"an older published base, known from the table alone (no layer blob exists)",
+			imageOf([]string{muslOld13610, appLayer, appLayer2}), nil,
+			Attribution{Name: "busybox:1.36.1-musl", Layers: 1, Signal: SignalLayerChain, Hierarchy: []string{"busybox:1.36.1-musl"}}},
+		{"the base itself is not built on itself",
+			imageOf([]string{musl1380}), nil,
+			Attribution{Signal: SignalNone, Note: "no base image found (a squashed or single-stage image): every layer counts as the image's own"}},
+		{"annotations naming an unindexed base",
+			imageOf([]string{appLayer, appLayer2}), map[string]string{AnnotationBaseName: "docker.io/library/debian:12-slim"},
+			Attribution{Name: "docker.io/library/debian:12-slim", Signal: SignalAnnotation, Annotation: "docker.io/library/debian:12-slim",
+				Note: "the base named by the image's annotations is not in the base-image index: its layers are not known"}},
+		{"a squashed image with a history: unidentified, the history's guess",
+			imageOf([]string{appLayer, appLayer2},
+				inventory.History{CreatedBy: "ADD rootfs.tar.xz /", LayerIndex: 0}, cmdStep,
+				inventory.History{CreatedBy: "COPY app /app", LayerIndex: 1}),
+			nil,
+			Attribution{Layers: 1, Signal: SignalHistory,
+				Note: "unidentified base: by the image's history, its first 1 layer(s) precede the last CMD/ENTRYPOINT of a base"}},
+		{"layers and annotations disagree: the verified layers win, the disagreement is said",
+			imageOf([]string{musl1370, appLayer}), map[string]string{AnnotationBaseName: "busybox:1.38.0-musl",
+				AnnotationBaseDigest: "sha256:a34ce92094b7b100a98fbd21411a92825f6827b1bc5f6918c253516c90556998"},
+			Attribution{Name: "busybox:1.37.0-musl", Layers: 1, Signal: SignalLayerChain, Hierarchy: []string{"busybox:1.37.0-musl"},
+				Annotation: "busybox:1.38.0-musl@sha256:a34ce92094b7b100a98fbd21411a92825f6827b1bc5f6918c253516c90556998",
+				Note:       "the image's annotations name busybox:1.38.0-musl@sha256:a34ce92094b7b100a98fbd21411a92825f6827b1bc5f6918c253516c90556998, but its layers are busybox:1.37.0-musl's"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := Detect(tc.img, tc.annotations, ix)
+			if d := cmp.Diff(tc.want, got, cmpopts.IgnoreFields(Attribution{}, "Base")); d != "" {
+				t.Errorf("(-want +got):\n%s", d)
+			}
+		})
+	}
+}
+
+// TestHierarchy: an image on a base that is itself on an indexed base
+// reports both, the outer one as its base.
+func TestHierarchy(t *testing.T) {
+	ix := busyboxIndex(t)
+	if err := ix.Add(Entry{Repository: "registry.example/team/base", Tags: []string{"2.1"}, DiffIDs: []string{musl1370, appLayer}}); err != nil {
+		t.Fatal(err)
+	}
+	got := Detect(imageOf([]string{musl1370, appLayer, appLayer2}), nil, ix)
+	want := Attribution{Name: "registry.example/team/base:2.1", Layers: 2, Signal: SignalLayerChain,
+		Hierarchy: []string{"busybox:1.37.0-musl", "registry.example/team/base:2.1"}}
+	if d := cmp.Diff(want, got, cmpopts.IgnoreFields(Attribution{}, "Base")); d != "" {
+		t.Errorf("(-want +got):\n%s", d)
+	}
+}
+
+func TestSortTags(t *testing.T) {
+	got := SortTags([]string{"musl", "1-musl", "1.37-musl", "unstable-musl", "1.37.0-musl", "latest"})
+	want := []string{"1.37.0-musl", "1.37-musl", "1-musl", "unstable-musl", "latest", "musl"}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("(-want +got):\n%s", d)
+	}
+}
+
+func TestChainIDs(t *testing.T) {
+	// The second: sha256 of "sha256:aaa… sha256:bbb…", computed with sha256sum.
+	a := "sha256:" + repeat('a', 64)
+	b := "sha256:" + repeat('b', 64)
+	want := []string{a, "sha256:ccd722928bd92476ba1745586fed6e45a102504185ad88cd89e01ff116fd146c"}
+	if d := cmp.Diff(want, ChainIDs([]string{a, b})); d != "" {
+		t.Errorf("(-want +got):\n%s", d)
+	}
+}
+
+func repeat(c byte, n int) string {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = c
+	}
+	return string(b)
+}
+
+func TestIndexFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sub", "bases.json")
+	ix, err := Load(path)
+	if err != nil || len(ix.Entries) != 0 {
+		t.Fatalf("a missing index: %v, %d entries", err, len(ix.Entries))
+	}
+	e := Entry{Repository: "busybox", Tags: []string{"1.37-musl"}, DiffIDs: []string{musl1370}, ManifestDigest: "sha256:" + repeat('c', 64)}
+	if err := ix.Add(e); err != nil {
+		t.Fatal(err)
+	}
+	e.Tags = []string{"1.37.0-musl"}
+	if err := ix.Add(e); err != nil {
+		t.Fatal(err)
+	}
+	if err := ix.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	back, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(back.Entries) != 1 || !cmp.Equal(back.Entries[0].Tags, []string{"1.37.0-musl", "1.37-musl"}) {
+		t.Errorf("after adding the same base twice: %+v", back.Entries)
+	}
+	if err := ix.Add(Entry{Repository: "x", DiffIDs: []string{"sha256:nothex"}}); err == nil {
+		t.Error("a bad diff_id was accepted")
+	}
+	if err := os.WriteFile(path, []byte(`{"entries":[{"repository":"x","diff_ids":["md5:1"]}]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(path); err == nil {
+		t.Error("a bad index file was read")
+	}
+}
