@@ -28,6 +28,7 @@ func newDBCmd(e *env) *cobra.Command {
 func newDBUpdateCmd(e *env) *cobra.Command {
 	var (
 		sources, ecosystems, nvd []string
+		hashLists                []string
 		dbPath, alpineSecDB, kev string
 	)
 	cmd := &cobra.Command{
@@ -49,11 +50,16 @@ fetched is a warning and is recorded in the database as missing, so scans report
 
 NVD is not fetched by default (its full feed is several hundred MB): give NVD JSON files or feeds
 with --nvd or in a mirror's nvd/ folder. Without it, findings take their severity from the
-advisories themselves; Alpine secdb advisories carry none.`,
+advisories themselves; Alpine secdb advisories carry none.
+
+Known-bad file hashes (for the malware scanner, docs/malware.md) come from --malware-hashes or a
+mirror's malware-hashes/ folder: SHA-256 digests one per line, or a CSV export with a SHA-256 column
+(MalwareBazaar's full or recent dumps, URLhaus payloads). The EICAR test file needs no list.`,
 		Example: `  drydock db update
   drydock db update --source ./mirror                 # air-gapped
   drydock db update --source https://mirror.example/osv --source https://osv-vulnerabilities.storage.googleapis.com
-  drydock db update --kev ./known_exploited_vulnerabilities.json --nvd ./nvdcve-2.0-2025.json.gz`,
+  drydock db update --kev ./known_exploited_vulnerabilities.json --nvd ./nvdcve-2.0-2025.json.gz
+  drydock db update --malware-hashes ./full_sha256.txt --malware-hashes https://lists.example/bad.csv`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			root, err := e.cacheRoot()
@@ -74,6 +80,9 @@ advisories themselves; Alpine secdb advisories carry none.`,
 			}
 			for _, n := range nvd {
 				opt.Native = append(opt.Native, dbupdate.NativeSource{Kind: dbupdate.NativeNVD, URL: n})
+			}
+			for _, h := range hashLists {
+				opt.Native = append(opt.Native, dbupdate.NativeSource{Kind: dbupdate.NativeMalwareHashes, URL: h})
 			}
 			if isTerminal(e.stderr) && !e.quiet {
 				opt.Progress = e.stderr
@@ -112,6 +121,9 @@ advisories themselves; Alpine secdb advisories carry none.`,
 			}
 			fmt.Fprintf(e.stderr, "vulnerability database built: %d advisories from %d sources (%d downloaded, %d unchanged) → %s\n",
 				total, len(res.Metadata.Sources), res.Downloaded, res.NotModified, res.Path)
+			if res.Metadata.Hashes > 0 {
+				fmt.Fprintf(e.stderr, "known-bad file hashes: %d\n", res.Metadata.Hashes)
+			}
 			return nil
 		},
 	}
@@ -120,6 +132,7 @@ advisories themselves; Alpine secdb advisories carry none.`,
 	cmd.Flags().StringVar(&alpineSecDB, "alpine-secdb", "", "Alpine secdb base URL or directory, or \"none\" (default: "+dbupdate.DefaultAlpineSecDB+" when no --source carries it)")
 	cmd.Flags().StringVar(&kev, "kev", "", "CISA KEV catalog URL or file, or \"none\" (default: the CISA feed when no --source carries it)")
 	cmd.Flags().StringArrayVar(&nvd, "nvd", nil, "NVD JSON file or URL (API 2.0 records or feeds, optionally gzipped), repeatable")
+	cmd.Flags().StringArrayVar(&hashLists, "malware-hashes", nil, "hash list of known-bad files, file or URL (SHA-256 one per line, or a CSV export such as MalwareBazaar's), repeatable")
 	cmd.Flags().StringVar(&dbPath, "db", "", "database file to write (default in the cache dir)")
 	return cmd
 }
@@ -162,6 +175,9 @@ not a status.`,
 					}
 					fmt.Fprintf(w, "  %s\t%s%s\n", m.Name, where, m.Reason)
 				}
+			}
+			if meta.Hashes > 0 {
+				fmt.Fprintf(w, "Known-bad file hashes:\t%d\n", meta.Hashes)
 			}
 			fmt.Fprintln(w, "Records by ecosystem:")
 			ecos := make([]string, 0, len(meta.Counts))

@@ -39,6 +39,7 @@ type Builder struct {
 	records map[string]recEntry // record id → latest-modified version
 	pkgs    map[string]map[string]*pkgGroup
 	cves    map[string]*CVE
+	hashes  map[string]storedHash // raw SHA-256 → entry
 	sources []SourceInfo
 	missing []MissingSource
 	done    bool
@@ -126,6 +127,7 @@ func NewBuilder(path string) (*Builder, error) {
 		records: map[string]recEntry{},
 		pkgs:    map[string]map[string]*pkgGroup{},
 		cves:    map[string]*CVE{},
+		hashes:  map[string]storedHash{},
 	}, nil
 }
 
@@ -322,6 +324,7 @@ func (b *Builder) commit(ctx context.Context) (Metadata, error) {
 		BuiltAt:       b.now().UTC().Truncate(time.Second),
 		Sources:       slices.Clone(b.sources),
 		Counts:        map[string]int{},
+		Hashes:        len(b.hashes),
 	}
 	slices.SortStableFunc(meta.Sources, func(x, y SourceInfo) int { return cmp.Compare(x.Name, y.Name) })
 	if len(b.missing) > 0 {
@@ -366,6 +369,14 @@ func (b *Builder) commit(ctx context.Context) (Metadata, error) {
 	})
 	if err != nil {
 		return Metadata{}, err
+	}
+	if len(b.hashes) > 0 {
+		err = b.putSorted([]string{bucketHashes}, slices.Sorted(maps.Keys(b.hashes)), func(k string) ([]byte, error) {
+			return json.Marshal(b.hashes[k])
+		})
+		if err != nil {
+			return Metadata{}, err
+		}
 	}
 	metaJSON, err := json.Marshal(meta)
 	if err != nil {

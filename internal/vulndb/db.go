@@ -354,7 +354,12 @@ func (db *DB) check(ctx context.Context, meta Metadata) error {
 		if want := slices.Sorted(maps.Keys(meta.Counts)); !slices.Equal(ecos, want) {
 			return fmt.Errorf("damaged: the database holds the ecosystems %q, its metadata lists %q", ecos, want)
 		}
-		return nil
+		return checkHashes(tx.Bucket([]byte(bucketHashes)), meta.Hashes, func() error {
+			if n++; n%checkEvery == 0 {
+				return ctx.Err()
+			}
+			return nil
+		})
 	})
 	if ctxErr := ctx.Err(); err != nil && ctxErr != nil {
 		return fmt.Errorf("checking vulnerability database %q: %w", db.path, ctxErr)

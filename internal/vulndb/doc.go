@@ -25,6 +25,8 @@
 //	                              every advisory of that package (ranges,
 //	                              versions, severities, status, source)
 //	cves/<CVE id>                 JSON CVE: NVD score and KEV flag
+//	hashes/<SHA-256, 32 bytes>    JSON: a known-bad file's list and name
+//	                              (only when hash lists were imported)
 //
 // <ecosystem> is the full OSV ecosystem with its release ("AlmaLinux:9",
 // "Alpine:v3.16", "Ubuntu:22.04:LTS", "npm"); lookups are exact. <name> is the
@@ -72,6 +74,11 @@
 // ALPINE-NNNN and other ids kept. Fixed version "0" means never affected: not
 // stored, only counted. An id listed under several versions of one package
 // takes the highest (apk order).
+//
+// Hash lists of known-bad files (ParseHashList: SHA-256 digests one per
+// line, or a CSV export with a SHA-256 column such as MalwareBazaar's) fill
+// the hashes bucket; Metadata.Hashes counts them and HashListsKey names
+// the lists. The first list that names a file gives its name.
 //
 // NVD (API 2.0 cve objects, 2.0 bulk feeds, 1.1 feed items and feeds,
 // optionally gzipped) and the CISA KEV catalog fill the cves bucket. The NVD

@@ -114,6 +114,9 @@ type Metadata struct {
 	Sources       []SourceInfo `json:"sources"`
 	// Counts is the number of distinct advisory ids per ecosystem.
 	Counts map[string]int `json:"counts"`
+	// Hashes is the number of known-bad file hashes imported from hash
+	// lists (sources named HashListPrefix+…).
+	Hashes int `json:"hashes,omitempty"`
 	// Missing lists the feeds the update was to import and did not (an
 	// origin that could not be reached, an ecosystem no mirror publishes, a
 	// feed turned off), sorted by name: the database covers less than a

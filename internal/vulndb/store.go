@@ -15,11 +15,14 @@ import (
 //	packages/<ecosystem>/<NormalizeName(name)>
 //	                       → zstd(JSON []storedEntry), sorted by id
 //	cves/<CVE id>          → JSON CVE
+//	hashes/<32-byte SHA-256> → JSON storedHash: a known-bad file (only when
+//	                         hash lists were imported)
 const (
 	bucketMeta     = "meta"
 	bucketRecords  = "records"
 	bucketPackages = "packages"
 	bucketCVEs     = "cves"
+	bucketHashes   = "hashes"
 	keySchema      = "schema"
 	keyMetadata    = "metadata"
 )

@@ -14,6 +14,7 @@
 //	<base>/alpine-secdb/<branch>/community.json
 //	<base>/cisa-kev/known_exploited_vulnerabilities.json
 //	<base>/nvd/<name>.json or <name>.json.gz            NVD files of any shape vulndb.ParseNVD reads
+//	<base>/malware-hashes/<name>.txt, .csv, .gz         hash lists of known-bad files (vulndb.ParseHashList)
 //	<base>/drydock-native.json                          index of the native files
 //
 // drydock-native.json lists the native files by path relative to the base:

@@ -50,6 +50,10 @@ const (
 	NativeAlpineSecDB = "alpine-secdb"
 	NativeKEV         = "cisa-kev"
 	NativeNVD         = "nvd"
+	// NativeMalwareHashes is a list of known-bad file hashes (any form
+	// vulndb.ParseHashList reads); a mirror carries them as
+	// malware-hashes/<name>.txt, .csv or .gz.
+	NativeMalwareHashes = "malware-hashes"
 )
 
 // NativeIndexFile is the optional file at a mirror's base that lists the
@@ -74,7 +78,8 @@ func DefaultAlpineBranches() []string {
 // NativeSource is a non-OSV feed fetched from its own location (rather than
 // from a mirror's native layout).
 type NativeSource struct {
-	// Kind is NativeAlpineSecDB, NativeKEV or NativeNVD.
+	// Kind is NativeAlpineSecDB, NativeKEV, NativeNVD or
+	// NativeMalwareHashes.
 	Kind string
 	// URL is an http(s) URL or a local path. For NativeAlpineSecDB it is the
 	// secdb base, holding <branch>/main.json and <branch>/community.json; for
@@ -498,6 +503,8 @@ func (u *updater) jobs(ctx context.Context) ([]fetchJob, error) {
 			add(fetchJob{name: "cisa-kev", kind: NativeKEV, locs: []string{n.URL}, origin: true})
 		case NativeNVD:
 			add(fetchJob{name: "nvd/" + path.Base(filepath.ToSlash(n.URL)), kind: NativeNVD, locs: []string{n.URL}, origin: true})
+		case NativeMalwareHashes:
+			add(fetchJob{name: vulndb.HashListPrefix + path.Base(filepath.ToSlash(n.URL)), kind: NativeMalwareHashes, locs: []string{n.URL}, origin: true})
 		default:
 			return nil, fmt.Errorf("native source %q: unknown kind %q", n.URL, n.Kind)
 		}
@@ -667,8 +674,21 @@ func nativeJob(rel string) (fetchJob, bool) {
 		return fetchJob{name: "cisa-kev", kind: NativeKEV}, true
 	case len(parts) == 2 && parts[0] == NativeNVD && (strings.HasSuffix(parts[1], ".json") || strings.HasSuffix(parts[1], ".json.gz")):
 		return fetchJob{name: "nvd/" + parts[1], kind: NativeNVD}, true
+	case len(parts) == 2 && parts[0] == NativeMalwareHashes && hashListFile(parts[1]):
+		return fetchJob{name: vulndb.HashListPrefix + parts[1], kind: NativeMalwareHashes}, true
 	}
 	return fetchJob{}, false
+}
+
+// hashListFile reports whether a mirror's malware-hashes/ file name is a
+// hash list.
+func hashListFile(name string) bool {
+	for _, ext := range []string{".txt", ".csv", ".txt.gz", ".csv.gz"} {
+		if strings.HasSuffix(name, ext) && len(name) > len(ext) {
+			return true
+		}
+	}
+	return false
 }
 
 // nativeIndex returns the native files of the first mirror that has any: its
@@ -722,7 +742,8 @@ func (u *updater) nativeIndex(ctx context.Context) ([]string, error) {
 // scanNative lists the native files in a local mirror directory.
 func scanNative(base string) ([]string, error) {
 	var rels []string
-	for _, pattern := range []string{"alpine-secdb/*/main.json", "alpine-secdb/*/community.json", "cisa-kev/known_exploited_vulnerabilities.json", "nvd/*.json", "nvd/*.json.gz"} {
+	for _, pattern := range []string{"alpine-secdb/*/main.json", "alpine-secdb/*/community.json", "cisa-kev/known_exploited_vulnerabilities.json", "nvd/*.json", "nvd/*.json.gz",
+		"malware-hashes/*.txt", "malware-hashes/*.csv", "malware-hashes/*.gz"} {
 		matches, err := filepath.Glob(filepath.Join(base, filepath.FromSlash(pattern)))
 		if err != nil {
 			return nil, fmt.Errorf("listing %q: %w", base, err)
@@ -1046,6 +1067,15 @@ func (u *updater) importOne(ctx context.Context, b *vulndb.Builder, f fetched) e
 			return err
 		}
 		u.progress("%s: %d CVEs", f.info.Name, n)
+	case NativeMalwareHashes:
+		st, err := b.ImportHashList(fh, name, f.info)
+		if err != nil {
+			return err
+		}
+		u.progress("%s: %d known-bad file hashes (%d lines without a SHA-256 skipped)", f.info.Name, st.Hashes, st.Skipped)
+		if st.Skipped > 0 {
+			u.warn(fmt.Sprintf("%s: %d lines without a SHA-256 hash were skipped", f.info.Name, st.Skipped))
+		}
 	default:
 		return fmt.Errorf("internal error: unknown source kind %q", f.job.kind)
 	}

@@ -13,12 +13,15 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/drydock-scan/drydock/internal/vulndb"
 )
 
 // mirrorServer serves a directory in the OSV bucket layout with ETags, or
@@ -375,6 +378,10 @@ func TestNativeJob(t *testing.T) {
 		{"nvd/nvdcve-2.0-2024.json.gz", "nvd/nvdcve-2.0-2024.json.gz", true},
 		{"nvd/sub/x.json", "", false},
 		{"nvd/README", "", false},
+		{"malware-hashes/full_sha256.txt", "malware-hashes/full_sha256.txt", true},
+		{"malware-hashes/full.csv.gz", "malware-hashes/full.csv.gz", true},
+		{"malware-hashes/README.md", "", false},
+		{"malware-hashes/.txt", "", false},
 	}
 	for _, tt := range tests {
 		j, ok := nativeJob(tt.rel)
@@ -414,5 +421,68 @@ func TestStaleTempsRemoved(t *testing.T) {
 	}
 	if _, err := os.Stat(other); err != nil {
 		t.Errorf("an unrelated file was removed: %v", err)
+	}
+}
+
+// TestUpdateHashLists imports hash lists of known-bad files from a
+// mirror's malware-hashes/ folder and from --malware-hashes sources; a
+// changed list rebuilds the database, and a list that cannot be read is a
+// warning and a missing feed, never a silent gap.
+func TestUpdateHashLists(t *testing.T) {
+	ctx := context.Background()
+	mirror := t.TempDir()
+	npm, _ := os.ReadFile(filepath.Join(testMirror, "npm", "all.zip"))
+	os.MkdirAll(filepath.Join(mirror, "npm"), 0o755)
+	os.WriteFile(filepath.Join(mirror, "npm", "all.zip"), npm, 0o644)
+	const eicar = "275a021bbfb6489e54d471899f7db9d1663fc695ec2fe2a2c4538aabf651fd0f"
+	os.MkdirAll(filepath.Join(mirror, "malware-hashes"), 0o755)
+	os.WriteFile(filepath.Join(mirror, "malware-hashes", "list.txt"), []byte("# test list\n"+eicar+"\n"), 0o644)
+	extra := filepath.Join(t.TempDir(), "bazaar.csv")
+	os.WriteFile(extra, []byte("# \"first_seen_utc\",\"sha256_hash\",\"signature\"\n\"2024-01-01\", \""+strings.Repeat("ab", 32)+"\", \"Mirai\"\n"), 0o644)
+	opt := Options{Mirrors: []string{mirror}, Ecosystems: []string{"npm"}, Path: filepath.Join(t.TempDir(), "drydock.db"), KEV: Off, AlpineSecDB: Off,
+		Native: []NativeSource{{Kind: NativeMalwareHashes, URL: extra}}}
+	res, err := Run(ctx, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Metadata.Hashes != 2 {
+		t.Errorf("%d hashes imported, want 2; sources %+v", res.Metadata.Hashes, res.Metadata.Sources)
+	}
+	var names []string
+	for _, s := range res.Metadata.Sources {
+		names = append(names, s.Name)
+	}
+	if d := cmp.Diff([]string{"malware-hashes/bazaar.csv", "malware-hashes/list.txt", "osv/npm"}, names); d != "" {
+		t.Errorf("sources (-want +got):\n%s", d)
+	}
+	db := openTest(t, res.Path)
+	var sum [32]byte
+	copy(sum[:], bytes.Repeat([]byte{0xab}, 32))
+	if f, ok, err := db.KnownBad(ctx, sum); !ok || err != nil || f.Name != "Mirai" || f.List != "malware-hashes/bazaar.csv" {
+		t.Errorf("KnownBad: %+v, %v, %v", f, ok, err)
+	}
+	key := vulndb.HashListsKey(res.Metadata)
+	db.Close()
+
+	if res, err := Run(ctx, opt); err != nil || !res.UpToDate {
+		t.Errorf("second run: up to date %v, %v", res.UpToDate, err)
+	}
+	os.WriteFile(extra, []byte(strings.Repeat("cd", 32)+"\n"), 0o644)
+	res, err = Run(ctx, opt)
+	if err != nil || res.UpToDate || res.Metadata.Hashes != 2 || vulndb.HashListsKey(res.Metadata) == key {
+		t.Errorf("after a change: up to date %v, %d hashes, key %q (was %q), %v", res.UpToDate, res.Metadata.Hashes, vulndb.HashListsKey(res.Metadata), key, err)
+	}
+
+	// An explicit list that is no list: a warning and a missing feed.
+	os.WriteFile(extra, []byte("these are not hashes\n"), 0o644)
+	res, err = Run(ctx, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	missing := slices.ContainsFunc(res.Missing, func(m vulndb.MissingSource) bool {
+		return m.Name == "malware-hashes/bazaar.csv" && strings.Contains(m.Reason, "holds no SHA-256 hashes")
+	})
+	if res.Metadata.Hashes != 1 || !missing || len(res.Warnings) == 0 {
+		t.Errorf("bad list: %d hashes, missing %+v, warnings %q", res.Metadata.Hashes, res.Missing, res.Warnings)
 	}
 }
