@@ -196,6 +196,7 @@ A path without a scheme is recognised by its contents.`,
 		newCacheCmd(e),
 		newAttestCmd(e),
 		newVerifyAttestationCmd(e),
+		newBaseCmd(e),
 	)
 	return root
 }

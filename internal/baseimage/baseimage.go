@@ -163,11 +163,33 @@ func (ix *Index) Add(es ...Entry) error {
 			ix.Entries = append(ix.Entries, e)
 			continue
 		}
-		tags := append(slices.Clone(e.Tags), ix.Entries[i].Tags...)
-		e.Tags = SortTags(dedupe(tags))
-		ix.Entries[i] = e
+		ix.Entries[i] = merge(ix.Entries[i], e)
 	}
 	return nil
+}
+
+// merge is old updated by e: e's fields where it has them, the tags of
+// both, and old's where e has none (a table imported after "base add" keeps
+// the Source that advice scans).
+func merge(old, e Entry) Entry {
+	out := old
+	out.Tags = SortTags(dedupe(append(slices.Clone(e.Tags), old.Tags...)))
+	for _, f := range []struct {
+		dst *string
+		v   string
+	}{{&out.ManifestDigest, e.ManifestDigest}, {&out.ConfigDigest, e.ConfigDigest},
+		{&out.Platform, e.Platform}, {&out.Source, e.Source}} {
+		if f.v != "" {
+			*f.dst = f.v
+		}
+	}
+	if !e.Created.IsZero() {
+		out.Created = e.Created
+	}
+	if e.Origin != "" && !strings.Contains(out.Origin, e.Origin) {
+		out.Origin = strings.TrimPrefix(out.Origin+"; "+e.Origin, "; ")
+	}
+	return out
 }
 
 func dedupe(s []string) []string {
