@@ -107,6 +107,9 @@ func baseEntry(ctx context.Context, e *env, ref string, opt source.Options) (bas
 	for _, d := range img.Config.RootFS.DiffIDs {
 		entry.DiffIDs = append(entry.DiffIDs, d.String())
 	}
+	for _, h := range img.Config.History {
+		entry.CreatedBy = append(entry.CreatedBy, h.CreatedBy)
+	}
 	var tags []string
 	names := append([]string{}, img.RepoTags...)
 	if img.Ref != nil {

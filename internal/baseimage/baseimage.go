@@ -38,6 +38,7 @@ import (
 	"time"
 
 	"github.com/drydock-scan/drydock/internal/inventory"
+	"github.com/drydock-scan/drydock/internal/result"
 )
 
 // Entry is one base image: its layers and the names it is published as.
@@ -58,6 +59,10 @@ type Entry struct {
 	Source string `json:"source,omitempty"`
 	// Origin says where the entry came from ("drydock base add", a table).
 	Origin string `json:"origin,omitempty"`
+	// CreatedBy are the steps of the base's history (config history
+	// created_by), to tell apart bases with the same layers but different
+	// configs (a republished tag).
+	CreatedBy []string `json:"created_by,omitempty"`
 }
 
 // Name is repository:most-specific-tag, or repository@digest.
@@ -186,6 +191,9 @@ func merge(old, e Entry) Entry {
 	if !e.Created.IsZero() {
 		out.Created = e.Created
 	}
+	if len(e.CreatedBy) > 0 {
+		out.CreatedBy = e.CreatedBy
+	}
 	if e.Origin != "" && !strings.Contains(out.Origin, e.Origin) {
 		out.Origin = strings.TrimPrefix(out.Origin+"; "+e.Origin, "; ")
 	}
@@ -272,6 +280,15 @@ type Attribution struct {
 	Note string `json:"note,omitempty"`
 }
 
+// Result is the attribution as the scan result keeps it.
+func (a Attribution) Result() *result.BaseImage {
+	out := &result.BaseImage{Name: a.Name, Layers: a.Layers, Signal: a.Signal, Hierarchy: a.Hierarchy, Annotation: a.Annotation, Note: a.Note}
+	if a.Base != nil {
+		out.ManifestDigest = a.Base.ManifestDigest
+	}
+	return out
+}
+
 // Annotations of the OCI image spec naming the base image.
 const (
 	AnnotationBaseName   = "org.opencontainers.image.base.name"
@@ -305,10 +322,16 @@ func Detect(img *inventory.Image, annotations map[string]string, ix *Index) Attr
 		annotated = strings.TrimSpace(annName + "@" + annDigest)
 	}
 	if len(found) > 0 {
-		// Innermost first; the base is the outermost (most layers), and
-		// among equals the newest entry (a re-indexed tag).
+		// Innermost first; the base is the outermost (most layers). Among
+		// bases with the same layers (one layer republished with another
+		// config): the one whose history the image's starts with, then one
+		// added with "drydock base add" (it can be scanned), then the newest.
+		steps := historySteps(img)
 		slices.SortStableFunc(found, func(a, b *Entry) int {
-			return cmp.Or(cmp.Compare(len(a.DiffIDs), len(b.DiffIDs)), a.Created.Compare(b.Created))
+			return cmp.Or(cmp.Compare(len(a.DiffIDs), len(b.DiffIDs)),
+				cmp.Compare(boolInt(historyPrefix(a.CreatedBy, steps)), boolInt(historyPrefix(b.CreatedBy, steps))),
+				cmp.Compare(boolInt(a.Source != ""), boolInt(b.Source != "")),
+				a.Created.Compare(b.Created))
 		})
 		base := found[len(found)-1]
 		at := Attribution{Base: base, Name: base.Name(), Layers: len(base.DiffIDs), Signal: SignalLayerChain, Annotation: annotated}
@@ -336,6 +359,28 @@ func Detect(img *inventory.Image, annotations map[string]string, ix *Index) Attr
 			Note: fmt.Sprintf("unidentified base: by the image's history, its first %d layer(s) precede the last CMD/ENTRYPOINT of a base", n)}
 	}
 	return Attribution{Signal: SignalNone, Note: "no base image found (a squashed or single-stage image): every layer counts as the image's own"}
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// historySteps are the created_by of an image's history.
+func historySteps(img *inventory.Image) []string {
+	out := make([]string, len(img.History))
+	for i, h := range img.History {
+		out[i] = h.CreatedBy
+	}
+	return out
+}
+
+// historyPrefix reports whether steps start with base (a known, non-empty
+// history).
+func historyPrefix(base, steps []string) bool {
+	return len(base) > 0 && len(base) <= len(steps) && slices.Equal(base, steps[:len(base)])
 }
 
 // historyBase guesses the base's layer count from the history: a base ends
@@ -392,6 +437,9 @@ func ImportTable(r io.Reader, origin string) ([]Entry, error) {
 			ids = []string{rec.DiffID}
 		}
 		e := Entry{DiffIDs: ids, ManifestDigest: rec.ManifestDigest, ConfigDigest: rec.ConfigDigest, Created: rec.Created, Origin: origin}
+		if rec.CreatedBy != "" {
+			e.CreatedBy = []string{rec.CreatedBy}
+		}
 		for _, t := range rec.Tags {
 			repo, tag, ok := strings.Cut(t, ":")
 			if !ok {

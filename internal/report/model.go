@@ -35,8 +35,10 @@ type Report struct {
 	Database      *Database           `json:"database,omitempty"`
 	// Coverage says, per advisory ecosystem, whether the database could
 	// cover what the scan found; entries that are not "complete" are gaps.
-	Coverage []Coverage       `json:"coverage,omitempty"`
-	Notes    []inventory.Note `json:"notes,omitempty"`
+	Coverage []Coverage `json:"coverage,omitempty"`
+	// BaseImage is the base image found, when a base-image index was given.
+	BaseImage *result.BaseImage `json:"base_image,omitempty"`
+	Notes     []inventory.Note  `json:"notes,omitempty"`
 	// Scanners that ran: "vuln", "secret", "misconfig", "malware"; "sbom"
 	// for inventory only.
 	Scanners []string `json:"scanners,omitempty"`
@@ -135,6 +137,7 @@ func New(res *result.Result, v *result.Verdict, tool Tool, createdAt time.Time) 
 		Verdict:       v,
 		Database:      res.Database,
 		Coverage:      res.Coverage,
+		BaseImage:     res.BaseImage,
 		Notes:         res.Notes,
 		Scanners:      res.Scanners,
 	}
@@ -163,6 +166,7 @@ func (r *Report) Result() *result.Result {
 		Scanners:   r.Scanners,
 		Database:   r.Database,
 		Coverage:   r.Coverage,
+		BaseImage:  r.BaseImage,
 	}
 }
 

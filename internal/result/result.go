@@ -39,6 +39,9 @@ type Result struct {
 	// Coverage says, per advisory ecosystem, whether the database could
 	// cover what was found (set by matching).
 	Coverage []Coverage `json:"coverage,omitempty"`
+	// BaseImage is the base image the image was built on, when a
+	// base-image index was given (internal/baseimage); nil otherwise.
+	BaseImage *BaseImage `json:"base_image,omitempty"`
 	// Versions of the code that produced the result: with the database's
 	// built-at time, they tell whether a stored result is stale.
 	Versions Versions `json:"versions"`
@@ -139,4 +142,23 @@ func (r *Result) CoverageGaps() []Coverage {
 		}
 	}
 	return out
+}
+
+// BaseImage says which base image an image was built on, how that was found
+// (Signal: "layer-chain" — its verified layers start with the base's —,
+// "annotation", "history" — a guess —, or "none"), and how many of its first
+// layers are the base's: findings in those layers come from the base.
+type BaseImage struct {
+	// Name is the base's most specific name (repository:tag), "" when
+	// unidentified.
+	Name           string `json:"name,omitempty"`
+	ManifestDigest string `json:"manifest_digest,omitempty"`
+	Layers         int    `json:"layers"`
+	Signal         string `json:"signal"`
+	// Hierarchy lists the indexed bases the layers start with, innermost
+	// first (debian:12-slim, then python:3.12-slim).
+	Hierarchy []string `json:"hierarchy,omitempty"`
+	// Annotation is the base the image's OCI annotations name.
+	Annotation string `json:"annotation,omitempty"`
+	Note       string `json:"note,omitempty"`
 }
