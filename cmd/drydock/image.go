@@ -155,6 +155,7 @@ type gateFlags struct {
 	dbMaxAge      time.Duration
 	scanners      []string
 	secretConfig  string
+	malware       malwareFlags
 }
 
 func (g *gateFlags) add(cmd *cobra.Command) {
@@ -176,6 +177,7 @@ func (g *gateFlags) addScanners(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringSliceVar(&g.scanners, "scanners", []string{"vuln", "secret", "malware"}, "what to look for (comma-separated): vuln, secret, misconfig, malware (default vuln,secret,malware)")
 	f.StringVar(&g.secretConfig, "secret-config", "", "secret rules file: custom rules, allow rules, disabled rules (YAML)")
+	g.malware.add(cmd)
 }
 
 // applyScanners sets the scan up for the chosen scanners; it reports whether
@@ -340,6 +342,11 @@ A scan that could not complete never exits 0.`,
 			if err := checkCosignVulnOutputs(outs, needDB && !cfg.Match.NoVulns); err != nil {
 				return err
 			}
+			if cfg.Match.Malicious {
+				if err := gf.malware.validate(); err != nil {
+					return err
+				}
+			}
 			opt.ScanStarted = time.Now()
 			if needDB {
 				db, err := gf.openDB(e, cmd)
@@ -349,6 +356,11 @@ A scan that could not complete never exits 0.`,
 				defer db.Close()
 				cfg.DB = db
 				cfg.Match.MatchDeclared, cfg.Match.MatchOwned = gf.matchDeclared, gf.matchOwned
+				if cfg.Match.Malicious {
+					if cfg.Malware, err = gf.malware.scanner(cmd.Context(), db); err != nil {
+						return err
+					}
+				}
 			}
 			res, err := scan.Run(cmd.Context(), cfg)
 			e.endProgress()

@@ -47,12 +47,14 @@ func Rules() []Rule {
 		"internal/vocab", "internal/finding", "internal/inventory", "internal/distro", "internal/result",
 		"internal/extract", "internal/walk", "internal/version", "internal/vulndb", "internal/match",
 		"internal/enrich", "internal/policy", "internal/report", "internal/sbom", "internal/secret",
-		"internal/misconfig", "internal/cache",
+		"internal/misconfig", "internal/cache", "internal/malware",
 	}
 	higher := []string{"internal/report", "internal/scan", "internal/policy", "cmd", "internal/sbom"}
 	return []Rule{
-		{Applies: pure, Except: []string{"internal/vulndb/update"}, Forbid: Network(),
-			Why: "parsers, matching, policy and reports do no network I/O: only source and the database updater may"},
+		{Applies: pure, Except: []string{"internal/vulndb/update", "internal/malware/clamd"}, Forbid: Network(),
+			Why: "parsers, matching, policy and reports do no network I/O: only source, the database updater and the malware engine's client may"},
+		{Applies: []string{"internal/malware"}, Forbid: append([]string{"internal/source", "internal/match", "internal/enrich", "internal/extract", "internal/walk"}, higher...),
+			Why: "the malware checks are a consumer of the layer walk (a walk.Tap), below the scan that wires them"},
 		{Applies: []string{"internal/vocab"}, Forbid: []string{"internal"},
 			Why: "the shared vocabulary is a leaf"},
 		{Applies: []string{"internal/finding", "internal/inventory"}, Forbid: allBut("internal/vocab"),

@@ -20,6 +20,11 @@ import (
 // looked at by any extractor or secret rule.
 const FilesEcosystem = "image files"
 
+// MalwareChecks names the coverage entry of files the malware checks did
+// not look at (over the size bound; not scanned by an engine that failed):
+// the notes of the extractors named "malware/…".
+const MalwareChecks = "malware checks"
+
 // maxReasons bounds the reasons kept per coverage entry.
 const maxReasons = 20
 
@@ -78,6 +83,8 @@ func Coverage(ctx context.Context, db vulndb.Reader, inv *inventory.Inventory, o
 			e = get(osKey, true)
 		case n.Extractor == "walk":
 			e = get(FilesEcosystem, false)
+		case strings.HasPrefix(n.Extractor, "malware/"):
+			e = get(MalwareChecks, false)
 		default:
 			eco := byExtractor[n.Extractor]
 			if eco == "" || inventory.IsOS(eco) {
@@ -104,7 +111,7 @@ func Coverage(ctx context.Context, db vulndb.Reader, inv *inventory.Inventory, o
 	out := make([]result.Coverage, 0, len(entries))
 	for _, e := range entries {
 		switch {
-		case e.Ecosystem == FilesEcosystem || e.Ecosystem == "cisa-kev":
+		case e.Ecosystem == FilesEcosystem || e.Ecosystem == MalwareChecks || e.Ecosystem == "cisa-kev":
 			e.Status = vocab.CoveragePartial
 		case e.OS:
 			coverOS(e, inv.Distro, distroEco, meta)

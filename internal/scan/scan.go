@@ -28,6 +28,7 @@ import (
 	"github.com/drydock-scan/drydock/internal/extract/osrelease"
 	"github.com/drydock-scan/drydock/internal/finding"
 	"github.com/drydock-scan/drydock/internal/inventory"
+	"github.com/drydock-scan/drydock/internal/malware"
 	"github.com/drydock-scan/drydock/internal/match"
 	"github.com/drydock-scan/drydock/internal/result"
 	"github.com/drydock-scan/drydock/internal/secret"
@@ -74,6 +75,11 @@ type Config struct {
 	// Misconfig, if set, runs the image configuration checks on the image
 	// and the merged inventory (its filesystem facts).
 	Misconfig func(inventory.Image, *inventory.Inventory) []finding.Misconfig
+
+	// Malware, if set, checks every layer's files for known-bad content in
+	// the same pass (hash lists, EICAR, an optional engine). Malicious
+	// packages are matched with Match.Malicious.
+	Malware *malware.Scanner
 
 	// Budget bounds the temp space and the archive inflation of the whole
 	// scan (zero fields: the defaults of extract.BudgetLimits).
@@ -153,7 +159,13 @@ func RunImage(ctx context.Context, img *source.Image, cfg Config) (*result.Resul
 		return nil, err
 	}
 	res.Distro, res.Packages, res.Notes = inv.Distro, inv.Packages, inv.Notes
-	res.Versions.Extractors = ExtractorKey(cfg.extractorsWithSecrets())
+	res.Versions.Extractors = cfg.layerKey(cfg.extractorsWithSecrets())
+	if cfg.Malware != nil {
+		res.Malware = malware.Findings(inv.Malware)
+		match.SortMalware(res.Malware)
+		res.Notes = append(res.Notes, cfg.Malware.Notes()...)
+		res.AddScanner("malware")
+	}
 	if cfg.Secrets != nil {
 		res.Secrets = append(cfg.Secrets.Findings(inv.Secrets), cfg.Secrets.ScanImage(res.Image)...)
 		res.AddScanner("secret")
@@ -261,7 +273,7 @@ func Layers(ctx context.Context, img *source.Image, exts []extract.Extractor, cf
 	if par <= 0 {
 		par = runtime.NumCPU()
 	}
-	key := ExtractorKey(exts)
+	key := cfg.layerKey(exts)
 	limits := cfg.Budget
 	if limits.TempDir == "" {
 		limits.TempDir = cfg.TempDir
@@ -345,6 +357,16 @@ const PipelineVersion = 3
 // hardlinks to the same file (rare in images; the walker's default of 64 MiB
 // per layer weighs on memory once secret scanning captures most text files).
 const layerLinkCache = 8 << 20
+
+// layerKey names what a layer walk records: the extractors (ExtractorKey)
+// and, when it is on, the malware check with its hash lists and engine.
+func (c *Config) layerKey(exts []extract.Extractor) string {
+	k := ExtractorKey(exts)
+	if c.Malware != nil {
+		k += "," + c.Malware.Key()
+	}
+	return k
+}
 
 // ExtractorKey identifies a set of extractors and their versions; it is part
 // of every per-layer cache key.
@@ -467,12 +489,32 @@ func walkLayer(ctx context.Context, l *source.Layer, total int, exts []extract.E
 		return nil
 	}
 	lw := &layerWanter{exts: exts, index: l.Index}
+	wopt := walk.Options{TempDir: cfg.TempDir, LinkCache: layerLinkCache, DiffID: l.DiffID, Budget: budget}
+	var mal *malware.LayerScan
+	if cfg.Malware != nil {
+		mal = cfg.Malware.Layer(ctx, l.Layer)
+		wopt.Tap = mal
+	}
 	// The uncompressed content is verified against the config's diff_id while
 	// it streams: a layer that is not the one the config names is a scan
 	// error, and only verified layers reach the cache (keyed by diff_id).
-	wr, err := walk.Layer(ctx, r, lw, fn, walk.Options{TempDir: cfg.TempDir, LinkCache: layerLinkCache, DiffID: l.DiffID, Budget: budget})
+	wr, err := walk.Layer(ctx, r, lw, fn, wopt)
 	if err != nil {
+		if mal != nil {
+			mal.Finish() // waits for the engine's sessions of the layer
+		}
 		return nil, false, fmt.Errorf("reading layer %s: %w", layerName(l), err)
+	}
+	if mal != nil {
+		files, notes, complete, err := mal.Finish()
+		if err != nil {
+			return nil, false, fmt.Errorf("checking layer %s for malware: %w", layerName(l), err)
+		}
+		res.Files = append(res.Files, files...)
+		res.Notes = append(res.Notes, notes...)
+		// A layer the engine could not scan whole is not the layer's
+		// result: it is not cached.
+		cut = cut || !complete
 	}
 	res.Whiteouts = wr.Whiteouts
 	res.OpaqueDirs = wr.OpaqueDirs
