@@ -173,3 +173,36 @@ func WriteOCILayout(dir, tag string, img v1.Image) error {
 	}
 	return p.AppendImage(img, layout.WithAnnotations(map[string]string{"org.opencontainers.image.ref.name": tag}))
 }
+
+// SparseTar returns an uncompressed tar of one file in the old GNU sparse
+// format (type 'S'): data at offset 0, then a hole up to size bytes. The
+// layer holds len(data) bytes of content however large size is (a disk
+// image, a database file preallocated with holes), which Go's tar writer
+// cannot write.
+func SparseTar(name string, mode, size int64, data []byte) []byte {
+	hdr := make([]byte, 512)
+	octal := func(off, width int, v int64) { copy(hdr[off:off+width], fmt.Sprintf("%0*o\x00", width-1, v)) }
+	copy(hdr[0:100], name)
+	octal(100, 8, mode)
+	octal(108, 8, 0)
+	octal(116, 8, 0)
+	octal(124, 12, int64(len(data))) // bytes stored in the archive
+	octal(136, 12, time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC).Unix())
+	hdr[156] = tar.TypeGNUSparse
+	copy(hdr[257:265], "ustar  \x00") // GNU magic and version
+	octal(386, 12, 0)                 // sparse map: one region at offset 0
+	octal(398, 12, int64(len(data)))  // of len(data) bytes
+	octal(483, 12, size)              // the file's real size
+	copy(hdr[148:156], "        ")
+	sum := 0
+	for _, b := range hdr {
+		sum += int(b)
+	}
+	copy(hdr[148:156], fmt.Sprintf("%06o\x00 ", sum))
+	var buf bytes.Buffer
+	buf.Write(hdr)
+	buf.Write(data)
+	buf.Write(make([]byte, (512-len(data)%512)%512))
+	buf.Write(make([]byte, 1024)) // end of archive
+	return buf.Bytes()
+}
