@@ -49,6 +49,10 @@ func sample(i int) *inventory.LayerResult {
 			},
 			{Path: "/etc/os-release", Extractor: "os-release", Distro: &inventory.Distro{ID: "alpine", VersionID: "3.16.9"}},
 			{Path: "/app/.env", Extractor: "secrets", Hits: []inventory.SecretHit{{RuleID: "aws-access-key", Title: "AWS", Severity: "HIGH", Line: 3, Match: "AKIA****"}}},
+			{Path: "/usr/local/bin/app", Extractor: "lang/gobinary", GoBinaries: []inventory.GoBinary{{Path: "/usr/local/bin/app",
+				GoSymbols: inventory.GoSymbols{GOOS: "linux", GOARCH: "amd64", Packages: []string{"example.com/app", "runtime"}, Symbols: inventory.SymbolHashes{3, 1 << 63, ^uint64(0)}}}}},
+			{Path: "/usr/local/bin/old", Extractor: "lang/gobinary", GoBinaries: []inventory.GoBinary{{Path: "/usr/local/bin/old",
+				GoSymbols: inventory.GoSymbols{Unknown: "built with go1.17.13, whose function table (before Go 1.18) is not read"}}}},
 		},
 		Notes: []inventory.Note{{Level: "info", Message: "layer note"}},
 		Facts: inventory.Facts{

@@ -203,6 +203,9 @@ type Inventory struct {
 	Malware []Malware `json:"malware,omitempty"`
 	// Facts about the final filesystem that configuration checks need.
 	Facts Facts `json:"facts,omitzero"`
+	// GoBinaries are the Go executables' function tables, compacted, for Go
+	// reachability (see GoSymbols).
+	GoBinaries []GoBinary `json:"go_binaries,omitempty"`
 }
 
 // FileFact is a file with a notable mode.

@@ -18,6 +18,8 @@ type FileResult struct {
 	Notes     []Note       `json:"notes,omitempty"`
 	Hits      []SecretHit  `json:"hits,omitempty"`
 	Malware   []MalwareHit `json:"malware,omitempty"`
+	// GoBinaries: the function table of a Go executable (see GoSymbols).
+	GoBinaries []GoBinary `json:"go_binaries,omitempty"`
 }
 
 // LayerResult is the per-layer unit of work and of caching: everything the
@@ -178,6 +180,7 @@ func Merge(layers []LayerResult, opt MergeOptions) Inventory {
 		if lf.res.Distro != nil {
 			distros = append(distros, distroAt{*lf.res.Distro, lf.layer})
 		}
+		inv.GoBinaries = append(inv.GoBinaries, lf.res.GoBinaries...)
 		nameless := 0
 		for _, p := range lf.res.Packages {
 			if p.Name == "" {

@@ -42,15 +42,18 @@ type Result struct {
 	// BaseImage is the base image the image was built on, when a
 	// base-image index was given (internal/baseimage); nil otherwise.
 	BaseImage *BaseImage `json:"base_image,omitempty"`
+	// GoBinaries are the function tables of the Go executables, compacted
+	// (inventory.GoSymbols): what Go reachability reads. Not in the report.
+	GoBinaries []inventory.GoBinary `json:"go_binaries,omitempty"`
 	// Versions of the code that produced the result: with the database's
 	// built-at time, they tell whether a stored result is stale.
 	Versions Versions `json:"versions"`
 }
 
-// Inventory returns the result's inventory (distro, packages, notes): what
-// matching reads.
+// Inventory returns the result's inventory (distro, packages, notes, Go
+// executables' functions): what matching and enrichment read.
 func (r *Result) Inventory() inventory.Inventory {
-	return inventory.Inventory{Distro: r.Distro, Packages: r.Packages, Notes: r.Notes}
+	return inventory.Inventory{Distro: r.Distro, Packages: r.Packages, Notes: r.Notes, GoBinaries: r.GoBinaries}
 }
 
 // HasScanner reports whether s ran.

@@ -20,6 +20,7 @@ import (
 
 	"github.com/drydock-scan/drydock/internal/extract"
 	"github.com/drydock-scan/drydock/internal/extract/extracttest"
+	"github.com/drydock-scan/drydock/internal/extract/gobinary/gobuildtest"
 	"github.com/drydock-scan/drydock/internal/inventory"
 )
 
@@ -187,8 +188,14 @@ func TestExtractDebian(t *testing.T) {
 				"build.GOARCH": "amd64", "build.GOOS": "linux", "build.GOAMD64": "v1",
 			},
 		}},
-		Notes: []inventory.Note{{Level: "info", Path: p, Layer: layer.DiffID,
-			Message: `Go executable "/usr/bin/docker-registry" has no module information (built in GOPATH mode?); only the Go toolchain is reported`}},
+		Notes: []inventory.Note{
+			{Level: "info", Path: p, Layer: layer.DiffID,
+				Message: `Go executable "/usr/bin/docker-registry" has no module information (built in GOPATH mode?); only the Go toolchain is reported`},
+			// The sample holds the build info alone, not the function table.
+			{Level: "info", Path: p, Layer: layer.DiffID,
+				Message: `Go executable "/usr/bin/docker-registry": its functions are not known (unreadable function table: no Go function table); reachability of its findings is unknown`},
+		},
+		GoBinaries: []inventory.GoBinary{{Path: p, GoSymbols: inventory.GoSymbols{GOOS: "linux", GOARCH: "amd64", Unknown: "unreadable function table: no Go function table"}}},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Extract (-want +got):\n%s", diff)
@@ -289,7 +296,7 @@ var build = sync.OnceValues(func() (*builtBinaries, error) {
 	if err != nil {
 		return nil, err
 	}
-	env := append(os.Environ(), "GOFLAGS=-mod=mod", "GOWORK=off", "GOTOOLCHAIN=local", "CGO_ENABLED=0")
+	env := gobuildtest.Env()
 	run := func(dir string, name string, args ...string) (string, error) {
 		cmd := exec.Command(name, args...)
 		cmd.Dir = dir
@@ -379,10 +386,7 @@ func binaries(t testing.TB) *builtBinaries {
 	t.Helper()
 	bb, err := build()
 	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("building test binaries: %v", err)
-		}
-		t.Skipf("cannot build test binaries (module proxy unreachable?): %v", err)
+		gobuildtest.Unavailable(t, "building test binaries", err)
 	}
 	return bb
 }
@@ -453,20 +457,22 @@ func TestExtractBuilt(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			wantOS, wantArch := runtime.GOOS, runtime.GOARCH
+			switch tt.variant {
+			case "windows":
+				wantOS, wantArch = "windows", "amd64"
+			case "darwin":
+				wantOS, wantArch = "darwin", "arm64"
+			}
 			for _, pkg := range got.Packages {
 				if pkg.Metadata["main_module"] == "true" {
-					wantOS, wantArch := runtime.GOOS, runtime.GOARCH
-					switch tt.variant {
-					case "windows":
-						wantOS, wantArch = "windows", "amd64"
-					case "darwin":
-						wantOS, wantArch = "darwin", "arm64"
-					}
 					if pkg.Metadata["build.GOOS"] != wantOS || pkg.Metadata["build.GOARCH"] != wantArch {
 						t.Errorf("GOOS/GOARCH = %q/%q, want %q/%q", pkg.Metadata["build.GOOS"], pkg.Metadata["build.GOARCH"], wantOS, wantArch)
 					}
 				}
 			}
+			checkSymbols(t, got.GoBinaries, p, wantOS, wantArch)
+			got.GoBinaries = nil
 			keepMetadata(&got)
 			want := inventory.Inventory{Packages: append(deps(), tt.main, stdlib)}
 			want.Sort()
@@ -474,6 +480,39 @@ func TestExtractBuilt(t *testing.T) {
 				t.Errorf("Extract (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// checkSymbols checks the function table recorded for the test app at p:
+// read (also when stripped), for the build's platform, with x/text's
+// language.Parse (called by main), without ParseAcceptLanguage (not
+// called), and main under its import path.
+func checkSymbols(t *testing.T, bins []inventory.GoBinary, p, goos, goarch string) {
+	t.Helper()
+	if len(bins) != 1 || bins[0].Path != p {
+		t.Fatalf("GoBinaries = %+v, want one for %s", bins, p)
+	}
+	g := bins[0].GoSymbols
+	if g.Unknown != "" || g.GOOS != goos || g.GOARCH != goarch {
+		t.Fatalf("GoSymbols: unknown %q, GOOS/GOARCH %s/%s; want known, %s/%s", g.Unknown, g.GOOS, g.GOARCH, goos, goarch)
+	}
+	for _, c := range []struct {
+		pkg, sym string
+		want     bool
+	}{
+		{"golang.org/x/text/language", "Parse", true},
+		{"golang.org/x/text/language", "ParseAcceptLanguage", false},
+		{"example.com/drydock/testapp", "main", true},
+		{"main", "main", false},
+		{"github.com/google/go-cmp/cmp", "Equal", true},
+	} {
+		if got := g.HasSymbol(c.pkg, c.sym); got != c.want {
+			t.Errorf("HasSymbol(%s, %s) = %v, want %v", c.pkg, c.sym, got, c.want)
+		}
+	}
+	if !g.HasPackage("golang.org/x/text/language") || g.HasPackage("golang.org/x/text/encoding/unicode") {
+		t.Errorf("packages: language %v (want true), encoding/unicode %v (want false)",
+			g.HasPackage("golang.org/x/text/language"), g.HasPackage("golang.org/x/text/encoding/unicode"))
 	}
 }
 
