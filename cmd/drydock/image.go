@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/drydock-scan/drydock/internal/baseimage"
 	"github.com/drydock-scan/drydock/internal/match"
 	"github.com/drydock-scan/drydock/internal/misconfig"
 	"github.com/drydock-scan/drydock/internal/policy"
@@ -25,10 +26,11 @@ import (
 
 // sourceFlags are shared by every command that opens an image.
 type sourceFlags struct {
-	platform string
-	insecure bool
-	parallel int
-	noCache  bool
+	platform  string
+	insecure  bool
+	parallel  int
+	noCache   bool
+	baseIndex string
 }
 
 func (f *sourceFlags) add(cmd *cobra.Command) {
@@ -36,6 +38,31 @@ func (f *sourceFlags) add(cmd *cobra.Command) {
 	cmd.Flags().BoolVar(&f.insecure, "insecure-registry", false, "allow plain-HTTP registries and skip TLS verification")
 	cmd.Flags().IntVar(&f.parallel, "parallel", 0, "layers read at once (default: number of CPUs)")
 	cmd.Flags().BoolVar(&f.noCache, "no-cache", false, "do not read or write the per-layer cache")
+	cmd.Flags().StringVar(&f.baseIndex, "base-index", "", "base-image index to attribute the image to (default <cache-dir>/baseimages/index.json when it exists; see drydock base)")
+}
+
+// baseImages loads the base-image index: --base-index (which must exist),
+// else the cache's if there is one; nil when there is none (no
+// attribution is attempted, and the report has no base_image).
+func (f *sourceFlags) baseImages(e *env) (*baseimage.Index, error) {
+	path := f.baseIndex
+	if path == "" {
+		def, err := baseIndexPath(e, "")
+		if err != nil {
+			return nil, nil
+		}
+		if _, err := os.Stat(def); err != nil {
+			return nil, nil
+		}
+		path = def
+	} else if _, err := os.Stat(path); err != nil {
+		return nil, usageErr("--base-index: %v", err)
+	}
+	ix, err := baseimage.Load(path)
+	if err != nil {
+		return nil, &exitError{code: policy.ExitScanError, err: err}
+	}
+	return ix, nil
 }
 
 func (f *sourceFlags) config(e *env, ref string) scan.Config {
@@ -126,6 +153,9 @@ from and the layer (and Dockerfile step) that introduced it.`,
 				return err
 			}
 			cfg := sf.config(e, args[0])
+			if cfg.BaseImages, err = sf.baseImages(e); err != nil {
+				return err
+			}
 			res, err := scan.Run(cmd.Context(), cfg)
 			e.endProgress()
 			if err != nil {
@@ -335,6 +365,9 @@ A scan that could not complete never exits 0.`,
 				return err
 			}
 			cfg := sf.config(e, args[0])
+			if cfg.BaseImages, err = sf.baseImages(e); err != nil {
+				return err
+			}
 			needDB, err := gf.applyScanners(&cfg)
 			if err != nil {
 				return err

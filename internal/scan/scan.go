@@ -23,6 +23,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/drydock-scan/drydock/internal/baseimage"
 	"github.com/drydock-scan/drydock/internal/enrich"
 	"github.com/drydock-scan/drydock/internal/extract"
 	"github.com/drydock-scan/drydock/internal/extract/osrelease"
@@ -85,6 +86,10 @@ type Config struct {
 	// scan (zero fields: the defaults of extract.BudgetLimits).
 	Budget extract.BudgetLimits
 
+	// BaseImages, if set, is the base-image index the image is attributed
+	// against (result.BaseImage; the base-image enricher then marks the
+	// findings of the base's layers).
+	BaseImages *baseimage.Index
 	// Enrichers run, in order, after matching (only when DB is set); nil:
 	// DefaultEnrichers(DB). An empty, non-nil list runs none.
 	Enrichers []enrich.Enricher
@@ -131,7 +136,7 @@ func (c *Config) extractorsWithSecrets() []extract.Extractor {
 
 // DefaultEnrichers is the enrichment stage's list, in order.
 func DefaultEnrichers(db vulndb.Reader) []enrich.Enricher {
-	return []enrich.Enricher{enrich.KEV{DB: db}}
+	return []enrich.Enricher{enrich.KEV{DB: db}, enrich.BaseImage{}}
 }
 
 // Run opens the image and scans it (see RunImage).
@@ -177,6 +182,15 @@ func RunImage(ctx context.Context, img *source.Image, cfg Config) (*result.Resul
 		res.AddScanner("misconfig")
 	}
 	redactImage(res, cfg.Secrets)
+	if cfg.BaseImages != nil {
+		// On the layers just read: their diff_ids are verified (a layer
+		// that does not hash to its config's diff_id failed the scan).
+		var ann map[string]string
+		if img.Manifest != nil {
+			ann = img.Manifest.Annotations
+		}
+		res.BaseImage = baseimage.Detect(&res.Image, ann, cfg.BaseImages).Result()
+	}
 	if cfg.DB != nil {
 		if err := MatchAndEnrich(ctx, res, cfg.DB, cfg.Match, cfg.Enrichers); err != nil {
 			return nil, err

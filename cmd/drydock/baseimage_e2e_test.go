@@ -1,0 +1,176 @@
+package main
+
+// Base-image attribution end to end (issue 18): images built on real bases
+// and pushed to Debian's docker-registry are attributed to the exact base
+// and its most specific tag, and the findings of the base's layers are
+// marked as the base's.
+
+import (
+	"archive/tar"
+	"encoding/json"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/layout"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
+
+	"github.com/drydock-scan/drydock/internal/finding"
+	"github.com/drydock-scan/drydock/internal/report"
+	"github.com/drydock-scan/drydock/internal/testimage"
+	"github.com/drydock-scan/drydock/internal/vocab"
+)
+
+// ociArchiveImage reads the one image of an OCI layout tar.
+func ociArchiveImage(t *testing.T, path string) v1.Image {
+	t.Helper()
+	dir := t.TempDir()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	tr := tar.NewReader(f)
+	for {
+		h, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(dir, filepath.Clean("/"+h.Name))
+		switch h.Typeflag {
+		case tar.TypeDir:
+			if err := os.MkdirAll(p, 0o755); err != nil {
+				t.Fatal(err)
+			}
+		case tar.TypeReg:
+			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			b, err := io.ReadAll(tr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(p, b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	idx, err := layout.ImageIndexFromPath(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := idx.IndexManifest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := idx.Image(m.Manifests[0].Digest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return img
+}
+
+// withApp is base plus a layer holding lodash 4.17.15 (a GHSA in the test
+// database), pushed to host/repo:tag.
+func withApp(t *testing.T, base v1.Image, host, repo string) string {
+	t.Helper()
+	app, err := testimage.TarOf(map[string][]byte{
+		"app/node_modules/lodash/package.json": []byte(`{"name": "lodash", "version": "4.17.15"}`),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	layer, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader(string(app))), nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := mutate.Append(base, mutate.Addendum{Layer: layer, History: v1.History{CreatedBy: "COPY app /app"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := host + "/" + repo + ":1.0"
+	tag, err := name.NewTag(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := remote.Write(tag, img); err != nil {
+		t.Fatalf("pushing %s: %v", ref, err)
+	}
+	return ref
+}
+
+func TestBaseImageAttribution(t *testing.T) {
+	reg := testimage.StartRegistryWith(t, testimage.RegistryBinary(t), testimage.RegistryOptions{})
+	cache := t.TempDir()
+	// The index: the real busybox 1.37.0-musl layout, the published table,
+	// and the repo's Alpine 3.16.9 image as a private base.
+	for _, args := range [][]string{
+		{"base", "add", "oci-archive:" + busyboxTestdata + "busybox-1.37.0-musl.oci.tar"},
+		{"base", "import", busyboxTestdata + "busybox-amd64-history-index.json"},
+		{"base", "add", "docker-archive:" + alpineImage + ":alpine:3.16.9"},
+	} {
+		if res := drydockIn(t, cache, args...); res.code != 0 {
+			t.Fatalf("drydock %v: exit %d\n%s", args, res.code, res.stderr)
+		}
+	}
+
+	busybox := withApp(t, ociArchiveImage(t, busyboxTestdata+"busybox-1.37.0-musl.oci.tar"), reg.Host, "team/tool")
+	alpineBase, err := tarball.ImageFromPath(alpineImage, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	alpine := withApp(t, alpineBase, reg.Host, "team/web")
+
+	scanJSONIn := func(ref string) *report.Report {
+		t.Helper()
+		res := drydockIn(t, cache, "image", "--db", testDB, "--format", "json", ref)
+		if res.code != 0 {
+			t.Fatalf("drydock image %s: exit %d\n%s", ref, res.code, res.stderr)
+		}
+		var rep report.Report
+		if err := json.Unmarshal([]byte(res.stdout), &rep); err != nil {
+			t.Fatal(err)
+		}
+		return &rep
+	}
+
+	rep := scanJSONIn(busybox)
+	b := rep.BaseImage
+	if b == nil || b.Name != "busybox:1.37.0-musl" || b.Layers != 1 || b.Signal != "layer-chain" ||
+		b.ManifestDigest != "sha256:29989570aeecad61a019f684218ea74d4b8c1c74f9e0abeb34ca926b81174ee1" {
+		t.Errorf("busybox-based image: base %+v, want busybox:1.37.0-musl, 1 layer, by layer chain, manifest sha256:29989570…", b)
+	}
+
+	rep = scanJSONIn(alpine)
+	if b := rep.BaseImage; b == nil || b.Name != "alpine:3.16.9" || b.Layers != 1 {
+		t.Fatalf("alpine-based image: base %+v", b)
+	}
+	// The busybox and ssl_client findings are in the Alpine layer: the
+	// base's; lodash's are in the image's own layer.
+	var base, own []string
+	for _, f := range rep.Findings {
+		marked := slices.ContainsFunc(f.Annotations, func(a finding.Annotation) bool {
+			return a.Kind == vocab.AnnotationBaseImage && a.Status == "layer-chain" && strings.Contains(a.Reason, "alpine:3.16.9")
+		})
+		if marked {
+			base = append(base, f.Package.Name)
+		} else {
+			own = append(own, f.Package.Name)
+		}
+	}
+	slices.Sort(base)
+	if !slices.Equal(base, []string{"busybox", "ssl_client"}) || len(own) == 0 || slices.ContainsFunc(own, func(p string) bool { return p != "lodash" }) {
+		t.Errorf("findings marked as the base's: %v; the image's own: %v", base, own)
+	}
+}
