@@ -11,7 +11,10 @@ import (
 // buckets, the stored encoding or the import rules change: Open refuses
 // other versions, and Update rebuilds a database of another version even
 // when its sources are unchanged.
-const SchemaVersion = 1
+//
+//	2: the Go "imports" of all the affected entries of a package are kept
+//	   (EcosystemSpecific), not those of the first entry only.
+const SchemaVersion = 2
 
 // Advisory is one advisory for one package in one ecosystem. An OSV record
 // with several affected entries becomes one Advisory per (ecosystem, package).
@@ -52,8 +55,10 @@ type Advisory struct {
 	References []string `json:"references,omitempty"`
 	// Source names the feed: "osv/AlmaLinux", "alpine-secdb/v3.16/main".
 	Source string `json:"source,omitempty"`
-	// EcosystemSpecific is affected[].ecosystem_specific verbatim (e.g. the
-	// Go "imports" symbols); may be nil.
+	// EcosystemSpecific is affected[].ecosystem_specific of the first
+	// affected entry of the package, verbatim but for "imports" (the Go
+	// database's vulnerable packages and symbols), which joins those of
+	// all its entries; may be nil.
 	EcosystemSpecific json.RawMessage `json:"ecosystem_specific,omitempty"`
 	// Class is "" for a vulnerability and ClassMalicious for a
 	// malicious-package record: a package it names is malware, not a

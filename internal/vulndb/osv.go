@@ -158,6 +158,8 @@ func ParseOSV(data []byte, source string) (advs []Advisory, withdrawn bool, err 
 		}
 		if adv.EcosystemSpecific == nil {
 			adv.EcosystemSpecific = compactJSON(a.EcosystemSpecific)
+		} else {
+			adv.EcosystemSpecific = joinImports(adv.EcosystemSpecific, a.EcosystemSpecific)
 		}
 		if adv.PURL == "" {
 			adv.PURL = a.Package.PURL
@@ -325,6 +327,42 @@ func jsonObject(raw json.RawMessage) map[string]any {
 		return nil
 	}
 	return m
+}
+
+// joinImports adds the "imports" of another affected entry of the same
+// package to es (the Go database lists the vulnerable packages and symbols
+// there, and a record may give different ones per version range, e.g.
+// GO-2023-1497): the union, without duplicates, so that Go reachability
+// errs towards "present". Anything else of es is kept as it is.
+func joinImports(es, other json.RawMessage) json.RawMessage {
+	var a, b map[string]json.RawMessage
+	if json.Unmarshal(es, &a) != nil || json.Unmarshal(other, &b) != nil || len(b["imports"]) == 0 {
+		return es
+	}
+	var ai, bi []json.RawMessage
+	if json.Unmarshal(a["imports"], &ai) != nil && len(a["imports"]) > 0 || json.Unmarshal(b["imports"], &bi) != nil {
+		return es
+	}
+	seen := map[string]bool{}
+	var out []json.RawMessage
+	for _, imp := range append(ai, bi...) {
+		c := compactJSON(imp)
+		if c == nil || seen[string(c)] {
+			continue
+		}
+		seen[string(c)] = true
+		out = append(out, c)
+	}
+	joined, err := json.Marshal(out)
+	if err != nil {
+		return es
+	}
+	a["imports"] = joined
+	res, err := json.Marshal(a)
+	if err != nil {
+		return es
+	}
+	return res
 }
 
 func compactJSON(raw json.RawMessage) json.RawMessage {
