@@ -106,7 +106,9 @@ const (
 	// AnnotationKEV: listed in the CISA Known Exploited Vulnerabilities
 	// catalog.
 	AnnotationKEV = "kev"
-	// AnnotationReachability: whether the vulnerable code is reachable.
+	// AnnotationReachability: whether the vulnerable code is present in
+	// the executable (Status: one of the Reachability* words). Present is
+	// not reachable: drydock does not follow calls.
 	AnnotationReachability = "reachability"
 	// AnnotationBaseImage: the package comes from the image's base image.
 	AnnotationBaseImage = "base-image"
@@ -135,6 +137,26 @@ const (
 	EngineHash = "hash"
 	// EngineClamAV: ClamAV's daemon (clamd) reported a signature.
 	EngineClamAV = "clamav"
+)
+
+// Reachability words: the Status of an AnnotationReachability, from the
+// most to the least evidence that vulnerable code is there.
+const (
+	// ReachabilitySymbolPresent: a vulnerable function (one the advisory
+	// lists, or any function of a package it lists without naming any) is
+	// present in the executable, compiled or inlined.
+	ReachabilitySymbolPresent = "symbol-present"
+	// ReachabilityPackageImported: a vulnerable package is present, none
+	// of its listed vulnerable functions is.
+	ReachabilityPackageImported = "package-imported"
+	// ReachabilityModuleOnly: only the module is known to be present: the
+	// advisory lists no packages or symbols, or none of its packages (for
+	// the executable's platform) is in the executable.
+	ReachabilityModuleOnly = "module-only"
+	// ReachabilityUnknown: the executable's functions are not known
+	// (Reason says why: built before Go 1.18, obfuscated, unreadable, no
+	// function table in the result).
+	ReachabilityUnknown = "unknown"
 )
 
 // Ecosystem names. OS ecosystems are the package manager; matching maps them
