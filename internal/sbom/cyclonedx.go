@@ -3,6 +3,7 @@ package sbom
 import (
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	cdx "github.com/CycloneDX/cyclonedx-go"
@@ -89,6 +90,11 @@ func CycloneDX(r *report.Report, withVulns bool) *cdx.BOM {
 			byID[r.Packages[i].ID] = refs[i]
 		}
 		var vulns []cdx.Vulnerability
+		// Malware first (CWE-506, embedded malicious code): a malicious
+		// package affects its component, a known-bad file the image.
+		for i := range r.Malware {
+			vulns = append(vulns, malwareVulnerability(&r.Malware[i], byID, image.BOMRef, tool))
+		}
 		for i := range r.Findings {
 			vulns = append(vulns, vulnerability(&r.Findings[i], byID, tool))
 		}
@@ -340,6 +346,80 @@ func vulnerability(f *finding.Finding, refs map[string]string, tool report.Tool)
 		props = append(props, prop{PropVendorSeverity, f.VendorSeverity})
 	}
 	props = append(props, prop{PropPackageID, f.Package.ID})
+	v.Properties = cdxProps(props)
+	return v
+}
+
+// cweEmbeddedMaliciousCode is CWE-506, the weakness OpenSSF's and GitHub's
+// malware records name.
+const cweEmbeddedMaliciousCode = 506
+
+// malwareVulnerability converts a malware finding; its bom-ref is
+// "malware:" and the finding's key. Malware has one rating, critical.
+func malwareVulnerability(m *report.Malware, refs map[string]string, imageRef string, tool report.Tool) cdx.Vulnerability {
+	v := cdx.Vulnerability{
+		BOMRef:      "malware:" + m.Key(),
+		ID:          m.ID,
+		Description: m.Description,
+		Detail:      m.Title,
+		CWEs:        &[]int{cweEmbeddedMaliciousCode},
+	}
+	if v.Description == "" {
+		v.Description, v.Detail = m.Title, ""
+	}
+	if m.Kind == vocab.MalwarePackage {
+		v.Source = vulnSource(m.ID, nil)
+	} else if m.Source != "" {
+		v.Source = &cdx.Source{Name: m.Source}
+	}
+	var refsOut []cdx.VulnerabilityReference
+	for _, a := range m.Aliases {
+		refsOut = append(refsOut, cdx.VulnerabilityReference{ID: a, Source: vulnSource(a, nil)})
+	}
+	if len(refsOut) > 0 {
+		v.References = &refsOut
+	}
+	rating := cdx.VulnerabilityRating{Severity: cdx.SeverityCritical, Method: cdx.ScoringMethodOther,
+		Justification: "malware: a malicious package or a known-bad file is always critical"}
+	if m.Source != "" {
+		rating.Source = &cdx.Source{Name: m.Source}
+	}
+	v.Ratings = &[]cdx.VulnerabilityRating{rating}
+	var adv []cdx.Advisory
+	for _, u := range m.References {
+		adv = append(adv, cdx.Advisory{URL: u})
+	}
+	if len(adv) > 0 {
+		v.Advisories = &adv
+	}
+	v.Tools = &cdx.ToolsChoice{Components: &[]cdx.Component{{
+		Type: cdx.ComponentTypeApplication, Name: tool.Name, Version: tool.Version,
+	}}}
+	for i := range m.Annotations {
+		if a := &m.Annotations[i]; a.Kind == vocab.AnnotationSuppressed {
+			// Allowed by an ignore entry: an accepted risk, as for
+			// vulnerabilities.
+			v.Analysis = &cdx.VulnerabilityAnalysis{State: cdx.IASExploitable,
+				Response: &[]cdx.ImpactAnalysisResponse{cdx.IARWillNotFix}, Detail: annotationDetail(a)}
+			break
+		}
+	}
+	props := []prop{{PropMalwareKind, m.Kind}, {PropMalwareEngine, m.Engine}}
+	ref := imageRef
+	if m.Package != nil {
+		if ref = refs[m.Package.ID]; ref == "" {
+			ref = m.Package.ID
+		}
+		v.Affects = &[]cdx.Affects{{Ref: ref, Range: &[]cdx.AffectedVersions{{Version: m.Package.Version, Status: cdx.VulnerabilityStatusAffected}}}}
+		props = append(props, prop{PropPackageID, m.Package.ID})
+	} else {
+		v.Affects = &[]cdx.Affects{{Ref: ref}}
+		props = append(props, prop{PropMalwarePath, m.Path}, prop{PropMalwareSHA256, m.SHA256})
+	}
+	props = append(props, prop{PropLayerIndex, strconv.Itoa(m.LayerIndex)})
+	if m.DeletedInLayer != nil {
+		props = append(props, prop{PropMalwareDeletedInLayer, strconv.Itoa(*m.DeletedInLayer)})
+	}
 	v.Properties = cdxProps(props)
 	return v
 }

@@ -79,6 +79,18 @@ const (
 	PropSeveritySource = "drydock:severity_source"
 	PropVendorSeverity = "drydock:vendor_severity"
 	PropTitle          = "drydock:title"
+
+	// Malware facts: of a malware entry (CycloneDX) or, as
+	// "drydock:malware=<id>" (a malicious package) and
+	// "drydock:malware:file=<id> <path> sha256:<hex> layer <n>" (a known-bad
+	// file, on the image), SPDX annotations.
+	PropMalware               = "drydock:malware"
+	PropMalwareFile           = "drydock:malware:file"
+	PropMalwareKind           = "drydock:malware:kind"
+	PropMalwareEngine         = "drydock:malware:engine"
+	PropMalwarePath           = "drydock:malware:path"
+	PropMalwareSHA256         = "drydock:malware:sha256"
+	PropMalwareDeletedInLayer = "drydock:malware:deleted_in_layer"
 )
 
 // prop is one name=value fact, in the order it is written.

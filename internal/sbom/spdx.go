@@ -60,6 +60,28 @@ func SPDX(r *report.Report) *spdx.Document {
 		},
 	}
 
+	// Malware: SPDX 2.3 has no vulnerabilities; each known-bad file is a
+	// REVIEW annotation of the image, each malicious package one of its
+	// package.
+	review := func(name, value string) *spdx.Annotation {
+		return &spdx.Annotation{Annotator: annotator, AnnotationDate: created, AnnotationType: "REVIEW",
+			AnnotationComment: escapeName(name) + "=" + value}
+	}
+	malwareOf := map[string][]string{} // package ID → malware IDs
+	var fileReviews []spdx.Annotation
+	for i := range r.Malware {
+		m := &r.Malware[i]
+		if m.Package != nil {
+			malwareOf[m.Package.ID] = append(malwareOf[m.Package.ID], m.ID)
+			continue
+		}
+		v := fmt.Sprintf("%s %s sha256:%s layer %d", m.ID, m.Path, m.SHA256, m.LayerIndex)
+		if m.DeletedInLayer != nil {
+			v += fmt.Sprintf(" (deleted in layer %d, still in the image)", *m.DeletedInLayer)
+		}
+		fileReviews = append(fileReviews, *review(PropMalwareFile, v))
+	}
+
 	root := &spdx.Package{
 		PackageName:             name,
 		PackageSPDXIdentifier:   spdxImageID,
@@ -69,7 +91,7 @@ func SPDX(r *report.Report) *spdx.Document {
 		PackageLicenseDeclared:  noAssertion,
 		PackageCopyrightText:    noAssertion,
 		PrimaryPackagePurpose:   "CONTAINER",
-		Annotations:             annotate(imageFacts(&r.Image)),
+		Annotations:             append(annotate(imageFacts(&r.Image)), fileReviews...),
 	}
 	if root.PackageVersion == "" {
 		root.PackageVersion = r.Image.ConfigDigest
@@ -148,6 +170,9 @@ func SPDX(r *report.Report) *spdx.Document {
 			facts = append(facts, prop{PropLicense, l})
 		}
 		sp.Annotations = annotate(facts)
+		for _, id := range malwareOf[p.ID] {
+			sp.Annotations = append(sp.Annotations, *review(PropMalware, id))
+		}
 		doc.Packages = append(doc.Packages, sp)
 		doc.Relationships = append(doc.Relationships, rel(spdxImageID, "CONTAINS", id))
 	}

@@ -707,3 +707,115 @@ func AlpineEdge() *report.Report {
 	r.Summarise()
 	return r
 }
+
+// Malware returns the report of a scan of a Node application image with
+// malware: chalk 5.6.1 and debug 4.4.2, the versions of the September 2025
+// npm compromise (OpenSSF MAL-2025-46969 and MAL-2025-46974, with the GHSA
+// GitHub published for each); aiocpa 0.1.13 (MAL-2024-11518), which an
+// ignore entry allows; the EICAR test file in a layer that a later layer
+// deleted; a file on a hash list (its name from the list); and a script
+// ClamAV named. lodash 4.17.20 has its real CVE-2021-23337. The image
+// layers and digests are made up.
+func Malware() *report.Report {
+	layers := []inventory.Layer{
+		{Index: 0, DiffID: digest("mal-base-diff"), Digest: digest("mal-base-blob"), MediaType: "application/vnd.oci.image.layer.v1.tar+gzip", Size: 3450000,
+			CreatedBy: "ADD alpine-minirootfs-3.21.0-x86_64.tar.gz / # buildkit"},
+		{Index: 1, DiffID: digest("mal-app-diff"), Digest: digest("mal-app-blob"), MediaType: "application/vnd.oci.image.layer.v1.tar+gzip", Size: 812000,
+			CreatedBy: "RUN npm ci && pip install -r requirements.txt # buildkit"},
+		{Index: 2, DiffID: digest("mal-clean-diff"), Digest: digest("mal-clean-blob"), MediaType: "application/vnd.oci.image.layer.v1.tar+gzip", Size: 120,
+			CreatedBy: "RUN rm /tmp/eicar.com # buildkit"},
+	}
+	app := layers[1]
+	pkg := func(eco, purlType, name, version, path string) inventory.Package {
+		return inventory.Package{
+			ID: ID(eco, name, version, "", path), Name: name, Version: version, Ecosystem: eco,
+			PURL:      "pkg:" + purlType + "/" + name + "@" + version,
+			Locations: []inventory.Location{{Path: path, LayerDiffID: app.DiffID}}, Layer: &app, FoundBy: "lang/" + purlType,
+		}
+	}
+	pkgs := []inventory.Package{
+		pkg(inventory.EcoNPM, "npm", "chalk", "5.6.1", "/app/node_modules/chalk/package.json"),
+		pkg(inventory.EcoNPM, "npm", "debug", "4.4.2", "/app/node_modules/debug/package.json"),
+		pkg(inventory.EcoNPM, "npm", "lodash", "4.17.20", "/app/node_modules/lodash/package.json"),
+		pkg(inventory.EcoPyPI, "pypi", "aiocpa", "0.1.13", "/usr/lib/python3.12/site-packages/aiocpa-0.1.13.dist-info/METADATA"),
+	}
+	chalk, debug, lodash, aiocpa := ref(&pkgs[0]), ref(&pkgs[1]), ref(&pkgs[2]), ref(&pkgs[3])
+	deleted := 2
+	const compromised = "The package was compromised and malicious code added."
+	malware := []finding.Malware{
+		{Kind: vocab.MalwarePackage, ID: "MAL-2025-46969", Aliases: []string{"GHSA-2v46-p5h4-248w"}, Title: "Malicious code in chalk (npm)",
+			Description: compromised, References: []string{"https://github.com/advisories/GHSA-2v46-p5h4-248w"},
+			Severity: vocab.SevCritical, Engine: vocab.EngineRecord, Source: "osv/npm", Package: &chalk, Range: "version 5.6.1 listed",
+			LayerIndex: 1, LayerDiffID: app.DiffID},
+		{Kind: vocab.MalwarePackage, ID: "MAL-2025-46974", Aliases: []string{"GHSA-4x49-vf9v-38px", "GHSA-8mgj-vmr8-frr6"}, Title: "Malicious code in debug (npm)",
+			Description: compromised, Severity: vocab.SevCritical, Engine: vocab.EngineRecord, Source: "osv/npm", Package: &debug,
+			Range: "version 4.4.2 listed", LayerIndex: 1, LayerDiffID: app.DiffID},
+		{Kind: vocab.MalwarePackage, ID: "MAL-2024-11518", Aliases: []string{"SNYK-PYTHON-AIOCPA-8442272"}, Title: "Malicious code in aiocpa (PyPI)",
+			Severity: vocab.SevCritical, Engine: vocab.EngineRecord, Source: "osv/PyPI", Package: &aiocpa, Range: "version 0.1.13 listed",
+			LayerIndex: 1, LayerDiffID: app.DiffID,
+			Annotations: []finding.Annotation{{Kind: vocab.AnnotationSuppressed, Source: ".drydockignore.yaml", Reason: "quarantined sample for the detection tests", Expires: "2026-06-30"}}},
+		{Kind: vocab.MalwareFile, ID: "EICAR-Test-File", Aliases: []string{"sha256:275a021bbfb6489e54d471899f7db9d1663fc695ec2fe2a2c4538aabf651fd0f"},
+			Title: "EICAR anti-virus test file (not malware: it tests that detection works)", Severity: vocab.SevCritical, Engine: vocab.EngineHash,
+			Source: "builtin", Path: "/tmp/eicar.com", SHA256: "275a021bbfb6489e54d471899f7db9d1663fc695ec2fe2a2c4538aabf651fd0f", Size: 68,
+			LayerIndex: 1, LayerDiffID: app.DiffID, DeletedInLayer: &deleted},
+		{Kind: vocab.MalwareFile, ID: "XMRig", Aliases: []string{"sha256:" + strings.TrimPrefix(digest("xmrig"), "sha256:")},
+			Title: "Known-bad file (XMRig) on the hash list malware-hashes/full.csv", Severity: vocab.SevCritical, Engine: vocab.EngineHash,
+			Source: "malware-hashes/full.csv", Path: "/usr/local/bin/kworker", SHA256: strings.TrimPrefix(digest("xmrig"), "sha256:"), Size: 2834176,
+			LayerIndex: 1, LayerDiffID: app.DiffID},
+		{Kind: vocab.MalwareFile, ID: "Unix.Trojan.Mirai-7100807-0", Aliases: []string{"sha256:" + strings.TrimPrefix(digest("mirai"), "sha256:")},
+			Title: "ClamAV detected Unix.Trojan.Mirai-7100807-0", Severity: vocab.SevCritical, Engine: vocab.EngineClamAV,
+			Source: "ClamAV 1.4.6/27845/Tue Jan 13 09:28:00 2026", Path: "/app/scripts/update.sh", SHA256: strings.TrimPrefix(digest("mirai"), "sha256:"), Size: 1210,
+			LayerIndex: 1, LayerDiffID: app.DiffID},
+	}
+	r := &report.Report{
+		SchemaVersion: report.SchemaVersion,
+		Tool:          Tool,
+		CreatedAt:     CreatedAt,
+		Image: report.Image{
+			Reference: "registry.example.com/shop/web:2.4.1", Kind: "registry", Name: "registry.example.com/shop/web",
+			Digest: digest("mal-manifest"), ConfigDigest: digest("mal-config"),
+			RepoTags: []string{"registry.example.com/shop/web:2.4.1"}, OS: "linux", Arch: "amd64",
+			Created: time.Date(2025, 9, 9, 8, 0, 0, 0, time.UTC),
+			Config:  report.ImageConfig{Entrypoint: []string{"node", "/app/server.js"}},
+			Layers:  layers,
+			History: []report.History{
+				{Created: time.Date(2025, 9, 1, 0, 0, 0, 0, time.UTC), CreatedBy: layers[0].CreatedBy, LayerIndex: 0},
+				{Created: time.Date(2025, 9, 9, 8, 0, 0, 0, time.UTC), CreatedBy: layers[1].CreatedBy, LayerIndex: 1},
+				{Created: time.Date(2025, 9, 9, 8, 0, 0, 0, time.UTC), CreatedBy: layers[2].CreatedBy, LayerIndex: 2},
+			},
+		},
+		Packages: pkgs,
+		Malware:  malware,
+		Findings: []finding.Finding{{
+			ID: "GHSA-35jh-r3h4-6jhm", Aliases: []string{"CVE-2021-23337"}, Package: lodash, InstalledVersion: "4.17.20", FixedVersion: "4.17.21",
+			Status: vocab.StatusFixed, Severity: vocab.SevHigh, SeveritySource: "osv-cvss",
+			CVSS:       []finding.CVSS{{Version: "3.1", Vector: "CVSS:3.1/AV:N/AC:L/PR:H/UI:N/S:U/C:H/I:H/A:H", Score: 7.2, Source: "osv"}},
+			Title:      "Command Injection in lodash",
+			References: []string{"https://github.com/advisories/GHSA-35jh-r3h4-6jhm"},
+			Evidence: []finding.Evidence{{Advisory: "GHSA-35jh-r3h4-6jhm", Ecosystem: "npm", MatchedName: "lodash", MatchedBy: "name",
+				Range: ">=0, <4.17.21", Comparator: "semver", DataSource: "osv/npm"}},
+		}},
+		Database: &report.Database{BuiltAt: time.Date(2026, 1, 14, 6, 0, 0, 0, time.UTC), Sources: []string{"malware-hashes/full.csv", "osv/PyPI", "osv/npm"}},
+		Coverage: []report.Coverage{
+			{Ecosystem: "npm", Packages: 3, Advisories: 4200, Status: vocab.CoverageComplete},
+			{Ecosystem: "PyPI", Packages: 1, Advisories: 3100, Status: vocab.CoverageComplete},
+			{Ecosystem: "malware checks", Status: vocab.CoveragePartial,
+				Reasons: []string{"/opt/vm/disk.img: not checked for malware: 2147483648 bytes is over the limit of 268435456 bytes (--malware-max-size)"}},
+		},
+		Notes: []inventory.Note{{Level: "warning", Path: "/opt/vm/disk.img", Layer: app.DiffID, Extractor: "malware/files",
+			Message: "not checked for malware: 2147483648 bytes is over the limit of 268435456 bytes (--malware-max-size)"}},
+		Scanners: []string{"vuln", "secret", "malware"},
+	}
+	var keys []string
+	for i := range malware {
+		if !malware[i].Allowed() {
+			keys = append(keys, malware[i].Key())
+		}
+	}
+	r.Verdict = &report.Verdict{ExitCode: 1, Failures: []report.RuleResult{{
+		RuleID: "gate:malware", Action: "deny", Targets: keys,
+		Message: "5 malware found: MAL-2025-46969 (chalk@5.6.1), MAL-2025-46974 (debug@4.4.2), EICAR-Test-File (/tmp/eicar.com) and 2 more (allowed only by an ignore entry naming its ID)",
+	}}}
+	r.Summarise()
+	return r
+}

@@ -50,6 +50,13 @@ type htmlSecret struct {
 	Where, Status, Why string
 }
 
+// htmlMalware is a malware finding as the page lists it.
+type htmlMalware struct {
+	report.Malware
+	Where, Layer, Title, URL string
+	Why                      string // an ignore entry allowed it: whose and why
+}
+
 // htmlMisconfig is a misconfiguration and, when it does not count, why.
 type htmlMisconfig struct {
 	report.Misconfig
@@ -99,22 +106,25 @@ type htmlGap struct {
 }
 
 type htmlView struct {
-	Title      string
-	Image      string
-	Reference  string
-	Digest     string
-	Distro     string
-	Platform   string
-	Created    string
-	Tool       string
-	SBOMMode   bool
-	Cards      []htmlCard
-	Verdict    *report.Verdict
-	Chart      htmlChart
-	History    []htmlHistory
-	Findings   []htmlFinding
-	Severities []htmlCard
-	Suppressed int
+	Title     string
+	Image     string
+	Reference string
+	Digest    string
+	Distro    string
+	Platform  string
+	Created   string
+	Tool      string
+	SBOMMode  bool
+	Cards     []htmlCard
+	Verdict   *report.Verdict
+	// Malware that counts, and what ignore entries allowed (folded).
+	Malware        []htmlMalware
+	AllowedMalware []htmlMalware
+	Chart          htmlChart
+	History        []htmlHistory
+	Findings       []htmlFinding
+	Severities     []htmlCard
+	Suppressed     int
 	// Active secrets and misconfigurations, and those an ignore rule or
 	// --severity took out of the count (listed apart, folded).
 	Secrets              []htmlSecret
@@ -164,6 +174,19 @@ func htmlViewOf(r *report.Report, opt Options) *htmlView {
 		Verdict:   r.Verdict,
 		Packages:  len(r.Packages),
 	}
+	for i := range r.Malware {
+		m := &r.Malware[i]
+		hm := htmlMalware{Malware: *m, Where: malwareWhere(m), Layer: malwareLayer(m), Title: malwareTitle(m)}
+		if m.Kind == vocab.MalwarePackage {
+			hm.URL = idURL(m.ID)
+		}
+		if m.Allowed() {
+			hm.Why = whyNotCounted(m.Annotations)
+			v.AllowedMalware = append(v.AllowedMalware, hm)
+		} else {
+			v.Malware = append(v.Malware, hm)
+		}
+	}
 	for _, x := range r.Secrets {
 		hs := htmlSecret{Secret: x, Where: secretWhere(&x), Status: suppressionStatus(x.Annotations), Why: whyNotCounted(x.Annotations)}
 		if hs.Status != "" {
@@ -200,6 +223,9 @@ func htmlViewOf(r *report.Report, opt Options) *htmlView {
 
 	bySev, _, suppressed := counts(r)
 	v.Suppressed = suppressed
+	if len(v.Malware) > 0 {
+		v.Cards = append(v.Cards, htmlCard{Label: "Malware", Value: strconv.Itoa(len(v.Malware)), Class: "malware", Color: severityHex(vocab.SevCritical)})
+	}
 	for _, s := range vocab.Severities() {
 		if s == vocab.SevNegligible && bySev[s] == 0 {
 			continue

@@ -52,7 +52,8 @@ type junitSkipped struct {
 	Message string `xml:"message,attr,omitempty"`
 }
 
-// JUnit writes JUnit XML for CI test reports: one test suite per package
+// JUnit writes JUnit XML for CI test reports: first a "malware" suite with
+// a failing case per malware finding, then one test suite per package
 // with a failing test case per vulnerability (suppressed ones, VEX or ignore
 // rules, as skipped cases whatever ShowSuppressed says) and a
 // passing case for clean packages; suites for secrets and
@@ -72,6 +73,37 @@ func JUnit(w io.Writer, r *report.Report, _ Options) error {
 	r = printableReport(r.Normalized())
 	ts := r.CreatedAt.UTC().Format("2006-01-02T15:04:05")
 	out := junitSuites{Name: "drydock " + r.ImageName()}
+
+	// Malware first: one failing case per malicious package or known-bad
+	// file (skipped when an ignore entry allowed it).
+	if len(r.Malware) > 0 {
+		s := junitSuite{Name: "malware", Timestamp: ts}
+		for i := range r.Malware {
+			m := &r.Malware[i]
+			c := junitCase{Name: m.ID + " " + malwareWhere(m) + " (layer " + malwareLayer(m) + ")", Classname: "malware." + m.Kind}
+			if m.Allowed() {
+				c.Skipped = &junitSkipped{Message: "allowed by an ignore entry"}
+				s.Skipped++
+			} else {
+				detail := malwareTitle(m)
+				if m.SHA256 != "" {
+					detail += "\nSHA-256: " + m.SHA256
+				}
+				if len(m.Aliases) > 0 {
+					detail += "\nAliases: " + strings.Join(m.Aliases, ", ")
+				}
+				detail += "\nFound by: " + m.Engine
+				if m.Source != "" {
+					detail += " (" + m.Source + ")"
+				}
+				c.Failure = &junitFailure{Message: "malware: " + m.ID + " in " + malwareWhere(m), Type: finding.MalwareSeverity, Text: detail}
+				s.Failures++
+			}
+			s.Cases = append(s.Cases, c)
+		}
+		s.Tests = len(s.Cases)
+		out.Suites = append(out.Suites, s)
+	}
 
 	byPkg := map[string][]finding.Finding{}
 	for _, f := range r.Findings {

@@ -62,6 +62,32 @@ func Markdown(w io.Writer, r *report.Report, opt Options) error {
 		return wrapErr("Markdown", ew.err)
 	}
 
+	// Malware first, every one of it: a malicious package or a known-bad
+	// file is not one risk among others.
+	if list, active, allowed := visibleMalware(r, opt); active+allowed > 0 {
+		note := ""
+		if allowed > 0 {
+			note = " (" + itoa(allowed) + " allowed by ignore entries)"
+		}
+		ew.printf("### ☣️ Malware: %d%s\n\n", active, note)
+		if len(list) > 0 {
+			ew.printf("| Kind | ID | Where | Layer | Found by | Title |\n| --- | --- | --- | --- | --- | --- |\n")
+			for i := range list {
+				m := &list[i]
+				id := mdText(m.ID)
+				if m.Kind == vocab.MalwarePackage {
+					id = "[" + id + "](" + mdURL(idURL(m.ID)) + ")"
+				}
+				if m.Allowed() {
+					id += " _(allowed)_"
+				}
+				ew.printf("| %s | %s | %s | %s | %s | %s |\n", m.Kind, id, mdCode(malwareWhere(m)), mdText(malwareLayer(m)),
+					mdText(m.Engine), mdText(malwareTitle(m)))
+			}
+			ew.printf("\n")
+		}
+	}
+
 	bySev, total, suppressed := counts(r)
 	ew.printf("| Severity | Count |\n| --- | ---: |\n")
 	for _, s := range vocab.Severities() {

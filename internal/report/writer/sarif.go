@@ -159,6 +159,42 @@ func SARIF(w io.Writer, r *report.Report, opt Options) error {
 		return ruleIndex[id]
 	}
 
+	// Malware first: a malicious package or a known-bad file.
+	malware, _, _ := visibleMalware(r, opt)
+	for i := range malware {
+		m := &malware[i]
+		idx := rule(m.ID, func() *sarif.ReportingDescriptor { return malwareRule(m) })
+		uri := imageURI(r)
+		if p := malwarePath(m); p != "" {
+			uri = sarifURI(p)
+		}
+		loc := sarifLocation(uri, 1)
+		res := &sarif.Result{
+			RuleID:              ptr(m.ID),
+			RuleIndex:           ptr(uint(idx)),
+			Level:               ptr("error"),
+			Message:             sarif.Message{Text: ptr(malwareMessage(m))},
+			Locations:           []*sarif.Location{loc},
+			PartialFingerprints: map[string]any{fingerprintKey: fingerprint("malware", m.Key(), m.SHA256)},
+		}
+		props := sarif.Properties{"severity": finding.MalwareSeverity, "kind": m.Kind, "engine": m.Engine, "layerIndex": m.LayerIndex,
+			"security-severity": "10.0"}
+		if m.SHA256 != "" {
+			props["sha256"] = m.SHA256
+		}
+		if m.DeletedInLayer != nil {
+			props["deletedInLayer"] = *m.DeletedInLayer
+		}
+		if m.Package != nil && m.Package.PURL != "" {
+			props["purl"] = m.Package.PURL
+		}
+		res.Properties = props
+		if m.Allowed() {
+			res.Suppressions = []*sarif.Suppression{suppressionOf(m.Annotations, "malware:"+m.Key(), loc)}
+		}
+		run.Results = append(run.Results, res)
+	}
+
 	findings := visible(r, opt)
 	// Group the packages each vulnerability affects, for the rule's help.
 	byID := map[string][]finding.Finding{}
@@ -357,6 +393,74 @@ func SARIF(w io.Writer, r *report.Report, opt Options) error {
 		return fmt.Errorf("writing SARIF report: %w", err)
 	}
 	return nil
+}
+
+// malwarePath is the file a malware finding points at: the known-bad file,
+// or the file a malicious package was read from.
+func malwarePath(m *report.Malware) string {
+	if m.Package != nil {
+		return m.Package.Path
+	}
+	return m.Path
+}
+
+// malwareRule describes a malware ID.
+func malwareRule(m *report.Malware) *sarif.ReportingDescriptor {
+	name, what := "KnownBadFile", "Known-bad file"
+	if m.Kind == vocab.MalwarePackage {
+		name, what = "MaliciousPackage", "Malicious package"
+	}
+	title := malwareTitle(m)
+	full := m.Description
+	if full == "" {
+		full = title
+	}
+	link := idURL(m.ID)
+	if m.Kind == vocab.MalwareFile {
+		link = sbom.InformationURI + "/blob/main/docs/malware.md"
+	}
+	for _, ref := range m.References {
+		if u, ok := webURL(ref); ok {
+			link = u
+			break
+		}
+	}
+	help := what + " " + m.ID + ": remove it from the image (from every layer: a later deletion does not remove it from earlier ones) " +
+		"and treat every system that ran the image as compromised."
+	md := "**" + what + ": " + mdText(m.ID) + "**\n\n" + mdText(title) +
+		"\n\nRemove it from the image — from every layer, since a later deletion does not remove it from earlier ones — " +
+		"and treat every system that ran the image as compromised."
+	if len(m.Aliases) > 0 {
+		help += "\nAliases: " + strings.Join(m.Aliases, ", ")
+		md += "\n\nAliases: " + mdText(strings.Join(m.Aliases, ", "))
+	}
+	return &sarif.ReportingDescriptor{
+		ID:               m.ID,
+		Name:             ptr(name),
+		ShortDescription: text(title),
+		FullDescription:  text(full),
+		HelpURI:          ptr(link),
+		Help:             &sarif.MultiformatMessageString{Text: ptr(help), Markdown: ptr(md)},
+		Properties: sarif.Properties{"tags": []string{"malware", "security", finding.MalwareSeverity}, "precision": "very-high",
+			"security-severity": "10.0"},
+	}
+}
+
+func malwareMessage(m *report.Malware) string {
+	var b strings.Builder
+	if m.Package != nil {
+		fmt.Fprintf(&b, "Malicious package: %s %s (%s)\nRecord: %s\n", m.Package.Name, m.Package.Version, m.Package.Ecosystem, m.ID)
+		if m.Range != "" {
+			fmt.Fprintf(&b, "Matched: %s\n", m.Range)
+		}
+	} else {
+		fmt.Fprintf(&b, "Known-bad file: %s\nDetection: %s (%s)\nSHA-256: %s\n", m.Path, m.ID, m.Engine, m.SHA256)
+	}
+	fmt.Fprintf(&b, "Layer: %s", malwareLayer(m))
+	if m.DeletedInLayer != nil {
+		b.WriteString(", still in the image")
+	}
+	return b.String()
 }
 
 // secretPlace is the file and line of a secret, or the part of the image

@@ -35,6 +35,8 @@ func fixtures() map[string]*report.Report {
 		// gaps (Alpine edge unsupported, Go and image files partial).
 		"debian":      reporttest.Debian(),
 		"alpine-edge": reporttest.AlpineEdge(),
+		// Malware: malicious packages (one allowed), known-bad files.
+		"malware": reporttest.Malware(),
 	}
 }
 
