@@ -9,6 +9,7 @@ import (
 	"archive/tar"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -25,6 +26,7 @@ import (
 
 	"github.com/drydock-scan/drydock/internal/finding"
 	"github.com/drydock-scan/drydock/internal/report"
+	"github.com/drydock-scan/drydock/internal/result"
 	"github.com/drydock-scan/drydock/internal/testimage"
 	"github.com/drydock-scan/drydock/internal/vocab"
 )
@@ -117,6 +119,7 @@ func TestBaseImageAttribution(t *testing.T) {
 	// and the repo's Alpine 3.16.9 image as a private base.
 	for _, args := range [][]string{
 		{"base", "add", "oci-archive:" + busyboxTestdata + "busybox-1.37.0-musl.oci.tar"},
+		{"base", "add", "oci-archive:" + busyboxTestdata + "busybox-1.38.0-musl.oci.tar"},
 		{"base", "import", busyboxTestdata + "busybox-amd64-history-index.json"},
 		{"base", "add", "docker-archive:" + alpineImage + ":alpine:3.16.9"},
 	} {
@@ -132,9 +135,9 @@ func TestBaseImageAttribution(t *testing.T) {
 	}
 	alpine := withApp(t, alpineBase, reg.Host, "team/web")
 
-	scanJSONIn := func(ref string) *report.Report {
+	scanJSONIn := func(ref string, more ...string) *report.Report {
 		t.Helper()
-		res := drydockIn(t, cache, "image", "--db", testDB, "--format", "json", ref)
+		res := drydockIn(t, cache, append([]string{"image", "--db", testDB, "--format", "json", ref}, more...)...)
 		if res.code != 0 {
 			t.Fatalf("drydock image %s: exit %d\n%s", ref, res.code, res.stderr)
 		}
@@ -150,6 +153,66 @@ func TestBaseImageAttribution(t *testing.T) {
 	if b == nil || b.Name != "busybox:1.37.0-musl" || b.Layers != 1 || b.Signal != "layer-chain" ||
 		b.ManifestDigest != "sha256:29989570aeecad61a019f684218ea74d4b8c1c74f9e0abeb34ca926b81174ee1" {
 		t.Errorf("busybox-based image: base %+v, want busybox:1.37.0-musl, 1 layer, by layer chain, manifest sha256:29989570…", b)
+	}
+
+	// The advice: busybox:1.38.0-musl, a minor bump, pinned by digest, with
+	// what drydock's own scan of it finds.
+	rep = scanJSONIn(busybox, "--base-advice")
+	direct := scanJSONIn("oci-archive:" + busyboxTestdata + "busybox-1.38.0-musl.oci.tar")
+	if b := rep.BaseImage; b == nil || len(b.Advice) != 1 {
+		t.Fatalf("advice: %+v", b)
+	}
+	adv := rep.BaseImage.Advice[0]
+	if adv.Name != "busybox:1.38.0-musl" || adv.Bump != "minor" || !adv.Scanned || adv.Leaves == nil ||
+		adv.From != "FROM busybox:1.38.0-musl@sha256:a34ce92094b7b100a98fbd21411a92825f6827b1bc5f6918c253516c90556998" {
+		t.Errorf("advice %+v", adv)
+	} else if adv.Leaves.Total != direct.Summary.Findings {
+		t.Errorf("busybox:1.38.0-musl leaves %d findings; drydock's own scan of it has %d", adv.Leaves.Total, direct.Summary.Findings)
+	}
+
+	// Real counts: an app on AlmaLinux 8.8, with 9.0 indexed as a newer base
+	// of the same (untagged-variant) family: a major bump whose counts are
+	// drydock's own scan of 9.0, and which fixes the 8.8 base findings whose
+	// advisories 9.0 does not have.
+	alma88, alma90 := almaImage(t, "8.8", "Packages", "almalinux-8.8-Packages.gz"), almaImage(t, "9.0", "rpmdb.sqlite", "almalinux-9.0-rpmdb.sqlite.gz")
+	for _, ref := range []string{alma88, alma90} {
+		if res := drydockIn(t, cache, "base", "add", ref); res.code != 0 {
+			t.Fatalf("base add %s: exit %d\n%s", ref, res.code, res.stderr)
+		}
+	}
+	legacy := withApp(t, almaV1Image(t, "8.8", "Packages", "almalinux-8.8-Packages.gz"), reg.Host, "team/legacy")
+	rep = scanJSONIn(legacy, "--base-advice")
+	direct = scanJSONIn(alma90)
+	b = rep.BaseImage
+	if b == nil || b.Name != "almalinux:8.8" || b.Findings == nil || len(b.Advice) != 1 {
+		t.Fatalf("AlmaLinux 8.8 app: base %+v", b)
+	}
+	adv = b.Advice[0]
+	if adv.Name != "almalinux:9.0" || adv.Bump != "major" || !adv.Scanned || adv.Leaves == nil {
+		t.Fatalf("advice %+v", adv)
+	}
+	var crit, high int
+	for _, f := range direct.Findings {
+		switch f.Severity {
+		case "CRITICAL":
+			crit++
+		case "HIGH":
+			high++
+		}
+	}
+	if got, want := *adv.Leaves, (result.BaseCounts{Critical: crit, High: high, Total: direct.Summary.Findings}); got != want || want.Total == 0 {
+		t.Errorf("almalinux:9.0 leaves %+v; drydock's own scan of it: %+v", got, want)
+	}
+	if b.Findings.Total == 0 || adv.Fixes == 0 || adv.Fixes > b.Findings.Total {
+		t.Errorf("the 8.8 base has %d findings; 9.0 fixes %d", b.Findings.Total, adv.Fixes)
+	}
+	t.Logf("AlmaLinux 8.8 base: %+v; 9.0 leaves %+v and fixes %d", *b.Findings, *adv.Leaves, adv.Fixes)
+	table := drydockIn(t, cache, "image", "--db", testDB, "--base-advice", legacy)
+	for _, want := range []string{"Base image: almalinux:8.8 (layer-chain; its first 1 layer(s))",
+		fmt.Sprintf("major bump → almalinux:9.0 leaves %d finding(s)", direct.Summary.Findings), "FROM almalinux:9.0@sha256:"} {
+		if !strings.Contains(table.stdout, want) {
+			t.Errorf("the table lacks %q:\n%.1200s", want, table.stdout)
+		}
 	}
 
 	rep = scanJSONIn(alpine)

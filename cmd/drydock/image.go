@@ -328,6 +328,7 @@ func newImageCmd(e *env) *cobra.Command {
 	var sf sourceFlags
 	var rf reportFlags
 	var gf gateFlags
+	var baseAdvice bool
 	cmd := &cobra.Command{
 		Use:     "image IMAGE",
 		Aliases: []string{"scan"},
@@ -400,10 +401,19 @@ A scan that could not complete never exits 0.`,
 			if err != nil {
 				return err
 			}
+			if baseAdvice {
+				if cfg.BaseImages == nil {
+					return usageErr("--base-advice needs a base-image index (drydock base add, or --base-index)")
+				}
+				if err := adviseBase(cmd.Context(), e, cfg, eng, res); err != nil {
+					return err
+				}
+			}
 			return finish(e, cmd, res, eng, outs, opt)
 		},
 	}
 	sf.add(cmd)
+	cmd.Flags().BoolVar(&baseAdvice, "base-advice", false, "scan the newer bases of the image's base family in the base-image index, with the same database and filters, and report what each would leave and fix (a digest-pinned FROM line each)")
 	rf.add(cmd, imageFormats)
 	rf.addScan(cmd)
 	gf.add(cmd)

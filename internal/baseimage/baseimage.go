@@ -460,3 +460,97 @@ func ImportTable(r io.Reader, origin string) ([]Entry, error) {
 	}
 	return out, nil
 }
+
+// Bumps of a candidate base, from the version in its tag.
+const (
+	BumpPatch = "patch"
+	BumpMinor = "minor"
+	BumpMajor = "major"
+)
+
+// Candidate is a newer base of the same family than the image's.
+type Candidate struct {
+	Entry *Entry
+	Tag   string // the candidate's most specific tag
+	Bump  string
+}
+
+// tagVersion splits a tag into its leading dotted version and the rest
+// (its family): "1.37.0-musl" → [1 37 0], "-musl". ok is false for tags
+// without a version ("latest", "musl").
+func tagVersion(tag string) (v []int, family string, ok bool) {
+	i := 0
+	for i < len(tag) && (tag[i] >= '0' && tag[i] <= '9' || tag[i] == '.') {
+		i++
+	}
+	ver := strings.TrimSuffix(tag[:i], ".")
+	if ver == "" {
+		return nil, "", false
+	}
+	for _, p := range strings.Split(ver, ".") {
+		n := 0
+		for _, c := range p {
+			n = n*10 + int(c-'0')
+		}
+		v = append(v, n)
+	}
+	return v, tag[len(ver):], true
+}
+
+// Candidates lists the newer versions of base in ix: same repository, same
+// family (the tag's suffix: "-musl"), a higher version in the most
+// specific tag; one per version (preferring an entry drydock can scan,
+// then the newest), nearest first within each bump (patch, minor, major).
+func Candidates(ix *Index, base *Entry) []Candidate {
+	if base == nil || len(base.Tags) == 0 {
+		return nil
+	}
+	bv, family, ok := tagVersion(base.Tags[0])
+	if !ok {
+		return nil
+	}
+	best := map[string]Candidate{}
+	for i := range ix.Entries {
+		e := &ix.Entries[i]
+		if e.Repository != base.Repository || len(e.Tags) == 0 {
+			continue
+		}
+		v, fam, ok := tagVersion(e.Tags[0])
+		if !ok || fam != family || len(v) != len(bv) || slices.Compare(v, bv) <= 0 {
+			continue
+		}
+		bump := BumpPatch
+		switch {
+		case v[0] != bv[0]:
+			bump = BumpMajor
+		case len(v) > 1 && v[1] != bv[1]:
+			bump = BumpMinor
+		}
+		c := Candidate{Entry: e, Tag: e.Tags[0], Bump: bump}
+		old, seen := best[c.Tag]
+		if !seen || (e.Source != "") && old.Entry.Source == "" ||
+			(e.Source != "") == (old.Entry.Source != "") && e.Created.After(old.Entry.Created) {
+			best[c.Tag] = c
+		}
+	}
+	var out []Candidate
+	for _, c := range best {
+		out = append(out, c)
+	}
+	rank := map[string]int{BumpPatch: 0, BumpMinor: 1, BumpMajor: 2}
+	slices.SortFunc(out, func(a, b Candidate) int {
+		av, _, _ := tagVersion(a.Tag)
+		bv, _, _ := tagVersion(b.Tag)
+		return cmp.Or(cmp.Compare(rank[a.Bump], rank[b.Bump]), slices.Compare(av, bv))
+	})
+	return out
+}
+
+// FromLine is the Dockerfile line that pins a candidate by digest.
+func (c Candidate) FromLine() string {
+	line := "FROM " + c.Entry.Repository + ":" + c.Tag
+	if c.Entry.ManifestDigest != "" {
+		line += "@" + c.Entry.ManifestDigest
+	}
+	return line
+}

@@ -164,4 +164,34 @@ type BaseImage struct {
 	// Annotation is the base the image's OCI annotations name.
 	Annotation string `json:"annotation,omitempty"`
 	Note       string `json:"note,omitempty"`
+	// Findings counts the image's findings in the base's layers (after the
+	// policy's filters), when upgrade advice was asked for.
+	Findings *BaseCounts `json:"findings,omitempty"`
+	// Advice lists newer bases of the same family, nearest first within
+	// each bump, with what each would leave (drydock's own scan of it).
+	Advice []BaseAdvice `json:"advice,omitempty"`
+}
+
+// BaseCounts counts findings (not suppressed) by weight.
+type BaseCounts struct {
+	Critical int `json:"critical"`
+	High     int `json:"high"`
+	Total    int `json:"total"`
+}
+
+// BaseAdvice is one candidate base: what moving to it would leave and fix.
+type BaseAdvice struct {
+	Name           string `json:"name"`
+	ManifestDigest string `json:"manifest_digest,omitempty"`
+	Bump           string `json:"bump"` // patch, minor, major
+	// From is the Dockerfile line that pins it by digest.
+	From string `json:"from"`
+	// Scanned is false when drydock could not scan the candidate (no
+	// source to pull it from, or the scan failed: Note says which); its
+	// counts are then unknown, never zero.
+	Scanned bool        `json:"scanned"`
+	Leaves  *BaseCounts `json:"leaves,omitempty"`
+	// Fixes counts the image's base findings the candidate no longer has.
+	Fixes int    `json:"fixes,omitempty"`
+	Note  string `json:"note,omitempty"`
 }

@@ -210,6 +210,7 @@ func Table(w io.Writer, r *report.Report, opt Options) error {
 		ew.printf("%s\n", heading)
 	}
 	ew.printf("%s\n", strings.Repeat("=", min(max(utf8.RuneCountInString(heading), 10), 120)))
+	writeBaseImage(ew, r)
 
 	if mode(r, opt) == "sbom" {
 		ew.printf("Packages: %d\n\n", len(r.Packages))
@@ -574,4 +575,38 @@ func writeNotes(ew *errWriter, r *report.Report, opt Options) {
 		}
 		ew.printf("  %s %s%s\n", colorize(opt.Color, ansiDim, n.Level+":"), where, n.Message)
 	}
+}
+
+// writeBaseImage says which base the image is built on, how that was found,
+// and (with --base-advice) what newer bases would leave and fix.
+func writeBaseImage(ew *errWriter, r *report.Report) {
+	b := r.BaseImage
+	if b == nil {
+		return
+	}
+	switch {
+	case b.Name != "" && b.Layers > 0:
+		ew.printf("Base image: %s (%s; its first %d layer(s))\n", b.Name, b.Signal, b.Layers)
+	case b.Name != "":
+		ew.printf("Base image: %s (%s)\n", b.Name, b.Signal)
+	case b.Layers > 0:
+		ew.printf("Base image: unidentified (%s; its first %d layer(s))\n", b.Signal, b.Layers)
+	default:
+		ew.printf("Base image: none found\n")
+	}
+	if b.Note != "" {
+		ew.printf("  %s\n", b.Note)
+	}
+	if b.Findings != nil {
+		ew.printf("  from the base: %d finding(s), %d critical, %d high\n", b.Findings.Total, b.Findings.Critical, b.Findings.High)
+	}
+	for _, a := range b.Advice {
+		if !a.Scanned {
+			ew.printf("  %s bump → %s: %s\n", a.Bump, a.Name, a.Note)
+			continue
+		}
+		ew.printf("  %s bump → %s leaves %d finding(s) (%d critical, %d high), fixes %d: %s\n",
+			a.Bump, a.Name, a.Leaves.Total, a.Leaves.Critical, a.Leaves.High, a.Fixes, a.From)
+	}
+	ew.printf("\n")
 }
