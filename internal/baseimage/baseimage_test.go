@@ -169,3 +169,38 @@ func TestIndexFile(t *testing.T) {
 		t.Error("a bad index file was read")
 	}
 }
+
+func TestCandidates(t *testing.T) {
+	ix := busyboxIndex(t)
+	var base *Entry
+	for i := range ix.Entries {
+		if ix.Entries[i].Name() == "busybox:1.36.1-musl" {
+			base = &ix.Entries[i]
+		}
+	}
+	var got []string
+	for _, c := range Candidates(ix, base) {
+		got = append(got, c.Bump+" "+c.Tag)
+	}
+	// Newer musl versions only, one per version, minor before major.
+	want := []string{"minor 1.37.0-musl", "minor 1.38.0-musl"}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("candidates of busybox:1.36.1-musl (-want +got):\n%s", d)
+	}
+	for _, tc := range []struct {
+		tag    string
+		v      []int
+		family string
+		ok     bool
+	}{
+		{"1.37.0-musl", []int{1, 37, 0}, "-musl", true},
+		{"9.0", []int{9, 0}, "", true},
+		{"3.12-slim-bookworm", []int{3, 12}, "-slim-bookworm", true},
+		{"latest", nil, "", false},
+	} {
+		v, fam, ok := tagVersion(tc.tag)
+		if !cmp.Equal(v, tc.v) || fam != tc.family || ok != tc.ok {
+			t.Errorf("tagVersion(%q) = %v %q %v", tc.tag, v, fam, ok)
+		}
+	}
+}
