@@ -136,7 +136,7 @@ func (c *Config) extractorsWithSecrets() []extract.Extractor {
 
 // DefaultEnrichers is the enrichment stage's list, in order.
 func DefaultEnrichers(db vulndb.Reader) []enrich.Enricher {
-	return []enrich.Enricher{enrich.KEV{DB: db}, enrich.BaseImage{}}
+	return []enrich.Enricher{enrich.KEV{DB: db}, enrich.BaseImage{}, enrich.GoReachability{}}
 }
 
 // Run opens the image and scans it (see RunImage).
@@ -164,6 +164,7 @@ func RunImage(ctx context.Context, img *source.Image, cfg Config) (*result.Resul
 		return nil, err
 	}
 	res.Distro, res.Packages, res.Notes = inv.Distro, inv.Packages, inv.Notes
+	res.GoBinaries = inv.GoBinaries
 	res.Versions.Extractors = cfg.layerKey(cfg.extractorsWithSecrets())
 	if cfg.Malware != nil {
 		res.Malware = malware.Findings(inv.Malware)
@@ -493,11 +494,12 @@ func walkLayer(ctx context.Context, l *source.Layer, total int, exts []extract.E
 				inv.Notes = append(inv.Notes, inventory.Note{Level: "warning", Path: path, Layer: l.DiffID,
 					Message: fmt.Sprintf("%s: %v", e.Name(), err)})
 			}
-			if len(inv.Packages) == 0 && inv.Distro == nil && len(inv.Notes) == 0 && len(inv.Hits) == 0 {
+			if len(inv.Packages) == 0 && inv.Distro == nil && len(inv.Notes) == 0 && len(inv.Hits) == 0 && len(inv.GoBinaries) == 0 {
 				continue
 			}
 			res.Files = append(res.Files, inventory.FileResult{
 				Path: path, Extractor: e.Name(), Packages: inv.Packages, Distro: inv.Distro, Notes: inv.Notes, Hits: inv.Hits,
+				GoBinaries: inv.GoBinaries,
 			})
 		}
 		return nil

@@ -15,11 +15,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -270,4 +272,134 @@ func GovulncheckExtract(t testing.TB, bin string) *Blob {
 		t.Fatal(err)
 	}
 	return blob
+}
+
+// WriteV1DB writes the OSV records (JSON) as a vulnerability database in
+// the layout govulncheck reads (index/db.json, index/modules.json,
+// index/vulns.json, ID/<id>.json; golang.org/x/vuln internal/client) and
+// returns its directory, for `govulncheck -db file://<dir>`.
+func WriteV1DB(t testing.TB, records [][]byte) string {
+	t.Helper()
+	dir := t.TempDir()
+	type modVuln struct {
+		ID       string `json:"id"`
+		Modified string `json:"modified"`
+		Fixed    string `json:"fixed,omitempty"`
+	}
+	type vuln struct {
+		ID       string   `json:"id"`
+		Modified string   `json:"modified"`
+		Aliases  []string `json:"aliases,omitempty"`
+	}
+	mods := map[string][]modVuln{}
+	var vulns []vuln
+	latest := ""
+	if err := os.MkdirAll(filepath.Join(dir, "ID"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, rec := range records {
+		var r struct {
+			ID       string   `json:"id"`
+			Modified string   `json:"modified"`
+			Aliases  []string `json:"aliases"`
+			Affected []struct {
+				Package struct{ Name string } `json:"package"`
+				Ranges  []struct {
+					Events []struct{ Fixed string } `json:"events"`
+				} `json:"ranges"`
+			} `json:"affected"`
+		}
+		if err := json.Unmarshal(rec, &r); err != nil {
+			t.Fatal(err)
+		}
+		latest = max(latest, r.Modified)
+		vulns = append(vulns, vuln{ID: r.ID, Modified: r.Modified, Aliases: r.Aliases})
+		for _, a := range r.Affected {
+			fixed := ""
+			for _, rg := range a.Ranges {
+				for _, e := range rg.Events {
+					if e.Fixed != "" {
+						fixed = e.Fixed
+					}
+				}
+			}
+			mods[a.Package.Name] = append(mods[a.Package.Name], modVuln{ID: r.ID, Modified: r.Modified, Fixed: fixed})
+		}
+		if err := os.WriteFile(filepath.Join(dir, "ID", r.ID+".json"), rec, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	type module struct {
+		Path  string    `json:"path"`
+		Vulns []modVuln `json:"vulns"`
+	}
+	var index []module
+	for p, v := range mods {
+		index = append(index, module{Path: p, Vulns: v})
+	}
+	sort.Slice(index, func(i, j int) bool { return index[i].Path < index[j].Path })
+	write := func(name string, v any) {
+		b, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.MkdirAll(filepath.Join(dir, "index"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "index", name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("db.json", map[string]string{"modified": latest})
+	write("modules.json", index)
+	write("vulns.json", vulns)
+	return dir
+}
+
+// GovulncheckBinary runs govulncheck in binary mode on bin against the
+// database in dir (see WriteV1DB) and returns, per vulnerability, the
+// finest level it reported: "symbol" (a vulnerable symbol found), "package"
+// (a vulnerable package imported), "module" (the module required).
+func GovulncheckBinary(t testing.TB, dir, bin string) map[string]string {
+	t.Helper()
+	cmd := exec.Command(Govulncheck(t), "-mode=binary", "-db", "file://"+dir, "-format", "json", bin)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("govulncheck -mode=binary %s: %v\n%s", bin, err, stderr.Bytes())
+	}
+	rank := map[string]int{"module": 0, "package": 1, "symbol": 2}
+	levels := map[string]string{}
+	dec := json.NewDecoder(bytes.NewReader(out))
+	for {
+		var msg struct {
+			Finding *struct {
+				OSV   string `json:"osv"`
+				Trace []struct {
+					Package  string `json:"package"`
+					Function string `json:"function"`
+				} `json:"trace"`
+			} `json:"finding"`
+		}
+		if err := dec.Decode(&msg); err != nil {
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			t.Fatalf("govulncheck output: %v", err)
+		}
+		if msg.Finding == nil {
+			continue
+		}
+		level := "module"
+		if tr := msg.Finding.Trace; len(tr) > 0 && tr[0].Function != "" {
+			level = "symbol"
+		} else if len(tr) > 0 && tr[0].Package != "" {
+			level = "package"
+		}
+		if old, ok := levels[msg.Finding.OSV]; !ok || rank[level] > rank[old] {
+			levels[msg.Finding.OSV] = level
+		}
+	}
+	return levels
 }
