@@ -10,6 +10,7 @@ import (
 	"maps"
 	"net"
 	"net/http"
+	"os"
 	"runtime"
 	"slices"
 	"strconv"
@@ -21,6 +22,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/spf13/cobra"
 
+	"github.com/drydock-scan/drydock/internal/baseimage"
 	"github.com/drydock-scan/drydock/internal/policy"
 	"github.com/drydock-scan/drydock/internal/queue"
 	"github.com/drydock-scan/drydock/internal/scan"
@@ -63,6 +65,8 @@ type serverFlags struct {
 	// ignoreFiles and vex suppress findings in the reports and pages the
 	// API serves (accepted risks, VEX statements), as the CLI's flags.
 	ignoreFiles, vex []string
+	// baseIndex is the base-image index the workers attribute images to.
+	baseIndex string
 }
 
 func (f *serverFlags) add(cmd *cobra.Command, api bool, defaultWorkers int) {
@@ -73,6 +77,7 @@ func (f *serverFlags) add(cmd *cobra.Command, api bool, defaultWorkers int) {
 	fl.DurationVar(&f.scanTimeout, "scan-timeout", 10*time.Minute, "deadline of one scan job")
 	fl.DurationVar(&f.monitorTimeout, "monitor-timeout", defaultMonitorTimeout, "deadline of one apply (or daily full re-match) of the advisory database; a killed worker's jobs are taken up again once they have run the longer of this and --scan-timeout, plus up to a minute")
 	fl.DurationVar(&f.grace, "shutdown-grace", 30*time.Second, "on SIGINT/SIGTERM, how long in-flight scans may finish before they are cancelled and handed back to the queue")
+	fl.StringVar(&f.baseIndex, "base-index", "", "base-image index the scans attribute images to (drydock base add/import; read at start)")
 	fl.StringVar(&f.secretKeyFile, "secret-key-file", "", "file holding the key that seals stored credentials: 32 bytes as 64 hex digits or base64 (or the key itself in $"+secretKeyEnv+")")
 	if api {
 		fl.StringVar(&f.listen, "listen", "127.0.0.1:8080", "address of the HTTP API")
@@ -272,6 +277,14 @@ func (f *serverFlags) options(ctx context.Context, e *env, api bool, st *store.S
 			return nil, err
 		}
 		opt.Scan = scan.Config{Secrets: sec}
+		if f.baseIndex != "" {
+			if _, err := os.Stat(f.baseIndex); err != nil {
+				return nil, usageErr("--base-index: %v", err)
+			}
+			if opt.Scan.BaseImages, err = baseimage.Load(f.baseIndex); err != nil {
+				return nil, &exitError{code: policy.ExitScanError, err: err}
+			}
+		}
 	}
 	// The match options of the scans, the monitor's re-matches and the
 	// scans' recorded lookups: one value, so all three give the same

@@ -316,7 +316,8 @@ func saveInventory(ctx context.Context, tx pgx.Tx, id int64, res *result.Result,
 	if err != nil {
 		return fmt.Errorf("encoding versions: %w", err)
 	}
-	sc, err := json.Marshal(scanFacts{Scanners: res.Scanners, Database: res.Database, Coverage: res.Coverage, Secrets: res.Secrets, Misconfigs: res.Misconfigs})
+	sc, err := json.Marshal(scanFacts{Scanners: res.Scanners, Database: res.Database, Coverage: res.Coverage, Secrets: res.Secrets,
+		Misconfigs: res.Misconfigs, BaseImage: res.BaseImage})
 	if err != nil {
 		return fmt.Errorf("encoding scan facts: %w", err)
 	}
@@ -472,6 +473,7 @@ type scanFacts struct {
 	Coverage   []result.Coverage   `json:"coverage,omitempty"`
 	Secrets    []finding.Secret    `json:"secrets,omitempty"`
 	Misconfigs []finding.Misconfig `json:"misconfigurations,omitempty"`
+	BaseImage  *result.BaseImage   `json:"base_image,omitempty"`
 }
 
 // LoadResult returns what re-matching an image needs: its image facts and
@@ -503,6 +505,7 @@ func (s *Store) LoadResult(ctx context.Context, imageID int64) (*result.Result, 
 	}
 	res.Distro, res.Packages, res.Notes = iv.Distro, iv.Packages, iv.Notes
 	res.Database, res.Coverage, res.Secrets, res.Misconfigs = facts.Database, facts.Coverage, facts.Secrets, facts.Misconfigs
+	res.BaseImage = facts.BaseImage
 	if len(facts.Scanners) > 0 {
 		res.Scanners = facts.Scanners
 	}

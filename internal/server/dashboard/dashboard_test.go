@@ -12,7 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/drydock-scan/drydock/internal/inventory"
 	"github.com/drydock-scan/drydock/internal/policy"
+	"github.com/drydock-scan/drydock/internal/result"
 	"github.com/drydock-scan/drydock/internal/server/api"
 	"github.com/drydock-scan/drydock/internal/server/api/apitest"
 	"github.com/drydock-scan/drydock/internal/store"
@@ -324,5 +326,32 @@ func TestSuppressions(t *testing.T) {
 	}
 	if got := len(rows(t, page, "findings")); got != len(open) {
 		t.Errorf("%d rows, want all %d open findings (suppressed ones marked, not hidden)", got, len(open))
+	}
+}
+
+// TestBaseLayers: an image scanned with a base-image index shows its base
+// and which layers are the base's.
+func TestBaseLayers(t *testing.T) {
+	st := storetest.Open(t, store.Options{})
+	res := &result.Result{Image: inventory.Image{Digest: "sha256:" + strings.Repeat("a", 64), Layers: []inventory.Layer{
+		{Index: 0, DiffID: "sha256:" + strings.Repeat("1", 64), CreatedBy: "ADD rootfs /"},
+		{Index: 1, DiffID: "sha256:" + strings.Repeat("2", 64), CreatedBy: "COPY app /app"}}},
+		BaseImage: &result.BaseImage{Name: "busybox:1.37.0-musl", Layers: 1, Signal: "layer-chain"}}
+	saved, err := st.SaveScan(t.Context(), store.ImageKey{Repository: "registry.example/team/tool"}, res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := New(Options{Store: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := serve(t, d)
+	_, page := get(t, srv.Client(), fmt.Sprintf("%s/ui/images/%d", srv.URL, saved.ImageID), "")
+	layers := rows(t, page, "layers")
+	if len(layers) != 2 || !strings.Contains(layers[0], `<span class="tag">base</span>`) || !strings.Contains(layers[1], "<td>own</td>") {
+		t.Errorf("layers:\n%s", strings.Join(layers, "\n"))
+	}
+	if !strings.Contains(page, "busybox:1.37.0-musl") || !strings.Contains(page, "its first 1 layer(s)") {
+		t.Error("the page does not name the base")
 	}
 }
