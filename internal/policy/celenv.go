@@ -26,6 +26,9 @@ const (
 const (
 	ActionDeny = "deny"
 	ActionWarn = "warn"
+	// ActionIgnore suppresses the findings the rule holds for (on:
+	// finding only), as an ignore file would: see applyIgnoreRules.
+	ActionIgnore = "ignore"
 )
 
 // Limits that keep a hostile policy from exhausting the scanner.

@@ -42,9 +42,10 @@ type Engine struct {
 // entry naming its ID allows it, and any that is not allowed fails the
 // verdict (GateMalware) whatever the other gate flags say.
 //
-// Order: VEX, then ignore files, then --ignore-unfixed, then --severity;
-// policy rules see the result (suppressed and filtered targets are skipped
-// unless a rule sets include_suppressed).
+// Order: VEX, then ignore files, then policy rules whose action is
+// ignore, then --ignore-unfixed, then --severity; deny and warn rules see
+// the result (suppressed and filtered targets are skipped unless a rule sets
+// include_suppressed).
 func (e *Engine) Evaluate(ctx context.Context, r *result.Result) (*result.Verdict, error) {
 	if r == nil {
 		return nil, errors.New("evaluating policy: no scan result")
@@ -71,6 +72,9 @@ func (e *Engine) Evaluate(ctx context.Context, r *result.Result) (*result.Verdic
 		}
 	}
 	e.applyIgnores(r, now, v, purls)
+	if err := e.applyIgnoreRules(ctx, r, now, v); err != nil {
+		return nil, err
+	}
 	if e.Gate.IgnoreUnfixed {
 		for i := range r.Findings {
 			f := &r.Findings[i]
@@ -116,6 +120,9 @@ func (e *Engine) Evaluate(ctx context.Context, r *result.Result) (*result.Verdic
 				v.Warnings = append(v.Warnings, result.RuleResult{RuleID: WarnExpired, Action: ActionWarn,
 					Message: exp + " and no longer applies", Targets: []string{rule.ID}})
 				continue
+			}
+			if rule.Action == ActionIgnore {
+				continue // applied before the gates (applyIgnoreRules)
 			}
 			results, err := rule.evaluate(ctx, t.of(rule.On))
 			if err != nil {

@@ -168,7 +168,7 @@ func TestGateInvalid(t *testing.T) {
 }
 
 func TestBuiltins(t *testing.T) {
-	wantNames := []string{"cis-docker", "complete-coverage", "kev", "no-critical", "no-fixable-critical", "no-root", "no-secrets"}
+	wantNames := []string{"cis-docker", "complete-coverage", "ignore-go-package-imported", "kev", "no-critical", "no-fixable-critical", "no-root", "no-secrets"}
 	if diff := cmp.Diff(wantNames, ListBuiltins()); diff != "" {
 		t.Fatalf("ListBuiltins (-want +got):\n%s", diff)
 	}

@@ -51,7 +51,7 @@ type Policy struct {
 type Rule struct {
 	ID          string
 	Description string
-	Action      string // ActionDeny or ActionWarn
+	Action      string // ActionDeny, ActionWarn or ActionIgnore
 	On          string // OnFinding, OnPackage, OnImage, OnSecret, OnMisconfig or OnMalware
 	Expr        string
 	Message     string // template with {{field}} placeholders
@@ -303,10 +303,14 @@ func (c *compiler) compileRule(rd *ruleDoc, pos position) *Rule {
 		IncludeSuppressed: rd.IncludeSuppressed, Expires: rd.Expires}
 	switch rd.Action {
 	case ActionDeny, ActionWarn:
+	case ActionIgnore:
+		if rd.On != OnFinding {
+			c.errorf(pos, "%s: action ignore is for findings (on: finding)", label)
+		}
 	case "":
-		c.errorf(pos, "%s: missing action (deny or warn)", label)
+		c.errorf(pos, "%s: missing action (deny, warn or ignore)", label)
 	default:
-		c.errorf(pos, "%s: unknown action %q (want deny or warn)", label, rd.Action)
+		c.errorf(pos, "%s: unknown action %q (want deny, warn or ignore)", label, rd.Action)
 	}
 	kindOK := true
 	switch rd.On {

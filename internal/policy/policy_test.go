@@ -156,14 +156,14 @@ func TestParsePolicyErrors(t *testing.T) {
     on: layer
     expr: "true"
 `,
-			want: "p.yaml:5:5: rule \"x\": unknown action \"block\" (want deny or warn)\n" +
+			want: "p.yaml:5:5: rule \"x\": unknown action \"block\" (want deny, warn or ignore)\n" +
 				"p.yaml:5:5: rule \"x\": unknown on \"layer\"",
 		},
 		{
 			name: "missing fields",
 			src: `  - description: nothing else
 `,
-			want: "p.yaml:5:5: rule: missing id\np.yaml:5:5: rule: missing action (deny or warn)\n" +
+			want: "p.yaml:5:5: rule: missing id\np.yaml:5:5: rule: missing action (deny, warn or ignore)\n" +
 				"p.yaml:5:5: rule: missing on (finding, package, image, secret, misconfig or malware)\np.yaml:5:5: rule: missing expr",
 		},
 		{

@@ -32,8 +32,12 @@ type FindingInput struct {
 	Package          PackageRefIn `cel:"package"`
 	DataSource       string       `cel:"data_source"`
 	VEXStatus        string       `cel:"vex_status"` // status of the VEX statement applied, "" if none
-	Suppressed       bool         `cel:"suppressed"`
-	Filtered         bool         `cel:"filtered"`
+	// Reachability is the status of the Go reachability annotation
+	// ("symbol-present", "package-imported", "module-only", "unknown"), ""
+	// if none.
+	Reachability string `cel:"reachability"`
+	Suppressed   bool   `cel:"suppressed"`
+	Filtered     bool   `cel:"filtered"`
 }
 
 // PackageRefIn is `finding.package`.
@@ -211,9 +215,14 @@ func visible(as []finding.Annotation) bool {
 }
 
 func vexStatus(as []finding.Annotation) string {
+	return annotationStatus(as, vocab.AnnotationVEX)
+}
+
+// annotationStatus is the Status of the last annotation of a kind, or "".
+func annotationStatus(as []finding.Annotation, kind string) string {
 	st := ""
 	for _, a := range as {
-		if a.Kind == vocab.AnnotationVEX {
+		if a.Kind == kind {
 			st = a.Status
 		}
 	}
@@ -243,9 +252,10 @@ func findingInput(f *finding.Finding) FindingInput {
 			LayerIndex: f.Package.LayerIndex,
 			Path:       f.Package.Path,
 		},
-		VEXStatus:  vexStatus(f.Annotations),
-		Suppressed: hasKind(f.Annotations, vocab.AnnotationSuppressed),
-		Filtered:   hasKind(f.Annotations, vocab.AnnotationFiltered),
+		VEXStatus:    vexStatus(f.Annotations),
+		Reachability: annotationStatus(f.Annotations, vocab.AnnotationReachability),
+		Suppressed:   hasKind(f.Annotations, vocab.AnnotationSuppressed),
+		Filtered:     hasKind(f.Annotations, vocab.AnnotationFiltered),
 	}
 	for _, c := range f.CVSS {
 		in.CVSSScore = max(in.CVSSScore, c.Score)
@@ -460,7 +470,7 @@ func findingFields(in *FindingInput) map[string]string {
 		"installed_version": in.InstalledVersion, "version": in.InstalledVersion,
 		"package": in.Package.Name, "purl": in.Package.PURL, "ecosystem": in.Package.Ecosystem,
 		"path": in.Package.Path, "layer_index": strconv.Itoa(in.Package.LayerIndex),
-		"title": in.Title, "data_source": in.DataSource,
+		"title": in.Title, "data_source": in.DataSource, "reachability": in.Reachability,
 	}
 }
 
