@@ -92,6 +92,9 @@ type htmlFinding struct {
 	Suppressed bool     `json:"suppressed,omitempty"`
 	Path       string   `json:"path,omitempty"`
 	Declared   bool     `json:"declared,omitempty"`
+	// Reach is the Go reachability status, ReachWhy its reason.
+	Reach    string `json:"reach,omitempty"`
+	ReachWhy string `json:"reachWhy,omitempty"`
 }
 
 // gapColor marks coverage gaps on the page.
@@ -272,11 +275,13 @@ func htmlViewOf(r *report.Report, opt Options) *htmlView {
 		if title == "" {
 			title = firstLine(f.Description)
 		}
+		reach, reachWhy := reachability(&f)
 		v.Findings = append(v.Findings, htmlFinding{
 			Severity: severityOf(f.Severity), ID: f.ID, URL: primaryURL(&f), Aliases: f.Aliases, KEV: f.KEV,
 			Package: f.Package.Name, Ecosystem: f.Package.Ecosystem, Installed: f.InstalledVersion,
 			Fixed: f.FixedVersion, Layer: f.Package.LayerIndex, Title: title, Status: statusText(&f),
 			Suppressed: f.Suppressed(), Path: f.Package.Path, Declared: declared[f.Package.ID],
+			Reach: reach, ReachWhy: reachWhy,
 		})
 	}
 	if v.Findings == nil {

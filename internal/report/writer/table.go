@@ -255,6 +255,9 @@ func Table(w io.Writer, r *report.Report, opt Options) error {
 	}
 
 	findings := visible(r, opt)
+	if line := reachabilityLine(counted(findings)); line != "" {
+		ew.printf("%s\n", line)
+	}
 	declared := declaredIDs(r)
 	if len(findings) > 0 {
 		if opt.GroupBy == "layer" {
@@ -455,6 +458,9 @@ func findingsTable(fs []finding.Finding, declared map[string]bool) *table {
 			id := cell{text: f.ID}
 			if f.KEV {
 				id = cell{text: f.ID + " [KEV]", style: ansiBRed}
+			}
+			if st, _ := reachability(&f); st != "" {
+				id.text += " [" + st + "]"
 			}
 			sev := severityOf(f.Severity)
 			title := f.Title
