@@ -31,6 +31,9 @@ type sourceFlags struct {
 	parallel  int
 	noCache   bool
 	baseIndex string
+	// noProgress is Trivy's --no-progress (progress is drawn only on a
+	// terminal anyway).
+	noProgress bool
 }
 
 func (f *sourceFlags) add(cmd *cobra.Command) {
@@ -38,6 +41,7 @@ func (f *sourceFlags) add(cmd *cobra.Command) {
 	cmd.Flags().BoolVar(&f.insecure, "insecure-registry", false, "allow plain-HTTP registries and skip TLS verification")
 	cmd.Flags().IntVar(&f.parallel, "parallel", 0, "layers read at once (default: number of CPUs)")
 	cmd.Flags().BoolVar(&f.noCache, "no-cache", false, "do not read or write the per-layer cache")
+	cmd.Flags().BoolVar(&f.noProgress, "no-progress", false, "do not draw layer progress (drawn only on a terminal, without --quiet)")
 	cmd.Flags().StringVar(&f.baseIndex, "base-index", "", "base-image index to attribute the image to (default <cache-dir>/baseimages/index.json when it exists; see drydock base)")
 }
 
@@ -72,7 +76,7 @@ func (f *sourceFlags) config(e *env, ref string) scan.Config {
 		Parallel:  f.parallel,
 		Logger:    e.log,
 	}
-	if isTerminal(e.stderr) && !e.quiet && !e.debug {
+	if isTerminal(e.stderr) && !e.quiet && !e.debug && !f.noProgress {
 		p := newLayerProgress(e.stderr)
 		cfg.Progress = p.update
 		e.progress = p
@@ -132,6 +136,7 @@ var scanFormats = []string{"table", "json", "sarif", "cyclonedx", "spdx", "html"
 func newSBOMCmd(e *env) *cobra.Command {
 	var sf sourceFlags
 	var rf reportFlags
+	var cf compatFlags
 	cmd := &cobra.Command{
 		Use:   "sbom IMAGE",
 		Short: "List the packages in an image (SBOM): table, JSON, CycloneDX or SPDX",
@@ -152,7 +157,12 @@ from and the layer (and Dockerfile step) that introduced it.`,
 			if err != nil {
 				return err
 			}
-			cfg := sf.config(e, args[0])
+			ref, err := cf.prepare(e, cmd, args)
+			if err != nil {
+				return err
+			}
+			cfg := sf.config(e, ref)
+			cfg.Source.Keychain = cf.keychain
 			if cfg.BaseImages, err = sf.baseImages(e); err != nil {
 				return err
 			}
@@ -166,6 +176,8 @@ from and the layer (and Dockerfile step) that introduced it.`,
 		},
 	}
 	sf.add(cmd)
+	cf.addInput(cmd)
+	cf.addAuth(cmd)
 	rf.add(cmd, sbomFormats)
 	return cmd
 }
@@ -329,6 +341,7 @@ func newImageCmd(e *env) *cobra.Command {
 	var rf reportFlags
 	var gf gateFlags
 	var baseAdvice bool
+	var cf compatFlags
 	cmd := &cobra.Command{
 		Use:     "image IMAGE",
 		Aliases: []string{"scan"},
@@ -365,7 +378,12 @@ A scan that could not complete never exits 0.`,
 			if err != nil {
 				return err
 			}
-			cfg := sf.config(e, args[0])
+			ref, err := cf.prepare(e, cmd, args)
+			if err != nil {
+				return err
+			}
+			cfg := sf.config(e, ref)
+			cfg.Source.Keychain = cf.keychain
 			if cfg.BaseImages, err = sf.baseImages(e); err != nil {
 				return err
 			}
@@ -401,6 +419,9 @@ A scan that could not complete never exits 0.`,
 			if err != nil {
 				return err
 			}
+			if err := scan.KeepPackageTypes(res, cf.pkgTypes); err != nil {
+				return err
+			}
 			if baseAdvice {
 				if cfg.BaseImages == nil {
 					return usageErr("--base-advice needs a base-image index (drydock base add, or --base-index)")
@@ -414,6 +435,10 @@ A scan that could not complete never exits 0.`,
 	}
 	sf.add(cmd)
 	cmd.Flags().BoolVar(&baseAdvice, "base-advice", false, "scan the newer bases of the image's base family in the base-image index, with the same database and filters, and report what each would leave and fix (a digest-pinned FROM line each)")
+	cf.addInput(cmd)
+	cf.addAuth(cmd)
+	cf.addPkgTypes(cmd)
+	addAcceptedFlags(cmd)
 	rf.add(cmd, imageFormats)
 	rf.addScan(cmd)
 	gf.add(cmd)
@@ -475,6 +500,7 @@ func logNotes(e *env, res *result.Result) {
 func newScanSBOMCmd(e *env) *cobra.Command {
 	var rf reportFlags
 	var gf gateFlags
+	var cf compatFlags
 	cmd := &cobra.Command{
 		Use:   "scan-sbom FILE",
 		Short: "Scan an SBOM (CycloneDX or SPDX JSON, from drydock, Syft or Trivy) for vulnerabilities",
@@ -495,6 +521,9 @@ func newScanSBOMCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if _, err := cf.prepare(e, cmd, args); err != nil {
+				return err
+			}
 			f, err := os.Open(args[0])
 			if err != nil {
 				return &exitError{code: policy.ExitScanError, err: fmt.Errorf("opening SBOM: %w", err)}
@@ -513,9 +542,14 @@ func newScanSBOMCmd(e *env) *cobra.Command {
 			if err := scan.MatchAndEnrich(cmd.Context(), res, db, match.Options{MatchDeclared: gf.matchDeclared, MatchOwned: gf.matchOwned, Malicious: true}, nil); err != nil {
 				return err
 			}
+			if err := scan.KeepPackageTypes(res, cf.pkgTypes); err != nil {
+				return err
+			}
 			return finish(e, cmd, res, eng, outs, opt)
 		},
 	}
+	cf.addPkgTypes(cmd)
+	addAcceptedFlags(cmd)
 	rf.add(cmd, scanFormats)
 	rf.addScan(cmd)
 	gf.add(cmd)

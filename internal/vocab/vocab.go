@@ -252,4 +252,7 @@ const (
 	// CoverageUnsupported: no advisory source exists for it (an unknown or
 	// unsupported distribution, Alpine edge, no version comparator).
 	CoverageUnsupported = "unsupported"
+	// CoverageExcluded: the scan was told not to match these packages
+	// (--pkg-types): whatever they hold is not reported.
+	CoverageExcluded = "excluded"
 )
