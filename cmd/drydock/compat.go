@@ -1,12 +1,14 @@
 package main
 
-// Flags that Trivy's users type, on the commands where they mean something
-// (docs/trivy-users.md has the whole map): --input, registry credentials,
-// --pkg-types, and the flags that ask for what drydock always does
+// Flags and files that Trivy's users expect, on the commands where they
+// mean something (docs/trivy-users.md has the whole map): --input, registry
+// credentials, --pkg-types, the flags that ask for what drydock always does
 // (--list-all-pkgs, --skip-db-update, --offline-scan), accepted so that
-// their scripts run unchanged.
+// their scripts run unchanged, and the ignore files of the working
+// directory.
 
 import (
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -16,6 +18,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/spf13/cobra"
 
+	"github.com/drydock-scan/drydock/internal/inventory"
+	"github.com/drydock-scan/drydock/internal/policy"
 	"github.com/drydock-scan/drydock/internal/scan"
 )
 
@@ -158,3 +162,36 @@ func (c *compatFlags) credentials(stdin io.Reader) error {
 type staticKeychain struct{ auth authn.Authenticator }
 
 func (k staticKeychain) Resolve(authn.Resource) (authn.Authenticator, error) { return k.auth, nil }
+
+// workdirIgnoreFiles are read from the working directory when no ignore
+// file is given (by flag, $DRYDOCK_IGNORE_FILE or the config file), in
+// this order: drydock's own, then Trivy's two. Trivy reads .trivyignore so
+// by default; drydock reads all three (.trivyignore.yaml only when named,
+// in Trivy).
+func workdirIgnoreFiles() []string {
+	return []string{".drydockignore.yaml", ".trivyignore.yaml", ".trivyignore"}
+}
+
+// engineAndNotes is g.engine() with the working directory's ignore files
+// when none is given, and a note for each one read (the caller adds them to
+// the result: logged on stderr, listed in the report). --ignore-file ""
+// reads none.
+func (g *gateFlags) engineAndNotes() (*policy.Engine, []inventory.Note, error) {
+	var notes []inventory.Note
+	if len(g.ignoreFiles) > 0 {
+		g.ignoreFiles = slices.DeleteFunc(g.ignoreFiles, func(p string) bool { return p == "" })
+	} else {
+		for _, name := range workdirIgnoreFiles() {
+			if fi, err := os.Stat(name); err == nil && fi.Mode().IsRegular() {
+				g.ignoreFiles = append(g.ignoreFiles, name)
+				notes = append(notes, inventory.Note{Level: "info", Path: name,
+					Message: "ignore file read from the working directory (no --ignore-file given; --ignore-file '' reads none)"})
+			}
+		}
+	}
+	eng, err := g.engine()
+	if err != nil && len(notes) > 0 {
+		err = fmt.Errorf("%w (an ignore file of the working directory, read because no --ignore-file was given; --ignore-file '' reads none)", err)
+	}
+	return eng, notes, err
+}

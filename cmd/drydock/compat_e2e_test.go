@@ -324,3 +324,89 @@ func TestRegistryCredentialKeychain(t *testing.T) {
 		}
 	}
 }
+
+// TestWorkdirIgnoreFiles: with no --ignore-file, the working directory's
+// .drydockignore.yaml, .trivyignore.yaml and .trivyignore are read, as
+// Trivy reads .trivyignore, and the report and stderr say so;
+// --ignore-file "" reads none.
+func TestWorkdirIgnoreFiles(t *testing.T) {
+	image, err := filepath.Abs(alpineImage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	t.Chdir(dir)
+	write := func(name, data string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	suppressed := func(rep *report.Report) []string {
+		var out []string
+		for _, f := range rep.Findings {
+			for _, a := range f.Annotations {
+				if a.Kind == "suppressed" {
+					out = append(out, f.Package.Name+" "+a.Source)
+				}
+			}
+		}
+		slices.Sort(out)
+		return out
+	}
+	pickedNotes := func(rep *report.Report) []string {
+		var out []string
+		for _, n := range rep.Notes {
+			if strings.Contains(n.Message, "working directory") {
+				out = append(out, n.Path)
+			}
+		}
+		slices.Sort(out) // the report sorts its notes
+		return out
+	}
+
+	// Trivy's text file: busybox's CVE (both packages).
+	write(".trivyignore", "# accepted until the base image moves\nCVE-2023-42366\n")
+	rep, res := scanJSON(t, "--scanners", "vuln", image)
+	if d := cmp.Diff([]string{"busybox .trivyignore", "ssl_client .trivyignore"}, suppressed(rep)); d != "" {
+		t.Errorf(".trivyignore: suppressed (-want +got):\n%s", d)
+	}
+	if d := cmp.Diff([]string{".trivyignore"}, pickedNotes(rep)); d != "" {
+		t.Errorf("notes (-want +got):\n%s", d)
+	}
+	if !strings.Contains(res.stderr, "ignore file read from the working directory") || !strings.Contains(res.stderr, "path=.trivyignore") {
+		t.Errorf("stderr does not say the file was read:\n%s", res.stderr)
+	}
+
+	// All three, Trivy's YAML as Trivy writes it.
+	write(".trivyignore.yaml", "vulnerabilities:\n  - id: CVE-2023-42366\n    purls: [\"pkg:apk/alpine/ssl_client\"]\n    statement: not used\n")
+	write(".drydockignore.yaml", "ignores:\n  - id: CVE-2023-42366\n    packages: [busybox]\n    reason: not used\n")
+	write(".trivyignore", "# nothing\n")
+	rep, _ = scanJSON(t, "--scanners", "vuln", image)
+	if d := cmp.Diff([]string{"busybox .drydockignore.yaml", "ssl_client .trivyignore.yaml"}, suppressed(rep)); d != "" {
+		t.Errorf("three files: suppressed (-want +got):\n%s", d)
+	}
+	if d := cmp.Diff([]string{".drydockignore.yaml", ".trivyignore", ".trivyignore.yaml"}, pickedNotes(rep)); d != "" {
+		t.Errorf("notes (-want +got):\n%s", d)
+	}
+	res = drydock(t, "image", "--db", testDB, "--scanners", "vuln", image)
+	if !strings.Contains(res.stdout, ".trivyignore.yaml") {
+		t.Errorf("the table does not name the ignore files read:\n%s", res.stdout)
+	}
+
+	// A named file, or '', and the working directory's are not read.
+	rep, _ = scanJSON(t, "--scanners", "vuln", "--ignore-file", "", image)
+	if len(suppressed(rep)) != 0 || len(pickedNotes(rep)) != 0 {
+		t.Errorf("--ignore-file '': suppressed %v, notes %v; want none", suppressed(rep), pickedNotes(rep))
+	}
+	rep, _ = scanJSON(t, "--scanners", "vuln", "--ignore-file", ".trivyignore.yaml", image)
+	if d := cmp.Diff([]string{"ssl_client .trivyignore.yaml"}, suppressed(rep)); d != "" || len(pickedNotes(rep)) != 0 {
+		t.Errorf("--ignore-file .trivyignore.yaml: notes %v, suppressed (-want +got):\n%s", pickedNotes(rep), d)
+	}
+
+	// A broken file is an error that says why it was read.
+	write(".trivyignore", "CVE-2023-42366 CVE-2023-0001\n")
+	if res := drydock(t, "image", "--db", testDB, image); res.code != 2 || !strings.Contains(res.stderr, ".trivyignore:1") || !strings.Contains(res.stderr, "no --ignore-file was given") {
+		t.Errorf("broken .trivyignore: exit %d, stderr %q; want 2 naming the file and why it was read", res.code, res.stderr)
+	}
+}

@@ -374,7 +374,7 @@ A scan that could not complete never exits 0.`,
 			if err != nil {
 				return err
 			}
-			eng, err := gf.engine()
+			eng, ignoreNotes, err := gf.engineAndNotes()
 			if err != nil {
 				return err
 			}
@@ -422,6 +422,7 @@ A scan that could not complete never exits 0.`,
 			if err := scan.KeepPackageTypes(res, cf.pkgTypes); err != nil {
 				return err
 			}
+			res.Notes = append(res.Notes, ignoreNotes...)
 			if baseAdvice {
 				if cfg.BaseImages == nil {
 					return usageErr("--base-advice needs a base-image index (drydock base add, or --base-index)")
@@ -517,7 +518,7 @@ func newScanSBOMCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			eng, err := gf.engine()
+			eng, ignoreNotes, err := gf.engineAndNotes()
 			if err != nil {
 				return err
 			}
@@ -545,6 +546,7 @@ func newScanSBOMCmd(e *env) *cobra.Command {
 			if err := scan.KeepPackageTypes(res, cf.pkgTypes); err != nil {
 				return err
 			}
+			res.Notes = append(res.Notes, ignoreNotes...)
 			return finish(e, cmd, res, eng, outs, opt)
 		},
 	}

@@ -17,8 +17,9 @@ import (
 	"github.com/drydock-scan/drydock/internal/vocab"
 )
 
-// IgnoreFile is a parsed ignore file: either drydock's YAML format
-// (.drydockignore.yaml) or a .trivyignore-style text file.
+// IgnoreFile is a parsed ignore file: drydock's YAML format
+// (.drydockignore.yaml), Trivy's .trivyignore.yaml (trivyignore.go) or a
+// .trivyignore-style text file.
 type IgnoreFile struct {
 	Source  string
 	Entries []IgnoreEntry
@@ -39,7 +40,8 @@ type IgnoreEntry struct {
 	Expires  string // as written, "" for never
 	Line     int    // line in the file
 
-	source   string // the file, for annotations
+	source   string      // the file, for annotations
+	kinds    ignoreKinds // 0: every kind; a Trivy file's section: one (trivyignore.go)
 	expires  expiry
 	purls    []*packageurl.PackageURL // parsed Packages, nil for plain names
 	pathExps []*regexp.Regexp
@@ -86,6 +88,9 @@ func ParseIgnoreFile(name string, data []byte) (*IgnoreFile, error) {
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	ext := strings.ToLower(filepath.Ext(name))
 	if ext == ".yaml" || ext == ".yml" || looksLikeYAMLMapping(data) {
+		if isTrivyIgnoreYAML(data) {
+			return parseTrivyIgnoreYAML(name, data)
+		}
 		return parseIgnoreYAML(name, data)
 	}
 	return parseIgnoreText(name, data)
@@ -321,7 +326,7 @@ const AnnotationIgnoredInPart = vocab.AnnotationIgnoredInPart
 // until then it records its CVE on f and reports false. Expired entries are
 // never applied, so they never count.
 func (e *IgnoreEntry) matchFinding(f *finding.Finding, purls purlCache) bool {
-	if !e.idMatches(f.AllIDs()...) || !e.pathMatches(f.Package.Path) || !e.packageMatches(f, purls) {
+	if !e.applies(ignoreVulns) || !e.idMatches(f.AllIDs()...) || !e.pathMatches(f.Package.Path) || !e.packageMatches(f, purls) {
 		return false
 	}
 	if e.ID == "" {
@@ -367,14 +372,14 @@ func (e *IgnoreEntry) packageMatches(f *finding.Finding, purls purlCache) bool {
 }
 
 func (e *IgnoreEntry) matchSecret(s *finding.Secret) bool {
-	return len(e.Packages) == 0 && e.idMatches(s.RuleID) && e.pathMatches(s.Path)
+	return e.applies(ignoreSecrets) && len(e.Packages) == 0 && e.idMatches(s.RuleID) && e.pathMatches(s.Path)
 }
 
 // matchMalware reports whether the entry allows m: it must name m's ID or
 // an alias; packages (for a malicious package) and paths (the package's
 // path or the file's) narrow it.
 func (e *IgnoreEntry) matchMalware(m *finding.Malware, purls purlCache) bool {
-	if e.ID == "" || !e.idMatches(m.AllIDs()...) {
+	if e.ID == "" || !e.applies(ignoreVulns) || !e.idMatches(m.AllIDs()...) {
 		return false
 	}
 	if m.Package == nil {
@@ -385,5 +390,5 @@ func (e *IgnoreEntry) matchMalware(m *finding.Malware, purls purlCache) bool {
 }
 
 func (e *IgnoreEntry) matchMisconfig(m *finding.Misconfig) bool {
-	return e.ID != "" && len(e.Packages) == 0 && len(e.Paths) == 0 && e.idMatches(m.ID)
+	return e.applies(ignoreMisconfigs) && e.ID != "" && len(e.Packages) == 0 && len(e.Paths) == 0 && e.idMatches(m.ID)
 }
