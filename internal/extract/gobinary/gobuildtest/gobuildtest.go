@@ -24,7 +24,9 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // XVulnVersion is the golang.org/x/vuln release the tests read.
@@ -402,4 +404,36 @@ func GovulncheckBinary(t testing.TB, dir, bin string) map[string]string {
 		}
 	}
 	return levels
+}
+
+// PeakHeap runs fn and returns the largest heap in use during it above the
+// heap before it, sampled every millisecond (for benchmarks' peak memory).
+func PeakHeap(fn func()) uint64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	base := m.HeapAlloc
+	var peak atomic.Uint64
+	done, stopped := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(stopped)
+		t := time.NewTicker(time.Millisecond)
+		defer t.Stop()
+		for {
+			var m runtime.MemStats
+			runtime.ReadMemStats(&m)
+			if m.HeapAlloc > base && m.HeapAlloc-base > peak.Load() {
+				peak.Store(m.HeapAlloc - base)
+			}
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	fn()
+	close(done)
+	<-stopped
+	return peak.Load()
 }

@@ -3,10 +3,10 @@ package symbols
 import (
 	"context"
 	"os"
-	"runtime"
-	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/drydock-scan/drydock/internal/extract/gobinary/gobuildtest"
 )
 
 // benchBinary is the large real Go executable benchmarks read:
@@ -49,45 +49,12 @@ func BenchmarkRead(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	b.ReportMetric(float64(time.Since(start).Milliseconds())/float64(b.N)/mb, "ms/MB")
+	b.ReportMetric(float64(time.Since(start).Microseconds())/1000/float64(b.N)/mb, "ms/MB")
 	b.ReportMetric(float64(tab.Funcs), "funcs")
-	peak := peakHeap(func() {
+	peak := gobuildtest.PeakHeap(func() {
 		if _, err := Read(context.Background(), f, size, Options{}); err != nil {
 			b.Fatal(err)
 		}
 	})
 	b.ReportMetric(float64(peak)/(1<<20)/mb, "peak-heap-MB/MB")
-}
-
-// peakHeap runs fn and returns the largest heap in use during it, above
-// the heap before it, sampled every millisecond.
-func peakHeap(fn func()) uint64 {
-	runtime.GC()
-	var m runtime.MemStats
-	runtime.ReadMemStats(&m)
-	base := m.HeapAlloc
-	var peak atomic.Uint64
-	done := make(chan struct{})
-	stopped := make(chan struct{})
-	go func() {
-		defer close(stopped)
-		t := time.NewTicker(time.Millisecond)
-		defer t.Stop()
-		for {
-			var m runtime.MemStats
-			runtime.ReadMemStats(&m)
-			if m.HeapAlloc > base && m.HeapAlloc-base > peak.Load() {
-				peak.Store(m.HeapAlloc - base)
-			}
-			select {
-			case <-done:
-				return
-			case <-t.C:
-			}
-		}
-	}()
-	fn()
-	close(done)
-	<-stopped
-	return peak.Load()
 }
