@@ -131,7 +131,7 @@ func (f *reportFlags) options(mode string) (writer.Options, error) {
 }
 
 var sbomFormats = []string{"table", "json", "cyclonedx", "spdx", "github"}
-var scanFormats = []string{"table", "json", "sarif", "cyclonedx", "spdx", "html", "junit", "markdown", "github", "template"}
+var scanFormats = []string{"table", "json", "sarif", "cyclonedx", "spdx", "html", "junit", "markdown", "github", "gitlab", "template"}
 
 func newSBOMCmd(e *env) *cobra.Command {
 	var sf sourceFlags

@@ -1,6 +1,7 @@
 // Package writer encodes a drydock report in the output formats: table,
 // json, sarif, cyclonedx, spdx, html, junit, markdown, github (dependency
-// snapshot), template and cosign-vuln (an in-toto Statement for signing).
+// snapshot), gitlab (container-scanning report), template and cosign-vuln
+// (an in-toto Statement for signing).
 //
 // Every writer is deterministic: the same report gives the same bytes. None
 // of them modifies the report.
@@ -53,7 +54,7 @@ type Func func(w io.Writer, r *report.Report, opt Options) error
 
 // Formats lists the format names Write accepts, in documentation order.
 func Formats() []string {
-	return []string{"table", "json", "sarif", "cyclonedx", "spdx", "html", "junit", "markdown", "github", "template", "cosign-vuln"}
+	return []string{"table", "json", "sarif", "cyclonedx", "spdx", "html", "junit", "markdown", "github", "gitlab", "template", "cosign-vuln"}
 }
 
 // Lookup returns the writer of a format.
@@ -77,6 +78,8 @@ func Lookup(format string) (Func, bool) {
 		return Markdown, true
 	case "github":
 		return GitHub, true
+	case "gitlab":
+		return GitLab, true
 	case "template":
 		return Template, true
 	case "cosign-vuln":

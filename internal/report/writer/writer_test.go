@@ -70,6 +70,7 @@ var variants = []struct {
 	{"junit", "junit", "junit.xml", Options{}},
 	{"markdown", "markdown", "md", Options{}},
 	{"github", "github", "github.json", Options{Getenv: fakeEnv}},
+	{"gitlab", "gitlab", "gitlab.json", Options{}},
 	{"template-csv", "template", "csv", Options{}},
 }
 
