@@ -308,7 +308,7 @@ func Layer(ctx context.Context, r io.Reader, w Wanter, fn func(ctx context.Conte
 			}
 			if !wanted {
 				if sink != nil {
-					if err := tapOnly(opt.Tap, sink, tr); err != nil {
+					if err := wk.tapOnly(opt.Tap, sink, tr); err != nil {
 						return Result{}, fmt.Errorf("reading tar entry %q: %w", hdr.Name, err)
 					}
 				}
@@ -388,9 +388,13 @@ func Layer(ctx context.Context, r io.Reader, w Wanter, fn func(ctx context.Conte
 }
 
 // tapOnly writes the current entry's content to the tap's sink alone (the
-// file is not captured) and ends the file.
-func tapOnly(t Tap, sink io.Writer, r io.Reader) error {
-	_, err := io.Copy(sink, r)
+// file is not captured) and ends the file. One buffer serves every file of
+// the layer.
+func (wk *walker) tapOnly(t Tap, sink io.Writer, r io.Reader) error {
+	if wk.tapBuf == nil {
+		wk.tapBuf = make([]byte, 64<<10)
+	}
+	_, err := io.CopyBuffer(sink, onlyReader{r}, wk.tapBuf)
 	if terr := t.EndFile(noEOF(err)); terr != nil && err == nil {
 		err = terr
 	}
@@ -546,10 +550,18 @@ func (c *ctxReader) Read(p []byte) (int, error) {
 
 // walker holds the per-layer state: the private temp dir and the hardlink cache.
 type walker struct {
-	opt   Options
-	dir   string // private temp dir, created on first use
-	links *linkCache
+	opt    Options
+	dir    string // private temp dir, created on first use
+	links  *linkCache
+	tapBuf []byte // tapOnly's copy buffer
 }
+
+// onlyReader hides every method but Read, so that io.CopyBuffer uses the
+// buffer it is given (the tar reader has a WriteTo-free Read, but a sink may
+// implement ReaderFrom).
+type onlyReader struct{ r io.Reader }
+
+func (o onlyReader) Read(p []byte) (int, error) { return o.r.Read(p) }
 
 func (wk *walker) tempFile() (*os.File, error) {
 	if wk.dir == "" {
