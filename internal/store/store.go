@@ -504,6 +504,7 @@ func (s *Store) LoadResult(ctx context.Context, imageID int64) (*result.Result, 
 		return nil, fmt.Errorf("decoding the last scan of image %d: %w", imageID, err)
 	}
 	res.Distro, res.Packages, res.Notes = iv.Distro, iv.Packages, iv.Notes
+	res.GoBinaries = iv.GoBinaries // Go reachability re-reads them
 	res.Database, res.Coverage, res.Secrets, res.Misconfigs = facts.Database, facts.Coverage, facts.Secrets, facts.Misconfigs
 	res.BaseImage = facts.BaseImage
 	if len(facts.Scanners) > 0 {
