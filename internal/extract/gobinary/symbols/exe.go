@@ -17,16 +17,14 @@ import (
 // debug/pe read the whole symbol table when they open a file, and a large
 // unstripped executable has hundreds of thousands of symbols.
 type exe struct {
-	r       io.ReaderAt
-	size    int64
-	format  string // "elf", "macho", "pe"
-	order   binary.ByteOrder
-	ptrSize int
-	// symtab: the executable has a symbol table (it was not stripped).
-	symtab   bool
+	r        io.ReaderAt
+	size     int64
+	format   string // "elf", "macho", "pe"
+	order    binary.ByteOrder
+	ptrSize  int
 	sections []section
 	// elf is kept for reading the symbol table of old binaries (see
-	// buildVersion).
+	// OldGoVersion).
 	elf *elf.File
 }
 
@@ -82,9 +80,6 @@ func openELF(r io.ReaderAt, size int64) (*exe, error) {
 		return nil, fmt.Errorf("reading ELF headers: %d sections", len(f.Sections))
 	}
 	for _, s := range f.Sections {
-		if s.Type == elf.SHT_SYMTAB {
-			x.symtab = true
-		}
 		if s.Type == elf.SHT_NOBITS || s.Flags&elf.SHF_ALLOC == 0 || s.Flags&elf.SHF_COMPRESSED != 0 {
 			continue
 		}
@@ -119,7 +114,6 @@ func openFat(r io.ReaderAt, size int64) (*exe, error) {
 // Mach-O constants (mach-o/loader.h).
 const (
 	lcSegment   = 0x1
-	lcSymtab    = 0x2
 	lcSegment64 = 0x19
 )
 
@@ -157,10 +151,6 @@ func openMachO(r io.ReaderAt, size, base int64) (*exe, error) {
 		c := cmds[:n]
 		cmds = cmds[n:]
 		switch cmd {
-		case lcSymtab:
-			if len(c) >= 16 && order.Uint32(c[12:]) > 0 {
-				x.symtab = true // nsyms > 0
-			}
 		case lcSegment, lcSegment64:
 			x.machoSegment(c, cmd == lcSegment64, base)
 		}
@@ -222,7 +212,7 @@ func openPE(r io.ReaderAt, size int64) (*exe, error) {
 		return nil, errNotExecutable
 	}
 	le := binary.LittleEndian
-	nsect, nsyms, optLen := le.Uint16(coff[6:]), le.Uint32(coff[12:]), le.Uint16(coff[20:])
+	nsect, optLen := le.Uint16(coff[6:]), le.Uint16(coff[20:])
 	if optLen < 32 {
 		return nil, fmt.Errorf("reading PE headers: optional header of %d bytes", optLen)
 	}
@@ -230,7 +220,7 @@ func openPE(r io.ReaderAt, size int64) (*exe, error) {
 	if _, err := r.ReadAt(opt, peOff+24); err != nil {
 		return nil, fmt.Errorf("reading PE optional header: %w", err)
 	}
-	x := &exe{r: r, size: size, format: "pe", order: le, symtab: nsyms > 0}
+	x := &exe{r: r, size: size, format: "pe", order: le}
 	var imageBase uint64
 	switch le.Uint16(opt) {
 	case 0x10b: // PE32

@@ -51,14 +51,10 @@ var (
 	ErrUnsupported = errors.New("function table of a Go release before 1.18")
 	// ErrTooLarge: the table is over one of Options' limits.
 	ErrTooLarge = errors.New("function table over the reader's limits")
-	// errMalformed: the table contradicts itself or points outside the
+	// ErrMalformed: the table contradicts itself or points outside the
 	// file.
-	errMalformed = errors.New("malformed function table")
+	ErrMalformed = errors.New("malformed function table")
 )
-
-// ErrMalformed is wrapped by errors about tables that contradict themselves
-// or point outside the file.
-var ErrMalformed = errMalformed
 
 // Options bounds what Read may do. Zero fields take the defaults.
 type Options struct {
@@ -94,9 +90,6 @@ type Table struct {
 	TableVersion string
 	// PtrSize is the target's pointer size in bytes.
 	PtrSize int
-	// SymbolTable reports whether the executable has a symbol table (it
-	// was not stripped). The reader does not need it.
-	SymbolTable bool
 	// Funcs is the number of functions in the function table.
 	Funcs int
 	// InlinedCalls is the number of inline-tree entries read.
@@ -162,7 +155,7 @@ func Read(ctx context.Context, r io.ReaderAt, size int64, opt Options) (*Table, 
 	if err != nil {
 		return nil, err
 	}
-	t := &Table{Format: x.format, PtrSize: p.ptrSize, SymbolTable: x.symtab, Funcs: p.nfunc, v120: p.v120, TableVersion: "go1.18"}
+	t := &Table{Format: x.format, PtrSize: p.ptrSize, Funcs: p.nfunc, v120: p.v120, TableVersion: "go1.18"}
 	if p.v120 {
 		t.TableVersion = "go1.20"
 	}
@@ -220,7 +213,7 @@ func (t *Table) walk(ctx context.Context, x *exe, p *pclntab, gofunc uint64, opt
 		}
 		nameOff := o.Uint32(f[4:])
 		if !t.nameAt(nameOff) {
-			return fmt.Errorf("%w: function %d names offset %#x, not the start of a name", errMalformed, i, nameOff)
+			return fmt.Errorf("%w: function %d names offset %#x, not the start of a name", ErrMalformed, i, nameOff)
 		}
 		t.funcs.set(nameOff)
 		npcdata, nfuncdata := o.Uint32(f[28:]), uint32(f[fixed-1])
@@ -228,7 +221,7 @@ func (t *Table) walk(ctx context.Context, x *exe, p *pclntab, gofunc uint64, opt
 			continue
 		}
 		if npcdata > 256 {
-			return fmt.Errorf("%w: function %d claims %d pc-value tables", errMalformed, i, npcdata)
+			return fmt.Errorf("%w: function %d claims %d pc-value tables", ErrMalformed, i, npcdata)
 		}
 		extra, err := funcs.at(funcOff+int64(fixed), int(4*(npcdata+nfuncdata)))
 		if err != nil {
@@ -252,7 +245,7 @@ func (t *Table) walk(ctx context.Context, x *exe, p *pclntab, gofunc uint64, opt
 		}
 		start, ok := x.fileOffset(gofunc+uint64(treeOff), uint64(count*inlSize))
 		if !ok {
-			return fmt.Errorf("%w: function %d: inline tree at go:func.*+%#x is outside the file", errMalformed, i, treeOff)
+			return fmt.Errorf("%w: function %d: inline tree at go:func.*+%#x is outside the file", ErrMalformed, i, treeOff)
 		}
 		tree, err := trees.at(start, count*inlSize)
 		if err != nil {
@@ -269,7 +262,7 @@ func (t *Table) walk(ctx context.Context, x *exe, p *pclntab, gofunc uint64, opt
 		}
 	}
 	if bad > 0 {
-		return fmt.Errorf("%w: %d inline-tree entries name no function (is the go:func.* base %#x from runtime.moduledata wrong?)", errMalformed, bad, gofunc)
+		return fmt.Errorf("%w: %d inline-tree entries name no function (is the go:func.* base %#x from runtime.moduledata wrong?)", ErrMalformed, bad, gofunc)
 	}
 	return nil
 }
@@ -405,7 +398,7 @@ func parseHeader(x *exe, off int64, addr uint64, end int64, opt Options) (*pclnt
 	var h [8 + 8*8]byte
 	n, _ := x.r.ReadAt(h[:], off)
 	if n < 8 {
-		return nil, fmt.Errorf("%w: truncated header", errMalformed)
+		return nil, fmt.Errorf("%w: truncated header", ErrMalformed)
 	}
 	p := &pclntab{off: off, addr: addr, end: end}
 	var magic uint32
@@ -418,11 +411,11 @@ func parseHeader(x *exe, off int64, addr uint64, end int64, opt Options) (*pclnt
 		return nil, fmt.Errorf("%w: magic %#x", ErrNotGo, binary.LittleEndian.Uint32(h[:]))
 	}
 	if h[4] != 0 || h[5] != 0 {
-		return nil, fmt.Errorf("%w: header padding is not zero", errMalformed)
+		return nil, fmt.Errorf("%w: header padding is not zero", ErrMalformed)
 	}
 	p.quantum, p.ptrSize = uint32(h[6]), int(h[7])
 	if p.quantum != 1 && p.quantum != 2 && p.quantum != 4 || p.ptrSize != 4 && p.ptrSize != 8 {
-		return nil, fmt.Errorf("%w: instruction size %d, pointer size %d", errMalformed, p.quantum, p.ptrSize)
+		return nil, fmt.Errorf("%w: instruction size %d, pointer size %d", ErrMalformed, p.quantum, p.ptrSize)
 	}
 	switch magic {
 	case magic12:
@@ -432,10 +425,10 @@ func parseHeader(x *exe, off int64, addr uint64, end int64, opt Options) (*pclnt
 	}
 	p.v120 = magic == magic120
 	if n < len(h) && n < 8+8*p.ptrSize {
-		return nil, fmt.Errorf("%w: truncated header", errMalformed)
+		return nil, fmt.Errorf("%w: truncated header", ErrMalformed)
 	}
 	if p.ptrSize != x.ptrSize {
-		return nil, fmt.Errorf("%w: pointer size %d in an executable of pointer size %d", errMalformed, p.ptrSize, x.ptrSize)
+		return nil, fmt.Errorf("%w: pointer size %d in an executable of pointer size %d", ErrMalformed, p.ptrSize, x.ptrSize)
 	}
 	word := func(i int) uint64 {
 		b := h[8+i*p.ptrSize:]
@@ -450,14 +443,14 @@ func parseHeader(x *exe, off int64, addr uint64, end int64, opt Options) (*pclnt
 	hdrLen := uint64(8 + 8*p.ptrSize)
 	switch {
 	case nfunc == 0:
-		return nil, fmt.Errorf("%w: no functions", errMalformed)
+		return nil, fmt.Errorf("%w: no functions", ErrMalformed)
 	case nfunc > uint64(opt.MaxFuncs):
 		return nil, fmt.Errorf("%w: %d functions (limit %d)", ErrTooLarge, nfunc, opt.MaxFuncs)
 	case p.funcname < hdrLen || p.cu < p.funcname || p.filetab < p.cu || p.pctab < p.filetab || p.pcln < p.pctab || p.pcln > size:
 		return nil, fmt.Errorf("%w: table offsets %#x, %#x, %#x, %#x, %#x out of order or past the table's %d bytes",
-			errMalformed, p.funcname, p.cu, p.filetab, p.pctab, p.pcln, size)
+			ErrMalformed, p.funcname, p.cu, p.filetab, p.pctab, p.pcln, size)
 	case (nfunc+1)*8 > size-p.pcln:
-		return nil, fmt.Errorf("%w: %d functions do not fit the table", errMalformed, nfunc)
+		return nil, fmt.Errorf("%w: %d functions do not fit the table", ErrMalformed, nfunc)
 	}
 	p.nfunc = int(nfunc)
 	return p, nil
@@ -523,7 +516,7 @@ func findGofunc(x *exe, p *pclntab) (uint64, error) {
 			}
 		}
 	}
-	return 0, fmt.Errorf("%w: runtime.moduledata not found (no data word holds the pclntab address %#x)", errMalformed, p.addr)
+	return 0, fmt.Errorf("%w: runtime.moduledata not found (no data word holds the pclntab address %#x)", ErrMalformed, p.addr)
 }
 
 // checkModuledata checks a candidate moduledata (need bytes) against the

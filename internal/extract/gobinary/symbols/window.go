@@ -30,7 +30,7 @@ func newWindow(r io.ReaderAt, lo, hi int64) *window {
 // Requests larger than the buffer grow it (callers bound n).
 func (w *window) at(off int64, n int) ([]byte, error) {
 	if n < 0 || off < w.lo || off > w.hi || int64(n) > w.hi-off {
-		return nil, fmt.Errorf("%w: %d bytes at offset %#x are outside %#x–%#x", errMalformed, n, off, w.lo, w.hi)
+		return nil, fmt.Errorf("%w: %d bytes at offset %#x are outside %#x–%#x", ErrMalformed, n, off, w.lo, w.hi)
 	}
 	if w.off >= 0 && off >= w.off && off+int64(n) <= w.off+int64(w.n) {
 		return w.buf[off-w.off:][:n], nil
@@ -79,7 +79,7 @@ func (s *stream) uvarint() (uint32, error) {
 	var v uint32
 	for shift := uint(0); ; shift += 7 {
 		if shift > 28 {
-			return 0, fmt.Errorf("%w: varint longer than 5 bytes at offset %#x", errMalformed, s.off)
+			return 0, fmt.Errorf("%w: varint longer than 5 bytes at offset %#x", ErrMalformed, s.off)
 		}
 		c, err := s.byte()
 		if err != nil {
@@ -144,7 +144,7 @@ func (c *pageCache) page(off int64) ([]byte, error) {
 // at returns the n bytes at file offset off, valid until the next call.
 func (c *pageCache) at(off int64, n int) ([]byte, error) {
 	if n < 0 || off < c.lo || off > c.hi || int64(n) > c.hi-off {
-		return nil, fmt.Errorf("%w: %d bytes at offset %#x are outside %#x–%#x", errMalformed, n, off, c.lo, c.hi)
+		return nil, fmt.Errorf("%w: %d bytes at offset %#x are outside %#x–%#x", ErrMalformed, n, off, c.lo, c.hi)
 	}
 	if off/pageSize == (off+int64(n)-1)/pageSize || n == 0 {
 		b, err := c.page(off)
@@ -172,7 +172,7 @@ func (c *pageCache) at(off int64, n int) ([]byte, error) {
 // rest returns the bytes from off to the end of its page (at least one).
 func (c *pageCache) rest(off int64) ([]byte, error) {
 	if off < c.lo || off >= c.hi {
-		return nil, fmt.Errorf("%w: table runs past offset %#x", errMalformed, off)
+		return nil, fmt.Errorf("%w: table runs past offset %#x", ErrMalformed, off)
 	}
 	b, err := c.page(off)
 	if err != nil {
