@@ -80,6 +80,9 @@ func (GoReachability) Enrich(ctx context.Context, res *result.Result) ([]Additio
 // classify compares one finding's advisory with the executable's functions.
 func classify(f *finding.Finding, pkg *inventory.Package, bin *inventory.GoSymbols) (status, reason string) {
 	if bin == nil {
+		if f.Package.Path == "" {
+			return vocab.ReachabilityUnknown, "the package was not read from an executable: no function table to look in"
+		}
 		return vocab.ReachabilityUnknown, fmt.Sprintf("no function table of %s in this result (an SBOM, or a result stored without it)", f.Package.Path)
 	}
 	if bin.Unknown != "" {

@@ -66,6 +66,7 @@ func TestGoReachability(t *testing.T) {
 			goFinding("GO-OLD", "stdlib-old", "stdlib", old, text),
 			goFinding("GO-SBOM", "text-sbom", "golang.org/x/text", sbom, text),
 			goFinding("GO-BAD-JSON", "text", "golang.org/x/text", app, `{"imports":{"path":1}}`),
+			goFinding("GO-NO-PATH", "text-nopath", "golang.org/x/text", "", text),
 			{ID: "CVE-1", Package: finding.PackageRef{ID: "deb", Ecosystem: vocab.EcoDpkg}},
 		},
 	}
@@ -97,6 +98,7 @@ func TestGoReachability(t *testing.T) {
 		"GO-REPLACED@new":         {vocab.ReachabilitySymbolPresent, "vulnerable symbols present in the binary: x.Do"},
 		"GO-OLD@stdlib-old":       {vocab.ReachabilityUnknown, "built with go1.17.13, whose function table (before Go 1.18) is not read"},
 		"GO-SBOM@text-sbom":       {vocab.ReachabilityUnknown, "no function table of /app/from-sbom in this result (an SBOM, or a result stored without it)"},
+		"GO-NO-PATH@text-nopath":  {vocab.ReachabilityUnknown, "the package was not read from an executable: no function table to look in"},
 		"GO-BAD-JSON@text":        {vocab.ReachabilityUnknown, "the advisory's ecosystem_specific of GO-BAD-JSON could not be read: …"},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
