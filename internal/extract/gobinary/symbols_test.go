@@ -84,6 +84,15 @@ func TestExtractFuzzedELF(t *testing.T) {
 			t.Errorf("unknown = %q, want no Go function table", g.Unknown)
 		}
 	})
+	t.Run("a Go 1.16 table", func(t *testing.T) {
+		// What a binary of Go 1.13–1.17 gives: build info with its
+		// modules, and a function table of the old format.
+		b := bytes.Clone(orig)
+		copy(b[tab.Offset:], "\xfa\xff\xff\xff")
+		if g := extract(t, b); !strings.Contains(g.Unknown, "whose function table (before Go 1.18) is not read") {
+			t.Errorf("unknown = %q", g.Unknown)
+		}
+	})
 	t.Run("moduledata", func(t *testing.T) {
 		if mod == nil {
 			t.Skip("no .go.module section (Go < 1.26)")
