@@ -17,8 +17,8 @@ func TestReachabilityShown(t *testing.T) {
 	r := reporttest.Debian()
 	goFinding := func(id, status, reason string, suppressed bool) finding.Finding {
 		f := finding.Finding{ID: id, Severity: vocab.SevHigh, Status: vocab.StatusFixed, InstalledVersion: "v0.3.5", FixedVersion: "0.3.8",
-			Package:  finding.PackageRef{ID: "xtext", Name: "golang.org/x/text", Ecosystem: vocab.EcoGo, Path: "/app/server", LayerIndex: 0},
-			Evidence: []finding.Evidence{{Advisory: id, Ecosystem: "Go"}},
+			Package:     finding.PackageRef{ID: "xtext", Name: "golang.org/x/text", Ecosystem: vocab.EcoGo, Path: "/app/server", LayerIndex: 0},
+			Evidence:    []finding.Evidence{{Advisory: id, Ecosystem: "Go"}},
 			Annotations: []finding.Annotation{{Kind: vocab.AnnotationReachability, Source: "go-reachability", Status: status, Reason: reason}}}
 		if suppressed {
 			f.Annotations = append(f.Annotations, finding.Annotation{Kind: vocab.AnnotationSuppressed, Source: "builtin:ignore-go-package-imported#go-package-imported"})
