@@ -114,6 +114,11 @@ const (
 	// KindFileList: a dpkg file list (/var/lib/dpkg/info/*.list), which
 	// Merge folds into its package's Files and drops.
 	KindFileList = "filelist"
+	// KindCopyright: the licences of a Debian copyright file
+	// (/usr/share/doc/<package>/copyright), which Merge copies to the dpkg
+	// package of that name (or, when the package has no copyright file of
+	// its own, to the packages of the same source) and drops.
+	KindCopyright = "copyright"
 	// KindGPGPubkey: an rpm "gpg-pubkey" entry, an OpenPGP signing key
 	// imported into the rpm database (rpm --import). It is listed, as rpm -qa,
 	// Syft and Trivy list it, but it is no software: never matched.

@@ -167,7 +167,8 @@ func Merge(layers []LayerResult, opt MergeOptions) Inventory {
 		layer int
 	}
 	var distros []distroAt
-	fileLists := map[string][]string{} // dpkg package name → files
+	fileLists := map[string][]string{}  // dpkg package name → files
+	copyrights := map[string][]string{} // dpkg package name → licences of its copyright file
 	layerOf := make([]*Layer, len(layers))
 	for _, k := range keys {
 		lf := live[k]
@@ -189,6 +190,10 @@ func Merge(layers []LayerResult, opt MergeOptions) Inventory {
 			}
 			if p.Metadata[MetaKind] == KindFileList {
 				fileLists[p.Ecosystem+"\x00"+p.Name] = append(fileLists[p.Ecosystem+"\x00"+p.Name], p.Files...)
+				continue
+			}
+			if p.Metadata[MetaKind] == KindCopyright {
+				copyrights[p.Ecosystem+"\x00"+p.Name] = p.Licenses
 				continue
 			}
 			origin := lf.layer
@@ -227,6 +232,16 @@ func Merge(layers []LayerResult, opt MergeOptions) Inventory {
 		p := &inv.Packages[i]
 		if files, ok := fileLists[p.Ecosystem+"\x00"+p.Name]; ok && len(p.Files) == 0 {
 			p.Files = files
+		}
+		if len(p.Licenses) == 0 {
+			// A package without a copyright file of its own has its doc
+			// directory as a symlink to one of a package of the same source
+			// (Debian Policy 12.5), usually the one named like the source.
+			if ls, ok := copyrights[p.Ecosystem+"\x00"+p.Name]; ok {
+				p.Licenses = ls
+			} else if ls, ok := copyrights[p.Ecosystem+"\x00"+p.SourceName]; ok && p.SourceName != "" {
+				p.Licenses = ls
+			}
 		}
 		p.ID = StableID(p)
 	}

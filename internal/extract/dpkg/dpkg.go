@@ -46,12 +46,15 @@ func (*Extractor) Name() string { return Name }
 //
 //	2: status files are read line by line with limits (packages, fields,
 //	   values, file-list paths) and at most 20 errors listed per file.
-func (*Extractor) Version() int { return 2 }
+//	3: the licences of machine-readable copyright files
+//	   (/usr/share/doc/<package>/copyright).
+func (*Extractor) Version() int { return 3 }
 
 // Wants implements extract.Extractor: /var/lib/dpkg/status, every file
-// directly in /var/lib/dpkg/status.d/ except *.md5sums (distroless), and
-// /var/lib/dpkg/info/*.list.
-func (*Extractor) Wants(p string, mode fs.FileMode, _ int64) bool {
+// directly in /var/lib/dpkg/status.d/ except *.md5sums (distroless),
+// /var/lib/dpkg/info/*.list and /usr/share/doc/<package>/copyright (up to
+// maxCopyright bytes).
+func (*Extractor) Wants(p string, mode fs.FileMode, size int64) bool {
 	if !mode.IsRegular() {
 		return false
 	}
@@ -65,7 +68,7 @@ func (*Extractor) Wants(p string, mode fs.FileMode, _ int64) bool {
 		base := p[len(infoDir):]
 		return len(base) > len(".list") && !strings.Contains(base, "/") && strings.HasSuffix(base, ".list")
 	}
-	return false
+	return wantsCopyright(p, size)
 }
 
 // Extract implements extract.Extractor.
@@ -74,7 +77,8 @@ func (*Extractor) Wants(p string, mode fs.FileMode, _ int64) bool {
 // file it returns one pseudo-package: Ecosystem dpkg, Name from the file name
 // ("libc6:amd64.list" → "libc6", Arch "amd64"), Version "", Files = the
 // listed paths and Metadata {"kind": "filelist"}; inventory.Merge folds it
-// into the real package of that name and drops it.
+// into the real package of that name and drops it. A machine-readable
+// copyright file gives one pseudo-package too (see parseCopyright).
 //
 // Malformed stanzas are skipped; the rest is returned together with an error
 // naming the file and the lines.
@@ -86,7 +90,9 @@ func (*Extractor) Extract(ctx context.Context, in *extract.Input) (inventory.Inv
 	defer rc.Close()
 
 	var pkgs []inventory.Package
-	if strings.HasPrefix(in.Path, infoDir) {
+	if strings.HasPrefix(in.Path, docDir) {
+		pkgs, err = parseCopyright(ctx, in.Path, rc)
+	} else if strings.HasPrefix(in.Path, infoDir) {
 		var p inventory.Package
 		p, err = parseFileList(ctx, in.Path, rc)
 		pkgs = []inventory.Package{p}
