@@ -343,6 +343,9 @@ var (
 	// DEP-5 and package metadata use: "GPLv2+", "GPL2", "GPL-2+",
 	// "LGPLv2.1+", "GPL-2.0-or-later", "GPL v3 or later", "AGPLv3".
 	gnuRE = regexp.MustCompile(`(?i)^(A|L|LIB)?GPL[ -]?V?(\d(?:\.\d)?)?(\+| or later|-or-later|\+? only|-only)?$`)
+	// gfdlRE matches the GFDL as Debian writes it ("GFDL-1.3+",
+	// "GFDL-NIV-1.3": no invariant sections).
+	gfdlRE = regexp.MustCompile(`(?i)^GFDL-(NIV-)?(1\.[123])(\+|-or-later|-only)?$`)
 	// withRE splits "<licence> with <exception>".
 	withRE = regexp.MustCompile(`(?i)^(.+?) with (.+)$`)
 	// refUnsafe is what a LicenseRef id may not hold (SPDX idstring).
@@ -357,8 +360,9 @@ func resolveTerm(s string) (term, bool) {
 		if !ok || !base.SPDX {
 			return term{}, false
 		}
-		if ok, exc := spdxlicenses.IsException(strings.TrimSpace(m[2])); ok {
+		if exc, note, ok := exception(base.ID, m[2]); ok {
 			base.ID += " WITH " + exc
+			base.note = note
 			return base, true
 		}
 		// Fedora's "GPLv2+ with exceptions" names no exception: the
@@ -374,6 +378,20 @@ func resolveTerm(s string) (term, bool) {
 	}
 	if id, ok := gnu(s); ok {
 		return known(id, ""), true
+	}
+	if m := gfdlRE.FindStringSubmatch(s); m != nil {
+		id := "GFDL-" + m[2]
+		if m[1] != "" {
+			id += "-no-invariants"
+		}
+		if m[3] == "+" || strings.EqualFold(m[3], "-or-later") {
+			id += "-or-later"
+		} else {
+			id += "-only"
+		}
+		if ok, id := spdxlicenses.IsActiveLicense(id); ok {
+			return known(id, ""), true
+		}
 	}
 	if ok, id := spdxlicenses.IsActiveLicense(s); ok {
 		return known(id, ""), true
@@ -391,6 +409,35 @@ func resolveTerm(s string) (term, bool) {
 		return term{Licence: Licence{ID: "LicenseRef-" + s[len("LicenseRef-"):], Category: categoryOf("LicenseRef-" + s[len("LicenseRef-"):])}}, true
 	}
 	return term{}, false
+}
+
+// exception finds the SPDX exception id for the name written after "with"
+// ("GCC-exception-3.1", "Texinfo exception", "Bison exception",
+// "Linux-syscall-note exception"). Autoconf's and Bison's exceptions have
+// one version per GPL version: the one of the base licence's GPL is taken.
+func exception(base, name string) (id, note string, ok bool) {
+	name = strings.TrimSpace(name)
+	short := strings.TrimSpace(strings.TrimSuffix(strings.TrimSuffix(name, " exception"), " Exception"))
+	for _, c := range []string{name, short, short + "-exception", strings.ReplaceAll(short, " ", "-") + "-exception"} {
+		if ok, id := spdxlicenses.IsException(c); ok {
+			return id, "", true
+		}
+	}
+	gpl3, gpl2 := strings.HasPrefix(base, "GPL-3.0"), strings.HasPrefix(base, "GPL-2.0")
+	switch strings.ToLower(short) {
+	case "autoconf":
+		if gpl3 {
+			return "Autoconf-exception-3.0", "", true
+		}
+		if gpl2 {
+			return "Autoconf-exception-2.0", "", true
+		}
+	case "bison":
+		if gpl3 {
+			return "Bison-exception-2.2", "", true
+		}
+	}
+	return "", "", false
 }
 
 // known makes the term for an id resolveTerm produced.
@@ -461,7 +508,7 @@ func aliasID(s string) (id, note string, ok bool) {
 		return "LicenseRef-BSD", `"` + s + `" does not say which BSD licence (2-, 3- or 4-clause): kept as LicenseRef-BSD`, true
 	case "bsd with advertising":
 		return "BSD-4-Clause", "", true
-	case "public domain", "public-domain", "publicdomain", "pd":
+	case "public domain", "public-domain", "publicdomain", "pd", "suse-public-domain":
 		return "LicenseRef-Public-Domain", "", true
 	case "gpl":
 		return "LicenseRef-GPL", `"` + s + `" names no GPL version: kept as LicenseRef-GPL`, true

@@ -1,11 +1,7 @@
 package dpkg
 
 import (
-	"archive/tar"
-	"compress/gzip"
-	"io"
 	"io/fs"
-	"os"
 	"strings"
 	"testing"
 
@@ -119,7 +115,7 @@ func TestWantsCopyright(t *testing.T) {
 // the Debian 12 minbase image (testdata/README.md) and merges them with its
 // status file: every package with a machine-readable file gets licences.
 func TestCopyrightDebian12(t *testing.T) {
-	files := ReadCopyrightArchive(t, "testdata/debian-12-copyright.tar.gz")
+	files := extracttest.TarGz(t, "testdata/debian-12-copyright.tar.gz")
 	layerRes := inventory.LayerResult{Layer: inventory.Layer{DiffID: layer.DiffID}}
 	add := func(path string, data []byte) {
 		inv := extracttest.Extract(t, New(), layer.Input(path, data))
@@ -158,35 +154,5 @@ func TestCopyrightDebian12(t *testing.T) {
 		if diff := cmp.Diff(want, byName[name].Licenses); diff != "" {
 			t.Errorf("%s licences (-want +got)\n%s", name, diff)
 		}
-	}
-}
-
-// ReadCopyrightArchive returns the files of a tar.gz by absolute path.
-func ReadCopyrightArchive(t testing.TB, file string) map[string][]byte {
-	t.Helper()
-	f, err := os.Open(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string][]byte{}
-	tr := tar.NewReader(zr)
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			return out
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, err := io.ReadAll(tr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out["/"+strings.TrimPrefix(h.Name, "/")] = b
 	}
 }
