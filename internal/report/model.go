@@ -10,6 +10,7 @@ import (
 
 	"github.com/drydock-scan/drydock/internal/finding"
 	"github.com/drydock-scan/drydock/internal/inventory"
+	"github.com/drydock-scan/drydock/internal/report/compliance"
 	"github.com/drydock-scan/drydock/internal/result"
 	"github.com/drydock-scan/drydock/internal/vocab"
 )
@@ -42,6 +43,9 @@ type Report struct {
 	// Scanners that ran: "vuln", "secret", "misconfig", "malware"; "sbom"
 	// for inventory only.
 	Scanners []string `json:"scanners,omitempty"`
+	// Compliance is the compliance report asked for with --compliance: each
+	// control of the spec with PASS, FAIL or MANUAL (package compliance).
+	Compliance *compliance.Report `json:"compliance,omitempty"`
 }
 
 // Tool identifies the producer.

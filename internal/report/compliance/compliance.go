@@ -75,7 +75,7 @@ type Control struct {
 //	malware                   a malicious package or a known-bad file
 //	coverage                  the advisory database could not cover every package (MANUAL, never PASS)
 //	db-age                    the advisory database is older than Options.DBMaxAge
-//	inventory                 the inventory is incomplete (files or package databases not read: MANUAL)
+//	inventory                 the inventory is incomplete (files or package databases not read whole: MANUAL)
 //
 // Suppressed, filtered and allowed results do not count, as in the summary.
 func checkKind(c string) (kind, arg string) {
@@ -394,15 +394,27 @@ func evalCheck(check string, res *result.Result, opt Options) CheckResult {
 				res.Database.BuiltAt.UTC().Format(time.DateOnly), roundDays(age), roundDays(opt.DBMaxAge)))
 		}
 	case "inventory":
+		// Incomplete: a file the walker could not read, or a package
+		// database not read whole (coverage "partial"). Other warnings
+		// (a lockfile entry not installed) say nothing about completeness.
 		var unread []string
 		for _, n := range res.Notes {
-			if n.Level == "warning" {
+			if n.Level == "warning" && n.Extractor == "walk" {
 				unread = append(unread, n.Message)
+			}
+		}
+		for _, c := range res.Coverage {
+			if c.Status == vocab.CoveragePartial {
+				why := c.Ecosystem + " packages not all read"
+				if len(c.Reasons) > 0 {
+					why = c.Ecosystem + ": " + c.Reasons[0]
+				}
+				unread = append(unread, why)
 			}
 		}
 		if len(unread) > 0 {
 			out.Status = Manual
-			out.Reason = fmt.Sprintf("the inventory may be incomplete (%d warnings, first: %s)", len(unread), unread[0])
+			out.Reason = "the inventory may be incomplete: " + strings.Join(unread, "; ")
 			return out
 		}
 	}

@@ -198,7 +198,10 @@ func TestEvaluate(t *testing.T) {
 		}, []row{{"C4", Fail, ""}, {"C5", Fail, ""}}},
 		{"coverage gap: no silent pass", func(r *result.Result) {
 			r.Coverage = append(r.Coverage, result.Coverage{Ecosystem: "Go", Status: vocab.CoveragePartial, Reasons: []string{"2 binaries unreadable"}})
-		}, []row{{"C1", Manual, "coverage: advisory coverage is incomplete, so no findings there does not mean no vulnerabilities: Go partial (2 binaries unreadable)"}}},
+		}, []row{
+			{"C1", Manual, "coverage: advisory coverage is incomplete, so no findings there does not mean no vulnerabilities: Go partial (2 binaries unreadable)"},
+			{"C9", Manual, "inventory: the inventory may be incomplete: Go: 2 binaries unreadable"},
+		}},
 		{"scanners off: MANUAL, never PASS", func(r *result.Result) {
 			r.Scanners = []string{"sbom", "vuln"}
 		}, []row{
@@ -211,8 +214,18 @@ func TestEvaluate(t *testing.T) {
 			r.Database.BuiltAt = now.Add(-30 * 24 * time.Hour)
 		}, []row{{"C8", Fail, ""}}},
 		{"incomplete inventory", func(r *result.Result) {
-			r.Notes = []inventory.Note{{Level: "info", Message: "fine"}, {Level: "warning", Message: "cannot read /lib/apk/db/installed"}}
-		}, []row{{"C9", Manual, "inventory: the inventory may be incomplete (1 warnings, first: cannot read /lib/apk/db/installed)"}}},
+			r.Notes = []inventory.Note{
+				{Level: "info", Message: "fine"},
+				{Level: "warning", Extractor: "lang/npm", Message: "lodash is declared, not installed"},
+				{Level: "warning", Extractor: "walk", Message: "cannot read /app/big.jar: too large"},
+			}
+		}, []row{{"C9", Manual, "inventory: the inventory may be incomplete: cannot read /app/big.jar: too large"}}},
+		{"partial coverage", func(r *result.Result) {
+			r.Coverage = []result.Coverage{{Ecosystem: "Alpine:v3.16", OS: true, Status: vocab.CoveragePartial, Reasons: []string{"/lib/apk/db/installed truncated"}}}
+		}, []row{
+			{"C1", Manual, "coverage: advisory coverage is incomplete, so no findings there does not mean no vulnerabilities: Alpine:v3.16 partial (/lib/apk/db/installed truncated)"},
+			{"C9", Manual, "inventory: the inventory may be incomplete: Alpine:v3.16: /lib/apk/db/installed truncated"},
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/drydock-scan/drydock/internal/finding"
 	"github.com/drydock-scan/drydock/internal/report"
+	"github.com/drydock-scan/drydock/internal/report/compliance"
 	"github.com/drydock-scan/drydock/internal/vocab"
 )
 
@@ -139,6 +140,8 @@ type htmlView struct {
 	// Coverage gaps (vuln mode) and the warning's headline.
 	Gaps        []htmlGap
 	GapHeadline string
+	// Compliance is the --compliance report (shown after the policy).
+	Compliance *compliance.Report
 }
 
 // HTML writes one self-contained page (inline CSS and script, nothing
@@ -155,6 +158,7 @@ func HTML(w io.Writer, r *report.Report, opt Options) error {
 		"shortDigest":   shortDigest,
 		"join":          strings.Join,
 		"plural":        plural,
+		"statusColor":   complianceColor,
 	}).ParseFS(htmlFS, "html.tmpl")
 	if err != nil {
 		return fmt.Errorf("parsing HTML template: %w", err)
@@ -177,6 +181,7 @@ func htmlViewOf(r *report.Report, opt Options) *htmlView {
 		Verdict:   r.Verdict,
 		Packages:  len(r.Packages),
 	}
+	v.Compliance = r.Compliance
 	for i := range r.Malware {
 		m := &r.Malware[i]
 		hm := htmlMalware{Malware: *m, Where: malwareWhere(m), Layer: malwareLayer(m), Title: malwareTitle(m)}

@@ -212,6 +212,12 @@ func Table(w io.Writer, r *report.Report, opt Options) error {
 	ew.printf("%s\n", strings.Repeat("=", min(max(utf8.RuneCountInString(heading), 10), 120)))
 	writeBaseImage(ew, r)
 
+	if r.Compliance != nil { // --compliance: the controls are the report
+		writeComplianceTable(ew, r, opt)
+		writeVerdict(ew, r, opt)
+		writeNotes(ew, r, opt)
+		return wrapErr("table", ew.err)
+	}
 	if mode(r, opt) == "sbom" {
 		ew.printf("Packages: %d\n\n", len(r.Packages))
 		if len(r.Packages) > 0 {
