@@ -7,6 +7,7 @@ import (
 
 	"github.com/drydock-scan/drydock/internal/finding"
 	"github.com/drydock-scan/drydock/internal/inventory"
+	"github.com/drydock-scan/drydock/internal/license"
 	"github.com/drydock-scan/drydock/internal/result"
 	"github.com/drydock-scan/drydock/internal/vocab"
 )
@@ -70,6 +71,15 @@ type PackageInput struct {
 	// Vulnerabilities are the IDs of the package's findings that are neither
 	// suppressed nor filtered.
 	Vulnerabilities []string `cel:"vulnerabilities"`
+
+	// LicenseExpression, LicenseIDs and LicenseCategories are the
+	// licences read as SPDX (internal/license): "GPL-2.0-or-later AND
+	// LicenseRef-BSD", each licence of it, and each one's category
+	// (forbidden, restricted, reciprocal, notice, permissive, unencumbered,
+	// unknown) in the same order.
+	LicenseExpression string   `cel:"license_expression"`
+	LicenseIDs        []string `cel:"license_ids"`
+	LicenseCategories []string `cel:"license_categories"`
 }
 
 // ImageInput is the CEL variable `image`.
@@ -283,6 +293,13 @@ func packageInput(p *inventory.Package, vulns []string) PackageInput {
 		Metadata:        p.Metadata,
 		Vulnerabilities: nonNil(vulns),
 	}
+	lic := license.Of(p.Licenses)
+	in.LicenseExpression = lic.Expression
+	in.LicenseIDs, in.LicenseCategories = []string{}, []string{}
+	for _, l := range lic.Licenses {
+		in.LicenseIDs = append(in.LicenseIDs, l.ID)
+		in.LicenseCategories = append(in.LicenseCategories, string(l.Category))
+	}
 	if p.Layer != nil {
 		in.LayerIndex = p.Layer.Index
 	}
@@ -478,7 +495,8 @@ func packageFields(in *PackageInput) map[string]string {
 	return map[string]string{
 		"id": in.ID, "name": in.Name, "package": in.Name, "version": in.Version,
 		"ecosystem": in.Ecosystem, "purl": in.PURL, "path": in.Path,
-		"licenses": strings.Join(in.Licenses, ", "), "layer_index": strconv.Itoa(in.LayerIndex),
+		"licenses": strings.Join(in.Licenses, ", "), "license_expression": in.LicenseExpression,
+		"layer_index":     strconv.Itoa(in.LayerIndex),
 		"vulnerabilities": strings.Join(in.Vulnerabilities, ", "),
 	}
 }
