@@ -277,6 +277,11 @@ func (f *serverFlags) options(ctx context.Context, e *env, api bool, st *store.S
 			return nil, err
 		}
 		opt.Scan = scan.Config{Secrets: sec}
+		// Malicious-package records are matched, as by the CLI's default
+		// scanners: without this a MAL- record would be dropped (it is no
+		// vulnerability), never reported. File hashes and the engine are
+		// the CLI's only, for now.
+		opt.Scan.Match.Malicious = true
 		if f.baseIndex != "" {
 			if _, err := os.Stat(f.baseIndex); err != nil {
 				return nil, usageErr("--base-index: %v", err)

@@ -317,7 +317,7 @@ func saveInventory(ctx context.Context, tx pgx.Tx, id int64, res *result.Result,
 		return fmt.Errorf("encoding versions: %w", err)
 	}
 	sc, err := json.Marshal(scanFacts{Scanners: res.Scanners, Database: res.Database, Coverage: res.Coverage, Secrets: res.Secrets,
-		Misconfigs: res.Misconfigs, BaseImage: res.BaseImage})
+		Misconfigs: res.Misconfigs, BaseImage: res.BaseImage, Malware: res.Malware})
 	if err != nil {
 		return fmt.Errorf("encoding scan facts: %w", err)
 	}
@@ -474,6 +474,9 @@ type scanFacts struct {
 	Secrets    []finding.Secret    `json:"secrets,omitempty"`
 	Misconfigs []finding.Misconfig `json:"misconfigurations,omitempty"`
 	BaseImage  *result.BaseImage   `json:"base_image,omitempty"`
+	// Malware is what the scan's malware checks found (malicious packages,
+	// known-bad files): kept with the scan, never a finding row.
+	Malware []finding.Malware `json:"malware,omitempty"`
 }
 
 // LoadResult returns what re-matching an image needs: its image facts and
@@ -506,7 +509,7 @@ func (s *Store) LoadResult(ctx context.Context, imageID int64) (*result.Result, 
 	res.Distro, res.Packages, res.Notes = iv.Distro, iv.Packages, iv.Notes
 	res.GoBinaries = iv.GoBinaries // Go reachability re-reads them
 	res.Database, res.Coverage, res.Secrets, res.Misconfigs = facts.Database, facts.Coverage, facts.Secrets, facts.Misconfigs
-	res.BaseImage = facts.BaseImage
+	res.BaseImage, res.Malware = facts.BaseImage, facts.Malware
 	if len(facts.Scanners) > 0 {
 		res.Scanners = facts.Scanners
 	}
