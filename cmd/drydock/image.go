@@ -342,6 +342,7 @@ func newImageCmd(e *env) *cobra.Command {
 	var gf gateFlags
 	var baseAdvice bool
 	var cf compatFlags
+	var comp complianceFlags
 	cmd := &cobra.Command{
 		Use:     "image IMAGE",
 		Aliases: []string{"scan"},
@@ -387,6 +388,10 @@ A scan that could not complete never exits 0.`,
 			if cfg.BaseImages, err = sf.baseImages(e); err != nil {
 				return err
 			}
+			compNotes, err := comp.prepare(&gf.scanners)
+			if err != nil {
+				return err
+			}
 			needDB, err := gf.applyScanners(&cfg)
 			if err != nil {
 				return err
@@ -423,6 +428,7 @@ A scan that could not complete never exits 0.`,
 				return err
 			}
 			res.Notes = append(res.Notes, ignoreNotes...)
+			res.Notes = append(res.Notes, compNotes...)
 			if baseAdvice {
 				if cfg.BaseImages == nil {
 					return usageErr("--base-advice needs a base-image index (drydock base add, or --base-index)")
@@ -431,10 +437,11 @@ A scan that could not complete never exits 0.`,
 					return err
 				}
 			}
-			return finish(e, cmd, res, eng, outs, opt)
+			return finish(e, cmd, res, eng, outs, opt, func(rep *report.Report) { comp.apply(rep, res, gf.dbMaxAge) })
 		},
 	}
 	sf.add(cmd)
+	comp.add(cmd)
 	cmd.Flags().BoolVar(&baseAdvice, "base-advice", false, "scan the newer bases of the image's base family in the base-image index, with the same database and filters, and report what each would leave and fix (a digest-pinned FROM line each)")
 	cf.addInput(cmd)
 	cf.addAuth(cmd)
@@ -454,14 +461,19 @@ func newReport(res *result.Result, v *result.Verdict) *report.Report {
 }
 
 // finish applies the policy, builds the report, writes the outputs and sets
-// the exit code.
-func finish(e *env, cmd *cobra.Command, res *result.Result, eng *policy.Engine, outs []output, opt writer.Options) error {
+// the exit code. add, when given, completes the report before it is
+// written (the compliance report).
+func finish(e *env, cmd *cobra.Command, res *result.Result, eng *policy.Engine, outs []output, opt writer.Options, add ...func(*report.Report)) error {
 	logNotes(e, res)
 	verdict, err := eng.Evaluate(cmd.Context(), res)
 	if err != nil {
 		return fmt.Errorf("evaluating policy: %w", err)
 	}
-	if err := writeOutputs(e, outs, newReport(res, verdict), opt); err != nil {
+	rep := newReport(res, verdict)
+	for _, f := range add {
+		f(rep)
+	}
+	if err := writeOutputs(e, outs, rep, opt); err != nil {
 		return err
 	}
 	if !verdict.Pass {
