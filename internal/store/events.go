@@ -30,10 +30,17 @@ const (
 	EventFindingNew = "finding.new"
 	// EventFindingResolved: an advisory no longer affects an image.
 	EventFindingResolved = "finding.resolved"
+	// EventMalwareNew: a malicious-package record (or a known-bad file
+	// list entry) now names something in an image.
+	EventMalwareNew = "malware.new"
+	// EventMalwareResolved: it no longer does (a record withdrawn).
+	EventMalwareResolved = "malware.resolved"
 )
 
 // EventKinds lists every event kind (webhooks filter on them).
-func EventKinds() []string { return []string{EventFindingNew, EventFindingResolved} }
+func EventKinds() []string {
+	return []string{EventFindingNew, EventFindingResolved, EventMalwareNew, EventMalwareResolved}
+}
 
 // Event is one change for one image. Its JSON is the body of a webhook
 // delivery and an item of GET /api/v1/events.
@@ -112,6 +119,12 @@ type Rematched struct {
 	// Versions names the matching code (matcher and enrichers): a stored
 	// match by other code is stale.
 	Versions string
+	// Malware is the image's malware after the match (its file hits kept,
+	// its malicious packages matched again), when MalwareMatched: the
+	// match looked for malicious packages. Otherwise the stored malware is
+	// kept as it is (a match that did not look must not resolve it).
+	Malware        []finding.Malware
+	MalwareMatched bool
 }
 
 // RematchOutcome is what RematchImage changed.
@@ -147,6 +160,7 @@ func (s *Store) RematchImage(ctx context.Context, imageID int64, match func(cont
 	if err != nil {
 		return out, fmt.Errorf("re-matching image %d: %w", imageID, err)
 	}
+	beforeMalware := slices.Clone(res.Malware)
 	m, err := match(ctx, res)
 	if err != nil {
 		return out, fmt.Errorf("re-matching image %d: %w", imageID, err)
@@ -197,6 +211,25 @@ func (s *Store) RematchImage(ctx context.Context, imageID int64, match func(cont
 		for _, k := range out.Resolved {
 			evs = append(evs, newEvent(EventFindingResolved, img, before[k], m.Database.BuiltAt, now))
 		}
+		if m.MalwareMatched {
+			was := map[string]*finding.Malware{}
+			for i := range beforeMalware {
+				was[beforeMalware[i].Key()] = &beforeMalware[i]
+			}
+			is := map[string]bool{}
+			for i := range m.Malware {
+				mw := &m.Malware[i]
+				is[mw.Key()] = true
+				if was[mw.Key()] == nil {
+					evs = append(evs, malwareEvent(EventMalwareNew, img, mw, m.Database.BuiltAt, now))
+				}
+			}
+			for k, mw := range was {
+				if !is[k] {
+					evs = append(evs, malwareEvent(EventMalwareResolved, img, mw, m.Database.BuiltAt, now))
+				}
+			}
+		}
 		for i := range evs {
 			ok, err := insertEvent(ctx, tx, &evs[i])
 			if err != nil {
@@ -246,6 +279,34 @@ func openFindings(ctx context.Context, tx pgx.Tx, imageID int64) (map[string]*fi
 // newEvent describes one changed finding. Its idempotency key is derived
 // from the kind, the image, the finding and the database: the same change
 // under the same database is the same event, however often it is computed.
+// malwareEvent is the event of a malware finding appearing in or leaving
+// an image: its finding is the malware's ID and package (or file path),
+// CRITICAL, as every malware finding.
+func malwareEvent(kind string, img EventImage, mw *finding.Malware, dbBuiltAt, now time.Time) Event {
+	f := &finding.Finding{ID: mw.ID, Aliases: mw.Aliases, Severity: mw.Severity, Title: mw.Title}
+	if mw.Package != nil {
+		f.Package = *mw.Package
+		f.InstalledVersion = mw.Package.Version
+	} else {
+		f.Package = finding.PackageRef{ID: mw.Path, Name: mw.Path}
+	}
+	ev := newEvent(kind, img, f, dbBuiltAt, now)
+	ev.Finding.Key = mw.Key()
+	what := f.Package.Name + " " + f.InstalledVersion
+	if mw.Package == nil {
+		what = "the file " + mw.Path
+	}
+	name := img.Repository + "@" + img.Digest
+	if kind == EventMalwareNew {
+		ev.Message = fmt.Sprintf("MALWARE: %s names %s in %s (tags %s) since the database of %s", mw.ID, what, name,
+			strings.Join(img.Tags, ", "), dbBuiltAt.UTC().Format("2006-01-02 15:04 UTC"))
+	} else {
+		ev.Message = fmt.Sprintf("%s no longer names %s in %s since the database of %s", mw.ID, what, name,
+			dbBuiltAt.UTC().Format("2006-01-02 15:04 UTC"))
+	}
+	return ev
+}
+
 func newEvent(kind string, img EventImage, f *finding.Finding, dbBuiltAt, now time.Time) Event {
 	ev := Event{Kind: kind, CreatedAt: now, Image: img, Database: EventDatabase{BuiltAt: dbBuiltAt.UTC()}}
 	ev.Finding.Key = f.Key()
@@ -349,6 +410,19 @@ func saveMatchFacts(ctx context.Context, tx pgx.Tx, imageID int64, m *Rematched)
 	if _, err := tx.Exec(ctx, `UPDATE inventories SET scan = jsonb_set(jsonb_set(scan, '{database}', $2::jsonb), '{coverage}', $3::jsonb)
 		WHERE image_id = $1`, imageID, db, cov); err != nil {
 		return fmt.Errorf("storing the match's database: %w", err)
+	}
+	if m.MalwareMatched {
+		mal, err := json.Marshal(m.Malware)
+		if err != nil {
+			return fmt.Errorf("encoding malware: %w", err)
+		}
+		if m.Malware == nil {
+			mal = []byte("[]")
+		}
+		if _, err := tx.Exec(ctx, `UPDATE inventories SET scan = jsonb_set(scan, '{malware}', $2::jsonb) WHERE image_id = $1`,
+			imageID, mal); err != nil {
+			return fmt.Errorf("storing the match's malware: %w", err)
+		}
 	}
 	return nil
 }

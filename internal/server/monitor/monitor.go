@@ -283,5 +283,6 @@ func matchStored(ctx context.Context, res *result.Result, db vulndb.Reader, opt 
 	if err != nil {
 		return nil, err
 	}
-	return &store.Rematched{Findings: res.Findings, Database: res.Database, Coverage: res.Coverage, Keys: keys, Versions: versions}, nil
+	return &store.Rematched{Findings: res.Findings, Database: res.Database, Coverage: res.Coverage, Keys: keys, Versions: versions,
+		Malware: res.Malware, MalwareMatched: opt.Match.Malicious}, nil
 }
