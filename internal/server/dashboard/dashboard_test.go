@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/drydock-scan/drydock/internal/finding"
 	"github.com/drydock-scan/drydock/internal/inventory"
 	"github.com/drydock-scan/drydock/internal/policy"
 	"github.com/drydock-scan/drydock/internal/result"
@@ -336,7 +337,9 @@ func TestBaseLayers(t *testing.T) {
 	res := &result.Result{Image: inventory.Image{Digest: "sha256:" + strings.Repeat("a", 64), Layers: []inventory.Layer{
 		{Index: 0, DiffID: "sha256:" + strings.Repeat("1", 64), CreatedBy: "ADD rootfs /"},
 		{Index: 1, DiffID: "sha256:" + strings.Repeat("2", 64), CreatedBy: "COPY app /app"}}},
-		BaseImage: &result.BaseImage{Name: "busybox:1.37.0-musl", Layers: 1, Signal: "layer-chain"}}
+		BaseImage: &result.BaseImage{Name: "busybox:1.37.0-musl", Layers: 1, Signal: "layer-chain"},
+		Malware: []finding.Malware{{Kind: "package", ID: "MAL-2025-46969", Severity: "CRITICAL", Engine: "records",
+			Package: &finding.PackageRef{ID: "npm/chalk", Name: "chalk", Version: "5.6.1", Ecosystem: "npm"}, LayerIndex: 1}}}
 	saved, err := st.SaveScan(t.Context(), store.ImageKey{Repository: "registry.example/team/tool"}, res)
 	if err != nil {
 		t.Fatal(err)
@@ -353,5 +356,8 @@ func TestBaseLayers(t *testing.T) {
 	}
 	if !strings.Contains(page, "busybox:1.37.0-musl") || !strings.Contains(page, "its first 1 layer(s)") {
 		t.Error("the page does not name the base")
+	}
+	if m := rows(t, page, "malware"); len(m) != 1 || !strings.Contains(m[0], "MAL-2025-46969") || !strings.Contains(m[0], "chalk 5.6.1") {
+		t.Errorf("malware rows: %v", m)
 	}
 }
