@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -131,6 +132,13 @@ func poolSize(dsn string, workers int) int32 {
 func (f *serverFlags) run(ctx context.Context, e *env, api bool) error {
 	if (f.tlsCert == "") != (f.tlsKey == "") {
 		return usageErr("--tls-cert and --tls-key go together")
+	}
+	if api && f.workers == 0 && os.Getenv("GOGC") == "" {
+		// An API-only process keeps a small heap (tens of MB) and answers
+		// admission requests within a latency budget: fewer collections
+		// cut the tail (docs/performance.md, "Admission webhook"). Not
+		// for processes that scan, whose heap is the scan's.
+		debug.SetGCPercent(admission.ServingGCPercent)
 	}
 	var tlsConfig *tls.Config
 	if f.tlsCert != "" {

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/debug"
 	"runtime/pprof"
 	"slices"
 	"strconv"
@@ -161,6 +162,9 @@ func runLoad(b *testing.B, url string, body []byte, requests, concurrency int) l
 //
 //	go test -run '^$' -bench BenchmarkWebhookConcurrent -benchtime=1x ./internal/server/admission/
 func BenchmarkWebhookConcurrent(b *testing.B) {
+	if os.Getenv("GOGC") == "" {
+		defer debug.SetGCPercent(debug.SetGCPercent(ServingGCPercent)) // as the API process runs
+	}
 	e := newEnv(b)
 	imgs := []string{passRef, "registry.example/team/b@" + fakeDigest("b"), "registry.example/team/c@" + fakeDigest("c")}
 	for _, r := range imgs {
@@ -265,6 +269,11 @@ func BenchmarkWebhookConcurrentWrk(b *testing.B) {
 	wrk, err := exec.LookPath("wrk")
 	if err != nil {
 		b.Skip("wrk is not installed (apt-get install wrk)")
+	}
+	// As an API-only drydock server process runs (cmd/drydock), unless
+	// $GOGC says otherwise.
+	if os.Getenv("GOGC") == "" {
+		defer debug.SetGCPercent(debug.SetGCPercent(ServingGCPercent))
 	}
 	e := newEnv(b)
 	imgs := []string{passRef, "registry.example/team/b@" + fakeDigest("b"), "registry.example/team/c@" + fakeDigest("c")}
