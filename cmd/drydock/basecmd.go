@@ -34,6 +34,19 @@ func baseIndexPath(e *env, flag string) (string, error) {
 	return filepath.Join(root, "baseimages", "index.json"), nil
 }
 
+// openBaseIndex loads the index a base command works on, and its path.
+func openBaseIndex(e *env, flag string) (string, *baseimage.Index, error) {
+	path, err := baseIndexPath(e, flag)
+	if err != nil {
+		return "", nil, err
+	}
+	ix, err := baseimage.Load(path)
+	if err != nil {
+		return "", nil, &exitError{code: policy.ExitScanError, err: err}
+	}
+	return path, ix, nil
+}
+
 func newBaseCmd(e *env) *cobra.Command {
 	var indexFlag string
 	cmd := &cobra.Command{
@@ -59,13 +72,9 @@ func newBaseAddCmd(e *env, indexFlag *string) *cobra.Command {
   drydock base add oci-archive:busybox-1.37.0-musl.oci.tar`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			path, err := baseIndexPath(e, *indexFlag)
+			path, ix, err := openBaseIndex(e, *indexFlag)
 			if err != nil {
 				return err
-			}
-			ix, err := baseimage.Load(path)
-			if err != nil {
-				return &exitError{code: policy.ExitScanError, err: err}
 			}
 			for _, ref := range args {
 				entry, err := baseEntry(cmd.Context(), e, ref, source.Options{Platform: platform, Insecure: insecure, Logger: e.log})
@@ -144,13 +153,9 @@ func newBaseImportCmd(e *env, indexFlag *string) *cobra.Command {
 		Short: `Index a table of published bases ({"records": [{diff_id, manifest_digest, tags_when_first_seen…}]})`,
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			path, err := baseIndexPath(e, *indexFlag)
+			path, ix, err := openBaseIndex(e, *indexFlag)
 			if err != nil {
 				return err
-			}
-			ix, err := baseimage.Load(path)
-			if err != nil {
-				return &exitError{code: policy.ExitScanError, err: err}
 			}
 			for _, p := range args {
 				f, err := os.Open(p)
@@ -181,13 +186,9 @@ func newBaseListCmd(e *env, indexFlag *string) *cobra.Command {
 		Short: "List the indexed base images",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			path, err := baseIndexPath(e, *indexFlag)
+			_, ix, err := openBaseIndex(e, *indexFlag)
 			if err != nil {
 				return err
-			}
-			ix, err := baseimage.Load(path)
-			if err != nil {
-				return &exitError{code: policy.ExitScanError, err: err}
 			}
 			tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "NAME\tLAYERS\tMANIFEST\tCREATED\tORIGIN")

@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -343,16 +344,9 @@ func (s *Store) ExposedFindings(ctx context.Context, id string) ([]ExposedFindin
 	var tags []string
 	var layers, history, raw []byte
 	_, err = pgx.ForEachRow(rows, []any{&imgID, &repo, &digest, &tags, &layers, &history, &raw}, func() error {
-		img := images[imgID]
-		if img == nil {
-			img = &ExposedImage{ID: imgID, Repository: repo, Digest: digest, Tags: tags}
-			if err := json.Unmarshal(layers, &img.Layers); err != nil {
-				return fmt.Errorf("decoding the layers of image %d: %w", imgID, err)
-			}
-			if err := json.Unmarshal(history, &img.History); err != nil {
-				return fmt.Errorf("decoding the history of image %d: %w", imgID, err)
-			}
-			images[imgID] = img
+		img, err := exposedImage(images, imgID, repo, digest, tags, layers, history)
+		if err != nil {
+			return err
 		}
 		ef := ExposedFinding{Image: img}
 		if err := json.Unmarshal(raw, &ef.Finding); err != nil {
@@ -365,6 +359,23 @@ func (s *Store) ExposedFindings(ctx context.Context, id string) ([]ExposedFindin
 		return nil, fmt.Errorf("finding images exposed to %s: %w", id, err)
 	}
 	return out, nil
+}
+
+// exposedImage returns the image of an exposure row, decoding its layers
+// and history the first time the image is seen (rows come by image).
+func exposedImage(images map[int64]*ExposedImage, id int64, repo, digest string, tags []string, layers, history []byte) (*ExposedImage, error) {
+	if img := images[id]; img != nil {
+		return img, nil
+	}
+	img := &ExposedImage{ID: id, Repository: repo, Digest: digest, Tags: slices.Clone(tags)}
+	if err := json.Unmarshal(layers, &img.Layers); err != nil {
+		return nil, fmt.Errorf("decoding the layers of image %d: %w", id, err)
+	}
+	if err := json.Unmarshal(history, &img.History); err != nil {
+		return nil, fmt.Errorf("decoding the history of image %d: %w", id, err)
+	}
+	images[id] = img
+	return img, nil
 }
 
 // HeldPackage is one package in one image, with its open findings.
@@ -406,16 +417,9 @@ func (s *Store) PackagesNamed(ctx context.Context, name, version string) ([]Held
 	var p HeldPackage
 	_, err = pgx.ForEachRow(rows, []any{&imgID, &repo, &digest, &tags, &layers, &history,
 		&p.PackageID, &p.Ecosystem, &p.Name, &p.Version, &p.SourceName, &p.PURL, &p.LayerIndex, &fs}, func() error {
-		img := images[imgID]
-		if img == nil {
-			img = &ExposedImage{ID: imgID, Repository: repo, Digest: digest, Tags: tags}
-			if err := json.Unmarshal(layers, &img.Layers); err != nil {
-				return fmt.Errorf("decoding the layers of image %d: %w", imgID, err)
-			}
-			if err := json.Unmarshal(history, &img.History); err != nil {
-				return fmt.Errorf("decoding the history of image %d: %w", imgID, err)
-			}
-			images[imgID] = img
+		img, err := exposedImage(images, imgID, repo, digest, tags, layers, history)
+		if err != nil {
+			return err
 		}
 		hp := p
 		hp.Image, hp.Findings = img, nil
