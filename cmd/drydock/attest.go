@@ -29,10 +29,10 @@ import (
 	"github.com/drydock-scan/drydock/internal/vocab"
 )
 
-// imageFormats are the formats of "drydock image": every scan format and
+// imageFormats are the formats of "drydock image": every scan format,
 // cosign-vuln, which needs an image with a manifest digest (so not
-// scan-sbom's).
-var imageFormats = append(slices.Clone(scanFormats), "cosign-vuln")
+// scan-sbom's), and copa, Copacetic's patch report for that image.
+var imageFormats = append(slices.Clone(scanFormats), "cosign-vuln", "copa")
 
 // checkCosignVulnOutputs refuses --format cosign-vuln without vulnerability
 // matching before the scan, rather than after it.

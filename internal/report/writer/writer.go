@@ -1,7 +1,7 @@
 // Package writer encodes a drydock report in the output formats: table,
 // json, sarif, cyclonedx, spdx, html, junit, markdown, github (dependency
-// snapshot), gitlab (container-scanning report), template and cosign-vuln
-// (an in-toto Statement for signing).
+// snapshot), gitlab (container-scanning report), template, cosign-vuln
+// (an in-toto Statement for signing) and copa (Copacetic's patch report).
 //
 // Every writer is deterministic: the same report gives the same bytes. None
 // of them modifies the report.
@@ -54,7 +54,7 @@ type Func func(w io.Writer, r *report.Report, opt Options) error
 
 // Formats lists the format names Write accepts, in documentation order.
 func Formats() []string {
-	return []string{"table", "json", "sarif", "cyclonedx", "spdx", "html", "junit", "markdown", "github", "gitlab", "template", "cosign-vuln"}
+	return []string{"table", "json", "sarif", "cyclonedx", "spdx", "html", "junit", "markdown", "github", "gitlab", "template", "cosign-vuln", "copa"}
 }
 
 // Lookup returns the writer of a format.
@@ -84,6 +84,8 @@ func Lookup(format string) (Func, bool) {
 		return Template, true
 	case "cosign-vuln":
 		return CosignVuln, true
+	case "copa":
+		return Copa, true
 	}
 	return nil, false
 }
