@@ -21,7 +21,7 @@ func newDBCmd(e *env) *cobra.Command {
 		Use:   "db",
 		Short: "Manage the local vulnerability database",
 	}
-	cmd.AddCommand(newDBUpdateCmd(e), newDBStatusCmd(e))
+	cmd.AddCommand(newDBUpdateCmd(e), newDBStatusCmd(e), newDBPushCmd(e), newDBPullCmd(e))
 	return cmd
 }
 
