@@ -182,6 +182,9 @@ func scanForAttestation(e *env, cmd *cobra.Command, sf *sourceFlags, gf *gateFla
 	if !needDB || cfg.Match.NoVulns {
 		return nil, time.Time{}, usageErr("drydock attest writes a vulnerability scan record: --scanners must include vuln")
 	}
+	if gf.licenses {
+		return nil, time.Time{}, usageErr("drydock attest writes a vulnerability scan record: --scanners license is for drydock image")
+	}
 	db, err := gf.openDB(e, cmd)
 	if err != nil {
 		return nil, time.Time{}, err

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/drydock-scan/drydock/internal/baseimage"
+	"github.com/drydock-scan/drydock/internal/license"
 	"github.com/drydock-scan/drydock/internal/match"
 	"github.com/drydock-scan/drydock/internal/misconfig"
 	"github.com/drydock-scan/drydock/internal/policy"
@@ -198,6 +199,7 @@ type gateFlags struct {
 	scanners      []string
 	secretConfig  string
 	malware       malwareFlags
+	licenses      bool // --scanners license (set by applyScanners)
 }
 
 func (g *gateFlags) add(cmd *cobra.Command) {
@@ -217,7 +219,7 @@ func (g *gateFlags) add(cmd *cobra.Command) {
 
 func (g *gateFlags) addScanners(cmd *cobra.Command) {
 	f := cmd.Flags()
-	f.StringSliceVar(&g.scanners, "scanners", []string{"vuln", "secret", "malware"}, "what to look for (comma-separated): vuln, secret, misconfig, malware (default vuln,secret,malware)")
+	f.StringSliceVar(&g.scanners, "scanners", []string{"vuln", "secret", "malware"}, "what to look for (comma-separated): vuln, secret, misconfig, malware, license (default vuln,secret,malware)")
 	f.StringVar(&g.secretConfig, "secret-config", "", "secret rules file: custom rules, allow rules, disabled rules (YAML)")
 	g.malware.add(cmd)
 }
@@ -248,9 +250,12 @@ func (g *gateFlags) applyScanners(cfg *scan.Config) (bool, error) {
 			cfg.Secrets = s
 		case "misconfig":
 			cfg.Misconfig = misconfig.Check
+		case "license":
+			// Licence findings are read from the inventory after the scan.
+			g.licenses = true
 		case "":
 		default:
-			return false, usageErr("unknown scanner %q in --scanners (vuln, secret, misconfig, malware)", s)
+			return false, usageErr("unknown scanner %q in --scanners (vuln, secret, misconfig, malware, license)", s)
 		}
 	}
 	if g.secretConfig != "" && cfg.Secrets == nil {
@@ -351,7 +356,7 @@ func newImageCmd(e *env) *cobra.Command {
 for secrets in every layer (also in files a later layer deleted: they are still in the image) and in
 the image config, check the image configuration (CIS Docker Benchmark), look for malware (packages
 that malicious-package records name, known-bad files), apply the policy (severity gate, rules,
-ignores, VEX) and write the report. --scanners chooses among vuln, secret, misconfig, malware.
+ignores, VEX) and write the report. --scanners chooses among vuln, secret, misconfig, malware, license.
 
 Malware always fails the policy (exit 1, or the --exit-code value): --severity, --ignore-unfixed and
 VEX never hide it; only an ignore entry naming its ID allows it (docs/malware.md).
@@ -426,6 +431,10 @@ A scan that could not complete never exits 0.`,
 			}
 			if err := scan.KeepPackageTypes(res, cf.pkgTypes); err != nil {
 				return err
+			}
+			if gf.licenses {
+				res.Licenses = license.Findings(res.Packages)
+				res.AddScanner("license")
 			}
 			res.Notes = append(res.Notes, ignoreNotes...)
 			res.Notes = append(res.Notes, compNotes...)

@@ -61,6 +61,8 @@ func kindType(kind string) (reflect.Type, bool) {
 		return reflect.TypeFor[MisconfigInput](), true
 	case OnMalware:
 		return reflect.TypeFor[MalwareInput](), true
+	case OnLicense:
+		return reflect.TypeFor[LicenseInput](), true
 	}
 	return nil, false
 }

@@ -102,6 +102,11 @@ func (e *Engine) Evaluate(ctx context.Context, r *result.Result) (*result.Verdic
 				r.Misconfigs[i].Annotations = addAnnotation(r.Misconfigs[i].Annotations, filtered)
 			}
 		}
+		for i := range r.Licenses {
+			if !isSel(r.Licenses[i].Severity) {
+				r.Licenses[i].Annotations = addAnnotation(r.Licenses[i].Annotations, filtered)
+			}
+		}
 	}
 
 	if f, ok := malwareGate(r); ok {
@@ -186,6 +191,11 @@ func (e *Engine) applyIgnores(r *result.Result, now time.Time, v *result.Verdict
 					r.Malware[j].Annotations = addAnnotation(r.Malware[j].Annotations, a)
 				}
 			}
+			for j := range r.Licenses {
+				if ent.matchLicense(&r.Licenses[j], purls) {
+					r.Licenses[j].Annotations = addAnnotation(r.Licenses[j].Annotations, a)
+				}
+			}
 		}
 		if len(noReason) > 0 {
 			v.Warnings = append(v.Warnings, result.RuleResult{RuleID: WarnIgnoreNoReason, Action: ActionWarn,
@@ -198,7 +208,7 @@ func (e *Engine) applyIgnores(r *result.Result, now time.Time, v *result.Verdict
 // gateResults returns the gate's failures.
 func gateResults(r *result.Result, exitCode int, selected []string, failOn string) []result.RuleResult {
 	var remain, above []string
-	var nf, ns, nm int
+	var nf, ns, nm, nl int
 	failRank := vocab.SeverityRank(failOn)
 	consider := func(key, sev string, n *int) {
 		remain = append(remain, key)
@@ -225,6 +235,12 @@ func gateResults(r *result.Result, exitCode int, selected []string, failOn strin
 			consider(m.ID, m.Severity, &nm)
 		}
 	}
+	for i := range r.Licenses {
+		l := &r.Licenses[i]
+		if visible(l.Annotations) {
+			consider(l.Key(), l.Severity, &nl)
+		}
+	}
 	var out []result.RuleResult
 	if exitCode != 0 && len(remain) > 0 {
 		sev := "any severity"
@@ -232,7 +248,7 @@ func gateResults(r *result.Result, exitCode int, selected []string, failOn strin
 			sev = "severity " + strings.Join(selected, ", ")
 		}
 		out = append(out, result.RuleResult{RuleID: GateSeverity, Action: ActionDeny,
-			Message: fmt.Sprintf("%s of %s remain (--exit-code %d)", countPhrase(nf, ns, nm), sev, exitCode),
+			Message: fmt.Sprintf("%s of %s remain (--exit-code %d)", countPhrase(nf, ns, nm, nl), sev, exitCode),
 			Targets: dedupe(remain)})
 	}
 	if len(above) > 0 {
@@ -270,7 +286,7 @@ func malwareGate(r *result.Result) (result.RuleResult, bool) {
 		Message: msg + " (allowed only by an ignore entry naming its ID)", Targets: dedupe(keys)}, true
 }
 
-func countPhrase(findings, secrets, misconfigs int) string {
+func countPhrase(findings, secrets, misconfigs, licenses int) string {
 	var parts []string
 	plural := func(n int, one, many string) string {
 		if n == 1 {
@@ -286,6 +302,9 @@ func countPhrase(findings, secrets, misconfigs int) string {
 	}
 	if misconfigs > 0 {
 		parts = append(parts, plural(misconfigs, "misconfiguration", "misconfigurations"))
+	}
+	if licenses > 0 {
+		parts = append(parts, plural(licenses, "licence finding", "licence findings"))
 	}
 	return strings.Join(parts, ", ")
 }
@@ -379,6 +398,12 @@ func (t *targets) of(kind string) []target {
 			in := malwareInput(&r.Malware[i])
 			ts = append(ts, target{key: in.Key, visible: !in.Allowed,
 				vars: t.with(OnMalware, in), fields: malwareFields(&in)})
+		}
+	case OnLicense:
+		for i := range r.Licenses {
+			in := licenseInput(&r.Licenses[i])
+			ts = append(ts, target{key: in.Key, visible: !in.Suppressed && !in.Filtered,
+				vars: t.with(OnLicense, in), fields: licenseFields(&in)})
 		}
 	}
 	t.byKind[kind] = ts

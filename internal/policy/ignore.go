@@ -205,7 +205,9 @@ func (e *IgnoreEntry) compile() error {
 	if e.ID == "" && len(e.Packages) == 0 && len(e.Paths) == 0 {
 		return fmt.Errorf("ignore entry needs an id, packages or paths")
 	}
-	if e.ID != "" && !idPattern.MatchString(e.ID) {
+	// A licence entry's id may be an expression ("MIT AND GPL-2.0-or-later")
+	// or a licence as metadata wrote it ("GPLv3+"): matched, never parsed.
+	if e.ID != "" && !idPattern.MatchString(e.ID) && (e.kinds != ignoreLicenses || strings.ContainsAny(e.ID, "\n\r")) {
 		return fmt.Errorf("invalid id %q", e.ID)
 	}
 	exp, err := parseExpiry(e.Expires)

@@ -52,7 +52,7 @@ type Rule struct {
 	ID          string
 	Description string
 	Action      string // ActionDeny, ActionWarn or ActionIgnore
-	On          string // OnFinding, OnPackage, OnImage, OnSecret, OnMisconfig or OnMalware
+	On          string // OnFinding, OnPackage, OnImage, OnSecret, OnMisconfig, OnMalware or OnLicense
 	Expr        string
 	Message     string // template with {{field}} placeholders
 	MessageExpr string // CEL string expression, instead of Message
@@ -314,13 +314,13 @@ func (c *compiler) compileRule(rd *ruleDoc, pos position) *Rule {
 	}
 	kindOK := true
 	switch rd.On {
-	case OnFinding, OnPackage, OnImage, OnSecret, OnMisconfig, OnMalware:
+	case OnFinding, OnPackage, OnImage, OnSecret, OnMisconfig, OnMalware, OnLicense:
 	case "":
 		kindOK = false
-		c.errorf(pos, "%s: missing on (finding, package, image, secret, misconfig or malware)", label)
+		c.errorf(pos, "%s: missing on (finding, package, image, secret, misconfig, malware or license)", label)
 	default:
 		kindOK = false
-		c.errorf(pos, "%s: unknown on %q (want finding, package, image, secret, misconfig or malware)", label, rd.On)
+		c.errorf(pos, "%s: unknown on %q (want finding, package, image, secret, misconfig, malware or license)", label, rd.On)
 	}
 	exp, err := parseExpiry(rd.Expires)
 	if err != nil {

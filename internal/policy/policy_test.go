@@ -164,7 +164,7 @@ func TestParsePolicyErrors(t *testing.T) {
 			src: `  - description: nothing else
 `,
 			want: "p.yaml:5:5: rule: missing id\np.yaml:5:5: rule: missing action (deny, warn or ignore)\n" +
-				"p.yaml:5:5: rule: missing on (finding, package, image, secret, misconfig or malware)\np.yaml:5:5: rule: missing expr",
+				"p.yaml:5:5: rule: missing on (finding, package, image, secret, misconfig, malware or license)\np.yaml:5:5: rule: missing expr",
 		},
 		{
 			name: "duplicate id and bad expiry, errors of all rules in order",

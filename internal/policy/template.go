@@ -69,6 +69,8 @@ func fieldNames(kind string) []string {
 		m = misconfigFields(&MisconfigInput{})
 	case OnMalware:
 		m = malwareFields(&MalwareInput{})
+	case OnLicense:
+		m = licenseFields(&LicenseInput{})
 	}
 	names := make([]string, 0, len(m))
 	for k := range m {

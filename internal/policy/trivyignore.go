@@ -29,8 +29,8 @@ import (
 // path). vulnerabilities entries also allow malware that they name by ID (a
 // malicious-package record is an OSV record like an advisory). Trivy's paths
 // are relative to the image root; drydock's are absolute, so a relative path
-// is read from "/". licenses entries are checked and not applied: drydock
-// reports no licence findings yet (docs/trivy-users.md).
+// is read from "/". licenses entries apply to licence findings (scanner
+// license): their id names a licence (matchLicense).
 
 // ignoreKinds restricts an ignore entry to kinds of result: zero for every
 // kind (drydock's own formats, where the ID says what it is), else the
@@ -41,6 +41,7 @@ const (
 	ignoreVulns      ignoreKinds = 1 << iota // vulnerabilities (and malware named by ID)
 	ignoreMisconfigs                         // misconfigurations
 	ignoreSecrets                            // secrets
+	ignoreLicenses                           // licenses
 )
 
 // applies reports whether e may match a result of kind k.
@@ -101,7 +102,7 @@ func parseTrivyIgnoreYAML(name string, data []byte) (*IgnoreFile, error) {
 		{"vulnerabilities", ignoreVulns, doc.Vulnerabilities},
 		{"misconfigurations", ignoreMisconfigs, doc.Misconfigurations},
 		{"secrets", ignoreSecrets, doc.Secrets},
-		{"licenses", 0, doc.Licenses},
+		{"licenses", ignoreLicenses, doc.Licenses},
 	} {
 		items := seqItems(root, sec.key)
 		for i, d := range sec.entries {
@@ -114,13 +115,6 @@ func parseTrivyIgnoreYAML(name string, data []byte) (*IgnoreFile, error) {
 			}
 			if d.ID == "" && len(d.PURLs) == 0 && len(d.Paths) == 0 {
 				return nil, fail("an entry needs an id, purls or paths")
-			}
-			if sec.key == "licenses" {
-				// Checked, not applied: there are no licence findings.
-				if _, err := parseExpiry(d.ExpiredAt); err != nil {
-					return nil, fail("%v", err)
-				}
-				continue
 			}
 			if len(d.PURLs) > 0 && sec.kinds != ignoreVulns {
 				return nil, fail("purls apply to vulnerabilities only (as in Trivy)")

@@ -31,9 +31,11 @@ type Report struct {
 	Findings      []finding.Finding   `json:"findings"`
 	Secrets       []Secret            `json:"secrets,omitempty"`
 	Misconfigs    []Misconfig         `json:"misconfigurations,omitempty"`
-	Summary       Summary             `json:"summary"`
-	Verdict       *Verdict            `json:"verdict,omitempty"`
-	Database      *Database           `json:"database,omitempty"`
+	// Licenses are the licence findings (scanner "license").
+	Licenses []License `json:"licenses,omitempty"`
+	Summary  Summary   `json:"summary"`
+	Verdict  *Verdict  `json:"verdict,omitempty"`
+	Database *Database `json:"database,omitempty"`
 	// Coverage says, per advisory ecosystem, whether the database could
 	// cover what the scan found; entries that are not "complete" are gaps.
 	Coverage []Coverage `json:"coverage,omitempty"`
@@ -64,6 +66,8 @@ type Summary struct {
 	Misconfigs int            `json:"misconfigurations,omitempty"`
 	// Malware counts the malware findings no ignore entry allowed.
 	Malware int `json:"malware,omitempty"`
+	// Licenses counts the licence findings not suppressed or filtered.
+	Licenses int `json:"licenses,omitempty"`
 	// CoverageGaps counts the coverage entries that are not complete: where
 	// the scan could not look, "no findings" does not mean "no
 	// vulnerabilities".
@@ -95,6 +99,11 @@ func (r *Report) Summarise() {
 			s.Misconfigs++
 		}
 	}
+	for i := range r.Licenses {
+		if !finding.Suppressed(r.Licenses[i].Annotations) {
+			s.Licenses++
+		}
+	}
 	for i := range r.Malware {
 		if !r.Malware[i].Allowed() {
 			s.Malware++
@@ -116,6 +125,7 @@ type (
 	Secret      = finding.Secret
 	Misconfig   = finding.Misconfig
 	Malware     = finding.Malware
+	License     = finding.License
 	Verdict     = result.Verdict
 	RuleResult  = result.RuleResult
 	Database    = result.Database
@@ -138,6 +148,7 @@ func New(res *result.Result, v *result.Verdict, tool Tool, createdAt time.Time) 
 		Findings:      res.Findings,
 		Secrets:       res.Secrets,
 		Misconfigs:    res.Misconfigs,
+		Licenses:      res.Licenses,
 		Verdict:       v,
 		Database:      res.Database,
 		Coverage:      res.Coverage,
@@ -167,6 +178,7 @@ func (r *Report) Result() *result.Result {
 		Findings:   r.Findings,
 		Secrets:    r.Secrets,
 		Misconfigs: r.Misconfigs,
+		Licenses:   r.Licenses,
 		Scanners:   r.Scanners,
 		Database:   r.Database,
 		Coverage:   r.Coverage,

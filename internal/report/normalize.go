@@ -96,6 +96,8 @@ func (r *Report) Normalized() *Report {
 	slices.SortStableFunc(out.Secrets, CompareSecrets)
 	out.Misconfigs = slices.Clone(r.Misconfigs)
 	slices.SortStableFunc(out.Misconfigs, CompareMisconfigs)
+	out.Licenses = slices.Clone(r.Licenses)
+	slices.SortStableFunc(out.Licenses, finding.CompareLicense)
 	out.Notes = slices.Clone(r.Notes)
 	slices.SortStableFunc(out.Notes, func(a, b inventory.Note) int {
 		return cmp.Or(cmp.Compare(a.Level, b.Level), cmp.Compare(a.Path, b.Path),

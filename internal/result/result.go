@@ -30,8 +30,11 @@ type Result struct {
 	Findings   []finding.Finding   `json:"findings,omitempty"`
 	Secrets    []finding.Secret    `json:"secrets,omitempty"`
 	Misconfigs []finding.Misconfig `json:"misconfigurations,omitempty"`
+	// Licenses are the packages whose licence is forbidden, restricted or
+	// reciprocal (scanner "license", internal/license).
+	Licenses []finding.License `json:"licenses,omitempty"`
 	// Scanners that ran: "sbom" (the inventory), "vuln", "secret",
-	// "misconfig", "malware".
+	// "misconfig", "malware", "license".
 	Scanners []string `json:"scanners,omitempty"`
 	// Database is the advisory database the findings were matched against
 	// (nil when no matching ran).

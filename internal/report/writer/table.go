@@ -333,6 +333,7 @@ func Table(w io.Writer, r *report.Report, opt Options) error {
 			t.render(ew, opt.Color, opt.Width)
 		}
 	}
+	writeLicenseTable(ew, r, opt)
 	writeVerdict(ew, r, opt)
 	writeNotes(ew, r, opt)
 	return wrapErr("table", ew.err)
