@@ -217,6 +217,19 @@ func testDBPushPull(t *testing.T, host string, fallback bool, tamper *tamperingR
 		}
 	})
 
+	t.Run("no database yet", func(t *testing.T) {
+		p := filepath.Join(t.TempDir(), "cache", "db", "drydock.db")
+		if _, err := Pull(ctx, ref, PullOptions{Path: p, Key: &keyA.PublicKey}); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(mustRead(t, p), srcBytes) {
+			t.Fatal("the pulled database is not byte-identical to the pushed one")
+		}
+		if st, err := os.Stat(p); err != nil || st.Mode().Perm() != 0o644 {
+			t.Errorf("pulled file mode %v (%v), want 0644 as db update writes", st.Mode(), err)
+		}
+	})
+
 	// Artifacts the refusals are tried on.
 	repo := ref.Context()
 	putManifest := func(t *testing.T, tag string, mm v1.Manifest, bundle []byte) name.Reference {
@@ -243,6 +256,9 @@ func testDBPushPull(t *testing.T, host string, fallback bool, tamper *tamperingR
 		ref  func(t *testing.T) name.Reference
 		key  *ecdsa.PublicKey
 		want string
+		// signed: the artifact is signed by key; the refusal is about
+		// its content, not ErrUnsigned.
+		signed bool
 	}
 	cases := []pullCase{
 		{name: "another key", ref: func(*testing.T) name.Reference { return ref }, key: &keyB.PublicKey,
@@ -295,9 +311,32 @@ func testDBPushPull(t *testing.T, host string, fallback bool, tamper *tamperingR
 				mm.Layers = []v1.Descriptor{{MediaType: DBLayerType, Digest: d, Size: n}}
 				return putManifest(t, "layer", mm, goodBundle)
 			}},
+		{name: "another schema, signed", key: &keyA.PublicKey, want: `schema version "99", this drydock reads`, signed: true,
+			ref: func(t *testing.T) name.Reference {
+				mm := *m
+				mm.Annotations = map[string]string{}
+				for k, v := range m.Annotations {
+					mm.Annotations[k] = v
+				}
+				mm.Annotations[AnnotationSchema] = "99"
+				raw, err := json.Marshal(mm)
+				if err != nil {
+					t.Fatal(err)
+				}
+				h, _, _ := v1.SHA256(bytes.NewReader(raw))
+				st, err := dbStatement(repo.Name(), h, pushed.Metadata, &dbBlob{dbDigest: v1.Hash{Algorithm: "sha256", Hex: strings.Repeat("0", 64)}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				bundle, err := attest.Sign(ctx, st, keyA)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return putManifest(t, "schema99", mm, bundle)
+			}},
 	}
 	if tamper != nil {
-		cases = append(cases, pullCase{name: "layer corrupted in transit", key: &keyA.PublicKey, want: "has digest",
+		cases = append(cases, pullCase{name: "layer corrupted in transit", key: &keyA.PublicKey, want: "has digest", signed: true,
 			ref: func(t *testing.T) name.Reference {
 				tamper.tamper.Store(m.Layers[0].Digest.String())
 				t.Cleanup(func() { tamper.tamper.Store("") })
@@ -315,8 +354,8 @@ func testDBPushPull(t *testing.T, host string, fallback bool, tamper *tamperingR
 			if !strings.Contains(err.Error(), c.want) {
 				t.Errorf("error %q does not say %q", err, c.want)
 			}
-			if c.want != "has digest" && !errors.Is(err, ErrUnsigned) {
-				t.Errorf("error %v is not ErrUnsigned", err)
+			if errors.Is(err, ErrUnsigned) == c.signed {
+				t.Errorf("error %v: ErrUnsigned %t, want %t", err, errors.Is(err, ErrUnsigned), !c.signed)
 			}
 			if !bytes.Equal(mustRead(t, p), otherBytes) {
 				t.Error("the working database changed")
