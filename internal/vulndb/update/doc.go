@@ -72,4 +72,13 @@
 // the new database. A second update of the same database waits for it
 // (Options.LockWait, default DefaultLockWait), saying who holds it, then
 // runs against the first one's result.
+//
+// # OCI artifacts
+//
+// Push and Pull (oci.go) move a built database through an OCI registry as
+// a signed artifact: Push signs the manifest digest with internal/attest
+// (the signature of drydock attest), Pull verifies it against a public key
+// before it downloads anything, checks the content against the signed
+// manifest while it streams, and renames under the same lock as Run. See
+// docs/database.md.
 package update

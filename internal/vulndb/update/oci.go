@@ -85,6 +85,10 @@ func Push(ctx context.Context, ref name.Reference, opt PushOptions) (Pushed, err
 	if opt.Key == nil {
 		return Pushed{}, errors.New("pushing the database: no signing key")
 	}
+	if _, ok := ref.(name.Digest); ok {
+		// The digest is the manifest's, made here: it cannot be chosen.
+		return Pushed{}, fmt.Errorf("pushing the database: %s is a digest; push to a tag", ref)
+	}
 	opts := append(slices.Clip(opt.Remote), remote.WithContext(ctx))
 	unlock, err := lockDB(ctx, opt.Path, opt.LockWait, opt.Logger)
 	if err != nil {
