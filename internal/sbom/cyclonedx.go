@@ -7,11 +7,11 @@ import (
 	"strings"
 
 	cdx "github.com/CycloneDX/cyclonedx-go"
-	"github.com/github/go-spdx/v2/spdxexp"
 	packageurl "github.com/package-url/packageurl-go"
 
 	"github.com/drydock-scan/drydock/internal/finding"
 	"github.com/drydock-scan/drydock/internal/inventory"
+	"github.com/drydock-scan/drydock/internal/license"
 	"github.com/drydock-scan/drydock/internal/report"
 	"github.com/drydock-scan/drydock/internal/vocab"
 )
@@ -183,8 +183,20 @@ func packageComponent(p *inventory.Package, ref string) cdx.Component {
 	if p.Metadata["main_module"] == "true" {
 		c.Type = cdx.ComponentTypeApplication
 	}
-	if l := cdxLicenses(p.Licenses); l != nil {
+	if l, exact := cdxLicenses(p.Licenses); l != nil {
 		c.Licenses = l
+		// The strings as the metadata wrote them, unless the licence
+		// written is the one string: what a decoded SBOM gives back.
+		if !exact {
+			var props []cdx.Property
+			if c.Properties != nil {
+				props = *c.Properties
+			}
+			for _, s := range p.Licenses {
+				props = append(props, cdx.Property{Name: PropLicense, Value: s})
+			}
+			c.Properties = &props
+		}
 	}
 	if len(p.Locations) > 0 {
 		var occ []cdx.EvidenceOccurrence
@@ -196,39 +208,24 @@ func packageComponent(p *inventory.Package, ref string) cdx.Component {
 	return c
 }
 
-// cdxLicenses writes one licence string as an SPDX expression when it is a
-// compound one, else each as an SPDX license id when it is one and as a
-// named licence otherwise. The original strings are kept verbatim either way.
-func cdxLicenses(ls []string) *cdx.Licenses {
-	if len(ls) == 0 {
-		return nil
+// cdxLicenses writes a package's licence strings normalised to SPDX
+// (internal/license): one SPDX licence as its id, one licence SPDX does not
+// list as a named licence (the strings as written), anything else as an
+// SPDX expression (with LicenseRef- ids where SPDX has none). The original
+// strings go into drydock:license properties (packageComponent) unless
+// exact: what is written is the one string as written.
+func cdxLicenses(ls []string) (_ *cdx.Licenses, exact bool) {
+	n := license.Of(ls)
+	one := len(ls) == 1
+	switch {
+	case n.Expression == "":
+		return nil, true
+	case len(n.Licenses) == 1 && n.Licenses[0].ID == n.Expression && n.SPDX && !strings.Contains(n.Expression, " WITH "):
+		return &cdx.Licenses{{License: &cdx.License{ID: n.Expression}}}, one && ls[0] == n.Expression
+	case len(n.Licenses) == 1 && n.Licenses[0].ID == n.Expression && !n.SPDX:
+		return &cdx.Licenses{{License: &cdx.License{Name: n.Original}}}, one && ls[0] == n.Original
 	}
-	if len(ls) == 1 && isCompound(ls[0]) && validSPDX(ls[0]) {
-		return &cdx.Licenses{{Expression: ls[0]}}
-	}
-	out := cdx.Licenses{}
-	for _, l := range ls {
-		if ok, id := spdxexp.ActiveLicense(l); ok && id == l {
-			out = append(out, cdx.LicenseChoice{License: &cdx.License{ID: l}})
-		} else {
-			out = append(out, cdx.LicenseChoice{License: &cdx.License{Name: l}})
-		}
-	}
-	return &out
-}
-
-func isCompound(l string) bool {
-	for _, op := range []string{" AND ", " OR ", " WITH ", " and ", " or ", " with "} {
-		if strings.Contains(l, op) {
-			return true
-		}
-	}
-	return false
-}
-
-func validSPDX(l string) bool {
-	ok, _ := spdxexp.ValidateLicenses([]string{l})
-	return ok
+	return &cdx.Licenses{{Expression: n.Expression}}, one && ls[0] == n.Expression
 }
 
 func cdxProps(ps []prop) *[]cdx.Property {

@@ -221,7 +221,9 @@ func decodeCycloneDX(ctx context.Context, data []byte, spec string) (*report.Rep
 		if raw.vendor == "" && c.Supplier != nil {
 			raw.vendor = c.Supplier.Name
 		}
-		if c.Licenses != nil {
+		if ls := fs.all(PropLicense); len(ls) > 0 {
+			raw.licenses = ls // drydock's own: the strings as the metadata wrote them
+		} else if c.Licenses != nil {
 			for _, l := range *c.Licenses {
 				switch {
 				case l.Expression != "":

@@ -6,12 +6,12 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/github/go-spdx/v2/spdxexp"
 	spdxjson "github.com/spdx/tools-golang/json"
 	"github.com/spdx/tools-golang/spdx"
 	"github.com/spdx/tools-golang/spdx/v2/common"
 
 	"github.com/drydock-scan/drydock/internal/inventory"
+	"github.com/drydock-scan/drydock/internal/license"
 	"github.com/drydock-scan/drydock/internal/report"
 )
 
@@ -220,55 +220,38 @@ func sanitizeNamespace(s string) string {
 	return strings.Trim(notNSChar.ReplaceAllString(s, "-"), "-")
 }
 
-// licenseRefs turns licence strings into an SPDX expression, declaring a
-// LicenseRef for every string that is not valid SPDX.
+// licenseRefs turns a package's licence strings into an SPDX expression
+// (internal/license normalises them), declaring each LicenseRef the
+// expressions use once. Its name and text are the licence as package
+// metadata names it, read back from the id (LicenseRef-GPLv3-plus-with-exceptions
+// is "GPLv3+ with exceptions"); the packages' own strings are in their
+// drydock:license annotations.
 type licenseRefs struct {
-	byText map[string]string
 	used   map[string]bool
 	others []*spdx.OtherLicense
 }
 
 func newLicenseRefs() *licenseRefs {
-	return &licenseRefs{byText: map[string]string{}, used: map[string]bool{}}
+	return &licenseRefs{used: map[string]bool{}}
 }
 
 func (l *licenseRefs) expression(ls []string) string {
-	var parts []string
-	for _, s := range ls {
-		s = strings.TrimSpace(s)
-		if s == "" {
-			continue
-		}
-		if ok, _ := spdxexp.ValidateLicenses([]string{s}); ok && !strings.Contains(s, "LicenseRef-") {
-			if len(ls) > 1 && isCompound(s) {
-				s = "(" + s + ")"
-			}
-			parts = append(parts, s)
-			continue
-		}
-		parts = append(parts, l.ref(s))
-	}
-	if len(parts) == 0 {
+	n := license.Of(ls)
+	if n.Expression == "" {
 		return noAssertion
 	}
-	return strings.Join(parts, " AND ")
-}
-
-func (l *licenseRefs) ref(text string) string {
-	if id, ok := l.byText[text]; ok {
-		return id
+	for _, x := range n.Licenses {
+		id, _, _ := strings.Cut(x.ID, " WITH ")
+		if strings.HasPrefix(id, "LicenseRef-") && !l.used[id] {
+			l.used[id] = true
+			name := strings.ReplaceAll(strings.ReplaceAll(strings.TrimPrefix(id, "LicenseRef-"), "-plus", "+"), "-", " ")
+			l.others = append(l.others, &spdx.OtherLicense{
+				LicenseIdentifier: id,
+				ExtractedText:     name,
+				LicenseName:       name,
+				LicenseComment:    "drydock: a licence SPDX has no id for, as package metadata names it",
+			})
+		}
 	}
-	base := "LicenseRef-" + sanitizeID(text)
-	id := base
-	for n := 2; l.used[id]; n++ {
-		id = fmt.Sprintf("%s-%d", base, n)
-	}
-	l.used[id] = true
-	l.byText[text] = id
-	l.others = append(l.others, &spdx.OtherLicense{
-		LicenseIdentifier: id,
-		ExtractedText:     text,
-		LicenseName:       text,
-	})
-	return id
+	return n.Expression
 }
