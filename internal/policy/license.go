@@ -56,9 +56,12 @@ func licenseFields(in *LicenseInput) map[string]string {
 // licence: one of the finding's licence IDs ("GPL-3.0-or-later"), the same
 // without its "-only" or "-or-later" ("GPL-3.0", as Trivy users write it),
 // the whole expression, or the original string; paths narrow it to the
-// package's path, purls (drydock's own files only) to packages.
+// package's path, purls (drydock's own files only) to packages. An entry of
+// drydock's own files (for every kind) needs the id: one that names only
+// packages or paths was written to accept their vulnerabilities, not their
+// licences.
 func (e *IgnoreEntry) matchLicense(l *finding.License, purls purlCache) bool {
-	if !e.applies(ignoreLicenses) {
+	if !e.applies(ignoreLicenses) || (e.kinds == 0 && e.ID == "") {
 		return false
 	}
 	ids := []string{l.Expression, l.Original}

@@ -102,7 +102,7 @@ func indexOf(res *result.Result, name string) int {
 // TestTrivyIgnoreLicences: .trivyignore.yaml's licenses entries suppress
 // licence findings: by licence ID as Trivy users write it ("GPL-3.0" for
 // GPL-3.0-or-later), by the whole expression, narrowed by paths; and never
-// anything else.
+// anything else; drydock's own files apply by id only.
 func TestTrivyIgnoreLicences(t *testing.T) {
 	for _, tc := range []struct {
 		name, yaml string
@@ -115,9 +115,11 @@ func TestTrivyIgnoreLicences(t *testing.T) {
 		{"other path", "licenses:\n  - id: GPL-3.0\n    paths: [\"opt/**\"]\n", nil},
 		{"other licence", "licenses:\n  - id: MIT\n", nil},
 		{"vulnerabilities section", "vulnerabilities:\n  - id: GPL-3.0\n", nil},
+		{"drydock's own file", "ignores:\n  - id: GPL-3.0-or-later\n    reason: internal tool\n", []string{"bash", "libgcc"}},
+		{"drydock's own file, packages only", "ignores:\n  - packages: [\"pkg:rpm/almalinux/bash\"]\n    reason: accepted\n", nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			ign, err := ParseIgnoreFile(".trivyignore.yaml", []byte(tc.yaml))
+			ign, err := ParseIgnoreFile("ignore.yaml", []byte(tc.yaml))
 			if err != nil {
 				t.Fatal(err)
 			}
