@@ -23,6 +23,7 @@ import (
 	"github.com/drydock-scan/drydock/internal/source"
 	"github.com/drydock-scan/drydock/internal/vocab"
 	"github.com/drydock-scan/drydock/internal/vulndb"
+	"github.com/drydock-scan/drydock/internal/walk"
 )
 
 // sourceFlags are shared by every command that opens an image.
@@ -35,6 +36,8 @@ type sourceFlags struct {
 	// noProgress is Trivy's --no-progress (progress is drawn only on a
 	// terminal anyway).
 	noProgress bool
+	// skipDirs and skipFiles are Trivy's --skip-dirs and --skip-files.
+	skipDirs, skipFiles skipPatterns
 }
 
 func (f *sourceFlags) add(cmd *cobra.Command) {
@@ -44,6 +47,9 @@ func (f *sourceFlags) add(cmd *cobra.Command) {
 	cmd.Flags().BoolVar(&f.noCache, "no-cache", false, "do not read or write the per-layer cache")
 	cmd.Flags().BoolVar(&f.noProgress, "no-progress", false, "do not draw layer progress (drawn only on a terminal, without --quiet)")
 	cmd.Flags().StringVar(&f.baseIndex, "base-index", "", "base-image index to attribute the image to (default <cache-dir>/baseimages/index.json when it exists; see drydock base)")
+	f.skipDirs.flag, f.skipFiles.flag = "skip-dirs", "skip-files"
+	cmd.Flags().Var(&f.skipDirs, "skip-dirs", "directories never read, as Trivy's: glob patterns over absolute paths in the image (** is any number of directories), repeatable or comma-separated")
+	cmd.Flags().Var(&f.skipFiles, "skip-files", "files never read, as Trivy's: glob patterns as --skip-dirs")
 }
 
 // baseImages loads the base-image index: --base-index (which must exist),
@@ -77,6 +83,9 @@ func (f *sourceFlags) config(e *env, ref string) scan.Config {
 		Parallel:  f.parallel,
 		Logger:    e.log,
 	}
+	// The patterns were checked one by one as they were set
+	// (skipPatterns.Set), so compiling them together cannot fail.
+	cfg.Skip, _ = walk.NewSkipper(f.skipDirs.pats, f.skipFiles.pats)
 	if isTerminal(e.stderr) && !e.quiet && !e.debug && !f.noProgress {
 		p := newLayerProgress(e.stderr)
 		cfg.Progress = p.update

@@ -37,6 +37,19 @@ type LayerResult struct {
 	// enough to tell that an upper layer replaced a lower layer's file
 	// without keeping the file tree.
 	PathHashes []uint64 `json:"path_hashes,omitempty"`
+	// SkippedBy counts the files of the layer that --skip-dirs and
+	// --skip-files patterns passed over unread (only patterns that skipped
+	// something), so that the scan can say what it did not look at.
+	SkippedBy []SkipCount `json:"skipped_by,omitempty"`
+}
+
+// SkipCount is how many files of a layer one skip pattern passed over,
+// and the first of them.
+type SkipCount struct {
+	Flag    string `json:"flag"` // "skip-dirs" or "skip-files"
+	Pattern string `json:"pattern"`
+	Files   int    `json:"files"`
+	First   string `json:"first"`
 }
 
 // PathHash is a 64-bit FNV-1a hash of ValidUTF8(p): the walker hashes the

@@ -82,6 +82,11 @@ type Config struct {
 	// packages are matched with Match.Malicious.
 	Malware *malware.Scanner
 
+	// Skip, if set, names the files and directories no layer walk reads
+	// (--skip-dirs, --skip-files; see walk.Skipper). The result has a note
+	// per pattern saying how many files it skipped.
+	Skip *walk.Skipper
+
 	// Budget bounds the temp space and the archive inflation of the whole
 	// scan (zero fields: the defaults of extract.BudgetLimits).
 	Budget extract.BudgetLimits
@@ -264,6 +269,7 @@ func Inventory(ctx context.Context, img *source.Image, cfg Config) (inventory.In
 		return inventory.Inventory{}, err
 	}
 	inv := inventory.Merge(results, inventory.MergeOptions{ResolveDistro: osrelease.Resolve})
+	inv.Notes = append(inv.Notes, skipNotes(cfg.Skip, results)...)
 	if inv.Distro == nil && !hasOSPackages(inv) {
 		inv.Notes = append(inv.Notes, inventory.Note{Level: "info",
 			Message: "no OS package database found (no os-release and no apk, dpkg or rpm database): only language packages are reported"})
@@ -374,13 +380,57 @@ const PipelineVersion = 3
 const layerLinkCache = 8 << 20
 
 // layerKey names what a layer walk records: the extractors (ExtractorKey)
-// and, when it is on, the malware check with its hash lists and engine.
+// and, when they are set, the malware check with its hash lists and engine
+// and the skip patterns (a layer walked with skips lacks what they hid: it
+// must never be served to a scan without them, nor the other way round).
 func (c *Config) layerKey(exts []extract.Extractor) string {
 	k := ExtractorKey(exts)
 	if c.Malware != nil {
 		k += "," + c.Malware.Key()
 	}
+	if sk := c.Skip.Key(); sk != "" {
+		k += "," + sk
+	}
 	return k
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
+}
+
+// skipNotes says, for each skip pattern, how many files it kept from
+// every reader, over all layers: never silent, since a skipped file
+// holding a vulnerable package would otherwise look clean. The notes are
+// the scan's own (no extractor): the user asked for the skip, so it is not
+// a coverage gap.
+func skipNotes(s *walk.Skipper, layers []inventory.LayerResult) []inventory.Note {
+	var notes []inventory.Note
+	for _, r := range s.Rules() {
+		files, inLayers, first := 0, 0, ""
+		for _, l := range layers {
+			for _, c := range l.SkippedBy {
+				if c.Flag == r.Flag && c.Pattern == r.Pattern {
+					if files == 0 {
+						first = c.First
+					}
+					files += c.Files
+					inLayers++
+				}
+			}
+		}
+		if files == 0 {
+			notes = append(notes, inventory.Note{Level: "info",
+				Message: fmt.Sprintf("--%s %q matched no file in the image", r.Flag, r.Pattern)})
+			continue
+		}
+		notes = append(notes, inventory.Note{Level: "warning", Path: first,
+			Message: fmt.Sprintf("--%s %q: %s in %s not read (not scanned for packages, secrets or malware)",
+				r.Flag, r.Pattern, plural(files, "file"), plural(inLayers, "layer"))})
+	}
+	return notes
 }
 
 // ExtractorKey identifies a set of extractors and their versions; it is part
@@ -505,7 +555,7 @@ func walkLayer(ctx context.Context, l *source.Layer, total int, exts []extract.E
 		return nil
 	}
 	lw := &layerWanter{exts: exts, index: l.Index}
-	wopt := walk.Options{TempDir: cfg.TempDir, LinkCache: layerLinkCache, DiffID: l.DiffID, Budget: budget}
+	wopt := walk.Options{TempDir: cfg.TempDir, LinkCache: layerLinkCache, DiffID: l.DiffID, Budget: budget, Skip: cfg.Skip}
 	var mal *malware.LayerScan
 	if cfg.Malware != nil {
 		mal = cfg.Malware.Layer(ctx, l.Layer)
@@ -537,6 +587,9 @@ func walkLayer(ctx context.Context, l *source.Layer, total int, exts []extract.E
 	res.Facts = lw.facts
 	slices.Sort(lw.hashes)
 	res.PathHashes = slices.Compact(lw.hashes)
+	for _, c := range wr.SkippedBy {
+		res.SkippedBy = append(res.SkippedBy, inventory.SkipCount(c))
+	}
 	for _, s := range wr.Skipped {
 		res.Notes = append(res.Notes, inventory.Note{Level: "warning", Path: s.Path, Layer: l.DiffID, Message: "not read: " + s.Reason})
 	}

@@ -145,6 +145,11 @@ type Options struct {
 	// Tap, if set, is shown the content of the files it asks for as they
 	// stream (see Tap).
 	Tap Tap
+	// Skip, if set, names the files and directories that are never read
+	// (--skip-dirs, --skip-files): their entries are passed over without
+	// asking the Wanter, the Tap or the Symlink callback, and counted in
+	// Result.SkippedBy.
+	Skip *Skipper
 }
 
 // ErrDiffIDMismatch is returned (wrapped) when a layer's uncompressed
@@ -177,6 +182,9 @@ type Result struct {
 	// first 1000, then one entry counting the others), and the whiteouts
 	// not recorded past MaxPaths.
 	Skipped []Skip
+	// SkippedBy counts, per Options.Skip pattern that skipped anything,
+	// the files passed over unread.
+	SkippedBy []SkipCount
 }
 
 // Skip is a wanted file that was not captured, and why.
@@ -245,6 +253,7 @@ func Layer(ctx context.Context, r io.Reader, w Wanter, fn func(ctx context.Conte
 	tr := tar.NewReader(dec)
 	var last string // name of the last header read, for error messages
 	paths := pathSet{max: opt.MaxPaths, maxBytes: opt.MaxPathBytes}
+	skips := newSkipState(opt.Skip)
 	skipped := 0
 	skip := func(s Skip) {
 		if skipped++; skipped <= maxSkipped {
@@ -283,6 +292,17 @@ func Layer(ctx context.Context, r io.Reader, w Wanter, fn func(ctx context.Conte
 					return Result{}, fmt.Errorf("%w: tar entry %q names no file", ErrInvalidWhiteout, hdr.Name)
 				}
 				paths.add(path.Join(dir, name), false)
+			}
+			continue
+		}
+
+		// Skipped paths are passed over before anyone sees them: the tar
+		// reader discards the entry's bytes unread (they are still hashed
+		// for the diff_id, never interpreted).
+		if skips != nil && hdr.Typeflag != tar.TypeDir && skips.skip(p) {
+			if hdr.Typeflag == tar.TypeReg || hdr.Typeflag == tar.TypeRegA || hdr.Typeflag == tar.TypeGNUSparse {
+				res.Files++
+				res.Bytes += hdr.Size
 			}
 			continue
 		}
@@ -348,7 +368,12 @@ func Layer(ctx context.Context, r io.Reader, w Wanter, fn func(ctx context.Conte
 				continue
 			}
 			if c == nil {
-				skip(Skip{Path: p, Reason: fmt.Sprintf("hardlink to %q, whose content was not captured", target)})
+				reason := fmt.Sprintf("hardlink to %q, whose content was not captured", target)
+				if i := skips.rule(target, false); i >= 0 {
+					r := opt.Skip.rules[i]
+					reason = fmt.Sprintf("hardlink to %q, which --%s %q skipped", target, r.Flag, r.Pattern)
+				}
+				skip(Skip{Path: p, Reason: reason})
 				continue
 			}
 			if err := wk.deliver(ctx, fn, p, mode, c); err != nil {
@@ -379,6 +404,7 @@ func Layer(ctx context.Context, r io.Reader, w Wanter, fn func(ctx context.Conte
 		res.Skipped = append(res.Skipped, Skip{Path: "/", Reason: fmt.Sprintf("%d more wanted files not read (only the first %d are listed)", skipped-maxSkipped, maxSkipped)})
 	}
 	res.Whiteouts, res.OpaqueDirs = paths.sorted()
+	res.SkippedBy = skips.result()
 	if paths.dropped > 0 {
 		res.Skipped = append(res.Skipped, Skip{Path: paths.firstDropped, Reason: fmt.Sprintf(
 			"%d whiteouts and opaque dirs past the first %d (or %d bytes) of the layer are not recorded, from this one on: files they delete in lower layers may be reported",
