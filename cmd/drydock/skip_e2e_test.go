@@ -25,8 +25,9 @@ import (
 // (a few MB; the walker would read 100 MB of it the same way).
 var hostilePackageJSON = []byte("\x00\xff{{{" + strings.Repeat("\xfe garbage \x00", 400_000))
 
-// skipImage is an app layer with a vulnerable lodash and a hostile
-// package.json under /app/node_modules, written as an OCI layout.
+// skipImage is an app layer with a vulnerable lodash, a hostile
+// package.json, a GitHub token and the EICAR test file under
+// /app/node_modules, written as an OCI layout.
 func skipImage(t *testing.T) string {
 	t.Helper()
 	lodash, err := os.ReadFile(filepath.Join(extractData, "npm/testdata/installed/app/node_modules/lodash/package.json"))
@@ -38,6 +39,8 @@ func skipImage(t *testing.T) string {
 			"app/package.json":                     []byte(`{"name":"shop","version":"1.0.0"}`),
 			"app/node_modules/lodash/package.json": lodash,
 			"app/node_modules/evil/package.json":   hostilePackageJSON,
+			"app/node_modules/evil/.npmrc":         []byte("//registry.npmjs.org/:_authToken=ghp_" + "r8Vq2LmN5kTz9XwYb4Hc7JdF3sPq6GaE1uKo\n"),
+			"app/node_modules/evil/eicar.com":      []byte(eicar),
 		}, CreatedBy: "COPY app /app"},
 	)
 	if err != nil {
@@ -57,8 +60,9 @@ func noteAbout(rep *report.Report, match func(inventory.Note) bool) bool {
 // TestSkipDirsFlag: `drydock image --skip-dirs` never reads the skipped
 // directory — the hostile package.json in it, which the npm extractor
 // fails on (a warning) when the same image is scanned without the flag,
-// is not parsed — the vulnerable lodash under it is not reported, and the
-// report says what was skipped. --skip-files and `drydock sbom` alike.
+// is not parsed; the vulnerable lodash, the token and EICAR under it are
+// not reported (no extractor, secret rule or malware check saw them) —
+// and the report says what was skipped. --skip-files and `drydock sbom` alike.
 func TestSkipDirsFlag(t *testing.T) {
 	ref := skipImage(t)
 	hostile := func(n inventory.Note) bool {
@@ -66,8 +70,8 @@ func TestSkipDirsFlag(t *testing.T) {
 	}
 
 	rep, res := scanJSON(t, ref)
-	if res.code != 0 {
-		t.Fatalf("without --skip-dirs: exit %d\n%s", res.code, res.stderr)
+	if res.code != 1 || len(rep.Malware) == 0 || len(rep.Secrets) == 0 {
+		t.Fatalf("without --skip-dirs: exit %d, %d malware, %d secrets; want 1 (EICAR) and the token\n%s", res.code, len(rep.Malware), len(rep.Secrets), res.stderr)
 	}
 	if !slices.Contains(pairs(rep), "lodash GHSA-35jh-r3h4-6jhm") {
 		t.Errorf("without --skip-dirs: findings %v, want lodash's", pairs(rep))
@@ -80,18 +84,18 @@ func TestSkipDirsFlag(t *testing.T) {
 	if res.code != 0 {
 		t.Fatalf("--skip-dirs: exit %d\n%s", res.code, res.stderr)
 	}
-	if len(rep.Findings) != 0 {
-		t.Errorf("--skip-dirs: findings %v, want none (lodash is under the skipped dir)", pairs(rep))
+	if len(rep.Findings) != 0 || len(rep.Malware) != 0 || len(rep.Secrets) != 0 {
+		t.Errorf("--skip-dirs: findings %v, %d malware, %d secrets; want none (all under the skipped dir)", pairs(rep), len(rep.Malware), len(rep.Secrets))
 	}
 	if noteAbout(rep, hostile) {
 		t.Errorf("--skip-dirs: the hostile package.json was parsed")
 	}
-	want := `--skip-dirs "**/node_modules": 2 files in 1 layer not read (not scanned for packages, secrets or malware)`
+	want := `--skip-dirs "**/node_modules": 4 files in 1 layer not read (not scanned for packages, secrets or malware)`
 	if !noteAbout(rep, func(n inventory.Note) bool { return n.Level == "warning" && n.Message == want }) {
 		t.Errorf("--skip-dirs: no note %q in %+v", want, rep.Notes)
 	}
 	// The table shows it too.
-	if tab := drydock(t, "image", "--db", testDB, "--skip-dirs", "/app/node_modules", ref); !strings.Contains(tab.stdout, `--skip-dirs "/app/node_modules": 2 files`) {
+	if tab := drydock(t, "image", "--db", testDB, "--skip-dirs", "/app/node_modules", ref); !strings.Contains(tab.stdout, `--skip-dirs "/app/node_modules": 4 files`) {
 		t.Errorf("table: no skip note\n%s", tab.stdout)
 	}
 
