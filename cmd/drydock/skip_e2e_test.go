@@ -118,6 +118,24 @@ func TestSkipDirsFlag(t *testing.T) {
 		}
 	}
 
+	// From drydock.yaml, as a list (pflag's Replace path).
+	conf := filepath.Join(t.TempDir(), "drydock.yaml")
+	if err := os.WriteFile(conf, []byte("image:\n  skip-dirs:\n    - \"**/evil\"\n    - /app/node_modules/lodash\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rep, res = scanJSON(t, "--config", conf, ref)
+	if res.code != 0 || len(rep.Findings) != 0 || !noteAbout(rep, func(n inventory.Note) bool {
+		return strings.HasPrefix(n.Message, `--skip-dirs "**/evil": 3 files`)
+	}) {
+		t.Errorf("skip-dirs from drydock.yaml: exit %d, findings %v, notes %+v\n%s", res.code, pairs(rep), rep.Notes, res.stderr)
+	}
+	if err := os.WriteFile(conf, []byte("image:\n  skip-dirs: [\"/app/[a-\"]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if res := drydock(t, "image", "--config", conf, "--db", testDB, ref); res.code != 2 || !strings.Contains(res.stderr, "not a valid glob") {
+		t.Errorf("bad pattern in drydock.yaml: exit %d, want 2\n%s", res.code, res.stderr)
+	}
+
 	// A pattern that is no glob is a usage error, from the flag or the
 	// environment, never a scan that reads what it meant to skip.
 	if res := drydock(t, "image", "--db", testDB, "--skip-dirs", "/app/[a-", ref); res.code != 2 || !strings.Contains(res.stderr, "not a valid glob") {
