@@ -347,3 +347,30 @@ func preflightSQLite(ctx context.Context, file string) (err error) {
 	}
 	return nil
 }
+
+// bdbPackageCount returns how many package headers a Berkeley DB hash
+// database of rpm holds, from its metadata page: the hash's element count
+// (hash_meta.nelem, at offset 88 after the 72-byte generic meta header),
+// less the one entry rpm keeps for its next header number. The byte order
+// is the magic's (0x061561 at offset 12). ok is false for anything else.
+func bdbPackageCount(r io.ReaderAt) (int, bool) {
+	var page [92]byte
+	if _, err := r.ReadAt(page[:], 0); err != nil {
+		return 0, false
+	}
+	const hashMagic = 0x061561
+	var order binary.ByteOrder
+	switch {
+	case binary.LittleEndian.Uint32(page[12:]) == hashMagic:
+		order = binary.LittleEndian
+	case binary.BigEndian.Uint32(page[12:]) == hashMagic:
+		order = binary.BigEndian
+	default:
+		return 0, false
+	}
+	n := order.Uint32(page[88:])
+	if n == 0 || n > 1<<20 {
+		return 0, false
+	}
+	return int(n) - 1, true
+}

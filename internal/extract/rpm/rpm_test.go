@@ -525,3 +525,33 @@ func rpmInfo(name, ver, rel string, epoch *int) *rpmdb.PackageInfo {
 		SourceRpm: name + "-" + ver + "-" + rel + ".src.rpm",
 	}
 }
+
+// TestUnreadHeadersSaid: go-rpmdb reads 20 of the 22 headers of AlmaLinux
+// 9.0 micro's Berkeley DB (almalinux-gpg-keys and basesystem are missing);
+// the hash's own element count says so, and the extractor reports the gap
+// as a warning instead of a quietly shorter inventory. The 8.8 database,
+// read whole, gets no such note.
+func TestUnreadHeadersSaid(t *testing.T) {
+	for _, tc := range []struct {
+		file       string
+		pkgs       int
+		wantWarned bool
+	}{
+		{"almalinux-9.0-micro-Packages.gz", 20, true},
+		{"almalinux-8.8-Packages.gz", 20, false},
+	} {
+		inv, err := extractData(t, "/var/lib/rpm/Packages", gunzip(t, tc.file))
+		if err != nil {
+			t.Fatalf("%s: %v", tc.file, err)
+		}
+		warned := false
+		for _, n := range inv.Notes {
+			if n.Level == "warning" && strings.Contains(n.Message, "holds 22 packages, 20 could be read") {
+				warned = true
+			}
+		}
+		if len(inv.Packages) != tc.pkgs || warned != tc.wantWarned {
+			t.Errorf("%s: %d packages, warned %v (notes %+v); want %d, %v", tc.file, len(inv.Packages), warned, inv.Notes, tc.pkgs, tc.wantWarned)
+		}
+	}
+}
