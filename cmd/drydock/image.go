@@ -350,7 +350,13 @@ func (g *gateFlags) openDB(e *env, cmd *cobra.Command) (*vulndb.DB, error) {
 	return db, nil
 }
 
-func newImageCmd(e *env) *cobra.Command {
+func newImageCmd(e *env) *cobra.Command { return newScanCmd(e, false) }
+
+// newScanCmd is the image command, or with fs the fs command: the same
+// pipeline on a directory (a dir: source) with lockfiles matched
+// (--match-declared on by default: a checkout has lockfiles, not installed
+// packages) and its Dockerfiles checked instead of an image configuration.
+func newScanCmd(e *env, fs bool) *cobra.Command {
 	var sf sourceFlags
 	var rf reportFlags
 	var gf gateFlags
@@ -397,6 +403,9 @@ A scan that could not complete never exits 0.`,
 			if err != nil {
 				return err
 			}
+			if fs {
+				ref = "dir:" + strings.TrimPrefix(ref, "dir:")
+			}
 			cfg := sf.config(e, ref)
 			cfg.Source.Keychain = cf.keychain
 			if cfg.BaseImages, err = sf.baseImages(e); err != nil {
@@ -409,6 +418,11 @@ A scan that could not complete never exits 0.`,
 			needDB, err := gf.applyScanners(&cfg)
 			if err != nil {
 				return err
+			}
+			if fs && cfg.Misconfig != nil {
+				if cfg.Misconfig, err = dockerfileChecks(cmd.Context(), strings.TrimPrefix(ref, "dir:"), cfg.Secrets); err != nil {
+					return err
+				}
 			}
 			if err := checkCosignVulnOutputs(outs, needDB && !cfg.Match.NoVulns); err != nil {
 				return err
@@ -469,6 +483,9 @@ A scan that could not complete never exits 0.`,
 	rf.addScan(cmd)
 	gf.add(cmd)
 	gf.addScanners(cmd)
+	if fs {
+		fsCommand(cmd)
+	}
 	return cmd
 }
 
