@@ -123,3 +123,21 @@ func TestFSCleanAndMissing(t *testing.T) {
 		t.Errorf("a missing path: exit 0")
 	}
 }
+
+// TestRootfsIsImageDir: drydock rootfs PATH reports what drydock image
+// dir:PATH does (installed packages, not a checkout's lockfiles).
+func TestRootfsIsImageDir(t *testing.T) {
+	root := alpineRootfs(t)
+	want, res := scanJSON(t, "dir:"+root)
+	if res.code != 0 || len(want.Findings) == 0 {
+		t.Fatalf("image dir: exit %d, %d findings\n%s", res.code, len(want.Findings), res.stderr)
+	}
+	got := drydock(t, "rootfs", "--db", testDB, "--format", "json", root)
+	var rep report.Report
+	if err := json.Unmarshal([]byte(got.stdout), &rep); err != nil || got.code != 0 {
+		t.Fatalf("rootfs: exit %d, %v\n%s", got.code, err, got.stderr)
+	}
+	if d := cmp.Diff(pairs(want), pairs(&rep)); d != "" {
+		t.Errorf("rootfs findings differ from image dir: (-want +got):\n%s", d)
+	}
+}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -67,4 +68,23 @@ func dockerfileChecks(ctx context.Context, root string, s *secret.Scanner) (func
 		return nil, &exitError{code: policy.ExitScanError, err: err}
 	}
 	return func(inventory.Image, *inventory.Inventory) []finding.Misconfig { return found }, nil
+}
+
+// newRootfsCmd is Trivy's rootfs: drydock image dir:PATH under another
+// name (an unpacked root filesystem: installed packages, the image checks
+// that apply to files).
+func newRootfsCmd(e *env) *cobra.Command {
+	cmd := newImageCmd(e)
+	run := cmd.RunE
+	cmd.Use = "rootfs PATH"
+	cmd.Aliases = nil
+	cmd.Short = "Scan an unpacked root filesystem (drydock image dir:PATH)"
+	cmd.Example = "  drydock rootfs ./rootfs\n  drydock rootfs --format json /mnt/image-root"
+	cmd.RunE = func(c *cobra.Command, args []string) error {
+		if len(args) == 1 {
+			args = []string{"dir:" + strings.TrimPrefix(args[0], "dir:")}
+		}
+		return run(c, args)
+	}
+	return cmd
 }
