@@ -106,6 +106,13 @@ func TestFSSourceCheckout(t *testing.T) {
 	if got := pairs(off); slices.Contains(got, "lodash GHSA-35jh-r3h4-6jhm") {
 		t.Errorf("--match-declared=false: findings %v", got)
 	}
+
+	// --skip-files reaches the Dockerfile checks too: a skipped Dockerfile
+	// is not read.
+	skipped, _ := fsJSON(t, "--skip-files", "/Dockerfile", root)
+	if len(skipped.Misconfigs) != 0 {
+		t.Errorf("--skip-files /Dockerfile: misconfigurations %v", skipped.Misconfigs)
+	}
 	if strings.Contains(tab.stdout, gh) {
 		t.Error("table shows the token")
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/drydock-scan/drydock/internal/misconfig/dockerfile"
 	"github.com/drydock-scan/drydock/internal/policy"
 	"github.com/drydock-scan/drydock/internal/secret"
+	"github.com/drydock-scan/drydock/internal/walk"
 )
 
 func newFSCmd(e *env) *cobra.Command { return newScanCmd(e, true) }
@@ -58,12 +59,12 @@ Exit codes: 0 pass, 1 policy failure (or the --exit-code value), 2 usage error, 
 // per-layer cache are unchanged), so that a failure to read them fails the
 // scan instead of being lost in the pipeline's check hook, which returns no
 // error.
-func dockerfileChecks(ctx context.Context, root string, s *secret.Scanner) (func(inventory.Image, *inventory.Inventory) []finding.Misconfig, error) {
+func dockerfileChecks(ctx context.Context, root string, s *secret.Scanner, skip *walk.Skipper) (func(inventory.Image, *inventory.Inventory) []finding.Misconfig, error) {
 	if _, err := os.Stat(root); err != nil {
 		// The source stage reports a missing path, as drydock image does.
 		return func(inventory.Image, *inventory.Inventory) []finding.Misconfig { return nil }, nil
 	}
-	found, err := dockerfile.CheckDir(ctx, root, s)
+	found, err := dockerfile.CheckDir(ctx, root, s, skip)
 	if err != nil {
 		return nil, &exitError{code: policy.ExitScanError, err: err}
 	}

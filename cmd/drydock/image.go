@@ -420,7 +420,7 @@ A scan that could not complete never exits 0.`,
 				return err
 			}
 			if fs && cfg.Misconfig != nil {
-				if cfg.Misconfig, err = dockerfileChecks(cmd.Context(), strings.TrimPrefix(ref, "dir:"), cfg.Secrets); err != nil {
+				if cfg.Misconfig, err = dockerfileChecks(cmd.Context(), strings.TrimPrefix(ref, "dir:"), cfg.Secrets, cfg.Skip); err != nil {
 					return err
 				}
 			}

@@ -22,10 +22,13 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/bmatcuk/doublestar/v4"
+
 	"github.com/drydock-scan/drydock/internal/finding"
 	"github.com/drydock-scan/drydock/internal/inventory"
 	"github.com/drydock-scan/drydock/internal/secret"
 	"github.com/drydock-scan/drydock/internal/vocab"
+	"github.com/drydock-scan/drydock/internal/walk"
 )
 
 // Check IDs. They are stable: policies and ignore files refer to them.
@@ -100,8 +103,11 @@ func Parse(data []byte) []Instruction {
 
 // CheckDir checks every Dockerfile under root (never following symlinks,
 // not descending into .git). Paths in the findings are relative to root.
-// s finds secrets in ENV and ARG values; nil skips that check.
-func CheckDir(ctx context.Context, root string, s *secret.Scanner) ([]finding.Misconfig, error) {
+// s finds secrets in ENV and ARG values; nil skips that check. skip's
+// patterns (--skip-dirs, --skip-files; nil for none) are applied as the
+// walker applies them to the same tree read as a dir: source, so a
+// skipped Dockerfile is never read.
+func CheckDir(ctx context.Context, root string, s *secret.Scanner, skip *walk.Skipper) ([]finding.Misconfig, error) {
 	var out []finding.Misconfig
 	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if cerr := ctx.Err(); cerr != nil {
@@ -113,10 +119,15 @@ func CheckDir(ctx context.Context, root string, s *secret.Scanner) ([]finding.Mi
 			}
 			return nil // unreadable entries are left out, as the dir: source does
 		}
-		if d.IsDir() && d.Name() == ".git" {
+		rel, err := filepath.Rel(root, p)
+		if err != nil {
+			return fmt.Errorf("checking Dockerfile %s: %w", p, err)
+		}
+		rel = filepath.ToSlash(rel)
+		if d.IsDir() && (d.Name() == ".git" || p != root && skipped(skip, "skip-dirs", rel)) {
 			return filepath.SkipDir
 		}
-		if !d.Type().IsRegular() || !IsDockerfile(d.Name()) {
+		if !d.Type().IsRegular() || !IsDockerfile(d.Name()) || skipped(skip, "skip-files", rel) {
 			return nil
 		}
 		fi, err := d.Info()
@@ -127,17 +138,26 @@ func CheckDir(ctx context.Context, root string, s *secret.Scanner) ([]finding.Mi
 		if err != nil {
 			return fmt.Errorf("reading Dockerfile %s: %w", p, err)
 		}
-		rel, err := filepath.Rel(root, p)
-		if err != nil {
-			return fmt.Errorf("checking Dockerfile %s: %w", p, err)
-		}
-		out = append(out, Check(filepath.ToSlash(rel), data, s)...)
+		out = append(out, Check(rel, data, s)...)
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("checking Dockerfiles under %s: %w", root, err)
 	}
 	return out, nil
+}
+
+// skipped reports whether a pattern of flag matches rel (a slash path
+// relative to the root), cleaned as walk.NewSkipper cleans it. Directories
+// are matched on the way down, so a skipped directory's files are never
+// reached.
+func skipped(skip *walk.Skipper, flag, rel string) bool {
+	for _, r := range skip.Rules() {
+		if r.Flag == flag && doublestar.MatchUnvalidated(strings.TrimLeft(path.Clean(r.Pattern), "/"), rel) {
+			return true
+		}
+	}
+	return false
 }
 
 // Check runs every check on one Dockerfile and returns one finding per

@@ -11,6 +11,7 @@ import (
 
 	"github.com/drydock-scan/drydock/internal/finding"
 	"github.com/drydock-scan/drydock/internal/secret"
+	"github.com/drydock-scan/drydock/internal/walk"
 )
 
 // ghToken is a fake token, assembled so that no scanner-triggering
@@ -125,7 +126,7 @@ func TestCheckDir(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	got, err := CheckDir(context.Background(), root, nil)
+	got, err := CheckDir(context.Background(), root, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,7 +141,19 @@ func TestCheckDir(t *testing.T) {
 	if d := cmp.Diff(want, titles); d != "" {
 		t.Errorf("(-want +got):\n%s", d)
 	}
-	if _, err := CheckDir(context.Background(), filepath.Join(root, "missing"), nil); err == nil {
+	// Skipped as the walker skips: nothing under svc/, and ./Dockerfile.
+	sk, err := walk.NewSkipper([]string{"/svc"}, []string{"**/Dockerfile"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := CheckDir(context.Background(), root, nil, sk); err != nil || len(got) != 0 {
+		t.Errorf("with skips: %v, %v", got, err)
+	}
+	sk, _ = walk.NewSkipper([]string{"other"}, nil)
+	if got, _ := CheckDir(context.Background(), root, nil, sk); len(got) != len(want) {
+		t.Errorf("a pattern matching nothing: %d findings, want %d", len(got), len(want))
+	}
+	if _, err := CheckDir(context.Background(), filepath.Join(root, "missing"), nil, nil); err == nil {
 		t.Error("a missing root is not an error")
 	}
 }
