@@ -107,6 +107,12 @@ func TestFSSourceCheckout(t *testing.T) {
 		t.Errorf("--match-declared=false: findings %v", got)
 	}
 
+	// --scanners replaces fs's default list.
+	only, _ := fsJSON(t, "--scanners", "misconfig", root)
+	if len(only.Findings) != 0 || len(only.Secrets) != 0 || len(only.Misconfigs) != len(want) {
+		t.Errorf("--scanners misconfig: %d findings, %d secrets, %d misconfigurations", len(only.Findings), len(only.Secrets), len(only.Misconfigs))
+	}
+
 	// --skip-files reaches the Dockerfile checks too: a skipped Dockerfile
 	// is not read.
 	skipped, _ := fsJSON(t, "--skip-files", "/Dockerfile", root)

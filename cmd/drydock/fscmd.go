@@ -38,13 +38,11 @@ Exit codes: 0 pass, 1 policy failure (or the --exit-code value), 2 usage error, 
   drydock fs --scanners misconfig,secret ./service`
 	f := cmd.Flags()
 	if md := f.Lookup("match-declared"); md != nil {
-		md.DefValue = "true"
-		_ = md.Value.Set("true") // not marked changed: env and config still apply
+		md.DefValue = "true" // the value is set by newScanCmd
 	}
 	if sc := f.Lookup("scanners"); sc != nil {
-		sc.Usage = "what to look for (comma-separated): vuln, secret, misconfig (the Dockerfiles), malware, license (default vuln,secret,misconfig)"
+		sc.Usage = "what to look for (comma-separated): vuln, secret, misconfig (the Dockerfiles), malware, license"
 		sc.DefValue = "[vuln,secret,misconfig]"
-		_ = sc.Value.Set("vuln,secret,misconfig") // a slice's first Set replaces the default
 	}
 	for _, name := range []string{"platform", "insecure-registry", "base-index", "base-advice", "username", "password", "password-stdin", "registry-token"} {
 		if f.Lookup(name) != nil {
@@ -63,6 +61,14 @@ func dockerfileChecks(ctx context.Context, root string, s *secret.Scanner, skip 
 	if _, err := os.Stat(root); err != nil {
 		// The source stage reports a missing path, as drydock image does.
 		return func(inventory.Image, *inventory.Inventory) []finding.Misconfig { return nil }, nil
+	}
+	if s == nil {
+		// ENV and ARG secrets are a Dockerfile check: with --scanners
+		// misconfig alone the built-in rules still look at them.
+		var err error
+		if s, err = secret.Default(); err != nil {
+			return nil, &exitError{code: policy.ExitScanError, err: err}
+		}
 	}
 	found, err := dockerfile.CheckDir(ctx, root, s, skip)
 	if err != nil {

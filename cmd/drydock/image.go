@@ -484,6 +484,9 @@ A scan that could not complete never exits 0.`,
 	gf.add(cmd)
 	gf.addScanners(cmd)
 	if fs {
+		// Set through the variables, not Flags().Set: a slice flag that
+		// was Set once appends the user's --scanners to it.
+		gf.scanners, gf.matchDeclared = []string{"vuln", "secret", "misconfig"}, true
 		fsCommand(cmd)
 	}
 	return cmd
