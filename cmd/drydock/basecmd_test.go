@@ -38,12 +38,3 @@ func TestBaseIndexCommands(t *testing.T) {
 		t.Errorf("base add dir: exit %d %s", res.code, res.stderr)
 	}
 }
-
-// drydockIn runs drydock with a given cache directory (drydock gives each
-// run a new one).
-func drydockIn(t *testing.T, cache string, args ...string) cliRun {
-	t.Helper()
-	var out, errb strings.Builder
-	code := run(t.Context(), append([]string{"--cache-dir", cache}, args...), nil, &out, &errb)
-	return cliRun{code, out.String(), errb.String()}
-}

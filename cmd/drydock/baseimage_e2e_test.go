@@ -6,20 +6,15 @@ package main
 // marked as the base's.
 
 import (
-	"archive/tar"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
@@ -27,60 +22,21 @@ import (
 	"github.com/drydock-scan/drydock/internal/finding"
 	"github.com/drydock-scan/drydock/internal/report"
 	"github.com/drydock-scan/drydock/internal/result"
+	"github.com/drydock-scan/drydock/internal/source"
 	"github.com/drydock-scan/drydock/internal/testimage"
 	"github.com/drydock-scan/drydock/internal/vocab"
 )
 
-// ociArchiveImage reads the one image of an OCI layout tar.
+// ociArchiveImage reads the one image of an OCI layout tar, as drydock's
+// source stage opens it (extracted until the test ends).
 func ociArchiveImage(t *testing.T, path string) v1.Image {
 	t.Helper()
-	dir := t.TempDir()
-	f, err := os.Open(path)
+	img, err := source.Open(t.Context(), "oci-archive:"+path, source.Options{TempDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	tr := tar.NewReader(f)
-	for {
-		h, err := tr.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		p := filepath.Join(dir, filepath.Clean("/"+h.Name))
-		switch h.Typeflag {
-		case tar.TypeDir:
-			if err := os.MkdirAll(p, 0o755); err != nil {
-				t.Fatal(err)
-			}
-		case tar.TypeReg:
-			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-				t.Fatal(err)
-			}
-			b, err := io.ReadAll(tr)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(p, b, 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	idx, err := layout.ImageIndexFromPath(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := idx.IndexManifest()
-	if err != nil {
-		t.Fatal(err)
-	}
-	img, err := idx.Image(m.Manifests[0].Digest)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return img
+	t.Cleanup(func() { _ = img.Close() })
+	return img.V1
 }
 
 // withApp is base plus a layer holding lodash 4.17.15 (a GHSA in the test

@@ -68,8 +68,15 @@ type cliRun struct {
 
 func drydock(t *testing.T, args ...string) cliRun {
 	t.Helper()
+	return drydockIn(t, t.TempDir(), args...)
+}
+
+// drydockIn runs drydock with a given cache directory (drydock gives each
+// run a new one).
+func drydockIn(t *testing.T, cache string, args ...string) cliRun {
+	t.Helper()
 	var out, errb bytes.Buffer
-	code := run(context.Background(), append([]string{"--cache-dir", t.TempDir()}, args...), nil, &out, &errb)
+	code := run(context.Background(), append([]string{"--cache-dir", cache}, args...), nil, &out, &errb)
 	return cliRun{code, out.String(), errb.String()}
 }
 

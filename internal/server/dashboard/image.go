@@ -228,7 +228,7 @@ func (d *Dashboard) image(w http.ResponseWriter, r *http.Request, p *page) {
 	}
 	data.Headers = sortRows(rows, &st, cols)
 	data.Findings, data.Pager = paginate(rows, st)
-	p.Title, p.Nav, p.Data = img.Repository+"@"+shortDigest(img.Digest), "overview", data
+	p.Title, p.Nav, p.Data = img.Repository+"@sha256:"+shortHex(img.Digest), "overview", data
 	d.render(w, r, http.StatusOK, "image", p)
 }
 
@@ -237,11 +237,4 @@ func boolInt(b bool) int {
 		return 1
 	}
 	return 0
-}
-
-func shortDigest(d string) string {
-	if len(d) > 19 {
-		return d[:19]
-	}
-	return d
 }

@@ -39,16 +39,15 @@ type repoRow struct {
 }
 
 type overviewData struct {
-	Summary   *store.Summary
-	NewSince  *store.NewSince
-	Trend     *chart
-	Images    []imageRow
-	Headers   []header
-	Pager     pager
-	Repos     []repoRow
-	Filtered  bool
-	Severity  string
-	Untracked int // findings open without a severity (UNKNOWN)
+	Summary  *store.Summary
+	NewSince *store.NewSince
+	Trend    *chart
+	Images   []imageRow
+	Headers  []header
+	Pager    pager
+	Repos    []repoRow
+	Filtered bool
+	Severity string
 }
 
 func (d *Dashboard) overview(w http.ResponseWriter, r *http.Request, p *page) {

@@ -154,20 +154,20 @@ func bySeverity(a, b string) int { return cmp.Compare(vocab.SeverityRank(a), voc
 
 func byTime(a, b time.Time) int { return a.Compare(b) }
 
+// shortHex is a digest's first 12 hex digits ("sha256:" dropped).
+func shortHex(d string) string {
+	_, hex, ok := strings.Cut(d, ":")
+	if !ok {
+		hex = d
+	}
+	return hex[:min(len(hex), 12)]
+}
+
 // funcs are the templates' helpers.
 func funcs() template.FuncMap {
 	return template.FuncMap{
-		"short": func(d string) string {
-			_, hex, ok := strings.Cut(d, ":")
-			if !ok {
-				hex = d
-			}
-			if len(hex) > 12 {
-				hex = hex[:12]
-			}
-			return hex
-		},
-		"ago": func(now, t time.Time) string { return ago(now.Sub(t)) },
+		"short": shortHex,
+		"ago":   func(now, t time.Time) string { return ago(now.Sub(t)) },
 		"date": func(t any) string {
 			switch v := t.(type) {
 			case time.Time:
@@ -199,7 +199,7 @@ func funcs() template.FuncMap {
 		"sevOf":    func(m map[string]int, s string) int { return m[s] },
 		"add":      func(a, b int) int { return a + b },
 		"query":    func(u *url.URL, k string) string { return u.Query().Get(k) },
-		"checked":  func(u *url.URL, k string) bool { v := u.Query().Get(k); return v != "" && v != "0" && v != "false" },
+		"checked":  func(u *url.URL, k string) bool { return checkedQ(u.Query(), k) },
 		"selected": func(u *url.URL, k, v string) bool { return u.Query().Get(k) == v },
 		"imageURL": func(id int64) template.URL { return template.URL(fmt.Sprintf("/ui/images/%d", id)) },
 		"scanned":  func(scanners []string, s string) bool { return slices.Contains(scanners, s) },
