@@ -75,7 +75,10 @@ func adviseBase(ctx context.Context, e *env, cfg scan.Config, eng *policy.Engine
 		e.log.Debug("base candidate scanned", "candidate", adv.Name, "critical", leaves.Critical, "high", leaves.High, "total", leaves.Total, "fixes", adv.Fixes)
 		b.Advice = append(b.Advice, adv)
 	}
-	if len(b.Advice) == 0 && base != nil {
+	switch {
+	case base == nil:
+		b.Note = joinNote(b.Note, "no upgrade advice: the base is not an indexed image (drydock base add)")
+	case len(b.Advice) == 0:
 		b.Note = joinNote(b.Note, "no newer base of the same family in the index")
 	}
 	return nil
