@@ -45,6 +45,10 @@ type Result struct {
 	// BaseImage is the base image the image was built on, when a
 	// base-image index was given (internal/baseimage); nil otherwise.
 	BaseImage *BaseImage `json:"base_image,omitempty"`
+	// SupplyChain is the verify stage's result (signatures, attestations,
+	// provenance of the scanned digest), when verification ran; nil
+	// otherwise.
+	SupplyChain *SupplyChain `json:"supply_chain,omitempty"`
 	// GoBinaries are the function tables of the Go executables, compacted
 	// (inventory.GoSymbols): what Go reachability reads. Not in the report.
 	GoBinaries []inventory.GoBinary `json:"go_binaries,omitempty"`
