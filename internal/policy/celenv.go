@@ -82,7 +82,9 @@ func newEnv(kind string) (*cel.Env, error) {
 	img := reflect.TypeFor[ImageInput]()
 	counts := reflect.TypeFor[CountsInput]()
 	coverage := reflect.TypeFor[CoverageInput]()
-	nativeTypes := []any{img, counts, coverage, reflect.TypeFor[CoverageGapInput](), ext.ParseStructTags(true)}
+	nativeTypes := []any{img, counts, coverage, reflect.TypeFor[CoverageGapInput]()}
+	nativeTypes = append(nativeTypes, supplyChainTypes()...)
+	nativeTypes = append(nativeTypes, ext.ParseStructTags(true))
 	opts := []cel.EnvOption{
 		cel.Variable("image", cel.ObjectType(celTypeName(img))),
 		cel.Variable("counts", cel.ObjectType(celTypeName(counts))),

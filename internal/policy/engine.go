@@ -113,6 +113,11 @@ func (e *Engine) Evaluate(ctx context.Context, r *result.Result) (*result.Verdic
 		v.Failures = append(v.Failures, f)
 	}
 	v.Failures = append(v.Failures, gateResults(r, e.Gate.ExitCode, selected, failOn)...)
+	supplyChainFailed := false
+	if f, ok := signatureGate(r, e.Gate.RequireSignature); ok {
+		v.Failures = append(v.Failures, f)
+		supplyChainFailed = true
+	}
 	t := newTargets(r, now)
 	for _, p := range e.Policies {
 		if p == nil {
@@ -135,6 +140,7 @@ func (e *Engine) Evaluate(ctx context.Context, r *result.Result) (*result.Verdic
 			}
 			if rule.Action == ActionDeny {
 				v.Failures = append(v.Failures, results...)
+				supplyChainFailed = supplyChainFailed || (rule.SupplyChain && len(results) > 0)
 			} else {
 				v.Warnings = append(v.Warnings, results...)
 			}
@@ -144,6 +150,8 @@ func (e *Engine) Evaluate(ctx context.Context, r *result.Result) (*result.Verdic
 	switch {
 	case v.Pass:
 		v.ExitCode = ExitOK
+	case supplyChainFailed:
+		v.ExitCode = ExitUnverified
 	case e.Gate.ExitCode != 0:
 		v.ExitCode = e.Gate.ExitCode
 	default:

@@ -50,6 +50,11 @@ type Gate struct {
 	// finding, secret or misconfiguration at or above this severity is
 	// neither suppressed nor filtered.
 	FailOn string
+	// RequireSignature (--require-signature) fails (rule
+	// "gate:signature", exit ExitUnverified) unless the verify stage
+	// verified a signature of the scanned digest. A result whose
+	// supply-chain section says Required fails the same way without it.
+	RequireSignature bool
 }
 
 // normalized validates the gate and returns the selected severities (nil for

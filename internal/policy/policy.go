@@ -60,6 +60,10 @@ type Rule struct {
 	// IncludeSuppressed also evaluates the rule on suppressed and filtered
 	// targets (finding.suppressed / finding.filtered tell them apart).
 	IncludeSuppressed bool
+	// SupplyChain: the expression (or message expression) reads
+	// image.signature, image.attestations or image.provenance; a deny
+	// rule that does fails with ExitUnverified.
+	SupplyChain bool
 
 	expires expiry
 	prg     cel.Program
@@ -360,6 +364,7 @@ func (c *compiler) compileRule(rd *ruleDoc, pos position) *Rule {
 		} else if r.prg, err = newProgram(env, ast); err != nil {
 			c.errorf(position{rd.Expr.Line, rd.Expr.Column}, "%s: %v", label, err)
 		}
+		r.SupplyChain = readsSupplyChain(ast)
 	}
 	switch {
 	case rd.MessageExpr.Kind == yaml.ScalarNode:

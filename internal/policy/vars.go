@@ -95,6 +95,12 @@ type ImageInput struct {
 	Layers    int         `cel:"layers"`
 	Config    ConfigInput `cel:"config"`
 	Distro    DistroInput `cel:"distro"`
+	// Signature, Attestations and Provenance are the verify stage's
+	// result for the scanned digest (internal/policy/supplychain.go);
+	// empty when verification did not run.
+	Signature    SignatureInput     `cel:"signature"`
+	Attestations []AttestationInput `cel:"attestations"`
+	Provenance   []ProvenanceInput  `cel:"provenance"`
 }
 
 // ConfigInput is `image.config`.
@@ -335,6 +341,9 @@ func imageInput(r *result.Result, now time.Time) ImageInput {
 	if in.Config.Labels == nil {
 		in.Config.Labels = map[string]string{}
 	}
+	in.Signature = signatureInput(r.SupplyChain)
+	in.Attestations = attestationInputs(r.SupplyChain)
+	in.Provenance = provenanceInputs(r.SupplyChain)
 	if !img.Created.IsZero() {
 		in.AgeDays = max(0, int(now.Sub(img.Created).Hours()/24))
 	}
@@ -510,6 +519,8 @@ func imageFields(in *ImageInput) map[string]string {
 		"reference": in.Reference, "name": in.Name, "digest": in.Digest, "os": in.OS, "arch": in.Arch,
 		"user": in.Config.User, "age_days": strconv.Itoa(in.AgeDays), "layers": strconv.Itoa(in.Layers),
 		"created": created, "distro": strings.TrimSpace(in.Distro.ID + " " + in.Distro.VersionID),
+		"signature_verified": strconv.FormatBool(in.Signature.Verified),
+		"signer":             strings.Join(in.Signature.Identities, ", "),
 	}
 }
 

@@ -48,6 +48,10 @@ type Report struct {
 	// Compliance is the compliance report asked for with --compliance: each
 	// control of the spec with PASS, FAIL or MANUAL (package compliance).
 	Compliance *compliance.Report `json:"compliance,omitempty"`
+	// SupplyChain is what the verify stage found about the scanned
+	// digest's signatures, attestations and provenance (--verify); nil
+	// when it did not run.
+	SupplyChain *result.SupplyChain `json:"supply_chain,omitempty"`
 }
 
 // Tool identifies the producer.
@@ -72,6 +76,32 @@ type Summary struct {
 	// the scan could not look, "no findings" does not mean "no
 	// vulnerabilities".
 	CoverageGaps int `json:"coverage_gaps,omitempty"`
+	// Signature is the verify stage's answer in one word: "verified" (a
+	// signature verified under the configured trust), "unverified"
+	// (signatures were found, none verified), "unsigned" (none found); ""
+	// when verification did not run.
+	Signature string `json:"signature,omitempty"`
+}
+
+// Signature states in Summary.Signature.
+const (
+	SignatureVerified   = "verified"
+	SignatureUnverified = "unverified"
+	SignatureUnsigned   = "unsigned"
+)
+
+// SignatureState is the one-word answer of a verify result (see
+// Summary.Signature); "" for nil.
+func SignatureState(sc *result.SupplyChain) string {
+	switch {
+	case sc == nil:
+		return ""
+	case sc.Verified:
+		return SignatureVerified
+	case len(sc.Signatures) > 0:
+		return SignatureUnverified
+	}
+	return SignatureUnsigned
 }
 
 // Summarise computes r.Summary from the findings, secrets and
@@ -114,6 +144,7 @@ func (r *Report) Summarise() {
 			s.CoverageGaps++
 		}
 	}
+	s.Signature = SignatureState(r.SupplyChain)
 	r.Summary = s
 }
 
@@ -155,6 +186,7 @@ func New(res *result.Result, v *result.Verdict, tool Tool, createdAt time.Time) 
 		BaseImage:     res.BaseImage,
 		Notes:         res.Notes,
 		Scanners:      res.Scanners,
+		SupplyChain:   res.SupplyChain,
 	}
 	if r.Packages == nil {
 		r.Packages = []inventory.Package{}
@@ -183,6 +215,10 @@ func (r *Report) Result() *result.Result {
 		Database:   r.Database,
 		Coverage:   r.Coverage,
 		BaseImage:  r.BaseImage,
+		// A saved report's supply-chain section is kept, so that a policy
+		// evaluated again on it (drydock policy test) sees the same
+		// signatures and provenance, and --require-signature's gate holds.
+		SupplyChain: r.SupplyChain,
 	}
 }
 
