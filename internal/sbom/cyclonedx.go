@@ -3,6 +3,7 @@ package sbom
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -16,18 +17,38 @@ import (
 	"github.com/drydock-scan/drydock/internal/vocab"
 )
 
-// CycloneDXSchema is the JSON schema URL of the CycloneDX version written.
+// CycloneDXSchema is the JSON schema URL of the default CycloneDX version
+// written (CycloneDXDefault).
 const CycloneDXSchema = "http://cyclonedx.org/schema/bom-1.6.schema.json"
+
+// CycloneDXDefault is the CycloneDX version "--format cyclonedx" writes;
+// CycloneDXVersions lists every version drydock writes.
+const CycloneDXDefault = cdx.SpecVersion1_6
+
+// CycloneDXVersions returns the CycloneDX versions drydock writes, oldest
+// first.
+func CycloneDXVersions() []cdx.SpecVersion {
+	return []cdx.SpecVersion{cdx.SpecVersion1_6, cdx.SpecVersion1_7}
+}
+
+// CycloneDXSchemaURL is the $schema of a CycloneDX version's JSON documents.
+func CycloneDXSchemaURL(v cdx.SpecVersion) string {
+	return "http://cyclonedx.org/schema/bom-" + v.String() + ".schema.json"
+}
 
 // CycloneDX converts r into a CycloneDX 1.6 BOM: the image as
 // metadata.component, the distro as an operating-system component, one
 // component per package (bom-ref = package ID) and, with withVulns, one
 // vulnerability per finding. r is not modified.
 func CycloneDX(r *report.Report, withVulns bool) *cdx.BOM {
+	return cycloneDX(r, withVulns, CycloneDXDefault)
+}
+
+func cycloneDX(r *report.Report, withVulns bool, version cdx.SpecVersion) *cdx.BOM {
 	r = r.Normalized()
 	bom := cdx.NewBOM()
-	bom.JSONSchema = CycloneDXSchema
-	bom.SpecVersion = cdx.SpecVersion1_6
+	bom.JSONSchema = CycloneDXSchemaURL(version)
+	bom.SpecVersion = version
 	bom.SerialNumber = "urn:uuid:" + docUUID(r, "cyclonedx").String()
 
 	tool := r.Tool
@@ -105,11 +126,22 @@ func CycloneDX(r *report.Report, withVulns bool) *cdx.BOM {
 	return bom
 }
 
-// WriteCycloneDX encodes CycloneDX(r, withVulns) as indented JSON.
+// WriteCycloneDX encodes CycloneDX(r, withVulns) as indented JSON, in the
+// default version (CycloneDXDefault).
 func WriteCycloneDX(w io.Writer, r *report.Report, withVulns bool) error {
+	return WriteCycloneDXVersion(w, r, withVulns, CycloneDXDefault)
+}
+
+// WriteCycloneDXVersion encodes r as an indented JSON CycloneDX document of
+// version v, one of CycloneDXVersions. The content is the same in every
+// version: nothing drydock writes is new in 1.7 or gone from it.
+func WriteCycloneDXVersion(w io.Writer, r *report.Report, withVulns bool, v cdx.SpecVersion) error {
+	if !slices.Contains(CycloneDXVersions(), v) {
+		return fmt.Errorf("encoding CycloneDX: version %s is not written (want one of 1.6, 1.7)", v)
+	}
 	enc := cdx.NewBOMEncoder(w, cdx.BOMFileFormatJSON).SetPretty(true).SetEscapeHTML(false)
-	if err := enc.EncodeVersion(CycloneDX(r, withVulns), cdx.SpecVersion1_6); err != nil {
-		return fmt.Errorf("encoding CycloneDX: %w", err)
+	if err := enc.EncodeVersion(cycloneDX(r, withVulns, v), v); err != nil {
+		return fmt.Errorf("encoding CycloneDX %s: %w", v, err)
 	}
 	return nil
 }

@@ -48,7 +48,8 @@ const (
 	syftSourceRPM    = "syft:metadata:sourceRpm"
 )
 
-// Decode reads a CycloneDX (JSON, 1.2–1.6) or SPDX (JSON, 2.1–2.3) document
+// Decode reads a CycloneDX (JSON, 1.2–1.7), SPDX (JSON, 2.1–2.3) or SPDX
+// 3.0 (compact JSON-LD with a top-level @graph, decodeSPDX3) document
 // made by drydock, Syft, Trivy or another tool, and returns the report it
 // describes: image facts where present, the distro (from the
 // operating-system component or the PURLs' distro qualifiers) and the
@@ -79,6 +80,8 @@ func Decode(ctx context.Context, r io.Reader) (*report.Report, error) {
 		BOMFormat   string `json:"bomFormat"`
 		SpecVersion string `json:"specVersion"`
 		SPDXVersion string `json:"spdxVersion"`
+		// SPDX 3: a JSON-LD context, a string or a list.
+		Context json.RawMessage `json:"@context"`
 	}
 	if err := json.Unmarshal(trimmed, &head); err != nil {
 		return nil, fmt.Errorf("decoding SBOM: not a JSON document: %w", err)
@@ -88,8 +91,10 @@ func Decode(ctx context.Context, r io.Reader) (*report.Report, error) {
 		return decodeCycloneDX(ctx, trimmed, head.SpecVersion)
 	case strings.HasPrefix(head.SPDXVersion, "SPDX-"):
 		return decodeSPDX(ctx, trimmed)
+	case bytes.Contains(head.Context, []byte("spdx.org/rdf/3.")):
+		return decodeSPDX3(ctx, trimmed)
 	}
-	return nil, errors.New(`decoding SBOM: neither CycloneDX JSON (no "bomFormat": "CycloneDX") nor SPDX JSON (no "spdxVersion")`)
+	return nil, errors.New(`decoding SBOM: neither CycloneDX JSON (no "bomFormat": "CycloneDX") nor SPDX JSON (no "spdxVersion", no SPDX 3 "@context")`)
 }
 
 // decoder accumulates a report while components are read.
@@ -126,9 +131,9 @@ type rawPackage struct {
 
 func decodeCycloneDX(ctx context.Context, data []byte, spec string) (*report.Report, error) {
 	switch spec {
-	case "1.2", "1.3", "1.4", "1.5", "1.6":
+	case "1.2", "1.3", "1.4", "1.5", "1.6", "1.7":
 	default:
-		return nil, fmt.Errorf("decoding CycloneDX: unsupported specVersion %q (want 1.2–1.6)", spec)
+		return nil, fmt.Errorf("decoding CycloneDX: unsupported specVersion %q (want 1.2–1.7)", spec)
 	}
 	bom := new(cdx.BOM)
 	if err := cdx.NewBOMDecoder(bytes.NewReader(data), cdx.BOMFileFormatJSON).Decode(bom); err != nil {

@@ -1,5 +1,6 @@
-// Package sbom encodes drydock reports as CycloneDX 1.6 and SPDX 2.3 JSON and
-// decodes CycloneDX (1.4–1.6) and SPDX (2.2/2.3) JSON documents — drydock's
+// Package sbom encodes drydock reports as CycloneDX 1.6 and 1.7 JSON, SPDX
+// 2.3 JSON and SPDX 3.0.1 JSON-LD, and decodes CycloneDX (1.2–1.7), SPDX
+// (2.2/2.3) JSON and SPDX 3.0 JSON-LD documents — drydock's
 // own, Syft's or Trivy's — back into a report that can be matched again.
 //
 // drydock facts that the formats have no field for are kept as CycloneDX
