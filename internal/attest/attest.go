@@ -171,6 +171,17 @@ func (k *keypair) SignData(_ context.Context, data []byte) ([]byte, []byte, erro
 	return sig, sum[:], nil
 }
 
+// Keypair is key as a sigstore-go sign.Keypair (its hint is KeyHint), for
+// signing other content than a Statement (internal/verify's tests sign
+// image digests with it).
+func Keypair(key *ecdsa.PrivateKey) (sign.Keypair, error) {
+	hint, err := KeyHint(&key.PublicKey)
+	if err != nil {
+		return nil, err
+	}
+	return &keypair{key: key, hint: hint}, nil
+}
+
 // Sign signs an in-toto Statement (JSON) as a DSSE envelope and returns the
 // Sigstore bundle v0.3 as JSON. No transparency log, certificate or
 // timestamp is requested: nothing leaves the machine.

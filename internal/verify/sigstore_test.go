@@ -1,0 +1,166 @@
+package verify
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+)
+
+// sigstoreGoDir finds the github.com/sigstore/sigstore-go module (go.mod
+// requires it, so the module cache holds it) to read its test data as data.
+func sigstoreGoDir(t *testing.T) string {
+	t.Helper()
+	out, err := exec.Command("go", "mod", "download", "-json", "github.com/sigstore/sigstore-go").Output()
+	if err != nil {
+		t.Skipf("github.com/sigstore/sigstore-go is not in the module cache (go mod download: %v): its test bundles cannot be read", err)
+	}
+	var m struct{ Dir string }
+	if err := json.Unmarshal(out, &m); err != nil || m.Dir == "" {
+		t.Skipf("go mod download -json gave no module directory for sigstore-go: %s", out)
+	}
+	return m.Dir
+}
+
+// The public-good keyless bundle of sigstore-go's pkg/testing/data:
+// sigstore-js 2.0.0's npm SLSA v1 provenance, signed by its GitHub Actions
+// release workflow (Fulcio certificate, one Rekor entry).
+const (
+	pgIssuer  = "https://token.actions.githubusercontent.com"
+	pgSubject = "https://github.com/sigstore/sigstore-js/.github/workflows/release.yml@refs/heads/main"
+	// The statement's subject: pkg:npm/sigstore@2.0.0's sha512.
+	pgDigest = "sha512:46d4e2f74c4877316640000a6fdf8a8b59f1e0847667973e9859f774dd31b8f1e0937813b777fb66a2ac67d50540fe34640966eee9fc2ccca387082b4c85cd3c"
+)
+
+// TestSigstoreGoPublicGoodBundle: the real keyless bundle verifies offline
+// with its trusted root, issuer and subject pinned, at the default
+// thresholds (1 tlog entry) and with an explicit 1; it fails with one
+// payload byte flipped, a wrong subject, a wrong issuer, another artifact
+// digest, or a tlog threshold the bundle does not meet.
+func TestSigstoreGoPublicGoodBundle(t *testing.T) {
+	dir := filepath.Join(sigstoreGoDir(t), "pkg", "testing", "data")
+	raw, err := os.ReadFile(filepath.Join(dir, "bundles", "sigstore.js@2.0.0-provenance.sigstore.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rootPath := filepath.Join(dir, "trusted-roots", "public-good.json")
+	right := Identity{Issuer: pgIssuer, Subject: pgSubject}
+	digest := v1.Hash{Algorithm: "sha512", Hex: strings.TrimPrefix(pgDigest, "sha512:")}
+	other := v1.Hash{Algorithm: "sha512", Hex: strings.Repeat("0", 128)}
+
+	tests := []struct {
+		name   string
+		bundle []byte
+		o      Options
+		digest v1.Hash
+		err    string // "" = verifies
+	}{
+		{name: "verifies", bundle: raw, o: Options{TrustedRoot: rootPath, Identities: []Identity{right}}, digest: digest},
+		{name: "tlog threshold 1, regexp subject", bundle: raw, digest: digest,
+			o: Options{TrustedRoot: rootPath, TlogThreshold: 1, Identities: []Identity{{Issuer: pgIssuer, SubjectRegexp: `^https://github\.com/sigstore/sigstore-js/`}}}},
+		{name: "tlog threshold 2", bundle: raw, digest: digest, err: "not enough verified log entries",
+			o: Options{TrustedRoot: rootPath, TlogThreshold: 2, Identities: []Identity{right}}},
+		{name: "timestamp authority required", bundle: raw, digest: digest, err: "threshold not met for verified signed timestamps",
+			o: Options{TrustedRoot: rootPath, TimestampThreshold: 1, Identities: []Identity{right}}},
+		{name: "payload byte flipped", bundle: flipPayloadByte(t, raw), digest: digest, err: "verif",
+			o: Options{TrustedRoot: rootPath, Identities: []Identity{right}}},
+		{name: "wrong subject", bundle: raw, digest: digest, err: "no matching CertificateIdentity",
+			o: Options{TrustedRoot: rootPath, Identities: []Identity{{Issuer: pgIssuer, Subject: "https://github.com/evil/sigstore-js/.github/workflows/release.yml@refs/heads/main"}}}},
+		{name: "wrong issuer", bundle: raw, digest: digest, err: "no matching CertificateIdentity",
+			o: Options{TrustedRoot: rootPath, Identities: []Identity{{Issuer: "https://accounts.google.com", Subject: pgSubject}}}},
+		{name: "another digest", bundle: raw, digest: other, err: "digest",
+			o: Options{TrustedRoot: rootPath, Identities: []Identity{right}}},
+		{name: "another trusted root", bundle: raw, digest: digest, err: "not enough verified log entries",
+			o: Options{TrustedRoot: filepath.Join(dir, "trusted-roots", "scaffolding.json"), Identities: []Identity{right}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ts, err := trusts(tc.o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			entity, err := parseBundle(tc.bundle)
+			if err != nil {
+				t.Fatal(err)
+			}
+			policy, err := digestPolicy(tc.digest)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out := check(entity, policy, ts)
+			if tc.err == "" {
+				if !out.verified {
+					t.Fatalf("not verified: %s", out.err)
+				}
+				if out.identity != pgSubject || out.issuer != pgIssuer || !out.timeVerified || out.signedAt == nil || out.tlogIndex == nil {
+					t.Errorf("outcome = %+v: want the certificate's identity and issuer, a verified time and the tlog index", out)
+				}
+				return
+			}
+			if out.verified {
+				t.Fatal("verified, want a failure")
+			}
+			if !strings.Contains(out.err, tc.err) {
+				t.Errorf("error %q does not say %q", out.err, tc.err)
+			}
+		})
+	}
+}
+
+// flipPayloadByte flips one bit of one byte of the DSSE payload.
+func flipPayloadByte(t *testing.T, raw []byte) []byte {
+	t.Helper()
+	var b map[string]any
+	if err := json.Unmarshal(raw, &b); err != nil {
+		t.Fatal(err)
+	}
+	env := b["dsseEnvelope"].(map[string]any)
+	p, err := base64.StdEncoding.DecodeString(env["payload"].(string))
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := strings.Index(string(p), "sigstore-js")
+	p[i] ^= 0x01 // "sigstore-js" → "rigstore-js"
+	env["payload"] = base64.StdEncoding.EncodeToString(p)
+	out, err := json.Marshal(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func TestTrustsRefuses(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.pem")
+	if err := os.WriteFile(bad, []byte("not a key"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	notRoot := filepath.Join(dir, "root.json")
+	if err := os.WriteFile(notRoot, []byte(`{"mediaType":"nope"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		o    Options
+		err  string
+	}{
+		{"missing key", Options{KeyFiles: []string{filepath.Join(dir, "none.pem")}}, "none.pem"},
+		{"bad key", Options{KeyFiles: []string{bad}}, "bad.pem"},
+		{"bad root", Options{TrustedRoot: notRoot}, "root.json"},
+		{"identity without root", Options{Identities: []Identity{{Issuer: "i", Subject: "s"}}}, "trusted root"},
+		{"issuer only", Options{TrustedRoot: "", Identities: []Identity{{Issuer: "i"}}}, "trusted root"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := trusts(tc.o)
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("err = %v, want %q", err, tc.err)
+			}
+		})
+	}
+}
