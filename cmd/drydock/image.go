@@ -440,6 +440,9 @@ A scan that could not complete never exits 0.`,
 				}
 				defer db.Close()
 				cfg.DB = db
+				if cfg.BaseImages, err = withPublicBases(cmd.Context(), cfg.BaseImages, db); err != nil {
+					return err
+				}
 				cfg.Match.MatchDeclared, cfg.Match.MatchOwned = gf.matchDeclared, gf.matchOwned
 				if cfg.Match.Malicious {
 					if cfg.Malware, err = gf.malware.scanner(cmd.Context(), db); err != nil {
