@@ -1,10 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -14,6 +16,7 @@ import (
 	"github.com/drydock-scan/drydock/internal/baseimage"
 	"github.com/drydock-scan/drydock/internal/policy"
 	"github.com/drydock-scan/drydock/internal/source"
+	"github.com/drydock-scan/drydock/internal/vulndb"
 )
 
 // The base-image index (internal/baseimage): `drydock base add` indexes
@@ -211,4 +214,35 @@ func shortHash(d string) string {
 		return h[:12]
 	}
 	return h
+}
+
+// withPublicBases adds the tables of published base images that ship with
+// the database (`drydock db update --base-images`, or a mirror's
+// base-images/ folder) to the index a scan attributes images to: ix's own
+// entries (private bases, `drydock base add`) stay, and a published base
+// with the same manifest is merged into them. nil ix and no tables: nil
+// (no attribution). A table the database carries but that cannot be read
+// is a scan error naming it.
+func withPublicBases(ctx context.Context, ix *baseimage.Index, db *vulndb.DB) (*baseimage.Index, error) {
+	tables, err := db.BaseImages(ctx)
+	if err != nil {
+		return nil, &exitError{code: policy.ExitScanError, err: err}
+	}
+	if len(tables) == 0 {
+		return ix, nil
+	}
+	out := &baseimage.Index{}
+	if ix != nil {
+		out.Entries = slices.Clone(ix.Entries)
+	}
+	for _, t := range tables {
+		es, err := baseimage.ImportTable(bytes.NewReader(t.JSON), "database "+t.Name)
+		if err != nil {
+			return nil, &exitError{code: policy.ExitScanError, err: err}
+		}
+		if err := out.Add(es...); err != nil {
+			return nil, &exitError{code: policy.ExitScanError, err: fmt.Errorf("adding the database's base-image table %s: %w", t.Name, err)}
+		}
+	}
+	return out, nil
 }

@@ -39,9 +39,9 @@ func ociArchiveImage(t *testing.T, path string) v1.Image {
 	return img.V1
 }
 
-// withApp is base plus a layer holding lodash 4.17.15 (a GHSA in the test
-// database), pushed to host/repo:tag.
-func withApp(t *testing.T, base v1.Image, host, repo string) string {
+// appImage is base plus a layer holding lodash 4.17.15 (a GHSA in the test
+// database).
+func appImage(t *testing.T, base v1.Image) v1.Image {
 	t.Helper()
 	app, err := testimage.TarOf(map[string][]byte{
 		"app/node_modules/lodash/package.json": []byte(`{"name": "lodash", "version": "4.17.15"}`),
@@ -57,6 +57,13 @@ func withApp(t *testing.T, base v1.Image, host, repo string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return img
+}
+
+// withApp is appImage(base), pushed to host/repo:1.0.
+func withApp(t *testing.T, base v1.Image, host, repo string) string {
+	t.Helper()
+	img := appImage(t, base)
 	ref := host + "/" + repo + ":1.0"
 	tag, err := name.NewTag(ref)
 	if err != nil {

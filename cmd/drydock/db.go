@@ -28,7 +28,7 @@ func newDBCmd(e *env) *cobra.Command {
 func newDBUpdateCmd(e *env) *cobra.Command {
 	var (
 		sources, ecosystems, nvd []string
-		hashLists                []string
+		hashLists, baseTables    []string
 		dbPath, alpineSecDB, kev string
 	)
 	cmd := &cobra.Command{
@@ -51,6 +51,9 @@ fetched is a warning and is recorded in the database as missing, so scans report
 NVD is not fetched by default (its full feed is several hundred MB): give NVD JSON files or feeds
 with --nvd or in a mirror's nvd/ folder. Without it, findings take their severity from the
 advisories themselves; Alpine secdb advisories carry none.
+
+Tables of published base images (--base-images, or a mirror's base-images/*.json) ship with the database:
+every scan using it attributes images to those bases (docs/base-images.md).
 
 Known-bad file hashes (for the malware scanner, docs/malware.md) come from --malware-hashes or a
 mirror's malware-hashes/ folder: SHA-256 digests one per line, or a CSV export with a SHA-256 column
@@ -83,6 +86,9 @@ mirror's malware-hashes/ folder: SHA-256 digests one per line, or a CSV export w
 			}
 			for _, h := range hashLists {
 				opt.Native = append(opt.Native, dbupdate.NativeSource{Kind: dbupdate.NativeMalwareHashes, URL: h})
+			}
+			for _, b := range baseTables {
+				opt.Native = append(opt.Native, dbupdate.NativeSource{Kind: dbupdate.NativeBaseImages, URL: b})
 			}
 			if isTerminal(e.stderr) && !e.quiet {
 				opt.Progress = e.stderr
@@ -121,6 +127,9 @@ mirror's malware-hashes/ folder: SHA-256 digests one per line, or a CSV export w
 			}
 			fmt.Fprintf(e.stderr, "vulnerability database built: %d advisories from %d sources (%d downloaded, %d unchanged) → %s\n",
 				total, len(res.Metadata.Sources), res.Downloaded, res.NotModified, res.Path)
+			if res.Metadata.BaseImages > 0 {
+				fmt.Fprintf(e.stderr, "published base-image tables: %d\n", res.Metadata.BaseImages)
+			}
 			if res.Metadata.Hashes > 0 {
 				fmt.Fprintf(e.stderr, "known-bad file hashes: %d\n", res.Metadata.Hashes)
 			}
@@ -132,6 +141,7 @@ mirror's malware-hashes/ folder: SHA-256 digests one per line, or a CSV export w
 	cmd.Flags().StringVar(&alpineSecDB, "alpine-secdb", "", "Alpine secdb base URL or directory, or \"none\" (default: "+dbupdate.DefaultAlpineSecDB+" when no --source carries it)")
 	cmd.Flags().StringVar(&kev, "kev", "", "CISA KEV catalog URL or file, or \"none\" (default: the CISA feed when no --source carries it)")
 	cmd.Flags().StringArrayVar(&nvd, "nvd", nil, "NVD JSON file or URL (API 2.0 records or feeds, optionally gzipped), repeatable")
+	cmd.Flags().StringArrayVar(&baseTables, "base-images", nil, "table of published base images shipped with the database (JSON records of diff_ids, manifest digest, tags; file or URL), repeatable: every scan with this database attributes images to them (docs/base-images.md)")
 	cmd.Flags().StringArrayVar(&hashLists, "malware-hashes", nil, "hash list of known-bad files, file or URL (SHA-256 one per line, or a CSV export such as MalwareBazaar's), repeatable")
 	cmd.Flags().StringVar(&dbPath, "db", "", "database file to write (default in the cache dir)")
 	return cmd

@@ -25,6 +25,7 @@ package baseimage
 import (
 	"cmp"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -253,13 +254,94 @@ func ChainIDs(diffIDs []string) []string {
 	return out
 }
 
-// Signals of an attribution: what decided it.
+// Signals of an attribution: what decided it, strongest first.
 const (
-	SignalLayerChain = "layer-chain" // the image's layers start with the base's, verified
-	SignalAnnotation = "annotation"  // org.opencontainers.image.base.name/.digest
-	SignalHistory    = "history"     // the last CMD/ENTRYPOINT before the image's own layers (a guess)
-	SignalNone       = "none"        // no base found: every layer counts as the image's own
+	// SignalProvenance: verified SLSA provenance (resolvedDependencies /
+	// materials) names the base by digest, and its layers are the image's.
+	SignalProvenance = "provenance"
+	// SignalAnnotation: org.opencontainers.image.base.name/.digest. With a
+	// digest the index knows and whose layers are the image's, it decides;
+	// naming a base the index does not know, it is a claim.
+	SignalAnnotation = "annotation"
+	// SignalBuildInfo: BuildKit's build info in the config
+	// (moby.buildkit.buildinfo.v1) pins the base's digest.
+	SignalBuildInfo = "buildinfo"
+	// SignalLayerChain: the image's layers start with the base's, verified.
+	SignalLayerChain = "layer-chain"
+	// SignalHistory: the last CMD/ENTRYPOINT before the image's own layers (a guess).
+	SignalHistory = "history"
+	// SignalNone: no base found: every layer counts as the image's own.
+	SignalNone = "none"
 )
+
+// EmptyTarDiffID is the diff_id of an empty tar (1024 zero bytes). Some
+// builders (classic Docker for metadata steps, some Kaniko and Buildah
+// versions) write such a layer where others write none, so the same base
+// is published with and without them; the second layer-chain variant
+// compares the chains without these layers.
+const EmptyTarDiffID = "sha256:5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef"
+
+// Evidence is what an image says about its base besides its layers. Each
+// piece is only a claim until the index confirms it: a base it names is the
+// attribution only when that base's layers are the image's first layers (the
+// diff_ids the scan verified), so a forged claim never hides findings.
+type Evidence struct {
+	// Annotations are the manifest's (or the config's labels).
+	Annotations map[string]string
+	// Provenance are the resolved dependencies (materials) of VERIFIED
+	// provenance, as result.Provenance.Materials holds them: a URI with a
+	// sha256 digest ("pkg:docker/alpine@3.20?digest=sha256:…").
+	Provenance []string
+	// BuildInfo are the sources of BuildKit's build info (ParseBuildInfo).
+	BuildInfo []BuildSource
+}
+
+// BuildSource is one source of BuildKit's build info.
+type BuildSource struct {
+	Type string `json:"type"` // docker-image, git, http
+	Ref  string `json:"ref"`
+	Pin  string `json:"pin"`
+}
+
+// BuildInfoField is the image-config key BuildKit 0.10 wrote its build
+// info under (base64 JSON; read from moby/buildkit util/buildinfo, where the
+// constant ImageConfigField has this value; BuildKit 0.11 moved it into the
+// provenance attestation).
+const BuildInfoField = "moby.buildkit.buildinfo.v1"
+
+// ParseBuildInfo reads the docker-image sources of BuildKit's build info
+// from a raw image config; none when the config has no build info.
+func ParseBuildInfo(rawConfig []byte) ([]BuildSource, error) {
+	var cfg map[string]json.RawMessage
+	if err := json.Unmarshal(rawConfig, &cfg); err != nil {
+		return nil, fmt.Errorf("reading the image config for build info: %w", err)
+	}
+	raw, ok := cfg[BuildInfoField]
+	if !ok {
+		return nil, nil
+	}
+	var b64 string
+	if err := json.Unmarshal(raw, &b64); err != nil {
+		return nil, fmt.Errorf("reading %s: not a string: %w", BuildInfoField, err)
+	}
+	dec, err := base64.StdEncoding.DecodeString(b64)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", BuildInfoField, err)
+	}
+	var bi struct {
+		Sources []BuildSource `json:"sources"`
+	}
+	if err := json.Unmarshal(dec, &bi); err != nil {
+		return nil, fmt.Errorf("reading %s: %w", BuildInfoField, err)
+	}
+	var out []BuildSource
+	for _, s := range bi.Sources {
+		if s.Type == "docker-image" {
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}
 
 // Attribution is what Detect found.
 type Attribution struct {
@@ -295,15 +377,79 @@ const (
 	AnnotationBaseDigest = "org.opencontainers.image.base.digest"
 )
 
-// Detect attributes img to a base of ix. annotations are the manifest's
-// (or the config's labels, which some builders use instead).
-func Detect(img *inventory.Image, annotations map[string]string, ix *Index) Attribution {
-	var diffIDs []string
-	for _, l := range img.Layers {
-		diffIDs = append(diffIDs, l.DiffID)
+// claim is a base named by one kind of evidence.
+type claim struct {
+	signal, what string // what: how the note names the evidence
+	name, digest string
+}
+
+func (c claim) String() string {
+	if c.digest == "" {
+		return c.name
 	}
+	return strings.TrimSpace(c.name + "@" + c.digest)
+}
+
+// claims lists the bases the evidence names, strongest first.
+func (ev Evidence) claims() []claim {
+	var out []claim
+	for _, m := range ev.Provenance {
+		if d := findDigest(m); d != "" {
+			out = append(out, claim{SignalProvenance, "the verified provenance", materialName(m), d})
+		}
+	}
+	if n, d := ev.Annotations[AnnotationBaseName], ev.Annotations[AnnotationBaseDigest]; n != "" || d != "" {
+		out = append(out, claim{SignalAnnotation, "the image's annotations", n, d})
+	}
+	for _, s := range ev.BuildInfo {
+		if s.Pin != "" || s.Ref != "" {
+			name, _, _ := strings.Cut(s.Ref, "@")
+			out = append(out, claim{SignalBuildInfo, "the build info", name, s.Pin})
+		}
+	}
+	return out
+}
+
+// findDigest returns the first "sha256:<64 hex>" in s.
+func findDigest(s string) string {
+	for i := strings.Index(s, "sha256:"); i >= 0; {
+		if d := s[i:]; len(d) >= 71 && validDigest(d[:71]) {
+			return d[:71]
+		}
+		j := strings.Index(s[i+1:], "sha256:")
+		if j < 0 {
+			break
+		}
+		i += 1 + j
+	}
+	return ""
+}
+
+// materialName is the image name of a material URI: "pkg:docker/alpine@3.20?…"
+// → "alpine:3.20"; "docker-image://docker.io/library/alpine:3.20@sha256:…" →
+// "docker.io/library/alpine:3.20".
+func materialName(m string) string {
+	if rest, ok := strings.CutPrefix(m, "pkg:docker/"); ok {
+		rest, _, _ = strings.Cut(rest, "?")
+		rest, _, _ = strings.Cut(rest, "#")
+		name, ver, _ := strings.Cut(rest, "@")
+		if ver != "" && !strings.HasPrefix(ver, "sha256:") {
+			return name + ":" + ver
+		}
+		return name
+	}
+	m = strings.TrimPrefix(m, "docker-image://")
+	name, _, _ := strings.Cut(m, "@")
+	return name
+}
+
+// chainMatch lists the entries of ix whose layers the image's start with,
+// and for each how many of the image's layers are the base's. Plain chain
+// IDs first; only when none matches, the chains without empty-tar layers
+// (variant true).
+func chainMatch(diffIDs []string, ix *Index) (found []*Entry, layers map[*Entry]int, variant bool) {
+	layers = map[*Entry]int{}
 	chain := ChainIDs(diffIDs)
-	var found []*Entry
 	for i := range ix.Entries {
 		e := &ix.Entries[i]
 		n := len(e.DiffIDs)
@@ -314,51 +460,144 @@ func Detect(img *inventory.Image, annotations map[string]string, ix *Index) Attr
 		}
 		if ChainIDs(e.DiffIDs)[n-1] == chain[n-1] {
 			found = append(found, e)
+			layers[e] = n
 		}
 	}
-	annName, annDigest := annotations[AnnotationBaseName], annotations[AnnotationBaseDigest]
-	annotated := annName
-	if annDigest != "" {
-		annotated = strings.TrimSpace(annName + "@" + annDigest)
+	if len(found) > 0 {
+		return found, layers, false
+	}
+	// The variant: drop the empty-tar layers on both sides; pos maps the
+	// filtered image layers back to the image's.
+	var kept []string
+	var pos []int
+	for i, d := range diffIDs {
+		if d != EmptyTarDiffID {
+			kept = append(kept, d)
+			pos = append(pos, i)
+		}
+	}
+	kchain := ChainIDs(kept)
+	for i := range ix.Entries {
+		e := &ix.Entries[i]
+		var be []string
+		for _, d := range e.DiffIDs {
+			if d != EmptyTarDiffID {
+				be = append(be, d)
+			}
+		}
+		n := len(be)
+		if n == 0 || n >= len(kchain) || len(be) == len(e.DiffIDs) && len(kept) == len(diffIDs) {
+			continue // nothing to drop on either side: the plain comparison said no
+		}
+		if ChainIDs(be)[n-1] == kchain[n-1] {
+			found = append(found, e)
+			layers[e] = pos[n-1] + 1
+		}
+	}
+	return found, layers, len(found) > 0
+}
+
+// Detect attributes img to a base of ix, from its verified layers and the
+// evidence, strongest signal first (see the package doc and Signal*).
+func Detect(img *inventory.Image, ev Evidence, ix *Index) Attribution {
+	var diffIDs []string
+	for _, l := range img.Layers {
+		diffIDs = append(diffIDs, l.DiffID)
+	}
+	found, layers, variant := chainMatch(diffIDs, ix)
+	claims := ev.claims()
+	annotated := ""
+	for _, c := range claims {
+		if c.signal == SignalAnnotation {
+			annotated = c.String()
+		}
+	}
+	var notes []string
+	if variant {
+		notes = append(notes, "matched without the empty layers (a builder that writes empty-tar layers for metadata steps)")
 	}
 	if len(found) > 0 {
 		// Innermost first; the base is the outermost (most layers). Among
 		// bases with the same layers (one layer republished with another
-		// config): the one whose history the image's starts with, then one
-		// added with "drydock base add" (it can be scanned), then the newest.
+		// config): the one a claim names by digest, the one whose history
+		// the image's starts with, then one added with "drydock base add"
+		// (it can be scanned), then the newest.
 		steps := historySteps(img)
 		slices.SortStableFunc(found, func(a, b *Entry) int {
-			return cmp.Or(cmp.Compare(len(a.DiffIDs), len(b.DiffIDs)),
+			return cmp.Or(cmp.Compare(layers[a], layers[b]),
 				cmp.Compare(boolInt(historyPrefix(a.CreatedBy, steps)), boolInt(historyPrefix(b.CreatedBy, steps))),
 				cmp.Compare(boolInt(a.Source != ""), boolInt(b.Source != "")),
 				a.Created.Compare(b.Created))
 		})
-		base := found[len(found)-1]
-		at := Attribution{Base: base, Name: base.Name(), Layers: len(base.DiffIDs), Signal: SignalLayerChain, Annotation: annotated}
+		base, signal := found[len(found)-1], SignalLayerChain
+		// A claim decides when it names, by digest, an entry among the
+		// matched ones with the most layers (a claim naming an inner base
+		// of the hierarchy, or another base, does not).
+		decided := false
+		for _, c := range claims {
+			if c.digest == "" {
+				continue
+			}
+			for _, e := range found {
+				if e.ManifestDigest == c.digest && layers[e] == layers[base] {
+					if !decided {
+						base, signal, decided = e, c.signal, true
+					}
+				}
+			}
+		}
+		for _, c := range claims {
+			if c.digest != "" && c.digest != base.ManifestDigest && !slices.ContainsFunc(found, func(e *Entry) bool { return e.ManifestDigest == c.digest }) {
+				notes = append(notes, fmt.Sprintf("%s name %s, but its layers are %s's", c.what, c, base.Name()))
+			}
+		}
+		at := Attribution{Base: base, Name: base.Name(), Layers: layers[base], Signal: signal, Annotation: annotated}
 		for _, e := range found {
 			if name := e.Name(); !slices.Contains(at.Hierarchy, name) {
 				at.Hierarchy = append(at.Hierarchy, name)
 			}
 		}
-		if annDigest != "" && base.ManifestDigest != "" && annDigest != base.ManifestDigest {
-			at.Note = fmt.Sprintf("the image's annotations name %s, but its layers are %s's", annotated, base.Name())
-		}
+		at.Note = strings.Join(notes, "; ")
 		return at
 	}
-	if annotated != "" {
-		at := Attribution{Name: annotated, Signal: SignalAnnotation, Annotation: annotated,
-			Note: "the base named by the image's annotations is not in the base-image index: its layers are not known"}
+	for _, c := range claims {
+		if c.name == "" && c.digest == "" {
+			continue
+		}
+		// A claim naming an indexed base whose layers are not the image's:
+		// flagged, never trusted (the image's layers count as its own).
+		if e := ix.byDigest(c.digest); e != nil {
+			notes = append(notes, fmt.Sprintf("%s name %s (%s), but the image's layers do not start with its layers: the claim is not trusted", c.what, c, e.Name()))
+			continue
+		}
+		at := Attribution{Name: c.String(), Signal: c.signal, Annotation: annotated}
+		notes = append(notes, fmt.Sprintf("the base named by %s is not in the base-image index: its layers are not known", c.what))
 		if n := historyBase(img); n > 0 {
 			at.Layers = n
-			at.Note += fmt.Sprintf("; the history puts the base at the first %d layer(s)", n)
+			notes = append(notes, fmt.Sprintf("the history puts the base at the first %d layer(s)", n))
 		}
+		at.Note = strings.Join(notes, "; ")
 		return at
 	}
 	if n := historyBase(img); n > 0 {
-		return Attribution{Layers: n, Signal: SignalHistory,
-			Note: fmt.Sprintf("unidentified base: by the image's history, its first %d layer(s) precede the last CMD/ENTRYPOINT of a base", n)}
+		notes = append(notes, fmt.Sprintf("unidentified base: by the image's history, its first %d layer(s) precede the last CMD/ENTRYPOINT of a base", n))
+		return Attribution{Layers: n, Signal: SignalHistory, Annotation: annotated, Note: strings.Join(notes, "; ")}
 	}
-	return Attribution{Signal: SignalNone, Note: "no base image found (a squashed or single-stage image): every layer counts as the image's own"}
+	notes = append(notes, "no base image found (a squashed or single-stage image): every layer counts as the image's own")
+	return Attribution{Signal: SignalNone, Annotation: annotated, Note: strings.Join(notes, "; ")}
+}
+
+// byDigest is the entry with manifest digest d, nil if none (or d is "").
+func (ix *Index) byDigest(d string) *Entry {
+	if d == "" {
+		return nil
+	}
+	for i := range ix.Entries {
+		if ix.Entries[i].ManifestDigest == d {
+			return &ix.Entries[i]
+		}
+	}
+	return nil
 }
 
 func boolInt(b bool) int {

@@ -1,8 +1,10 @@
 package baseimage
 
 import (
+	"encoding/base64"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -86,7 +88,7 @@ func TestDetect(t *testing.T) {
 				Note:       "the image's annotations name busybox:1.38.0-musl@sha256:a34ce92094b7b100a98fbd21411a92825f6827b1bc5f6918c253516c90556998, but its layers are busybox:1.37.0-musl's"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got := Detect(tc.img, tc.annotations, ix)
+			got := Detect(tc.img, Evidence{Annotations: tc.annotations}, ix)
 			if d := cmp.Diff(tc.want, got, cmpopts.IgnoreFields(Attribution{}, "Base")); d != "" {
 				t.Errorf("(-want +got):\n%s", d)
 			}
@@ -101,7 +103,7 @@ func TestHierarchy(t *testing.T) {
 	if err := ix.Add(Entry{Repository: "registry.example/team/base", Tags: []string{"2.1"}, DiffIDs: []string{musl1370, appLayer}}); err != nil {
 		t.Fatal(err)
 	}
-	got := Detect(imageOf([]string{musl1370, appLayer, appLayer2}), nil, ix)
+	got := Detect(imageOf([]string{musl1370, appLayer, appLayer2}), Evidence{}, ix)
 	want := Attribution{Name: "registry.example/team/base:2.1", Layers: 2, Signal: SignalLayerChain,
 		Hierarchy: []string{"busybox:1.37.0-musl", "registry.example/team/base:2.1"}}
 	if d := cmp.Diff(want, got, cmpopts.IgnoreFields(Attribution{}, "Base")); d != "" {
@@ -203,4 +205,126 @@ func TestCandidates(t *testing.T) {
 			t.Errorf("tagVersion(%q) = %v %q %v", tc.tag, v, fam, ok)
 		}
 	}
+}
+
+// TestDetectEvidence: the signals besides the layers, strongest first; each
+// decides only when the base it names has the image's layers.
+func TestDetectEvidence(t *testing.T) {
+	ix := busyboxIndex(t)
+	const (
+		musl1370a = "sha256:6be969a074d06073a62ad8ccfd2ad6ec2790cae25d519d8df255ba24819d96f0" // the two manifests the table
+		musl1370b = "sha256:29989570aeecad61a019f684218ea74d4b8c1c74f9e0abeb34ca926b81174ee1" // records for the same layer
+		musl1380m = "sha256:a34ce92094b7b100a98fbd21411a92825f6827b1bc5f6918c253516c90556998"
+	)
+	onMusl := imageOf([]string{musl1370, appLayer})
+	for _, tc := range []struct {
+		name     string
+		img      *inventory.Image
+		ev       Evidence
+		want     Attribution
+		wantBase string
+	}{
+		{"verified provenance names the exact manifest of two with the same layer",
+			onMusl, Evidence{Provenance: []string{"pkg:docker/busybox@1.37.0-musl?digest=" + musl1370a + "&platform=linux%2Famd64"}},
+			Attribution{Name: "busybox:1.37.0-musl", Layers: 1, Signal: SignalProvenance, Hierarchy: []string{"busybox:1.37.0-musl"}},
+			musl1370a},
+		{"provenance outranks the annotations and the build info",
+			onMusl, Evidence{Provenance: []string{"pkg:docker/busybox@1.37.0-musl?digest=" + musl1370b},
+				Annotations: map[string]string{AnnotationBaseName: "busybox:1.37.0-musl", AnnotationBaseDigest: musl1370a},
+				BuildInfo:   []BuildSource{{Type: "docker-image", Ref: "docker.io/library/busybox:1.37.0-musl", Pin: musl1370a}}},
+			Attribution{Name: "busybox:1.37.0-musl", Layers: 1, Signal: SignalProvenance, Hierarchy: []string{"busybox:1.37.0-musl"},
+				Annotation: "busybox:1.37.0-musl@" + musl1370a},
+			musl1370b},
+		{"annotations with a digest the index knows decide",
+			onMusl, Evidence{Annotations: map[string]string{AnnotationBaseName: "busybox:1.37.0-musl", AnnotationBaseDigest: musl1370a}},
+			Attribution{Name: "busybox:1.37.0-musl", Layers: 1, Signal: SignalAnnotation, Hierarchy: []string{"busybox:1.37.0-musl"},
+				Annotation: "busybox:1.37.0-musl@" + musl1370a},
+			musl1370a},
+		{"BuildKit build info pins the base",
+			onMusl, Evidence{BuildInfo: []BuildSource{{Type: "docker-image", Ref: "docker.io/library/busybox:1.37.0-musl", Pin: musl1370b}}},
+			Attribution{Name: "busybox:1.37.0-musl", Layers: 1, Signal: SignalBuildInfo, Hierarchy: []string{"busybox:1.37.0-musl"}},
+			musl1370b},
+		{"a forged claim: annotations name busybox 1.38.0 on layers that are not its: flagged, not trusted",
+			imageOf([]string{appLayer, appLayer2}), Evidence{Annotations: map[string]string{AnnotationBaseName: "busybox:1.38.0-musl", AnnotationBaseDigest: musl1380m}},
+			Attribution{Signal: SignalNone, Annotation: "busybox:1.38.0-musl@" + musl1380m,
+				Note: "the image's annotations name busybox:1.38.0-musl@" + musl1380m + " (busybox:1.38.0-musl), but the image's layers do not start with its layers: the claim is not trusted; " +
+					"no base image found (a squashed or single-stage image): every layer counts as the image's own"}, ""},
+		{"provenance naming a base the index does not know: a claim, layers from the history",
+			imageOf([]string{appLayer, appLayer2},
+				inventory.History{CreatedBy: "ADD rootfs.tar.xz /", LayerIndex: 0},
+				inventory.History{CreatedBy: `CMD ["sh"]`, EmptyLayer: true, LayerIndex: -1},
+				inventory.History{CreatedBy: "COPY app /app", LayerIndex: 1}),
+			Evidence{Provenance: []string{"pkg:docker/debian@12-slim?digest=sha256:" + strings.Repeat("ab", 32)}},
+			Attribution{Name: "debian:12-slim@sha256:" + strings.Repeat("ab", 32), Layers: 1, Signal: SignalProvenance,
+				Note: "the base named by the verified provenance is not in the base-image index: its layers are not known; the history puts the base at the first 1 layer(s)"}, ""},
+		{"the empty-layer variant: the image's builder wrote empty-tar layers the indexed base does not have",
+			imageOf([]string{musl1370, EmptyTarDiffID, appLayer}), Evidence{},
+			Attribution{Name: "busybox:1.37.0-musl", Layers: 1, Signal: SignalLayerChain, Hierarchy: []string{"busybox:1.37.0-musl"}}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := Detect(tc.img, tc.ev, ix)
+			if d := cmp.Diff(tc.want, got, cmpopts.IgnoreFields(Attribution{}, "Base")); d != "" {
+				t.Errorf("(-want +got):\n%s", d)
+			}
+			if tc.wantBase != "" && (got.Base == nil || got.Base.ManifestDigest != tc.wantBase) {
+				t.Errorf("base %+v, want manifest %s", got.Base, tc.wantBase)
+			}
+		})
+	}
+}
+
+// TestEmptyLayerVariant: a base published with an empty-tar layer is found
+// in an image whose builder wrote none, and the base's layer count is the
+// image's layers up to the base's last real one.
+func TestEmptyLayerVariant(t *testing.T) {
+	ix := &Index{}
+	if err := ix.Add(Entry{Repository: "registry.example/base", Tags: []string{"1.0"}, DiffIDs: []string{musl1370, EmptyTarDiffID, appLayer}}); err != nil {
+		t.Fatal(err)
+	}
+	got := Detect(imageOf([]string{musl1370, appLayer, appLayer2}), Evidence{}, ix)
+	want := Attribution{Name: "registry.example/base:1.0", Layers: 2, Signal: SignalLayerChain, Hierarchy: []string{"registry.example/base:1.0"},
+		Note: "matched without the empty layers (a builder that writes empty-tar layers for metadata steps)"}
+	if d := cmp.Diff(want, got, cmpopts.IgnoreFields(Attribution{}, "Base")); d != "" {
+		t.Errorf("(-want +got):\n%s", d)
+	}
+	// The plain chain wins when it matches: no note.
+	if got := Detect(imageOf([]string{musl1370, EmptyTarDiffID, appLayer, appLayer2}), Evidence{}, ix); got.Note != "" || got.Layers != 3 {
+		t.Errorf("plain match: %+v", got)
+	}
+}
+
+func TestParseBuildInfo(t *testing.T) {
+	// The decoded structure of moby/buildkit docs/build-repro.md.
+	bi := `{"frontend":"dockerfile.v0","attrs":{"filename":"Dockerfile"},"sources":[` +
+		`{"type":"docker-image","ref":"docker.io/library/alpine:3.13","pin":"sha256:1d30d1ba3cb90962067e9b29491fbd56997979d54376f23f01448b5c5cd8b462"},` +
+		`{"type":"git","ref":"https://github.com/crazy-max/buildkit-buildsources-test.git#master","pin":"259a5aa5aa5bb3562d12cc631fe399f4788642c1"}]}`
+	cfg := `{"architecture":"amd64","moby.buildkit.buildinfo.v1":"` + base64.StdEncoding.EncodeToString([]byte(bi)) + `"}`
+	for _, tc := range []struct {
+		name, cfg string
+		want      []BuildSource
+		err       bool
+	}{
+		{"docker-image sources only", cfg, []BuildSource{{Type: "docker-image", Ref: "docker.io/library/alpine:3.13", Pin: "sha256:1d30d1ba3cb90962067e9b29491fbd56997979d54376f23f01448b5c5cd8b462"}}, false},
+		{"no build info", `{"architecture":"amd64"}`, nil, false},
+		{"not base64", `{"moby.buildkit.buildinfo.v1":"%%%"}`, nil, true},
+		{"not a string", `{"moby.buildkit.buildinfo.v1":3}`, nil, true},
+		{"not JSON", `{`, nil, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := ParseBuildInfo([]byte(tc.cfg))
+			if (err != nil) != tc.err {
+				t.Fatalf("err %v, want error %v", err, tc.err)
+			}
+			if d := cmp.Diff(tc.want, got); d != "" {
+				t.Errorf("(-want +got):\n%s", d)
+			}
+		})
+	}
+}
+
+func FuzzParseBuildInfo(f *testing.F) {
+	f.Add([]byte(`{"moby.buildkit.buildinfo.v1":"eyJzb3VyY2VzIjpbXX0="}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		_, _ = ParseBuildInfo(b)
+	})
 }

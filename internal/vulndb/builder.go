@@ -40,9 +40,11 @@ type Builder struct {
 	pkgs    map[string]map[string]*pkgGroup
 	cves    map[string]*CVE
 	hashes  map[string]storedHash // raw SHA-256 → entry
-	sources []SourceInfo
-	missing []MissingSource
-	done    bool
+	// baseImages are the tables of published base images, by source name.
+	baseImages map[string][]byte
+	sources    []SourceInfo
+	missing    []MissingSource
+	done       bool
 }
 
 type recEntry struct {
@@ -370,6 +372,10 @@ func (b *Builder) commit(ctx context.Context) (Metadata, error) {
 	if err != nil {
 		return Metadata{}, err
 	}
+	if err := b.putBaseImages(); err != nil {
+		return Metadata{}, err
+	}
+	meta.BaseImages = len(b.baseImages)
 	if len(b.hashes) > 0 {
 		err = b.putSorted([]string{bucketHashes}, slices.Sorted(maps.Keys(b.hashes)), func(k string) ([]byte, error) {
 			return json.Marshal(b.hashes[k])

@@ -354,6 +354,9 @@ func (db *DB) check(ctx context.Context, meta Metadata) error {
 		if want := slices.Sorted(maps.Keys(meta.Counts)); !slices.Equal(ecos, want) {
 			return fmt.Errorf("damaged: the database holds the ecosystems %q, its metadata lists %q", ecos, want)
 		}
+		if err := checkBaseImages(tx.Bucket([]byte(bucketBaseImages)), meta.BaseImages); err != nil {
+			return err
+		}
 		return checkHashes(tx.Bucket([]byte(bucketHashes)), meta.Hashes, func() error {
 			if n++; n%checkEvery == 0 {
 				return ctx.Err()

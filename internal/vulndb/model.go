@@ -122,6 +122,9 @@ type Metadata struct {
 	// Hashes is the number of known-bad file hashes imported from hash
 	// lists (sources named HashListPrefix+…).
 	Hashes int `json:"hashes,omitempty"`
+	// BaseImages is the number of tables of published base images the
+	// database carries (sources named BaseImagePrefix+…).
+	BaseImages int `json:"base_images,omitempty"`
 	// Missing lists the feeds the update was to import and did not (an
 	// origin that could not be reached, an ecosystem no mirror publishes, a
 	// feed turned off), sorted by name: the database covers less than a

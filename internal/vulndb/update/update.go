@@ -54,6 +54,11 @@ const (
 	// vulndb.ParseHashList reads); a mirror carries them as
 	// malware-hashes/<name>.txt, .csv or .gz.
 	NativeMalwareHashes = "malware-hashes"
+	// NativeBaseImages is a table of published base images (JSON records
+	// of diff_ids, manifest digest and tags, as internal/baseimage reads
+	// them) shipped with the database; a mirror carries them as
+	// base-images/<name>.json.
+	NativeBaseImages = "base-images"
 )
 
 // NativeIndexFile is the optional file at a mirror's base that lists the
@@ -505,6 +510,8 @@ func (u *updater) jobs(ctx context.Context) ([]fetchJob, error) {
 			add(fetchJob{name: "nvd/" + path.Base(filepath.ToSlash(n.URL)), kind: NativeNVD, locs: []string{n.URL}, origin: true})
 		case NativeMalwareHashes:
 			add(fetchJob{name: vulndb.HashListPrefix + path.Base(filepath.ToSlash(n.URL)), kind: NativeMalwareHashes, locs: []string{n.URL}, origin: true})
+		case NativeBaseImages:
+			add(fetchJob{name: vulndb.BaseImagePrefix + path.Base(filepath.ToSlash(n.URL)), kind: NativeBaseImages, locs: []string{n.URL}, origin: true})
 		default:
 			return nil, fmt.Errorf("native source %q: unknown kind %q", n.URL, n.Kind)
 		}
@@ -676,6 +683,8 @@ func nativeJob(rel string) (fetchJob, bool) {
 		return fetchJob{name: "nvd/" + parts[1], kind: NativeNVD}, true
 	case len(parts) == 2 && parts[0] == NativeMalwareHashes && hashListFile(parts[1]):
 		return fetchJob{name: vulndb.HashListPrefix + parts[1], kind: NativeMalwareHashes}, true
+	case len(parts) == 2 && parts[0] == NativeBaseImages && strings.HasSuffix(parts[1], ".json") && len(parts[1]) > len(".json"):
+		return fetchJob{name: vulndb.BaseImagePrefix + parts[1], kind: NativeBaseImages}, true
 	}
 	return fetchJob{}, false
 }
@@ -1076,6 +1085,12 @@ func (u *updater) importOne(ctx context.Context, b *vulndb.Builder, f fetched) e
 		if st.Skipped > 0 {
 			u.warn(fmt.Sprintf("%s: %d lines without a SHA-256 hash were skipped", f.info.Name, st.Skipped))
 		}
+	case NativeBaseImages:
+		n, err := b.ImportBaseImages(fh, name, f.info)
+		if err != nil {
+			return err
+		}
+		u.progress("%s: %d published base images", f.info.Name, n)
 	default:
 		return fmt.Errorf("internal error: unknown source kind %q", f.job.kind)
 	}
