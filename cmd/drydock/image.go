@@ -140,8 +140,8 @@ func (f *reportFlags) options(mode string) (writer.Options, error) {
 	return opt, nil
 }
 
-var sbomFormats = []string{"table", "json", "cyclonedx", "spdx", "github"}
-var scanFormats = []string{"table", "json", "sarif", "cyclonedx", "spdx", "html", "junit", "markdown", "github", "gitlab", "template"}
+var sbomFormats = []string{"table", "json", "cyclonedx", "cyclonedx-1.6", "cyclonedx-1.7", "spdx", "spdx-json", "spdx-2.3", "spdx-3.0", "spdx-json-3.0", "github"}
+var scanFormats = []string{"table", "json", "sarif", "cyclonedx", "cyclonedx-1.6", "cyclonedx-1.7", "spdx", "spdx-json", "spdx-2.3", "spdx-3.0", "spdx-json-3.0", "html", "junit", "markdown", "github", "gitlab", "template"}
 
 func newSBOMCmd(e *env) *cobra.Command {
 	var sf sourceFlags

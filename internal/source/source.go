@@ -9,6 +9,13 @@
 //	oci:DIR                an OCI image layout (DIR@sha256:… or DIR:TAG to choose)
 //	oci-archive:PATH       a tar of an OCI image layout (same selectors)
 //	dir:PATH               an unpacked root filesystem
+//	docker:IMAGE           an image in the local Docker Engine, through its API socket
+//	podman:IMAGE           an image in the local Podman, through its API socket
+//
+// A plain name (no scheme, not a path) is looked for in the sources
+// Options.ImageSources lists, in order (default: a registry only); an image
+// found in a later source than the first carries a note saying so
+// (Image.Notes). See engine.go for how an engine's image is read.
 //
 // Without a scheme, an existing path is detected (a directory with an
 // oci-layout file is an OCI layout, another directory a rootfs, a tar with
@@ -134,6 +141,19 @@ type Options struct {
 	// Open put there.
 	TempDir string
 
+	// DockerHost and PodmanHost are the API endpoints of the local engines
+	// read by docker:IMAGE and podman:IMAGE: unix:///path (or a path), or
+	// tcp://HOST:PORT (plain HTTP). "" means the default (see EngineHost).
+	DockerHost, PodmanHost string
+	// ImageSources lists, in order, the sources a plain name (no scheme,
+	// not a path) is looked for in: SourceRemote (a registry),
+	// SourceDocker, SourcePodman. Nil means a registry only. Each source is
+	// tried after the one before failed (for any reason but the ctx's);
+	// when a later one has the image, Image.Notes says which and why the
+	// earlier ones did not; when none has it, the error lists every
+	// source's error.
+	ImageSources []string
+
 	// noRetry disables the registry client's retries (tests of 5xx errors).
 	noRetry bool
 }
@@ -174,6 +194,10 @@ type Image struct {
 	// V1 is the underlying image, nil for dir; kept so that later stages
 	// (signatures, referrers) can use it.
 	V1 v1.Image
+
+	// Notes are what Open wants said in the report: an image found in a
+	// later source of Options.ImageSources than the first.
+	Notes []inventory.Note
 
 	handle  *Remote // registry images only
 	cleanup []func() error
@@ -308,6 +332,10 @@ func open(ctx context.Context, ref string, want *platform, opt Options, archives
 		return nil, "", err
 	}
 	opt.Logger.Debug("opening image", "reference", ref, "kind", kind)
+	if kind == KindRegistry && rest == ref && opt.ImageSources != nil {
+		// A plain name: looked for in the image sources.
+		return openPlain(ctx, ref, want, opt, archives)
+	}
 	var img *Image
 	switch kind {
 	case KindRegistry:
@@ -320,6 +348,8 @@ func open(ctx context.Context, ref string, want *platform, opt Options, archives
 		img, err = openOCIArchive(ctx, rest, want, archives)
 	case KindDir:
 		img, err = openDir(ctx, rest)
+	case KindDocker, KindPodman:
+		img, err = openEngine(ctx, kind, rest, want, opt, archives)
 	}
 	return img, kind, err
 }
@@ -333,6 +363,8 @@ func schemes() []struct{ prefix, kind string } {
 		{"oci-archive:", KindOCIArchive},
 		{"oci:", KindOCILayout},
 		{"dir:", KindDir},
+		{"docker:", KindDocker},
+		{"podman:", KindPodman},
 	}
 }
 

@@ -54,7 +54,7 @@ type Func func(w io.Writer, r *report.Report, opt Options) error
 
 // Formats lists the format names Write accepts, in documentation order.
 func Formats() []string {
-	return []string{"table", "json", "sarif", "cyclonedx", "spdx", "html", "junit", "markdown", "github", "gitlab", "template", "cosign-vuln", "copa"}
+	return []string{"table", "json", "sarif", "cyclonedx", "cyclonedx-1.6", "cyclonedx-1.7", "spdx", "spdx-json", "spdx-2.3", "spdx-3.0", "spdx-json-3.0", "html", "junit", "markdown", "github", "gitlab", "template", "cosign-vuln", "copa"}
 }
 
 // Lookup returns the writer of a format.
@@ -70,6 +70,8 @@ func Lookup(format string) (Func, bool) {
 		return CycloneDX, true
 	case "spdx":
 		return SPDX, true
+	case "cyclonedx-1.6", "cyclonedx-1.7", "spdx-json", "spdx-2.3", "spdx-3.0", "spdx-json-3.0":
+		return sbomVersion(strings.ToLower(format)), true
 	case "html":
 		return HTML, true
 	case "junit":

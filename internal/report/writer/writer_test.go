@@ -66,6 +66,8 @@ var variants = []struct {
 	{"cyclonedx", "cyclonedx", "cdx.json", Options{}},
 	{"cyclonedx-sbom", "cyclonedx", "sbom.cdx.json", Options{Mode: "sbom"}},
 	{"spdx", "spdx", "spdx.json", Options{}},
+	{"cyclonedx-1.7", "cyclonedx-1.7", "cdx17.json", Options{}},
+	{"spdx-3.0", "spdx-3.0", "spdx3.json", Options{}},
 	{"html", "html", "html", Options{}},
 	{"junit", "junit", "junit.xml", Options{}},
 	{"markdown", "markdown", "md", Options{}},
