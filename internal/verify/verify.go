@@ -16,9 +16,11 @@ package verify
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -146,6 +148,13 @@ func Run(ctx context.Context, t Target, o Options) (*result.SupplyChain, error) 
 	if r.skipped > 0 {
 		r.problem(fmt.Sprintf("discovery capped at %d artifacts: %d more were not examined (raise the cap to see them)", o.MaxReferrers, r.skipped))
 	}
+	// Deterministic order whatever order a registry lists referrers in.
+	slices.SortStableFunc(r.sc.Signatures, func(a, b result.Signature) int {
+		return cmp.Or(cmp.Compare(a.Covers, b.Covers), cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Source, b.Source), cmp.Compare(a.Digest, b.Digest))
+	})
+	slices.SortStableFunc(r.sc.Attestations, func(a, b result.Attestation) int {
+		return cmp.Or(cmp.Compare(a.Source, b.Source), cmp.Compare(a.PredicateType, b.PredicateType), cmp.Compare(a.Digest, b.Digest))
+	})
 	for _, s := range r.sc.Signatures {
 		if s.Verified {
 			r.sc.Verified = true
