@@ -124,7 +124,8 @@ var gitlabNamespace = uuid.NewSHA1(uuid.NameSpaceURL, []byte(sbom.InformationURI
 // has nothing else, and it must not vanish from the pipeline's view).
 // Secrets, misconfigurations and coverage gaps have no place in the format:
 // scan.messages says how many there are, so that the report never reads
-// cleaner than the scan.
+// cleaner than the scan; it also carries the supply-chain answer
+// (verified or not, and the verify stage's problems).
 func GitLab(w io.Writer, r *report.Report, opt Options) error {
 	r = r.Normalized()
 	tool := glTool{ID: "drydock", Name: "drydock", URL: sbom.InformationURI, Version: r.Tool.Version, Vendor: glVendor{Name: "drydock"}}
@@ -223,6 +224,8 @@ func GitLab(w io.Writer, r *report.Report, opt Options) error {
 		doc.Scan.Messages = append(doc.Scan.Messages, glMessage{Level: "warn", Value: fmt.Sprintf(
 			"incomplete advisory coverage, findings may be missing: %s (%s): %s", c.Ecosystem, gapFacts(&c), gapReason(&c))})
 	}
+
+	doc.Scan.Messages = append(doc.Scan.Messages, gitlabSupplyChain(r)...)
 
 	err := writeJSONDoc(w, func(w io.Writer) error {
 		enc := json.NewEncoder(w)

@@ -142,6 +142,8 @@ type htmlView struct {
 	GapHeadline string
 	// Compliance is the --compliance report (shown after the policy).
 	Compliance *compliance.Report
+	// SupplyChain is the verify stage's section (shown before the policy).
+	SupplyChain *htmlSupplyChain
 }
 
 // HTML writes one self-contained page (inline CSS and script, nothing
@@ -159,6 +161,7 @@ func HTML(w io.Writer, r *report.Report, opt Options) error {
 		"join":          strings.Join,
 		"plural":        plural,
 		"statusColor":   complianceColor,
+		"scColor":       scStatusColor,
 	}).ParseFS(htmlFS, "html.tmpl")
 	if err != nil {
 		return fmt.Errorf("parsing HTML template: %w", err)
@@ -182,6 +185,7 @@ func htmlViewOf(r *report.Report, opt Options) *htmlView {
 		Packages:  len(r.Packages),
 	}
 	v.Compliance = r.Compliance
+	v.SupplyChain = htmlSupplyChainOf(r.SupplyChain)
 	for i := range r.Malware {
 		m := &r.Malware[i]
 		hm := htmlMalware{Malware: *m, Where: malwareWhere(m), Layer: malwareLayer(m), Title: malwareTitle(m)}

@@ -28,6 +28,7 @@ type junitSuite struct {
 	Timestamp  string          `xml:"timestamp,attr,omitempty"`
 	Properties []junitProperty `xml:"properties>property,omitempty"`
 	Cases      []junitCase     `xml:"testcase"`
+	SystemOut  string          `xml:"system-out,omitempty"`
 }
 
 type junitProperty struct {
@@ -59,7 +60,8 @@ type junitSkipped struct {
 // passing case for clean packages; suites for secrets and
 // misconfigurations (suppressed or filtered ones skipped too); a "coverage"
 // suite with a failing case per coverage gap; and a "policy" suite whose
-// failed rules are failures. Control characters in the data are shown as
+// failed rules are failures; before it, when the verify stage ran, a
+// "supply-chain" suite (junitSupplyChain). Control characters in the data are shown as
 // escapes (printable).
 //
 // A coverage gap is a <failure>, not an <error>: every JUnit consumer shows
@@ -199,6 +201,9 @@ func JUnit(w io.Writer, r *report.Report, _ Options) error {
 			s.Failures++
 		}
 		s.Tests = len(s.Cases)
+		out.Suites = append(out.Suites, s)
+	}
+	if s, ok := junitSupplyChain(r, ts); ok {
 		out.Suites = append(out.Suites, s)
 	}
 	if v := r.Verdict; v != nil {

@@ -58,6 +58,7 @@ func Markdown(w io.Writer, r *report.Report, opt Options) error {
 			ew.printf("\n")
 		}
 	}
+	writeSupplyChainMarkdown(ew, r)
 	if mode(r, opt) == "sbom" {
 		return wrapErr("Markdown", ew.err)
 	}

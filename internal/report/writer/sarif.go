@@ -127,7 +127,10 @@ func fingerprint(parts ...string) string {
 // warning notification of the invocation (toolExecutionNotifications, SARIF
 // 2.1.0 §3.20.21: a runtime condition of the tool, not a result in the
 // image; "warning", not "error", which §3.20.21 makes mean that the run
-// failed).
+// failed). The supply-chain section is in run.properties ("supplyChain",
+// "signature"); an image without the verified signature that was required
+// is a result of rule gate:signature, and an unverified one that was not
+// required a warning notification (sarifSupplyChain).
 func SARIF(w io.Writer, r *report.Report, opt Options) error {
 	r = r.Normalized()
 	tool := r.Tool
@@ -360,6 +363,11 @@ func SARIF(w io.Writer, r *report.Report, opt Options) error {
 			inv.ToolExecutionNotifications = append(inv.ToolExecutionNotifications, coverageGapNotification(&gaps[i]))
 		}
 	}
+	if sc := r.SupplyChain; sc != nil {
+		props["supplyChain"] = sc
+		props["signature"] = report.SignatureState(sc)
+	}
+	sarifSupplyChain(r, run, inv, rule)
 	if v := r.Verdict; v != nil {
 		inv.ExecutionSuccessful = ptr(v.Pass)
 		inv.ExitCode = ptr(v.ExitCode)

@@ -211,6 +211,7 @@ func Table(w io.Writer, r *report.Report, opt Options) error {
 	}
 	ew.printf("%s\n", strings.Repeat("=", min(max(utf8.RuneCountInString(heading), 10), 120)))
 	writeBaseImage(ew, r)
+	writeSupplyChain(ew, r, opt)
 
 	if r.Compliance != nil { // --compliance: the controls are the report
 		writeComplianceTable(ew, r, opt)
