@@ -382,6 +382,9 @@ func TestNativeJob(t *testing.T) {
 		{"malware-hashes/full.csv.gz", "malware-hashes/full.csv.gz", true},
 		{"malware-hashes/README.md", "", false},
 		{"malware-hashes/.txt", "", false},
+		{"base-images/busybox.json", "base-images/busybox.json", true},
+		{"base-images/.json", "", false},
+		{"base-images/busybox.yaml", "", false},
 	}
 	for _, tt := range tests {
 		j, ok := nativeJob(tt.rel)
