@@ -18,7 +18,7 @@ import (
 
 // notationGoDir is the notation-go module directory of the version this
 // module requires (its test signatures, certificates and trust stores are
-// read as data; see README.md).
+// read as data at test time, never copied into this repository).
 func notationGoDir(t testing.TB) string {
 	t.Helper()
 	out, err := exec.Command("go", "list", "-m", "-json", "github.com/notaryproject/notation-go").Output()
