@@ -272,4 +272,3 @@ func readerPolicy(b []byte) func() sgverify.ArtifactPolicyOption {
 		return sgverify.WithArtifact(io.Reader(bytes.NewReader(b)))
 	}
 }
-

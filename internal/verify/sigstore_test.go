@@ -2,7 +2,9 @@ package verify
 
 import (
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
+	"encoding/pem"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -160,6 +162,117 @@ func TestTrustsRefuses(t *testing.T) {
 			_, err := trusts(tc.o)
 			if err == nil || !strings.Contains(err.Error(), tc.err) {
 				t.Errorf("err = %v, want %q", err, tc.err)
+			}
+		})
+	}
+}
+
+// TestLegacyConversionPublicGood: the public-good keyless bundle taken
+// apart into what cosign's legacy .att layer holds (the DSSE envelope as
+// the layer, the Fulcio certificate and the Rekor entry — body, integrated
+// time, index, log id, SignedEntryTimestamp — as annotations), converted
+// back by legacyBundle and verified by sigstore-go with the real trusted
+// root: the conversion keeps everything the verification needs. A flipped
+// SignedEntryTimestamp byte, a wrong identity and a flipped payload byte
+// fail.
+func TestLegacyConversionPublicGood(t *testing.T) {
+	dir := filepath.Join(sigstoreGoDir(t), "pkg", "testing", "data")
+	raw, err := os.ReadFile(filepath.Join(dir, "bundles", "sigstore.js@2.0.0-provenance.sigstore.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b struct {
+		VerificationMaterial struct {
+			Chain struct {
+				Certificates []struct {
+					RawBytes []byte `json:"rawBytes"`
+				} `json:"certificates"`
+			} `json:"x509CertificateChain"`
+			TlogEntries []struct {
+				LogIndex string `json:"logIndex"`
+				LogID    struct {
+					KeyID []byte `json:"keyId"`
+				} `json:"logId"`
+				IntegratedTime   string `json:"integratedTime"`
+				InclusionPromise struct {
+					SET []byte `json:"signedEntryTimestamp"`
+				} `json:"inclusionPromise"`
+				Body string `json:"canonicalizedBody"`
+			} `json:"tlogEntries"`
+		} `json:"verificationMaterial"`
+		DSSE json.RawMessage `json:"dsseEnvelope"`
+	}
+	if err := json.Unmarshal(raw, &b); err != nil {
+		t.Fatal(err)
+	}
+	e := b.VerificationMaterial.TlogEntries[0]
+	rekorBundle := func(set []byte) string {
+		out, err := json.Marshal(map[string]any{
+			"SignedEntryTimestamp": set,
+			"Payload": map[string]any{"body": e.Body, "integratedTime": json.Number(e.IntegratedTime),
+				"logIndex": json.Number(e.LogIndex), "logID": hex.EncodeToString(e.LogID.KeyID)},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(out)
+	}
+	cert := string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: b.VerificationMaterial.Chain.Certificates[0].RawBytes}))
+	badSET := append([]byte{}, e.InclusionPromise.SET...)
+	badSET[len(badSET)/2] ^= 0x01
+	var env map[string]any
+	if err := json.Unmarshal(b.DSSE, &env); err != nil {
+		t.Fatal(err)
+	}
+	p, _ := base64.StdEncoding.DecodeString(env["payload"].(string))
+	p[strings.Index(string(p), "sigstore-js")] ^= 0x01
+	env["payload"] = base64.StdEncoding.EncodeToString(p)
+	flipped, err := json.Marshal(env)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	rootPath := filepath.Join(dir, "trusted-roots", "public-good.json")
+	digest := v1.Hash{Algorithm: "sha512", Hex: strings.TrimPrefix(pgDigest, "sha512:")}
+	tests := []struct {
+		name     string
+		envelope []byte
+		set      []byte
+		id       Identity
+		err      string
+	}{
+		{name: "verifies", envelope: b.DSSE, set: e.InclusionPromise.SET, id: Identity{Issuer: pgIssuer, Subject: pgSubject}},
+		{name: "flipped SET", envelope: b.DSSE, set: badSET, id: Identity{Issuer: pgIssuer, Subject: pgSubject}, err: "not enough verified log entries"},
+		{name: "wrong identity", envelope: b.DSSE, set: e.InclusionPromise.SET, id: Identity{Issuer: pgIssuer, Subject: "https://github.com/evil/x/.github/workflows/release.yml@refs/heads/main"}, err: "no matching CertificateIdentity"},
+		{name: "flipped payload", envelope: flipped, set: e.InclusionPromise.SET, id: Identity{Issuer: pgIssuer, Subject: pgSubject}, err: "does not match envelope payload hash"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ann := map[string]string{annSignature: "", annCertificate: cert, annRekorBundle: rekorBundle(tc.set)}
+			entity, err := legacyBundle(ann, tc.envelope, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ts, err := trusts(Options{TrustedRoot: rootPath, Identities: []Identity{tc.id}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			policy, err := digestPolicy(digest)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out := check(entity, policy, ts)
+			if tc.err == "" {
+				if !out.verified || out.identity != pgSubject || !out.timeVerified || out.tlogIndex == nil || *out.tlogIndex != 31821305 {
+					t.Fatalf("outcome %+v: want verified with the certificate identity, a verified time and tlog index 31821305", out)
+				}
+				return
+			}
+			if out.verified || !strings.Contains(out.err, tc.err) {
+				t.Errorf("outcome %+v: want a failure saying %q", out, tc.err)
+			}
+			if testing.Verbose() {
+				t.Log(out.err)
 			}
 		})
 	}

@@ -526,4 +526,3 @@ func (r *run) buildkit(ctx context.Context, d v1.Descriptor) {
 		r.sc.Attestations = append(r.sc.Attestations, a)
 	}
 }
-
