@@ -121,6 +121,8 @@ type htmlView struct {
 	SBOMMode  bool
 	Cards     []htmlCard
 	Verdict   *report.Verdict
+	// Licence findings, active and suppressed or filtered (htmlLicenses).
+	Licenses, SuppressedLicenses []htmlLicense
 	// Malware that counts, and what ignore entries allowed (folded).
 	Malware        []htmlMalware
 	AllowedMalware []htmlMalware
@@ -207,6 +209,7 @@ func htmlViewOf(r *report.Report, opt Options) *htmlView {
 			v.Secrets = append(v.Secrets, hs)
 		}
 	}
+	v.Licenses, v.SuppressedLicenses = htmlLicenses(r)
 	for _, m := range r.Misconfigs {
 		hm := htmlMisconfig{Misconfig: m, Status: suppressionStatus(m.Annotations), Why: whyNotCounted(m.Annotations)}
 		if hm.Status != "" {

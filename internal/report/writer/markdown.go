@@ -113,6 +113,9 @@ func Markdown(w io.Writer, r *report.Report, opt Options) error {
 	if activeMisconfigs+suppressedMisconfigs > 0 {
 		extra = append(extra, "⚙️ "+itoa(activeMisconfigs)+" misconfigurations"+mdSuppressed(suppressedMisconfigs))
 	}
+	if _, activeLicenses, suppressedLicenses := visibleLicenses(r, opt); activeLicenses+suppressedLicenses > 0 {
+		extra = append(extra, "📜 "+itoa(activeLicenses)+" licence findings"+mdSuppressed(suppressedLicenses))
+	}
 	if len(extra) > 0 {
 		ew.printf("%s\n\n", strings.Join(extra, " · "))
 	}
@@ -182,6 +185,7 @@ func Markdown(w io.Writer, r *report.Report, opt Options) error {
 		}
 		ew.printf("\n")
 	}
+	writeMarkdownLicenses(ew, r, opt)
 	ew.printf("<sub>%s %s · %s</sub>\n", mdText(r.Tool.Name), mdText(r.Tool.Version), r.CreatedAt.UTC().Format("2006-01-02 15:04 UTC"))
 	return wrapErr("Markdown", ew.err)
 }

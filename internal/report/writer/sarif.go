@@ -340,6 +340,14 @@ func SARIF(w io.Writer, r *report.Report, opt Options) error {
 		run.Results = append(run.Results, res)
 	}
 
+	// Licence findings: one rule per licence category.
+	licenses, _, _ := visibleLicenses(r, opt)
+	for i := range licenses {
+		l := &licenses[i]
+		idx := rule(licenseRuleID(l.Category), func() *sarif.ReportingDescriptor { return licenseRule(l) })
+		run.Results = append(run.Results, sarifLicenseResult(r, l, idx))
+	}
+
 	// The policy verdict.
 	inv := &sarif.Invocation{ExecutionSuccessful: ptr(true)}
 	props := sarif.Properties{
