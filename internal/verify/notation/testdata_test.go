@@ -78,6 +78,13 @@ func strictNoRevocation(stores []string, identities ...string) map[string]any {
 	return p
 }
 
+// afterCertExpiry sets verifyTimestamp to "afterCertExpiry".
+func afterCertExpiry(p map[string]any) map[string]any {
+	sv := p["signatureVerification"].(map[string]any)
+	sv["verifyTimestamp"] = "afterCertExpiry"
+	return p
+}
+
 // The RFC 3161 times (TSTInfo genTime) of notation-go's timestamped test
 // signatures.
 const (
@@ -217,6 +224,12 @@ func TestNotationGoSignatures(t *testing.T) {
 			envelope: "verifier/testdata/timestamp/sigEnv/coseWithTimestamp.sig", mediaType: "application/cose", subject: tsDesc,
 			want: result.Signature{Kind: "notation", Covers: tsDesc.Digest.String(), Verified: true, Identity: alpineIdentity,
 				SignedAt: mustTime(t, coseTimestamp), TimeVerified: true},
+		},
+		{
+			name: "JWS with timestamp, verifyTimestamp afterCertExpiry, unexpired chain: timestamp not verified", policy: afterCertExpiry(strictNoRevocation([]string{"ca:valid-trust-store", "tsa:test-timestamp"}, alpineSubject)),
+			envelope: "verifier/testdata/timestamp/sigEnv/jwsWithTimestamp.sig", mediaType: "application/jose+json", subject: tsDesc,
+			want: result.Signature{Kind: "notation", Covers: tsDesc.Digest.String(), Verified: true, Identity: alpineIdentity,
+				SignedAt: mustTime(t, "2024-06-18T06:29:33Z")},
 		},
 		{
 			name: "COSE identity mismatch", policy: strictNoRevocation([]string{"ca:valid-trust-store", "tsa:test-timestamp"}, otherSubject),
