@@ -265,7 +265,7 @@ func TestGeneratedSignatures(t *testing.T) {
 			},
 			want: result.Signature{Kind: "notation", Covers: image.Digest.String(), Error: "signature manifest's subject is " + another.Digest.String() + ", not " + image.Digest.String()}},
 		{name: "fails with a tampered signature", policy: strict([]string{"ca:drydock"}, pinned), subject: image,
-			env: func(t *testing.T, mt string) ([]byte, []byte) { return tamper(t, sign(t, good, image, mt), mt), nil },
+			env:  func(t *testing.T, mt string) ([]byte, []byte) { return tamper(t, sign(t, good, image, mt), mt), nil },
 			want: result.Signature{Kind: "notation", Covers: image.Digest.String(), Error: "signature is invalid"}},
 		{name: "fails with a tampered envelope under its manifest", policy: strict([]string{"ca:drydock"}, pinned), subject: image,
 			env: func(t *testing.T, mt string) ([]byte, []byte) {
@@ -296,13 +296,15 @@ func TestGeneratedSignatures(t *testing.T) {
 			env: bare(withRevocation), subject: image, want: ok},
 		{name: "permissive (revocation logged), certificate with OCSP/CRL: not counted as verified",
 			policy: map[string]any{"signatureVerification": map[string]any{"level": "permissive"}, "trustStores": []string{"ca:drydock"}, "trustedIdentities": []string{pinned}},
-			env: bare(withRevocation), subject: image, want: fail("the revocation check failed and is only logged")},
+			env:    bare(withRevocation), subject: image, want: fail("the revocation check failed and is only logged")},
 	}
 	for _, mt := range []string{mtJWS, mtCOSE} {
 		cases := tests
 		if mt == mtJWS {
 			cases = append(cases, tc{name: "fails with a payload naming another artifact", policy: strict([]string{"ca:drydock"}, pinned), subject: another,
-				env:  func(t *testing.T, mt string) ([]byte, []byte) { return retarget(t, sign(t, good, image, mt), another), nil },
+				env: func(t *testing.T, mt string) ([]byte, []byte) {
+					return retarget(t, sign(t, good, image, mt), another), nil
+				},
 				want: result.Signature{Kind: "notation", Covers: another.Digest.String(), Error: "signature is invalid"}})
 		}
 		for _, tt := range cases {
