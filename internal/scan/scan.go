@@ -95,6 +95,10 @@ type Config struct {
 	// against (result.BaseImage; the base-image enricher then marks the
 	// findings of the base's layers).
 	BaseImages *baseimage.Index
+	// SupplyChain is the verify stage's result for the image (nil when
+	// verification did not run): kept in the result, and its verified
+	// provenance is base-image evidence.
+	SupplyChain *result.SupplyChain
 	// Enrichers run, in order, after matching (only when DB is set); nil:
 	// DefaultEnrichers(DB). An empty, non-nil list runs none.
 	Enrichers []enrich.Enricher
@@ -172,6 +176,9 @@ func RunImage(ctx context.Context, img *source.Image, cfg Config) (*result.Resul
 	// What the source stage says (an image found by falling back to
 	// another image source) comes first.
 	res.Notes = append(slices.Clone(img.Notes), res.Notes...)
+	// What the source stage says (an image found by falling back to
+	// another image source) comes first.
+	res.Notes = append(slices.Clone(img.Notes), res.Notes...)
 	res.GoBinaries = inv.GoBinaries
 	res.Versions.Extractors = cfg.layerKey(cfg.extractorsWithSecrets())
 	if cfg.Malware != nil {
@@ -194,12 +201,29 @@ func RunImage(ctx context.Context, img *source.Image, cfg Config) (*result.Resul
 	if cfg.BaseImages != nil {
 		// On the layers just read: their diff_ids are verified (a layer
 		// that does not hash to its config's diff_id failed the scan).
-		var ann map[string]string
+		var ev baseimage.Evidence
 		if img.Manifest != nil {
-			ann = img.Manifest.Annotations
+			ev.Annotations = img.Manifest.Annotations
 		}
-		res.BaseImage = baseimage.Detect(&res.Image, ann, cfg.BaseImages).Result()
+		if img.V1 != nil {
+			if raw, err := img.V1.RawConfigFile(); err == nil {
+				bi, err := baseimage.ParseBuildInfo(raw)
+				if err != nil {
+					res.Notes = append(res.Notes, inventory.Note{Level: "info", Message: "base-image attribution ignored the build info: " + err.Error()})
+				}
+				ev.BuildInfo = bi
+			}
+		}
+		if sc := cfg.SupplyChain; sc != nil {
+			for _, p := range sc.Provenance {
+				if p.Verified {
+					ev.Provenance = append(ev.Provenance, p.Materials...)
+				}
+			}
+		}
+		res.BaseImage = baseimage.Detect(&res.Image, ev, cfg.BaseImages).Result()
 	}
+	res.SupplyChain = cfg.SupplyChain
 	if cfg.DB != nil {
 		if err := MatchAndEnrich(ctx, res, cfg.DB, cfg.Match, cfg.Enrichers); err != nil {
 			return nil, err
