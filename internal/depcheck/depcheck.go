@@ -47,7 +47,7 @@ func Rules() []Rule {
 		"internal/vocab", "internal/finding", "internal/inventory", "internal/distro", "internal/result",
 		"internal/extract", "internal/walk", "internal/version", "internal/vulndb", "internal/match",
 		"internal/enrich", "internal/policy", "internal/report", "internal/sbom", "internal/secret",
-		"internal/misconfig", "internal/cache", "internal/malware",
+		"internal/misconfig", "internal/cache", "internal/malware", "internal/verify/provenance",
 	}
 	higher := []string{"internal/report", "internal/scan", "internal/policy", "cmd", "internal/sbom"}
 	return []Rule{
@@ -76,6 +76,8 @@ func Rules() []Rule {
 			Why: "the report encodes a result and a verdict; it never drives a stage"},
 		{Applies: []string{"internal/scan"}, Forbid: []string{"internal/report", "internal/policy", "cmd", "internal/sbom"},
 			Why: "the scan returns a plain result; policy and the report come after it"},
+		{Applies: []string{"internal/verify"}, Forbid: append([]string{"internal/source", "internal/walk", "internal/extract", "internal/match", "internal/vulndb", "internal/enrich"}, higher...),
+			Why: "the verify stage takes a digest and registry options and returns a result.SupplyChain, before the scan; the command wires it"},
 		{Applies: []string{"internal/store"}, Forbid: []string{"internal/scan", "internal/server", "internal/report", "internal/policy", "cmd", "internal/source", "internal/walk", "internal/extract", "internal/match"},
 			Why: "the store keeps results; it does not produce them"},
 		{Applies: []string{"internal"}, Except: []string{"internal/server"}, Forbid: []string{"internal/server"},

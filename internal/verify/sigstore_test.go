@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
@@ -275,5 +276,38 @@ func TestLegacyConversionPublicGood(t *testing.T) {
 				t.Log(out.err)
 			}
 		})
+	}
+}
+
+// TestSigningTimeAfterNow: the public-good bundle's verified signing time
+// (its Rekor entry, 2023-08-18T16:05:35Z) is refused by a clock more than
+// 5 minutes before it, and accepted by one within 5 minutes or after it.
+func TestSigningTimeAfterNow(t *testing.T) {
+	dir := filepath.Join(sigstoreGoDir(t), "pkg", "testing", "data")
+	raw, err := os.ReadFile(filepath.Join(dir, "bundles", "sigstore.js@2.0.0-provenance.sigstore.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := Options{TrustedRoot: filepath.Join(dir, "trusted-roots", "public-good.json"), Identities: []Identity{{Issuer: pgIssuer, Subject: pgSubject}}}
+	ts, err := trusts(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	entity, err := parseBundle(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	policy, _ := digestPolicy(v1.Hash{Algorithm: "sha512", Hex: strings.TrimPrefix(pgDigest, "sha512:")})
+	out := check(entity, policy, ts)
+	for _, tc := range []struct {
+		now  string
+		want bool
+	}{{"2023-01-01T00:00:00Z", false}, {"2023-08-18T16:00:00Z", false}, {"2023-08-18T16:01:00Z", true}, {"2026-01-01T00:00:00Z", true}} {
+		now, _ := time.Parse(time.RFC3339, tc.now)
+		o.Now = func() time.Time { return now }
+		got := (&run{o: o}).atTime(out)
+		if got.verified != tc.want {
+			t.Errorf("now %s: verified = %v (%s), want %v (signed at %v)", tc.now, got.verified, got.err, tc.want, out.signedAt)
+		}
 	}
 }

@@ -71,7 +71,10 @@ type Options struct {
 	MaxBlobSize int64
 	// Require is copied to SupplyChain.Required.
 	Require bool
-	// Now is the clock (default time.Now).
+	// Now is the clock (default time.Now): a signature whose verified
+	// signing time is more than 5 minutes after Now is refused.
+	// (sigstore-go checks certificate validity at the verified
+	// timestamps, or at its own clock when no timestamp is required.)
 	Now func() time.Time
 }
 
@@ -154,6 +157,9 @@ func Run(ctx context.Context, t Target, o Options) (*result.SupplyChain, error) 
 	})
 	slices.SortStableFunc(r.sc.Attestations, func(a, b result.Attestation) int {
 		return cmp.Or(cmp.Compare(a.Source, b.Source), cmp.Compare(a.PredicateType, b.PredicateType), cmp.Compare(a.Digest, b.Digest))
+	})
+	slices.SortStableFunc(r.sc.Provenance, func(a, b result.Provenance) int {
+		return cmp.Or(cmp.Compare(a.PredicateType, b.PredicateType), cmp.Compare(a.BuilderID, b.BuilderID), cmp.Compare(a.InvocationID, b.InvocationID))
 	})
 	for _, s := range r.sc.Signatures {
 		if s.Verified {
@@ -316,7 +322,7 @@ func (r *run) bundle(b []byte, source, artifact string, subject v1.Hash) {
 		r.sc.Signatures = append(r.sc.Signatures, sig)
 		return
 	}
-	out := check(entity, policy, r.trusts)
+	out := r.atTime(check(entity, policy, r.trusts))
 	if env := entity.GetDsseEnvelope(); env != nil {
 		st, serr := r.statement(env.GetPayloadType(), env.GetPayload(), subject)
 		if serr == nil && st.PredicateType == CosignSignPredicate {
@@ -327,6 +333,23 @@ func (r *run) bundle(b []byte, source, artifact string, subject v1.Hash) {
 		return
 	}
 	r.sc.Signatures = append(r.sc.Signatures, fill(sig, out))
+}
+
+// clockSkew is how far in the future a verified signing time may be.
+const clockSkew = 5 * time.Minute
+
+// atTime refuses a signature whose verified signing time is later than
+// the clock (Options.Now) allows: the log's or the timestamp authority's
+// clock, or this machine's, is wrong, and a certificate checked at that
+// time proves nothing now.
+func (r *run) atTime(out outcome) outcome {
+	if out.verified && out.timeVerified && out.signedAt != nil {
+		if now := r.o.Now(); out.signedAt.After(now.Add(clockSkew)) {
+			out.verified = false
+			out.err = fmt.Sprintf("the verified signing time %s is after the current time %s", out.signedAt.Format(time.RFC3339), now.UTC().Format(time.RFC3339))
+		}
+	}
+	return out
 }
 
 func fill(sig result.Signature, out outcome) result.Signature {
@@ -425,7 +448,7 @@ func (r *run) cosignSignature(source string, l v1.Descriptor, payload []byte, fe
 		r.sc.Signatures = append(r.sc.Signatures, sig)
 		return
 	}
-	out := check(entity, readerPolicy(payload), r.trusts)
+	out := r.atTime(check(entity, readerPolicy(payload), r.trusts))
 	signed, perr := simpleSigningDigest(payload)
 	switch {
 	case perr != nil:
@@ -451,7 +474,7 @@ func (r *run) cosignAttestation(source string, l v1.Descriptor, envelope []byte,
 		r.attestation(source, l.Digest.String(), provenance.Statement{}, err, outcome{})
 		return
 	}
-	out := check(entity, policy, r.trusts)
+	out := r.atTime(check(entity, policy, r.trusts))
 	env := entity.GetDsseEnvelope()
 	st, serr := r.statement(env.GetPayloadType(), env.GetPayload(), d)
 	r.attestation(source, l.Digest.String(), st, serr, out)
