@@ -513,6 +513,11 @@ func FuzzDecode(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Add(buf.Bytes())
+	var spdx3 bytes.Buffer
+	if err := WriteSPDX3(&spdx3, fixtures()["edge"]); err != nil {
+		f.Fatal(err)
+	}
+	f.Add(spdx3.Bytes())
 	f.Add([]byte(`{"spdxVersion":"SPDX-2.2","packages":[{"SPDXID":"SPDXRef-a","name":"x","externalRefs":[{"referenceCategory":"PACKAGE_MANAGER","referenceType":"purl","referenceLocator":"pkg:rpm/x@1?upstream=x-1-1.src.rpm&epoch=2"}]}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		r, err := Decode(context.Background(), bytes.NewReader(data))
@@ -526,6 +531,9 @@ func FuzzDecode(f *testing.F) {
 		}
 		if err := WriteSPDX(&out, r); err != nil {
 			t.Fatalf("re-encoding a decoded document as SPDX: %v", err)
+		}
+		if err := WriteSPDX3(&out, r); err != nil {
+			t.Fatalf("re-encoding a decoded document as SPDX 3: %v", err)
 		}
 	})
 }
