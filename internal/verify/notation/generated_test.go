@@ -351,6 +351,15 @@ func TestGeneratedSignatures(t *testing.T) {
 	}
 }
 
+// signatureVerifier is the verify stage's SignatureVerifier, copied (this
+// package must not import internal/verify): *Verifier must satisfy it.
+type signatureVerifier interface {
+	ArtifactType() string
+	Verify(ctx context.Context, subject v1.Descriptor, sigManifest []byte, envelope []byte, envelopeMediaType string) (result.Signature, error)
+}
+
+var _ signatureVerifier = (*Verifier)(nil)
+
 func TestArtifactType(t *testing.T) {
 	v, err := New(context.Background(), writePolicy(t, strict([]string{"ca:x"}, "*")),
 		writeStore(t, map[string][]*x509.Certificate{"ca/x": {newPKI(t, "x", "").ca}}))
