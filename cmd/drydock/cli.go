@@ -199,6 +199,7 @@ A path without a scheme is recognised by its contents.`,
 		newAttestCmd(e),
 		newVerifyAttestationCmd(e),
 		newBaseCmd(e),
+		newFixCmd(e),
 	)
 	return root
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/drydock-scan/drydock/internal/finding"
+	"github.com/drydock-scan/drydock/internal/fix"
 	"github.com/drydock-scan/drydock/internal/inventory"
 	"github.com/drydock-scan/drydock/internal/report/compliance"
 	"github.com/drydock-scan/drydock/internal/result"
@@ -52,6 +53,8 @@ type Report struct {
 	// digest's signatures, attestations and provenance (--verify); nil
 	// when it did not run.
 	SupplyChain *result.SupplyChain `json:"supply_chain,omitempty"`
+	// Fix is the fix plan drydock fix made (internal/fix); nil otherwise.
+	Fix *fix.Plan `json:"fix,omitempty"`
 }
 
 // Tool identifies the producer.

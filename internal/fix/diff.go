@@ -1,0 +1,183 @@
+package fix
+
+import (
+	"fmt"
+	"strings"
+)
+
+// maxDiffCells bounds the line-by-line comparison; beyond it the diff
+// replaces the whole file.
+const maxDiffCells = 16 << 20
+
+// UnifiedDiff is the unified diff (3 lines of context) of one edit, as
+// `git diff` prints it.
+func UnifiedDiff(e Edit) string {
+	a, b := splitLines(e.Before), splitLines(e.After)
+	type op struct {
+		kind byte // ' ', '-', '+'
+		line string
+	}
+	var ops []op
+	if len(a)*len(b) > maxDiffCells {
+		for _, l := range a {
+			ops = append(ops, op{'-', l})
+		}
+		for _, l := range b {
+			ops = append(ops, op{'+', l})
+		}
+	} else {
+		// Longest common subsequence, then the edit script.
+		n, m := len(a), len(b)
+		lcs := make([][]int32, n+1)
+		for i := range lcs {
+			lcs[i] = make([]int32, m+1)
+		}
+		for i := n - 1; i >= 0; i-- {
+			for j := m - 1; j >= 0; j-- {
+				if a[i] == b[j] {
+					lcs[i][j] = lcs[i+1][j+1] + 1
+				} else {
+					lcs[i][j] = max(lcs[i+1][j], lcs[i][j+1])
+				}
+			}
+		}
+		i, j := 0, 0
+		for i < n || j < m {
+			switch {
+			case i < n && j < m && a[i] == b[j]:
+				ops = append(ops, op{' ', a[i]})
+				i++
+				j++
+			case i < n && (j == m || lcs[i+1][j] >= lcs[i][j+1]):
+				ops = append(ops, op{'-', a[i]})
+				i++
+			default:
+				ops = append(ops, op{'+', b[j]})
+				j++
+			}
+		}
+	}
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "--- a/%s\n+++ b/%s\n", e.Path, e.Path)
+	const ctx = 3
+	for k := 0; k < len(ops); {
+		if ops[k].kind == ' ' {
+			k++
+			continue
+		}
+		// A hunk: from ctx lines before the change to ctx lines after the
+		// last change within 2*ctx of the previous one.
+		start := max(0, k-ctx)
+		end := k
+		for end < len(ops) {
+			if ops[end].kind != ' ' {
+				end++
+				continue
+			}
+			run := end
+			for run < len(ops) && ops[run].kind == ' ' {
+				run++
+			}
+			if run < len(ops) && run-end <= 2*ctx {
+				end = run
+				continue
+			}
+			end = min(len(ops), end+ctx)
+			break
+		}
+		ai, bi := 1, 1
+		for _, o := range ops[:start] {
+			if o.kind != '+' {
+				ai++
+			}
+			if o.kind != '-' {
+				bi++
+			}
+		}
+		na, nb := 0, 0
+		for _, o := range ops[start:end] {
+			if o.kind != '+' {
+				na++
+			}
+			if o.kind != '-' {
+				nb++
+			}
+		}
+		fmt.Fprintf(&sb, "@@ -%s +%s @@\n", hunkRange(ai, na), hunkRange(bi, nb))
+		for _, o := range ops[start:end] {
+			l := o.line
+			sb.WriteByte(o.kind)
+			sb.WriteString(strings.TrimSuffix(l, "\n"))
+			sb.WriteByte('\n')
+			if !strings.HasSuffix(l, "\n") {
+				sb.WriteString("\\ No newline at end of file\n")
+			}
+		}
+		k = end
+	}
+	return sb.String()
+}
+
+func hunkRange(start, n int) string {
+	if n == 0 {
+		return fmt.Sprintf("%d,0", start-1)
+	}
+	if n == 1 {
+		return fmt.Sprint(start)
+	}
+	return fmt.Sprintf("%d,%d", start, n)
+}
+
+// CommitMessage is the message of the commit that applies r: a subject
+// naming the change, and the advisories it fixes.
+func CommitMessage(r *Remedy) string {
+	var subject string
+	switch r.Kind {
+	case KindBase:
+		subject = fmt.Sprintf("fix: bump the base image %s to %s", r.From, r.To)
+	case KindOSPackage:
+		subject = fmt.Sprintf("fix: upgrade %s %s to %s", r.Ecosystem, r.Package, r.To)
+	default:
+		subject = fmt.Sprintf("fix: bump %s %s from %s to %s", r.Ecosystem, r.Package, r.From, r.To)
+	}
+	var sb strings.Builder
+	sb.WriteString(subject)
+	sb.WriteString("\n\nFixes ")
+	sb.WriteString(strings.Join(r.Advisories, ", "))
+	sb.WriteString(".\n")
+	if r.FromLine != "" {
+		fmt.Fprintf(&sb, "\n%s\n", r.FromLine)
+	}
+	if r.Note != "" {
+		fmt.Fprintf(&sb, "\nNote: %s\n", r.Note)
+	}
+	sb.WriteString("\nPlanned by drydock fix.\n")
+	return sb.String()
+}
+
+// Table is the plan as a Markdown table (the pull request's description).
+func (p *Plan) Table() string {
+	var sb strings.Builder
+	sb.WriteString("| remedy | package | from | to | advisories | applied |\n|---|---|---|---|---|---|\n")
+	for _, r := range p.Remedies {
+		applied := "yes"
+		if !r.Applied {
+			applied = "no"
+			if r.Note != "" {
+				applied = "no: " + r.Note
+			}
+		}
+		fmt.Fprintf(&sb, "| %s | %s | %s | %s | %s | %s |\n", r.Kind, mdCell(r.Package), mdCell(r.From), mdCell(r.To), strings.Join(r.Advisories, ", "), mdCell(applied))
+	}
+	if len(p.NoFix) > 0 {
+		fmt.Fprintf(&sb, "\n%d findings have no fix (consider VEX):\n\n", len(p.NoFix))
+		for _, n := range p.NoFix {
+			fmt.Fprintf(&sb, "- %s in %s %s: %s\n", n.ID, mdCell(n.Package), mdCell(n.Version), n.Reason)
+		}
+	}
+	return sb.String()
+}
+
+func mdCell(s string) string {
+	return strings.NewReplacer("|", `\|`, "\n", " ").Replace(s)
+}

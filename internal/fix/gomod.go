@@ -1,0 +1,79 @@
+package fix
+
+import (
+	"fmt"
+	"strings"
+
+	"golang.org/x/mod/modfile"
+	"golang.org/x/mod/module"
+	"golang.org/x/mod/semver"
+)
+
+// goVersion writes a Go module version with its "v".
+func goVersion(v string) string {
+	if strings.HasPrefix(v, "v") {
+		return v
+	}
+	return "v" + v
+}
+
+// goModBump raises the requirement on module path to version to in a
+// go.mod: the require line is rewritten in place (a module the file does
+// not list is added as // indirect: a requirement is a minimum, so raising
+// it is what `go get path@to` does). A module the file replaces is an
+// error (the replacement decides its version), as is a target of another
+// major version (another module path). go.sum is not touched: its hashes
+// of the new version are not known offline.
+func goModBump(gomod []byte, file, path, to string) ([]byte, string, error) {
+	to = goVersion(to)
+	if !semver.IsValid(to) {
+		return nil, "", fmt.Errorf("%q is not a Go module version", to)
+	}
+	if err := module.Check(path, to); err != nil {
+		return nil, "", fmt.Errorf("the fix %s of %s: %w", to, path, err)
+	}
+	f, err := modfile.Parse(file, gomod, nil)
+	if err != nil {
+		return nil, "", err
+	}
+	for _, r := range f.Replace {
+		if r.Old.Path == path && (r.Old.Version == "" || r.Old.Version != to) {
+			return nil, "", fmt.Errorf("%s replaces %s with %s: edit the replace directive by hand", file, path, r.New.Path+" "+r.New.Version)
+		}
+	}
+	cur := ""
+	for _, r := range f.Require {
+		if r.Mod.Path == path {
+			cur = r.Mod.Version
+		}
+	}
+	if cur != "" && semver.Compare(cur, to) >= 0 {
+		return gomod, cur, nil
+	}
+	if cur == "" {
+		f.AddNewRequire(path, to, true)
+	} else if err := f.AddRequire(path, to); err != nil {
+		return nil, cur, fmt.Errorf("raising %s to %s: %w", path, to, err)
+	}
+	f.Cleanup()
+	out, err := f.Format()
+	if err != nil {
+		return nil, cur, fmt.Errorf("formatting %s: %w", file, err)
+	}
+	return out, cur, nil
+}
+
+// goModRequires reports whether a go.mod requires module path (an
+// unparseable file requires nothing; goModBump reports its error).
+func goModRequires(gomod []byte, file, path string) bool {
+	f, err := modfile.Parse(file, gomod, nil)
+	if err != nil {
+		return false
+	}
+	for _, r := range f.Require {
+		if r.Mod.Path == path {
+			return true
+		}
+	}
+	return false
+}
