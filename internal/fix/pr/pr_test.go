@@ -202,21 +202,35 @@ func TestAPIErrors(t *testing.T) {
 		token    string // "" = the right one
 		want     APIError
 	}{
-		{name: "github 422", provider: GitHub, failOp: "pulls/create", fail: failure{422, validation},
+		{name: "github 422", provider: GitHub, failOp: "pulls/create", fail: failure{status: 422, body: validation},
 			want: APIError{Provider: GitHub, Repo: "octo/app", Op: "creating the pull request on", Status: 422,
 				Message: "Validation Failed: No commits between main and drydock/fix-cves", Hint: hint(GitHub, 422)}},
 		{name: "github 403", provider: GitHub, failOp: "pulls/create",
-			fail: failure{403, map[string]any{"message": "Resource not accessible by personal access token", "documentation_url": "https://docs.github.com/rest"}},
+			fail: failure{status: 403, body: map[string]any{"message": "Resource not accessible by personal access token", "documentation_url": "https://docs.github.com/rest"}},
 			want: APIError{Provider: GitHub, Repo: "octo/app", Op: "creating the pull request on", Status: 403,
 				Message: "Resource not accessible by personal access token", Hint: hint(GitHub, 403)}},
+		{name: "github 404", provider: GitHub, failOp: "issues/add-labels",
+			fail: failure{status: 404, body: map[string]any{"message": "Not Found", "documentation_url": "https://docs.github.com/rest/issues/labels#add-labels-to-an-issue", "status": "404"}},
+			want: APIError{Provider: GitHub, Repo: "octo/app", Op: "labelling pull request #1 of", Status: 404,
+				Message: "Not Found", Hint: hint(GitHub, 404)}},
 		{name: "github 401", provider: GitHub, token: "ghp_WRONGTOKEN_SECRET_999",
 			want: APIError{Provider: GitHub, Repo: "octo/app", Op: "listing open pull requests of", Status: 401,
 				Message: "Bad credentials", Hint: hint(GitHub, 401)}},
 		{name: "gitlab 401", provider: GitLab, token: "glpat-WRONGTOKEN_SECRET_999",
 			want: APIError{Provider: GitLab, Repo: "group/sub/name", Op: "listing open merge requests of", Status: 401,
 				Message: "{message: 401 Unauthorized}", Hint: hint(GitLab, 401)}},
+		{name: "gitlab 403", provider: GitLab, failOp: "create-mr",
+			fail: failure{status: 403, body: map[string]any{"error": "insufficient_scope", "error_description": "The request requires higher privileges than provided by the access token.", "scope": "api"}, undocumented: true},
+			want: APIError{Provider: GitLab, Repo: "group/sub/name", Op: "creating the merge request on", Status: 403,
+				Message: "{error: insufficient_scope}, {error_description: The request requires higher privileges than provided by the access token.}, {scope: api}", Hint: hint(GitLab, 403)}},
+		{name: "gitlab 404", provider: GitLab, failOp: "list-project-merge-requests",
+			fail: failure{status: 404, body: map[string]any{"message": "404 Project Not Found"}, undocumented: true},
+			want: APIError{Provider: GitLab, Repo: "group/sub/name", Op: "listing open merge requests of", Status: 404,
+				// client-go answers every 404 with its ErrNotFound sentinel:
+				// GitLab's own message ("404 Project Not Found") is not kept.
+				Message: "Not Found", Hint: hint(GitLab, 404)}},
 		{name: "gitlab 409", provider: GitLab, failOp: "create-mr",
-			fail: failure{409, map[string]any{"message": []any{"Another open merge request already exists for this source branch: !7"}}},
+			fail: failure{status: 409, body: map[string]any{"message": []any{"Another open merge request already exists for this source branch: !7"}}},
 			want: APIError{Provider: GitLab, Repo: "group/sub/name", Op: "creating the merge request on", Status: 409,
 				Message: "{message: [Another open merge request already exists for this source branch: !7]}", Hint: hint(GitLab, 409)}},
 	} {
@@ -391,4 +405,35 @@ func TestLongBodyOnTheWire(t *testing.T) {
 	if n := utf8.RuneCountInString(sent); n > GitHubBodyLimit || !strings.Contains(sent, "truncated") {
 		t.Errorf("sent %d characters, note present: %v", n, strings.Contains(sent, "truncated"))
 	}
+}
+
+// FuzzTruncate: whatever the body, the result fits the limit, is valid UTF-8
+// when the body is, and is the body itself when it fits.
+func FuzzTruncate(f *testing.F) {
+	f.Add(strings.Repeat("| a | b |\n", 50), 300)
+	f.Add("é漢字\n", 2)
+	f.Add("", 0)
+	f.Fuzz(func(t *testing.T, body string, limit int) {
+		if limit < 0 || limit > 1<<20 {
+			t.Skip()
+		}
+		got := Truncate(body, limit, "GitHub")
+		n := utf8.RuneCountInString(body)
+		if n <= limit {
+			if got != body {
+				t.Fatalf("a body within the limit was changed")
+			}
+			return
+		}
+		minNote := utf8.RuneCountInString(fmt.Sprintf(truncateNote, "GitHub", limit, limit, n))
+		if limit >= minNote && utf8.RuneCountInString(got) > limit {
+			t.Fatalf("%d characters, limit %d", utf8.RuneCountInString(got), limit)
+		}
+		if utf8.ValidString(body) && !utf8.ValidString(got) {
+			t.Fatalf("invalid UTF-8 from valid input")
+		}
+		if !strings.Contains(got, "truncated to fit") {
+			t.Fatalf("no note")
+		}
+	})
 }
