@@ -112,6 +112,10 @@ const (
 	AnnotationReachability = "reachability"
 	// AnnotationBaseImage: the package comes from the image's base image.
 	AnnotationBaseImage = "base-image"
+	// AnnotationOwnLayer: the package comes from one of the image's own
+	// layers (after its base's), when the base-image attribution ran; the
+	// reason names the layer and the Dockerfile step that made it.
+	AnnotationOwnLayer = "own-layer"
 	// AnnotationIgnoredInPart: an ignore entry names some, not all, of the
 	// CVEs of a finding that carries several (a vendor advisory); Status
 	// says which ("ignored (CVE-2023-4911)"). The finding still counts.
