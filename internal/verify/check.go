@@ -104,6 +104,7 @@ const (
 	annCertificate = "dev.sigstore.cosign/certificate"
 	annChain       = "dev.sigstore.cosign/chain"
 	annRekorBundle = "dev.sigstore.cosign/bundle"
+	annRFC3161     = "dev.sigstore.cosign/rfc3161timestamp"
 )
 
 // legacyBundle converts one layer of a cosign legacy signature or
@@ -150,6 +151,16 @@ func legacyBundle(ann map[string]string, content []byte, attestation bool) (*sgb
 			return nil, fmt.Errorf("annotation %s: %w", annRekorBundle, err)
 		}
 		pb.VerificationMaterial.TlogEntries = []*protorekor.TransparencyLogEntry{e}
+	}
+	if ts := ann[annRFC3161]; ts != "" {
+		var t struct {
+			SignedRFC3161Timestamp []byte `json:"SignedRFC3161Timestamp"`
+		}
+		if err := json.Unmarshal([]byte(ts), &t); err != nil || len(t.SignedRFC3161Timestamp) == 0 {
+			return nil, fmt.Errorf("annotation %s: no base64 SignedRFC3161Timestamp", annRFC3161)
+		}
+		pb.VerificationMaterial.TimestampVerificationData = &protobundle.TimestampVerificationData{
+			Rfc3161Timestamps: []*protocommon.RFC3161SignedTimestamp{{SignedTimestamp: t.SignedRFC3161Timestamp}}}
 	}
 	b, err := sgbundle.NewBundle(pb)
 	if err != nil {

@@ -321,6 +321,16 @@ func testScenarios(t *testing.T, host, source string, fallback bool) {
 				Signatures: []result.Signature{{Kind: "sigstore-bundle", Source: source, Digest: ref.String(), Covers: img.desc.Digest.String(), Verified: true, Identity: alice.identity}},
 				Problems:   noAPI(img.desc.Digest)}
 		}},
+		{name: "cosign v3 DSSE signature", o: Options{KeyFiles: []string{alice.file}}, target: func(t *testing.T) (Target, *result.SupplyChain) {
+			// cosign v3 signs an image as an in-toto statement of
+			// predicate type https://sigstore.dev/cosign/sign/v1 about
+			// the manifest digest: a signature, not only an attestation.
+			img := pushImage(t, repo)
+			ref := attach(t, img, signStatement(t, alice, statement(t, CosignSignPredicate, img.desc.Digest, `{}`)), CosignSignPredicate)
+			return Target{Digest: img.ref}, &result.SupplyChain{Digest: img.desc.Digest.String(), Verified: true, Trust: keyTrust(alice),
+				Signatures: []result.Signature{{Kind: "sigstore-bundle", Source: source, Digest: ref.String(), Covers: img.desc.Digest.String(), Verified: true, Identity: alice.identity}},
+				Problems:   noAPI(img.desc.Digest)}
+		}},
 		{name: "legacy cosign .sig", o: Options{KeyFiles: []string{alice.file}, Require: true}, target: func(t *testing.T) (Target, *result.SupplyChain) {
 			img := pushImage(t, repo)
 			layers := pushLegacy(t, img, ".sig", "application/vnd.dev.cosign.simplesigning.v1+json", legacySig(t, alice, repo, img.desc.Digest))
