@@ -652,7 +652,7 @@ func TestHostilePaths(t *testing.T) {
 }
 
 // TestSBOMRoundTrip: image → SBOM → scan-sbom finds exactly what the image
-// scan found, for CycloneDX and SPDX.
+// scan found, for every SBOM format and version drydock writes.
 func TestSBOMRoundTrip(t *testing.T) {
 	images := map[string]string{
 		"alpine":    alpineImage,
@@ -666,7 +666,7 @@ func TestSBOMRoundTrip(t *testing.T) {
 		if len(direct.Findings) == 0 {
 			t.Fatalf("%s: the image scan found nothing: the round trip would prove nothing", name)
 		}
-		for _, format := range []string{"cyclonedx", "spdx"} {
+		for _, format := range []string{"cyclonedx", "cyclonedx-1.7", "spdx", "spdx-json", "spdx-3.0"} {
 			t.Run(name+"/"+format, func(t *testing.T) {
 				bom := filepath.Join(t.TempDir(), "bom.json")
 				if res := drydock(t, "sbom", "--format", format, "-o", bom, ref); res.code != 0 {
