@@ -25,6 +25,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"path"
 	"path/filepath"
@@ -290,7 +291,14 @@ func engineError(ctx context.Context, engine, host, ref, doing string, err error
 		if engine == KindPodman {
 			hint = "is Podman's API service running? (systemctl --user start podman.socket, or podman system service; $CONTAINER_HOST or --podman-host names another socket)"
 		}
-		return fmt.Errorf("%w: cannot reach %s at %s (%s): %v", ErrEngineUnavailable, engineName(engine), host, hint, err)
+		// The dial error says it best ("connect: no such file or
+		// directory"); the client's own text speaks of Docker only.
+		cause := error(err)
+		var op *net.OpError
+		if errors.As(err, &op) {
+			cause = op
+		}
+		return fmt.Errorf("%w: cannot reach %s at %s: %v (%s)", ErrEngineUnavailable, engineName(engine), host, cause, hint)
 	case cerrdefs.IsNotFound(err):
 		return fmt.Errorf("%w: %s at %s has no image %q (%v)", ErrNotInEngine, engineName(engine), host, ref, err)
 	}
@@ -402,8 +410,8 @@ func engineName0(ref string, tags []string) string {
 
 // engineRef is the tag the image was asked by, as the engine knows it:
 // the reference itself if it is one of the image's tags (Docker fills in
-// docker.io/library/), else the one tag whose repository ends like the
-// reference's (Podman's localhost/NAME for a short name), else nil.
+// docker.io/library/), else Podman's localhost/NAME for a short name, else
+// the one tag whose repository ends like the reference's, else nil.
 func engineRef(ref string, tags []string) *name.Tag {
 	want, err := name.NewTag(ref)
 	if err != nil {
@@ -422,6 +430,11 @@ func engineRef(ref string, tags []string) *name.Tag {
 	}
 	var match []name.Tag
 	short := strings.TrimPrefix(want.RepositoryStr(), "library/")
+	for _, t := range parsed {
+		if t.RegistryStr() == "localhost" && t.RepositoryStr() == short && t.TagStr() == want.TagStr() {
+			return &t
+		}
+	}
 	for _, t := range parsed {
 		if t.TagStr() == want.TagStr() && (t.RepositoryStr() == short || strings.HasSuffix(t.RepositoryStr(), "/"+short)) {
 			match = append(match, t)

@@ -397,7 +397,8 @@ func TestEngineRef(t *testing.T) {
 	}{
 		{ref: "alpine:3.16", tags: []string{"alpine:3.16"}, want: "index.docker.io/library/alpine:3.16"},
 		{ref: "alpine:3.16", tags: []string{"localhost/alpine:3.16"}, want: "localhost/alpine:3.16"},
-		{ref: "alpine:3.16", tags: []string{"localhost/alpine:3.16", "quay.io/x/alpine:3.16"}, want: ""},
+		{ref: "alpine:3.16", tags: []string{"localhost/alpine:3.16", "quay.io/x/alpine:3.16"}, want: "localhost/alpine:3.16"},
+		{ref: "alpine:3.16", tags: []string{"example.com/alpine:3.16", "quay.io/x/alpine:3.16"}, want: ""},
 		{ref: "alpine:3.16", tags: []string{"localhost/alpine:3.17"}, want: ""},
 		{ref: "sha256:" + strings.Repeat("a", 64), tags: []string{"alpine:3.16"}, want: ""},
 	}
