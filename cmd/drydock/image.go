@@ -363,6 +363,7 @@ func newScanCmd(e *env, fs bool) *cobra.Command {
 	var baseAdvice bool
 	var cf compatFlags
 	var comp complianceFlags
+	var vf verifyFlags
 	cmd := &cobra.Command{
 		Use:     "image IMAGE",
 		Aliases: []string{"scan"},
@@ -376,7 +377,9 @@ ignores, VEX) and write the report. --scanners chooses among vuln, secret, misco
 Malware always fails the policy (exit 1, or the --exit-code value): --severity, --ignore-unfixed and
 VEX never hide it; only an ignore entry naming its ID allows it (docs/malware.md).
 
-Exit codes: 0 pass, 1 policy failure (or the --exit-code value), 2 usage error, 3 scan error.
+Exit codes: 0 pass, 1 policy failure (or the --exit-code value), 2 usage error, 3 scan error,
+4 supply-chain failure (--require-signature without a verified signature, or a deny rule on
+image.signature, image.attestations or image.provenance; docs/supply-chain.md).
 A scan that could not complete never exits 0.`,
 		Example: `  drydock image alpine:3.16
   drydock image --scanners vuln --format json docker-archive:app.tar
@@ -399,6 +402,10 @@ A scan that could not complete never exits 0.`,
 			if err != nil {
 				return err
 			}
+			if err := vf.validate(); err != nil {
+				return err
+			}
+			vf.apply(eng)
 			ref, err := cf.prepare(e, cmd, args)
 			if err != nil {
 				return err
@@ -450,7 +457,7 @@ A scan that could not complete never exits 0.`,
 					}
 				}
 			}
-			res, err := scan.Run(cmd.Context(), cfg)
+			res, err := vf.run(cmd.Context(), cfg) // the verify stage, when asked, then the scan
 			e.endProgress()
 			if err != nil {
 				return err
@@ -486,6 +493,9 @@ A scan that could not complete never exits 0.`,
 	rf.addScan(cmd)
 	gf.add(cmd)
 	gf.addScanners(cmd)
+	if !fs {
+		vf.add(cmd)
+	}
 	if fs {
 		// Set through the variables, not Flags().Set: a slice flag that
 		// was Set once appends the user's --scanners to it.
