@@ -31,6 +31,7 @@ import (
 
 	"github.com/drydock-scan/drydock/internal/fix"
 	"github.com/drydock-scan/drydock/internal/report"
+	"github.com/drydock-scan/drydock/internal/report/reporttest"
 	"github.com/drydock-scan/drydock/internal/testimage"
 )
 
@@ -330,6 +331,14 @@ func TestFixE2E(t *testing.T) {
 	var rep report.Report
 	if err := json.Unmarshal([]byte(res.stdout), &rep); err != nil {
 		t.Fatalf("fix --format json: %v\n%s", err, res.stdout)
+	}
+	const schemaID = "https://github.com/drydock-scan/drydock/docs/json-schema/drydock-report-v1.schema.json"
+	schema, err := reporttest.CompileSchema(schemaID, map[string]string{schemaID: "../../docs/json-schema/drydock-report-v1.schema.json"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := schema.Validate([]byte(res.stdout)); err != nil {
+		t.Errorf("the fix report does not match the JSON schema: %v", err)
 	}
 	plan := rep.Fix
 	if plan == nil || plan.Branch == "" {

@@ -20,6 +20,8 @@ type instruction struct {
 	start, end int // line indexes [start, end)
 	keyword    string
 	args       []string // whitespace-split arguments of the joined text
+	// open: the file ended inside the instruction's line continuation.
+	open bool
 }
 
 // maxDockerfileLines bounds what parseDockerfile reads.
@@ -56,6 +58,7 @@ func parseDockerfile(b []byte) ([]string, []instruction, error) {
 		}
 		start := i
 		var text strings.Builder
+		open := true
 		for i < len(lines) {
 			l := strings.TrimRight(lines[i], "\r\n")
 			i++
@@ -69,13 +72,14 @@ func parseDockerfile(b []byte) ([]string, []instruction, error) {
 				continue
 			}
 			text.WriteString(l)
+			open = false
 			break
 		}
 		f := strings.Fields(text.String())
 		if len(f) == 0 {
 			continue
 		}
-		ins = append(ins, instruction{start: start, end: i, keyword: strings.ToUpper(f[0]), args: f[1:]})
+		ins = append(ins, instruction{start: start, end: i, keyword: strings.ToUpper(f[0]), args: f[1:], open: open})
 	}
 	return lines, ins, nil
 }
@@ -189,6 +193,12 @@ func SetOSUpgrades(dockerfile []byte, eco string, ups []OSUpgrade) ([]byte, erro
 	block := []string{osBlockMarker + nl, "RUN " + cmd + nl}
 	at := ins[last].end
 	end := at
+	if ins[last].open {
+		return nil, fmt.Errorf("the final FROM instruction ends in a line continuation at the end of the file")
+	}
+	if !strings.HasSuffix(lines[at-1], "\n") {
+		lines[at-1] += nl
+	}
 	if at < len(lines) && strings.TrimSpace(lines[at]) == osBlockMarker {
 		// Replace the existing block: the marker and the RUN instruction
 		// after it.

@@ -38,7 +38,7 @@ func goModBump(gomod []byte, file, path, to string) ([]byte, string, error) {
 	}
 	for _, r := range f.Replace {
 		if r.Old.Path == path && (r.Old.Version == "" || r.Old.Version != to) {
-			return nil, "", fmt.Errorf("%s replaces %s with %s: edit the replace directive by hand", file, path, r.New.Path+" "+r.New.Version)
+			return nil, "", fmt.Errorf("%s replaces %s with %s: edit the replace directive by hand", file, path, strings.TrimSpace(r.New.Path+" "+r.New.Version))
 		}
 	}
 	cur := ""
@@ -59,6 +59,11 @@ func goModBump(gomod []byte, file, path, to string) ([]byte, string, error) {
 	out, err := f.Format()
 	if err != nil {
 		return nil, cur, fmt.Errorf("formatting %s: %w", file, err)
+	}
+	// modfile formats some odd input into a file it cannot read back:
+	// never write one.
+	if _, err := modfile.Parse(file, out, nil); err != nil {
+		return nil, cur, fmt.Errorf("%s: the edited file would not parse (%v): edit it by hand", file, err)
 	}
 	return out, cur, nil
 }

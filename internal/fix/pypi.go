@@ -128,21 +128,32 @@ func requirementsBump(req []byte, name, to string) ([]byte, int, []string, error
 	lines := splitLines(req)
 	changed := 0
 	var constraints []string
-	for i, raw := range lines {
+	for i := 0; i < len(lines); i++ {
+		raw := lines[i]
 		body := strings.TrimRight(raw, "\r\n")
 		eol := raw[len(body):]
-		t := strings.TrimSpace(body)
-		if t == "" || strings.HasPrefix(t, "#") || strings.HasPrefix(t, "-") || strings.HasSuffix(body, "\\") {
+		// A requirement continued over lines (pip joins lines ending in a
+		// backslash): read whole, never edited.
+		first, joined := i, body
+		for strings.HasSuffix(joined, "\\") && i+1 < len(lines) {
+			i++
+			joined = strings.TrimSuffix(joined, "\\") + " " + strings.TrimSpace(strings.TrimRight(lines[i], "\r\n"))
+		}
+		t := strings.TrimSpace(joined)
+		if t == "" || strings.HasPrefix(t, "#") || strings.HasPrefix(t, "-") {
 			continue
 		}
-		m := re.FindStringSubmatch(body)
+		m := re.FindStringSubmatch(strings.TrimSuffix(joined, "\\"))
 		if m == nil || pep503(m[2]) != want {
 			continue
 		}
 		spec := strings.TrimSpace(m[5])
 		constraints = append(constraints, spec)
 		if strings.Contains(m[7], "--hash") {
-			return nil, 0, constraints, fmt.Errorf("line %d pins %s by hash: the hashes of %s are not known offline", i+1, m[2], to)
+			return nil, 0, constraints, fmt.Errorf("line %d pins %s by hash: the hashes of %s are not known offline", first+1, m[2], to)
+		}
+		if first != i {
+			return nil, 0, constraints, fmt.Errorf("line %d: the requirement on %s spans lines %d-%d: edit it by hand", first+1, m[2], first+1, i+1)
 		}
 		cs, err := parsePySpec(spec)
 		if err != nil {
@@ -175,11 +186,11 @@ func requirementsBump(req []byte, name, to string) ([]byte, int, []string, error
 				return nil, 0, constraints, fmt.Errorf("line %d: the constraint %q excludes the fix %s: widen it by hand", i+1, spec, to)
 			}
 		}
-		first := ">=" + to
+		lower := ">=" + to
 		if pinned {
-			first = "==" + to
+			lower = "==" + to
 		}
-		newSpec := strings.Join(append([]string{first}, kept...), ",")
+		newSpec := strings.Join(append([]string{lower}, kept...), ",")
 		sep := m[4]
 		if spec == "" {
 			sep = ""
