@@ -282,3 +282,45 @@ func TestRequireSignatureFromSettings(t *testing.T) {
 		t.Errorf("exit %d, want 4\n%s\n%s", res.code, res.stdout, res.stderr)
 	}
 }
+
+// TestVerifyLocalSources: an OCI layout is verified from its own
+// directory (unsigned here: exit 4, the layout's manifest digest is the one
+// reported); a docker archive holds no signatures, which the report says,
+// and --require-signature fails on it rather than passing unchecked.
+func TestVerifyLocalSources(t *testing.T) {
+	img, err := testimage.Build(testimage.Config{},
+		testimage.Layer{Tar: gunzipFile(t, layerFromArchive(t, alpineImage)), CreatedBy: "ADD alpine-minirootfs-3.16.9 /"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := img.Digest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	lay := filepath.Join(dir, "layout")
+	if err := testimage.WriteOCILayout(lay, "3.16.9", img); err != nil {
+		t.Fatal(err)
+	}
+	archive := filepath.Join(dir, "alpine.tar")
+	if err := testimage.WriteDockerArchive(archive, "alpine:3.16.9", img); err != nil {
+		t.Fatal(err)
+	}
+	_, pub := keyFiles(t)
+	for _, tc := range []struct{ ref, want string }{
+		{"oci:" + lay, "no signature found for " + d.String()},
+		{"docker-archive:" + archive, "holds no signatures or attestations"},
+	} {
+		out := filepath.Join(t.TempDir(), "r.json")
+		res := drydock(t, "image", "--scanners", "vuln", "--db", testDB, "--verify-key", pub, "--require-signature",
+			"--format", "table", "--format", "json="+out, tc.ref)
+		if res.code != 4 || !strings.Contains(res.stdout, tc.want) {
+			t.Errorf("%s: exit %d (want 4), no %q in\n%s\n%s", tc.ref, res.code, tc.want, res.stdout, res.stderr)
+			continue
+		}
+		rep := readJSONReport(t, out)
+		if rep.SupplyChain == nil || rep.SupplyChain.Verified || len(rep.Packages) == 0 {
+			t.Errorf("%s: supply_chain %+v, %d packages", tc.ref, rep.SupplyChain, len(rep.Packages))
+		}
+	}
+}
