@@ -176,9 +176,6 @@ func RunImage(ctx context.Context, img *source.Image, cfg Config) (*result.Resul
 	// What the source stage says (an image found by falling back to
 	// another image source) comes first.
 	res.Notes = append(slices.Clone(img.Notes), res.Notes...)
-	// What the source stage says (an image found by falling back to
-	// another image source) comes first.
-	res.Notes = append(slices.Clone(img.Notes), res.Notes...)
 	res.GoBinaries = inv.GoBinaries
 	res.Versions.Extractors = cfg.layerKey(cfg.extractorsWithSecrets())
 	if cfg.Malware != nil {
