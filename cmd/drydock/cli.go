@@ -148,7 +148,10 @@ Image references:
   oci:DIR[:TAG|@DIGEST]  an OCI image layout directory
   oci-archive:PATH       a tar of an OCI image layout
   dir:PATH               an unpacked root filesystem
-A path without a scheme is recognised by its contents.`,
+  docker:IMAGE           an image in the local Docker Engine (its API socket: --docker-host)
+  podman:IMAGE           an image in the local Podman (its API socket: --podman-host)
+A path without a scheme is recognised by its contents. A plain name not found in its registry is
+looked for in Docker, then Podman (--image-src remote,docker,podman; said when it happens).`,
 		Example: `  drydock db update
   drydock image alpine:3.16
   drydock image --severity HIGH,CRITICAL --exit-code 1 app.tar

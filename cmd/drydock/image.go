@@ -38,6 +38,8 @@ type sourceFlags struct {
 	noProgress bool
 	// skipDirs and skipFiles are Trivy's --skip-dirs and --skip-files.
 	skipDirs, skipFiles skipPatterns
+	// engines are Trivy's --image-src, --docker-host, --podman-host.
+	engines engineFlags
 }
 
 func (f *sourceFlags) add(cmd *cobra.Command) {
@@ -50,6 +52,7 @@ func (f *sourceFlags) add(cmd *cobra.Command) {
 	f.skipDirs.flag, f.skipFiles.flag = "skip-dirs", "skip-files"
 	cmd.Flags().Var(&f.skipDirs, "skip-dirs", "directories never read, as Trivy's: glob patterns over absolute paths in the image (** is any number of directories), repeatable or comma-separated")
 	cmd.Flags().Var(&f.skipFiles, "skip-files", "files never read, as Trivy's: glob patterns as --skip-dirs")
+	f.engines.add(cmd)
 }
 
 // baseImages loads the base-image index: --base-index (which must exist),
@@ -86,6 +89,7 @@ func (f *sourceFlags) config(e *env, ref string) scan.Config {
 	// The patterns were checked one by one as they were set
 	// (skipPatterns.Set), so compiling them together cannot fail.
 	cfg.Skip, _ = walk.NewSkipper(f.skipDirs.pats, f.skipFiles.pats)
+	f.engines.apply(&cfg.Source)
 	if isTerminal(e.stderr) && !e.quiet && !e.debug && !f.noProgress {
 		p := newLayerProgress(e.stderr)
 		cfg.Progress = p.update
