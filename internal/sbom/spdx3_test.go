@@ -287,3 +287,23 @@ func TestDecodeSPDX3Errors(t *testing.T) {
 		t.Errorf("image kind = %q, want sbom (not drydock's document)", r.Image.Kind)
 	}
 }
+
+// FuzzDecodeSPDX3 feeds the SPDX 3 reader small JSON-LD documents: it never
+// panics, and what it reads encodes again in every format.
+func FuzzDecodeSPDX3(f *testing.F) {
+	f.Add([]byte(`{"@context":"https://spdx.org/rdf/3.0.1/spdx-context.jsonld","@graph":[{"type":"CreationInfo","@id":"_:c","created":"2026-02-01T00:00:00Z"},{"type":"software_Sbom","spdxId":"urn:s","rootElement":["urn:i"]},{"type":"software_Package","spdxId":"urn:i","name":"img","software_primaryPurpose":"container"},{"type":"software_Package","spdxId":"urn:p","name":"busybox","software_packageVersion":"1.35.0-r17","software_packageUrl":"pkg:apk/alpine/busybox@1.35.0-r17?distro=alpine-3.16.9"},{"type":"simplelicensing_LicenseExpression","spdxId":"urn:l","simplelicensing_licenseExpression":"LicenseRef-x","simplelicensing_customIdToUri":[{"type":"DictionaryEntry","key":"LicenseRef-x","value":"urn:t"}]},{"type":"simplelicensing_SimpleLicensingText","spdxId":"urn:t","simplelicensing_licenseText":"X"},{"type":"Relationship","spdxId":"urn:r","from":"urn:p","relationshipType":"hasDeclaredLicense","to":["urn:l"]},{"type":"Annotation","spdxId":"urn:a","subject":"urn:p","statement":"drydock:ecosystem=apk"}]}`))
+	f.Add([]byte(`{"@context":["https://spdx.org/rdf/3.0.1/spdx-context.jsonld"],"@graph":[{"type":"software_Package","spdxId":"urn:p","externalIdentifier":[{"externalIdentifierType":"packageUrl","identifier":"pkg:npm/a@1"}]}]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r, err := Decode(context.Background(), bytes.NewReader(data))
+		if err != nil {
+			return
+		}
+		var out bytes.Buffer
+		if err := WriteSPDX3(&out, r); err != nil {
+			t.Fatalf("re-encoding as SPDX 3: %v", err)
+		}
+		if err := WriteCycloneDX(&out, r, false); err != nil {
+			t.Fatalf("re-encoding as CycloneDX: %v", err)
+		}
+	})
+}
