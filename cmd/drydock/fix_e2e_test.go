@@ -16,11 +16,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -489,4 +492,87 @@ func chmodTar(t *testing.T, b []byte, name string, mode int64) []byte {
 		t.Fatal(err)
 	}
 	return out.Bytes()
+}
+
+// TestFixOpenPR: --open-pr pushes the branch to the remote and opens the
+// pull request through the GitHub REST API (a local server standing for
+// GitHub Enterprise's /api/v3/), with the plan's table as its description.
+// Without a base-image index the plan says no base bump was considered.
+func TestFixOpenPR(t *testing.T) {
+	cache := t.TempDir()
+	src := fixRepo(t)
+	remote := t.TempDir()
+	gitIn(t, remote, "init", "-q", "--bare")
+	gitIn(t, src, "remote", "add", "origin", remote)
+	appRef := ociLayout(t, "shop/app:1.0", fixImage(t, almaMicroImage(t, "9.0", "Packages"), fixRepoFiles()))
+
+	type call struct{ Method, Path, Auth string }
+	var calls []call
+	var created struct{ Title, Head, Base, Body string }
+	var mu sync.Mutex
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		calls = append(calls, call{r.Method, r.URL.Path, r.Header.Get("Authorization")})
+		w.Header().Set("Content-Type", "application/json")
+		switch {
+		case r.Method == http.MethodGet && r.URL.Path == "/api/v3/repos/shop/app/pulls":
+			io.WriteString(w, "[]")
+		case r.Method == http.MethodPost && r.URL.Path == "/api/v3/repos/shop/app/pulls":
+			if err := json.NewDecoder(r.Body).Decode(&created); err != nil {
+				http.Error(w, err.Error(), http.StatusBadRequest)
+				return
+			}
+			w.WriteHeader(http.StatusCreated)
+			io.WriteString(w, `{"number": 7, "html_url": "https://github.example/shop/app/pull/7", "state": "open"}`)
+		default:
+			http.Error(w, `{"message": "Not Found"}`, http.StatusNotFound)
+		}
+	}))
+	defer srv.Close()
+	t.Setenv("SHOP_GH_TOKEN", "ghp_test_token")
+
+	res := drydockIn(t, cache, "fix", "--db", testDB, "--source-dir", src, "--open-pr", "--pr-provider", "github",
+		"--pr-repo", "shop/app", "--pr-url", srv.URL+"/", "--pr-token-env", "SHOP_GH_TOKEN", "--format", "json", appRef)
+	if res.code != 0 {
+		t.Fatalf("fix --open-pr: exit %d\n%s", res.code, res.stderr)
+	}
+	var rep report.Report
+	if err := json.Unmarshal([]byte(res.stdout), &rep); err != nil {
+		t.Fatal(err)
+	}
+	plan := rep.Fix
+	if plan == nil || plan.PullRequest != "https://github.example/shop/app/pull/7" {
+		t.Fatalf("plan %+v", plan)
+	}
+	if !slices.ContainsFunc(plan.Notes, func(n string) bool { return strings.Contains(n, "no base-image index") }) {
+		t.Errorf("notes %q do not say that no base bump was considered", plan.Notes)
+	}
+	for _, r := range plan.Remedies {
+		if r.Kind == fix.KindBase {
+			t.Errorf("a base remedy without an index: %+v", r)
+		}
+	}
+	// The branch is on the remote, at the local branch's commit.
+	if l, r := gitIn(t, src, "rev-parse", plan.Branch), gitIn(t, remote, "rev-parse", plan.Branch); l != r {
+		t.Errorf("remote %s at %s, local at %s", plan.Branch, r, l)
+	}
+	want := []call{
+		{"GET", "/api/v3/repos/shop/app/pulls", "Bearer ghp_test_token"},
+		{"POST", "/api/v3/repos/shop/app/pulls", "Bearer ghp_test_token"},
+	}
+	if diff := cmp.Diff(want, calls); diff != "" {
+		t.Errorf("API calls (-want +got):\n%s", diff)
+	}
+	if created.Head != plan.Branch || created.Base != "main" || !strings.HasPrefix(created.Title, "drydock fix: ") {
+		t.Errorf("pull request %+v", created)
+	}
+	for _, s := range []string{"| dependency | lodash | 4.17.20 | 4.17.21 | GHSA-35jh-r3h4-6jhm | yes |", "| os-package |"} {
+		if !strings.Contains(created.Body, s) {
+			t.Errorf("the description lacks %q:\n%s", s, created.Body)
+		}
+	}
+	if strings.Contains(res.stdout+res.stderr, "ghp_test_token") {
+		t.Error("the token is in the output")
+	}
 }
