@@ -114,8 +114,8 @@ func TestSupplyChainInEveryFormat(t *testing.T) {
 	type sarifDoc struct {
 		Runs []struct {
 			Results []struct {
-				RuleID  string `json:"ruleId"`
-				Level   string `json:"level"`
+				RuleID  string                `json:"ruleId"`
+				Level   string                `json:"level"`
 				Message struct{ Text string } `json:"message"`
 			} `json:"results"`
 			Invocations []struct {
