@@ -44,7 +44,7 @@ type Gate struct {
 	// ExitCode (--exit-code N): when non-zero, any finding, secret or
 	// misconfiguration that is neither suppressed nor filtered fails the
 	// gate (rule "gate:severity"), and every failure exits with N instead of
-	// ExitFail.
+	// ExitFail — except a supply-chain failure, which exits ExitUnverified.
 	ExitCode int
 	// FailOn (--fail-on SEVERITY) fails (rule "gate:fail-on") when any
 	// finding, secret or misconfiguration at or above this severity is
