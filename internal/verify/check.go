@@ -89,6 +89,20 @@ func digestPolicy(d v1.Hash) (func() sgverify.ArtifactPolicyOption, error) {
 	return func() sgverify.ArtifactPolicyOption { return sgverify.WithArtifactDigest(d.Algorithm, raw) }, nil
 }
 
+// dssePolicy is the artifact policy "the DSSE statement's subjects include
+// one of these digests".
+func dssePolicy(ds []v1.Hash) (func() sgverify.ArtifactPolicyOption, error) {
+	var out []sgverify.ArtifactDigest
+	for _, d := range ds {
+		raw, err := hex.DecodeString(d.Hex)
+		if err != nil || d.Algorithm == "" {
+			return nil, fmt.Errorf("bad digest %q", d)
+		}
+		out = append(out, sgverify.ArtifactDigest{Algorithm: d.Algorithm, Digest: raw})
+	}
+	return func() sgverify.ArtifactPolicyOption { return sgverify.WithArtifactDigests(out) }, nil
+}
+
 // parseBundle decodes a Sigstore bundle (v0.1 to v0.3) as sigstore-go does.
 func parseBundle(b []byte) (*sgbundle.Bundle, error) {
 	var out sgbundle.Bundle

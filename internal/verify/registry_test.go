@@ -456,6 +456,11 @@ func testScenarios(t *testing.T, host, source string, fallback bool) {
 		index := pushTaggable(t, repo, idx)
 		attd, _ := att.Digest()
 		ref := attach(t, index, signMessage(t, alice, index.raw), "")
+		// A legacy signature under the platform manifest's .sig tag whose
+		// payload names the listing index covers it too.
+		p1raw, _ := p1.RawManifest()
+		p1img := image{ref: index.ref.Context().Digest(p1d.String()), desc: v1.Descriptor{MediaType: types.DockerManifestSchema2, Digest: p1d, Size: int64(len(p1raw))}, raw: p1raw}
+		layers := pushLegacy(t, p1img, ".sig", "application/vnd.dev.cosign.simplesigning.v1+json", legacySig(t, alice, repo, index.desc.Digest))
 		target := Target{Digest: index.ref.Context().Digest(p1d.String()), IndexDigest: index.desc.Digest.String()}
 		got, err := Run(ctx, target, Options{KeyFiles: []string{alice.file}})
 		if err != nil {
@@ -466,7 +471,10 @@ func testScenarios(t *testing.T, host, source string, fallback bool) {
 			SourceDigest: "sha1:0123456789abcdef0123456789abcdef01234567",
 			Materials:    []string{"git+https://github.com/example/app@refs/heads/main?digest=gitCommit:0123456789abcdef0123456789abcdef01234567"}}
 		want := &result.SupplyChain{Digest: p1d.String(), IndexDigest: index.desc.Digest.String(), Verified: true, Trust: keyTrust(alice),
-			Signatures:   []result.Signature{{Kind: "sigstore-bundle", Source: source, Digest: ref.String(), Covers: index.desc.Digest.String(), Verified: true, Identity: alice.identity}},
+			Signatures: []result.Signature{
+				{Kind: "cosign-legacy", Source: "cosign-tag", Digest: layers[0].String(), Covers: index.desc.Digest.String(), Verified: true, Identity: alice.identity},
+				{Kind: "sigstore-bundle", Source: source, Digest: ref.String(), Covers: index.desc.Digest.String(), Verified: true, Identity: alice.identity},
+			},
 			Attestations: []result.Attestation{{PredicateType: provenance.SLSAv1, Source: "buildkit", Digest: attd.String(), Error: "unsigned"}},
 			Provenance:   []result.Provenance{hint},
 			Problems:     append(noAPI(p1d), noAPI(index.desc.Digest)...)}
@@ -478,12 +486,15 @@ func testScenarios(t *testing.T, host, source string, fallback bool) {
 		// A manifest the index does not list: the index's signature does
 		// not cover it.
 		stray := pushImage(t, repo)
+		strayLayers := pushLegacy(t, stray, ".sig", "application/vnd.dev.cosign.simplesigning.v1+json", legacySig(t, alice, repo, index.desc.Digest))
 		got, err = Run(ctx, Target{Digest: stray.ref, IndexDigest: index.desc.Digest.String()}, Options{KeyFiles: []string{alice.file}})
 		if err != nil {
 			t.Fatal(err)
 		}
 		want = &result.SupplyChain{Digest: stray.desc.Digest.String(), IndexDigest: index.desc.Digest.String(), Trust: keyTrust(alice),
-			Problems: append(noAPI(stray.desc.Digest), "the index "+index.desc.Digest.String()+" does not list "+stray.desc.Digest.String())}
+			Signatures: []result.Signature{{Kind: "cosign-legacy", Source: "cosign-tag", Digest: strayLayers[0].String(), Covers: stray.desc.Digest.String(), Identity: alice.identity,
+				Error: "the payload signs " + index.desc.Digest.String() + ", not " + stray.desc.Digest.String()}},
+			Problems: append([]string{"the index " + index.desc.Digest.String() + " does not list " + stray.desc.Digest.String()}, noAPI(stray.desc.Digest)...)}
 		matchErrors(want, got)
 		if d := cmp.Diff(want, got); d != "" {
 			t.Errorf("manifest not listed by the signed index: -want +got:\n%s", d)

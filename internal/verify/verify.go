@@ -144,9 +144,20 @@ func Run(ctx context.Context, t Target, o Options) (*result.SupplyChain, error) 
 		r.store = &remoteStore{repo: t.Digest.Context(), opts: t.Remote, max: o.MaxBlobSize}
 	}
 
-	r.discover(ctx, digest)
+	var index *v1.IndexManifest
 	if t.IndexDigest != "" {
-		r.index(ctx, t.IndexDigest)
+		index = r.readIndex(ctx, t.IndexDigest)
+	}
+	r.discover(ctx, digest)
+	if index != nil {
+		for _, d := range index.Manifests {
+			if d.Annotations[refTypeAnnotation] == "attestation-manifest" && d.Annotations[refDigestAnnotation] == r.platform.String() {
+				r.buildkit(ctx, d)
+			}
+		}
+		if r.listing != (v1.Hash{}) {
+			r.discover(ctx, r.listing)
+		}
 	}
 	if r.skipped > 0 {
 		r.problem(fmt.Sprintf("discovery capped at %d artifacts: %d more were not examined (raise the cap to see them)", o.MaxReferrers, r.skipped))
@@ -175,9 +186,12 @@ type run struct {
 	trusts   []trust
 	store    store
 	platform v1.Hash
-	sc       *result.SupplyChain
-	budget   int
-	skipped  int
+	// listing is the index that lists the platform manifest (zero when
+	// none): its signatures cover the platform manifest.
+	listing v1.Hash
+	sc      *result.SupplyChain
+	budget  int
+	skipped int
 }
 
 func (r *run) problem(s string) { r.sc.Problems = append(r.sc.Problems, s) }
@@ -192,41 +206,42 @@ func (r *run) take() bool {
 	return true
 }
 
-// index reads the index the platform manifest was reached through: its
-// BuildKit attestation manifests, and its signatures when it lists the
-// platform manifest.
-func (r *run) index(ctx context.Context, indexDigest string) {
+// readIndex reads the index the platform manifest was reached through
+// (digest-checked) and, when it lists the platform manifest, makes it the
+// listing index whose signatures cover the platform manifest too.
+func (r *run) readIndex(ctx context.Context, indexDigest string) *v1.IndexManifest {
 	h, err := v1.NewHash(indexDigest)
 	if err != nil {
 		r.problem(fmt.Sprintf("index digest %q: %v", indexDigest, err))
-		return
+		return nil
 	}
 	raw, err := r.store.manifest(ctx, h, 0)
 	if err != nil {
 		r.problem(fmt.Sprintf("reading the index %s: %v", h, err))
-		return
+		return nil
 	}
 	im, err := v1.ParseIndexManifest(bytes.NewReader(raw))
 	if err != nil {
 		r.problem(fmt.Sprintf("reading the index %s: %v", h, err))
-		return
+		return nil
 	}
-	listed := false
 	for _, d := range im.Manifests {
 		if d.Digest == r.platform {
-			listed = true
+			r.listing = h
+			return im
 		}
 	}
-	for _, d := range im.Manifests {
-		if d.Annotations[refTypeAnnotation] == "attestation-manifest" && d.Annotations[refDigestAnnotation] == r.platform.String() {
-			r.buildkit(ctx, d)
-		}
+	r.problem(fmt.Sprintf("the index %s does not list %s: its signatures do not cover the scanned manifest and were not read", h, r.platform))
+	return im
+}
+
+// covered are the digests a signature found for d may sign: d, and the
+// listing index when d is the platform manifest.
+func (r *run) covered(d v1.Hash) []v1.Hash {
+	if d == r.platform && r.listing != (v1.Hash{}) {
+		return []v1.Hash{d, r.listing}
 	}
-	if !listed {
-		r.problem(fmt.Sprintf("the index %s does not list %s: its signatures do not cover the scanned manifest and were not read", h, r.platform))
-		return
-	}
-	r.discover(ctx, h)
+	return []v1.Hash{d}
 }
 
 // discover finds and checks everything attached to d (the platform
@@ -317,6 +332,10 @@ func (r *run) bundle(b []byte, source, artifact string, subject v1.Hash) {
 		return
 	}
 	policy, err := digestPolicy(subject)
+	if entity.GetDsseEnvelope() != nil {
+		// A statement may name the listing index as its subject.
+		policy, err = dssePolicy(r.covered(subject))
+	}
 	if err != nil {
 		sig.Error = err.Error()
 		r.sc.Signatures = append(r.sc.Signatures, sig)
@@ -370,10 +389,12 @@ func (r *run) statement(payloadType string, payload []byte, subject v1.Hash) (pr
 	if err != nil {
 		return st, err
 	}
-	if !st.HasSubject(subject.String()) {
-		return st, fmt.Errorf("the statement's subjects %v do not include %s", st.Subjects, subject)
+	for _, c := range r.covered(subject) {
+		if st.HasSubject(c.String()) {
+			return st, nil
+		}
 	}
-	return st, nil
+	return st, fmt.Errorf("the statement's subjects %v do not include %s", st.Subjects, subject)
 }
 
 // attestation records a DSSE attestation and, when it verified and is SLSA,
@@ -453,8 +474,10 @@ func (r *run) cosignSignature(source string, l v1.Descriptor, payload []byte, fe
 	switch {
 	case perr != nil:
 		out.verified, out.err = false, joinErr(out.err, perr.Error())
-	case signed != d.String():
+	case !slices.ContainsFunc(r.covered(d), func(c v1.Hash) bool { return c.String() == signed }):
 		out.verified, out.err = false, joinErr(out.err, fmt.Sprintf("the payload signs %s, not %s", signed, d))
+	default:
+		sig.Covers = signed
 	}
 	r.sc.Signatures = append(r.sc.Signatures, fill(sig, out))
 }
@@ -469,7 +492,7 @@ func (r *run) cosignAttestation(source string, l v1.Descriptor, envelope []byte,
 		r.attestation(source, l.Digest.String(), provenance.Statement{}, err, outcome{})
 		return
 	}
-	policy, err := digestPolicy(d)
+	policy, err := dssePolicy(r.covered(d))
 	if err != nil {
 		r.attestation(source, l.Digest.String(), provenance.Statement{}, err, outcome{})
 		return
