@@ -297,8 +297,12 @@ func vulnerability(f *finding.Finding, refs map[string]string, tool report.Tool)
 		v.Updated = timestamp(f.Modified)
 	}
 	var refsOut []cdx.VulnerabilityReference
+	recordSource := ""
+	if len(f.Evidence) > 0 {
+		recordSource = f.Evidence[0].DataSource
+	}
 	for _, a := range f.Aliases {
-		refsOut = append(refsOut, cdx.VulnerabilityReference{ID: a, Source: vulnSource(a, nil)})
+		refsOut = append(refsOut, cdx.VulnerabilityReference{ID: a, Source: referenceSource(a, recordSource)})
 	}
 	if len(refsOut) > 0 {
 		v.References = &refsOut
@@ -403,7 +407,7 @@ func malwareVulnerability(m *report.Malware, refs map[string]string, imageRef st
 	}
 	var refsOut []cdx.VulnerabilityReference
 	for _, a := range m.Aliases {
-		refsOut = append(refsOut, cdx.VulnerabilityReference{ID: a, Source: vulnSource(a, nil)})
+		refsOut = append(refsOut, cdx.VulnerabilityReference{ID: a, Source: referenceSource(a, m.Source)})
 	}
 	if len(refsOut) > 0 {
 		v.References = &refsOut
@@ -470,6 +474,21 @@ func vulnSource(id string, f *finding.Finding) *cdx.Source {
 		return &cdx.Source{Name: f.Evidence[0].DataSource}
 	}
 	return nil
+}
+
+// referenceSource is the source of an alias in vulnerabilities[].references,
+// which the CycloneDX schema requires: the database the ID belongs to when
+// drydock knows it (vulnSource), else the source of the record that named
+// the alias, else the ID's prefix ("SNYK" for SNYK-PYTHON-…).
+func referenceSource(id, recordSource string) *cdx.Source {
+	if s := vulnSource(id, nil); s != nil {
+		return s
+	}
+	if recordSource != "" {
+		return &cdx.Source{Name: recordSource}
+	}
+	prefix, _, _ := strings.Cut(id, "-")
+	return &cdx.Source{Name: prefix}
 }
 
 func almaRelease(f *finding.Finding) string {

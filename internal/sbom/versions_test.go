@@ -41,7 +41,9 @@ func cdxSchemaOf(t *testing.T, v cdx.SpecVersion) *reporttest.Schema {
 func TestCycloneDXVersionsValidate(t *testing.T) {
 	for _, v := range CycloneDXVersions() {
 		schema := cdxSchemaOf(t, v)
-		for name, r := range fixtures() {
+		reports := fixtures()
+		reports["malware"] = reporttest.Malware() // malware vulnerabilities
+		for name, r := range reports {
 			for _, vulns := range []bool{false, true} {
 				var buf bytes.Buffer
 				if err := WriteCycloneDXVersion(&buf, r, vulns, v); err != nil {
