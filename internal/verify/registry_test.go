@@ -394,6 +394,13 @@ func testScenarios(t *testing.T, host, source string, fallback bool) {
 			return Target{Digest: img.ref}, &result.SupplyChain{Digest: img.desc.Digest.String(), Trust: keyTrust(alice),
 				Attestations: atts, Provenance: []result.Provenance{prov}, Problems: noAPI(img.desc.Digest)}
 		}},
+		{name: "signed provenance that does not parse", o: Options{KeyFiles: []string{alice.file}}, target: func(t *testing.T) (Target, *result.SupplyChain) {
+			img := pushImage(t, repo)
+			ref := attach(t, img, signStatement(t, alice, statement(t, provenance.SLSAv1, img.desc.Digest, `{"runDetails":{"metadata":{"startedOn":"yesterday"}}}`)), provenance.SLSAv1)
+			return Target{Digest: img.ref}, &result.SupplyChain{Digest: img.desc.Digest.String(), Trust: keyTrust(alice),
+				Attestations: []result.Attestation{{PredicateType: provenance.SLSAv1, Source: source, Digest: ref.String(), Verified: true, Identity: alice.identity}},
+				Problems:     append(noAPI(img.desc.Digest), `the https://slsa.dev/provenance/v1 statement's provenance could not be read: reading provenance: runDetails.metadata.startedOn "yesterday"`)}
+		}},
 		{name: "capped", o: Options{KeyFiles: []string{alice.file}, MaxReferrers: 2}, target: func(t *testing.T) (Target, *result.SupplyChain) {
 			img := pushImage(t, repo)
 			for range 3 {

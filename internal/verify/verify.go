@@ -386,8 +386,13 @@ func (r *run) statement(payloadType string, payload []byte, subject v1.Hash) (pr
 		return provenance.Statement{}, fmt.Errorf("DSSE payload type %q, want %q", payloadType, inTotoMediaType)
 	}
 	st, err := provenance.FromStatement(payload)
+	if err != nil && st.PredicateType == "" {
+		return st, err // not an in-toto statement
+	}
 	if err != nil {
-		return st, err
+		// A statement whose SLSA predicate does not parse: the signature
+		// may still verify; its provenance is not used, and that is said.
+		r.problem(fmt.Sprintf("the %s statement's provenance could not be read: %v", st.PredicateType, err))
 	}
 	for _, c := range r.covered(subject) {
 		if st.HasSubject(c.String()) {
