@@ -8,14 +8,20 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/partial"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
+	"github.com/drydock-scan/drydock/internal/finding"
 	"github.com/drydock-scan/drydock/internal/report"
 	"github.com/drydock-scan/drydock/internal/testimage"
+	"github.com/drydock-scan/drydock/internal/vocab"
 )
 
 // rawConfigImage is img with its config replaced by raw bytes (a field
@@ -110,5 +116,31 @@ func TestPublicBasesFromTheDatabase(t *testing.T) {
 	rep = scan(db, "oci:"+dir2)
 	if b := rep.BaseImage; b == nil || b.Signal != "buildinfo" || b.ManifestDigest != pinned || b.Name != "busybox:1.37.0-musl" {
 		t.Errorf("with build info: base %+v, want busybox:1.37.0-musl %s by buildinfo", b, pinned)
+	}
+
+	// A forged claim: an image of the application layer alone whose
+	// annotations name busybox 1.38.0 (a base the table knows): flagged,
+	// and every finding stays the image's own.
+	alone := appImage(t, empty.Image)
+	forged := mutate.Annotations(alone, map[string]string{
+		"org.opencontainers.image.base.name":   "docker.io/library/busybox:1.38.0-musl",
+		"org.opencontainers.image.base.digest": "sha256:a34ce92094b7b100a98fbd21411a92825f6827b1bc5f6918c253516c90556998",
+	}).(v1.Image)
+	dir3 := filepath.Join(t.TempDir(), "forged")
+	if err := testimage.WriteOCILayout(dir3, "app:1", forged); err != nil {
+		t.Fatal(err)
+	}
+	rep = scan(db, "oci:"+dir3)
+	if b := rep.BaseImage; b == nil || b.Signal != "none" || b.Layers != 0 || !strings.Contains(b.Note, "the claim is not trusted") {
+		t.Errorf("forged annotations: base %+v, want none with the claim flagged", b)
+	}
+	if len(rep.Findings) == 0 {
+		t.Fatal("no findings: the lodash layer must give some")
+	}
+	for _, f := range rep.Findings {
+		if !slices.ContainsFunc(f.Annotations, func(a finding.Annotation) bool { return a.Kind == vocab.AnnotationOwnLayer }) ||
+			slices.ContainsFunc(f.Annotations, func(a finding.Annotation) bool { return a.Kind == vocab.AnnotationBaseImage }) {
+			t.Errorf("finding %s: annotations %+v, want the image's own layer", f.ID, f.Annotations)
+		}
 	}
 }
