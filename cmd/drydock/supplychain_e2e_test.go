@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -250,6 +251,31 @@ rules:
 		res := drydock(t, "image", "--scanners", "vuln", "--db", testDB, "--verify-key", otherPub, "--require-signature", ref)
 		if res.code != 4 || !strings.Contains(res.stdout, "Supply chain: NOT VERIFIED") {
 			t.Errorf("exit %d, want 4\n%s", res.code, res.stdout)
+		}
+	})
+
+	t.Run("keyless flags reach the verify stage", func(t *testing.T) {
+		out, err := exec.Command("go", "mod", "download", "-json", "github.com/sigstore/sigstore-go").Output()
+		var m struct{ Dir string }
+		if err != nil || json.Unmarshal(out, &m) != nil || m.Dir == "" {
+			t.Skipf("sigstore-go is not in the module cache (%v): no trusted root to read", err)
+		}
+		trustedRoot := filepath.Join(m.Dir, "pkg", "testing", "data", "trusted-roots", "public-good.json")
+		const (
+			issuer   = "https://token.actions.githubusercontent.com"
+			identity = "https://github.com/example/shop/.github/workflows/release.yml@refs/heads/main"
+		)
+		keyless := []string{"--trusted-root", trustedRoot, "--verify-issuer", issuer, "--verify-identity", identity}
+		// The image is signed with a key, not keylessly: the pinned
+		// identity alone does not verify it.
+		res := drydock(t, append(append([]string{"image", "--scanners", "vuln", "--db", testDB, "--require-signature"}, keyless...), ref)...)
+		if res.code != 4 || !strings.Contains(res.stdout, "keyless") || !strings.Contains(res.stdout, identity) {
+			t.Errorf("keyless only: exit %d (want 4), no keyless trust line\n%s\n%s", res.code, res.stdout, res.stderr)
+		}
+		// With the key as well, either trust verifies: the key does.
+		res = drydock(t, append(append([]string{"image", "--scanners", "vuln", "--db", testDB, "--require-signature", "--verify-key", pub}, keyless...), ref)...)
+		if res.code != 0 || !strings.Contains(res.stdout, "Supply chain: VERIFIED") {
+			t.Errorf("key and keyless: exit %d (want 0)\n%s\n%s", res.code, res.stdout, res.stderr)
 		}
 	})
 
