@@ -37,6 +37,8 @@ func (f *engineFlags) add(cmd *cobra.Command) {
 func (f *engineFlags) apply(opt *source.Options) {
 	opt.ImageSources = append([]string(nil), f.sources.list...)
 	opt.DockerHost, opt.PodmanHost = f.dockerHost, f.podmanHost
+	// The user's own engines: the CLI reads them (a server does not).
+	opt.LocalEngines = true
 }
 
 // imageSources is the value of --image-src: comma-separated, repeatable,

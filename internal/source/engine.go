@@ -59,6 +59,10 @@ func ImageSourceNames() []string { return []string{SourceRemote, SourceDocker, S
 // reached at its socket (not running, wrong socket).
 var ErrEngineUnavailable = errors.New("container engine unavailable")
 
+// ErrEnginesNotAllowed matches the error for an engine reference when
+// Options.LocalEngines is off.
+var ErrEnginesNotAllowed = errors.New("local container engines are not read here")
+
 // ErrNotInEngine matches an error for an image the engine does not have.
 var ErrNotInEngine = errors.New("image not in the container engine")
 
@@ -210,6 +214,9 @@ func openEngine(ctx context.Context, engine, ref string, want *platform, opt Opt
 }
 
 func openEngineCtx(ctx context.Context, engine, ref string, want *platform, opt Options, archives *archiveFiles) (*Image, error) {
+	if !opt.LocalEngines {
+		return nil, fmt.Errorf("%w: %s:%s would read the %s of this host", ErrEnginesNotAllowed, engine, ref, engineName(engine))
+	}
 	hostOpt := opt.DockerHost
 	if engine == KindPodman {
 		hostOpt = opt.PodmanHost

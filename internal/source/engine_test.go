@@ -166,7 +166,7 @@ func TestEngineOpen(t *testing.T) {
 		t.Run(engine, func(t *testing.T) {
 			tmp := t.TempDir()
 			eng.gets = nil
-			opt := Options{TempDir: tmp, DockerHost: eng.host, PodmanHost: eng.host}
+			opt := Options{TempDir: tmp, DockerHost: eng.host, PodmanHost: eng.host, LocalEngines: true}
 			img, err := Open(context.Background(), engine+":registry.example/team/app:1", opt)
 			if err != nil {
 				t.Fatal(err)
@@ -222,7 +222,10 @@ func TestEngineErrors(t *testing.T) {
 		opt       Options
 		is        error
 		contains  []string
+		noEngines bool
 	}{
+		{name: "engines not allowed", ref: "podman:app:1", opt: Options{PodmanHost: eng.host}, noEngines: true,
+			is: ErrEnginesNotAllowed, contains: []string{"podman:app:1 would read the Podman of this host"}},
 		{name: "docker not running", ref: "docker:app:1", opt: Options{DockerHost: missingSock},
 			is: ErrEngineUnavailable, contains: []string{"cannot reach Docker Engine at " + missingSock, "is the Docker daemon running"}},
 		{name: "podman not running", ref: "podman:app:1", opt: Options{PodmanHost: missingSock},
@@ -241,6 +244,7 @@ func TestEngineErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			tmp := t.TempDir()
 			tt.opt.TempDir = tmp
+			tt.opt.LocalEngines = !tt.noEngines
 			if tt.name == "stream truncated in a layer" {
 				// The fake answers by ID: serve the cut stream for it.
 				eng.images[truncated.id] = &truncated
@@ -310,7 +314,7 @@ func TestImageSources(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			opt := Options{ImageSources: tt.sources, DockerHost: tt.docker, PodmanHost: eng.host, TempDir: t.TempDir(), noRetry: true}
+			opt := Options{ImageSources: tt.sources, DockerHost: tt.docker, PodmanHost: eng.host, TempDir: t.TempDir(), noRetry: true, LocalEngines: true}
 			img, err := Open(context.Background(), tt.ref, opt)
 			if len(tt.errHas) > 0 {
 				if err == nil {
@@ -353,7 +357,7 @@ func TestImageSourcesCancel(t *testing.T) {
 	eng := startFakeEngine(t, fake)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, err := Open(ctx, "app:1", Options{ImageSources: []string{"docker", "podman"}, DockerHost: eng.host, PodmanHost: eng.host})
+	_, err := Open(ctx, "app:1", Options{ImageSources: []string{"docker", "podman"}, DockerHost: eng.host, PodmanHost: eng.host, LocalEngines: true})
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("error %v, want context.Canceled", err)
 	}

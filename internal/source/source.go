@@ -12,6 +12,8 @@
 //	docker:IMAGE           an image in the local Docker Engine, through its API socket
 //	podman:IMAGE           an image in the local Podman, through its API socket
 //
+// (docker: and podman: only with Options.LocalEngines.)
+//
 // A plain name (no scheme, not a path) is looked for in the sources
 // Options.ImageSources lists, in order (default: a registry only); an image
 // found in a later source than the first carries a note saying so
@@ -153,6 +155,11 @@ type Options struct {
 	// earlier ones did not; when none has it, the error lists every
 	// source's error.
 	ImageSources []string
+	// LocalEngines allows reading the local engines at all (docker:IMAGE,
+	// podman:IMAGE, the docker and podman entries of ImageSources). Off by
+	// default: a server scanning references for API callers must not read
+	// its own host's engines; the CLI turns it on.
+	LocalEngines bool
 
 	// noRetry disables the registry client's retries (tests of 5xx errors).
 	noRetry bool
