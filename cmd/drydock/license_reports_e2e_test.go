@@ -60,7 +60,7 @@ func TestLicenceFindingsInCIReports(t *testing.T) {
 		t.Errorf("HTML has no licences section with bash")
 	}
 	md := read("r.md")
-	if !strings.Contains(md, "### Licences") || !strings.Contains(md, "licence findings") || !strings.Contains(md, "`GPL-3.0-or-later`") {
+	if !strings.Contains(md, "### Licences") || !strings.Contains(md, "licence finding") || !strings.Contains(md, "`GPL-3.0-or-later`") {
 		t.Errorf("Markdown lacks the licences:\n%s", md)
 	}
 }

@@ -103,7 +103,7 @@ func TestLicenceFindingsInReports(t *testing.T) {
 	}
 
 	md := string(render(t, "markdown", r, Options{}))
-	for _, want := range []string{"📜 1 licence findings (1 suppressed", "### Licences", "| restricted | bash 5.1.8-4.el9 |", "`GPL-3.0-or-later`"} {
+	for _, want := range []string{"📜 1 licence finding (1 suppressed", "### Licences", "| restricted | bash 5.1.8-4.el9 |", "`GPL-3.0-or-later`"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("Markdown lacks %q:\n%s", want, md)
 		}

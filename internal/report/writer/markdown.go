@@ -114,7 +114,7 @@ func Markdown(w io.Writer, r *report.Report, opt Options) error {
 		extra = append(extra, "⚙️ "+itoa(activeMisconfigs)+" misconfigurations"+mdSuppressed(suppressedMisconfigs))
 	}
 	if _, activeLicenses, suppressedLicenses := visibleLicenses(r, opt); activeLicenses+suppressedLicenses > 0 {
-		extra = append(extra, "📜 "+itoa(activeLicenses)+" licence findings"+mdSuppressed(suppressedLicenses))
+		extra = append(extra, "📜 "+plural(activeLicenses, "licence finding")+mdSuppressed(suppressedLicenses))
 	}
 	if len(extra) > 0 {
 		ew.printf("%s\n\n", strings.Join(extra, " · "))
