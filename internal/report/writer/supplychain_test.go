@@ -229,3 +229,13 @@ func TestSupplyChainHostileText(t *testing.T) {
 		}
 	}
 }
+
+// TestSupplyChainTemplate: a --format template sees the section as
+// .SupplyChain and the answer as .Summary.Signature.
+func TestSupplyChainTemplate(t *testing.T) {
+	const tpl = `{{.Summary.Signature}} {{.SupplyChain.Verified}} {{range .SupplyChain.Provenance}}{{if .Verified}}{{.BuilderID}}{{end}}{{end}}`
+	got := string(render(t, "template", reporttest.Signed(), Options{Template: tpl}))
+	if want := "verified true https://github.com/actions/runner/github-hosted"; got != want {
+		t.Errorf("template gave %q, want %q", got, want)
+	}
+}
