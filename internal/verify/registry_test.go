@@ -341,13 +341,21 @@ func testScenarios(t *testing.T, host, source string, fallback bool) {
 		{name: "signatures for another digest", o: Options{KeyFiles: []string{alice.file}}, target: func(t *testing.T) (Target, *result.SupplyChain) {
 			img, other := pushImage(t, repo), pushImage(t, repo)
 			ref := attach(t, img, signMessage(t, alice, other.raw), "")
+			v3 := attach(t, img, signStatement(t, alice, statement(t, CosignSignPredicate, other.desc.Digest, `{}`)), CosignSignPredicate)
 			layers := pushLegacy(t, img, ".sig", "application/vnd.dev.cosign.simplesigning.v1+json", legacySig(t, alice, repo, other.desc.Digest))
+			bundles := []result.Signature{
+				{Kind: "sigstore-bundle", Source: source, Digest: ref.String(), Covers: img.desc.Digest.String(), Error: "artifact does not match digest"},
+				{Kind: "sigstore-bundle", Source: source, Digest: v3.String(), Covers: img.desc.Digest.String(), Error: "do not include " + img.desc.Digest.String()},
+			}
+			if v3.String() < ref.String() {
+				bundles[0], bundles[1] = bundles[1], bundles[0]
+			}
 			return Target{Digest: img.ref}, &result.SupplyChain{Digest: img.desc.Digest.String(), Trust: keyTrust(alice),
 				Signatures: []result.Signature{
 					{Kind: "cosign-legacy", Source: "cosign-tag", Digest: layers[0].String(), Covers: img.desc.Digest.String(),
 						// Alice did sign it, but another digest.
 						Identity: alice.identity, Error: "the payload signs " + other.desc.Digest.String() + ", not " + img.desc.Digest.String()},
-					{Kind: "sigstore-bundle", Source: source, Digest: ref.String(), Covers: img.desc.Digest.String(), Error: "artifact does not match digest"},
+					bundles[0], bundles[1],
 				},
 				Problems: noAPI(img.desc.Digest)}
 		}},

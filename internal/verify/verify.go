@@ -344,7 +344,10 @@ func (r *run) bundle(b []byte, source, artifact string, subject v1.Hash) {
 	out := r.atTime(check(entity, policy, r.trusts))
 	if env := entity.GetDsseEnvelope(); env != nil {
 		st, serr := r.statement(env.GetPayloadType(), env.GetPayload(), subject)
-		if serr == nil && st.PredicateType == CosignSignPredicate {
+		if st.PredicateType == CosignSignPredicate {
+			if serr != nil {
+				out.verified, out.err = false, joinErr(out.err, serr.Error())
+			}
 			r.sc.Signatures = append(r.sc.Signatures, fill(sig, out))
 			return
 		}
