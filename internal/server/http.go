@@ -253,10 +253,16 @@ func reportType(format string) string {
 		return "application/json"
 	case "sarif":
 		return "application/sarif+json"
-	case "cyclonedx":
+	case "cyclonedx", "cyclonedx-1.6", "cyclonedx-1.7":
 		return "application/vnd.cyclonedx+json"
-	case "spdx":
+	case "spdx", "spdx-json", "spdx-2.3":
 		return "application/spdx+json"
+	case "spdx-3.0", "spdx-json-3.0":
+		// SPDX 3 JSON-LD (spdx.org/rdf/3.0.1/spdx-context.jsonld).
+		return "application/ld+json"
+	case "gitlab":
+		// gl-container-scanning-report.json
+		return "application/json"
 	case "table":
 		return "text/plain; charset=utf-8"
 	case "markdown":

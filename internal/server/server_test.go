@@ -205,9 +205,14 @@ func TestScanThroughTheServer(t *testing.T) {
 	if len(rep.Packages) != 14 || len(rep.Coverage) != 1 || rep.Coverage[0].Status != "complete" {
 		t.Errorf("report: %d packages, coverage %+v", len(rep.Packages), rep.Coverage)
 	}
-	for _, format := range []string{"sarif", "cyclonedx", "table", "html"} {
+	for _, format := range []string{"sarif", "cyclonedx", "cyclonedx-1.7", "gitlab", "table", "html"} {
 		if b := f.do(t, "GET", fmt.Sprintf("/api/v1/images/%d/report?format=%s", img, format), nil, 200); !bytes.Contains(b, []byte("CVE-2023-42366")) {
 			t.Errorf("%s report lacks CVE-2023-42366", format)
+		}
+	}
+	for format, want := range map[string]string{"spdx-3.0": "https://spdx.org/rdf/3.0.1/spdx-context.jsonld", "spdx-json": `"spdxVersion": "SPDX-2.3"`} {
+		if b := f.do(t, "GET", fmt.Sprintf("/api/v1/images/%d/report?format=%s", img, format), nil, 200); !bytes.Contains(b, []byte(want)) {
+			t.Errorf("%s report lacks %s:\n%.300s", format, want, b)
 		}
 	}
 	var exp struct {
