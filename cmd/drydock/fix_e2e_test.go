@@ -4,9 +4,10 @@ package main
 // AlmaLinux 9.0 micro base (9.3 indexed as its newer base), a
 // package-lock.json with lodash 4.17.20 and minimist 1.2.5, a
 // requirements.txt with PyYAML 5.3 and urllib3 1.26.4, a go.mod requiring
-// golang.org/x/text v0.3.5 — is built into an image, scanned, and fixed;
-// the image rebuilt from the fix branch's files is scanned again: the
-// findings the applied remedies target are gone, and there is no new one.
+// golang.org/x/text v0.3.5 and a Gemfile.lock with rack 2.2.8 — is built
+// into an image, scanned, and fixed; the image rebuilt from the fix
+// branch's files is scanned again: the findings the applied remedies
+// target are gone, and there is no new one.
 
 import (
 	"archive/tar"
@@ -81,6 +82,7 @@ func fixRepoFiles() map[string]string {
 `,
 		"app/requirements.txt": "# pinned by pip-compile\nPyYAML==5.3\nurllib3==1.26.4  # via requests\nsix==1.16.0\n",
 		"app/go.mod":           "module example.com/shop\n\ngo 1.22\n\nrequire golang.org/x/text v0.3.5\n",
+		"app/Gemfile.lock":     "GEM\n  remote: https://rubygems.org/\n  specs:\n    rack (2.2.8)\n    rack-test (2.1.0)\n      rack (>= 1.3)\n\nPLATFORMS\n  ruby\n\nDEPENDENCIES\n  rack (~> 2.2)\n  rack-test\n\nBUNDLED WITH\n   2.5.6\n",
 	}
 }
 
@@ -211,6 +213,15 @@ func fixAppLayer(t *testing.T, files map[string]string) map[string][]byte {
 		}
 		out["usr/lib/python3.9/site-packages/"+name+"-"+ver+".dist-info/METADATA"] = fmt.Appendf(nil, "Metadata-Version: 2.1\nName: %s\nVersion: %s\n\n", name, ver)
 	}
+	for _, l := range strings.Split(files["app/Gemfile.lock"], "\n") {
+		// bundle install: the specs (4 spaces in) as installed gemspecs.
+		if rest, ok := strings.CutPrefix(l, "    "); ok && !strings.HasPrefix(rest, " ") {
+			name, ver, _ := strings.Cut(rest, " (")
+			ver = strings.TrimSuffix(ver, ")")
+			out["usr/local/bundle/specifications/"+name+"-"+ver+".gemspec"] = fmt.Appendf(nil,
+				"Gem::Specification.new do |s|\n  s.name = %q.freeze\n  s.version = %q\nend\n", name, ver)
+		}
+	}
 	mf, err := modfile.Parse("go.mod", []byte(files["app/go.mod"]), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -292,7 +303,7 @@ func TestFixE2E(t *testing.T) {
 	appRef := ociLayout(t, "shop/app:1.0", fixImage(t, bases["9.0"], fixRepoFiles()))
 	before := scanIn(appRef)
 	beforePairs := fixPairs(before)
-	for _, want := range []string{"lodash GHSA-35jh-r3h4-6jhm", "minimist GHSA-xvch-5gv4-984h", "pyyaml PYSEC-2020-96", "pyyaml PYSEC-2021-142", "urllib3 PYSEC-2021-108", "golang.org/x/text GO-2021-0113", "golang.org/x/text GO-2022-1059"} {
+	for _, want := range []string{"lodash GHSA-35jh-r3h4-6jhm", "minimist GHSA-xvch-5gv4-984h", "pyyaml PYSEC-2020-96", "pyyaml PYSEC-2021-142", "urllib3 PYSEC-2021-108", "golang.org/x/text GO-2021-0113", "golang.org/x/text GO-2022-1059", "rack GHSA-22f2-v57c-j9cx"} {
 		if !slices.Contains(beforePairs, want) {
 			t.Fatalf("the app image lacks the finding %q; it has %v", want, beforePairs)
 		}
@@ -371,6 +382,7 @@ func TestFixE2E(t *testing.T) {
 		{"dependency", "lodash", "4.17.20", "4.17.21"},
 		{"dependency", "minimist", "1.2.5", "1.2.6"},
 		{"dependency", "pyyaml", "5.3", "5.4"},
+		{"dependency", "rack", "2.2.8", "2.2.8.1"},
 		{"dependency", "urllib3", "1.26.4", "1.26.18"},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {

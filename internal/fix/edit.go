@@ -33,7 +33,7 @@ type Edit struct {
 // wanted reports whether ReadTree keeps a file of this name.
 func wanted(base string) bool {
 	switch base {
-	case "package-lock.json", "npm-shrinkwrap.json", "package.json", "go.mod":
+	case "package-lock.json", "npm-shrinkwrap.json", "package.json", "go.mod", "Gemfile.lock", "Cargo.lock", "Cargo.toml":
 		return true
 	}
 	return strings.HasPrefix(base, "requirements") && strings.HasSuffix(base, ".txt")
@@ -274,8 +274,49 @@ func (t *Tree) editDependency(r *Remedy) ([]Edit, error) {
 			add(gp, out)
 			r.Note = joinNote(r.Note, "go.sum is not edited (the new version's hashes are not known offline): run go mod download "+r.Package)
 		}
+	case vocab.EcoRubyGems:
+		for _, gp := range t.paths(func(b string) bool { return b == "Gemfile.lock" }) {
+			out, n, cons, err := gemLockBump(t.Files[gp], r.Package, r.From, r.To)
+			if len(cons) > 0 && r.Constraint == "" {
+				r.Constraint = cons[0]
+			}
+			if err != nil {
+				skipped = append(skipped, fmt.Sprintf("%s: %v", gp, err))
+				continue
+			}
+			if n > 0 {
+				add(gp, out)
+				r.Note = joinNote(r.Note, "the CHECKSUMS entry of the old version is removed (the new one is not known offline): bundle lock writes it")
+			}
+		}
+	case vocab.EcoCrates:
+		for _, cp := range t.paths(func(b string) bool { return b == "Cargo.lock" }) {
+			if mp := path.Join(path.Dir(cp), "Cargo.toml"); t.Files[mp] != nil {
+				req, err := cargoRequirement(t.Files[mp], r.Package)
+				if err != nil {
+					skipped = append(skipped, fmt.Sprintf("%s: %v", mp, err))
+					continue
+				}
+				if req != "" {
+					r.Constraint = req
+					if ok, err := cargoSatisfies(req, r.To); err != nil || !ok {
+						skipped = append(skipped, fmt.Sprintf("%s requires %s %q, which excludes %s: edit it by hand", mp, r.Package, req, r.To))
+						continue
+					}
+				}
+			}
+			out, n, err := cargoLockBump(t.Files[cp], r.Package, r.From, r.To)
+			if err != nil {
+				skipped = append(skipped, fmt.Sprintf("%s: %v", cp, err))
+				continue
+			}
+			if n > 0 {
+				add(cp, out)
+				r.Note = joinNote(r.Note, "the checksum of the new version is removed (not known offline): cargo writes it")
+			}
+		}
 	default:
-		return nil, fmt.Errorf("editing %s manifests is not implemented (npm, PyPI and Go are)", r.Ecosystem)
+		return nil, fmt.Errorf("editing %s manifests is not implemented (npm, PyPI, Go, RubyGems and crates.io are)", r.Ecosystem)
 	}
 	if len(skipped) > 0 {
 		r.Note = joinNote(r.Note, "not edited: "+strings.Join(skipped, "; "))

@@ -100,6 +100,39 @@ func TestEditorsGolden(t *testing.T) {
 			out, cur, err := goModBump(b, "go.mod", "golang.org/x/text", "v0.3.8")
 			return out, "was " + cur, err
 		}},
+		{"gemfile-lock-rack", "Gemfile.lock", func(b []byte) ([]byte, string, error) {
+			out, n, cons, err := gemLockBump(b, "rack", "2.2.8", "2.2.8.1")
+			return out, fmt.Sprintf("changed %d, constraints %q", n, cons), err
+		}},
+		{"gemfile-lock-excluded", "Gemfile.lock", func(b []byte) ([]byte, string, error) {
+			// rack-session requires rack < 3 and the Gemfile ~> 2.2.
+			out, n, cons, err := gemLockBump(b, "rack", "2.2.8", "3.0.9.1")
+			return out, fmt.Sprintf("changed %d, constraints %q", n, cons), err
+		}},
+		{"gemfile-lock-platform", "Gemfile.lock", func(b []byte) ([]byte, string, error) {
+			out, n, cons, err := gemLockBump(b, "nokogiri", "1.16.2", "1.16.5")
+			return out, fmt.Sprintf("changed %d, constraints %q", n, cons), err
+		}},
+		{"cargo-lock-smallvec", "Cargo.lock", func(b []byte) ([]byte, string, error) {
+			// Two versions locked: only 1.6.0 and the reference to it change.
+			out, n, err := cargoLockBump(b, "smallvec", "1.6.0", "1.6.1")
+			return out, fmt.Sprintf("changed %d", n), err
+		}},
+		{"cargo-toml-requirement", "Cargo.toml", func(b []byte) ([]byte, string, error) {
+			var info []string
+			for _, c := range []struct{ name, v string }{{"smallvec", "1.6.1"}, {"smallvec", "2.0.0"}, {"tokio", "1.0.1"}, {"serde", "1.0.0"}} {
+				req, err := cargoRequirement(b, c.name)
+				if err != nil {
+					return nil, "", err
+				}
+				ok, err := cargoSatisfies(req, c.v)
+				if req == "" {
+					ok, err = true, nil
+				}
+				info = append(info, fmt.Sprintf("%s %q admits %s: %v %v", c.name, req, c.v, ok, err))
+			}
+			return b, strings.Join(info, "; "), nil
+		}},
 		{"dockerfile-base", "Dockerfile", func(b []byte) ([]byte, string, error) {
 			out, err := BumpBase(b, "almalinux:9.0", "FROM almalinux:9.3@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef")
 			return out, "", err

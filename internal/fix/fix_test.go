@@ -100,8 +100,8 @@ func TestNew(t *testing.T) {
 	}
 	type row struct {
 		Kind, Eco, Pkg, From, To string
-		Advisories              []string
-		Upgrade, Note           string
+		Advisories               []string
+		Upgrade, Note            string
 	}
 	var got []row
 	for _, r := range p.Remedies {
@@ -197,7 +197,7 @@ func TestEditTree(t *testing.T) {
 	want := []row{
 		{false, nil, "not edited: svc/package-lock.json: node_modules/mkdirp requires minimist@0.0.8, which excludes 0.2.4: bump it first; not applied: no file could be edited", 0},
 		{false, nil, "not applied: no manifest in the source tree lists pyyaml 5.3", 0},
-		{false, nil, "not applied: editing Maven manifests is not implemented (npm, PyPI and Go are)", 0},
+		{false, nil, "not applied: editing Maven manifests is not implemented (npm, PyPI, Go, RubyGems and crates.io are)", 0},
 		{true, []string{"Dockerfile"}, "", 1},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {

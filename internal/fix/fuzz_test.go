@@ -116,3 +116,27 @@ func FuzzGoMod(f *testing.F) {
 		t.Fatalf("the edited go.mod does not require the module:\n%s", out)
 	})
 }
+
+// FuzzLockfiles: the Gemfile.lock and Cargo.lock editors never panic, keep
+// the number of lines or drop only checksum lines, and a Cargo.lock they
+// edit still parses (cargoLockBump checks it).
+func FuzzLockfiles(f *testing.F) {
+	addSeeds(f, "Gemfile.lock", "Cargo.lock", "Cargo.toml")
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if out, _, _, err := gemLockBump(b, "rack", "2.2.8", "2.2.8.1"); err == nil {
+			in, got := splitLines(b), splitLines(out)
+			if len(got) > len(in) {
+				t.Fatalf("%d lines became %d", len(in), len(got))
+			}
+		}
+		if out, _, err := cargoLockBump(b, "smallvec", "1.6.0", "1.6.1"); err == nil {
+			if len(splitLines(out)) > len(splitLines(b)) {
+				t.Fatal("lines were added")
+			}
+		}
+		if req, err := cargoRequirement(b, "smallvec"); err == nil && req != "" {
+			_, _ = cargoSatisfies(req, "1.6.1")
+		}
+		_, _ = gemSatisfies(string(b), "2.2.8.1")
+	})
+}
