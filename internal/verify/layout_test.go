@@ -283,3 +283,53 @@ func TestNotationPlumbing(t *testing.T) {
 		t.Errorf("no verifier: %+v", got)
 	}
 }
+
+// TestLayoutBuildKitIndex: an OCI layout as `docker buildx build --output
+// type=oci` writes it (an index with the platform manifest and its BuildKit
+// attestation manifest): the SLSA provenance is read from the layout as a
+// hint (unverified), and the index is checked to list the manifest.
+func TestLayoutBuildKitIndex(t *testing.T) {
+	p1, err := random.Image(128, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p1d, _ := p1.Digest()
+	att, err := mutate.Append(mutate.MediaType(empty.Image, types.OCIManifestSchema1), mutate.Addendum{
+		Layer: static.NewLayer(statement(t, "https://slsa.dev/provenance/v0.2", p1d, `{"builder":{"id":"https://github.com/docker/buildx"},"buildType":"https://mobyproject.org/buildkit@v1","invocation":{"configSource":{"uri":"https://github.com/example/app.git#main","digest":{"sha1":"0123456789012345678901234567890123456789"}}}}`), inTotoMediaType),
+		MediaType: inTotoMediaType, Annotations: map[string]string{"in-toto.io/predicate-type": "https://slsa.dev/provenance/v0.2"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	attd, _ := att.Digest()
+	idx := mutate.AppendManifests(mutate.IndexMediaType(empty.Index, types.OCIImageIndex),
+		mutate.IndexAddendum{Add: p1, Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: "amd64"}}},
+		mutate.IndexAddendum{Add: att, Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "unknown", Architecture: "unknown"},
+			Annotations: map[string]string{refTypeAnnotation: "attestation-manifest", refDigestAnnotation: p1d.String()}}})
+	idxd, _ := idx.Digest()
+	dir := t.TempDir()
+	lp, err := layout.Write(dir, empty.Index)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := lp.AppendIndex(idx); err != nil {
+		t.Fatal(err)
+	}
+	ref, err := name.NewDigest("oci-layout.invalid/layout@" + p1d.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := Run(context.Background(), Target{Digest: ref, IndexDigest: idxd.String(), LayoutDir: dir}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &result.SupplyChain{Digest: p1d.String(), IndexDigest: idxd.String(),
+		Attestations: []result.Attestation{{PredicateType: "https://slsa.dev/provenance/v0.2", Source: "buildkit", Digest: attd.String(),
+			Error: "unsigned (a BuildKit attestation manifest in the index): a hint, not proof"}},
+		Provenance: []result.Provenance{{PredicateType: "https://slsa.dev/provenance/v0.2", BuilderID: "https://github.com/docker/buildx",
+			BuildType: "https://mobyproject.org/buildkit@v1", SourceRepo: "https://github.com/example/app.git#main",
+			SourceDigest: "sha1:0123456789012345678901234567890123456789"}},
+		Problems: []string{"no trust configured (no key, keyless identity or Notation policy): signatures are listed but none can verify"}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("-want +got:\n%s", diff)
+	}
+}
