@@ -295,7 +295,7 @@ func TestLayoutBuildKitIndex(t *testing.T) {
 	}
 	p1d, _ := p1.Digest()
 	att, err := mutate.Append(mutate.MediaType(empty.Image, types.OCIManifestSchema1), mutate.Addendum{
-		Layer: static.NewLayer(statement(t, "https://slsa.dev/provenance/v0.2", p1d, `{"builder":{"id":"https://github.com/docker/buildx"},"buildType":"https://mobyproject.org/buildkit@v1","invocation":{"configSource":{"uri":"https://github.com/example/app.git#main","digest":{"sha1":"0123456789012345678901234567890123456789"}}}}`), inTotoMediaType),
+		Layer:     static.NewLayer(statement(t, "https://slsa.dev/provenance/v0.2", p1d, `{"builder":{"id":"https://github.com/docker/buildx"},"buildType":"https://mobyproject.org/buildkit@v1","invocation":{"configSource":{"uri":"https://github.com/example/app.git#main","digest":{"sha1":"0123456789012345678901234567890123456789"}}}}`), inTotoMediaType),
 		MediaType: inTotoMediaType, Annotations: map[string]string{"in-toto.io/predicate-type": "https://slsa.dev/provenance/v0.2"}})
 	if err != nil {
 		t.Fatal(err)
