@@ -333,6 +333,7 @@ func TestFixE2E(t *testing.T) {
 			t.Errorf("--dry-run output lacks %q:\n%s", want, dry.stdout)
 		}
 	}
+	t.Logf("drydock fix --dry-run:\n%s", dry.stdout)
 	if got := gitIn(t, src, "branch", "--list"); strings.TrimSpace(got) != "* main" {
 		t.Errorf("--dry-run made branches: %q", got)
 	}

@@ -19,6 +19,7 @@ import (
 	"strings"
 
 	"github.com/drydock-scan/drydock/internal/finding"
+	"github.com/drydock-scan/drydock/internal/inventory"
 	"github.com/drydock-scan/drydock/internal/result"
 	"github.com/drydock-scan/drydock/internal/version"
 	"github.com/drydock-scan/drydock/internal/vocab"
@@ -272,6 +273,11 @@ func New(ctx context.Context, res *result.Result, opt Options) (*Plan, error) {
 		}
 		if g.r.Kind == KindOSPackage {
 			g.r.Upgrade = UpgradeCommand(g.r.Ecosystem, []OSUpgrade{{Name: g.r.Package, Version: g.r.To}})
+			if pm := packageManagers(g.r.Ecosystem); !slices.ContainsFunc(res.Packages, func(p inventory.Package) bool {
+				return p.Ecosystem == g.r.Ecosystem && slices.Contains(pm, p.Name)
+			}) {
+				g.r.Note = joinNote(g.r.Note, fmt.Sprintf("the image's package database lists no %s: the upgrade line needs a package manager the image may not have (a base bump, or Copacetic with drydock image --format copa, patch it without one)", strings.Join(pm, ", ")))
+			}
 		}
 		finishRemedy(g.r)
 		p.Remedies = append(p.Remedies, *g.r)
@@ -353,6 +359,20 @@ func joinNote(a, b string) string {
 		return b
 	}
 	return a + "; " + b
+}
+
+// packageManagers are the packages that provide the upgrade command of
+// ecosystem eco.
+func packageManagers(eco string) []string {
+	switch eco {
+	case vocab.EcoAPK:
+		return []string{"apk-tools"}
+	case vocab.EcoDpkg:
+		return []string{"apt"}
+	case vocab.EcoRPM:
+		return []string{"dnf", "yum"}
+	}
+	return nil
 }
 
 // OSUpgrade is one OS package pinned to a version.

@@ -60,6 +60,7 @@ func TestNew(t *testing.T) {
 	res := &result.Result{
 		Image:     inventory.Image{Reference: "shop/app:1.0"},
 		BaseImage: &result.BaseImage{Name: "alpine:3.16"},
+		Packages:  []inventory.Package{{Name: "apk-tools", Version: "2.12.10-r1", Ecosystem: "apk"}},
 		Findings: []finding.Finding{
 			// Fixed by the new base (same CVE under the candidate: gone).
 			inBase(fnd("CVE-2023-42366", "apk", "busybox", "1.35.0-r17", "1.35.0-r18")),
@@ -125,6 +126,18 @@ func TestNew(t *testing.T) {
 		t.Errorf("no fix (-want +got):\n%s", diff)
 	}
 
+	// An image without its package manager: the upgrade line is given
+	// with a note, never silently.
+	res.Packages = nil
+	p, err = New(context.Background(), res, Options{Base: cand, Check: check})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range p.Remedies {
+		if r.Kind == KindOSPackage && !strings.Contains(r.Note, "lists no apk-tools") {
+			t.Errorf("%s: note %q does not say the image has no apk-tools", r.Package, r.Note)
+		}
+	}
 	// Without a checker the plan says the targets were not checked.
 	p, err = New(context.Background(), res, Options{})
 	if err != nil {
