@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -12,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
 
@@ -143,6 +145,8 @@ func TestTrustsRefuses(t *testing.T) {
 	if err := os.WriteFile(bad, []byte("not a key"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	goodRoot := filepath.Join(sigstoreGoDir(t), "pkg", "testing", "data", "trusted-roots", "public-good.json")
+	goodKey := newSigner(t).file
 	notRoot := filepath.Join(dir, "root.json")
 	if err := os.WriteFile(notRoot, []byte(`{"mediaType":"nope"}`), 0o600); err != nil {
 		t.Fatal(err)
@@ -157,12 +161,21 @@ func TestTrustsRefuses(t *testing.T) {
 		{"bad root", Options{TrustedRoot: notRoot}, "root.json"},
 		{"identity without root", Options{Identities: []Identity{{Issuer: "i", Subject: "s"}}}, "trusted root"},
 		{"issuer only", Options{TrustedRoot: "", Identities: []Identity{{Issuer: "i"}}}, "trusted root"},
+		{"issuer without subject", Options{TrustedRoot: goodRoot, Identities: []Identity{{Issuer: "i"}}}, "pin the issuer and the subject"},
+		{"subject exactly and by regexp", Options{TrustedRoot: goodRoot, Identities: []Identity{{Issuer: "i", Subject: "s", SubjectRegexp: "s"}}}, "pin the issuer and the subject"},
+		{"bad regexp", Options{TrustedRoot: goodRoot, Identities: []Identity{{Issuer: "i", SubjectRegexp: "("}}}, "regexp"},
+		{"key threshold without root", Options{KeyFiles: []string{goodKey}, TlogThreshold: 1}, "needs a trusted root"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := trusts(tc.o)
 			if err == nil || !strings.Contains(err.Error(), tc.err) {
 				t.Errorf("err = %v, want %q", err, tc.err)
+			}
+			// Run refuses the same options before any request.
+			d, _ := name.NewDigest("registry.invalid/x@sha256:" + strings.Repeat("0", 64))
+			if sc, err := Run(context.Background(), Target{Digest: d}, tc.o); err == nil || sc != nil {
+				t.Errorf("Run = %v, %v; want an error", sc, err)
 			}
 		})
 	}
