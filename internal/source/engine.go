@@ -325,30 +325,31 @@ func spoolSave(ctx context.Context, f *os.File, r io.Reader, what string, diffID
 		return n, err
 	}))
 	tr := tar.NewReader(tee)
-	sawManifest, entries := false, 0
+	// Entries are skipped by Next, which discards each one's stored bytes:
+	// reading their contents instead would expand a sparse entry's holes
+	// (a hostile stream could claim exabytes of them).
+	sawManifest, entries, current := false, 0, ""
 	for {
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("exporting %s: %w", what, err)
 		}
 		hdr, err := tr.Next()
-		if err == io.EOF {
-			break
-		}
 		if werr != nil {
 			return werr
 		}
+		if err == io.EOF {
+			break
+		}
 		if err != nil {
+			if current != "" && errors.Is(err, io.ErrUnexpectedEOF) {
+				return fmt.Errorf("exporting %s: the stream ended inside %s: %w", what, entryWords(current, diffIDs), err)
+			}
 			return fmt.Errorf("exporting %s: the stream is not a complete tar after %d entries: %w", what, entries, err)
 		}
 		entries++
+		current = hdr.Name
 		if cleanTarName(hdr.Name) == "manifest.json" {
 			sawManifest = true
-		}
-		if _, err := io.Copy(io.Discard, tr); err != nil {
-			if werr != nil {
-				return werr
-			}
-			return fmt.Errorf("exporting %s: the stream ended inside %s: %w", what, entryWords(hdr.Name, diffIDs), err)
 		}
 	}
 	// The rest of the stream (the tar's padding) completes the copy.

@@ -1,6 +1,7 @@
 package source
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/json"
@@ -431,4 +432,35 @@ func TestEntryWords(t *testing.T) {
 			t.Errorf("entryWords(%q) = %q, want %q", entry, got, want)
 		}
 	}
+}
+
+// Whatever an engine streams, spoolSave never panics, and when it accepts
+// the stream the copy is the whole stream, byte for byte.
+func FuzzSpoolSave(f *testing.F) {
+	saved, err := os.ReadFile(dockerSave(f, savedImage{tags: []string{"app:1"}, layers: [][]file{{{name: "etc/os-release", body: "ID=alpine\n"}}}}))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(saved)
+	f.Add(saved[:len(saved)/2])
+	f.Add([]byte{})
+	f.Add([]byte("not a tar"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		out, err := os.CreateTemp(t.TempDir(), "spool")
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = spoolSave(context.Background(), out, bytes.NewReader(b), "fuzz", []string{"sha256:" + strings.Repeat("0", 64)})
+		out.Close()
+		if err != nil {
+			return
+		}
+		got, rerr := os.ReadFile(out.Name())
+		if rerr != nil {
+			t.Fatal(rerr)
+		}
+		if !bytes.Equal(got, b) {
+			t.Fatalf("accepted stream of %d bytes, spooled %d", len(b), len(got))
+		}
+	})
 }
