@@ -191,7 +191,7 @@ func New(ctx context.Context, res *result.Result, opt Options) (*Plan, error) {
 		eco := f.Package.Ecosystem
 		isOS := vocab.IsOSEcosystem(eco)
 		target := f.FixedVersion
-		if base != nil && isOS && isBaseFinding(f) {
+		if base != nil && isBaseFinding(f) {
 			var still []*finding.Finding
 			for _, k := range keys(f) {
 				still = append(still, left[k]...)

@@ -67,6 +67,9 @@ func TestNew(t *testing.T) {
 			// Still in the new base: an OS upgrade on top of it, to the
 			// higher of the two fixes.
 			inBase(fnd("CVE-2024-0001", "apk", "openssl", "3.0.8-r0", "3.0.12-r0")),
+			// A language package of the base's, gone in the candidate: the
+			// bump fixes it too.
+			inBase(fnd("GHSA-c2qf-rxjj-qqgw", "npm", "semver", "5.7.1", "5.7.2")),
 			// The image's own OS package.
 			fnd("CVE-2024-0002", "apk", "curl", "8.1.0-r0", "8.4.0-r0"),
 			// Two advisories of one npm package: one remedy, the higher fix.
@@ -109,7 +112,7 @@ func TestNew(t *testing.T) {
 		got = append(got, row{r.Kind, r.Ecosystem, r.Package, r.From, r.To, r.Advisories, r.Upgrade, r.Note})
 	}
 	want := []row{
-		{KindBase, "", "alpine:3.16", "alpine:3.16", "alpine:3.16.9", []string{"CVE-2023-42366"}, "", ""},
+		{KindBase, "", "alpine:3.16", "alpine:3.16", "alpine:3.16.9", []string{"CVE-2023-42366", "GHSA-c2qf-rxjj-qqgw"}, "", ""},
 		{KindOSPackage, "apk", "curl", "8.1.0-r0", "8.4.0-r0", []string{"CVE-2024-0002"}, "apk add --no-cache 'curl=8.4.0-r0'", ""},
 		{KindOSPackage, "apk", "openssl", "3.0.8-r0", "3.0.13-r0", []string{"CVE-2024-0001"}, "apk add --no-cache 'openssl=3.0.13-r0'", ""},
 		{KindDependency, "PyPI", "PyYAML", "5.3", "5.4", []string{"PYSEC-2020-96"}, "", "raised from 5.3.1 to 5.4: 5.3.1 is affected by another advisory"},
