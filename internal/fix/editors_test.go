@@ -72,6 +72,11 @@ func TestEditorsGolden(t *testing.T) {
 			out, n, cons, err := requirementsBump(b, "urllib3", "1.26.18")
 			return out, fmt.Sprintf("changed %d, constraints %q", n, cons), err
 		}},
+		{"requirements-newer", "requirements-newer.txt", func(b []byte) ([]byte, string, error) {
+			// Pinned above the target already: never a downgrade.
+			out, n, cons, err := requirementsBump(b, "pyyaml", "5.4")
+			return out, fmt.Sprintf("changed %d, constraints %q", n, cons), err
+		}},
 		{"requirements-hashes", "requirements-hashes.txt", func(b []byte) ([]byte, string, error) {
 			out, n, cons, err := requirementsBump(b, "requests", "2.31.0")
 			return out, fmt.Sprintf("changed %d, constraints %q", n, cons), err

@@ -160,18 +160,24 @@ func requirementsBump(req []byte, name, to string) ([]byte, int, []string, error
 			return nil, 0, constraints, fmt.Errorf("line %d: %w", i+1, err)
 		}
 		var kept []string
-		pinned := false
+		pinned, already := false, false
 		for _, c := range cs {
 			switch c.op {
 			case "==", "===":
 				if !strings.HasSuffix(c.v, ".*") {
 					pinned = true
+					if d, err := version.PEP440().Compare(c.v, to); err == nil && d >= 0 {
+						already = true // pinned at or above the target: not a downgrade
+					}
 					continue
 				}
 			case ">=", ">":
 				continue
 			}
 			kept = append(kept, c.op+c.v)
+		}
+		if already {
+			continue
 		}
 		if !pinned {
 			var upper []pyClause
