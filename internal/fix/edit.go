@@ -33,7 +33,7 @@ type Edit struct {
 // wanted reports whether ReadTree keeps a file of this name.
 func wanted(base string) bool {
 	switch base {
-	case "package-lock.json", "npm-shrinkwrap.json", "package.json", "go.mod", "Gemfile.lock", "Cargo.lock", "Cargo.toml":
+	case "package-lock.json", "npm-shrinkwrap.json", "package.json", "go.mod", "Gemfile.lock", "Cargo.lock", "Cargo.toml", "pom.xml":
 		return true
 	}
 	return strings.HasPrefix(base, "requirements") && strings.HasSuffix(base, ".txt")
@@ -315,8 +315,25 @@ func (t *Tree) editDependency(r *Remedy) ([]Edit, error) {
 				r.Note = joinNote(r.Note, "the checksum of the new version is removed (not known offline): cargo writes it")
 			}
 		}
+	case vocab.EcoMaven:
+		for _, pp := range t.paths(func(b string) bool { return b == "pom.xml" }) {
+			out, n, cons, err := pomBump(t.Files[pp], r.Package, r.To)
+			if cons != "" && r.Constraint == "" {
+				r.Constraint = cons
+			}
+			if err != nil {
+				skipped = append(skipped, fmt.Sprintf("%s: %v", pp, err))
+				continue
+			}
+			if n > 0 {
+				add(pp, out)
+				if strings.HasPrefix(cons, "${") {
+					r.Note = joinNote(r.Note, fmt.Sprintf("the property %s is raised: every dependency that uses it moves too", cons))
+				}
+			}
+		}
 	default:
-		return nil, fmt.Errorf("editing %s manifests is not implemented (npm, PyPI, Go, RubyGems and crates.io are)", r.Ecosystem)
+		return nil, fmt.Errorf("editing %s manifests is not implemented (npm, PyPI, Go, Maven, RubyGems and crates.io are)", r.Ecosystem)
 	}
 	if len(skipped) > 0 {
 		r.Note = joinNote(r.Note, "not edited: "+strings.Join(skipped, "; "))

@@ -138,6 +138,24 @@ func TestEditorsGolden(t *testing.T) {
 			}
 			return b, strings.Join(info, "; "), nil
 		}},
+		{"pom-property", "pom.xml", func(b []byte) ([]byte, string, error) {
+			// ${log4j2.version}: the property is raised (the BOM import
+			// uses it too: one edit).
+			out, n, cons, err := pomBump(b, "org.apache.logging.log4j:log4j-core", "2.17.1")
+			return out, fmt.Sprintf("changed %d, constraint %q", n, cons), err
+		}},
+		{"pom-literal", "pom.xml", func(b []byte) ([]byte, string, error) {
+			out, n, cons, err := pomBump(b, "org.apache.commons:commons-text", "1.10.0")
+			return out, fmt.Sprintf("changed %d, constraint %q", n, cons), err
+		}},
+		{"pom-managed", "pom.xml", func(b []byte) ([]byte, string, error) {
+			out, n, cons, err := pomBump(b, "org.apache.logging.log4j:log4j-api", "2.17.1")
+			return out, fmt.Sprintf("changed %d, constraint %q", n, cons), err
+		}},
+		{"pom-range", "pom.xml", func(b []byte) ([]byte, string, error) {
+			out, n, cons, err := pomBump(b, "com.google.guava:guava", "32.0.0-jre")
+			return out, fmt.Sprintf("changed %d, constraint %q", n, cons), err
+		}},
 		{"dockerfile-base", "Dockerfile", func(b []byte) ([]byte, string, error) {
 			out, err := BumpBase(b, "almalinux:9.0", "FROM almalinux:9.3@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef")
 			return out, "", err

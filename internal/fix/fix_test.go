@@ -196,7 +196,7 @@ func TestEditTree(t *testing.T) {
 	p := &Plan{Remedies: []Remedy{
 		{Kind: KindDependency, Ecosystem: "npm", Package: "minimist", From: "0.0.8", To: "0.2.4"},
 		{Kind: KindDependency, Ecosystem: "PyPI", Package: "pyyaml", From: "5.3", To: "5.4"},
-		{Kind: KindDependency, Ecosystem: "Maven", Package: "org.apache.logging.log4j:log4j-core", From: "2.14.1", To: "2.17.1"},
+		{Kind: KindDependency, Ecosystem: "NuGet", Package: "Newtonsoft.Json", From: "12.0.1", To: "13.0.1"},
 		{Kind: KindOSPackage, Ecosystem: "apk", Package: "busybox", From: "1.35.0-r17", To: "1.35.0-r18"},
 	}}
 	edits := p.Edit(tree)
@@ -213,7 +213,7 @@ func TestEditTree(t *testing.T) {
 	want := []row{
 		{false, nil, "not edited: svc/package-lock.json: node_modules/mkdirp requires minimist@0.0.8, which excludes 0.2.4: bump it first; not applied: no file could be edited", 0},
 		{false, nil, "not applied: no manifest in the source tree lists pyyaml 5.3", 0},
-		{false, nil, "not applied: editing Maven manifests is not implemented (npm, PyPI, Go, RubyGems and crates.io are)", 0},
+		{false, nil, "not applied: editing NuGet manifests is not implemented (npm, PyPI, Go, Maven, RubyGems and crates.io are)", 0},
 		{true, []string{"Dockerfile"}, "", 1},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {

@@ -121,7 +121,7 @@ func FuzzGoMod(f *testing.F) {
 // the number of lines or drop only checksum lines, and a Cargo.lock they
 // edit still parses (cargoLockBump checks it).
 func FuzzLockfiles(f *testing.F) {
-	addSeeds(f, "Gemfile.lock", "Cargo.lock", "Cargo.toml")
+	addSeeds(f, "Gemfile.lock", "Cargo.lock", "Cargo.toml", "pom.xml")
 	f.Fuzz(func(t *testing.T, b []byte) {
 		if out, _, _, err := gemLockBump(b, "rack", "2.2.8", "2.2.8.1"); err == nil {
 			in, got := splitLines(b), splitLines(out)
@@ -138,5 +138,13 @@ func FuzzLockfiles(f *testing.F) {
 			_, _ = cargoSatisfies(req, "1.6.1")
 		}
 		_, _ = gemSatisfies(string(b), "2.2.8.1")
+		if out, n, _, err := pomBump(b, "org.apache.logging.log4j:log4j-core", "2.17.1"); err == nil {
+			if n > 0 && !bytes.Contains(out, []byte("2.17.1")) {
+				t.Fatalf("pom edited without the target:\n%s", out)
+			}
+			if _, _, err := parsePOM(out); err != nil {
+				t.Fatalf("the edited pom does not parse: %v", err)
+			}
+		}
 	})
 }
