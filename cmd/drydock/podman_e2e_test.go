@@ -254,6 +254,38 @@ func TestPodmanSource(t *testing.T) {
 		}
 	})
 
+	// Settings as for every flag: $DRYDOCK_IMAGE_SRC, $DRYDOCK_PODMAN_HOST,
+	// and image-src as a list in the config file.
+	t.Run("from the environment and the config file", func(t *testing.T) {
+		t.Setenv("DRYDOCK_IMAGE_SRC", "podman")
+		t.Setenv("DRYDOCK_PODMAN_HOST", pm.host())
+		got, res := scanJSON(t, "localhost/alpine:3.16.9")
+		if res.code != 0 || got.Image.Kind != "podman" {
+			t.Fatalf("$DRYDOCK_IMAGE_SRC=podman: exit %d kind %q: %s", res.code, got.Image.Kind, res.stderr)
+		}
+		if !slices.ContainsFunc(got.Notes, func(n inventory.Note) bool {
+			return n.Level == "info" && strings.Contains(n.Message, "was read from Podman at "+pm.host()+" (image sources podman)")
+		}) {
+			t.Errorf("no info note naming Podman: %+v", got.Notes)
+		}
+		t.Setenv("DRYDOCK_IMAGE_SRC", "")
+		cfg := filepath.Join(t.TempDir(), "drydock.yaml")
+		if err := os.WriteFile(cfg, []byte("image:\n  image-src: [PODMAN, remote]\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		got, res = scanJSON(t, "--config", cfg, "localhost/alpine:3.16.9")
+		if res.code != 0 || got.Image.Kind != "podman" {
+			t.Fatalf("image-src in the config file: exit %d kind %q: %s", res.code, got.Image.Kind, res.stderr)
+		}
+		if err := os.WriteFile(cfg, []byte("image-src: [podman, podman]\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		res = drydock(t, "image", "--db", testDB, "--config", cfg, "localhost/alpine:3.16.9")
+		if res.code != 2 || !strings.Contains(res.stderr, `image source "podman" listed twice`) {
+			t.Errorf("a source listed twice in the config file: exit %d, want 2: %s", res.code, res.stderr)
+		}
+	})
+
 	t.Run("errors", func(t *testing.T) {
 		none := "unix://" + filepath.Join(t.TempDir(), "none.sock")
 		tests := []struct {
