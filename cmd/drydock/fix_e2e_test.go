@@ -4,7 +4,8 @@ package main
 // AlmaLinux 9.0 micro base (9.3 indexed as its newer base), a
 // package-lock.json with lodash 4.17.20 and minimist 1.2.5, a
 // requirements.txt with PyYAML 5.3 and urllib3 1.26.4, a go.mod requiring
-// golang.org/x/text v0.3.5 and a Gemfile.lock with rack 2.2.8 — is built
+// golang.org/x/text v0.3.5, a Gemfile.lock with rack 2.2.8 and a pom.xml
+// with log4j-core 2.14.1 (through a property) — is built
 // into an image, scanned, and fixed; the image rebuilt from the fix
 // branch's files is scanned again: the findings the applied remedies
 // target are gone, and there is no new one.
@@ -22,6 +23,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -82,7 +84,25 @@ func fixRepoFiles() map[string]string {
 `,
 		"app/requirements.txt": "# pinned by pip-compile\nPyYAML==5.3\nurllib3==1.26.4  # via requests\nsix==1.16.0\n",
 		"app/go.mod":           "module example.com/shop\n\ngo 1.22\n\nrequire golang.org/x/text v0.3.5\n",
-		"app/Gemfile.lock":     "GEM\n  remote: https://rubygems.org/\n  specs:\n    rack (2.2.8)\n    rack-test (2.1.0)\n      rack (>= 1.3)\n\nPLATFORMS\n  ruby\n\nDEPENDENCIES\n  rack (~> 2.2)\n  rack-test\n\nBUNDLED WITH\n   2.5.6\n",
+		"app/pom.xml": `<?xml version="1.0" encoding="UTF-8"?>
+<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>example.shop</groupId>
+  <artifactId>shop-jobs</artifactId>
+  <version>1.0.0</version>
+  <properties>
+    <log4j2.version>2.14.1</log4j2.version>
+  </properties>
+  <dependencies>
+    <dependency>
+      <groupId>org.apache.logging.log4j</groupId>
+      <artifactId>log4j-core</artifactId>
+      <version>${log4j2.version}</version>
+    </dependency>
+  </dependencies>
+</project>
+`,
+		"app/Gemfile.lock": "GEM\n  remote: https://rubygems.org/\n  specs:\n    rack (2.2.8)\n    rack-test (2.1.0)\n      rack (>= 1.3)\n\nPLATFORMS\n  ruby\n\nDEPENDENCIES\n  rack (~> 2.2)\n  rack-test\n\nBUNDLED WITH\n   2.5.6\n",
 	}
 }
 
@@ -222,6 +242,11 @@ func fixAppLayer(t *testing.T, files map[string]string) map[string][]byte {
 				"Gem::Specification.new do |s|\n  s.name = %q.freeze\n  s.version = %q\nend\n", name, ver)
 		}
 	}
+	// mvn package: the dependency's jar, at the version the pom's property
+	// gives.
+	if m := regexp.MustCompile(`<log4j2.version>([^<]+)</log4j2.version>`).FindStringSubmatch(files["app/pom.xml"]); m != nil {
+		out["app/lib/log4j-core-"+m[1]+".jar"] = langZip(t, pomProperties("org.apache.logging.log4j", "log4j-core", m[1]), classFile("org/apache/logging/log4j/core/Logger.class"))
+	}
 	mf, err := modfile.Parse("go.mod", []byte(files["app/go.mod"]), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -303,7 +328,7 @@ func TestFixE2E(t *testing.T) {
 	appRef := ociLayout(t, "shop/app:1.0", fixImage(t, bases["9.0"], fixRepoFiles()))
 	before := scanIn(appRef)
 	beforePairs := fixPairs(before)
-	for _, want := range []string{"lodash GHSA-35jh-r3h4-6jhm", "minimist GHSA-xvch-5gv4-984h", "pyyaml PYSEC-2020-96", "pyyaml PYSEC-2021-142", "urllib3 PYSEC-2021-108", "golang.org/x/text GO-2021-0113", "golang.org/x/text GO-2022-1059", "rack GHSA-22f2-v57c-j9cx"} {
+	for _, want := range []string{"lodash GHSA-35jh-r3h4-6jhm", "minimist GHSA-xvch-5gv4-984h", "pyyaml PYSEC-2020-96", "pyyaml PYSEC-2021-142", "urllib3 PYSEC-2021-108", "golang.org/x/text GO-2021-0113", "golang.org/x/text GO-2022-1059", "rack GHSA-22f2-v57c-j9cx", "org.apache.logging.log4j:log4j-core GHSA-jfh8-c2jp-5v3q", "org.apache.logging.log4j:log4j-core GHSA-p6xc-xr62-6r2g"} {
 		if !slices.Contains(beforePairs, want) {
 			t.Fatalf("the app image lacks the finding %q; it has %v", want, beforePairs)
 		}
@@ -382,6 +407,7 @@ func TestFixE2E(t *testing.T) {
 		{"dependency", "golang.org/x/text", "v0.3.5", "v0.39.0"}, // GO-2026-5970 is fixed in v0.39.0
 		{"dependency", "lodash", "4.17.20", "4.17.21"},
 		{"dependency", "minimist", "1.2.5", "1.2.6"},
+		{"dependency", "org.apache.logging.log4j:log4j-core", "2.14.1", "2.17.0"},
 		{"dependency", "pyyaml", "5.3", "5.4"},
 		{"dependency", "rack", "2.2.8", "2.2.8.1"},
 		{"dependency", "urllib3", "1.26.4", "1.26.18"},
