@@ -39,6 +39,12 @@ func openRegistryCtx(ctx context.Context, ref string, want *platform, opt Option
 		remote.WithUserAgent("drydock"),
 		remote.WithRetryBackoff(remote.Backoff{Duration: time.Millisecond, Factor: 1, Steps: 1}),
 		remote.WithRetryStatusCodes(),
+		// The handle is reused by later stages (Image.Remote): a
+		// referrers query must say when the registry has no referrers API
+		// (the verify stage then reads the sha256-<hex> tag itself and
+		// reports the fallback), so go-containerregistry's silent fallback
+		// is off; a Reuse'd puller ignores a per-call option.
+		remote.WithReferrersTagFallback(false),
 	}
 	puller, err := remote.NewPuller(ropts...)
 	if err != nil {
