@@ -615,3 +615,65 @@ func TestFixOpenPR(t *testing.T) {
 		t.Error("the token is in the output")
 	}
 }
+
+// TestFixOpenMRGitLab: --open-pr --pr-provider gitlab opens the merge
+// request through GitLab's REST API (a local server standing for a
+// self-managed instance's /api/v4/): the project path URL-encoded, the
+// token in PRIVATE-TOKEN, source = the fix branch, target = --pr-base.
+func TestFixOpenMRGitLab(t *testing.T) {
+	cache := t.TempDir()
+	src := fixRepo(t)
+	remote := t.TempDir()
+	gitIn(t, remote, "init", "-q", "--bare")
+	gitIn(t, src, "remote", "add", "upstream", remote)
+	appRef := ociLayout(t, "shop/app:1.0", fixImage(t, almaMicroImage(t, "9.0", "Packages"), fixRepoFiles()))
+
+	type call struct{ Method, Path, Token string }
+	var calls []call
+	var raw map[string]any
+	var mu sync.Mutex
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		calls = append(calls, call{r.Method, r.URL.EscapedPath(), r.Header.Get("PRIVATE-TOKEN")})
+		w.Header().Set("Content-Type", "application/json")
+		switch {
+		case r.Method == http.MethodGet && r.URL.EscapedPath() == "/api/v4/projects/shop%2Fapp/merge_requests":
+			io.WriteString(w, "[]")
+		case r.Method == http.MethodPost && r.URL.EscapedPath() == "/api/v4/projects/shop%2Fapp/merge_requests":
+			if err := json.NewDecoder(r.Body).Decode(&raw); err != nil {
+				http.Error(w, err.Error(), http.StatusBadRequest)
+				return
+			}
+			w.WriteHeader(http.StatusCreated)
+			io.WriteString(w, `{"iid": 3, "web_url": "https://gitlab.example/shop/app/-/merge_requests/3", "state": "opened"}`)
+		default:
+			http.Error(w, `{"message": "404 Not Found"}`, http.StatusNotFound)
+		}
+	}))
+	defer srv.Close()
+	t.Setenv("SHOP_GL_TOKEN", "glpat-test-token")
+
+	res := drydockIn(t, cache, "fix", "--db", testDB, "--source-dir", src, "--open-pr", "--pr-provider", "gitlab", "--remote", "upstream",
+		"--pr-repo", "shop/app", "--pr-base", "release", "--pr-url", srv.URL+"/api/v4/", "--pr-token-env", "SHOP_GL_TOKEN", appRef)
+	if res.code != 0 {
+		t.Fatalf("fix --open-pr: exit %d\n%s", res.code, res.stderr)
+	}
+	if !strings.Contains(res.stdout, "Pull request: https://gitlab.example/shop/app/-/merge_requests/3") {
+		t.Errorf("the table does not give the merge request:\n%s", res.stdout)
+	}
+	want := []call{
+		{"GET", "/api/v4/projects/shop%2Fapp/merge_requests", "glpat-test-token"},
+		{"POST", "/api/v4/projects/shop%2Fapp/merge_requests", "glpat-test-token"},
+	}
+	if diff := cmp.Diff(want, calls); diff != "" {
+		t.Errorf("API calls (-want +got):\n%s", diff)
+	}
+	branch := strings.TrimSpace(gitIn(t, remote, "for-each-ref", "--format=%(refname:short)", "refs/heads/"))
+	if !strings.HasPrefix(branch, "drydock/fix-") {
+		t.Fatalf("the remote's branches: %q", branch)
+	}
+	if raw["source_branch"] != branch || raw["target_branch"] != "release" || !strings.Contains(fmt.Sprint(raw["description"]), "| dependency | lodash |") {
+		t.Errorf("merge request %v", raw)
+	}
+}
