@@ -104,7 +104,7 @@ func (s *Server) submitScan(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !s.opt.AllowLocal && isLocal(ref) {
-		writeError(w, http.StatusBadRequest, "reference %q names a local file: this server scans registry images only", ref)
+		writeError(w, http.StatusBadRequest, "reference %q names a local file or the host's container engine: this server scans registry images only", ref)
 		return
 	}
 	id, err := s.Enqueue(r.Context(), ScanArgs{Reference: ref, Repository: req.Repository, Tags: req.Tags, Platform: req.Platform})
@@ -116,9 +116,11 @@ func (s *Server) submitScan(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusAccepted, map[string]any{"job_id": id, "status_url": fmt.Sprintf("/api/v1/jobs/%d", id)})
 }
 
-// isLocal reports whether ref names the server's own files.
+// isLocal reports whether ref names the server's own files or its host's
+// container engine.
 func isLocal(ref string) bool {
-	for _, p := range []string{"docker-archive:", "oci:", "oci-archive:", "dir:"} {
+	// docker: and podman: read the server host's container engine.
+	for _, p := range []string{"docker-archive:", "oci:", "oci-archive:", "dir:", "docker:", "podman:", "containerd:"} {
 		if strings.HasPrefix(ref, p) {
 			return true
 		}

@@ -279,7 +279,7 @@ func TestLocalReferencesRefused(t *testing.T) {
 	t.Cleanup(api.Close)
 	f := &fixture{st: st, srv: srv, api: api}
 	f.tokens(t)
-	for _, ref := range []string{"docker-archive:/etc/passwd", "dir:/", "oci:/tmp/x", "/etc/shadow", "./x.tar"} {
+	for _, ref := range []string{"docker-archive:/etc/passwd", "dir:/", "oci:/tmp/x", "/etc/shadow", "./x.tar", "docker:alpine", "podman:alpine:3.16"} {
 		f.do(t, "POST", "/api/v1/scans", map[string]any{"reference": ref}, 400)
 	}
 	f.do(t, "POST", "/api/v1/scans", map[string]any{"reference": "registry.test/app:1"}, 202)
