@@ -677,3 +677,28 @@ func TestFixOpenMRGitLab(t *testing.T) {
 		t.Errorf("merge request %v", raw)
 	}
 }
+
+// TestFixUsage: bad command lines are usage errors (exit 2) that say what
+// is wrong, before any scan or git work.
+func TestFixUsage(t *testing.T) {
+	src := fixRepo(t)
+	t.Setenv("EMPTY_TOKEN_VAR", "")
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"fix", "alpine:3.16"}, "--source-dir is required"},
+		{[]string{"fix", "--source-dir", filepath.Join(src, "nope"), "alpine:3.16"}, "not a directory"},
+		{[]string{"fix", "--source-dir", src, "--format", "sarif", "alpine:3.16"}, "--format must be table or json"},
+		{[]string{"fix", "--source-dir", src, "--open-pr", "alpine:3.16"}, "--open-pr needs --pr-repo and --pr-token-env"},
+		{[]string{"fix", "--source-dir", src, "--open-pr", "--dry-run", "alpine:3.16"}, "exclusive"},
+		{[]string{"fix", "--source-dir", src, "--open-pr", "--pr-provider", "gitea", "--pr-repo", "a/b", "--pr-token-env", "X", "alpine:3.16"}, "github or gitlab"},
+		{[]string{"fix", "--source-dir", src, "--open-pr", "--pr-repo", "a/b", "--pr-token-env", "EMPTY_TOKEN_VAR", "alpine:3.16"}, "$EMPTY_TOKEN_VAR is empty"},
+		{[]string{"fix", "--source-dir", src}, "no image"},
+	} {
+		res := drydock(t, tt.args...)
+		if res.code != 2 || !strings.Contains(res.stderr, tt.want) {
+			t.Errorf("%v: exit %d, stderr %q; want 2 and %q", tt.args, res.code, res.stderr, tt.want)
+		}
+	}
+}

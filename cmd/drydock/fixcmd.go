@@ -45,8 +45,8 @@ func newFixCmd(e *env) *cobra.Command {
 		Short: "Plan the fixes of an image's findings and commit them on a new branch",
 		Long: `Scan an image, plan the cheapest remedy of each finding — a base-image bump (the indexed newer
 base that fixes the most, pinned by digest), an OS package upgrade to the exact fixed version, a
-language dependency bump (npm, PyPI, Go modules) to the lowest fixed version, or "no fix: consider
-VEX" — and write it as edits of the source tree: the Dockerfile and the lockfiles and manifests
+language dependency bump (npm, PyPI, Go modules, Maven, RubyGems, crates.io) to the lowest fixed
+version, or "no fix: consider VEX" — and write it as edits of the source tree: the Dockerfile and the lockfiles and manifests
 under --source-dir. In its git work tree (which must be clean), a new branch gets one commit per
 remedy, naming the advisories it fixes; the work tree goes back to the branch it was on.
 --dry-run prints the plan and the diff and writes nothing. --open-pr pushes the branch to --remote
