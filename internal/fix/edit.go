@@ -261,6 +261,23 @@ func (t *Tree) editDependency(r *Remedy) ([]Edit, error) {
 			}
 		}
 	case vocab.EcoGo:
+		if r.Package == "stdlib" {
+			// The standard library comes with the toolchain: go.mod's
+			// toolchain line asks for the fixed release.
+			for _, gp := range t.paths(func(b string) bool { return b == "go.mod" }) {
+				out, cur, err := goModToolchain(t.Files[gp], gp, r.To)
+				if err != nil {
+					skipped = append(skipped, fmt.Sprintf("%s: %v", gp, err))
+					continue
+				}
+				r.Constraint = cur
+				add(gp, out)
+			}
+			if len(edits) > 0 {
+				r.Note = joinNote(r.Note, "the toolchain line is followed where go.mod chooses the toolchain (GOTOOLCHAIN=auto); a build image pinned to an older Go (FROM golang:…) must move too")
+			}
+			break
+		}
 		for _, gp := range t.paths(func(b string) bool { return b == "go.mod" }) {
 			if !goModRequires(t.Files[gp], gp, r.Package) {
 				continue

@@ -101,6 +101,15 @@ func TestEditorsGolden(t *testing.T) {
 			out, cur, err := goModBump(b, "go.mod", "golang.org/x/text", "v2.0.0")
 			return out, "was " + cur, err
 		}},
+		{"gomod-toolchain", "go.mod", func(b []byte) ([]byte, string, error) {
+			// stdlib 1.22.5 fixed: go 1.22 asks for less.
+			out, cur, err := goModToolchain(b, "go.mod", "1.22.5")
+			return out, "was " + cur, err
+		}},
+		{"gomod-toolchain-already", "go.mod", func(b []byte) ([]byte, string, error) {
+			out, cur, err := goModToolchain(b, "go.mod", "1.21.11")
+			return out, "was " + cur, err
+		}},
 		{"gomod-replaced", "go-replaced.mod", func(b []byte) ([]byte, string, error) {
 			out, cur, err := goModBump(b, "go.mod", "golang.org/x/text", "v0.3.8")
 			return out, "was " + cur, err

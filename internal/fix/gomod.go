@@ -2,6 +2,7 @@ package fix
 
 import (
 	"fmt"
+	goversion "go/version"
 	"strings"
 
 	"golang.org/x/mod/modfile"
@@ -81,4 +82,42 @@ func goModRequires(gomod []byte, file, path string) bool {
 		}
 	}
 	return false
+}
+
+// goModToolchain makes a go.mod ask for Go toolchain go<to> or later (the
+// fix of a standard-library finding): its toolchain line is set (added)
+// when neither it nor the go line already asks for that much. It takes
+// effect where the build lets go.mod choose its toolchain (GOTOOLCHAIN=auto,
+// the default); a build image pinned to an older Go must move too.
+func goModToolchain(gomod []byte, file, to string) ([]byte, string, error) {
+	want := "go" + strings.TrimPrefix(strings.TrimPrefix(to, "v"), "go")
+	if !goversion.IsValid(want) {
+		return nil, "", fmt.Errorf("%q is not a Go release", to)
+	}
+	f, err := modfile.Parse(file, gomod, nil)
+	if err != nil {
+		return nil, "", err
+	}
+	cur := ""
+	if f.Go != nil {
+		cur = "go" + f.Go.Version
+	}
+	if f.Toolchain != nil && goversion.Compare(f.Toolchain.Name, cur) > 0 {
+		cur = f.Toolchain.Name
+	}
+	if cur != "" && goversion.Compare(cur, want) >= 0 {
+		return gomod, cur, nil
+	}
+	if err := f.AddToolchainStmt(want); err != nil {
+		return nil, cur, fmt.Errorf("setting the toolchain of %s: %w", file, err)
+	}
+	f.Cleanup()
+	out, err := f.Format()
+	if err != nil {
+		return nil, cur, fmt.Errorf("formatting %s: %w", file, err)
+	}
+	if _, err := modfile.Parse(file, out, nil); err != nil {
+		return nil, cur, fmt.Errorf("%s: the edited file would not parse (%v): edit it by hand", file, err)
+	}
+	return out, cur, nil
 }
