@@ -100,6 +100,11 @@ func FuzzDockerfile(f *testing.F) {
 func FuzzGoMod(f *testing.F) {
 	addSeeds(f, "go.mod", "go-replaced.mod")
 	f.Fuzz(func(t *testing.T, b []byte) {
+		if out, _, err := goModToolchain(b, "go.mod", "1.22.5"); err == nil {
+			if _, err := modfile.Parse("go.mod", out, nil); err != nil {
+				t.Fatalf("the go.mod with a toolchain does not parse: %v\n%s", err, out)
+			}
+		}
 		out, _, err := goModBump(b, "go.mod", "golang.org/x/text", "v0.3.8")
 		if err != nil {
 			return
