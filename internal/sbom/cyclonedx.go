@@ -187,7 +187,7 @@ func imageComponent(r *report.Report) *cdx.Component {
 	default:
 		c.BOMRef = "image:" + c.Name
 	}
-	c.Properties = cdxProps(imageFacts(img))
+	c.Properties = cdxProps(reportImageFacts(r))
 	return c
 }
 

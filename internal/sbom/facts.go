@@ -9,6 +9,7 @@ import (
 
 	"github.com/drydock-scan/drydock/internal/inventory"
 	"github.com/drydock-scan/drydock/internal/report"
+	"github.com/drydock-scan/drydock/internal/result"
 )
 
 // packageFacts lists the drydock facts of p that both formats carry as
@@ -45,6 +46,50 @@ func packageFacts(p *inventory.Package) []prop {
 		out = append(out, prop{PropMetadataPrefix + k, p.Metadata[k]})
 	}
 	return out
+}
+
+// reportImageFacts are the image's facts and the supply-chain facts of
+// the report, as the image component (package) carries them.
+func reportImageFacts(r *report.Report) []prop {
+	return append(imageFacts(&r.Image), supplyChainFacts(r.SupplyChain)...)
+}
+
+// supplyChainFacts lists what the verify stage found, nil when it did not
+// run: the state, the digest, each verified signer, provenance builder and
+// source, attestation predicate, and the whole section as JSON.
+func supplyChainFacts(sc *result.SupplyChain) []prop {
+	if sc == nil {
+		return nil
+	}
+	out := []prop{{PropSupplyChainState, report.SignatureState(sc)}, {PropSupplyChainDigest, sc.Digest}}
+	seen := map[prop]bool{}
+	add := func(name, value string) {
+		if p := (prop{name, value}); value != "" && !seen[p] {
+			seen[p] = true
+			out = append(out, p)
+		}
+	}
+	for _, s := range sc.Signatures {
+		if s.Verified {
+			v := s.Identity
+			if s.Issuer != "" {
+				v += " [" + s.Issuer + "]"
+			}
+			add(PropSupplyChainSigner, v)
+		}
+	}
+	for _, a := range sc.Attestations {
+		if a.Verified {
+			add(PropSupplyChainPredicate, a.PredicateType)
+		}
+	}
+	for _, p := range sc.Provenance {
+		if p.Verified {
+			add(PropSupplyChainBuilder, p.BuilderID)
+			add(PropSupplyChainSourceRepo, p.SourceRepo)
+		}
+	}
+	return append(out, prop{PropSupplyChain, mustJSON(sc)})
 }
 
 // imageFacts lists the drydock facts of the image. Layers, history and the

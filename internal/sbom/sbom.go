@@ -92,6 +92,18 @@ const (
 	PropMalwarePath           = "drydock:malware:path"
 	PropMalwareSHA256         = "drydock:malware:sha256"
 	PropMalwareDeletedInLayer = "drydock:malware:deleted_in_layer"
+
+	// Supply-chain facts (on the image): what the verify stage found
+	// (docs/supply-chain.md). Written, never read back: an SBOM's claim
+	// that a signature was verified is not a verification, so scan-sbom
+	// leaves the supply chain unchecked.
+	PropSupplyChain           = "drydock:supply_chain"           // the whole section, JSON
+	PropSupplyChainState      = "drydock:supply_chain:state"     // verified, unverified, unsigned
+	PropSupplyChainDigest     = "drydock:supply_chain:digest"    // the verified (and scanned) digest
+	PropSupplyChainSigner     = "drydock:supply_chain:signer"    // a verified signer: identity [issuer]
+	PropSupplyChainBuilder    = "drydock:supply_chain:builder"   // a verified provenance's builder id
+	PropSupplyChainSourceRepo = "drydock:supply_chain:source"    // a verified provenance's source repository
+	PropSupplyChainPredicate  = "drydock:supply_chain:predicate" // a verified attestation's predicate type
 )
 
 // prop is one name=value fact, in the order it is written.

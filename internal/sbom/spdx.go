@@ -91,7 +91,7 @@ func SPDX(r *report.Report) *spdx.Document {
 		PackageLicenseDeclared:  noAssertion,
 		PackageCopyrightText:    noAssertion,
 		PrimaryPackagePurpose:   "CONTAINER",
-		Annotations:             append(annotate(imageFacts(&r.Image)), fileReviews...),
+		Annotations:             append(annotate(reportImageFacts(r)), fileReviews...),
 	}
 	if root.PackageVersion == "" {
 		root.PackageVersion = r.Image.ConfigDigest

@@ -140,7 +140,7 @@ func spdx3(r *report.Report) *spdx3Doc {
 		root.ExternalIdentifier = purlIdentifier(purl)
 	}
 	b.add(root)
-	b.annotate(imageID, "other", imageFacts(&r.Image))
+	b.annotate(imageID, "other", reportImageFacts(r))
 	for i := range r.Malware {
 		m := &r.Malware[i]
 		if m.Package != nil {
