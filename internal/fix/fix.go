@@ -190,7 +190,7 @@ func New(ctx context.Context, res *result.Result, opt Options) (*Plan, error) {
 		}
 		eco := f.Package.Ecosystem
 		isOS := vocab.IsOSEcosystem(eco)
-		target := f.FixedVersion
+		target, from := f.FixedVersion, f.InstalledVersion
 		if base != nil && isBaseFinding(f) {
 			var still []*finding.Finding
 			for _, k := range keys(f) {
@@ -206,6 +206,8 @@ func New(ctx context.Context, res *result.Result, opt Options) (*Plan, error) {
 			for _, s := range still {
 				target = maxVersion(eco, target, s.FixedVersion)
 			}
+			// What the new base installs is what the upgrade starts from.
+			from = still[0].InstalledVersion
 		}
 		if target == "" {
 			reason := "no fixed version: consider VEX"
@@ -230,7 +232,7 @@ func New(ctx context.Context, res *result.Result, opt Options) (*Plan, error) {
 			if isOS {
 				kind = KindOSPackage
 			}
-			g = &group{r: &Remedy{Kind: kind, Ecosystem: eco, Package: f.Package.Name, From: f.InstalledVersion, To: target}, cmp: c}
+			g = &group{r: &Remedy{Kind: kind, Ecosystem: eco, Package: f.Package.Name, From: from, To: target}, cmp: c}
 			groups[gk] = g
 			order = append(order, gk)
 		} else if d, err := c.Compare(target, g.r.To); err != nil {

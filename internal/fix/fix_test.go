@@ -114,7 +114,7 @@ func TestNew(t *testing.T) {
 	want := []row{
 		{KindBase, "", "alpine:3.16", "alpine:3.16", "alpine:3.16.9", []string{"CVE-2023-42366", "GHSA-c2qf-rxjj-qqgw"}, "", ""},
 		{KindOSPackage, "apk", "curl", "8.1.0-r0", "8.4.0-r0", []string{"CVE-2024-0002"}, "apk add --no-cache 'curl=8.4.0-r0'", ""},
-		{KindOSPackage, "apk", "openssl", "3.0.8-r0", "3.0.13-r0", []string{"CVE-2024-0001"}, "apk add --no-cache 'openssl=3.0.13-r0'", ""},
+		{KindOSPackage, "apk", "openssl", "3.0.10-r0", "3.0.13-r0", []string{"CVE-2024-0001"}, "apk add --no-cache 'openssl=3.0.13-r0'", ""},
 		{KindDependency, "PyPI", "PyYAML", "5.3", "5.4", []string{"PYSEC-2020-96"}, "", "raised from 5.3.1 to 5.4: 5.3.1 is affected by another advisory"},
 		{KindDependency, "npm", "lodash", "4.17.15", "4.17.21", []string{"GHSA-35jh-r3h4-6jhm", "GHSA-p6mc-m468-83gw"}, "", ""},
 	}
