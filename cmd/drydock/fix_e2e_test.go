@@ -497,6 +497,12 @@ func TestFixE2E(t *testing.T) {
 	t.Logf("before: %d findings; targeted by the base bump and dependency bumps: %d; after: %d; OS package remedies (not executed): %d",
 		len(beforePairs), len(targeted), len(fixPairs(after)), len(osRemedies))
 
+	// A push to a remote that does not exist fails after the commits,
+	// saying where they are.
+	gitIn(t, src, "branch", "-D", plan.Branch)
+	if res := drydockIn(t, cache, fixArgs("--push", "--remote", "nowhere")...); res.code != 3 || !strings.Contains(res.stderr, "nowhere") || !strings.Contains(res.stderr, "holds the commits made") {
+		t.Errorf("push to a missing remote: exit %d, stderr %q", res.code, res.stderr)
+	}
 	// A second run: the branch exists.
 	if res := drydockIn(t, cache, fixArgs()...); res.code != 3 || !strings.Contains(res.stderr, "exists already") {
 		t.Errorf("second fix: exit %d, stderr %q; want 3, the branch exists", res.code, res.stderr)

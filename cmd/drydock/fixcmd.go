@@ -174,6 +174,9 @@ func runFix(cmd *cobra.Command, e *env, sf *sourceFlags, gf *gateFlags, cf *comp
 		return writeFix(e, ff, plan, edits, res, verdict, true)
 	}
 	if err := commitFix(ctx, e, repo, ff, plan, edits, res); err != nil {
+		if plan.Branch != "" {
+			err = fmt.Errorf("%w (the branch %s holds the commits made)", err, plan.Branch)
+		}
 		return &exitError{code: policy.ExitScanError, err: err}
 	}
 	return writeFix(e, ff, plan, edits, res, verdict, false)
