@@ -705,9 +705,13 @@ const (
 	BumpPatch = "patch"
 	BumpMinor = "minor"
 	BumpMajor = "major"
+	// BumpOther is a base of another repository or tag family (another
+	// distribution, another variant), listed only when asked for.
+	BumpOther = "other"
 )
 
-// Candidate is a newer base of the same family than the image's.
+// Candidate is a newer base of the same family than the image's, or (with
+// BumpOther) a base of another family.
 type Candidate struct {
 	Entry *Entry
 	Tag   string // the candidate's most specific tag
@@ -783,6 +787,94 @@ func Candidates(ix *Index, base *Entry) []Candidate {
 		return cmp.Or(cmp.Compare(rank[a.Bump], rank[b.Bump]), slices.Compare(av, bv))
 	})
 	return out
+}
+
+// OtherCandidates lists the indexed bases outside base's family, for advice
+// that looks beyond it: one per repository and tag family (the most
+// specific tag's suffix), the highest version there among the entries
+// drydock can scan (with a Source; for the same version, the base's
+// platform first, then the newest, then the lowest manifest digest). It
+// never lists base itself or an entry with its manifest or layers, an entry
+// of base's family (same repository and suffix; the whole repository when
+// base's tag has no version), nor a base on base's layer chain (an ancestor
+// or a base built on it: the image's hierarchy, not another distribution).
+// Entries whose tags have no version ("latest") are not listed: there is no
+// newest to choose. The order is by name; the caller ranks them by what
+// drydock's scans of them leave. nil when base is nil.
+func OtherCandidates(ix *Index, base *Entry) []Candidate {
+	if ix == nil || base == nil {
+		return nil
+	}
+	family, versioned := "", false
+	if len(base.Tags) > 0 {
+		_, family, versioned = tagVersion(base.Tags[0])
+	}
+	type pick struct {
+		c Candidate
+		v []int
+	}
+	best := map[string]pick{} // repository + "\x00" + family → its best entry
+	for i := range ix.Entries {
+		e := &ix.Entries[i]
+		if e.Source == "" || len(e.Tags) == 0 || e == base || sameImage(e, base) || related(e, base) {
+			continue
+		}
+		v, fam, ok := tagVersion(e.Tags[0])
+		if !ok || e.Repository == base.Repository && (!versioned || fam == family) {
+			continue
+		}
+		key := e.Repository + "\x00" + fam
+		old, seen := best[key]
+		if !seen || newerOther(e, v, old.c.Entry, old.v, base.Platform) {
+			best[key] = pick{Candidate{Entry: e, Tag: e.Tags[0], Bump: BumpOther}, v}
+		}
+	}
+	out := make([]Candidate, 0, len(best))
+	for _, p := range best {
+		out = append(out, p.c)
+	}
+	slices.SortFunc(out, func(a, b Candidate) int {
+		return cmp.Or(strings.Compare(a.Entry.Repository, b.Entry.Repository), strings.Compare(a.Tag, b.Tag))
+	})
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+// newerOther reports whether e (version v) is a better pick than old (ov)
+// for its family: a higher version; for the same version, the platform of
+// the image's base, then the newest, then the lowest manifest digest (so
+// that the index's order does not matter).
+func newerOther(e *Entry, v []int, old *Entry, ov []int, platform string) bool {
+	if c := slices.Compare(v, ov); c != 0 {
+		return c > 0
+	}
+	if ep, op := e.Platform == platform, old.Platform == platform; ep != op {
+		return ep
+	}
+	if !e.Created.Equal(old.Created) {
+		return e.Created.After(old.Created)
+	}
+	return e.ManifestDigest < old.ManifestDigest
+}
+
+// sameImage reports whether a and b have the same manifest.
+func sameImage(a, b *Entry) bool {
+	return a.ManifestDigest != "" && a.ManifestDigest == b.ManifestDigest
+}
+
+// related reports whether a and b have the same layers or one is built on
+// the other: the layers of one start with all the layers of the other.
+func related(a, b *Entry) bool {
+	if len(a.DiffIDs) == 0 || len(b.DiffIDs) == 0 {
+		return false
+	}
+	short, long := a.DiffIDs, b.DiffIDs
+	if len(short) > len(long) {
+		short, long = long, short
+	}
+	return slices.Equal(short, long[:len(short)])
 }
 
 // FromLine is the Dockerfile line that pins a candidate by digest.

@@ -4,8 +4,10 @@ import (
 	"encoding/base64"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -327,4 +329,73 @@ func FuzzParseBuildInfo(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		_, _ = ParseBuildInfo(b)
 	})
+}
+
+// TestOtherCandidates: the bases of the other families, one per repository
+// and tag family (the highest scannable version), never the base itself,
+// its family or its hierarchy.
+func TestOtherCandidates(t *testing.T) {
+	day := func(d int) time.Time { return time.Date(2026, 1, d, 0, 0, 0, 0, time.UTC) }
+	digest := func(c string) string { return "sha256:" + strings.Repeat(c, 64) }
+	const src = "oci:/bases/x"
+	alpine := Entry{Repository: "alpine", Tags: []string{"3.16.9", "3.16"}, ManifestDigest: digest("a"), DiffIDs: []string{digest("1")}, Platform: "linux/amd64", Source: src}
+	entries := []Entry{
+		alpine,
+		// The same family, newer: a bump, not another base.
+		{Repository: "alpine", Tags: []string{"3.20.3"}, ManifestDigest: digest("b"), DiffIDs: []string{digest("2")}, Source: src},
+		// The same repository, another family.
+		{Repository: "alpine", Tags: []string{"3.20-edge"}, ManifestDigest: digest("c"), DiffIDs: []string{digest("3")}, Source: src},
+		// busybox musl: 1.38.0 wins over 1.37.0 and over 1.39.0, which
+		// drydock cannot scan; two platforms of 1.38.0, the base's wins.
+		{Repository: "busybox", Tags: []string{"1.37.0-musl"}, ManifestDigest: digest("d"), DiffIDs: []string{digest("4")}, Source: src},
+		{Repository: "busybox", Tags: []string{"1.38.0-musl"}, ManifestDigest: digest("e"), DiffIDs: []string{digest("5")}, Platform: "linux/arm64", Created: day(3), Source: src},
+		{Repository: "busybox", Tags: []string{"1.38.0-musl"}, ManifestDigest: digest("f"), DiffIDs: []string{digest("6")}, Platform: "linux/amd64", Created: day(2), Source: src},
+		{Repository: "busybox", Tags: []string{"1.39.0-musl"}, ManifestDigest: digest("7"), DiffIDs: []string{digest("7")}},
+		// busybox glibc: the newer of two builds of 1.38.0.
+		{Repository: "busybox", Tags: []string{"1.38.0-glibc"}, ManifestDigest: digest("8"), DiffIDs: []string{digest("8")}, Created: day(1), Source: src},
+		{Repository: "busybox", Tags: []string{"1.38.0-glibc"}, ManifestDigest: digest("9"), DiffIDs: []string{digest("9")}, Created: day(5), Source: src},
+		// No version to rank: not listed.
+		{Repository: "debian", Tags: []string{"latest"}, ManifestDigest: digest("0"), DiffIDs: []string{digest("0")}, Source: src},
+		// The base's hierarchy: built on it, or the same image elsewhere.
+		{Repository: "python", Tags: []string{"3.12-alpine"}, ManifestDigest: digest("c0"), DiffIDs: []string{digest("1"), digest("c1")}, Source: src},
+		{Repository: "mirror.example/alpine", Tags: []string{"3.16.9"}, ManifestDigest: digest("a"), DiffIDs: []string{digest("1")}, Source: src},
+		{Repository: "copy.example/alpine", Tags: []string{"3.16.9"}, ManifestDigest: digest("c2"), DiffIDs: []string{digest("1")}, Source: src},
+		// Another distribution.
+		{Repository: "almalinux", Tags: []string{"9.3"}, ManifestDigest: digest("c3"), DiffIDs: []string{digest("c4")}, Source: src},
+	}
+	name := func(cs []Candidate) []string {
+		var out []string
+		for _, c := range cs {
+			out = append(out, c.Bump+" "+c.Entry.Repository+":"+c.Tag+" "+c.Entry.ManifestDigest[7:9])
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		name string
+		base *Entry // nil, or an entry of entries (by manifest) or a copy
+		want []string
+	}{
+		{"alpine 3.16.9", &alpine, []string{
+			"other almalinux:9.3 c3", "other alpine:3.20-edge cc", "other busybox:1.38.0-glibc 99", "other busybox:1.38.0-musl ff"}},
+		{"busybox 1.37.0-musl on arm64: its family is left out; alpine's newest; no glibc build has its platform",
+			&Entry{Repository: "busybox", Tags: []string{"1.37.0-musl"}, ManifestDigest: digest("d"), DiffIDs: []string{digest("4")}, Platform: "linux/arm64"},
+			[]string{"other almalinux:9.3 c3", "other alpine:3.20-edge cc", "other alpine:3.20.3 bb", "other busybox:1.38.0-glibc 99",
+				"other copy.example/alpine:3.16.9 c2", "other mirror.example/alpine:3.16.9 aa", "other python:3.12-alpine c0"}},
+		{"a base without a versioned tag: its whole repository is left out",
+			&Entry{Repository: "busybox", Tags: []string{"musl"}, DiffIDs: []string{digest("d1")}},
+			[]string{"other almalinux:9.3 c3", "other alpine:3.20-edge cc", "other alpine:3.20.3 bb",
+				"other copy.example/alpine:3.16.9 c2", "other mirror.example/alpine:3.16.9 aa", "other python:3.12-alpine c0"}},
+		{"no base", nil, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ix := &Index{Entries: slices.Clone(entries)}
+			base := tc.base
+			if base == &alpine {
+				base = &ix.Entries[0] // the index's own entry, as adviseBase passes it
+			}
+			if d := cmp.Diff(tc.want, name(OtherCandidates(ix, base))); d != "" {
+				t.Errorf("OtherCandidates (-want +got):\n%s", d)
+			}
+		})
+	}
 }
