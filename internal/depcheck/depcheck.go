@@ -78,6 +78,8 @@ func Rules() []Rule {
 			Why: "the scan returns a plain result; policy and the report come after it"},
 		{Applies: []string{"internal/verify"}, Forbid: append([]string{"internal/source", "internal/walk", "internal/extract", "internal/match", "internal/vulndb", "internal/enrich"}, higher...),
 			Why: "the verify stage takes a digest and registry options and returns a result.SupplyChain, before the scan; the command wires it"},
+		{Applies: []string{"internal/fix"}, Forbid: append([]string{"internal/source", "internal/walk", "internal/extract", "internal/match", "internal/vulndb", "internal/enrich", "internal/verify", "internal/store"}, higher...),
+			Why: "the fix plan is computed from a result (the command scans and checks versions against the database, then hands the plan its answers); the report carries the plan"},
 		{Applies: []string{"internal/store"}, Forbid: []string{"internal/scan", "internal/server", "internal/report", "internal/policy", "cmd", "internal/source", "internal/walk", "internal/extract", "internal/match"},
 			Why: "the store keeps results; it does not produce them"},
 		{Applies: []string{"internal"}, Except: []string{"internal/server"}, Forbid: []string{"internal/server"},
