@@ -44,7 +44,7 @@ Exit codes: 0 pass, 1 policy failure (or the --exit-code value), 2 usage error, 
 		sc.Usage = "what to look for (comma-separated): vuln, secret, misconfig (the Dockerfiles), malware, license"
 		sc.DefValue = "[vuln,secret,misconfig]"
 	}
-	for _, name := range []string{"platform", "insecure-registry", "base-index", "base-advice", "username", "password", "password-stdin", "registry-token", "image-src", "docker-host", "podman-host"} {
+	for _, name := range []string{"platform", "insecure-registry", "base-index", "base-advice", "base-advice-other", "username", "password", "password-stdin", "registry-token", "image-src", "docker-host", "podman-host"} {
 		if f.Lookup(name) != nil {
 			_ = f.MarkHidden(name)
 		}

@@ -364,7 +364,7 @@ func newScanCmd(e *env, fs bool) *cobra.Command {
 	var sf sourceFlags
 	var rf reportFlags
 	var gf gateFlags
-	var baseAdvice bool
+	var baseAdvice, baseAdviceOther bool
 	var cf compatFlags
 	var comp complianceFlags
 	var vf verifyFlags
@@ -475,11 +475,11 @@ A scan that could not complete never exits 0.`,
 			}
 			res.Notes = append(res.Notes, ignoreNotes...)
 			res.Notes = append(res.Notes, compNotes...)
-			if baseAdvice {
+			if baseAdvice || baseAdviceOther {
 				if cfg.BaseImages == nil {
 					return usageErr("--base-advice needs a base-image index (drydock base add, or --base-index)")
 				}
-				if err := adviseBase(cmd.Context(), e, cfg, eng, res); err != nil {
+				if err := adviseBaseWith(cmd.Context(), e, cfg, eng, res, baseAdviceOther); err != nil {
 					return err
 				}
 			}
@@ -489,6 +489,7 @@ A scan that could not complete never exits 0.`,
 	sf.add(cmd)
 	comp.add(cmd)
 	cmd.Flags().BoolVar(&baseAdvice, "base-advice", false, "scan the newer bases of the image's base family in the base-image index, with the same database and filters, and report what each would leave and fix (a digest-pinned FROM line each)")
+	cmd.Flags().BoolVar(&baseAdviceOther, "base-advice-other", false, "--base-advice, and also the bases of other repositories and tag families in the index (other distributions: the newest of each that drydock can scan), scanned the same way and ranked by what they leave (critical, high, total)")
 	cf.addInput(cmd)
 	cf.addAuth(cmd)
 	cf.addPkgTypes(cmd)

@@ -615,12 +615,20 @@ func writeBaseImage(ew *errWriter, r *report.Report) {
 		ew.printf("  from the base: %d finding(s), %d critical, %d high\n", b.Findings.Total, b.Findings.Critical, b.Findings.High)
 	}
 	for _, a := range b.Advice {
+		kind := a.Bump + " bump"
+		if a.Bump == "other" {
+			kind = "other base" // another distribution (--base-advice-other)
+		}
 		if !a.Scanned {
-			ew.printf("  %s bump → %s: %s\n", a.Bump, a.Name, a.Note)
+			ew.printf("  %s → %s: %s\n", kind, a.Name, a.Note)
 			continue
 		}
-		ew.printf("  %s bump → %s leaves %d finding(s) (%d critical, %d high), fixes %d: %s\n",
-			a.Bump, a.Name, a.Leaves.Total, a.Leaves.Critical, a.Leaves.High, a.Fixes, a.From)
+		note := ""
+		if a.Note != "" {
+			note = " (" + a.Note + ")"
+		}
+		ew.printf("  %s → %s leaves %d finding(s) (%d critical, %d high), fixes %d: %s%s\n",
+			kind, a.Name, a.Leaves.Total, a.Leaves.Critical, a.Leaves.High, a.Fixes, a.From, note)
 	}
 	ew.printf("\n")
 }
