@@ -30,8 +30,9 @@ func adviseBase(ctx context.Context, e *env, cfg scan.Config, eng *policy.Engine
 // (baseimage.OtherCandidates: another distribution, another variant),
 // scanned the same way, after the same-family ones (which keep their
 // order), ranked by what they leave: critical, then high, then total
-// findings (then the most fixed, then by name); those that could not be
-// scanned come last, by name, with the reason.
+// findings (then the most fixed, then by name), those whose scan noted a
+// limit of what it saw after those whose scan did not; those that could
+// not be scanned come last, by name, with the reason.
 func adviseBaseWith(ctx context.Context, e *env, cfg scan.Config, eng *policy.Engine, res *result.Result, other bool) error {
 	b := res.BaseImage
 	if b == nil || cfg.BaseImages == nil {

@@ -44,11 +44,20 @@ func TestBaseAdviceOtherDistributions(t *testing.T) {
 		return result.BaseCounts{Critical: rep.Summary.BySeverity["CRITICAL"], High: rep.Summary.BySeverity["HIGH"], Total: rep.Summary.Findings}
 	}
 
-	// The index.
-	var adds [][]string
+	appRef := ociLayout(t, "shop/app:1.0", withAppLayer(t, almaMicroImage(t, "9.0", "Packages")))
+
+	// The index: first the AlmaLinux series alone, where there is no other
+	// family to offer, and the report says so.
 	for _, r := range almaMicroReleases {
-		adds = append(adds, []string{"base", "add", ociLayout(t, "almalinux:"+r.release, almaMicroImage(t, r.release, r.dbName))})
+		if res := drydockIn(t, cache, "base", "add", ociLayout(t, "almalinux:"+r.release, almaMicroImage(t, r.release, r.dbName))); res.code != 0 {
+			t.Fatalf("base add almalinux:%s: exit %d\n%s", r.release, res.code, res.stderr)
+		}
 	}
+	if b := scanIn(appRef, "--base-advice-other").BaseImage; b == nil || len(b.Advice) != 3 ||
+		!strings.Contains(b.Note, "no base of another family in the index that drydock can scan") {
+		t.Fatalf("only AlmaLinux indexed: base %+v", b)
+	}
+	var adds [][]string
 	alpineRef := "docker-archive:" + alpineImage + ":alpine:3.16.9"
 	busybox138 := "oci-archive:" + busyboxTestdata + "busybox-1.38.0-musl.oci.tar"
 	// AlmaLinux 8.8 under another repository: another family, with more
@@ -89,8 +98,6 @@ func TestBaseAdviceOtherDistributions(t *testing.T) {
 		t.Fatal("drydock finds nothing in Alpine 3.16.9: the test database lacks its advisories")
 	}
 	t.Logf("drydock's own scans: %+v", direct)
-
-	appRef := ociLayout(t, "shop/app:1.0", withAppLayer(t, almaMicroImage(t, "9.0", "Packages")))
 
 	// Not asked: the same family only, as before.
 	plain := scanIn(appRef, "--base-advice").BaseImage
