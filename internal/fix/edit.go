@@ -370,3 +370,25 @@ func orProject(by string) string {
 	}
 	return by
 }
+
+// compareOp says whether a version that compares d (-1, 0, 1) to a
+// constraint's version satisfies the plain comparison op ("=" and "==" are
+// equality); plain is false for an operator it does not know (a range
+// operator such as ~= or ~>, which the caller handles), and ok is then true.
+func compareOp(op string, d int) (ok, plain bool) {
+	switch op {
+	case "=", "==":
+		return d == 0, true
+	case "!=":
+		return d != 0, true
+	case ">=":
+		return d >= 0, true
+	case "<=":
+		return d <= 0, true
+	case ">":
+		return d > 0, true
+	case "<":
+		return d < 0, true
+	}
+	return true, false
+}

@@ -223,3 +223,22 @@ func TestEditorsGolden(t *testing.T) {
 		})
 	}
 }
+
+func TestCompareOp(t *testing.T) {
+	type res struct{ OK, Plain bool }
+	for _, tc := range []struct {
+		op   string
+		d    int
+		want res
+	}{
+		{"=", 0, res{true, true}}, {"==", 1, res{false, true}}, {"!=", 0, res{false, true}},
+		{">=", 0, res{true, true}}, {">=", -1, res{false, true}}, {"<=", 1, res{false, true}},
+		{">", 1, res{true, true}}, {">", 0, res{false, true}}, {"<", -1, res{true, true}},
+		{"~>", -1, res{true, false}}, {"~=", 1, res{true, false}},
+	} {
+		ok, plain := compareOp(tc.op, tc.d)
+		if d := cmp.Diff(tc.want, res{ok, plain}); d != "" {
+			t.Errorf("compareOp(%q, %d) (-want +got):\n%s", tc.op, tc.d, d)
+		}
+	}
+}

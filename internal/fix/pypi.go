@@ -86,21 +86,10 @@ func pySatisfies(cs []pyClause, v string) (bool, error) {
 		if err != nil {
 			return false, err
 		}
-		ok := true
-		switch cl.op {
-		case "==":
-			ok = d == 0
-		case "!=":
-			ok = d != 0
-		case ">=":
-			ok = d >= 0
-		case "<=":
-			ok = d <= 0
-		case ">":
-			ok = d > 0
-		case "<":
-			ok = d < 0
-		case "~=":
+		ok, plain := compareOp(cl.op, d)
+		switch {
+		case plain:
+		case cl.op == "~=":
 			// ~=X.Y(.Z): >= X.Y(.Z) and the same release prefix minus its last part.
 			parts := strings.Split(cl.v, ".")
 			if len(parts) < 2 {

@@ -34,21 +34,10 @@ func gemSatisfies(req, v string) (bool, error) {
 		if err != nil {
 			return false, err
 		}
-		ok := true
-		switch op {
-		case "=":
-			ok = d == 0
-		case "!=":
-			ok = d != 0
-		case ">=":
-			ok = d >= 0
-		case "<=":
-			ok = d <= 0
-		case ">":
-			ok = d > 0
-		case "<":
-			ok = d < 0
-		case "~>":
+		ok, plain := compareOp(op, d)
+		switch {
+		case plain:
+		case op == "~>":
 			// ~> 2.2 is >= 2.2, < 3; ~> 2.2.3 is >= 2.2.3, < 2.3.
 			segs := strings.Split(ver, ".")
 			upper := segs[0]
