@@ -360,6 +360,49 @@ func TestRelease(t *testing.T) {
 	t.Run("verify-release.sh", func(t *testing.T) { checkVerifyReal(t, dist, bin, version, pub) })
 	t.Run("action", func(t *testing.T) { checkAction(t, root, dist, version, bin, pub) })
 	t.Run("gitlab", func(t *testing.T) { checkGitLab(t, root, dist, version, bin, pub) })
+	t.Run("cosign", func(t *testing.T) { checkCosign(t, dist, version, bin, pub) })
+}
+
+// checkCosign: the cosign CLI verifies the release's Sigstore bundle and
+// SHA256SUMS.sig with the key, offline, as docs/releases.md says, and
+// refuses another key and a file that is not a subject. Skipped without
+// cosign on PATH (measured with cosign v2.6.5, go install
+// github.com/sigstore/cosign/v2/cmd/cosign@v2.6.5).
+func checkCosign(t *testing.T, dist, version, bin, pub string) {
+	cosign, err := exec.LookPath("cosign")
+	if err != nil {
+		t.Skip("cosign not on PATH")
+	}
+	root := filepath.Join(t.TempDir(), "empty_trusted_root.json")
+	writeFile(t, root, []byte(`{"mediaType":"application/vnd.dev.sigstore.trustedroot+json;version=0.1","tlogs":[],"certificateAuthorities":[],"ctlogs":[],"timestampAuthorities":[]}`), 0o644)
+	_, otherPub := writeKey(t, t.TempDir(), "other")
+	run := func(args ...string) error {
+		cmd := exec.Command(cosign, args...)
+		cmd.Dir = dist
+		cmd.Env = append(os.Environ(), "TUF_ROOT="+t.TempDir(), "SIGSTORE_NO_CACHE=1")
+		out, err := cmd.CombinedOutput()
+		t.Logf("cosign %s: %v\n%s", args[0], err, lastLines(out, 1))
+		return err
+	}
+	attestation := func(key, blob string) error {
+		return run("verify-blob-attestation", "--new-bundle-format", "--bundle", "drydock_"+version+".intoto.sigstore.json",
+			"--trusted-root", root, "--key", key, "--insecure-ignore-tlog", "--type", "https://slsa.dev/provenance/v1", blob)
+	}
+	if err := attestation(pub, bin); err != nil {
+		t.Errorf("cosign does not verify the provenance bundle for %s", bin)
+	}
+	if err := attestation(otherPub, bin); err == nil {
+		t.Errorf("cosign verified the bundle with another key")
+	}
+	if err := attestation(pub, "SHA256SUMS"); err == nil {
+		t.Errorf("cosign verified a file that is not a subject")
+	}
+	if err := run("verify-blob", "--key", pub, "--signature", "SHA256SUMS.sig", "--insecure-ignore-tlog", "SHA256SUMS"); err != nil {
+		t.Errorf("cosign verify-blob does not verify SHA256SUMS.sig")
+	}
+	if err := run("verify-blob", "--key", otherPub, "--signature", "SHA256SUMS.sig", "--insecure-ignore-tlog", "SHA256SUMS"); err == nil {
+		t.Errorf("cosign verify-blob verified SHA256SUMS.sig with another key")
+	}
 }
 
 func checkContents(t *testing.T, root, dist, version, bin string) {
