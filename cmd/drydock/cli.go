@@ -127,7 +127,7 @@ func runWith(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 // the server and workers, which run scans side by side for hours).
 func oneShotScan(cmd *cobra.Command) bool {
 	switch cmd.Name() {
-	case "image", "sbom", "scan-sbom", "attest":
+	case "image", "sbom", "scan-sbom", "attest", "fs", "rootfs", "fix":
 		return cmd.Parent() != nil && cmd.Parent().Parent() == nil
 	}
 	return false
