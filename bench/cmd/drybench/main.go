@@ -6,12 +6,14 @@
 //	drybench [-size small|full|xl] [-runs 3] [-drydock bin/drydock]
 //	drybench hostile [-only REGEXP] [-timeout 300s] [-drydock bin/drydock]
 //	drybench server [-n 40] [-workers 1,2,4] [-clients 16,64] [-duration 10s]
+//	drybench verify [-runs 5] [-drydock bin/drydock]
 //
 // It prints a table of ratios and writes bench/.work/results.json (and
 // results-SIZE.json). "drybench hostile" generates the hostile inputs of
 // issue 13 (items 5–8) and measures one scan of each (hostile.go).
 // "drybench server" measures drydock server and its workers on a fleet of
-// images in a real registry (issue 14, server.go).
+// images in a real registry (issue 14, server.go). "drybench verify"
+// measures what drydock image --verify-key costs (verify.go).
 package main
 
 import (
@@ -35,7 +37,7 @@ func main() {
 	defer stop()
 	// Child processes of the measurements.
 	if len(os.Args) > 1 {
-		sub := map[string]func(context.Context, []string) error{"scan-lib": scanLib, "floor": floorCmd, "hostile": hostileCmd, "server": serverCmd}[os.Args[1]]
+		sub := map[string]func(context.Context, []string) error{"scan-lib": scanLib, "floor": floorCmd, "hostile": hostileCmd, "server": serverCmd, "verify": verifyCmd}[os.Args[1]]
 		if sub != nil {
 			if err := sub(ctx, os.Args[2:]); err != nil {
 				fmt.Fprintf(os.Stderr, "drybench %s: %v\n", os.Args[1], err)
