@@ -192,6 +192,8 @@ func requestKind(method, path string) string {
 	switch {
 	case path == "/v2/" || path == "/v2":
 		return method + " /v2/"
+	case strings.Contains(path, "/manifests/sha256-") && (strings.HasSuffix(path, ".sig") || strings.HasSuffix(path, ".att")):
+		return method + " manifest by cosign tag sha256-<hex>" + path[len(path)-4:]
 	case strings.Contains(path, "/manifests/sha256-"):
 		return method + " manifest by sha256-<hex> tag (referrers fallback)"
 	case strings.Contains(path, "/manifests/sha256:"):

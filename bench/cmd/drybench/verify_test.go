@@ -106,6 +106,8 @@ func TestRequestKind(t *testing.T) {
 		{"GET", "/v2/bench/alpine/manifests/3.16.9", "GET manifest by tag"},
 		{"GET", "/v2/bench/alpine/manifests/sha256:533ffc76", "GET manifest by digest"},
 		{"HEAD", "/v2/bench/alpine/manifests/sha256-533ffc76", "HEAD manifest by sha256-<hex> tag (referrers fallback)"},
+		{"HEAD", "/v2/bench/alpine/manifests/sha256-533ffc76.sig", "HEAD manifest by cosign tag sha256-<hex>.sig"},
+		{"GET", "/v2/bench/alpine/manifests/sha256-533ffc76.att", "GET manifest by cosign tag sha256-<hex>.att"},
 		{"GET", "/v2/bench/alpine/referrers/sha256:533ffc76", "GET referrers API"},
 		{"GET", "/v2/bench/alpine/blobs/sha256:aa", "GET blob"},
 		{"POST", "/v2/bench/alpine/blobs/uploads/", "POST blob upload"},
