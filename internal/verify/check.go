@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -89,18 +90,38 @@ func digestPolicy(d v1.Hash) (func() sgverify.ArtifactPolicyOption, error) {
 	return func() sgverify.ArtifactPolicyOption { return sgverify.WithArtifactDigest(d.Algorithm, raw) }, nil
 }
 
-// dssePolicy is the artifact policy "the DSSE statement's subjects include
-// one of these digests".
-func dssePolicy(ds []v1.Hash) (func() sgverify.ArtifactPolicyOption, error) {
-	var out []sgverify.ArtifactDigest
+// dssePolicies are the artifact policies "the DSSE statement's subjects
+// include this digest", one per digest: sigstore-go's WithArtifactDigests
+// wants every digest it is given among the subjects, and a statement about
+// the platform manifest alone (or the listing index alone) covers it.
+func dssePolicies(ds []v1.Hash) ([]func() sgverify.ArtifactPolicyOption, error) {
+	var out []func() sgverify.ArtifactPolicyOption
 	for _, d := range ds {
-		raw, err := hex.DecodeString(d.Hex)
-		if err != nil || d.Algorithm == "" {
-			return nil, fmt.Errorf("bad digest %q", d)
+		p, err := digestPolicy(d)
+		if err != nil {
+			return nil, err
 		}
-		out = append(out, sgverify.ArtifactDigest{Algorithm: d.Algorithm, Digest: raw})
+		out = append(out, p)
 	}
-	return func() sgverify.ArtifactPolicyOption { return sgverify.WithArtifactDigests(out) }, nil
+	return out, nil
+}
+
+// checkAny is check with each artifact policy in turn: the first that
+// verifies wins; when none does, the errors of every attempt are kept.
+func checkAny(entity *sgbundle.Bundle, policies []func() sgverify.ArtifactPolicyOption, ts []trust) outcome {
+	var out outcome
+	var errs []string
+	for _, p := range policies {
+		out = check(entity, p, ts)
+		if out.verified {
+			return out
+		}
+		if !slices.Contains(errs, out.err) {
+			errs = append(errs, out.err)
+		}
+	}
+	out.err = strings.Join(errs, "; ")
+	return out
 }
 
 // parseBundle decodes a Sigstore bundle (v0.1 to v0.3) as sigstore-go does.

@@ -252,7 +252,7 @@ func TestNotationPlumbing(t *testing.T) {
 	sigImg = mutate.Subject(sigImg, img.desc).(v1.Image)
 	sig := pushTaggable(t, repo, sigImg)
 
-	f := &fakeNotation{answer: result.Signature{Verified: true, Identity: "CN=alice,O=Example"}}
+	f := &fakeNotation{answer: result.Signature{Verified: true, Identity: "CN=alice,O=Example", Covers: img.desc.Digest.String()}}
 	got, err := Run(ctx, Target{Digest: img.ref}, Options{Notation: f})
 	if err != nil {
 		t.Fatal(err)

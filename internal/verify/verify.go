@@ -27,6 +27,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	sgverify "github.com/sigstore/sigstore-go/pkg/verify"
 
 	"github.com/drydock-scan/drydock/internal/result"
 	"github.com/drydock-scan/drydock/internal/verify/provenance"
@@ -79,7 +80,8 @@ type Options struct {
 }
 
 // SignatureVerifier lets the notation package plug in without verify
-// importing it.
+// importing it. A verified answer must say in Covers the digest its
+// signature signed: it counts only when that is subject's digest.
 type SignatureVerifier interface {
 	ArtifactType() string // "application/vnd.cncf.notary.signature"
 	Verify(ctx context.Context, subject v1.Descriptor, sigManifest []byte, envelope []byte, envelopeMediaType string) (result.Signature, error)
@@ -89,6 +91,8 @@ type SignatureVerifier interface {
 const (
 	DefaultMaxReferrers = 32
 	DefaultMaxBlobSize  = 4 << 20
+	// maxCap bounds both caps (1 GiB): more than any signature needs.
+	maxCap = 1 << 30
 )
 
 // Artifact and annotation names.
@@ -114,6 +118,10 @@ func Run(ctx context.Context, t Target, o Options) (*result.SupplyChain, error) 
 	if o.MaxBlobSize <= 0 {
 		o.MaxBlobSize = DefaultMaxBlobSize
 	}
+	// Bounded so that cap+1 (a read limit) and 10×cap (layout entries)
+	// cannot overflow into refusing everything.
+	o.MaxBlobSize = min(o.MaxBlobSize, maxCap)
+	o.MaxReferrers = min(o.MaxReferrers, maxCap/10)
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -332,16 +340,17 @@ func (r *run) bundle(b []byte, source, artifact string, subject v1.Hash) {
 		return
 	}
 	policy, err := digestPolicy(subject)
+	policies := []func() sgverify.ArtifactPolicyOption{policy}
 	if entity.GetDsseEnvelope() != nil {
 		// A statement may name the listing index as its subject.
-		policy, err = dssePolicy(r.covered(subject))
+		policies, err = dssePolicies(r.covered(subject))
 	}
 	if err != nil {
 		sig.Error = err.Error()
 		r.sc.Signatures = append(r.sc.Signatures, sig)
 		return
 	}
-	out := r.atTime(check(entity, policy, r.trusts))
+	out := r.atTime(checkAny(entity, policies, r.trusts))
 	if env := entity.GetDsseEnvelope(); env != nil {
 		st, serr := r.statement(env.GetPayloadType(), env.GetPayload(), subject)
 		if st.PredicateType == CosignSignPredicate {
@@ -500,12 +509,12 @@ func (r *run) cosignAttestation(source string, l v1.Descriptor, envelope []byte,
 		r.attestation(source, l.Digest.String(), provenance.Statement{}, err, outcome{})
 		return
 	}
-	policy, err := dssePolicy(r.covered(d))
+	policies, err := dssePolicies(r.covered(d))
 	if err != nil {
 		r.attestation(source, l.Digest.String(), provenance.Statement{}, err, outcome{})
 		return
 	}
-	out := r.atTime(check(entity, policy, r.trusts))
+	out := r.atTime(checkAny(entity, policies, r.trusts))
 	env := entity.GetDsseEnvelope()
 	st, serr := r.statement(env.GetPayloadType(), env.GetPayload(), d)
 	r.attestation(source, l.Digest.String(), st, serr, out)
@@ -531,10 +540,19 @@ func (r *run) notation(ctx context.Context, source string, artifact, subject v1.
 		return
 	}
 	got, err := r.o.Notation.Verify(ctx, subjectDesc, raw, env, string(m.Layers[0].MediaType))
-	got.Kind, got.Source, got.Digest, got.Covers = "notation", source, artifact.String(), subject.String()
+	got.Kind, got.Source, got.Digest = "notation", source, artifact.String()
 	if err != nil {
 		got.Verified = false
 		got.Error = joinErr(got.Error, err.Error())
+	}
+	// The verifier says what its signature signed; it counts only when
+	// that is the subject it was handed.
+	if got.Verified && got.Covers != subject.String() {
+		got.Verified = false
+		got.Error = joinErr(got.Error, fmt.Sprintf("the Notation verifier verified a signature of %s, not of %s", got.Covers, subject))
+	}
+	if !got.Verified && got.Covers == "" {
+		got.Covers = subject.String()
 	}
 	r.sc.Signatures = append(r.sc.Signatures, got)
 }
