@@ -273,3 +273,66 @@ func TestAdversarialNotationCovers(t *testing.T) {
 		})
 	}
 }
+
+// TestAdversarialKeyless: keyless signatures from sigstore-go's virtual
+// Sigstore. A subject or issuer regexp matches the whole value (sigstore-go
+// alone would find it anywhere in the value: ".*@example\.com" would take
+// "evil@example.com.attacker.example"); a signature with no log entry does
+// not verify at the default threshold (1), even with a timestamp.
+func TestAdversarialKeyless(t *testing.T) {
+	ctx := context.Background()
+	vs, rootPath := virtualSigstore(t)
+	const issuer = "https://accounts.example"
+	srv := httptest.NewServer(registry.New(registry.WithReferrersSupport(true), registry.Logger(discardLogger())))
+	t.Cleanup(srv.Close)
+	repo := strings.TrimPrefix(srv.URL, "http://") + "/team/app"
+
+	signed := func(t *testing.T, identity string, drop ...string) image {
+		img := pushImage(t, repo)
+		payload := []byte(`{"critical":{"identity":{"docker-reference":"` + repo + `"},"image":{"docker-manifest-digest":"` + img.desc.Digest.String() + `"},"type":"cosign container image signature"},"optional":null}`)
+		ann := signKeyless(t, vs, identity, issuer, payload).annotations(t)
+		for _, k := range drop {
+			delete(ann, k)
+		}
+		pushLegacy(t, img, ".sig", "application/vnd.dev.cosign.simplesigning.v1+json",
+			mutate.Addendum{Layer: static.NewLayer(payload, "application/vnd.dev.cosign.simplesigning.v1+json"), Annotations: ann})
+		return img
+	}
+	alice := signed(t, "alice@example.com")
+	evil := signed(t, "evil@example.com.attacker.example")
+	evilIssuer := signed(t, "alice@example.com")
+	noTlog := signed(t, "alice@example.com", annRekorBundle)
+
+	re := func(subject, issuer string) Options {
+		return Options{TrustedRoot: rootPath, Identities: []Identity{{IssuerRegexp: issuer, SubjectRegexp: subject}}}
+	}
+	tests := []struct {
+		name     string
+		img      image
+		o        Options
+		verified bool
+		err      string
+	}{
+		{name: "unanchored subject regexp, the signer it means", img: alice, o: re(`.*@example\.com`, `https://accounts\.example`), verified: true},
+		{name: "unanchored subject regexp, a longer identity", img: evil, o: re(`.*@example\.com`, `https://accounts\.example`), err: "no matching CertificateIdentity"},
+		{name: "subject regexp matching a prefix", img: evil, o: re(`evil@example\.com`, `https://accounts\.example`), err: "no matching CertificateIdentity"},
+		{name: "issuer regexp matching a part", img: evilIssuer, o: re(`alice@example\.com`, `accounts`), err: "no matching CertificateIdentity"},
+		{name: "anchored by the user still works", img: alice, o: re(`^.*@example\.com$`, `^https://accounts\.example$`), verified: true},
+		{name: "no log entry at the default threshold", img: noTlog, o: Options{TrustedRoot: rootPath, Identities: []Identity{{Issuer: issuer, Subject: "alice@example.com"}}}, err: "not enough verified log entries"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := Run(ctx, Target{Digest: tc.img.ref}, tc.o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got.Signatures) != 1 {
+				t.Fatalf("%d signatures, want 1: %+v", len(got.Signatures), got)
+			}
+			s := got.Signatures[0]
+			if s.Verified != tc.verified || got.Verified != tc.verified || !strings.Contains(s.Error, tc.err) {
+				t.Errorf("verified %v (supply chain %v), error %q; want verified %v, an error saying %q", s.Verified, got.Verified, s.Error, tc.verified, tc.err)
+			}
+		})
+	}
+}

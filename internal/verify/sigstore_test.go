@@ -67,7 +67,7 @@ func TestSigstoreGoPublicGoodBundle(t *testing.T) {
 	}{
 		{name: "verifies", bundle: raw, o: Options{TrustedRoot: rootPath, Identities: []Identity{right}}, digest: digest},
 		{name: "tlog threshold 1, regexp subject", bundle: raw, digest: digest,
-			o: Options{TrustedRoot: rootPath, TlogThreshold: 1, Identities: []Identity{{Issuer: pgIssuer, SubjectRegexp: `^https://github\.com/sigstore/sigstore-js/`}}}},
+			o: Options{TrustedRoot: rootPath, TlogThreshold: 1, Identities: []Identity{{Issuer: pgIssuer, SubjectRegexp: `https://github\.com/sigstore/sigstore-js/.*`}}}},
 		{name: "tlog threshold 2", bundle: raw, digest: digest, err: "not enough verified log entries",
 			o: Options{TrustedRoot: rootPath, TlogThreshold: 2, Identities: []Identity{right}}},
 		{name: "timestamp authority required", bundle: raw, digest: digest, err: "threshold not met for verified signed timestamps",

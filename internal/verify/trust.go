@@ -135,7 +135,10 @@ func trusts(o Options) ([]trust, error) {
 					}
 				}
 			}
-			ci, err := sgverify.NewShortCertificateIdentity(id.Issuer, id.IssuerRegexp, id.Subject, id.SubjectRegexp)
+			// A regexp matches the whole issuer or subject: sigstore-go
+			// (and cosign) find it anywhere in the value, so
+			// ".*@example\.com" would take "x@example.com.attacker.example".
+			ci, err := sgverify.NewShortCertificateIdentity(id.Issuer, anchor(id.IssuerRegexp), id.Subject, anchor(id.SubjectRegexp))
 			if err != nil {
 				return nil, fmt.Errorf("keyless identity %+v: %w", id, err)
 			}
@@ -161,6 +164,14 @@ func threshold(configured, def int) int {
 		return def
 	}
 	return configured
+}
+
+// anchor makes a regexp match the whole value ("" stays "": no regexp).
+func anchor(re string) string {
+	if re == "" {
+		return ""
+	}
+	return `^(?:` + re + `)$`
 }
 
 func describeIdentity(id Identity) string {

@@ -47,7 +47,8 @@ type Target struct {
 }
 
 // Identity pins a keyless signer: the issuer AND the subject, each exactly
-// or by a regexp.
+// or by a regexp (RE2) that must match the whole value (it is anchored:
+// unlike sigstore-go's and cosign's, which match anywhere in it).
 type Identity struct{ Issuer, Subject, IssuerRegexp, SubjectRegexp string }
 
 // Options say what signatures are checked against and how much is fetched.
