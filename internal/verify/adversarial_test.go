@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"math"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -159,6 +160,7 @@ func TestAdversarialIndex(t *testing.T) {
 	indexOnly := signStatement(t, alice, statement(t, "https://example.com/index-only/v1", index.desc.Digest, `{}`))
 	strayOnly := signStatement(t, alice, statement(t, "https://example.com/stray/v1", stray.desc.Digest, `{}`))
 	sigP1 := attach(t, p1img, signStatement(t, alice, statement(t, CosignSignPredicate, p1img.desc.Digest, `{}`)), CosignSignPredicate)
+	sigIndex := attach(t, p1img, signStatement(t, alice, statement(t, CosignSignPredicate, index.desc.Digest, `{}`)), CosignSignPredicate)
 	att := pushLegacy(t, p1img, ".att", "application/vnd.dsse.envelope.v1+json",
 		mutate.Addendum{Layer: static.NewLayer(dsseOf(t, p1Only), "application/vnd.dsse.envelope.v1+json"), Annotations: map[string]string{annSignature: ""}},
 		mutate.Addendum{Layer: static.NewLayer(dsseOf(t, indexOnly), "application/vnd.dsse.envelope.v1+json"), Annotations: map[string]string{annSignature: ""}},
@@ -173,18 +175,78 @@ func TestAdversarialIndex(t *testing.T) {
 		SourceDigest: "sha1:0123456789abcdef0123456789abcdef01234567",
 		Materials:    []string{"git+https://github.com/example/app@refs/heads/main?digest=gitCommit:0123456789abcdef0123456789abcdef01234567"}}
 	want := &result.SupplyChain{Digest: p1img.desc.Digest.String(), IndexDigest: index.desc.Digest.String(), Verified: true,
-		Trust:      []string{"key " + strings.TrimPrefix(alice.identity, "key:")},
-		Signatures: []result.Signature{{Kind: "sigstore-bundle", Source: "referrers", Digest: sigP1.String(), Covers: p1img.desc.Digest.String(), Verified: true, Identity: alice.identity}},
+		Trust: []string{"key " + strings.TrimPrefix(alice.identity, "key:")},
+		Signatures: []result.Signature{
+			{Kind: "sigstore-bundle", Source: "referrers", Digest: sigIndex.String(), Covers: index.desc.Digest.String(), Verified: true, Identity: alice.identity},
+			{Kind: "sigstore-bundle", Source: "referrers", Digest: sigP1.String(), Covers: p1img.desc.Digest.String(), Verified: true, Identity: alice.identity},
+		},
 		Attestations: []result.Attestation{
 			{PredicateType: "https://example.com/index-only/v1", Source: "cosign-tag", Digest: att[1].String(), Verified: true, Identity: alice.identity},
 			{PredicateType: "https://example.com/stray/v1", Source: "cosign-tag", Digest: att[2].String(), Error: "does not match"},
 			{PredicateType: provenance.SLSAv1, Source: "cosign-tag", Digest: att[0].String(), Verified: true, Identity: alice.identity},
 		},
 		Provenance: []result.Provenance{prov}}
+	if want.Signatures[0].Covers > want.Signatures[1].Covers {
+		want.Signatures[0], want.Signatures[1] = want.Signatures[1], want.Signatures[0]
+	}
 	matchErrors(want, got)
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("SupplyChain -want +got:\n%s", d)
 	}
+}
+
+// TestAdversarialForgedIndex: the registry answers the index's digest with
+// another index, one that lists the scanned (stray) manifest; the stray
+// manifest's signature names the real, signed index. The forged index is
+// refused (its content has another digest), so nothing covers the stray
+// manifest.
+func TestAdversarialForgedIndex(t *testing.T) {
+	ctx := context.Background()
+	alice := newSigner(t)
+	var forgedPath string
+	var forged []byte
+	inner := registry.New(registry.WithReferrersSupport(true), registry.Logger(discardLogger()))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if forgedPath == "" || r.URL.Path != forgedPath {
+			inner.ServeHTTP(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", string(types.OCIImageIndex))
+		w.Header().Set("Docker-Content-Digest", strings.TrimPrefix(forgedPath, "/v2/team/app/manifests/"))
+		w.Header().Set("Content-Length", itoa(len(forged)))
+		if r.Method == http.MethodGet {
+			_, _ = w.Write(forged)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	repo := strings.TrimPrefix(srv.URL, "http://") + "/team/app"
+
+	p1, err := random.Image(128, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	index := pushTaggable(t, repo, mutate.AppendManifests(mutate.IndexMediaType(empty.Index, types.OCIImageIndex), mutate.IndexAddendum{Add: p1}))
+	stray := pushImage(t, repo)
+	layers := pushLegacy(t, stray, ".sig", "application/vnd.dev.cosign.simplesigning.v1+json", legacySig(t, alice, repo, index.desc.Digest))
+	forged, err = json.Marshal(v1.IndexManifest{SchemaVersion: 2, MediaType: types.OCIImageIndex, Manifests: []v1.Descriptor{stray.desc}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	forgedPath = "/v2/team/app/manifests/" + index.desc.Digest.String()
+
+	got, err := Run(ctx, Target{Digest: stray.ref, IndexDigest: index.desc.Digest.String()}, Options{KeyFiles: []string{alice.file}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &result.SupplyChain{Digest: stray.desc.Digest.String(), IndexDigest: index.desc.Digest.String(), Trust: []string{"key " + strings.TrimPrefix(alice.identity, "key:")},
+		Signatures: []result.Signature{{Kind: "cosign-legacy", Source: "cosign-tag", Digest: layers[0].String(), Covers: stray.desc.Digest.String(), Identity: alice.identity,
+			Error: "the payload signs " + index.desc.Digest.String() + ", not " + stray.desc.Digest.String()}},
+		Problems: []string{"reading the index " + index.desc.Digest.String()}}
+	matchErrors(want, got)
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("SupplyChain -want +got:\n%s", d)
+	}
+	t.Logf("problems: %q", got.Problems)
 }
 
 // TestAdversarialReferrerSubject: on a registry without the referrers API

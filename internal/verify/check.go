@@ -107,21 +107,22 @@ func dssePolicies(ds []v1.Hash) ([]func() sgverify.ArtifactPolicyOption, error) 
 }
 
 // checkAny is check with each artifact policy in turn: the first that
-// verifies wins; when none does, the errors of every attempt are kept.
-func checkAny(entity *sgbundle.Bundle, policies []func() sgverify.ArtifactPolicyOption, ts []trust) outcome {
+// verifies wins (its index is returned, -1 when none does); when none
+// does, the errors of every attempt are kept.
+func checkAny(entity *sgbundle.Bundle, policies []func() sgverify.ArtifactPolicyOption, ts []trust) (outcome, int) {
 	var out outcome
 	var errs []string
-	for _, p := range policies {
+	for i, p := range policies {
 		out = check(entity, p, ts)
 		if out.verified {
-			return out
+			return out, i
 		}
 		if !slices.Contains(errs, out.err) {
 			errs = append(errs, out.err)
 		}
 	}
 	out.err = strings.Join(errs, "; ")
-	return out
+	return out, -1
 }
 
 // parseBundle decodes a Sigstore bundle (v0.1 to v0.3) as sigstore-go does.

@@ -341,17 +341,23 @@ func (r *run) bundle(b []byte, source, artifact string, subject v1.Hash) {
 		return
 	}
 	policy, err := digestPolicy(subject)
-	policies := []func() sgverify.ArtifactPolicyOption{policy}
+	policies, covers := []func() sgverify.ArtifactPolicyOption{policy}, []v1.Hash{subject}
 	if entity.GetDsseEnvelope() != nil {
 		// A statement may name the listing index as its subject.
-		policies, err = dssePolicies(r.covered(subject))
+		covers = r.covered(subject)
+		policies, err = dssePolicies(covers)
 	}
 	if err != nil {
 		sig.Error = err.Error()
 		r.sc.Signatures = append(r.sc.Signatures, sig)
 		return
 	}
-	out := r.atTime(checkAny(entity, policies, r.trusts))
+	out, which := checkAny(entity, policies, r.trusts)
+	out = r.atTime(out)
+	if which >= 0 {
+		// Which digest the verified signature is about.
+		sig.Covers = covers[which].String()
+	}
 	if env := entity.GetDsseEnvelope(); env != nil {
 		st, serr := r.statement(env.GetPayloadType(), env.GetPayload(), subject)
 		if st.PredicateType == CosignSignPredicate {
@@ -515,7 +521,8 @@ func (r *run) cosignAttestation(source string, l v1.Descriptor, envelope []byte,
 		r.attestation(source, l.Digest.String(), provenance.Statement{}, err, outcome{})
 		return
 	}
-	out := r.atTime(checkAny(entity, policies, r.trusts))
+	out, _ := checkAny(entity, policies, r.trusts)
+	out = r.atTime(out)
 	env := entity.GetDsseEnvelope()
 	st, serr := r.statement(env.GetPayloadType(), env.GetPayload(), d)
 	r.attestation(source, l.Digest.String(), st, serr, out)
