@@ -6,13 +6,17 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
@@ -396,5 +400,106 @@ func TestAdversarialKeyless(t *testing.T) {
 				t.Errorf("verified %v (supply chain %v), error %q; want verified %v, an error saying %q", s.Verified, got.Verified, s.Error, tc.verified, tc.err)
 			}
 		})
+	}
+}
+
+// TestAdversarialLayoutDigestAlgorithm: a layout whose index.json names a
+// digest with a path in its algorithm ("../../outside:<hex>") does not make
+// the stage open a file outside the layout's blobs.
+func TestAdversarialLayoutDigestAlgorithm(t *testing.T) {
+	root := t.TempDir()
+	dir := filepath.Join(root, "layout")
+	p, err := layout.Write(dir, empty.Index)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := random.Image(64, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.AppendImage(img); err != nil {
+		t.Fatal(err)
+	}
+	d, _ := img.Digest()
+	const hexName = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+	if err := os.MkdirAll(filepath.Join(root, "outside"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "outside", hexName), []byte(`{"secret":true}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	idx, err := os.ReadFile(filepath.Join(dir, "index.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var im map[string]any
+	if err := json.Unmarshal(idx, &im); err != nil {
+		t.Fatal(err)
+	}
+	im["manifests"] = append(im["manifests"].([]any), map[string]any{"mediaType": string(types.OCIManifestSchema1), "digest": "../../outside:" + hexName, "size": 15})
+	idx, err = json.Marshal(im)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "index.json"), idx, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ref, err := name.NewDigest("example.com/app@" + d.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := Run(context.Background(), Target{Digest: ref, LayoutDir: dir}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// go-containerregistry refuses the algorithm when index.json is
+	// parsed: the layout is unreadable, nothing is verified.
+	bad := `unsupported hash: "../../outside"`
+	want := &result.SupplyChain{Digest: d.String(), Problems: []string{"no trust configured", bad, bad, bad}}
+	matchErrors(want, got)
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("SupplyChain -want +got:\n%s", d)
+	}
+
+	// And the store itself refuses such a digest, however it was made.
+	s := &layoutStore{dir: dir, max: DefaultMaxBlobSize, maxEntries: DefaultMaxReferrers}
+	for _, h := range []v1.Hash{{Algorithm: "../../outside", Hex: hexName}, {Algorithm: "sha256", Hex: "../../outside/" + hexName}, {Algorithm: "", Hex: hexName}} {
+		_, err := s.read("blob", h, 0)
+		if err == nil || !strings.Contains(err.Error(), "bad digest") {
+			t.Errorf("layout read of %q: %v, want a bad digest error", h, err)
+		}
+	}
+}
+
+// TestAdversarialBuildKitUnlisted: BuildKit attestation manifests of an
+// index that does not list the scanned manifest are not read, not even as
+// hints.
+func TestAdversarialBuildKitUnlisted(t *testing.T) {
+	srv := httptest.NewServer(registry.New(registry.WithReferrersSupport(true), registry.Logger(discardLogger())))
+	t.Cleanup(srv.Close)
+	repo := strings.TrimPrefix(srv.URL, "http://") + "/team/app"
+	p1, err := random.Image(128, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stray := pushImage(t, repo)
+	att, err := mutate.Append(mutate.MediaType(empty.Image, types.OCIManifestSchema1), mutate.Addendum{
+		Layer: static.NewLayer(statement(t, provenance.SLSAv1, stray.desc.Digest, slsaV1), inTotoMediaType), MediaType: inTotoMediaType,
+		Annotations: map[string]string{"in-toto.io/predicate-type": provenance.SLSAv1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	index := pushTaggable(t, repo, mutate.AppendManifests(mutate.IndexMediaType(empty.Index, types.OCIImageIndex),
+		mutate.IndexAddendum{Add: p1},
+		mutate.IndexAddendum{Add: att, Descriptor: v1.Descriptor{Annotations: map[string]string{refTypeAnnotation: "attestation-manifest", refDigestAnnotation: stray.desc.Digest.String()}}}))
+	got, err := Run(context.Background(), Target{Digest: stray.ref, IndexDigest: index.desc.Digest.String()}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &result.SupplyChain{Digest: stray.desc.Digest.String(), IndexDigest: index.desc.Digest.String(),
+		Problems: []string{"no trust configured", "the index " + index.desc.Digest.String() + " does not list " + stray.desc.Digest.String()}}
+	matchErrors(want, got)
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("SupplyChain -want +got:\n%s", d)
 	}
 }

@@ -158,15 +158,15 @@ func Run(ctx context.Context, t Target, o Options) (*result.SupplyChain, error) 
 		index = r.readIndex(ctx, t.IndexDigest)
 	}
 	r.discover(ctx, digest)
-	if index != nil {
+	// BuildKit attestations are read only from an index that lists the
+	// platform manifest.
+	if index != nil && r.listing != (v1.Hash{}) {
 		for _, d := range index.Manifests {
 			if d.Annotations[refTypeAnnotation] == "attestation-manifest" && d.Annotations[refDigestAnnotation] == r.platform.String() {
 				r.buildkit(ctx, d)
 			}
 		}
-		if r.listing != (v1.Hash{}) {
-			r.discover(ctx, r.listing)
-		}
+		r.discover(ctx, r.listing)
 	}
 	if r.skipped > 0 {
 		r.problem(fmt.Sprintf("discovery capped at %d artifacts: %d more were not examined (raise the cap to see them)", o.MaxReferrers, r.skipped))
