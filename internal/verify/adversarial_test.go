@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -501,5 +502,39 @@ func TestAdversarialBuildKitUnlisted(t *testing.T) {
 	matchErrors(want, got)
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("SupplyChain -want +got:\n%s", d)
+	}
+}
+
+// TestAdversarialBuildKitLayersCapped: the in-toto layers of a BuildKit
+// attestation manifest count against MaxReferrers: a manifest listing
+// thousands of layers cannot make the stage fetch thousands of blobs.
+func TestAdversarialBuildKitLayersCapped(t *testing.T) {
+	srv := httptest.NewServer(registry.New(registry.WithReferrersSupport(true), registry.Logger(discardLogger())))
+	t.Cleanup(srv.Close)
+	repo := strings.TrimPrefix(srv.URL, "http://") + "/team/app"
+	p1, err := random.Image(128, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p1d, _ := p1.Digest()
+	att := mutate.MediaType(empty.Image, types.OCIManifestSchema1)
+	for i := range 4 {
+		att, err = mutate.Append(att, mutate.Addendum{
+			Layer:     static.NewLayer(statement(t, "https://example.com/p"+itoa(i)+"/v1", p1d, `{}`), inTotoMediaType),
+			MediaType: inTotoMediaType})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	index := pushTaggable(t, repo, mutate.AppendManifests(mutate.IndexMediaType(empty.Index, types.OCIImageIndex),
+		mutate.IndexAddendum{Add: p1},
+		mutate.IndexAddendum{Add: att, Descriptor: v1.Descriptor{Annotations: map[string]string{refTypeAnnotation: "attestation-manifest", refDigestAnnotation: p1d.String()}}}))
+	got, err := Run(context.Background(), Target{Digest: index.ref.Context().Digest(p1d.String()), IndexDigest: index.desc.Digest.String()}, Options{MaxReferrers: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The manifest and two of its layers: 3.
+	if len(got.Attestations) != 2 || !slices.ContainsFunc(got.Problems, func(p string) bool { return strings.Contains(p, "discovery capped at 3 artifacts: 2 more") }) {
+		t.Errorf("%d attestations read, problems %q; want 2 and a cap problem saying 2 more", len(got.Attestations), got.Problems)
 	}
 }

@@ -585,6 +585,10 @@ func (r *run) buildkit(ctx context.Context, d v1.Descriptor) {
 		if l.MediaType != inTotoMediaType {
 			continue
 		}
+		// Each statement is a blob fetched: it counts against the cap.
+		if !r.take() {
+			continue
+		}
 		a := result.Attestation{PredicateType: l.Annotations["in-toto.io/predicate-type"], Source: "buildkit", Digest: d.Digest.String(),
 			Error: "unsigned (a BuildKit attestation manifest in the index): a hint, not proof"}
 		b, err := r.store.blob(ctx, l)
