@@ -77,8 +77,9 @@ func NewWithOptions(opts Options) *Extractor {
 func (*Extractor) Name() string { return Name }
 
 // Version implements extract.Extractor. 2: gpg-pubkey entries are listed
-// (marked Metadata["kind"] = "gpg-pubkey") instead of dropped.
-func (*Extractor) Version() int { return 2 }
+// (marked Metadata["kind"] = "gpg-pubkey") instead of dropped. 3: Berkeley
+// DB headers stored inline on hash pages are read (bdbinline.go).
+func (*Extractor) Version() int { return 3 }
 
 // Wants implements extract.Extractor.
 func (*Extractor) Wants(p string, mode fs.FileMode, _ int64) bool {
@@ -175,7 +176,24 @@ func (e *Extractor) read(ctx context.Context, in *extract.Input) ([]*rpmdb.Packa
 			return nil, fmt.Errorf("getting a local copy: %w", err)
 		}
 	}
-	return listPackages(ctx, local)
+	infos, err := listPackages(ctx, local)
+	if err != nil || format != formatBDB {
+		return infos, err
+	}
+	// The headers go-rpmdb does not read: those stored inline on the hash
+	// pages (bdbinline.go).
+	blobs, err := bdbInlineHeaders(ctx, in.File, in.File.Size())
+	if err != nil {
+		return nil, fmt.Errorf("reading inline package headers: %w", err)
+	}
+	if len(blobs) == 0 {
+		return infos, nil
+	}
+	more, err := parseHeaders(ctx, e.opts.TempDir, blobs)
+	if err != nil {
+		return nil, fmt.Errorf("reading inline package headers: %w", err)
+	}
+	return append(infos, more...), nil
 }
 
 // listPackages calls go-rpmdb. The library's header parsing runs in this
