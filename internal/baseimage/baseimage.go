@@ -533,17 +533,13 @@ func Detect(img *inventory.Image, ev Evidence, ix *Index) Attribution {
 		// A claim decides when it names, by digest, an entry among the
 		// matched ones with the most layers (a claim naming an inner base
 		// of the hierarchy, or another base, does not).
-		decided := false
+		outer := layers[base]
 		for _, c := range claims {
-			if c.digest == "" {
-				continue
-			}
-			for _, e := range found {
-				if e.ManifestDigest == c.digest && layers[e] == layers[base] {
-					if !decided {
-						base, signal, decided = e, c.signal, true
-					}
-				}
+			if i := slices.IndexFunc(found, func(e *Entry) bool {
+				return c.digest != "" && e.ManifestDigest == c.digest && layers[e] == outer
+			}); i >= 0 {
+				base, signal = found[i], c.signal
+				break
 			}
 		}
 		for _, c := range claims {
