@@ -181,7 +181,11 @@ func (e *Extractor) read(ctx context.Context, in *extract.Input) ([]*rpmdb.Packa
 		return infos, err
 	}
 	// The headers go-rpmdb does not read: those stored inline on the hash
-	// pages (bdbinline.go).
+	// pages (bdbinline.go). The hash's element count says whether any is
+	// missing; the pages are walked again only then.
+	if want, ok := bdbPackageCount(in.File); ok && want <= len(infos) {
+		return infos, nil
+	}
 	blobs, err := bdbInlineHeaders(ctx, in.File, in.File.Size())
 	if err != nil {
 		return nil, fmt.Errorf("reading inline package headers: %w", err)
