@@ -122,10 +122,10 @@ var gitlabNamespace = uuid.NewSHA1(uuid.NameSpaceURL, []byte(sbom.InformationURI
 // vulnerability that counts (the suppressed ones too with ShowSuppressed),
 // and per malware finding (malware is not a vulnerability, but the format
 // has nothing else, and it must not vanish from the pipeline's view).
-// Secrets, misconfigurations and coverage gaps have no place in the format:
-// scan.messages says how many there are, so that the report never reads
-// cleaner than the scan; it also carries the supply-chain answer
-// (verified or not, and the verify stage's problems).
+// Secrets, misconfigurations, licence findings and coverage gaps have no
+// place in the format: scan.messages says how many there are, so that the
+// report never reads cleaner than the scan; it also carries the
+// supply-chain answer (verified or not, and the verify stage's problems).
 func GitLab(w io.Writer, r *report.Report, opt Options) error {
 	r = r.Normalized()
 	tool := glTool{ID: "drydock", Name: "drydock", URL: sbom.InformationURI, Version: r.Tool.Version, Vendor: glVendor{Name: "drydock"}}
@@ -219,6 +219,11 @@ func GitLab(w io.Writer, r *report.Report, opt Options) error {
 		doc.Scan.Messages = append(doc.Scan.Messages, glMessage{Level: "warn", Value: fmt.Sprintf(
 			"%s and %s found are not in this format (it holds vulnerabilities only): see drydock's JSON, SARIF or table report",
 			plural(secrets, "secret"), plural(misconfigs, "misconfiguration"))})
+	}
+	if _, licences, _ := visibleLicenses(r, opt); licences > 0 {
+		doc.Scan.Messages = append(doc.Scan.Messages, glMessage{Level: "warn", Value: fmt.Sprintf(
+			"%s found, not in this format (a licence is not a vulnerability): see drydock's JSON, SARIF or table report, or publish a CycloneDX SBOM as artifacts:reports:cyclonedx (docs/licenses.md)",
+			plural(licences, "licence finding"))})
 	}
 	for _, c := range coverageGaps(r) {
 		doc.Scan.Messages = append(doc.Scan.Messages, glMessage{Level: "warn", Value: fmt.Sprintf(

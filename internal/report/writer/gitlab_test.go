@@ -142,3 +142,31 @@ func TestGitLabSeverity(t *testing.T) {
 		}
 	}
 }
+
+// TestGitLabLicences: licence findings have no place in the format, so
+// scan.messages counts the ones that count (one here: the other is
+// suppressed); a report with none says nothing of them.
+func TestGitLabLicences(t *testing.T) {
+	var doc glReport
+	if err := json.Unmarshal(render(t, "gitlab", licenceReport(), Options{}), &doc); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, m := range doc.Scan.Messages {
+		if strings.Contains(m.Value, "licence") {
+			got = append(got, m.Level+": "+m.Value)
+		}
+	}
+	if len(got) != 1 || !strings.HasPrefix(got[0], "warn: 1 licence finding found, not in this format") {
+		t.Errorf("licence messages %q: want one counting the 1 active licence finding", got)
+	}
+	var none glReport
+	if err := json.Unmarshal(render(t, "gitlab", reporttest.AlmaLinux(), Options{}), &none); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range none.Scan.Messages {
+		if strings.Contains(m.Value, "licence") {
+			t.Errorf("a report without licence findings says %q", m.Value)
+		}
+	}
+}
