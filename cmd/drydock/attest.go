@@ -256,6 +256,18 @@ func readPrivateKey(path string) (*ecdsa.PrivateKey, error) {
 	return k, nil
 }
 
+func readPublicKey(path string) (*ecdsa.PublicKey, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, usageErr("reading --key: %v", err)
+	}
+	k, err := attest.LoadPublicKey(b)
+	if err != nil {
+		return nil, usageErr("%s: %v", path, err)
+	}
+	return k, nil
+}
+
 func readReport(path string) (*report.Report, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -293,13 +305,9 @@ the key), 3 when the registry cannot be read.`,
 			if keyPath == "" {
 				return usageErr("--key is required: the ECDSA P-256 public key (PEM) to verify with")
 			}
-			b, err := os.ReadFile(keyPath)
+			pub, err := readPublicKey(keyPath)
 			if err != nil {
-				return usageErr("reading --key: %v", err)
-			}
-			pub, err := attest.LoadPublicKey(b)
-			if err != nil {
-				return usageErr("%s: %v", keyPath, err)
+				return err
 			}
 			ref, err := name.ParseReference(strings.TrimPrefix(args[0], "registry:"), rf.nameOptions()...)
 			if err != nil {

@@ -3,13 +3,11 @@ package main
 import (
 	"errors"
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/spf13/cobra"
 
-	"github.com/drydock-scan/drydock/internal/attest"
 	"github.com/drydock-scan/drydock/internal/policy"
 	dbupdate "github.com/drydock-scan/drydock/internal/vulndb/update"
 )
@@ -99,13 +97,9 @@ by the key, 3 on any other failure.`,
 			if keyPath == "" {
 				return usageErr("--key is required: the ECDSA P-256 public key (PEM) the database must be signed with")
 			}
-			b, err := os.ReadFile(keyPath)
+			pub, err := readPublicKey(keyPath)
 			if err != nil {
-				return usageErr("reading --key: %v", err)
-			}
-			pub, err := attest.LoadPublicKey(b)
-			if err != nil {
-				return usageErr("%s: %v", keyPath, err)
+				return err
 			}
 			ref, err := dbRef(args[0], &rf)
 			if err != nil {
