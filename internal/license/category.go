@@ -44,9 +44,7 @@ func (c Category) Severity() string {
 // "GPL-2.0-or-later", "GPL-3.0-or-later WITH GCC-exception-3.1",
 // "LicenseRef-BSD"). The version suffixes "-only", "-or-later" and "+" do
 // not change the category, nor does an exception (as in Trivy).
-func CategoryOf(id string) Category { return categoryOf(id) }
-
-func categoryOf(id string) Category {
+func CategoryOf(id string) Category {
 	base, _, _ := strings.Cut(id, " WITH ")
 	base = strings.TrimSuffix(base, "+")
 	base = strings.TrimSuffix(base, "-only")

@@ -406,7 +406,8 @@ func resolveTerm(s string) (term, bool) {
 		return known(id, "deprecated SPDX id "+id), true
 	}
 	if strings.HasPrefix(strings.ToLower(s), "licenseref-") && !refUnsafe.MatchString(s) {
-		return term{Licence: Licence{ID: "LicenseRef-" + s[len("LicenseRef-"):], Category: categoryOf("LicenseRef-" + s[len("LicenseRef-"):])}}, true
+		id := "LicenseRef-" + s[len("LicenseRef-"):] // the prefix in SPDX's case
+		return term{Licence: Licence{ID: id, Category: CategoryOf(id)}}, true
 	}
 	return term{}, false
 }
@@ -443,7 +444,7 @@ func exception(base, name string) (id, note string, ok bool) {
 // known makes the term for an id resolveTerm produced.
 func known(id, note string) term {
 	spdx := !strings.HasPrefix(id, "LicenseRef-")
-	return term{Licence: Licence{ID: id, SPDX: spdx, Category: categoryOf(id)}, note: note}
+	return term{Licence: Licence{ID: id, SPDX: spdx, Category: CategoryOf(id)}, note: note}
 }
 
 // unknown keeps a string that names no known licence as a LicenseRef.
