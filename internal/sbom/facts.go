@@ -2,6 +2,7 @@ package sbom
 
 import (
 	"encoding/json"
+	"fmt"
 	"maps"
 	"slices"
 	"strconv"
@@ -190,4 +191,46 @@ func (f facts) has(prefix string) bool {
 		}
 	}
 	return false
+}
+
+// malwareFileFact is the value of a known-bad file's PropMalwareFile fact
+// (an annotation of the image in both SPDX versions).
+func malwareFileFact(m *report.Malware) string {
+	v := fmt.Sprintf("%s %s sha256:%s layer %d", m.ID, m.Path, m.SHA256, m.LayerIndex)
+	if m.DeletedInLayer != nil {
+		v += fmt.Sprintf(" (deleted in layer %d, still in the image)", *m.DeletedInLayer)
+	}
+	return v
+}
+
+// malwareByPackage maps a package ID to the IDs of the malicious-package
+// findings on it, in the report's order.
+func malwareByPackage(r *report.Report) map[string][]string {
+	out := map[string][]string{}
+	for i := range r.Malware {
+		if m := &r.Malware[i]; m.Package != nil {
+			out[m.Package.ID] = append(out[m.Package.ID], m.ID)
+		}
+	}
+	return out
+}
+
+// licenseRefComment says what a LicenseRef drydock declares is.
+const licenseRefComment = "drydock: a licence SPDX has no id for, as package metadata names it"
+
+// licenseRefOf is the LicenseRef an expression's licence id x holds (its
+// part before " WITH "), "" when it is an SPDX id.
+func licenseRefOf(x string) string {
+	id, _, _ := strings.Cut(x, " WITH ")
+	if strings.HasPrefix(id, "LicenseRef-") {
+		return id
+	}
+	return ""
+}
+
+// licenseRefName is the licence as package metadata names it, read back
+// from the LicenseRef internal/license made of it
+// (LicenseRef-GPLv3-plus-with-exceptions is "GPLv3+ with exceptions").
+func licenseRefName(ref string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(strings.TrimPrefix(ref, "LicenseRef-"), "-plus", "+"), "-", " ")
 }

@@ -67,19 +67,12 @@ func SPDX(r *report.Report) *spdx.Document {
 		return &spdx.Annotation{Annotator: annotator, AnnotationDate: created, AnnotationType: "REVIEW",
 			AnnotationComment: escapeName(name) + "=" + value}
 	}
-	malwareOf := map[string][]string{} // package ID → malware IDs
+	malwareOf := malwareByPackage(r)
 	var fileReviews []spdx.Annotation
 	for i := range r.Malware {
-		m := &r.Malware[i]
-		if m.Package != nil {
-			malwareOf[m.Package.ID] = append(malwareOf[m.Package.ID], m.ID)
-			continue
+		if m := &r.Malware[i]; m.Package == nil {
+			fileReviews = append(fileReviews, *review(PropMalwareFile, malwareFileFact(m)))
 		}
-		v := fmt.Sprintf("%s %s sha256:%s layer %d", m.ID, m.Path, m.SHA256, m.LayerIndex)
-		if m.DeletedInLayer != nil {
-			v += fmt.Sprintf(" (deleted in layer %d, still in the image)", *m.DeletedInLayer)
-		}
-		fileReviews = append(fileReviews, *review(PropMalwareFile, v))
 	}
 
 	root := &spdx.Package{
@@ -241,15 +234,14 @@ func (l *licenseRefs) expression(ls []string) string {
 		return noAssertion
 	}
 	for _, x := range n.Licenses {
-		id, _, _ := strings.Cut(x.ID, " WITH ")
-		if strings.HasPrefix(id, "LicenseRef-") && !l.used[id] {
+		if id := licenseRefOf(x.ID); id != "" && !l.used[id] {
 			l.used[id] = true
-			name := strings.ReplaceAll(strings.ReplaceAll(strings.TrimPrefix(id, "LicenseRef-"), "-plus", "+"), "-", " ")
+			name := licenseRefName(id)
 			l.others = append(l.others, &spdx.OtherLicense{
 				LicenseIdentifier: id,
 				ExtractedText:     name,
 				LicenseName:       name,
-				LicenseComment:    "drydock: a licence SPDX has no id for, as package metadata names it",
+				LicenseComment:    licenseRefComment,
 			})
 		}
 	}

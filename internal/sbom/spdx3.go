@@ -142,15 +142,9 @@ func spdx3(r *report.Report) *spdx3Doc {
 	b.add(root)
 	b.annotate(imageID, "other", reportImageFacts(r))
 	for i := range r.Malware {
-		m := &r.Malware[i]
-		if m.Package != nil {
-			continue
+		if m := &r.Malware[i]; m.Package == nil {
+			b.annotate(imageID, "review", []prop{{PropMalwareFile, malwareFileFact(m)}})
 		}
-		v := fmt.Sprintf("%s %s sha256:%s layer %d", m.ID, m.Path, m.SHA256, m.LayerIndex)
-		if m.DeletedInLayer != nil {
-			v += fmt.Sprintf(" (deleted in layer %d, still in the image)", *m.DeletedInLayer)
-		}
-		b.annotate(imageID, "review", []prop{{PropMalwareFile, v}})
 	}
 
 	var contained []string
@@ -164,12 +158,7 @@ func spdx3(r *report.Report) *spdx3Doc {
 		contained = append(contained, osID)
 	}
 
-	malwareOf := map[string][]string{}
-	for i := range r.Malware {
-		if m := &r.Malware[i]; m.Package != nil {
-			malwareOf[m.Package.ID] = append(malwareOf[m.Package.ID], m.ID)
-		}
-	}
+	malwareOf := malwareByPackage(r)
 	lic := newSPDX3Licenses(b, id)
 	refs := bomRefs(r.Packages)
 	ids := map[string]string{}
@@ -217,16 +206,15 @@ func spdx3(r *report.Report) *spdx3Doc {
 	if len(contained) > 0 {
 		b.relate(imageID, "contains", contained...)
 	}
+	owned := map[string][]string{} // owner's package ID → its packages' elements
 	for i := range r.Packages {
-		p := &r.Packages[i]
-		var owned []string
-		for j := range r.Packages {
-			if r.Packages[j].Owner == p.ID && p.ID != "" {
-				owned = append(owned, ids[r.Packages[j].ID])
-			}
+		if o := r.Packages[i].Owner; o != "" {
+			owned[o] = append(owned[o], ids[r.Packages[i].ID])
 		}
-		if len(owned) > 0 {
-			b.relate(ids[p.ID], "contains", owned...)
+	}
+	for i := range r.Packages {
+		if p := &r.Packages[i]; len(owned[p.ID]) > 0 {
+			b.relate(ids[p.ID], "contains", owned[p.ID]...)
 		}
 	}
 
@@ -350,8 +338,8 @@ func (l *spdx3Licenses) expression(ls []string) string {
 	var custom []spdx3DictionaryEntry
 	seen := map[string]bool{}
 	for _, x := range n.Licenses {
-		ref, _, _ := strings.Cut(x.ID, " WITH ")
-		if !strings.HasPrefix(ref, "LicenseRef-") || seen[ref] {
+		ref := licenseRefOf(x.ID)
+		if ref == "" || seen[ref] {
 			continue
 		}
 		seen[ref] = true
@@ -359,10 +347,10 @@ func (l *spdx3Licenses) expression(ls []string) string {
 		if !ok {
 			e = l.id(ref)
 			l.refs[ref] = e
-			text := strings.ReplaceAll(strings.ReplaceAll(strings.TrimPrefix(ref, "LicenseRef-"), "-plus", "+"), "-", " ")
+			text := licenseRefName(ref)
 			l.b.add(&spdx3Element{
 				Type: "simplelicensing_SimpleLicensingText", SpdxID: e, Name: text, LicenseText: text,
-				Comment: "drydock: a licence SPDX has no id for, as package metadata names it",
+				Comment: licenseRefComment,
 			})
 		}
 		custom = append(custom, spdx3DictionaryEntry{Type: "DictionaryEntry", Key: ref, Value: e})
