@@ -21,8 +21,12 @@ import (
 // the scan's own database, matching options and policy filters, and what
 // it would leave and fix. A candidate that cannot be scanned is listed with
 // unknown counts and the reason — never as clean.
-func adviseBase(ctx context.Context, e *env, cfg scan.Config, eng *policy.Engine, res *result.Result) error {
-	return adviseBaseWith(ctx, e, cfg, eng, res, false)
+//
+// It returns the findings of each scanned candidate, after the policy's
+// filters, by its advice's From line: the fix plan takes the chosen
+// candidate's from there instead of scanning it again.
+func adviseBase(ctx context.Context, e *env, cfg scan.Config, eng *policy.Engine, res *result.Result) (map[string][]finding.Finding, error) {
+	return adviseBases(ctx, e, cfg, eng, res, false)
 }
 
 // adviseBaseWith is adviseBase; with other (--base-advice-other) it also
@@ -34,9 +38,16 @@ func adviseBase(ctx context.Context, e *env, cfg scan.Config, eng *policy.Engine
 // limit of what it saw after those whose scan did not; those that could
 // not be scanned come last, by name, with the reason.
 func adviseBaseWith(ctx context.Context, e *env, cfg scan.Config, eng *policy.Engine, res *result.Result, other bool) error {
+	_, err := adviseBases(ctx, e, cfg, eng, res, other)
+	return err
+}
+
+// adviseBases is adviseBaseWith, returning the candidates' findings as
+// adviseBase does.
+func adviseBases(ctx context.Context, e *env, cfg scan.Config, eng *policy.Engine, res *result.Result, other bool) (map[string][]finding.Finding, error) {
 	b := res.BaseImage
 	if b == nil || cfg.BaseImages == nil {
-		return nil
+		return nil, nil
 	}
 	var base *baseimage.Entry
 	for i := range cfg.BaseImages.Entries {
@@ -46,18 +57,22 @@ func adviseBaseWith(ctx context.Context, e *env, cfg scan.Config, eng *policy.En
 			break
 		}
 	}
-	current, baseKeys, err := counted(ctx, eng, res, func(f *finding.Finding) bool {
+	current, baseKeys, _, err := counted(ctx, eng, res, func(f *finding.Finding) bool {
 		return slices.ContainsFunc(f.Annotations, func(a finding.Annotation) bool { return a.Kind == vocab.AnnotationBaseImage })
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	b.Findings = &current
+	scanned := map[string][]finding.Finding{}
 	family := baseimage.Candidates(cfg.BaseImages, base)
 	for _, c := range family {
-		adv, _, err := adviseCandidate(ctx, e, cfg, eng, c, baseKeys)
+		adv, _, found, err := adviseCandidate(ctx, e, cfg, eng, c, baseKeys)
 		if err != nil {
-			return err
+			return nil, err
+		}
+		if adv.Scanned {
+			scanned[adv.From] = found
 		}
 		b.Advice = append(b.Advice, adv)
 	}
@@ -66,9 +81,12 @@ func adviseBaseWith(ctx context.Context, e *env, cfg scan.Config, eng *policy.En
 		others = baseimage.OtherCandidates(cfg.BaseImages, base)
 		var ranked []rankedAdvice
 		for _, c := range others {
-			adv, caveat, err := adviseCandidate(ctx, e, cfg, eng, c, baseKeys)
+			adv, caveat, found, err := adviseCandidate(ctx, e, cfg, eng, c, baseKeys)
 			if err != nil {
-				return err
+				return nil, err
+			}
+			if adv.Scanned {
+				scanned[adv.From] = found
 			}
 			if adv.Scanned && c.Entry.Platform != "" && base.Platform != "" && c.Entry.Platform != base.Platform {
 				adv.Note = joinNote(fmt.Sprintf("%s, not the base's %s", c.Entry.Platform, base.Platform), adv.Note)
@@ -89,7 +107,7 @@ func adviseBaseWith(ctx context.Context, e *env, cfg scan.Config, eng *policy.En
 	if other && base != nil && len(others) == 0 {
 		b.Note = joinNote(b.Note, "no base of another family in the index that drydock can scan (drydock base add)")
 	}
-	return nil
+	return scanned, nil
 }
 
 // rankedAdvice is a scanned candidate and whether its scan noted a limit
@@ -134,26 +152,27 @@ func rankOther(ra, rb rankedAdvice) int {
 // cannot be scanned gets unknown counts and the reason; a scan that noted
 // limits of what it saw (no OS package database, unreadable files) gives
 // them in the note, and caveat is true: its counts are not a clean bill.
+// found are the candidate's findings after the policy's filters.
 // Only a cancelled context or a failing policy is an error.
-func adviseCandidate(ctx context.Context, e *env, cfg scan.Config, eng *policy.Engine, c baseimage.Candidate, baseKeys map[string][]string) (adv result.BaseAdvice, caveat bool, err error) {
+func adviseCandidate(ctx context.Context, e *env, cfg scan.Config, eng *policy.Engine, c baseimage.Candidate, baseKeys map[string][]string) (adv result.BaseAdvice, caveat bool, found []finding.Finding, err error) {
 	adv = result.BaseAdvice{Name: c.Entry.Repository + ":" + c.Tag, ManifestDigest: c.Entry.ManifestDigest, Bump: c.Bump, From: c.FromLine()}
 	if c.Entry.Source == "" {
 		adv.Note = "not scanned: the index has no reference to pull it from (add it with drydock base add)"
-		return adv, false, nil
+		return adv, false, nil, nil
 	}
 	cc := cfg
 	cc.Reference, cc.BaseImages, cc.Progress, cc.Secrets, cc.Misconfig, cc.Malware = c.Entry.Source, nil, nil, nil, nil, nil
 	cres, err := scan.Run(ctx, cc)
 	if err != nil {
 		if ctx.Err() != nil {
-			return adv, false, ctx.Err()
+			return adv, false, nil, ctx.Err()
 		}
 		adv.Note = fmt.Sprintf("not scanned: %v", err)
-		return adv, false, nil
+		return adv, false, nil, nil
 	}
-	leaves, candKeys, err := counted(ctx, eng, cres, func(*finding.Finding) bool { return true })
+	leaves, candKeys, found, err := counted(ctx, eng, cres, func(*finding.Finding) bool { return true })
 	if err != nil {
-		return adv, false, err
+		return adv, false, nil, err
 	}
 	keys := map[string]bool{}
 	for _, ids := range candKeys {
@@ -169,7 +188,7 @@ func adviseCandidate(ctx context.Context, e *env, cfg scan.Config, eng *policy.E
 	}
 	adv.Note = scanNotes(cres.Notes)
 	e.log.Debug("base candidate scanned", "candidate", adv.Name, "bump", adv.Bump, "critical", leaves.Critical, "high", leaves.High, "total", leaves.Total, "fixes", adv.Fixes)
-	return adv, len(cres.Notes) > 0, nil
+	return adv, len(cres.Notes) > 0, found, nil
 }
 
 // scanNotes says a candidate scan's notes (the first three, and how many
@@ -199,15 +218,15 @@ func scanNotes(notes []inventory.Note) string {
 // finding, its advisory ID and aliases with the package name: a base bump
 // changes package IDs and vendor advisory IDs (ALSA-2023:5455 on 8,
 // ALSA-2023:5453 on 9), not the CVEs they fix, so a finding is fixed when
-// none of them is left.
-func counted(ctx context.Context, eng *policy.Engine, res *result.Result, keep func(*finding.Finding) bool) (result.BaseCounts, map[string][]string, error) {
+// none of them is left. It returns the evaluated copy's findings too.
+func counted(ctx context.Context, eng *policy.Engine, res *result.Result, keep func(*finding.Finding) bool) (result.BaseCounts, map[string][]string, []finding.Finding, error) {
 	cp := *res
 	cp.Findings = slices.Clone(res.Findings)
 	for i := range cp.Findings {
 		cp.Findings[i].Annotations = slices.Clone(cp.Findings[i].Annotations)
 	}
 	if _, err := eng.Evaluate(ctx, &cp); err != nil {
-		return result.BaseCounts{}, nil, fmt.Errorf("counting the base's findings: %w", err)
+		return result.BaseCounts{}, nil, nil, fmt.Errorf("counting the base's findings: %w", err)
 	}
 	var n result.BaseCounts
 	keys := map[string][]string{} // finding key → "<id or alias>@<package name>"
@@ -227,7 +246,7 @@ func counted(ctx context.Context, eng *policy.Engine, res *result.Result, keep f
 			keys[f.Key()] = append(keys[f.Key()], id+"@"+f.Package.Name)
 		}
 	}
-	return n, keys, nil
+	return n, keys, cp.Findings, nil
 }
 
 func joinNote(a, b string) string {

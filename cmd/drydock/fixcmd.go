@@ -145,12 +145,11 @@ func runFix(cmd *cobra.Command, e *env, sf *sourceFlags, gf *gateFlags, cf *comp
 	res.Notes = append(res.Notes, ignoreNotes...)
 	var opt fix.Options
 	if cfg.BaseImages != nil {
-		if err := adviseBase(ctx, e, cfg, eng, res); err != nil {
+		scanned, err := adviseBase(ctx, e, cfg, eng, res)
+		if err != nil {
 			return err
 		}
-		if opt.Base, err = fixCandidate(ctx, cfg, eng, res); err != nil {
-			return err
-		}
+		opt.Base = fixCandidate(res, scanned)
 	}
 	verdict, err := eng.Evaluate(ctx, res)
 	if err != nil {
@@ -182,34 +181,21 @@ func runFix(cmd *cobra.Command, e *env, sf *sourceFlags, gf *gateFlags, cf *comp
 	return writeFix(e, ff, plan, edits, res, verdict, false)
 }
 
-// fixCandidate scans the base the plan bumps to (the advice's candidate
-// that fixes the most), with the same database and filters as the advice,
-// so that the plan knows which base findings the bump fixes and which stay.
-func fixCandidate(ctx context.Context, cfg scan.Config, eng *policy.Engine, res *result.Result) (*fix.Candidate, error) {
+// fixCandidate is the base the plan bumps to (the advice's candidate that
+// fixes the most), with the findings the advice's scan of it gave (the same
+// database and filters as the image's), so that the plan knows which base
+// findings the bump fixes and which stay; scanned are those findings by
+// the advice's From line (adviseBase).
+func fixCandidate(res *result.Result, scanned map[string][]finding.Finding) *fix.Candidate {
 	adv := fix.ChooseBase(res.BaseImage)
 	if adv == nil {
-		return nil, nil
+		return nil
 	}
-	src := ""
-	for _, en := range cfg.BaseImages.Entries {
-		if en.ManifestDigest == adv.ManifestDigest && en.Source != "" {
-			src = en.Source
-			break
-		}
+	found, ok := scanned[adv.From]
+	if !ok {
+		return nil
 	}
-	if src == "" {
-		return nil, nil
-	}
-	cc := cfg
-	cc.Reference, cc.BaseImages, cc.Progress, cc.Secrets, cc.Misconfig, cc.Malware = src, nil, nil, nil, nil, nil
-	cres, err := scan.Run(ctx, cc)
-	if err != nil {
-		return nil, fmt.Errorf("scanning the base %s: %w", adv.Name, err)
-	}
-	if _, err := eng.Evaluate(ctx, cres); err != nil {
-		return nil, fmt.Errorf("evaluating the base %s: %w", adv.Name, err)
-	}
-	return &fix.Candidate{Advice: *adv, Findings: cres.Findings}, nil
+	return &fix.Candidate{Advice: *adv, Findings: found}
 }
 
 // fixChecker matches one package of res at another version against the
