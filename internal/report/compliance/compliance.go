@@ -364,9 +364,20 @@ func evalCheck(check string, res *result.Result, opt Options) CheckResult {
 				items = append(items, m.ID+" "+m.Where())
 			}
 		}
+		// Files the malware checks did not read (over the size bound, or
+		// not scanned by an engine that failed): nothing found is not a
+		// pass.
+		if c, ok := malwareGap(res); ok && len(items) == 0 {
+			out.Status = Manual
+			out.Reason = "the malware checks did not read every file: " + strings.Join(c.Reasons, "; ")
+			return out
+		}
 	case "coverage":
 		var gaps []string
 		for _, c := range res.CoverageGaps() {
+			if c.Ecosystem == malwareChecks {
+				continue // the malware check's, not advisory coverage
+			}
 			g := c.Ecosystem + " " + c.Status
 			if len(c.Reasons) > 0 {
 				g += " (" + c.Reasons[0] + ")"
@@ -404,7 +415,7 @@ func evalCheck(check string, res *result.Result, opt Options) CheckResult {
 			}
 		}
 		for _, c := range res.Coverage {
-			if c.Status == vocab.CoveragePartial {
+			if c.Status == vocab.CoveragePartial && c.Ecosystem != malwareChecks {
 				why := c.Ecosystem + " packages not all read"
 				if len(c.Reasons) > 0 {
 					why = c.Ecosystem + ": " + c.Reasons[0]
@@ -431,6 +442,21 @@ func evalCheck(check string, res *result.Result, opt Options) CheckResult {
 		out.Status = Fail
 	}
 	return out
+}
+
+// malwareChecks is the coverage entry of the files the malware checks did
+// not read (match.MalwareChecks, which this stage may not import).
+const malwareChecks = "malware checks"
+
+// malwareGap returns the malware checks' coverage entry if it is not
+// complete.
+func malwareGap(res *result.Result) (result.Coverage, bool) {
+	for _, c := range res.CoverageGaps() {
+		if c.Ecosystem == malwareChecks {
+			return c, true
+		}
+	}
+	return result.Coverage{}, false
 }
 
 func roundDays(d time.Duration) string {

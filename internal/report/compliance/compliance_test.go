@@ -220,6 +220,16 @@ func TestEvaluate(t *testing.T) {
 				{Level: "warning", Extractor: "walk", Message: "cannot read /app/big.jar: too large"},
 			}
 		}, []row{{"C9", Manual, "inventory: the inventory may be incomplete: cannot read /app/big.jar: too large"}}},
+		{"malware checks partial: the malware control, not advisory coverage or the inventory", func(r *result.Result) {
+			r.Coverage = append(r.Coverage, result.Coverage{Ecosystem: "malware checks", Status: vocab.CoveragePartial,
+				Reasons: []string{"/opt/disk.img: not checked for malware: 2147483648 bytes is over the limit of 268435456 bytes (--malware-max-size)"}})
+		}, []row{
+			{"C5", Manual, "malware: the malware checks did not read every file: /opt/disk.img: not checked for malware: 2147483648 bytes is over the limit of 268435456 bytes (--malware-max-size)"},
+		}},
+		{"malware checks partial, malware found: FAIL", func(r *result.Result) {
+			r.Coverage = append(r.Coverage, result.Coverage{Ecosystem: "malware checks", Status: vocab.CoveragePartial, Reasons: []string{"x"}})
+			r.Malware = []finding.Malware{{ID: "EICAR-Test-File", Kind: vocab.MalwareFile, Path: "/tmp/eicar.com"}}
+		}, []row{{"C5", Fail, ""}}},
 		{"partial coverage", func(r *result.Result) {
 			r.Coverage = []result.Coverage{{Ecosystem: "Alpine:v3.16", OS: true, Status: vocab.CoveragePartial, Reasons: []string{"/lib/apk/db/installed truncated"}}}
 		}, []row{
