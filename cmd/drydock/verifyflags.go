@@ -109,33 +109,16 @@ func (f *verifyFlags) options(ctx context.Context, repo string) (verify.Options,
 	return o, nil
 }
 
-// run opens the image once, verifies exactly the digest that opening
-// resolved (the registry handle's digest, the index it was reached through;
-// the layout's manifest), and then scans that same opened image: the tag is
-// never resolved again. Without the verify stage it is scan.Run.
+// run scans cfg's image; with the verify stage asked for, scan.Run opens
+// the image once, verifies exactly the digest that opening resolved (the
+// registry handle's digest, the index it was reached through; the layout's
+// manifest) and then scans that same opened image: the tag is never
+// resolved again, and base-image attribution sees the verified provenance.
 func (f *verifyFlags) run(ctx context.Context, cfg scan.Config) (*result.Result, error) {
-	if !f.enabled() {
-		return scan.Run(ctx, cfg)
+	if f.enabled() {
+		cfg.Verify = f.verifyImage
 	}
-	opt := cfg.Source
-	if opt.TempDir == "" {
-		opt.TempDir = cfg.TempDir
-	}
-	img, err := source.Open(ctx, cfg.Reference, opt)
-	if err != nil {
-		return nil, err
-	}
-	defer img.Close()
-	sc, err := f.verifyImage(ctx, img)
-	if err != nil {
-		return nil, err
-	}
-	res, err := scan.RunImage(ctx, img, cfg)
-	if err != nil {
-		return nil, err
-	}
-	res.SupplyChain = sc
-	return res, nil
+	return scan.Run(ctx, cfg)
 }
 
 // verifyImage is the verify stage on an opened image. A source that holds

@@ -99,6 +99,12 @@ type Config struct {
 	// verification did not run): kept in the result, and its verified
 	// provenance is base-image evidence.
 	SupplyChain *result.SupplyChain
+	// Verify, if set, is the verify stage: Run calls it on the opened image
+	// (the digest the reference resolved to, before any layer is read) and
+	// keeps its answer as SupplyChain, so the scan is of exactly the digest
+	// that was verified and base-image attribution sees the verified
+	// provenance.
+	Verify func(ctx context.Context, img *source.Image) (*result.SupplyChain, error)
 	// Enrichers run, in order, after matching (only when DB is set); nil:
 	// DefaultEnrichers(DB). An empty, non-nil list runs none.
 	Enrichers []enrich.Enricher
@@ -159,6 +165,11 @@ func Run(ctx context.Context, cfg Config) (*result.Result, error) {
 		return nil, err
 	}
 	defer img.Close()
+	if cfg.Verify != nil {
+		if cfg.SupplyChain, err = cfg.Verify(ctx, img); err != nil {
+			return nil, err
+		}
+	}
 	return RunImage(ctx, img, cfg)
 }
 
