@@ -261,7 +261,8 @@ func openEngineCtx(ctx context.Context, engine, ref string, want *platform, opt 
 		return nil, errors.Join(err, remove())
 	}
 	what := fmt.Sprintf("%s image %q (%s)", engineName(engine), ref, insp.ID)
-	if err := spoolSave(ctx, spool, stream, what, insp.RootFS.Layers); err != nil {
+	saved, err := spoolSave(ctx, spool, stream, what, insp.RootFS.Layers)
+	if err != nil {
 		return fail(err)
 	}
 	if err := spool.Close(); err != nil {
@@ -273,7 +274,7 @@ func openEngineCtx(ctx context.Context, engine, ref string, want *platform, opt 
 		return nil, errors.Join(fmt.Errorf("reading %s as exported by the engine: %w", what, err), remove())
 	}
 	img.cleanup = append(img.cleanup, remove)
-	if err := checkEngineID(img, insp.ID, spool.Name()); err != nil {
+	if err := checkEngineID(img, insp.ID, saved); err != nil {
 		return nil, errors.Join(fmt.Errorf("%s: %w", what, err), img.Close())
 	}
 	img.RepoTags = sortedUnique(append([]string(nil), insp.RepoTags...))
@@ -315,7 +316,8 @@ func engineError(ctx context.Context, engine, host, ref, doing string, err error
 // spoolSave copies the `docker save` stream r to f, following it as a tar:
 // a stream that ends before the archive does is an error naming the entry
 // it ended in, and the layer (of diffIDs, from inspect) that entry holds.
-func spoolSave(ctx context.Context, f *os.File, r io.Reader, what string, diffIDs []string) error {
+// It returns the names (cleaned) of the archive's regular files.
+func spoolSave(ctx context.Context, f *os.File, r io.Reader, what string, diffIDs []string) (map[string]bool, error) {
 	var werr error
 	tee := io.TeeReader(r, writerFunc(func(p []byte) (int, error) {
 		n, err := f.Write(p)
@@ -328,41 +330,43 @@ func spoolSave(ctx context.Context, f *os.File, r io.Reader, what string, diffID
 	// Entries are skipped by Next, which discards each one's stored bytes:
 	// reading their contents instead would expand a sparse entry's holes
 	// (a hostile stream could claim exabytes of them).
-	sawManifest, entries, current := false, 0, ""
+	names, sawManifest, entries, current := map[string]bool{}, false, 0, ""
 	for {
 		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("exporting %s: %w", what, err)
+			return nil, fmt.Errorf("exporting %s: %w", what, err)
 		}
 		hdr, err := tr.Next()
 		if werr != nil {
-			return werr
+			return nil, werr
 		}
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
 			if current != "" && errors.Is(err, io.ErrUnexpectedEOF) {
-				return fmt.Errorf("exporting %s: the stream ended inside %s: %w", what, entryWords(current, diffIDs), err)
+				return nil, fmt.Errorf("exporting %s: the stream ended inside %s: %w", what, entryWords(current, diffIDs), err)
 			}
-			return fmt.Errorf("exporting %s: the stream is not a complete tar after %d entries: %w", what, entries, err)
+			return nil, fmt.Errorf("exporting %s: the stream is not a complete tar after %d entries: %w", what, entries, err)
 		}
 		entries++
 		current = hdr.Name
-		if cleanTarName(hdr.Name) == "manifest.json" {
-			sawManifest = true
+		clean := cleanTarName(hdr.Name)
+		sawManifest = sawManifest || clean == "manifest.json"
+		if hdr.Typeflag == tar.TypeReg || hdr.Typeflag == tar.TypeRegA {
+			names[clean] = true
 		}
 	}
 	// The rest of the stream (the tar's padding) completes the copy.
 	if _, err := io.Copy(io.Discard, tee); err != nil {
-		return fmt.Errorf("exporting %s: %w", what, err)
+		return nil, fmt.Errorf("exporting %s: %w", what, err)
 	}
 	if werr != nil {
-		return werr
+		return nil, werr
 	}
 	if !sawManifest {
-		return fmt.Errorf("exporting %s: the stream ended after %d entries without manifest.json (truncated, or not a docker save archive)", what, entries)
+		return nil, fmt.Errorf("exporting %s: the stream ended after %d entries without manifest.json (truncated, or not a docker save archive)", what, entries)
 	}
-	return nil
+	return names, nil
 }
 
 // entryWords names an archive entry, and the layer it holds when its name
@@ -385,20 +389,14 @@ func (w writerFunc) Write(p []byte) (int, error) { return w(p) }
 // checkEngineID checks that the archive holds the image the engine
 // inspected: the image ID is its config's digest (Docker's classic store,
 // Podman), or, with Docker's containerd image store, the digest of a
-// manifest or index the archive holds as a blob.
-func checkEngineID(img *Image, id, archive string) error {
+// manifest or index the archive holds as a blob (saved: the archive's
+// regular files, as spoolSave listed them).
+func checkEngineID(img *Image, id string, saved map[string]bool) error {
 	if img.Manifest != nil && img.Manifest.Config.Digest.String() == id {
 		return nil
 	}
-	_, hex, ok := strings.Cut(id, ":")
-	if ok && hex != "" {
-		entries, err := scanTar(context.Background(), archive, archive)
-		if err != nil {
-			return err
-		}
-		if _, found := entries[path.Join("blobs", "sha256", hex)]; found {
-			return nil
-		}
+	if _, hex, ok := strings.Cut(id, ":"); ok && hex != "" && saved[path.Join("blobs", "sha256", hex)] {
+		return nil
 	}
 	got := ""
 	if img.Manifest != nil {

@@ -17,6 +17,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 )
 
@@ -450,7 +451,7 @@ func FuzzSpoolSave(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		err = spoolSave(context.Background(), out, bytes.NewReader(b), "fuzz", []string{"sha256:" + strings.Repeat("0", 64)})
+		_, err = spoolSave(context.Background(), out, bytes.NewReader(b), "fuzz", []string{"sha256:" + strings.Repeat("0", 64)})
 		out.Close()
 		if err != nil {
 			return
@@ -463,4 +464,31 @@ func FuzzSpoolSave(f *testing.F) {
 			t.Fatalf("accepted stream of %d bytes, spooled %d", len(b), len(got))
 		}
 	})
+}
+
+// checkEngineID accepts the archive when its config is the inspected ID
+// (classic store, Podman) or when the ID is a blob the stream held
+// (Docker's containerd image store: the ID is a manifest's digest), and
+// names both digests otherwise.
+func TestCheckEngineID(t *testing.T) {
+	cfg := "sha256:" + strings.Repeat("a", 64)
+	mf := "sha256:" + strings.Repeat("b", 64)
+	img := &Image{Manifest: &v1.Manifest{Config: v1.Descriptor{Digest: v1.Hash{Algorithm: "sha256", Hex: strings.Repeat("a", 64)}}}}
+	saved := map[string]bool{"manifest.json": true, "blobs/sha256/" + strings.Repeat("b", 64): true}
+	for _, tt := range []struct {
+		name, id, err string
+	}{
+		{name: "config", id: cfg},
+		{name: "containerd store manifest", id: mf},
+		{name: "neither", id: "sha256:" + strings.Repeat("c", 64),
+			err: "the exported archive holds config " + cfg + ", not the inspected image sha256:" + strings.Repeat("c", 64)},
+		{name: "no algorithm", id: strings.Repeat("b", 64), err: "not the inspected image"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			err := checkEngineID(img, tt.id, saved)
+			if got := fmt.Sprint(err); (tt.err == "") != (err == nil) || !strings.Contains(got, tt.err) {
+				t.Errorf("checkEngineID(%s) = %v, want error containing %q", tt.id, err, tt.err)
+			}
+		})
+	}
 }
