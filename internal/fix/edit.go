@@ -279,7 +279,10 @@ func (t *Tree) editDependency(r *Remedy) ([]Edit, error) {
 			break
 		}
 		for _, gp := range t.paths(func(b string) bool { return b == "go.mod" }) {
-			if !goModRequires(t.Files[gp], gp, r.Package) {
+			if ok, err := goModRequires(t.Files[gp], gp, r.Package); err != nil {
+				skipped = append(skipped, fmt.Sprintf("%s: %v", gp, err))
+				continue
+			} else if !ok {
 				continue
 			}
 			out, cur, err := goModBump(t.Files[gp], gp, r.Package, r.To)

@@ -228,6 +228,21 @@ func TestEditTree(t *testing.T) {
 	}
 }
 
+// TestEditGoModUnparseable: a go.mod that does not parse is named in the
+// remedy's note, not taken for one that does not list the module.
+func TestEditGoModUnparseable(t *testing.T) {
+	tree := &Tree{Files: map[string][]byte{"svc/go.mod": []byte("module x\nrequire (\n")}}
+	p := &Plan{Remedies: []Remedy{{Kind: KindDependency, Ecosystem: "Go", Package: "golang.org/x/text", From: "v0.3.7", To: "v0.3.8"}}}
+	edits := p.Edit(tree)
+	r := p.Remedies[0]
+	if r.Applied || len(edits[0]) != 0 {
+		t.Errorf("applied %v with %d edits, want nothing applied", r.Applied, len(edits[0]))
+	}
+	if !strings.Contains(r.Note, "not edited: svc/go.mod: ") || !strings.Contains(r.Note, "not applied: no file could be edited") {
+		t.Errorf("note %q does not name the unparseable go.mod", r.Note)
+	}
+}
+
 func sortedCopy(s []string) []string {
 	out := slices.Clone(s)
 	slices.Sort(out)

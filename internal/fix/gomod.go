@@ -69,19 +69,19 @@ func goModBump(gomod []byte, file, path, to string) ([]byte, string, error) {
 	return out, cur, nil
 }
 
-// goModRequires reports whether a go.mod requires module path (an
-// unparseable file requires nothing; goModBump reports its error).
-func goModRequires(gomod []byte, file, path string) bool {
+// goModRequires reports whether a go.mod requires module path; an
+// unparseable file is an error (the caller says it was not edited).
+func goModRequires(gomod []byte, file, path string) (bool, error) {
 	f, err := modfile.Parse(file, gomod, nil)
 	if err != nil {
-		return false
+		return false, err
 	}
 	for _, r := range f.Require {
 		if r.Mod.Path == path {
-			return true
+			return true, nil
 		}
 	}
-	return false
+	return false, nil
 }
 
 // goModToolchain makes a go.mod ask for Go toolchain go<to> or later (the
