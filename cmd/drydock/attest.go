@@ -318,7 +318,10 @@ the key), 3 when the registry cannot be read.`,
 			if err != nil {
 				return &exitError{code: policy.ExitScanError, err: err}
 			}
-			found, err := attest.Find(ctx, subject, opts...)
+			found, skipped, err := attest.Find(ctx, subject, opts...)
+			for _, why := range skipped {
+				e.log.Warn("referrer skipped", "why", why)
+			}
 			if errors.Is(err, attest.ErrNotFound) {
 				return &exitError{code: policy.ExitFail, err: err}
 			}
@@ -348,8 +351,12 @@ the key), 3 when the registry cannot be read.`,
 				verified = append(verified, verifiedAttestation{Referrer: r.Manifest.String(), Statement: st})
 			}
 			if len(verified) == 0 {
+				also := ""
+				if len(skipped) > 0 {
+					also = fmt.Sprintf(" (%d more listed referrer(s) skipped: %s)", len(skipped), strings.Join(skipped, "; "))
+				}
 				return &exitError{code: policy.ExitFail, err: fmt.Errorf(
-					"%s: none of the %d attestation(s) found is a cosign vulnerability record signed by %s", subject, len(found), keyPath)}
+					"%s: none of the %d attestation(s) found is a cosign vulnerability record signed by %s%s", subject, len(found), keyPath, also)}
 			}
 			if asJSON {
 				enc := json.NewEncoder(e.stdout)

@@ -344,55 +344,80 @@ type Referrer struct {
 
 // Find lists the Sigstore bundles that refer to subject: the referrers API,
 // or the sha256-<hex> tag index where the registry has none (both through
-// go-containerregistry's remote.Referrers). A referrer whose manifest does
-// not name subject, or that holds no bundle layer, is skipped: the tag index
-// is not authenticated, so what it lists is checked. It returns ErrNotFound
-// when no bundle refers to the image.
-func Find(ctx context.Context, subject name.Digest, opts ...remote.Option) ([]Referrer, error) {
+// go-containerregistry's remote.Referrers). A listed referrer that is not
+// one of subject's bundles (its manifest names another subject or holds no
+// bundle layer: the tag index is not authenticated, so what it lists is
+// checked) or that cannot be read is not returned; skipped says which and
+// why. It returns ErrNotFound when no bundle refers to the image and none
+// failed to read, and an error naming each failure when some did.
+func Find(ctx context.Context, subject name.Digest, opts ...remote.Option) (found []Referrer, skipped []string, err error) {
 	opts = append(opts, remote.WithContext(ctx))
 	// No artifactType filter: some registries list a referrer under its
 	// config media type rather than its artifactType (go-containerregistry's
 	// own pkg/registry does), so entries are checked on their manifest.
 	idx, err := remote.Referrers(subject, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("listing the referrers of %s: %w", subject, err)
+		return nil, nil, fmt.Errorf("listing the referrers of %s: %w", subject, err)
 	}
 	im, err := idx.IndexManifest()
 	if err != nil {
-		return nil, fmt.Errorf("reading the referrers of %s: %w", subject, err)
+		return nil, nil, fmt.Errorf("reading the referrers of %s: %w", subject, err)
 	}
 	want, err := v1.NewHash(subject.DigestStr())
 	if err != nil {
-		return nil, fmt.Errorf("parsing %s: %w", subject, err)
+		return nil, nil, fmt.Errorf("parsing %s: %w", subject, err)
 	}
-	var out []Referrer
+	var failed []string
 	for _, d := range im.Manifests {
 		if d.ArtifactType != BundleMediaType && d.ArtifactType != string(types.OCIEmptyJSON) && d.ArtifactType != "" {
 			continue
 		}
-		ref := subject.Context().Digest(d.Digest.String())
-		desc, err := remote.Get(ref, opts...)
-		if err != nil {
-			return nil, fmt.Errorf("fetching referrer %s: %w", ref, err)
+		r, why, err := readReferrer(subject.Context(), want, d.Digest, opts)
+		switch {
+		case err != nil:
+			failed = append(failed, err.Error())
+		case why != "":
+			skipped = append(skipped, fmt.Sprintf("referrer %s: %s", d.Digest, why))
+		default:
+			found = append(found, r)
 		}
-		m, err := v1.ParseManifest(bytes.NewReader(desc.Manifest))
-		if err != nil {
-			return nil, fmt.Errorf("decoding referrer %s: %w", ref, err)
-		}
-		if m.ArtifactType != BundleMediaType || m.Subject == nil || m.Subject.Digest != want ||
-			len(m.Layers) == 0 || m.Layers[0].MediaType != types.MediaType(BundleMediaType) {
-			continue
-		}
-		b, err := readBlob(subject.Context(), m.Layers[0], opts)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, Referrer{Manifest: d.Digest, Annotations: m.Annotations, Bundle: b})
 	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("%s: %w", subject, ErrNotFound)
+	skipped = append(skipped, failed...)
+	if len(found) == 0 && len(failed) > 0 {
+		return nil, skipped, fmt.Errorf("%s: no bundle could be read: %s", subject, strings.Join(skipped, "; "))
 	}
-	return out, nil
+	if len(found) == 0 {
+		if len(skipped) > 0 {
+			return nil, skipped, fmt.Errorf("%s (%s): %w", subject, strings.Join(skipped, "; "), ErrNotFound)
+		}
+		return nil, nil, fmt.Errorf("%s: %w", subject, ErrNotFound)
+	}
+	return found, skipped, nil
+}
+
+// readReferrer reads one listed referrer of the subject digest want: the
+// bundle, or why it is not one of want's bundles, or the error reading it.
+func readReferrer(repo name.Repository, want, d v1.Hash, opts []remote.Option) (Referrer, string, error) {
+	ref := repo.Digest(d.String())
+	desc, err := remote.Get(ref, opts...)
+	if err != nil {
+		return Referrer{}, "", fmt.Errorf("fetching referrer %s: %w", ref, err)
+	}
+	m, err := v1.ParseManifest(bytes.NewReader(desc.Manifest))
+	if err != nil {
+		return Referrer{}, "", fmt.Errorf("decoding referrer %s: %w", ref, err)
+	}
+	switch {
+	case m.Subject == nil || m.Subject.Digest != want:
+		return Referrer{}, "its manifest does not name " + want.String() + " as its subject", nil
+	case m.ArtifactType != BundleMediaType || len(m.Layers) == 0 || m.Layers[0].MediaType != types.MediaType(BundleMediaType):
+		return Referrer{}, fmt.Sprintf("not a Sigstore bundle (artifactType %q, %d layer(s))", m.ArtifactType, len(m.Layers)), nil
+	}
+	b, err := readBlob(repo, m.Layers[0], opts)
+	if err != nil {
+		return Referrer{}, "", fmt.Errorf("referrer %s: %w", d, err)
+	}
+	return Referrer{Manifest: d, Annotations: m.Annotations, Bundle: b}, "", nil
 }
 
 // readBlob reads a bundle blob, bounded by MaxBundleSize, and checks its

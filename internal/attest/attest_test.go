@@ -325,7 +325,7 @@ func attachAndFind(t *testing.T, host string, n int) (name.Digest, []v1.Hash) {
 	ctx := context.Background()
 	key := newKey(t)
 	subject, desc := pushImage(t, host+"/team/app")
-	if _, err := Find(ctx, subject); !errors.Is(err, ErrNotFound) {
+	if _, _, err := Find(ctx, subject); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("Find before attaching: %v, want ErrNotFound", err)
 	}
 	var attached []v1.Hash
@@ -340,7 +340,7 @@ func attachAndFind(t *testing.T, host string, n int) (name.Digest, []v1.Hash) {
 		}
 		attached = append(attached, h)
 	}
-	found, err := Find(ctx, subject)
+	found, _, err := Find(ctx, subject)
 	if err != nil {
 		t.Fatalf("Find: %v", err)
 	}
@@ -464,11 +464,44 @@ func TestFindChecksTheIndex(t *testing.T) {
 	if err := remote.WriteIndex(b.Context().Tag(strings.Replace(b.DigestStr(), ":", "-", 1)), idx); err != nil {
 		t.Fatal(err)
 	}
-	if found, err := Find(ctx, a); err != nil || len(found) != 1 || found[0].Manifest != h {
+	if found, _, err := Find(ctx, a); err != nil || len(found) != 1 || found[0].Manifest != h {
 		t.Fatalf("Find(a) = %v, %v", found, err)
 	}
-	if found, err := Find(ctx, b); !errors.Is(err, ErrNotFound) {
+	found, skipped, err := Find(ctx, b)
+	if !errors.Is(err, ErrNotFound) {
 		t.Errorf("Find(b) = %d referrers, %v; want ErrNotFound (the listed manifest refers to a)", len(found), err)
+	}
+	if len(skipped) != 1 || !strings.Contains(skipped[0], h.String()) || !strings.Contains(skipped[0], "does not name") {
+		t.Errorf("Find(b) skipped %q, want the referrer %s named, its subject being another image", skipped, h)
+	}
+
+	// A dangling entry (a manifest the registry does not have) listed
+	// next to a's good referrer: the good one is still found, the other
+	// said.
+	im, err := idx.IndexManifest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	gone, goneDesc := pushImage(t, host+"/team/a")
+	missing := goneDesc.Digest
+	dangling := im.DeepCopy()
+	dangling.Manifests = append(dangling.Manifests, v1.Descriptor{MediaType: goneDesc.MediaType, Digest: missing, Size: goneDesc.Size, ArtifactType: BundleMediaType})
+	raw, err := json.Marshal(dangling)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := remote.Put(a.Context().Tag(strings.Replace(a.DigestStr(), ":", "-", 1)), rawManifest{raw: raw, mt: types.OCIImageIndex}); err != nil {
+		t.Fatal(err)
+	}
+	if err := remote.Delete(gone); err != nil {
+		t.Fatal(err)
+	}
+	found, skipped, err = Find(ctx, a)
+	if err != nil || len(found) != 1 || found[0].Manifest != h {
+		t.Fatalf("Find(a) with a dangling entry = %v, %v", found, err)
+	}
+	if len(skipped) != 1 || !strings.Contains(skipped[0], missing.String()) {
+		t.Errorf("Find(a) skipped %q, want the dangling %s named", skipped, missing)
 	}
 }
 

@@ -381,14 +381,18 @@ func Pull(ctx context.Context, ref name.Reference, opt PullOptions) (Pulled, err
 // accepts the artifact when one of them is a database statement that
 // verifies with key against digest.
 func verifySigned(ctx context.Context, subject name.Digest, digest v1.Hash, key *ecdsa.PublicKey, opts []remote.Option) error {
-	found, err := attest.Find(ctx, subject, opts...)
+	found, skipped, err := attest.Find(ctx, subject, opts...)
 	if errors.Is(err, attest.ErrNotFound) {
-		return fmt.Errorf("%w: %s has no signature (no Sigstore bundle refers to it)", ErrUnsigned, subject)
+		why := ""
+		if len(skipped) > 0 {
+			why = "; listed but skipped: " + strings.Join(skipped, "; ")
+		}
+		return fmt.Errorf("%w: %s has no signature (no Sigstore bundle refers to it)%s", ErrUnsigned, subject, why)
 	}
 	if err != nil {
 		return fmt.Errorf("finding the signature of %s: %w", subject, err)
 	}
-	var problems []string
+	problems := skipped
 	for _, r := range found {
 		v, err := attest.Verify(r.Bundle, key, digest)
 		if err != nil {

@@ -171,7 +171,7 @@ func testDBPushPull(t *testing.T, host string, fallback bool, tamper *tamperingR
 	}
 
 	// The signature, for the tampering cases below.
-	found, err := attest.Find(ctx, pushed.Manifest)
+	found, _, err := attest.Find(ctx, pushed.Manifest)
 	if err != nil || len(found) != 1 {
 		t.Fatalf("signature referrers: %v, %d", err, len(found))
 	}
