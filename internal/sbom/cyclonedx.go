@@ -17,10 +17,6 @@ import (
 	"github.com/drydock-scan/drydock/internal/vocab"
 )
 
-// CycloneDXSchema is the JSON schema URL of the default CycloneDX version
-// written (CycloneDXDefault).
-const CycloneDXSchema = "http://cyclonedx.org/schema/bom-1.6.schema.json"
-
 // CycloneDXDefault is the CycloneDX version "--format cyclonedx" writes;
 // CycloneDXVersions lists every version drydock writes.
 const CycloneDXDefault = cdx.SpecVersion1_6
