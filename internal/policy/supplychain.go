@@ -171,10 +171,6 @@ func signatureGate(r *result.Result, require bool) (result.RuleResult, bool) {
 		Message: why + " (--require-signature)"}, true
 }
 
-// supplyChainFields are the image.signature, image.attestations and
-// image.provenance fields a rule reads to be a supply-chain rule.
-var supplyChainFields = []string{"signature", "attestations", "provenance"}
-
 // readsSupplyChain reports whether a compiled expression selects one of the
 // supply-chain fields of `image`: a deny rule that does is a supply-chain
 // failure (ExitUnverified).
@@ -189,8 +185,10 @@ func readsSupplyChain(a *cel.Ast) bool {
 		}
 		sel := e.AsSelect()
 		op := sel.Operand()
-		if op.Kind() == celast.IdentKind && op.AsIdent() == "image" && slices.Contains(supplyChainFields, sel.FieldName()) {
-			found = true
+		// image.signature, image.attestations and image.provenance.
+		switch sel.FieldName() {
+		case "signature", "attestations", "provenance":
+			found = op.Kind() == celast.IdentKind && op.AsIdent() == "image"
 		}
 	}))
 	return found
