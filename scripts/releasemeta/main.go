@@ -33,6 +33,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"sort"
@@ -539,20 +540,8 @@ func VerifyRelease(dist, version string, pub *ecdsa.PublicKey) (int, error) {
 			want[name] = sum
 		}
 	}
-	if !mapsEqual(subjects, want) {
+	if !maps.Equal(subjects, want) {
 		return 0, fmt.Errorf("%s: the subjects %v are not the files of SHA256SUMS %v", provName, subjects, want)
 	}
 	return len(sums), nil
-}
-
-func mapsEqual(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if w, ok := b[k]; !ok || w != v {
-			return false
-		}
-	}
-	return true
 }
