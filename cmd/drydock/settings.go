@@ -100,14 +100,27 @@ func allFlags(root *cobra.Command) map[string]bool {
 	return out
 }
 
-// unknownKeys lists the keys of m (the settings of command c) that are no
-// flag and no subcommand of c.
+// flagsUnder are the names of the flags a command's section of the file
+// may set: those of the command and its subcommands, and those it
+// inherits.
+func flagsUnder(c *cobra.Command) map[string]bool {
+	out := allFlags(c)
+	c.InheritedFlags().VisitAll(func(f *pflag.Flag) { out[f.Name] = true })
+	delete(out, "config")
+	delete(out, "help")
+	return out
+}
+
+// unknownKeys lists the keys of m (the settings of command c) that are
+// neither in flags nor a subcommand of c; a subcommand's section is
+// checked against its own flags (flagsUnder): a flag of another command
+// there would never be read.
 func unknownKeys(c *cobra.Command, m map[string]any, flags map[string]bool, prefix string) []string {
 	var out []string
 	for k, v := range m {
 		if sub := subcommand(c, k); sub != nil {
 			if nested, ok := v.(map[string]any); ok {
-				out = append(out, unknownKeys(sub, nested, flags, prefix+k+".")...)
+				out = append(out, unknownKeys(sub, nested, flagsUnder(sub), prefix+k+".")...)
 				continue
 			}
 		}

@@ -87,6 +87,7 @@ func TestSettingsErrors(t *testing.T) {
 		{"exit-code: [1, 2]\n", "exit-code: takes one value, not a list"},
 		{"image:\n  exit-code: many\n", "exit-code"},
 		{"image: [1]\n", "unknown setting image"},
+		{"image:\n  listen: :8080\n", "unknown setting image.listen"}, // a flag, but of another command
 	} {
 		cfg := filepath.Join(t.TempDir(), "bad.yaml")
 		if err := os.WriteFile(cfg, []byte(tc.file), 0o644); err != nil {
