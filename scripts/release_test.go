@@ -209,6 +209,7 @@ func TestVerifyRelease(t *testing.T) {
 		sums    string // replaces SHA256SUMS (re-signed) when set
 		args    func(dir string) []string
 		wantRun bool
+		msg     string // in the rejection's output, when set
 	}{
 		{name: "signed release", wantRun: true},
 		{name: "signed release and the right pinned checksum", wantRun: true,
@@ -219,6 +220,8 @@ func TestVerifyRelease(t *testing.T) {
 		{name: "unsigned release", tamper: unsigned},
 		{name: "no public key", args: func(string) []string { return nil }},
 		{name: "public key missing", args: func(dir string) []string { return []string{"--pubkey", filepath.Join(dir, "nope.pub")} }},
+		{name: "private key given as the public key", args: func(string) []string { return []string{"--pubkey", priv} },
+			msg: "cannot read " + priv + " as a PEM public key"},
 		{name: "binary not in SHA256SUMS", sums: sha256Hex([]byte("x")) + "  other\n"},
 		{name: "binary twice in SHA256SUMS", sums: sums + goodSum + " *" + bin + "\n"},
 		{name: "wrong pinned checksum", args: func(string) []string { return []string{"--pubkey", pub, "--sha256", sha256Hex([]byte("x"))} }},
@@ -268,6 +271,9 @@ func TestVerifyRelease(t *testing.T) {
 				}
 				if _, err := os.Stat(filepath.Join(dir, bin)); !os.IsNotExist(err) {
 					t.Errorf("rejected file still there (stat: %v); a later step could run it", err)
+				}
+				if !strings.Contains(string(out), tc.msg) {
+					t.Errorf("rejection %q, want it to say %q", lastLines(out, 1), tc.msg)
 				}
 				t.Logf("rejected: %s", lastLines(out, 1))
 				return

@@ -82,6 +82,10 @@ else
   [ -f "$sums" ] || reject "no SHA256SUMS: $sums"
   [ -f "$sig" ] || reject "no signature: $sig (an unsigned release? use --no-signature with --sha256 to accept one)"
   command -v openssl >/dev/null 2>&1 || reject "openssl is not installed: cannot check the signature"
+  # An unreadable key (a private key, a certificate, not PEM) is said as
+  # such, not as a bad signature.
+  openssl pkey -pubin -in "$pubkey" -noout >/dev/null 2>&1 ||
+    reject "cannot read $pubkey as a PEM public key (want the release's public key, e.g. release/drydock-release.pub)"
   openssl dgst -sha256 -verify "$pubkey" -signature "$sig" "$sums" >&2 ||
     reject "the signature $sig of $sums does not verify with $pubkey"
   # The line for FILE's name: "<hex>  <name>" (or "<hex> *<name>"), exactly one.
