@@ -160,8 +160,11 @@ func runFix(cmd *cobra.Command, e *env, sf *sourceFlags, gf *gateFlags, cf *comp
 	if err != nil {
 		return err
 	}
-	if cfg.BaseImages == nil {
+	switch {
+	case cfg.BaseImages == nil:
 		plan.Notes = append(plan.Notes, "no base-image index: no base bump was considered (drydock base add, --base-index)")
+	case opt.Base == nil:
+		plan.Notes = append(plan.Notes, noBaseBump(res.BaseImage))
 	}
 	tree, err := fix.ReadTree(ctx, ff.sourceDir, ff.dockerfile)
 	if err != nil {
@@ -196,6 +199,30 @@ func fixCandidate(res *result.Result, scanned map[string][]finding.Finding) *fix
 		return nil
 	}
 	return &fix.Candidate{Advice: *adv, Findings: found}
+}
+
+// noBaseBump says why the plan has no base bump although an index was
+// given: no candidate (with the advice's note: the base is not indexed, no
+// newer base), or none of the scanned ones fixes a base finding (with those
+// that could not be scanned, and why).
+func noBaseBump(b *result.BaseImage) string {
+	if b == nil || b.Name == "" {
+		return "no base bump: the image's base was not identified"
+	}
+	if len(b.Advice) == 0 {
+		msg := "no base bump: no candidate base in the index"
+		if b.Note != "" {
+			msg += " (" + b.Note + ")"
+		}
+		return msg
+	}
+	msg := "no base bump: no scanned candidate fixes any of the base's findings"
+	for _, a := range b.Advice {
+		if !a.Scanned {
+			msg += fmt.Sprintf("; %s %s", a.Name, a.Note)
+		}
+	}
+	return msg
 }
 
 // fixChecker matches one package of res at another version against the
