@@ -225,6 +225,10 @@ type fakeNotation struct {
 
 func (f *fakeNotation) ArtifactType() string { return notationArtifactType }
 
+func (f *fakeNotation) Describe() string {
+	return "notation trust policy (" + notationArtifactType + ")"
+}
+
 func (f *fakeNotation) Verify(_ context.Context, subject v1.Descriptor, m, env []byte, mt string) (result.Signature, error) {
 	f.subject, f.manifest, f.envelope, f.mediaType = subject, m, env, mt
 	return f.answer, f.err

@@ -85,6 +85,8 @@ type Options struct {
 // signature signed: it counts only when that is subject's digest.
 type SignatureVerifier interface {
 	ArtifactType() string // "application/vnd.cncf.notary.signature"
+	// Describe says what signatures are checked against (the Trust line).
+	Describe() string
 	Verify(ctx context.Context, subject v1.Descriptor, sigManifest []byte, envelope []byte, envelopeMediaType string) (result.Signature, error)
 }
 
@@ -142,7 +144,7 @@ func Run(ctx context.Context, t Target, o Options) (*result.SupplyChain, error) 
 		r.sc.Trust = append(r.sc.Trust, tr.desc)
 	}
 	if o.Notation != nil {
-		r.sc.Trust = append(r.sc.Trust, "notation trust policy ("+o.Notation.ArtifactType()+")")
+		r.sc.Trust = append(r.sc.Trust, o.Notation.Describe())
 	}
 	if len(r.sc.Trust) == 0 {
 		r.problem("no trust configured (no key, keyless identity or Notation policy): signatures are listed but none can verify")

@@ -17,6 +17,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -355,6 +356,7 @@ func TestGeneratedSignatures(t *testing.T) {
 // package must not import internal/verify): *Verifier must satisfy it.
 type signatureVerifier interface {
 	ArtifactType() string
+	Describe() string
 	Verify(ctx context.Context, subject v1.Descriptor, sigManifest []byte, envelope []byte, envelopeMediaType string) (result.Signature, error)
 }
 
@@ -368,6 +370,9 @@ func TestArtifactType(t *testing.T) {
 	}
 	if got := v.ArtifactType(); got != "application/vnd.cncf.notary.signature" {
 		t.Errorf("ArtifactType() = %q", got)
+	}
+	if got := v.Describe(); !strings.Contains(got, v.policyFile) || !strings.Contains(got, v.storeDir) || !strings.Contains(got, "offline") {
+		t.Errorf("Describe() = %q, want the policy file, the trust store and offline named", got)
 	}
 }
 
