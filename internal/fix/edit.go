@@ -183,6 +183,9 @@ func (t *Tree) editDockerfile(f func([]byte) ([]byte, error)) ([]Edit, error) {
 func (t *Tree) editDependency(r *Remedy) ([]Edit, error) {
 	var edits []Edit
 	var skipped []string
+	// already lists the files that declare the package at or above the
+	// target already (the image is older than its source tree).
+	var already []string
 	add := func(p string, after []byte) {
 		if string(after) != string(t.Files[p]) {
 			edits = append(edits, Edit{Path: p, Before: t.Files[p], After: after})
@@ -258,6 +261,8 @@ func (t *Tree) editDependency(r *Remedy) ([]Edit, error) {
 			}
 			if n > 0 {
 				add(rp, out)
+			} else if len(cons) > 0 {
+				already = append(already, fmt.Sprintf("%s (%s)", rp, strings.Join(cons, ", ")))
 			}
 		}
 	case vocab.EcoGo:
@@ -271,6 +276,9 @@ func (t *Tree) editDependency(r *Remedy) ([]Edit, error) {
 					continue
 				}
 				r.Constraint = cur
+				if string(out) == string(t.Files[gp]) {
+					already = append(already, fmt.Sprintf("%s (%s)", gp, cur))
+				}
 				add(gp, out)
 			}
 			if len(edits) > 0 {
@@ -291,6 +299,10 @@ func (t *Tree) editDependency(r *Remedy) ([]Edit, error) {
 				continue
 			}
 			r.Constraint = cur
+			if string(out) == string(t.Files[gp]) {
+				already = append(already, fmt.Sprintf("%s (%s)", gp, cur))
+				continue
+			}
 			add(gp, out)
 			r.Note = joinNote(r.Note, "go.sum is not edited (the new version's hashes are not known offline): run go mod download "+r.Package)
 		}
@@ -345,6 +357,9 @@ func (t *Tree) editDependency(r *Remedy) ([]Edit, error) {
 				skipped = append(skipped, fmt.Sprintf("%s: %v", pp, err))
 				continue
 			}
+			if n == 0 && cons != "" {
+				already = append(already, fmt.Sprintf("%s (%s)", pp, cons))
+			}
 			if n > 0 {
 				add(pp, out)
 				if strings.HasPrefix(cons, "${") {
@@ -361,6 +376,9 @@ func (t *Tree) editDependency(r *Remedy) ([]Edit, error) {
 	if len(edits) == 0 {
 		if len(skipped) > 0 {
 			return nil, fmt.Errorf("no file could be edited")
+		}
+		if len(already) > 0 {
+			return nil, fmt.Errorf("the source tree already asks for %s %s or later (%s): rebuild the image", r.Package, r.To, strings.Join(already, "; "))
 		}
 		return nil, fmt.Errorf("no manifest in the source tree lists %s %s", r.Package, r.From)
 	}

@@ -243,6 +243,32 @@ func TestEditGoModUnparseable(t *testing.T) {
 	}
 }
 
+// TestEditAlready: a source tree that already asks for the target (the
+// image is older than it) is said so, not taken for one that does not list
+// the package.
+func TestEditAlready(t *testing.T) {
+	tree := &Tree{Files: map[string][]byte{
+		"requirements.txt": []byte("pyyaml==6.0.1\n"),
+		"go.mod":           []byte("module x\n\ngo 1.22\n\nrequire golang.org/x/text v0.3.8\n"),
+	}}
+	p := &Plan{Remedies: []Remedy{
+		{Kind: KindDependency, Ecosystem: "PyPI", Package: "pyyaml", From: "5.3", To: "5.4"},
+		{Kind: KindDependency, Ecosystem: "Go", Package: "golang.org/x/text", From: "v0.3.7", To: "v0.3.8"},
+	}}
+	p.Edit(tree)
+	var got []string
+	for _, r := range p.Remedies {
+		got = append(got, r.Note)
+	}
+	want := []string{
+		"not applied: the source tree already asks for pyyaml 5.4 or later (requirements.txt (==6.0.1)): rebuild the image",
+		"not applied: the source tree already asks for golang.org/x/text v0.3.8 or later (go.mod (v0.3.8)): rebuild the image",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("notes (-want +got):\n%s", diff)
+	}
+}
+
 func sortedCopy(s []string) []string {
 	out := slices.Clone(s)
 	slices.Sort(out)
