@@ -171,7 +171,7 @@ func Run(ctx context.Context, t Target, o Options) (*result.SupplyChain, error) 
 		r.discover(ctx, r.listing)
 	}
 	if r.skipped > 0 {
-		r.problem(fmt.Sprintf("discovery capped at %d artifacts: %d more were not examined (raise the cap to see them)", o.MaxReferrers, r.skipped))
+		r.problem(fmt.Sprintf("discovery capped at %d artifacts: %d more were not examined (a signature among them was not checked and does not count)", o.MaxReferrers, r.skipped))
 	}
 	// Deterministic order whatever order a registry lists referrers in.
 	slices.SortStableFunc(r.sc.Signatures, func(a, b result.Signature) int {
