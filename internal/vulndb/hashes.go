@@ -52,10 +52,14 @@ const maxHashListLine = 1 << 20
 // the hash and of the detection's name, in order of preference: the
 // exports of MalwareBazaar ("sha256_hash", "signature"), URLhaus payloads
 // ("sha256", "signature"), ThreatFox and generic lists.
-var (
-	sha256Columns = []string{"sha256", "sha256_hash", "sha256hash", "hash_sha256", "sha-256", "sha_256", "sha256sum", "file_sha256"}
-	nameColumns   = []string{"signature", "malware", "malware_family", "malware_printable", "family", "threat", "detection", "malware_name", "name"}
-)
+// (Functions, not variables: no package-level mutable state.)
+func sha256Columns() []string {
+	return []string{"sha256", "sha256_hash", "sha256hash", "hash_sha256", "sha-256", "sha_256", "sha256sum", "file_sha256"}
+}
+
+func nameColumns() []string {
+	return []string{"signature", "malware", "malware_family", "malware_printable", "family", "threat", "detection", "malware_name", "name"}
+}
 
 // ParseHashList reads a list of known-bad file hashes: SHA-256 hex digests
 // one per line (blank lines and "#" comments skipped; "sha256sum" output,
@@ -101,7 +105,7 @@ func ParseHashList(r io.Reader, list string) ([]BadFile, HashListStats, error) {
 		}
 		t := strings.TrimSpace(line)
 		if c, ok := strings.CutPrefix(t, "#"); ok {
-			if h := csvFields(strings.TrimSpace(c)); columnOf(h, sha256Columns) >= 0 {
+			if h := csvFields(strings.TrimSpace(c)); columnOf(h, sha256Columns()) >= 0 {
 				header = h
 			}
 		} else if t != "" {
@@ -142,7 +146,7 @@ func ParseHashList(r io.Reader, list string) ([]BadFile, HashListStats, error) {
 		cr.ReuseRecord = true
 		hashCol, nameCol := -1, -1
 		if header != nil {
-			hashCol, nameCol = columnOf(header, sha256Columns), columnOf(header, nameColumns)
+			hashCol, nameCol = columnOf(header, sha256Columns()), columnOf(header, nameColumns())
 		}
 		for rec := 0; ; rec++ {
 			fields, err := cr.Read()
@@ -158,8 +162,9 @@ func ParseHashList(r io.Reader, list string) ([]BadFile, HashListStats, error) {
 				return nil, st, fmt.Errorf("reading hash list %q: %w", list, err)
 			}
 			if rec == 0 && header == nil && firstDigest(fields) < 0 {
-				if c := columnOf(lowerAll(fields), sha256Columns); c >= 0 {
-					hashCol, nameCol = c, columnOf(lowerAll(fields), nameColumns)
+				lower := lowerAll(fields)
+				if c := columnOf(lower, sha256Columns()); c >= 0 {
+					hashCol, nameCol = c, columnOf(lower, nameColumns())
 					header = slices.Clone(fields)
 					continue
 				}
