@@ -357,6 +357,12 @@ func evalCheck(check string, res *result.Result, opt Options) CheckResult {
 			}
 			items = append(items, fmt.Sprintf("%s %s in %s", s.Severity, s.RuleID, where))
 		}
+		// Files the layer walk could not read were not searched.
+		if c, ok := coverageGap(res, imageFiles); ok && len(items) == 0 {
+			out.Status = Manual
+			out.Reason = "files the layer walk did not read were not searched for secrets: " + strings.Join(c.Reasons, "; ")
+			return out
+		}
 	case "malware":
 		for i := range res.Malware {
 			m := &res.Malware[i]
@@ -367,7 +373,7 @@ func evalCheck(check string, res *result.Result, opt Options) CheckResult {
 		// Files the malware checks did not read (over the size bound, or
 		// not scanned by an engine that failed): nothing found is not a
 		// pass.
-		if c, ok := malwareGap(res); ok && len(items) == 0 {
+		if c, ok := coverageGap(res, malwareChecks); ok && len(items) == 0 {
 			out.Status = Manual
 			out.Reason = "the malware checks did not read every file: " + strings.Join(c.Reasons, "; ")
 			return out
@@ -444,15 +450,18 @@ func evalCheck(check string, res *result.Result, opt Options) CheckResult {
 	return out
 }
 
-// malwareChecks is the coverage entry of the files the malware checks did
-// not read (match.MalwareChecks, which this stage may not import).
-const malwareChecks = "malware checks"
+// The coverage entries of the files the malware checks did not read and
+// of the files the layer walk did not read (match.MalwareChecks and
+// match.FilesEcosystem, which this stage may not import).
+const (
+	malwareChecks = "malware checks"
+	imageFiles    = "image files"
+)
 
-// malwareGap returns the malware checks' coverage entry if it is not
-// complete.
-func malwareGap(res *result.Result) (result.Coverage, bool) {
+// coverageGap returns the coverage entry named eco if it is not complete.
+func coverageGap(res *result.Result, eco string) (result.Coverage, bool) {
 	for _, c := range res.CoverageGaps() {
-		if c.Ecosystem == malwareChecks {
+		if c.Ecosystem == eco {
 			return c, true
 		}
 	}

@@ -230,6 +230,14 @@ func TestEvaluate(t *testing.T) {
 			r.Coverage = append(r.Coverage, result.Coverage{Ecosystem: "malware checks", Status: vocab.CoveragePartial, Reasons: []string{"x"}})
 			r.Malware = []finding.Malware{{ID: "EICAR-Test-File", Kind: vocab.MalwareFile, Path: "/tmp/eicar.com"}}
 		}, []row{{"C5", Fail, ""}}},
+		{"image files not all read: the secret control is MANUAL, not PASS", func(r *result.Result) {
+			r.Coverage = append(r.Coverage, result.Coverage{Ecosystem: "image files", Status: vocab.CoveragePartial,
+				Reasons: []string{"/app/big.jar: not read: too large"}})
+		}, []row{
+			{"C1", Manual, "coverage: advisory coverage is incomplete, so no findings there does not mean no vulnerabilities: image files partial (/app/big.jar: not read: too large)"},
+			{"C4", Manual, "secret: files the layer walk did not read were not searched for secrets: /app/big.jar: not read: too large"},
+			{"C9", Manual, "inventory: the inventory may be incomplete: image files: /app/big.jar: not read: too large"},
+		}},
 		{"partial coverage", func(r *result.Result) {
 			r.Coverage = []result.Coverage{{Ecosystem: "Alpine:v3.16", OS: true, Status: vocab.CoveragePartial, Reasons: []string{"/lib/apk/db/installed truncated"}}}
 		}, []row{
