@@ -612,7 +612,7 @@ func TestFixOpenPR(t *testing.T) {
 	if created.Head != plan.Branch || created.Base != "main" || !strings.HasPrefix(created.Title, "drydock fix: ") {
 		t.Errorf("pull request %+v", created)
 	}
-	for _, s := range []string{"| dependency | lodash | 4.17.20 | 4.17.21 | GHSA-35jh-r3h4-6jhm | yes |", "| os-package |"} {
+	for _, s := range []string{"| dependency | lodash | 4.17.20 | 4.17.21 | GHSA-35jh-r3h4-6jhm | yes |", "| os-package |", "\nNotes:\n\n- no base-image index: no base bump was considered"} {
 		if !strings.Contains(created.Body, s) {
 			t.Errorf("the description lacks %q:\n%s", s, created.Body)
 		}

@@ -339,6 +339,9 @@ func commitFix(ctx context.Context, e *env, repo *gitfix.Repo, ff *fixFlags, pla
 		return fmt.Errorf("opening the pull request (the branch %s is pushed): %w", branch, err)
 	}
 	plan.PullRequest = opened.URL
+	if opened.Existing {
+		plan.Notes = append(plan.Notes, "the open pull request for "+branch+" was updated (title and description replaced), not opened again")
+	}
 	return nil
 }
 

@@ -155,7 +155,8 @@ func CommitMessage(r *Remedy) string {
 	return sb.String()
 }
 
-// Table is the plan as a Markdown table (the pull request's description).
+// Table is the plan as a Markdown table (the pull request's description),
+// with the findings without a fix and the plan's notes.
 func (p *Plan) Table() string {
 	var sb strings.Builder
 	sb.WriteString("| remedy | package | from | to | advisories | applied |\n|---|---|---|---|---|---|\n")
@@ -173,6 +174,12 @@ func (p *Plan) Table() string {
 		fmt.Fprintf(&sb, "\n%d findings have no fix (consider VEX):\n\n", len(p.NoFix))
 		for _, n := range p.NoFix {
 			fmt.Fprintf(&sb, "- %s in %s %s: %s\n", n.ID, mdCell(n.Package), mdCell(n.Version), n.Reason)
+		}
+	}
+	if len(p.Notes) > 0 {
+		sb.WriteString("\nNotes:\n\n")
+		for _, n := range p.Notes {
+			fmt.Fprintf(&sb, "- %s\n", mdCell(n))
 		}
 	}
 	return sb.String()
