@@ -2,6 +2,7 @@ package fix
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -104,6 +105,15 @@ func ReadTree(ctx context.Context, root, dockerfile string) (*Tree, error) {
 		rel := path.Clean(filepath.ToSlash(dockerfile))
 		if !fs.ValidPath(rel) {
 			return nil, fmt.Errorf("the Dockerfile %q is not a path inside %s", dockerfile, root)
+		}
+		// Its directory must not leave the tree through a symbolic link.
+		rootReal, err1 := filepath.EvalSymlinks(root)
+		dirReal, err2 := filepath.EvalSymlinks(filepath.Join(root, filepath.FromSlash(path.Dir(rel))))
+		if err := errors.Join(err1, err2); err != nil {
+			return nil, fmt.Errorf("reading the Dockerfile %s: %w", dockerfile, err)
+		}
+		if d, err := filepath.Rel(rootReal, dirReal); err != nil || !filepath.IsLocal(d) && d != "." {
+			return nil, fmt.Errorf("the Dockerfile %q is not a path inside %s (a symbolic link is not followed)", dockerfile, root)
 		}
 		if err := read(rel); err != nil {
 			return nil, err

@@ -226,6 +226,20 @@ func TestEditTree(t *testing.T) {
 	if _, err := ReadTree(context.Background(), root, "../Dockerfile"); err == nil {
 		t.Error("ReadTree accepted a Dockerfile outside the tree")
 	}
+	// Nor is it read through a symbolic link to a directory outside.
+	outside := t.TempDir()
+	if err := os.WriteFile(filepath.Join(outside, "Dockerfile"), []byte("FROM alpine:3.16\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(outside, filepath.Join(root, "link")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ReadTree(context.Background(), root, "link/Dockerfile"); err == nil || !strings.Contains(err.Error(), "symbolic link") {
+		t.Errorf("ReadTree through a link leaving the tree: %v, want a refusal", err)
+	}
+	if _, err := ReadTree(context.Background(), root, "svc/../Dockerfile"); err != nil {
+		t.Errorf("ReadTree of a Dockerfile inside the tree: %v", err)
+	}
 }
 
 // TestEditGoModUnparseable: a go.mod that does not parse is named in the
