@@ -3,58 +3,35 @@ package fix
 import (
 	"fmt"
 	"strings"
+	"time"
+
+	gitdiff "github.com/go-git/go-git/v5/utils/diff"
+	"github.com/sergi/go-diff/diffmatchpatch"
 )
 
-// maxDiffCells bounds the line-by-line comparison; beyond it the diff
-// replaces the whole file.
-const maxDiffCells = 16 << 20
+// diffTimeout bounds the line comparison of one edit.
+const diffTimeout = 10 * time.Second
 
 // UnifiedDiff is the unified diff (3 lines of context) of one edit, as
 // `git diff` prints it.
 func UnifiedDiff(e Edit) string {
-	a, b := splitLines(e.Before), splitLines(e.After)
 	type op struct {
 		kind byte // ' ', '-', '+'
 		line string
 	}
 	var ops []op
-	if len(a)*len(b) > maxDiffCells {
-		for _, l := range a {
-			ops = append(ops, op{'-', l})
+	// Myers' line diff (go-git's, on sergi/go-diff), bounded in time:
+	// beyond it the lines not compared are replaced whole.
+	for _, d := range gitdiff.DoWithTimeout(string(e.Before), string(e.After), diffTimeout) {
+		kind := byte(' ')
+		switch d.Type {
+		case diffmatchpatch.DiffDelete:
+			kind = '-'
+		case diffmatchpatch.DiffInsert:
+			kind = '+'
 		}
-		for _, l := range b {
-			ops = append(ops, op{'+', l})
-		}
-	} else {
-		// Longest common subsequence, then the edit script.
-		n, m := len(a), len(b)
-		lcs := make([][]int32, n+1)
-		for i := range lcs {
-			lcs[i] = make([]int32, m+1)
-		}
-		for i := n - 1; i >= 0; i-- {
-			for j := m - 1; j >= 0; j-- {
-				if a[i] == b[j] {
-					lcs[i][j] = lcs[i+1][j+1] + 1
-				} else {
-					lcs[i][j] = max(lcs[i+1][j], lcs[i][j+1])
-				}
-			}
-		}
-		i, j := 0, 0
-		for i < n || j < m {
-			switch {
-			case i < n && j < m && a[i] == b[j]:
-				ops = append(ops, op{' ', a[i]})
-				i++
-				j++
-			case i < n && (j == m || lcs[i+1][j] >= lcs[i][j+1]):
-				ops = append(ops, op{'-', a[i]})
-				i++
-			default:
-				ops = append(ops, op{'+', b[j]})
-				j++
-			}
+		for _, l := range splitLines([]byte(d.Text)) {
+			ops = append(ops, op{kind, l})
 		}
 	}
 	var sb strings.Builder

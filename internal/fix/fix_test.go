@@ -3,6 +3,7 @@ package fix
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -287,4 +288,46 @@ func sortedCopy(s []string) []string {
 	out := slices.Clone(s)
 	slices.Sort(out)
 	return out
+}
+
+// TestUnifiedDiffLong: an edit of a few lines of a long lockfile gives
+// hunks of those lines, not the whole file replaced.
+func TestUnifiedDiffLong(t *testing.T) {
+	var before, after strings.Builder
+	for i := 1; i <= 30000; i++ {
+		fmt.Fprintf(&before, "line %d\n", i)
+		switch i {
+		case 100:
+			after.WriteString("line 100 changed\n")
+		case 29000:
+			after.WriteString("line 29000 changed\n")
+		default:
+			fmt.Fprintf(&after, "line %d\n", i)
+		}
+	}
+	got := UnifiedDiff(Edit{Path: "package-lock.json", Before: []byte(before.String()), After: []byte(after.String())})
+	want := `--- a/package-lock.json
++++ b/package-lock.json
+@@ -97,7 +97,7 @@
+ line 97
+ line 98
+ line 99
+-line 100
++line 100 changed
+ line 101
+ line 102
+ line 103
+@@ -28997,7 +28997,7 @@
+ line 28997
+ line 28998
+ line 28999
+-line 29000
++line 29000 changed
+ line 29001
+ line 29002
+ line 29003
+`
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("diff (-want +got):\n%s", diff)
+	}
 }
