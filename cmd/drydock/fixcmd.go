@@ -115,13 +115,18 @@ func runFix(cmd *cobra.Command, e *env, sf *sourceFlags, gf *gateFlags, cf *comp
 	if err != nil {
 		return err
 	}
-	// The work tree is checked before the scan: a dirty one is refused
+	// The work tree is checked, and the source tree read, before the scan:
+	// a dirty one, a missing --dockerfile or an unreadable file is refused
 	// at once.
 	var repo *gitfix.Repo
 	if !ff.dryRun {
 		if repo, err = gitfix.Open(ff.sourceDir); err != nil {
 			return &exitError{code: policy.ExitScanError, err: err}
 		}
+	}
+	tree, err := fix.ReadTree(ctx, ff.sourceDir, ff.dockerfile)
+	if err != nil {
+		return &exitError{code: policy.ExitScanError, err: err}
 	}
 	e.started = true
 
@@ -165,10 +170,6 @@ func runFix(cmd *cobra.Command, e *env, sf *sourceFlags, gf *gateFlags, cf *comp
 		plan.Notes = append(plan.Notes, "no base-image index: no base bump was considered (drydock base add, --base-index)")
 	case opt.Base == nil:
 		plan.Notes = append(plan.Notes, noBaseBump(res.BaseImage))
-	}
-	tree, err := fix.ReadTree(ctx, ff.sourceDir, ff.dockerfile)
-	if err != nil {
-		return &exitError{code: policy.ExitScanError, err: err}
 	}
 	edits := plan.Edit(tree)
 

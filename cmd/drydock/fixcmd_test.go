@@ -1,6 +1,7 @@
 package main
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -28,5 +29,15 @@ func TestFixNoBaseBump(t *testing.T) {
 		if diff := cmp.Diff(tc.want, noBaseBump(tc.b)); diff != "" {
 			t.Errorf("%s (-want +got):\n%s", tc.name, diff)
 		}
+	}
+}
+
+// TestFixTreeBeforeScan: a --dockerfile that is not there is refused before
+// the image is pulled or scanned (the image here cannot be reached).
+func TestFixTreeBeforeScan(t *testing.T) {
+	src := fixRepo(t)
+	res := drydock(t, "fix", "--source-dir", src, "--dry-run", "--dockerfile", "nope/Dockerfile", "127.0.0.1:1/none:1")
+	if res.code != 3 || !strings.Contains(res.stderr, "nope/Dockerfile") || strings.Contains(res.stderr, "127.0.0.1:1") {
+		t.Errorf("exit %d, stderr %q; want 3 naming the Dockerfile, not the image", res.code, res.stderr)
 	}
 }
