@@ -300,14 +300,14 @@ func commitFix(ctx context.Context, e *env, repo *gitfix.Repo, ff *fixFlags, pla
 		}
 		h, err := repo.Commit(ctx, edits[i], fix.CommitMessage(r))
 		if err != nil {
-			return fmt.Errorf("committing the remedy for %s: %w", r.Package, err)
+			return fmt.Errorf("committing the remedy for %s (the work tree is left on %s): %w", r.Package, branch, err)
 		}
 		r.Commit = h
 		e.log.Debug("remedy committed", "package", r.Package, "to", r.To, "commit", h)
 	}
 	if start != "" {
 		if err := repo.Checkout(start); err != nil {
-			return err
+			return fmt.Errorf("%w (the work tree is left on %s)", err, branch)
 		}
 	} else {
 		plan.Notes = append(plan.Notes, "HEAD was detached: the work tree stays on "+branch)
