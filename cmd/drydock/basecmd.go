@@ -209,7 +209,10 @@ func newBaseListCmd(e *env, indexFlag *string) *cobra.Command {
 
 // shortHash is a digest's first 12 hex digits.
 func shortHash(d string) string {
-	_, h, _ := strings.Cut(d, ":")
+	_, h, ok := strings.Cut(d, ":")
+	if !ok {
+		h = d
+	}
 	if len(h) > 12 {
 		return h[:12]
 	}
